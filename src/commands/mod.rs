@@ -1,0 +1,26 @@
+//! One module per subcommand: arguments -> one ops call -> output. `run` dispatches.
+
+mod completions;
+mod init;
+mod render;
+mod validate;
+
+use crate::cli::{Cli, Command};
+use crate::error::{ExitStatus, NotYetAvailable};
+
+/// Runs the parsed command line; errors go back to `main`, which prints them once.
+pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
+    match cli.command {
+        Command::Validate(args) => validate::run(&args, cli.quiet),
+        Command::Render(args) => render::run(&args, cli.quiet),
+        Command::Completions(args) => completions::run(&args),
+        Command::Schema => completions::schema(),
+        Command::Init(args) => init::run(&args, cli.quiet),
+        Command::Diff(_) => Err(NotYetAvailable("diff").into()),
+        Command::Apply(_) => Err(NotYetAvailable("apply").into()),
+        Command::Status(_) => Err(NotYetAvailable("status").into()),
+        Command::Rollout(_) => Err(NotYetAvailable("rollout").into()),
+        Command::Rollback(_) => Err(NotYetAvailable("rollback").into()),
+        Command::History(_) => Err(NotYetAvailable("history").into()),
+    }
+}

@@ -1,0 +1,371 @@
+//! The fleet file's schema (`apiVersion: clawctl.io/v1alpha1`, `kind: Fleet`), as serde
+//! and JSON Schema types. Only shape lives here; rules live in `validate`.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+pub use super::units::{Duration, Quantity};
+
+pub const API_VERSION: &str = "clawctl.io/v1alpha1";
+pub const KIND: &str = "Fleet";
+pub const DEFAULT_FLEET_NAMESPACE: &str = "clawctl-system";
+
+/// A fleet of OpenClaw agents: who they are, what they may do, how they are rolled out.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(title = "clawctl Fleet")]
+pub struct FleetFile {
+    /// Always `clawctl.io/v1alpha1`.
+    pub api_version: String,
+    /// Always `Fleet`.
+    pub kind: String,
+    pub metadata: FleetMetadata,
+    pub spec: FleetSpec,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FleetMetadata {
+    /// The fleet's name (a DNS-1123 label); labels every object clawctl manages.
+    pub name: String,
+    /// Where fleet-level objects live (routing table, lock, inventory). Default `clawctl-system`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FleetSpec {
+    /// The OpenClaw image, pinned by tag or `@sha256:` digest.
+    pub image: String,
+    /// A folder of `*.yaml.j2` files overriding built-in templates one file at a time,
+    /// relative to the fleet file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub templates: Option<String>,
+    /// The security baseline. Agents may tighten it, never loosen it.
+    #[serde(default)]
+    pub policy: Policy,
+    /// Defaults for `clawctl rollout`.
+    #[serde(default)]
+    pub rollout: Rollout,
+    /// Who may reach the agents.
+    #[serde(default)]
+    pub routing: Routing,
+    /// Settings for every agent (layer 1 of 3).
+    #[serde(default)]
+    pub defaults: Settings,
+    #[serde(default)]
+    pub teams: Vec<Team>,
+    #[serde(default)]
+    pub agents: Vec<Agent>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Policy {
+    #[serde(default)]
+    pub tools: ToolPolicy,
+    /// No agent's requests or limits may exceed these.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_resources: Option<ResourceList>,
+    /// Allow `:latest` and untagged images. Off by default.
+    #[serde(default)]
+    pub allow_floating_tags: bool,
+}
+
+/// The tool baseline written into every agent's openclaw.json.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ToolPolicy {
+    /// Whether agents may run elevated (host) tools. Default false.
+    #[serde(default)]
+    pub elevated: bool,
+    /// Restrict file tools to the agent's workspace. Default true.
+    #[serde(default = "yes")]
+    pub fs_workspace_only: bool,
+    /// Tools no agent may use.
+    #[serde(default)]
+    pub deny: Vec<String>,
+}
+
+impl Default for ToolPolicy {
+    fn default() -> Self {
+        ToolPolicy { elevated: false, fs_workspace_only: true, deny: Vec::new() }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// An agent's or a layer's tool settings: may only tighten the policy.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ToolSettings {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elevated: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fs_workspace_only: Option<bool>,
+    /// Tools denied in addition to the policy's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deny: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ResourceList {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<Quantity>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<Quantity>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Rollout {
+    /// Which agents go first. Exactly one of `agents`, `count`, `percent`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canary: Option<Canary>,
+    /// Steps of the remaining agents after the canary passes, as cumulative percentages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waves: Option<Vec<String>>,
+    /// How long an updated agent must stay healthy. Default 60s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub soak: Option<Duration>,
+    /// Time limit per wave. Default 10m.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Duration>,
+    /// Roll back every agent the rollout changed when a gate fails. Default true.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_rollback: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Canary {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agents: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub percent: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Routing {
+    /// The only pods allowed to open connections to agents (an orchestrator, a gateway).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<PeerSelector>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PeerSelector {
+    pub namespace: String,
+    #[serde(default)]
+    pub pod_selector: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Team {
+    pub name: String,
+    /// Defaults to the team's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// Subjects (`group:NAME`, `user:NAME`, `serviceaccount:NS:NAME`) with read-only access
+    /// to pods and pods/log in the team's namespace.
+    #[serde(default)]
+    pub viewers: Vec<String>,
+    /// A ResourceQuota for the team's namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quota: Option<ResourceList>,
+    /// Settings for the team's agents (layer 2 of 3).
+    #[serde(default)]
+    pub defaults: Settings,
+}
+
+/// The model an agent talks to.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Model {
+    /// `provider/model`, e.g. `anthropic/claude-sonnet-4-20250514`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary: Option<String>,
+    /// Tried in order when the primary fails.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallbacks: Option<Vec<String>>,
+    /// An OpenAI-compatible endpoint (LiteLLM, vLLM, Ollama) the models are reached through.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<ModelEndpoint>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ModelEndpoint {
+    /// The provider name models are addressed by (`litellm/...`).
+    pub provider: String,
+    /// e.g. `http://litellm-service.llama.svc.cluster.local:4000`.
+    pub base_url: String,
+    /// Environment variable (from `secrets`) holding the API key, if the endpoint needs one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key_env: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Resources {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests: Option<ResourceList>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<ResourceList>,
+}
+
+/// The agent's volume: its memory. Never deleted unless asked for exactly that.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Storage {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<Quantity>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_class_name: Option<String>,
+}
+
+/// A file placed in the agent's workspace (`~/.openclaw/workspace`).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WorkspaceFile {
+    /// Path relative to the fleet file. Exactly one of `file` and `inline`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inline: Option<String>,
+    /// `managed`: rewritten at every start (default); `seed`: written only when absent,
+    /// so the agent may change it.
+    #[serde(default)]
+    pub mode: FileMode,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum FileMode {
+    #[default]
+    Managed,
+    Seed,
+}
+
+/// Allowed outbound traffic. With no `namespace` and no `cidr`, any destination on `ports`.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EgressRule {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pod_selector: Option<BTreeMap<String, String>>,
+    /// An IP block such as `10.0.0.0/8`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cidr: Option<String>,
+    #[serde(default)]
+    pub ports: Vec<u16>,
+}
+
+/// A chat channel the agent answers on.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Channel {
+    /// `slack`, `telegram`, `discord`, ...
+    pub channel: String,
+}
+
+/// A namespaced RBAC rule for the agent's own service account.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AccessRule {
+    #[serde(default)]
+    pub api_groups: Vec<String>,
+    #[serde(default)]
+    pub resources: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resource_names: Vec<String>,
+    pub verbs: Vec<String>,
+    /// Not allowed: non-resource URLs are cluster-scoped. Accepted by the schema only to
+    /// explain the refusal.
+    #[serde(default, rename = "nonResourceURLs", skip_serializing_if = "Vec::is_empty")]
+    #[schemars(skip)]
+    pub non_resource_urls: Vec<String>,
+}
+
+/// Defines a settings struct: the fields that merge across the three layers
+/// (fleet defaults, team defaults, agent), plus the extra fields given.
+macro_rules! settings_struct {
+    ($(#[$meta:meta])* $name:ident { $($extra:tt)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+        #[serde(rename_all = "camelCase", deny_unknown_fields)]
+        pub struct $name {
+            $($extra)*
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub model: Option<Model>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub resources: Option<Resources>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub storage: Option<Storage>,
+            /// Secret names loaded with envFrom. clawctl never reads their values.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub secrets: Option<Vec<String>>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub env: Option<BTreeMap<String, String>>,
+            /// Files placed in the workspace, by file name.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub workspace: Option<BTreeMap<String, WorkspaceFile>>,
+            /// SOUL.md from a file relative to the fleet file.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub soul: Option<String>,
+            /// SOUL.md written inline.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub soul_inline: Option<String>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub egress: Option<Vec<EgressRule>>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub tools: Option<ToolSettings>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub channels: Option<Vec<Channel>>,
+            /// RBAC rules for the agent's service account (namespaced resources only).
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub access: Option<Vec<AccessRule>>,
+            /// An openclaw.json fragment, merged under the policy baseline.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            #[schemars(with = "Option<BTreeMap<String, serde_json::Value>>")]
+            pub config: Option<serde_json::Value>,
+        }
+    };
+}
+
+settings_struct!(
+    /// Settings that layer: fleet defaults, then team defaults, then the agent. Maps merge
+    /// key by key, lists and scalars replace.
+    Settings {}
+);
+
+settings_struct!(
+    /// One agent: an OpenClaw gateway with its own volume, identity and persona.
+    Agent {
+        /// DNS-1123 label, at most 57 characters (objects are named `agent-<name>`).
+        pub name: String,
+        /// The team it belongs to; may be left out when the fleet has exactly one team.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub team: Option<String>,
+        /// The owner's identities by channel (`slack: U012ABC`), for the routing table.
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        pub user: BTreeMap<String, String>,
+    }
+);
+
+/// The JSON Schema of the fleet file.
+pub fn json_schema() -> serde_json::Value {
+    let schema = schemars::schema_for!(FleetFile);
+    serde_json::to_value(schema).unwrap_or_default()
+}

@@ -1,0 +1,743 @@
+//! Turns a decoded fleet into resolved agents: layers merged (fleet defaults, team
+//! defaults, agent), policy applied, referenced files read, every rule of the fleet
+//! file checked. All problems are reported together, each where it is written.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use super::Loaded;
+use super::model::{
+    AccessRule, Agent, Channel, EgressRule, FileMode, ModelEndpoint, Policy, Quantity, ResourceList,
+    Rollout, Routing, Settings, ToolPolicy, DEFAULT_FLEET_NAMESPACE,
+};
+use super::rules;
+use crate::diag::{Diagnostics, FieldPath};
+
+/// Largest workspace or soul file: a ConfigMap holds at most 1 MiB in all.
+const MAX_FILE_BYTES: usize = 512 * 1024;
+/// Budget for an agent's files together, leaving room for openclaw.json in the
+/// ConfigMap's 1 MiB (Kubernetes `MaxSecretSize`, which ConfigMaps share).
+const MAX_FILES_TOTAL: usize = 1024 * 1024 - 64 * 1024;
+/// Objects are named `agent-<name>`, and a Service name is a 63-character DNS label.
+const MAX_AGENT_NAME: usize = 57;
+/// Environment variables clawctl sets itself.
+const RESERVED_ENV: &[&str] =
+    &["NODE_OPTIONS", "HOME", "OPENCLAW_DISABLE_BONJOUR", "OPENCLAW_STATE_DIR", "OPENCLAW_CONFIG_PATH"];
+
+/// A fleet ready to render: every agent complete, every rule checked.
+#[derive(Debug, Clone)]
+pub struct ResolvedFleet {
+    pub name: String,
+    pub namespace: String,
+    pub image: String,
+    pub policy: Policy,
+    pub rollout: Rollout,
+    pub routing: Routing,
+    /// A template override folder named by `spec.templates`, resolved against the file.
+    pub templates: Option<PathBuf>,
+    pub teams: Vec<ResolvedTeam>,
+    pub agents: Vec<ResolvedAgent>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ResolvedTeam {
+    pub name: String,
+    pub namespace: String,
+    pub viewers: Vec<Subject>,
+    pub quota: Option<ResourceList>,
+}
+
+/// An RBAC subject for a team's viewers.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Subject {
+    pub kind: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ResolvedAgent {
+    pub name: String,
+    pub team: String,
+    pub namespace: String,
+    pub user: BTreeMap<String, String>,
+    pub model_primary: String,
+    pub model_fallbacks: Vec<String>,
+    pub model_endpoint: Option<ModelEndpoint>,
+    pub requests: ResourceList,
+    pub limits: ResourceList,
+    pub storage_size: Quantity,
+    pub storage_class: Option<String>,
+    pub secrets: Vec<String>,
+    pub env: BTreeMap<String, String>,
+    /// Workspace files by name, SOUL.md included.
+    pub files: BTreeMap<String, WorkspaceEntry>,
+    pub egress: Vec<EgressRule>,
+    pub tools: ToolPolicy,
+    pub channels: Vec<Channel>,
+    pub access: Vec<AccessRule>,
+    /// The openclaw.json fragment from all layers, already checked against the policy.
+    pub config: Map<String, Value>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct WorkspaceEntry {
+    pub content: Arc<str>,
+    pub mode: FileMode,
+}
+
+/// Resolves `loaded`, or returns every problem found.
+pub fn resolve(loaded: &Loaded) -> Result<ResolvedFleet, Diagnostics> {
+    let mut cx = Cx { loaded, diags: Diagnostics::default(), files: HashMap::new() };
+    let fleet = &loaded.fleet;
+    let spec = &fleet.spec;
+    let root = FieldPath::root();
+
+    cx.check(&root.key("metadata").key("name"), rules::dns_label(&fleet.metadata.name, 63));
+    let namespace = fleet.metadata.namespace.clone().unwrap_or_else(|| DEFAULT_FLEET_NAMESPACE.to_string());
+    cx.check(&root.key("metadata").key("namespace"), rules::dns_label(&namespace, 63));
+    let spec_path = root.key("spec");
+    if !spec.policy.allow_floating_tags {
+        cx.check(&spec_path.key("image"), rules::image_pin(&spec.image));
+    } else if spec.image.trim().is_empty() {
+        cx.error(&spec_path.key("image"), "the image is empty");
+    }
+    check_policy(&mut cx, &spec.policy, &spec_path.key("policy"));
+    check_routing(&mut cx, &spec.routing, &spec_path.key("routing"));
+    let templates = spec.templates.as_ref().and_then(|t| {
+        let path = spec_path.key("templates");
+        match safe_path(&loaded.dir, t) {
+            Ok(p) if p.is_dir() => Some(p),
+            Ok(_) => {
+                cx.error(&path, format!("{t:?} is not a folder"));
+                None
+            }
+            Err(e) => {
+                cx.error(&path, e);
+                None
+            }
+        }
+    });
+
+    let teams = resolve_teams(&mut cx, &namespace);
+    let defaults = to_layer(&spec.defaults);
+    let team_layers: Vec<Map<String, Value>> = spec
+        .teams
+        .iter()
+        .map(|t| merged(defaults.clone(), to_layer(&t.defaults)))
+        .collect();
+    for (i, team) in spec.teams.iter().enumerate() {
+        let base = spec_path.key("teams").index(i).key("defaults");
+        check_layer_only_fields(&mut cx, &team.defaults, &base);
+    }
+    check_layer_only_fields(&mut cx, &spec.defaults, &spec_path.key("defaults"));
+
+    let mut agents = Vec::with_capacity(spec.agents.len());
+    let mut seen_names: HashMap<&str, usize> = HashMap::new();
+    let mut seen_users: HashMap<(&str, &str), &str> = HashMap::new();
+    for (i, agent) in spec.agents.iter().enumerate() {
+        let path = spec_path.key("agents").index(i);
+        if let Some(first) = seen_names.insert(&agent.name, i) {
+            cx.error(
+                &path.key("name"),
+                format!("duplicate agent {:?}: also defined at spec.agents[{first}]", agent.name),
+            );
+        }
+        for (channel, id) in &agent.user {
+            if let Some(other) = seen_users.insert((channel, id), &agent.name) {
+                cx.error(
+                    &path.key("user").key(channel.as_str()),
+                    format!("{channel} user {id:?} is already routed to agent {other:?}"),
+                );
+            }
+        }
+        if let Some(resolved) = resolve_agent(&mut cx, i, agent, &teams, &defaults, &team_layers) {
+            agents.push(resolved);
+        }
+    }
+    check_rollout(&mut cx, &spec.rollout, &spec_path.key("rollout"), &spec.agents);
+
+    cx.diags.into_result()?;
+    Ok(ResolvedFleet {
+        name: fleet.metadata.name.clone(),
+        namespace,
+        image: spec.image.clone(),
+        policy: spec.policy.clone(),
+        rollout: spec.rollout.clone(),
+        routing: spec.routing.clone(),
+        templates,
+        teams,
+        agents,
+    })
+}
+
+struct Cx<'a> {
+    loaded: &'a Loaded,
+    diags: Diagnostics,
+    /// Referenced files, read once however many agents share them.
+    files: HashMap<String, Result<Arc<str>, String>>,
+}
+
+impl Cx<'_> {
+    fn error(&mut self, path: &FieldPath, message: impl Into<String>) {
+        let d = self.loaded.diag(path, message);
+        self.diags.push(d);
+    }
+
+    fn check(&mut self, path: &FieldPath, result: Result<(), String>) {
+        if let Err(message) = result {
+            self.error(path, message);
+        }
+    }
+
+    /// Reads a file referenced at `path`, relative to the fleet file's folder.
+    fn read(&mut self, path: &FieldPath, rel: &str) -> Option<Arc<str>> {
+        let dir = self.loaded.dir.clone();
+        let result = self
+            .files
+            .entry(rel.to_string())
+            .or_insert_with(|| read_text(&dir, rel))
+            .clone();
+        match result {
+            Ok(text) => Some(text),
+            Err(message) => {
+                self.error(path, message);
+                None
+            }
+        }
+    }
+}
+
+/// Resolves `rel` inside `dir`, refusing absolute paths, `..` and symlinks leading out.
+fn safe_path(dir: &Path, rel: &str) -> Result<PathBuf, String> {
+    let p = Path::new(rel);
+    if rel.is_empty() {
+        return Err("the path is empty".to_string());
+    }
+    if p.components().any(|c| !matches!(c, Component::Normal(_) | Component::CurDir)) {
+        return Err(format!("{rel:?} escapes the fleet file's folder: use a path inside it"));
+    }
+    let base = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+    let full = base.join(p);
+    let canonical = full.canonicalize().map_err(|e| format!("cannot read {rel:?}: {}", io_reason(&e)))?;
+    let canonical_base = base.canonicalize().map_err(|e| format!("cannot read the fleet's folder: {e}"))?;
+    if !canonical.starts_with(&canonical_base) {
+        return Err(format!("{rel:?} escapes the fleet file's folder through a symbolic link"));
+    }
+    Ok(canonical)
+}
+
+fn read_text(dir: &Path, rel: &str) -> Result<Arc<str>, String> {
+    let path = safe_path(dir, rel)?;
+    if path.is_dir() {
+        return Err(format!("cannot read {rel:?}: it is a folder"));
+    }
+    let bytes = super::read_limited(&path, MAX_FILE_BYTES).map_err(|_| {
+        format!("{rel:?} is larger than {} KiB, more than an agent's ConfigMap can hold", MAX_FILE_BYTES / 1024)
+    })?;
+    String::from_utf8(bytes).map(Arc::from).map_err(|_| format!("{rel:?} is not UTF-8 text"))
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => e.to_string(),
+    }
+}
+
+fn check_policy(cx: &mut Cx, policy: &Policy, path: &FieldPath) {
+    if let Some(max) = &policy.max_resources {
+        for (field, q) in [("cpu", &max.cpu), ("memory", &max.memory)] {
+            if q.as_ref().is_some_and(|q| q.millis() == 0) {
+                cx.error(&path.key("maxResources").key(field), "must be greater than zero");
+            }
+        }
+    }
+}
+
+fn check_routing(cx: &mut Cx, routing: &Routing, path: &FieldPath) {
+    if let Some(from) = &routing.from {
+        let from_path = path.key("from");
+        cx.check(&from_path.key("namespace"), rules::dns_label(&from.namespace, 63));
+        check_selector(cx, &from.pod_selector, &from_path.key("podSelector"));
+    }
+}
+
+fn check_selector(cx: &mut Cx, selector: &BTreeMap<String, String>, path: &FieldPath) {
+    for (k, v) in selector {
+        cx.check(&path.key(k.as_str()), rules::label_key(k).and(rules::label_value(v)));
+    }
+}
+
+fn resolve_teams(cx: &mut Cx, fleet_ns: &str) -> Vec<ResolvedTeam> {
+    let spec = &cx.loaded.fleet.spec;
+    let mut names = HashSet::new();
+    let mut namespaces: HashMap<String, String> = HashMap::new();
+    let mut teams = Vec::new();
+    for (i, team) in spec.teams.iter().enumerate() {
+        let path = FieldPath::root().key("spec").key("teams").index(i);
+        cx.check(&path.key("name"), rules::dns_label(&team.name, 63));
+        if !names.insert(team.name.clone()) {
+            cx.error(&path.key("name"), format!("duplicate team {:?}", team.name));
+        }
+        let namespace = team.namespace.clone().unwrap_or_else(|| team.name.clone());
+        let ns_path = if team.namespace.is_some() { path.key("namespace") } else { path.key("name") };
+        cx.check(&ns_path, rules::dns_label(&namespace, 63));
+        if namespace == fleet_ns {
+            cx.error(
+                &ns_path,
+                format!("namespace {namespace:?} is the fleet's own namespace (metadata.namespace); give the team its own"),
+            );
+        }
+        if let Some(other) = namespaces.insert(namespace.clone(), team.name.clone()) {
+            cx.error(&ns_path, format!("namespace {namespace:?} is already used by team {other:?}"));
+        }
+        let mut viewers = Vec::new();
+        for (j, viewer) in team.viewers.iter().enumerate() {
+            match rules::subject(viewer) {
+                Ok((kind, name, namespace)) => viewers.push(Subject { kind, name, namespace }),
+                Err(e) => cx.error(&path.key("viewers").index(j), e),
+            }
+        }
+        teams.push(ResolvedTeam { name: team.name.clone(), namespace, viewers, quota: team.quota.clone() });
+    }
+    teams
+}
+
+/// Fields that only make sense on one agent are refused in the shared layers.
+fn check_layer_only_fields(cx: &mut Cx, layer: &Settings, path: &FieldPath) {
+    if layer.soul.is_some() && layer.soul_inline.is_some() {
+        cx.error(&path.key("soulInline"), "set either `soul` or `soulInline`, not both");
+    }
+}
+
+fn to_layer<T: serde::Serialize>(settings: &T) -> Map<String, Value> {
+    match serde_json::to_value(settings) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    }
+}
+
+/// Merges `over` onto `base`: mappings merge key by key, everything else replaces.
+/// A workspace file is one thing, so its entry replaces whole; `soul` and `soulInline`
+/// are one choice, so a layer setting either drops both from below.
+fn merged(mut base: Map<String, Value>, over: Map<String, Value>) -> Map<String, Value> {
+    if over.contains_key("soul") || over.contains_key("soulInline") {
+        base.remove("soul");
+        base.remove("soulInline");
+    }
+    for (key, value) in over {
+        let replace_children = key == "workspace";
+        match (base.get_mut(&key), value) {
+            (Some(Value::Object(b)), Value::Object(o)) if replace_children => {
+                for (k, v) in o {
+                    b.insert(k, v);
+                }
+            }
+            (Some(Value::Object(b)), Value::Object(o)) => {
+                let inner = std::mem::take(b);
+                *b = merged(inner, o);
+            }
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
+    }
+    base
+}
+
+/// Where a merged setting was written: the most specific layer that has it.
+fn source(cx: &Cx, agent: usize, team: Option<usize>, rel: &FieldPath) -> FieldPath {
+    let spec = FieldPath::root().key("spec");
+    let agent_path = spec.key("agents").index(agent).join(rel);
+    let mut candidates = vec![agent_path.clone()];
+    if let Some(t) = team {
+        candidates.push(spec.key("teams").index(t).key("defaults").join(rel));
+    }
+    candidates.push(spec.key("defaults").join(rel));
+    candidates.into_iter().find(|p| cx.loaded.has(p)).unwrap_or(agent_path)
+}
+
+fn builtin(q: &str) -> Quantity {
+    // The literals below are valid quantities; a failure here is a bug caught by tests.
+    Quantity::parse(q).unwrap_or_else(|e| panic!("built-in quantity: {e}"))
+}
+
+fn resolve_agent(
+    cx: &mut Cx,
+    i: usize,
+    agent: &Agent,
+    teams: &[ResolvedTeam],
+    defaults: &Map<String, Value>,
+    team_layers: &[Map<String, Value>],
+) -> Option<ResolvedAgent> {
+    let path = FieldPath::root().key("spec").key("agents").index(i);
+    cx.check(&path.key("name"), rules::dns_label(&agent.name, MAX_AGENT_NAME));
+    for (channel, id) in &agent.user {
+        if id.trim().is_empty() {
+            cx.error(&path.key("user").key(channel.as_str()), "the user id is empty");
+        }
+    }
+    let team_index = match &agent.team {
+        Some(team) => {
+            let found = teams.iter().position(|t| &t.name == team);
+            if found.is_none() {
+                let names: Vec<&str> = teams.iter().map(|t| t.name.as_str()).collect();
+                let hint = crate::diag::did_you_mean(team, &names)
+                    .map(|s| format!(" (did you mean {s:?}?)"))
+                    .unwrap_or_else(|| format!("; teams are: {}", names.join(", ")));
+                cx.error(&path.key("team"), format!("unknown team {team:?}{hint}"));
+            }
+            found
+        }
+        None if teams.len() == 1 => Some(0),
+        None => {
+            cx.error(
+                &path,
+                format!("missing `team`: the fleet has {} teams, so each agent must name one", teams.len()),
+            );
+            None
+        }
+    };
+    let team = teams.get(team_index?)?;
+
+    let mut own = to_layer(agent);
+    for identity in ["name", "team", "user"] {
+        own.remove(identity);
+    }
+    let base = team_index.and_then(|t| team_layers.get(t)).unwrap_or(defaults);
+    let layered = merged(base.clone(), own);
+    if agent.soul.is_some() && agent.soul_inline.is_some() {
+        cx.error(&path.key("soulInline"), "set either `soul` or `soulInline`, not both");
+    }
+    let settings: Settings = match serde_json::from_value(Value::Object(layered)) {
+        Ok(s) => s,
+        Err(e) => {
+            cx.error(&path, format!("layers do not merge: {e}"));
+            return None;
+        }
+    };
+    let src = |cx: &Cx, rel: &str| source(cx, i, team_index, &FieldPath::parse(rel));
+
+    // Model.
+    let model = settings.model.clone().unwrap_or_default();
+    let model_primary = match model.primary.clone() {
+        Some(p) if p.contains('/') && !p.starts_with('/') && !p.ends_with('/') => p,
+        Some(p) => {
+            let at = src(cx, "model.primary");
+            cx.error(&at, format!("{p:?} is not a model: expected provider/model, like anthropic/claude-sonnet-4-20250514"));
+            p
+        }
+        None => {
+            cx.error(&path, "no model: set spec.defaults.model.primary (or the team's or agent's)");
+            String::new()
+        }
+    };
+    if let Some(endpoint) = &model.endpoint {
+        let at = src(cx, "model.endpoint.baseUrl");
+        if !(endpoint.base_url.starts_with("http://") || endpoint.base_url.starts_with("https://")) {
+            cx.error(&at, format!("{:?} is not an http(s) URL", endpoint.base_url));
+        }
+        cx.check(&src(cx, "model.endpoint.provider"), rules::dns_label(&endpoint.provider, 63));
+        if let Some(var) = &endpoint.api_key_env {
+            cx.check(&src(cx, "model.endpoint.apiKeyEnv"), rules::env_name(var));
+        }
+    }
+
+    // Resources: built-in defaults under all layers, limits >= requests, within policy.
+    let resources = settings.resources.clone().unwrap_or_default();
+    let req = resources.requests.clone().unwrap_or_default();
+    let lim = resources.limits.clone().unwrap_or_default();
+    let requests = ResourceList {
+        cpu: Some(req.cpu.unwrap_or_else(|| builtin("250m"))),
+        memory: Some(req.memory.unwrap_or_else(|| builtin("256Mi"))),
+    };
+    let limits = ResourceList {
+        cpu: Some(lim.cpu.unwrap_or_else(|| builtin("500m"))),
+        memory: Some(lim.memory.unwrap_or_else(|| builtin("512Mi"))),
+    };
+    let max = cx.loaded.fleet.spec.policy.max_resources.clone().unwrap_or_default();
+    for field in ["cpu", "memory"] {
+        let pick = |l: &ResourceList| if field == "cpu" { l.cpu.clone() } else { l.memory.clone() };
+        let (Some(r), Some(l)) = (pick(&requests), pick(&limits)) else { continue };
+        if r.millis() == 0 || l.millis() == 0 {
+            let which = if r.millis() == 0 { "requests" } else { "limits" };
+            let at = src(cx, &format!("resources.{which}.{field}"));
+            cx.error(&at, format!("{field} {which} must be greater than zero"));
+        }
+        if l.millis() < r.millis() {
+            let at = src(cx, &format!("resources.limits.{field}"));
+            cx.error(&at, format!("{field} limit {l} is below the request {r}"));
+        }
+        if let Some(m) = pick(&max) {
+            for (which, q) in [("limits", &l), ("requests", &r)] {
+                if q.millis() > m.millis() {
+                    let at = src(cx, &format!("resources.{which}.{field}"));
+                    cx.error(&at, format!("{field} {which} {q} exceeds spec.policy.maxResources.{field} ({m})"));
+                    break;
+                }
+            }
+        }
+    }
+
+    // Storage.
+    let storage = settings.storage.clone().unwrap_or_default();
+    let storage_size = storage.size.clone().unwrap_or_else(|| builtin("2Gi"));
+    if storage_size.units() == 0 {
+        cx.error(&src(cx, "storage.size"), "the volume size must be at least 1 byte");
+    }
+    if let Some(class) = &storage.storage_class_name {
+        cx.check(&src(cx, "storage.storageClassName"), rules::dns_subdomain(class));
+    }
+
+    // Secrets and environment.
+    let secrets = settings.secrets.clone().unwrap_or_default();
+    for (j, secret) in secrets.iter().enumerate() {
+        let at = src(cx, &format!("secrets[{j}]"));
+        cx.check(&at, rules::dns_subdomain(secret));
+    }
+    let env = settings.env.clone().unwrap_or_default();
+    for name in env.keys() {
+        let at = source(cx, i, team_index, &FieldPath::root().key("env").key(name.as_str()));
+        cx.check(&at, rules::env_name(name));
+        if RESERVED_ENV.contains(&name.as_str()) {
+            cx.error(&at, format!("{name} is set by clawctl and cannot be overridden"));
+        }
+    }
+
+    // Workspace files and the soul.
+    let mut files = BTreeMap::new();
+    let mut total = 0usize;
+    let soul = match (&settings.soul, &settings.soul_inline) {
+        (Some(file), _) => {
+            let at = src(cx, "soul");
+            cx.read(&at, file)
+        }
+        (None, Some(text)) => Some(Arc::from(text.as_str())),
+        (None, None) => None,
+    };
+    if let Some(soul) = soul {
+        total += soul.len();
+        files.insert("SOUL.md".to_string(), WorkspaceEntry { content: soul, mode: FileMode::Managed });
+    }
+    for (name, file) in settings.workspace.iter().flatten() {
+        let at = source(cx, i, team_index, &FieldPath::root().key("workspace").key(name.as_str()));
+        if let Err(e) = rules::file_name(name) {
+            cx.error(&at, e);
+            continue;
+        }
+        if name == "SOUL.md" && files.contains_key("SOUL.md") {
+            cx.error(&at, "SOUL.md comes from `soul`/`soulInline`; remove it from `workspace`");
+            continue;
+        }
+        let content = match (&file.file, &file.inline) {
+            (Some(rel), None) => cx.read(&at.key("file"), rel),
+            (None, Some(text)) => Some(Arc::from(text.as_str())),
+            _ => {
+                cx.error(&at, "set exactly one of `file` and `inline`");
+                None
+            }
+        };
+        if let Some(content) = content {
+            total += content.len();
+            files.insert(name.clone(), WorkspaceEntry { content, mode: file.mode });
+        }
+    }
+    if total > MAX_FILES_TOTAL {
+        cx.error(
+            &path,
+            format!(
+                "the agent's workspace files add up to {} KiB; a ConfigMap holds at most 1 MiB (keep them under {} KiB)",
+                total / 1024,
+                MAX_FILES_TOTAL / 1024
+            ),
+        );
+    }
+
+    // Network.
+    let egress = settings.egress.clone().unwrap_or_default();
+    for (j, rule) in egress.iter().enumerate() {
+        let at = src(cx, &format!("egress[{j}]"));
+        if let Some(ns) = &rule.namespace {
+            cx.check(&at.key("namespace"), rules::dns_label(ns, 63));
+        }
+        if let Some(sel) = &rule.pod_selector {
+            check_selector(cx, sel, &at.key("podSelector"));
+        }
+        if let Some(c) = &rule.cidr {
+            cx.check(&at.key("cidr"), rules::cidr(c));
+            if rule.namespace.is_some() || rule.pod_selector.is_some() {
+                cx.error(&at.key("cidr"), "`cidr` cannot be combined with `namespace` or `podSelector`");
+            }
+        }
+        if rule.ports.contains(&0) {
+            cx.error(&at.key("ports"), "ports must be from 1 to 65535");
+        }
+        if rule.ports.is_empty() && rule.namespace.is_none() && rule.pod_selector.is_none() && rule.cidr.is_none() {
+            cx.error(&at, "an egress rule needs ports or a destination (namespace, podSelector or cidr)");
+        }
+    }
+
+    // Tools: the policy is the floor.
+    let policy = &cx.loaded.fleet.spec.policy.tools;
+    let mut tools = policy.clone();
+    if let Some(own) = &settings.tools {
+        if own.elevated == Some(true) && !policy.elevated {
+            cx.error(&src(cx, "tools.elevated"), "elevated tools are disabled by spec.policy.tools.elevated and cannot be re-enabled");
+        }
+        if own.fs_workspace_only == Some(false) && policy.fs_workspace_only {
+            cx.error(
+                &src(cx, "tools.fsWorkspaceOnly"),
+                "spec.policy.tools.fsWorkspaceOnly confines file tools to the workspace and cannot be lifted",
+            );
+        }
+        tools.elevated = policy.elevated && own.elevated.unwrap_or(true);
+        tools.fs_workspace_only = policy.fs_workspace_only || own.fs_workspace_only.unwrap_or(false);
+        for tool in own.deny.iter().flatten() {
+            if !tools.deny.contains(tool) {
+                tools.deny.push(tool.clone());
+            }
+        }
+    }
+
+    // The openclaw.json fragment must not weaken the policy or take clawctl's fields.
+    let config = match settings.config.clone() {
+        None => Map::new(),
+        Some(Value::Object(map)) => map,
+        Some(other) => {
+            let kind = if other.is_array() { "a list" } else { "a scalar" };
+            cx.error(&src(cx, "config"), format!("expected a mapping (an openclaw.json fragment), found {kind}"));
+            Map::new()
+        }
+    };
+    for (rel, problem) in crate::openclaw::policy_conflicts(&config, &tools) {
+        let at = src(cx, &format!("config.{rel}"));
+        cx.error(&at, problem);
+    }
+
+    // Channels and access.
+    let channels = settings.channels.clone().unwrap_or_default();
+    for (j, ch) in channels.iter().enumerate() {
+        cx.check(&src(cx, &format!("channels[{j}].channel")), rules::dns_label(&ch.channel, 63));
+    }
+    let access = settings.access.clone().unwrap_or_default();
+    for (j, rule) in access.iter().enumerate() {
+        for (field, problem) in rules::access_rule(rule) {
+            let at = src(cx, &format!("access[{j}]"));
+            cx.error(&at.key(field), problem);
+        }
+    }
+
+    Some(ResolvedAgent {
+        name: agent.name.clone(),
+        team: team.name.clone(),
+        namespace: team.namespace.clone(),
+        user: agent.user.clone(),
+        model_primary,
+        model_fallbacks: model.fallbacks.clone().unwrap_or_default(),
+        model_endpoint: model.endpoint.clone(),
+        requests,
+        limits,
+        storage_size,
+        storage_class: storage.storage_class_name.clone(),
+        secrets,
+        env,
+        files,
+        egress,
+        tools,
+        channels,
+        access,
+        config,
+    })
+}
+
+fn check_rollout(cx: &mut Cx, rollout: &Rollout, path: &FieldPath, agents: &[Agent]) {
+    if let Some(canary) = &rollout.canary {
+        let at = path.key("canary");
+        let set = [canary.agents.is_some(), canary.count.is_some(), canary.percent.is_some()];
+        if set.iter().filter(|s| **s).count() != 1 {
+            cx.error(&at, "set exactly one of `agents`, `count` and `percent`");
+        }
+        for (j, name) in canary.agents.iter().flatten().enumerate() {
+            if !agents.iter().any(|a| &a.name == name) {
+                let names: Vec<&str> = agents.iter().map(|a| a.name.as_str()).collect();
+                let hint = crate::diag::did_you_mean(name, &names)
+                    .map(|s| format!(" (did you mean {s:?}?)"))
+                    .unwrap_or_default();
+                cx.error(&at.key("agents").index(j), format!("no agent named {name:?}{hint}"));
+            }
+        }
+        if canary.count == Some(0) {
+            cx.error(&at.key("count"), "the canary needs at least one agent");
+        }
+        if let Some(p) = canary.percent {
+            if !(1..=100).contains(&p) {
+                cx.error(&at.key("percent"), "must be from 1 to 100");
+            }
+        }
+    }
+    if let Some(waves) = &rollout.waves {
+        let mut last = 0;
+        for (j, wave) in waves.iter().enumerate() {
+            match rules::wave_percent(wave) {
+                Ok(p) if p <= last => cx.error(
+                    &path.key("waves").index(j),
+                    format!("waves are cumulative and must grow: {wave} after {last}%"),
+                ),
+                Ok(p) => last = p,
+                Err(e) => cx.error(&path.key("waves").index(j), e),
+            }
+        }
+        if last != 100 && !waves.is_empty() {
+            cx.error(&path.key("waves"), "the last wave must be 100% so every agent is reached");
+        }
+    }
+    for field in ["soak", "timeout"] {
+        let value = if field == "soak" { &rollout.soak } else { &rollout.timeout };
+        if value.as_ref().is_some_and(|d| d.get().is_zero()) && field == "timeout" {
+            cx.error(&path.key(field), "the timeout must be greater than zero");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_is_field_by_field_and_lists_replace() {
+        let base = serde_json::json!({"env": {"A": "1", "B": "2"}, "secrets": ["x"], "resources": {"limits": {"cpu": "1"}}});
+        let over = serde_json::json!({"env": {"B": "3"}, "secrets": ["y"], "resources": {"limits": {"memory": "1Gi"}}});
+        let (Value::Object(b), Value::Object(o)) = (base, over) else { unreachable!() };
+        let m = Value::Object(merged(b, o));
+        assert_eq!(
+            m,
+            serde_json::json!({"env": {"A": "1", "B": "3"}, "secrets": ["y"], "resources": {"limits": {"cpu": "1", "memory": "1Gi"}}})
+        );
+    }
+
+    #[test]
+    fn workspace_entries_and_souls_replace_whole() {
+        let base = serde_json::json!({"soul": "a.md", "workspace": {"A.md": {"file": "a"}, "B.md": {"file": "b"}}});
+        let over = serde_json::json!({"soulInline": "hi", "workspace": {"A.md": {"inline": "x"}}});
+        let (Value::Object(b), Value::Object(o)) = (base, over) else { unreachable!() };
+        let m = Value::Object(merged(b, o));
+        assert_eq!(
+            m,
+            serde_json::json!({"workspace": {"A.md": {"inline": "x"}, "B.md": {"file": "b"}}, "soulInline": "hi"})
+        );
+    }
+
+    #[test]
+    fn paths_may_not_leave_the_folder() {
+        let dir = std::env::temp_dir();
+        assert!(safe_path(&dir, "../etc/passwd").is_err());
+        assert!(safe_path(&dir, "/etc/passwd").is_err());
+        assert!(safe_path(&dir, "").is_err());
+    }
+}

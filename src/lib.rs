@@ -1,0 +1,15 @@
+//! clawctl: provision and operate fleets of OpenClaw agents on Kubernetes.
+//!
+//! Dependencies flow one way: `commands` -> {`ops`, `output`}; `ops` -> {`fleet`,
+//! `render`}; `render` -> {`fleet`, `openclaw`, `yaml`}; `fleet` -> {`diag`, `yaml`}.
+
+pub mod cli;
+pub mod commands;
+pub mod diag;
+pub mod error;
+pub mod fleet;
+pub mod openclaw;
+pub mod ops;
+pub mod output;
+pub mod render;
+pub mod yaml;

@@ -1,0 +1,98 @@
+//! Use cases, one function each. They never print and know nothing of the terminal;
+//! commands call them and output shows what they return.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use crate::diag::Diagnostics;
+use crate::fleet::{self, Loaded, ResolvedFleet};
+use crate::render::{self, Filter, Manifest, Templates};
+
+/// Loads, validates and resolves a fleet file. `Err` carries every problem found.
+pub fn load(path: &Path) -> Result<(Loaded, ResolvedFleet), Diagnostics> {
+    let loaded = fleet::load(path)?;
+    let resolved = fleet::resolve(&loaded)?;
+    Ok((loaded, resolved))
+}
+
+/// The templates for a fleet: built-ins, overridden by `--templates` (which wins) or
+/// else by the fleet's `spec.templates`.
+pub fn templates(cli_dir: Option<&Path>, fleet: &ResolvedFleet) -> anyhow::Result<Templates> {
+    let dir: Option<PathBuf> = cli_dir.map(Path::to_path_buf).or_else(|| fleet.templates.clone());
+    match dir {
+        Some(dir) => Templates::with_overrides(&dir).map_err(|e| crate::error::InvalidInput(format!("{e:#}")).into()),
+        None => Ok(Templates::builtin()),
+    }
+}
+
+/// What `validate` found: the fleet's size when it is valid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Validated {
+    pub agents: usize,
+    pub teams: usize,
+    pub objects: usize,
+}
+
+/// Validates the fleet file and renders it (without output), so template errors and
+/// parse-back checks are caught as well.
+pub fn validate(path: &Path, templates_dir: Option<&Path>) -> anyhow::Result<Validated> {
+    let (_, fleet) = load(path)?;
+    let templates = templates(templates_dir, &fleet)?;
+    let manifests = render::render(&fleet, &templates, &Filter::default())?;
+    Ok(Validated { agents: fleet.agents.len(), teams: fleet.teams.len(), objects: manifests.len() })
+}
+
+/// Renders the fleet's manifests in apply order.
+pub fn render_fleet(path: &Path, templates_dir: Option<&Path>, filter: &Filter) -> anyhow::Result<Vec<Manifest>> {
+    let (_, fleet) = load(path)?;
+    let templates = templates(templates_dir, &fleet)?;
+    render::render(&fleet, &templates, filter)
+}
+
+/// Writes one file per manifest under `dir`; returns the files written, relative to it.
+pub fn write_manifests(dir: &Path, manifests: &[Manifest]) -> anyhow::Result<Vec<String>> {
+    let mut written = Vec::with_capacity(manifests.len());
+    for m in manifests {
+        let rel = m.file_name();
+        let path = dir.join(&rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        let text = crate::yaml::to_yaml(&m.value)?;
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+        written.push(rel);
+    }
+    Ok(written)
+}
+
+/// The starter fleet `init` writes: (relative path, contents).
+pub fn starter_files(name: &str) -> Result<Vec<(&'static str, String)>, crate::error::InvalidInput> {
+    fleet::check_object_name(name)
+        .and_then(|_| if name.contains('.') { Err(format!("{name:?} contains '.'")) } else { Ok(()) })
+        .map_err(|e| crate::error::InvalidInput(format!("--name: {e}")))?;
+    let fleet = include_str!("../../fleets/starter/fleet.yaml").replace("my-fleet", name);
+    let soul = include_str!("../../fleets/starter/souls/assistant.md").to_string();
+    Ok(vec![("fleet.yaml", fleet), ("souls/assistant.md", soul)])
+}
+
+/// Writes the starter fleet into `dir`, refusing to overwrite anything.
+pub fn init(dir: &Path, name: &str) -> anyhow::Result<Vec<PathBuf>> {
+    let files = starter_files(name)?;
+    for (rel, _) in &files {
+        let path = dir.join(rel);
+        if path.exists() {
+            return Err(crate::error::InvalidInput(format!("{} already exists; not overwriting it", path.display())).into());
+        }
+    }
+    let mut written = Vec::new();
+    for (rel, text) in files {
+        let path = dir.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+        written.push(path);
+    }
+    Ok(written)
+}

@@ -1,0 +1,309 @@
+//! Rendering: resolved fleet -> Kubernetes manifests, through minijinja templates with
+//! strict undefined and JSON auto-escaping (every inserted value is a JSON literal, so
+//! no string can add, split or reshape a YAML document). Each document is parsed back,
+//! checked (kind allowed for the template, namespace, managed labels) and typed.
+
+pub mod context;
+pub mod templates;
+
+use std::collections::BTreeMap;
+
+use minijinja::{AutoEscape, Environment, UndefinedBehavior};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::error::InvalidInput;
+use crate::fleet::ResolvedFleet;
+use context::{AGENT_LABEL, FLEET_LABEL, MANAGED_BY, PART_OF, TEAM_LABEL};
+pub use templates::{Scope, Templates};
+
+/// One rendered Kubernetes object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Manifest {
+    pub api_version: String,
+    pub kind: String,
+    pub name: String,
+    /// `None` for cluster-scoped kinds (Namespace).
+    pub namespace: Option<String>,
+    pub team: Option<String>,
+    pub agent: Option<String>,
+    pub value: Value,
+}
+
+impl Manifest {
+    /// Position in apply order: namespaces, then policies, accounts, RBAC, config and
+    /// volumes, then workloads, then services (DESIGN §4).
+    pub fn rank(&self) -> u8 {
+        match self.kind.as_str() {
+            "Namespace" => 0,
+            "ResourceQuota" => 1,
+            "NetworkPolicy" => 2,
+            "ServiceAccount" => 3,
+            "Role" => 4,
+            "RoleBinding" => 5,
+            "ConfigMap" => 6,
+            "PersistentVolumeClaim" => 7,
+            "Deployment" => 8,
+            "Service" => 9,
+            _ => 10,
+        }
+    }
+
+    /// A stable file name relative to an output folder:
+    /// `<namespace or _cluster>/<rank>-<kind>-<name>.yaml`.
+    pub fn file_name(&self) -> String {
+        format!(
+            "{}/{:02}-{}-{}.yaml",
+            self.namespace.as_deref().unwrap_or("_cluster"),
+            self.rank(),
+            self.kind.to_ascii_lowercase(),
+            self.name
+        )
+    }
+}
+
+/// Which part of the fleet to render. Empty lists mean everything.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub agents: Vec<String>,
+    pub teams: Vec<String>,
+}
+
+fn to_value(value: Value) -> minijinja::Value {
+    minijinja::Value::from(minijinja::value::Serde(value))
+}
+
+/// Renders every object of `fleet`, in apply order.
+pub fn render(fleet: &ResolvedFleet, templates: &Templates, filter: &Filter) -> anyhow::Result<Vec<Manifest>> {
+    check_filter(fleet, filter)?;
+    let env = environment(templates)?;
+    let whole = filter.agents.is_empty() && filter.teams.is_empty();
+    let team_wanted = |t: &str| filter.agents.is_empty() && (filter.teams.is_empty() || filter.teams.iter().any(|f| f == t));
+    let agent_wanted = |a: &crate::fleet::ResolvedAgent| {
+        (filter.agents.is_empty() || filter.agents.contains(&a.name))
+            && (filter.teams.is_empty() || filter.teams.contains(&a.team))
+    };
+
+    let mut out = Vec::new();
+    let fleet_ctx = to_value(context::fleet_context(fleet));
+    for t in templates.entries.iter() {
+        match t.scope {
+            Scope::Fleet if whole => {
+                let ctx = minijinja::context! { fleet => fleet_ctx.clone() };
+                let expect = Expect { scope: t.scope, namespace: &fleet.namespace, fleet: &fleet.name, team: None, agent: None };
+                render_one(&env, t, ctx, &expect, &mut out)?;
+            }
+            Scope::Team => {
+                for team in fleet.teams.iter().filter(|t| team_wanted(&t.name)) {
+                    let ctx = minijinja::context! {
+                        fleet => fleet_ctx.clone(),
+                        team => to_value(context::team_context(fleet, team)),
+                    };
+                    let expect = Expect {
+                        scope: t.scope,
+                        namespace: &team.namespace,
+                        fleet: &fleet.name,
+                        team: Some(&team.name),
+                        agent: None,
+                    };
+                    render_one(&env, t, ctx, &expect, &mut out)?;
+                }
+            }
+            _ => {}
+        }
+    }
+    // Agent templates render per agent, so an agent's context is built once.
+    let agent_templates: Vec<_> = templates.entries.iter().filter(|t| t.scope == Scope::Agent).collect();
+    for agent in fleet.agents.iter().filter(|a| agent_wanted(a)) {
+        let agent_ctx = to_value(context::agent_context(fleet, agent));
+        let expect = Expect {
+            scope: Scope::Agent,
+            namespace: &agent.namespace,
+            fleet: &fleet.name,
+            team: Some(&agent.team),
+            agent: Some(&agent.name),
+        };
+        for t in &agent_templates {
+            let ctx = minijinja::context! { fleet => fleet_ctx.clone(), agent => agent_ctx.clone() };
+            render_one(&env, t, ctx, &expect, &mut out)?;
+        }
+    }
+    out.sort_by(|a, b| {
+        (a.rank(), &a.namespace, &a.name, &a.kind).cmp(&(b.rank(), &b.namespace, &b.name, &b.kind))
+    });
+    for pair in out.windows(2) {
+        if (pair[0].rank(), &pair[0].namespace, &pair[0].name, &pair[0].kind)
+            == (pair[1].rank(), &pair[1].namespace, &pair[1].name, &pair[1].kind)
+        {
+            return Err(InvalidInput(format!(
+                "two templates rendered the same object: {} {}/{}",
+                pair[0].kind,
+                pair[0].namespace.as_deref().unwrap_or(""),
+                pair[0].name
+            ))
+            .into());
+        }
+    }
+    Ok(out)
+}
+
+fn check_filter(fleet: &ResolvedFleet, filter: &Filter) -> Result<(), InvalidInput> {
+    let agents: Vec<&str> = fleet.agents.iter().map(|a| a.name.as_str()).collect();
+    let teams: Vec<&str> = fleet.teams.iter().map(|t| t.name.as_str()).collect();
+    for (what, wanted, known) in [("agent", &filter.agents, &agents), ("team", &filter.teams, &teams)] {
+        for name in wanted {
+            if !known.contains(&name.as_str()) {
+                let hint = crate::diag::did_you_mean(name, known)
+                    .map(|s| format!(" (did you mean {s:?}?)"))
+                    .unwrap_or_default();
+                return Err(InvalidInput(format!("the fleet has no {what} named {name:?}{hint}")));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn environment(templates: &Templates) -> Result<Environment<'static>, InvalidInput> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    // Every template renders YAML, and every value goes in as JSON: a JSON string is a
+    // YAML double-quoted scalar, a JSON object a flow mapping.
+    env.set_auto_escape_callback(|_| AutoEscape::Json);
+    for t in &templates.entries {
+        env.add_template_owned(t.name, t.source.clone())
+            .map_err(|e| InvalidInput(template_error(t, &e)))?;
+    }
+    Ok(env)
+}
+
+fn template_error(t: &templates::Template, e: &minijinja::Error) -> String {
+    let origin = t.origin.clone().unwrap_or_else(|| format!("built-in template {}", t.name));
+    let line = e.line().map(|l| format!(":{l}")).unwrap_or_default();
+    let mut message = format!("{origin}{line}: {}", e.kind());
+    if let Some(detail) = e.detail() {
+        message.push_str(": ");
+        message.push_str(detail);
+    }
+    message
+}
+
+/// What a template's documents must satisfy.
+struct Expect<'a> {
+    scope: Scope,
+    namespace: &'a str,
+    fleet: &'a str,
+    team: Option<&'a str>,
+    agent: Option<&'a str>,
+}
+
+fn render_one(
+    env: &Environment<'static>,
+    t: &templates::Template,
+    ctx: minijinja::Value,
+    expect: &Expect,
+    out: &mut Vec<Manifest>,
+) -> Result<(), InvalidInput> {
+    let whom = match (expect.agent, expect.team) {
+        (Some(a), _) => format!(" for agent {a:?}"),
+        (None, Some(team)) => format!(" for team {team:?}"),
+        _ => String::new(),
+    };
+    let template = env.get_template(t.name).map_err(|e| InvalidInput(template_error(t, &e)))?;
+    let text = template.render(ctx).map_err(|e| InvalidInput(format!("{}{whom}", template_error(t, &e))))?;
+    let origin = t.origin.clone().unwrap_or_else(|| format!("built-in template {}", t.name));
+    let docs = crate::yaml::parse_documents(&text)
+        .map_err(|e| InvalidInput(format!("{origin} rendered invalid YAML{whom}: {}", e.message)))?;
+    for doc in docs {
+        let manifest = check(doc, expect).map_err(|e| InvalidInput(format!("{origin} rendered{whom}: {e}")))?;
+        out.push(manifest);
+    }
+    Ok(())
+}
+
+fn check(value: Value, expect: &Expect) -> Result<Manifest, String> {
+    let str_at = |path: &[&str]| -> Option<String> {
+        let mut v = &value;
+        for k in path {
+            v = v.get(*k)?;
+        }
+        v.as_str().map(str::to_string)
+    };
+    let api_version = str_at(&["apiVersion"]).ok_or("a document without apiVersion")?;
+    let kind = str_at(&["kind"]).ok_or("a document without kind")?;
+    if !expect.scope.allowed_kinds().contains(&(api_version.as_str(), kind.as_str())) {
+        let allowed: Vec<String> = expect.scope.allowed_kinds().iter().map(|(a, k)| format!("{a} {k}")).collect();
+        return Err(format!("{api_version} {kind} is not allowed here; allowed: {}", allowed.join(", ")));
+    }
+    let name = str_at(&["metadata", "name"]).ok_or_else(|| format!("a {kind} without metadata.name"))?;
+    crate::fleet::check_object_name(&name).map_err(|e| format!("{kind} name {e}"))?;
+    let namespace = str_at(&["metadata", "namespace"]);
+    if kind == "Namespace" {
+        if name != expect.namespace || namespace.is_some() {
+            return Err(format!("Namespace {name:?}: only namespace {:?} may be rendered here", expect.namespace));
+        }
+    } else if namespace.as_deref() != Some(expect.namespace) {
+        return Err(format!(
+            "{kind} {name:?} is in namespace {:?}, expected {:?}",
+            namespace.unwrap_or_default(),
+            expect.namespace
+        ));
+    }
+    let labels: BTreeMap<String, String> = value
+        .get("metadata")
+        .and_then(|m| m.get("labels"))
+        .and_then(|l| serde_json::from_value(l.clone()).ok())
+        .unwrap_or_default();
+    let mut required = vec![(MANAGED_BY, "clawctl"), (PART_OF, expect.fleet), (FLEET_LABEL, expect.fleet)];
+    required.extend(expect.team.map(|t| (TEAM_LABEL, t)));
+    required.extend(expect.agent.map(|a| (AGENT_LABEL, a)));
+    for (key, want) in required {
+        if labels.get(key).map(String::as_str) != Some(want) {
+            return Err(format!("{kind} {name:?} lacks the label {key}: {want}"));
+        }
+    }
+    typed(&kind, &value).map_err(|e| format!("{kind} {name:?} does not match the Kubernetes schema: {e}"))?;
+    let namespace = if kind == "Namespace" { None } else { namespace };
+    Ok(Manifest {
+        api_version,
+        kind,
+        name,
+        namespace,
+        team: expect.team.map(str::to_string),
+        agent: expect.agent.map(str::to_string),
+        value,
+    })
+}
+
+/// Reads the document as its k8s-openapi type: field types and required fields hold.
+fn typed(kind: &str, value: &Value) -> Result<(), serde_json::Error> {
+    use k8s_openapi::api::{apps, core, networking, rbac};
+    fn parse<T: DeserializeOwned>(value: &Value) -> Result<(), serde_json::Error> {
+        T::deserialize(value).map(drop)
+    }
+    match kind {
+        "Namespace" => parse::<core::v1::Namespace>(value),
+        "ConfigMap" => parse::<core::v1::ConfigMap>(value),
+        "ServiceAccount" => parse::<core::v1::ServiceAccount>(value),
+        "PersistentVolumeClaim" => parse::<core::v1::PersistentVolumeClaim>(value),
+        "Service" => parse::<core::v1::Service>(value),
+        "ResourceQuota" => parse::<core::v1::ResourceQuota>(value),
+        "Deployment" => parse::<apps::v1::Deployment>(value),
+        "NetworkPolicy" => parse::<networking::v1::NetworkPolicy>(value),
+        "Role" => parse::<rbac::v1::Role>(value),
+        "RoleBinding" => parse::<rbac::v1::RoleBinding>(value),
+        _ => Ok(()),
+    }
+}
+
+/// The manifests as one multi-document YAML stream.
+pub fn to_yaml_stream(manifests: &[Manifest]) -> anyhow::Result<String> {
+    let mut out = String::new();
+    for m in manifests {
+        out.push_str("---\n");
+        out.push_str(&crate::yaml::to_yaml(&m.value)?);
+        if !out.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    Ok(out)
+}

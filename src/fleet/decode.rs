@@ -23,7 +23,9 @@ const MAX_RUNS: usize = 30;
 
 /// Decodes `root` into `T`, collecting every problem found. The value may be partial
 /// (bad nodes set aside) whenever diagnostics are returned: use it only when there are none.
-pub fn decode<T: DeserializeOwned>(file: &str, root: &Node) -> (Option<T>, Diagnostics) {
+/// The value is complete (nothing was set aside) when only unknown fields were found;
+/// `Decoded::complete` says so, and such a value may be validated further.
+pub fn decode<T: DeserializeOwned>(file: &str, root: &Node) -> Decoded<T> {
     let state = State::default();
     let mut diags = Diagnostics::default();
     let mut seen = HashSet::new();
@@ -62,7 +64,15 @@ pub fn decode<T: DeserializeOwned>(file: &str, root: &Node) -> (Option<T>, Diagn
         // kept so that a failure is never silent.
         diags.push(Diagnostic::new(file, Some(root.loc), &FieldPath::root(), "could not decode the file"));
     }
-    (value, diags.finish())
+    let complete = state.poisoned.borrow().is_empty();
+    Decoded { value, diags: diags.finish(), complete }
+}
+
+/// What [`decode`] found.
+pub struct Decoded<T> {
+    pub value: Option<T>,
+    pub diags: Diagnostics,
+    pub complete: bool,
 }
 
 #[derive(Default)]
@@ -484,8 +494,8 @@ mod tests {
 
     fn run(text: &str) -> (Option<Doc>, Vec<String>) {
         let root = parse_located(text).expect("yaml").expect("non-empty");
-        let (doc, diags) = decode::<Doc>("f.yaml", &root);
-        (doc, diags.0.iter().map(ToString::to_string).collect())
+        let decoded = decode::<Doc>("f.yaml", &root);
+        (decoded.value, decoded.diags.0.iter().map(ToString::to_string).collect())
     }
 
     #[test]

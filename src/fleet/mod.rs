@@ -27,6 +27,9 @@ pub struct Loaded {
     pub dir: PathBuf,
     pub root: Node,
     pub fleet: FleetFile,
+    /// Unknown fields found while decoding. The fleet is complete without them, so
+    /// `resolve` reports them together with every other problem.
+    pub unknown_fields: Diagnostics,
 }
 
 impl Loaded {
@@ -79,11 +82,12 @@ pub fn load_str(label: &str, dir: PathBuf, text: &str) -> Result<Loaded, Diagnos
     if !diags.is_empty() {
         return Err(diags.finish());
     }
-    let (fleet, decode_diags) = decode::decode::<FleetFile>(label, &root);
-    diags.0.extend(decode_diags.0);
-    match fleet {
-        Some(fleet) if diags.is_empty() => Ok(Loaded { label: label.to_string(), dir, root, fleet }),
-        _ => Err(diags.finish()),
+    let decoded = decode::decode::<FleetFile>(label, &root);
+    match decoded.value {
+        Some(fleet) if decoded.complete => {
+            Ok(Loaded { label: label.to_string(), dir, root, fleet, unknown_fields: decoded.diags })
+        }
+        _ => Err(decoded.diags),
     }
 }
 

@@ -92,7 +92,7 @@ pub struct WorkspaceEntry {
 
 /// Resolves `loaded`, or returns every problem found.
 pub fn resolve(loaded: &Loaded) -> Result<ResolvedFleet, Diagnostics> {
-    let mut cx = Cx { loaded, diags: Diagnostics::default(), files: HashMap::new() };
+    let mut cx = Cx { loaded, diags: loaded.unknown_fields.clone(), files: HashMap::new() };
     let fleet = &loaded.fleet;
     let spec = &fleet.spec;
     let root = FieldPath::root();
@@ -404,7 +404,7 @@ fn resolve_agent(
             None
         }
     };
-    let team = teams.get(team_index?)?;
+    let team = team_index.and_then(|t| teams.get(t));
 
     let mut own = to_layer(agent);
     for identity in ["name", "team", "user"] {
@@ -423,6 +423,8 @@ fn resolve_agent(
         }
     };
     let src = |cx: &Cx, rel: &str| source(cx, i, team_index, &FieldPath::parse(rel));
+    // Errors found in a shared layer are reported there, naming the agent they concern.
+    let errors_before = cx.diags.0.len();
 
     // Model.
     let model = settings.model.clone().unwrap_or_default();
@@ -633,6 +635,13 @@ fn resolve_agent(
         }
     }
 
+    let own_prefix = format!("{path}.");
+    for d in &mut cx.diags.0[errors_before..] {
+        if !d.path.starts_with(&own_prefix) && d.path != path.to_string() {
+            d.message.push_str(&format!(" (for agent {:?})", agent.name));
+        }
+    }
+    let team = team?;
     Some(ResolvedAgent {
         name: agent.name.clone(),
         team: team.name.clone(),

@@ -27,6 +27,10 @@ pub fn write_human(out: &mut dyn Write, diags: &Diagnostics, color: bool) -> std
         writeln!(out, "{dim}{number} |{reset} {line}")?;
         writeln!(out, "{dim}{pad} |{reset} {lead}{red}^{reset}")?;
     }
+    let n = diags.0.len();
+    if n > 1 {
+        writeln!(out, "{red}{bold}error{reset}{bold}: {n} problems found; nothing was changed{reset}")?;
+    }
     Ok(())
 }
 

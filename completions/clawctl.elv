@@ -1,0 +1,189 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[clawctl] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'clawctl'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'clawctl'= {
+            cand -q 'Print only data and errors: no progress, no summaries'
+            cand --quiet 'Print only data and errors: no progress, no summaries'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand validate 'Check a fleet file: precise errors, touches no cluster (exit 0 valid, 2 invalid)'
+            cand render 'Print (or write with -o DIR) every manifest of the fleet, in apply order'
+            cand diff 'Show what apply would change on the cluster, secrets masked'
+            cand apply 'Converge the cluster to the fleet: plan, confirm, apply, wait'
+            cand status 'One table: every agent, its image, health, restarts, volume'
+            cand rollout 'Move agents to a new image tag: canary first, then waves'
+            cand rollback 'Return agents to their previous revision'
+            cand history 'List the revisions of each agent'
+            cand completions 'Print shell completions (also committed under completions/)'
+            cand schema 'Print the JSON Schema of the fleet file, for editors and yaml-language-server'
+            cand init 'Write a small starter fleet (fleet.yaml and a soul) into a folder'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'clawctl;validate'= {
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --templates 'A folder of *.yaml.j2 files overriding built-in templates one file at a time'
+            cand -q 'Print only data and errors: no progress, no summaries'
+            cand --quiet 'Print only data and errors: no progress, no summaries'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'clawctl;render'= {
+            cand -o 'Write one file per object into DIR (<namespace>/<order>-<kind>-<name>.yaml) instead of printing one stream'
+            cand --output-dir 'Write one file per object into DIR (<namespace>/<order>-<kind>-<name>.yaml) instead of printing one stream'
+            cand --agent 'Only this agent''s objects (repeatable)'
+            cand --team 'Only this team''s objects and agents (repeatable)'
+            cand --templates 'A folder of *.yaml.j2 files overriding built-in templates one file at a time'
+            cand -q 'Print only data and errors: no progress, no summaries'
+            cand --quiet 'Print only data and errors: no progress, no summaries'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'clawctl;diff'= {
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)'
+            cand --context 'The kubeconfig context to use'
+            cand -q 'Print only data and errors: no progress, no summaries'
+            cand --quiet 'Print only data and errors: no progress, no summaries'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'clawctl;apply'= {
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)'
+            cand --context 'The kubeconfig context to use'
+            cand -q 'Print only data and errors: no progress, no summaries'
+            cand --quiet 'Print only data and errors: no progress, no summaries'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'clawctl;status'= {
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)'
+            cand --context 'The kubeconfig context to use'
+            cand -q 'Print only data and errors: no progress, no summaries'
+            cand --quiet 'Print only data and errors: no progress, no summaries'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'clawctl;rollout'= {
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)'
+            cand --context 'The kubeconfig context to use'
+            cand -q 'Print only data and errors: no progress, no summaries'
+            cand --quiet 'Print only data and errors: no progress, no summaries'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'clawctl;rollback'= {
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)'
+            cand --context 'The kubeconfig context to use'
+            cand -q 'Print only data and errors: no progress, no summaries'
+            cand --quiet 'Print only data and errors: no progress, no summaries'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'clawctl;history'= {
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)'
+            cand --context 'The kubeconfig context to use'
+            cand -q 'Print only data and errors: no progress, no summaries'
+            cand --quiet 'Print only data and errors: no progress, no summaries'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'clawctl;completions'= {
+            cand -q 'Print only data and errors: no progress, no summaries'
+            cand --quiet 'Print only data and errors: no progress, no summaries'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'clawctl;schema'= {
+            cand -q 'Print only data and errors: no progress, no summaries'
+            cand --quiet 'Print only data and errors: no progress, no summaries'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'clawctl;init'= {
+            cand --name 'The fleet''s name'
+            cand -q 'Print only data and errors: no progress, no summaries'
+            cand --quiet 'Print only data and errors: no progress, no summaries'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'clawctl;help'= {
+            cand validate 'Check a fleet file: precise errors, touches no cluster (exit 0 valid, 2 invalid)'
+            cand render 'Print (or write with -o DIR) every manifest of the fleet, in apply order'
+            cand diff 'Show what apply would change on the cluster, secrets masked'
+            cand apply 'Converge the cluster to the fleet: plan, confirm, apply, wait'
+            cand status 'One table: every agent, its image, health, restarts, volume'
+            cand rollout 'Move agents to a new image tag: canary first, then waves'
+            cand rollback 'Return agents to their previous revision'
+            cand history 'List the revisions of each agent'
+            cand completions 'Print shell completions (also committed under completions/)'
+            cand schema 'Print the JSON Schema of the fleet file, for editors and yaml-language-server'
+            cand init 'Write a small starter fleet (fleet.yaml and a soul) into a folder'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'clawctl;help;validate'= {
+        }
+        &'clawctl;help;render'= {
+        }
+        &'clawctl;help;diff'= {
+        }
+        &'clawctl;help;apply'= {
+        }
+        &'clawctl;help;status'= {
+        }
+        &'clawctl;help;rollout'= {
+        }
+        &'clawctl;help;rollback'= {
+        }
+        &'clawctl;help;history'= {
+        }
+        &'clawctl;help;completions'= {
+        }
+        &'clawctl;help;schema'= {
+        }
+        &'clawctl;help;init'= {
+        }
+        &'clawctl;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

@@ -1,0 +1,106 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_clawctl_global_optspecs
+    string join \n q/quiet h/help V/version
+end
+
+function __fish_clawctl_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_clawctl_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_clawctl_using_subcommand
+    set -l cmd (__fish_clawctl_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c clawctl -n "__fish_clawctl_needs_command" -s q -l quiet -d 'Print only data and errors: no progress, no summaries'
+complete -c clawctl -n "__fish_clawctl_needs_command" -s h -l help -d 'Print help'
+complete -c clawctl -n "__fish_clawctl_needs_command" -s V -l version -d 'Print version'
+complete -c clawctl -n "__fish_clawctl_needs_command" -f -a "validate" -d 'Check a fleet file: precise errors, touches no cluster (exit 0 valid, 2 invalid)'
+complete -c clawctl -n "__fish_clawctl_needs_command" -f -a "render" -d 'Print (or write with -o DIR) every manifest of the fleet, in apply order'
+complete -c clawctl -n "__fish_clawctl_needs_command" -f -a "diff" -d 'Show what apply would change on the cluster, secrets masked'
+complete -c clawctl -n "__fish_clawctl_needs_command" -f -a "apply" -d 'Converge the cluster to the fleet: plan, confirm, apply, wait'
+complete -c clawctl -n "__fish_clawctl_needs_command" -f -a "status" -d 'One table: every agent, its image, health, restarts, volume'
+complete -c clawctl -n "__fish_clawctl_needs_command" -f -a "rollout" -d 'Move agents to a new image tag: canary first, then waves'
+complete -c clawctl -n "__fish_clawctl_needs_command" -f -a "rollback" -d 'Return agents to their previous revision'
+complete -c clawctl -n "__fish_clawctl_needs_command" -f -a "history" -d 'List the revisions of each agent'
+complete -c clawctl -n "__fish_clawctl_needs_command" -f -a "completions" -d 'Print shell completions (also committed under completions/)'
+complete -c clawctl -n "__fish_clawctl_needs_command" -f -a "schema" -d 'Print the JSON Schema of the fleet file, for editors and yaml-language-server'
+complete -c clawctl -n "__fish_clawctl_needs_command" -f -a "init" -d 'Write a small starter fleet (fleet.yaml and a soul) into a folder'
+complete -c clawctl -n "__fish_clawctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c clawctl -n "__fish_clawctl_using_subcommand validate" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable lines'
+json\t'A JSON list of {file, line, column, path, message}'"
+complete -c clawctl -n "__fish_clawctl_using_subcommand validate" -l templates -d 'A folder of *.yaml.j2 files overriding built-in templates one file at a time' -r -F
+complete -c clawctl -n "__fish_clawctl_using_subcommand validate" -s q -l quiet -d 'Print only data and errors: no progress, no summaries'
+complete -c clawctl -n "__fish_clawctl_using_subcommand validate" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c clawctl -n "__fish_clawctl_using_subcommand validate" -s V -l version -d 'Print version'
+complete -c clawctl -n "__fish_clawctl_using_subcommand render" -s o -l output-dir -d 'Write one file per object into DIR (<namespace>/<order>-<kind>-<name>.yaml) instead of printing one stream' -r -F
+complete -c clawctl -n "__fish_clawctl_using_subcommand render" -l agent -d 'Only this agent\'s objects (repeatable)' -r
+complete -c clawctl -n "__fish_clawctl_using_subcommand render" -l team -d 'Only this team\'s objects and agents (repeatable)' -r
+complete -c clawctl -n "__fish_clawctl_using_subcommand render" -l templates -d 'A folder of *.yaml.j2 files overriding built-in templates one file at a time' -r -F
+complete -c clawctl -n "__fish_clawctl_using_subcommand render" -s q -l quiet -d 'Print only data and errors: no progress, no summaries'
+complete -c clawctl -n "__fish_clawctl_using_subcommand render" -s h -l help -d 'Print help'
+complete -c clawctl -n "__fish_clawctl_using_subcommand render" -s V -l version -d 'Print version'
+complete -c clawctl -n "__fish_clawctl_using_subcommand diff" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c clawctl -n "__fish_clawctl_using_subcommand diff" -l context -d 'The kubeconfig context to use' -r
+complete -c clawctl -n "__fish_clawctl_using_subcommand diff" -s q -l quiet -d 'Print only data and errors: no progress, no summaries'
+complete -c clawctl -n "__fish_clawctl_using_subcommand diff" -s h -l help -d 'Print help'
+complete -c clawctl -n "__fish_clawctl_using_subcommand diff" -s V -l version -d 'Print version'
+complete -c clawctl -n "__fish_clawctl_using_subcommand apply" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c clawctl -n "__fish_clawctl_using_subcommand apply" -l context -d 'The kubeconfig context to use' -r
+complete -c clawctl -n "__fish_clawctl_using_subcommand apply" -s q -l quiet -d 'Print only data and errors: no progress, no summaries'
+complete -c clawctl -n "__fish_clawctl_using_subcommand apply" -s h -l help -d 'Print help'
+complete -c clawctl -n "__fish_clawctl_using_subcommand apply" -s V -l version -d 'Print version'
+complete -c clawctl -n "__fish_clawctl_using_subcommand status" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c clawctl -n "__fish_clawctl_using_subcommand status" -l context -d 'The kubeconfig context to use' -r
+complete -c clawctl -n "__fish_clawctl_using_subcommand status" -s q -l quiet -d 'Print only data and errors: no progress, no summaries'
+complete -c clawctl -n "__fish_clawctl_using_subcommand status" -s h -l help -d 'Print help'
+complete -c clawctl -n "__fish_clawctl_using_subcommand status" -s V -l version -d 'Print version'
+complete -c clawctl -n "__fish_clawctl_using_subcommand rollout" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c clawctl -n "__fish_clawctl_using_subcommand rollout" -l context -d 'The kubeconfig context to use' -r
+complete -c clawctl -n "__fish_clawctl_using_subcommand rollout" -s q -l quiet -d 'Print only data and errors: no progress, no summaries'
+complete -c clawctl -n "__fish_clawctl_using_subcommand rollout" -s h -l help -d 'Print help'
+complete -c clawctl -n "__fish_clawctl_using_subcommand rollout" -s V -l version -d 'Print version'
+complete -c clawctl -n "__fish_clawctl_using_subcommand rollback" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c clawctl -n "__fish_clawctl_using_subcommand rollback" -l context -d 'The kubeconfig context to use' -r
+complete -c clawctl -n "__fish_clawctl_using_subcommand rollback" -s q -l quiet -d 'Print only data and errors: no progress, no summaries'
+complete -c clawctl -n "__fish_clawctl_using_subcommand rollback" -s h -l help -d 'Print help'
+complete -c clawctl -n "__fish_clawctl_using_subcommand rollback" -s V -l version -d 'Print version'
+complete -c clawctl -n "__fish_clawctl_using_subcommand history" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c clawctl -n "__fish_clawctl_using_subcommand history" -l context -d 'The kubeconfig context to use' -r
+complete -c clawctl -n "__fish_clawctl_using_subcommand history" -s q -l quiet -d 'Print only data and errors: no progress, no summaries'
+complete -c clawctl -n "__fish_clawctl_using_subcommand history" -s h -l help -d 'Print help'
+complete -c clawctl -n "__fish_clawctl_using_subcommand history" -s V -l version -d 'Print version'
+complete -c clawctl -n "__fish_clawctl_using_subcommand completions" -s q -l quiet -d 'Print only data and errors: no progress, no summaries'
+complete -c clawctl -n "__fish_clawctl_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c clawctl -n "__fish_clawctl_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c clawctl -n "__fish_clawctl_using_subcommand schema" -s q -l quiet -d 'Print only data and errors: no progress, no summaries'
+complete -c clawctl -n "__fish_clawctl_using_subcommand schema" -s h -l help -d 'Print help'
+complete -c clawctl -n "__fish_clawctl_using_subcommand schema" -s V -l version -d 'Print version'
+complete -c clawctl -n "__fish_clawctl_using_subcommand init" -l name -d 'The fleet\'s name' -r
+complete -c clawctl -n "__fish_clawctl_using_subcommand init" -s q -l quiet -d 'Print only data and errors: no progress, no summaries'
+complete -c clawctl -n "__fish_clawctl_using_subcommand init" -s h -l help -d 'Print help'
+complete -c clawctl -n "__fish_clawctl_using_subcommand init" -s V -l version -d 'Print version'
+complete -c clawctl -n "__fish_clawctl_using_subcommand help; and not __fish_seen_subcommand_from validate render diff apply status rollout rollback history completions schema init help" -f -a "validate" -d 'Check a fleet file: precise errors, touches no cluster (exit 0 valid, 2 invalid)'
+complete -c clawctl -n "__fish_clawctl_using_subcommand help; and not __fish_seen_subcommand_from validate render diff apply status rollout rollback history completions schema init help" -f -a "render" -d 'Print (or write with -o DIR) every manifest of the fleet, in apply order'
+complete -c clawctl -n "__fish_clawctl_using_subcommand help; and not __fish_seen_subcommand_from validate render diff apply status rollout rollback history completions schema init help" -f -a "diff" -d 'Show what apply would change on the cluster, secrets masked'
+complete -c clawctl -n "__fish_clawctl_using_subcommand help; and not __fish_seen_subcommand_from validate render diff apply status rollout rollback history completions schema init help" -f -a "apply" -d 'Converge the cluster to the fleet: plan, confirm, apply, wait'
+complete -c clawctl -n "__fish_clawctl_using_subcommand help; and not __fish_seen_subcommand_from validate render diff apply status rollout rollback history completions schema init help" -f -a "status" -d 'One table: every agent, its image, health, restarts, volume'
+complete -c clawctl -n "__fish_clawctl_using_subcommand help; and not __fish_seen_subcommand_from validate render diff apply status rollout rollback history completions schema init help" -f -a "rollout" -d 'Move agents to a new image tag: canary first, then waves'
+complete -c clawctl -n "__fish_clawctl_using_subcommand help; and not __fish_seen_subcommand_from validate render diff apply status rollout rollback history completions schema init help" -f -a "rollback" -d 'Return agents to their previous revision'
+complete -c clawctl -n "__fish_clawctl_using_subcommand help; and not __fish_seen_subcommand_from validate render diff apply status rollout rollback history completions schema init help" -f -a "history" -d 'List the revisions of each agent'
+complete -c clawctl -n "__fish_clawctl_using_subcommand help; and not __fish_seen_subcommand_from validate render diff apply status rollout rollback history completions schema init help" -f -a "completions" -d 'Print shell completions (also committed under completions/)'
+complete -c clawctl -n "__fish_clawctl_using_subcommand help; and not __fish_seen_subcommand_from validate render diff apply status rollout rollback history completions schema init help" -f -a "schema" -d 'Print the JSON Schema of the fleet file, for editors and yaml-language-server'
+complete -c clawctl -n "__fish_clawctl_using_subcommand help; and not __fish_seen_subcommand_from validate render diff apply status rollout rollback history completions schema init help" -f -a "init" -d 'Write a small starter fleet (fleet.yaml and a soul) into a folder'
+complete -c clawctl -n "__fish_clawctl_using_subcommand help; and not __fish_seen_subcommand_from validate render diff apply status rollout rollback history completions schema init help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

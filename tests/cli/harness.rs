@@ -1,0 +1,94 @@
+//! A small builder around the `clawctl` binary: a temporary folder with files, the
+//! arguments, and assertions on exit code, stdout and stderr.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The repository root (for the example fleets).
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub struct Test {
+    dir: tempfile::TempDir,
+    args: Vec<String>,
+}
+
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Test {
+    pub fn new() -> Self {
+        Test { dir: tempfile::tempdir().expect("temp dir"), args: Vec::new() }
+    }
+
+    /// Writes `text` to `rel` inside the test's folder (folders created as needed).
+    pub fn file(self, rel: &str, text: &str) -> Self {
+        let path = self.dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+        self
+    }
+
+    pub fn args(mut self, args: &[&str]) -> Self {
+        self.args.extend(args.iter().map(|s| s.to_string()));
+        self
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Runs clawctl in the test's folder.
+    pub fn run(&self) -> Output {
+        let out = Command::new(env!("CARGO_BIN_EXE_clawctl"))
+            .args(&self.args)
+            .current_dir(self.dir.path())
+            .env_remove("NO_COLOR")
+            .output()
+            .expect("run clawctl");
+        Output {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    pub fn success(&self) -> Output {
+        let out = self.run();
+        assert_eq!(out.code, 0, "expected success\nstdout:\n{}\nstderr:\n{}", out.stdout, out.stderr);
+        out
+    }
+
+    /// Runs and expects exit code `code`.
+    pub fn fails(&self, code: i32) -> Output {
+        let out = self.run();
+        assert_eq!(out.code, code, "expected exit {code}\nstdout:\n{}\nstderr:\n{}", out.stdout, out.stderr);
+        assert!(!out.stderr.contains("panicked"), "clawctl panicked:\n{}", out.stderr);
+        out
+    }
+}
+
+/// Compares `actual` with the golden file `rel` (under tests/golden/), or rewrites the
+/// file when CLAWCTL_UPDATE_GOLDEN=1.
+pub fn golden(rel: &str, actual: &str) {
+    let path = repo().join("tests/golden").join(rel);
+    if std::env::var_os("CLAWCTL_UPDATE_GOLDEN").is_some_and(|v| v == "1") {
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, actual).expect("write golden");
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("missing golden file {}; run with CLAWCTL_UPDATE_GOLDEN=1", path.display()));
+    if expected != actual {
+        let first = expected.lines().zip(actual.lines()).position(|(a, b)| a != b);
+        panic!(
+            "{} differs from the output (first differing line: {:?}); run with CLAWCTL_UPDATE_GOLDEN=1 to accept",
+            path.display(),
+            first.map(|i| i + 1)
+        );
+    }
+}

@@ -1,0 +1,9 @@
+//! Integration tests: the real `clawctl` binary, run the way people and CI run it.
+
+mod harness;
+
+mod bad_input;
+mod completions;
+mod golden;
+mod injection;
+mod render;

@@ -6,7 +6,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Provision and operate fleets of OpenClaw agents on Kubernetes.
 #[derive(Debug, Parser)]
-#[command(name = "clawctl", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "clawctl",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -133,8 +133,12 @@ impl Diagnostics {
     /// Sorts by place and drops exact repeats, so output is stable.
     pub fn finish(mut self) -> Self {
         self.0.sort_by(|a, b| {
-            (a.file.as_str(), a.line, a.column, a.path.as_str())
-                .cmp(&(b.file.as_str(), b.line, b.column, b.path.as_str()))
+            (a.file.as_str(), a.line, a.column, a.path.as_str()).cmp(&(
+                b.file.as_str(),
+                b.line,
+                b.column,
+                b.path.as_str(),
+            ))
         });
         self.0.dedup();
         self
@@ -142,14 +146,22 @@ impl Diagnostics {
 
     /// `Ok(())` when nothing was found, else the sorted diagnostics as an error.
     pub fn into_result(self) -> Result<(), Diagnostics> {
-        if self.0.is_empty() { Ok(()) } else { Err(self.finish()) }
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(self.finish())
+        }
     }
 }
 
 impl fmt::Display for Diagnostics {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.0.len();
-        write!(f, "{n} problem{} in the input", if n == 1 { "" } else { "s" })
+        write!(
+            f,
+            "{n} problem{} in the input",
+            if n == 1 { "" } else { "s" }
+        )
     }
 }
 
@@ -186,7 +198,11 @@ mod tests {
 
     #[test]
     fn paths_print_like_kubectl_explain() {
-        let p = FieldPath::root().key("spec").key("agents").index(3).key("resources");
+        let p = FieldPath::root()
+            .key("spec")
+            .key("agents")
+            .index(3)
+            .key("resources");
         assert_eq!(p.to_string(), "spec.agents[3].resources");
         assert_eq!(FieldPath::parse("spec.agents[3].resources"), p);
         let ws = FieldPath::root().key("workspace").key("AGENTS.md");

@@ -61,7 +61,10 @@ impl std::error::Error for NotYetAvailable {}
 
 /// The exit status for an error chain.
 pub fn exit_status(err: &anyhow::Error) -> ExitStatus {
-    if err.chain().any(|e| e.is::<Diagnostics>() || e.is::<InvalidInput>()) {
+    if err
+        .chain()
+        .any(|e| e.is::<Diagnostics>() || e.is::<InvalidInput>())
+    {
         ExitStatus::Invalid
     } else {
         ExitStatus::Error

@@ -26,7 +26,8 @@ fn main() -> ExitCode {
             }
             let mut stderr = std::io::stderr().lock();
             if let Some(diags) = err.downcast_ref::<Diagnostics>() {
-                let _ = output::diagnostics::write_human(&mut stderr, diags, output::color_stderr());
+                let _ =
+                    output::diagnostics::write_human(&mut stderr, diags, output::color_stderr());
             } else {
                 use std::io::Write;
                 let _ = writeln!(stderr, "error: {err:#}");
@@ -39,6 +40,7 @@ fn main() -> ExitCode {
 /// `clawctl render | head` closes the pipe early; that is not a failure.
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|e| {
-        e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
 }

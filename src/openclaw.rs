@@ -15,9 +15,10 @@ pub const STATE_DIR: &str = "/home/node/.openclaw";
 pub const TOKEN_ENV: &str = "OPENCLAW_GATEWAY_TOKEN";
 
 /// Top-level sections of openclaw.json that clawctl writes itself.
-const OWNED: &[(&str, &str)] = &[
-    ("gateway", "the gateway's bind, port and auth are set by clawctl"),
-];
+const OWNED: &[(&str, &str)] = &[(
+    "gateway",
+    "the gateway's bind, port and auth are set by clawctl",
+)];
 
 /// Problems with a `config` fragment: (path below `config`, message) for every key that
 /// would weaken the policy or take a field clawctl owns.
@@ -25,48 +26,42 @@ pub fn policy_conflicts(config: &Map<String, Value>, tools: &ToolPolicy) -> Vec<
     let mut problems = Vec::new();
     for (key, why) in OWNED {
         if config.contains_key(*key) {
-            problems.push(((*key).to_string(), format!("`{key}` cannot be set in config: {why}")));
-        }
-    }
-    let at = |path: &[&str]| -> Option<&Value> {
-        let mut v = config.get(path[0])?;
-        for k in &path[1..] {
-            v = v.get(*k)?;
-        }
-        Some(v)
-    };
-    if !tools.elevated {
-        if let Some(v) = at(&["tools", "elevated", "enabled"]) {
-            if v != &Value::Bool(false) {
-                problems.push((
-                    "tools.elevated.enabled".to_string(),
-                    "elevated tools are disabled by spec.policy.tools.elevated and cannot be re-enabled in config".to_string(),
-                ));
-            }
-        }
-        if at(&["tools", "elevated"]).is_some_and(|v| v == &Value::Bool(true)) {
             problems.push((
-                "tools.elevated".to_string(),
-                "elevated tools are disabled by spec.policy.tools.elevated and cannot be re-enabled in config".to_string(),
+                (*key).to_string(),
+                format!("`{key}` cannot be set in config: {why}"),
             ));
         }
     }
-    if tools.fs_workspace_only {
-        if let Some(v) = at(&["tools", "fs", "workspaceOnly"]) {
-            if v != &Value::Bool(true) {
-                problems.push((
-                    "tools.fs.workspaceOnly".to_string(),
-                    "spec.policy.tools.fsWorkspaceOnly confines file tools to the workspace and cannot be lifted in config".to_string(),
-                ));
-            }
-        }
+    let at = |path: &[&str]| -> Option<&Value> {
+        path.iter().try_fold(None::<&Value>, |v, k| match v {
+            None => config.get(*k).map(Some),
+            Some(v) => v.get(*k).map(Some),
+        })?
+    };
+    const ELEVATED: &str = "elevated tools are disabled by spec.policy.tools.elevated and cannot be re-enabled in config";
+    const FS: &str = "spec.policy.tools.fsWorkspaceOnly confines file tools to the workspace and cannot be lifted in config";
+    // A weakening value is anything but the policy's own: `true`, but also a string or a
+    // mapping OpenClaw might read as enabled.
+    let weakens = |path: &[&str], safe: bool| at(path).is_some_and(|v| v != &Value::Bool(safe));
+    if !tools.elevated && weakens(&["tools", "elevated", "enabled"], false) {
+        problems.push(("tools.elevated.enabled".to_string(), ELEVATED.to_string()));
+    }
+    if !tools.elevated
+        && at(&["tools", "elevated"]).is_some_and(|v| !v.is_object() && v != &Value::Bool(false))
+    {
+        problems.push(("tools.elevated".to_string(), ELEVATED.to_string()));
+    }
+    if tools.fs_workspace_only && weakens(&["tools", "fs", "workspaceOnly"], true) {
+        problems.push(("tools.fs.workspaceOnly".to_string(), FS.to_string()));
     }
     if let Some(Value::Array(allowed)) = at(&["tools", "allow"]) {
         for tool in allowed.iter().filter_map(Value::as_str) {
             if tools.deny.iter().any(|d| d == tool) {
                 problems.push((
                     "tools.allow".to_string(),
-                    format!("tool {tool:?} is denied by the policy and cannot be allowed in config"),
+                    format!(
+                        "tool {tool:?} is denied by the policy and cannot be allowed in config"
+                    ),
                 ));
             }
         }
@@ -130,11 +125,13 @@ pub fn config_json(agent: &ResolvedAgent) -> Value {
             .filter_map(|m| m.strip_prefix(&prefix))
             .map(|id| json!({ "id": id, "name": id }))
             .collect();
-        let mut provider = json!({ "baseUrl": endpoint.base_url, "api": "openai-completions", "models": models });
+        let mut provider =
+            json!({ "baseUrl": endpoint.base_url, "api": "openai-completions", "models": models });
         if let Some(var) = &endpoint.api_key_env {
             provider["apiKey"] = json!(format!("${{{var}}}"));
         }
-        owned["models"] = json!({ "mode": "merge", "providers": { endpoint.provider.clone(): provider } });
+        owned["models"] =
+            json!({ "mode": "merge", "providers": { endpoint.provider.clone(): provider } });
     }
     let mut out = Value::Object(agent.config.clone());
     overlay(&mut out, owned);
@@ -158,33 +155,65 @@ fn overlay(base: &mut Value, top: Value) {
     }
 }
 
+/// The gateway container's command (as OpenClaw's docker-compose runs it, from the
+/// image's /app): the gateway on all interfaces (`lan`) so the Service and probes reach
+/// it; it refuses that bind without auth, which openclaw.json sets to a token.
+pub fn gateway_command() -> Vec<String> {
+    [
+        "node",
+        "/app/dist/index.js",
+        "gateway",
+        "--bind",
+        "lan",
+        "--port",
+        "18789",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn overlay_keeps_user_keys_and_lets_clawctl_win() {
-        let mut base = json!({"tools": {"elevated": {"enabled": true}, "web": {"search": true}}, "ui": 1});
-        overlay(&mut base, json!({"tools": {"elevated": {"enabled": false}}}));
-        assert_eq!(base, json!({"tools": {"elevated": {"enabled": false}, "web": {"search": true}}, "ui": 1}));
+        let mut base =
+            json!({"tools": {"elevated": {"enabled": true}, "web": {"search": true}}, "ui": 1});
+        overlay(
+            &mut base,
+            json!({"tools": {"elevated": {"enabled": false}}}),
+        );
+        assert_eq!(
+            base,
+            json!({"tools": {"elevated": {"enabled": false}, "web": {"search": true}}, "ui": 1})
+        );
     }
 
     #[test]
     fn conflicts_name_the_field() {
-        let tools = ToolPolicy { elevated: false, fs_workspace_only: true, deny: vec!["gateway".into()] };
+        let tools = ToolPolicy {
+            elevated: false,
+            fs_workspace_only: true,
+            deny: vec!["gateway".into()],
+        };
         let config = json!({"tools": {"elevated": {"enabled": true}, "fs": {"workspaceOnly": false}, "allow": ["gateway"]}, "gateway": {}});
-        let Value::Object(config) = config else { unreachable!() };
-        let paths: Vec<String> = policy_conflicts(&config, &tools).into_iter().map(|(p, _)| p).collect();
-        assert_eq!(paths, vec!["gateway", "tools.elevated.enabled", "tools.fs.workspaceOnly", "tools.allow"]);
+        let Value::Object(config) = config else {
+            unreachable!()
+        };
+        let paths: Vec<String> = policy_conflicts(&config, &tools)
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect();
+        assert_eq!(
+            paths,
+            vec![
+                "gateway",
+                "tools.elevated.enabled",
+                "tools.fs.workspaceOnly",
+                "tools.allow"
+            ]
+        );
     }
-}
-
-/// The gateway container's command (as OpenClaw's docker-compose runs it, from the
-/// image's /app): the gateway on all interfaces (`lan`) so the Service and probes reach
-/// it; it refuses that bind without auth, which openclaw.json sets to a token.
-pub fn gateway_command() -> Vec<String> {
-    ["node", "/app/dist/index.js", "gateway", "--bind", "lan", "--port", "18789"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
 }

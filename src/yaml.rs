@@ -106,10 +106,10 @@ impl fmt::Display for SyntaxError {
 
 impl From<serde_saphyr::Error> for SyntaxError {
     fn from(err: serde_saphyr::Error) -> Self {
-        let loc = err
-            .location()
-            .filter(|l| l.line() > 0)
-            .map(|l| Loc { line: l.line() as u32, column: l.column() as u32 });
+        let loc = err.location().filter(|l| l.line() > 0).map(|l| Loc {
+            line: l.line() as u32,
+            column: l.column() as u32,
+        });
         // The default rendering repeats the location and adds a source snippet; the
         // caller prints its own, so keep the first line of the bare message only.
         let text = err.without_snippet().to_string();
@@ -118,9 +118,12 @@ impl From<serde_saphyr::Error> for SyntaxError {
             .next()
             .unwrap_or("invalid YAML")
             .trim()
-            .trim_end_matches(|c: char| c == '.' || c == ':')
+            .trim_end_matches(['.', ':'])
             .to_string();
-        SyntaxError { loc, message: humane(&strip_location_suffix(&message)) }
+        SyntaxError {
+            loc,
+            message: humane(&strip_location_suffix(&message)),
+        }
     }
 }
 
@@ -169,7 +172,10 @@ pub fn parse_located(text: &str) -> Result<Option<Node>, SyntaxError> {
     if text.len() > MAX_INPUT_BYTES {
         return Err(SyntaxError {
             loc: None,
-            message: format!("file is larger than {} MiB", MAX_INPUT_BYTES / (1024 * 1024)),
+            message: format!(
+                "file is larger than {} MiB",
+                MAX_INPUT_BYTES / (1024 * 1024)
+            ),
         });
     }
     if text.trim().is_empty() {
@@ -184,7 +190,11 @@ pub fn parse_located(text: &str) -> Result<Option<Node>, SyntaxError> {
 pub fn parse_documents(text: &str) -> Result<Vec<serde_json::Value>, SyntaxError> {
     let docs: Vec<Option<serde_json::Value>> =
         serde_saphyr::from_str_multiple_with_options(text, options(None))?;
-    Ok(docs.into_iter().flatten().filter(|v| !v.is_null()).collect())
+    Ok(docs
+        .into_iter()
+        .flatten()
+        .filter(|v| !v.is_null())
+        .collect())
 }
 
 /// Writes `value` as one YAML document, block style, multi-line strings as literal
@@ -201,7 +211,10 @@ impl<'de> Deserialize<'de> for Node {
         let spanned = Spanned::<NodeValue>::deserialize(deserializer)?;
         let at = spanned.referenced;
         Ok(Node {
-            loc: Loc { line: at.line() as u32, column: at.column() as u32 },
+            loc: Loc {
+                line: at.line() as u32,
+                column: at.column() as u32,
+            },
             value: spanned.value,
         })
     }
@@ -279,20 +292,41 @@ mod tests {
     #[test]
     fn keeps_locations_of_keys_and_values() {
         let root = parse("a: 1\nb:\n  c: [x, y]\n");
-        assert_eq!(root.key_node("b").map(|k| k.loc), Some(Loc { line: 2, column: 1 }));
+        assert_eq!(
+            root.key_node("b").map(|k| k.loc),
+            Some(Loc { line: 2, column: 1 })
+        );
         let c = root.get("b").and_then(|b| b.get("c")).expect("c");
-        assert_eq!(c.index(1).map(|n| n.loc), Some(Loc { line: 3, column: 10 }));
+        assert_eq!(
+            c.index(1).map(|n| n.loc),
+            Some(Loc {
+                line: 3,
+                column: 10
+            })
+        );
         assert_eq!(root.get("a").map(|n| &n.value), Some(&NodeValue::Int(1)));
     }
 
     #[test]
     fn resolves_scalars_with_the_core_schema() {
         let root = parse("a: true\nb: yes\nc: '1'\nd: 1.5\ne: ~\nf: 0x10\n");
-        assert_eq!(root.get("a").map(|n| &n.value), Some(&NodeValue::Bool(true)));
-        assert_eq!(root.get("c").map(|n| &n.value), Some(&NodeValue::Str("1".into())));
-        assert_eq!(root.get("d").map(|n| &n.value), Some(&NodeValue::Float(1.5)));
+        assert_eq!(
+            root.get("a").map(|n| &n.value),
+            Some(&NodeValue::Bool(true))
+        );
+        assert_eq!(
+            root.get("c").map(|n| &n.value),
+            Some(&NodeValue::Str("1".into()))
+        );
+        assert_eq!(
+            root.get("d").map(|n| &n.value),
+            Some(&NodeValue::Float(1.5))
+        );
         assert_eq!(root.get("e").map(|n| &n.value), Some(&NodeValue::Null));
-        assert!(matches!(root.get("b").map(|n| &n.value), Some(NodeValue::Str(_) | NodeValue::Bool(_))));
+        assert!(matches!(
+            root.get("b").map(|n| &n.value),
+            Some(NodeValue::Str(_) | NodeValue::Bool(_))
+        ));
     }
 
     #[test]

@@ -11,7 +11,10 @@ pub fn run(args: &InitArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
             eprintln!("wrote {}", path.display());
         }
         let fleet = args.dir.join("fleet.yaml");
-        eprintln!("next: clawctl validate {0} && clawctl render {0}", fleet.display());
+        eprintln!(
+            "next: clawctl validate {0} && clawctl render {0}",
+            fleet.display()
+        );
     }
     Ok(ExitStatus::Ok)
 }

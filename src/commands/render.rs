@@ -8,7 +8,10 @@ use crate::ops;
 use crate::render::{self, Filter};
 
 pub fn run(args: &RenderArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
-    let filter = Filter { agents: args.agents.clone(), teams: args.teams.clone() };
+    let filter = Filter {
+        agents: args.agents.clone(),
+        teams: args.teams.clone(),
+    };
     let manifests = ops::render_fleet(&args.fleet, args.templates.as_deref(), &filter)?;
     match &args.output_dir {
         Some(dir) => {

@@ -27,11 +27,19 @@ pub fn run(args: &ValidateArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
     // JSON: the list is the answer, empty when valid; input errors are data here.
     let diags = match result {
         Ok(_) => Diagnostics::default(),
-        Err(err) => match (err.downcast_ref::<Diagnostics>(), err.downcast_ref::<InvalidInput>()) {
+        Err(err) => match (
+            err.downcast_ref::<Diagnostics>(),
+            err.downcast_ref::<InvalidInput>(),
+        ) {
             (Some(d), _) => d.clone(),
             (None, Some(InvalidInput(message))) => {
                 let file = args.fleet.display().to_string();
-                Diagnostics(vec![Diagnostic::new(&file, None, &FieldPath::root(), message.clone())])
+                Diagnostics(vec![Diagnostic::new(
+                    &file,
+                    None,
+                    &FieldPath::root(),
+                    message.clone(),
+                )])
             }
             (None, None) => return Err(err),
         },
@@ -39,7 +47,11 @@ pub fn run(args: &ValidateArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
     let mut stdout = std::io::stdout().lock();
     crate::output::diagnostics::write_json(&mut stdout, &diags)?;
     stdout.flush()?;
-    Ok(if diags.is_empty() { ExitStatus::Ok } else { ExitStatus::Invalid })
+    Ok(if diags.is_empty() {
+        ExitStatus::Ok
+    } else {
+        ExitStatus::Invalid
+    })
 }
 
 fn plural(n: usize) -> &'static str {

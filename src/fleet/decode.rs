@@ -13,7 +13,9 @@ use std::collections::HashSet;
 use std::fmt;
 
 use serde::de::value::StrDeserializer;
-use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{
+    self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor,
+};
 
 use crate::diag::{Diagnostic, Diagnostics, FieldPath, Seg, did_you_mean};
 use crate::yaml::{Loc, Node, NodeValue};
@@ -32,7 +34,11 @@ pub fn decode<T: DeserializeOwned>(file: &str, root: &Node) -> Decoded<T> {
     let mut value = None;
     for _ in 0..MAX_RUNS {
         state.unknown.borrow_mut().clear();
-        let result = T::deserialize(Decoder { node: root, path: &Path::Root, state: &state });
+        let result = T::deserialize(Decoder {
+            node: root,
+            path: &Path::Root,
+            state: &state,
+        });
         let err = match result {
             Ok(v) => {
                 value = Some(v);
@@ -40,7 +46,9 @@ pub fn decode<T: DeserializeOwned>(file: &str, root: &Node) -> Decoded<T> {
             }
             Err(e) => e,
         };
-        let Some(place) = err.place.clone() else { break };
+        let Some(place) = err.place.clone() else {
+            break;
+        };
         if !seen.insert(place.node) || std::ptr::eq(place.node, root) && err.cascade {
             break;
         }
@@ -50,7 +58,12 @@ pub fn decode<T: DeserializeOwned>(file: &str, root: &Node) -> Decoded<T> {
             state.poisoned.borrow_mut().insert(place.node);
             continue;
         }
-        diags.push(Diagnostic::new(file, Some(place.loc), &place.path, err.message));
+        diags.push(Diagnostic::new(
+            file,
+            Some(place.loc),
+            &place.path,
+            err.message,
+        ));
         if std::ptr::eq(place.node, root) {
             break;
         }
@@ -62,10 +75,19 @@ pub fn decode<T: DeserializeOwned>(file: &str, root: &Node) -> Decoded<T> {
     if value.is_none() && diags.is_empty() {
         // Only reachable if the cap was hit on the very first run, which cannot happen;
         // kept so that a failure is never silent.
-        diags.push(Diagnostic::new(file, Some(root.loc), &FieldPath::root(), "could not decode the file"));
+        diags.push(Diagnostic::new(
+            file,
+            Some(root.loc),
+            &FieldPath::root(),
+            "could not decode the file",
+        ));
     }
     let complete = state.poisoned.borrow().is_empty();
-    Decoded { value, diags: diags.finish(), complete }
+    Decoded {
+        value,
+        diags: diags.finish(),
+        complete,
+    }
 }
 
 /// What [`decode`] found.
@@ -152,7 +174,12 @@ impl std::error::Error for Error {}
 
 impl de::Error for Error {
     fn custom<T: fmt::Display>(msg: T) -> Self {
-        Error { message: msg.to_string(), place: None, missing: None, cascade: false }
+        Error {
+            message: msg.to_string(),
+            place: None,
+            missing: None,
+            cascade: false,
+        }
     }
 
     fn missing_field(field: &'static str) -> Self {
@@ -172,7 +199,10 @@ impl de::Error for Error {
         let hint = did_you_mean(variant, expected)
             .map(|s| format!(" (did you mean `{s}`?)"))
             .unwrap_or_default();
-        Error::custom(format_args!("unknown value `{variant}`{hint}, expected one of {}", list(expected)))
+        Error::custom(format_args!(
+            "unknown value `{variant}`{hint}, expected one of {}",
+            list(expected)
+        ))
     }
 }
 
@@ -192,7 +222,11 @@ fn describe(unexp: de::Unexpected<'_>) -> String {
 }
 
 fn list(items: &[&str]) -> String {
-    items.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")
+    items
+        .iter()
+        .map(|s| format!("`{s}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 struct Decoder<'a> {
@@ -208,7 +242,11 @@ impl<'a> Decoder<'a> {
             if let Some(field) = err.missing.take() {
                 // serde reports a missing field from inside the struct; when the field
                 // is present but was set aside, the real error was already reported.
-                if self.node.get(field).is_some_and(|n| self.state.is_poisoned(n)) {
+                if self
+                    .node
+                    .get(field)
+                    .is_some_and(|n| self.state.is_poisoned(n))
+                {
                     err.cascade = true;
                 }
             }
@@ -222,7 +260,10 @@ impl<'a> Decoder<'a> {
     }
 
     fn type_error(&self, expected: &str) -> Error {
-        self.place(de::Error::custom(format_args!("expected {expected}, found {}", self.node.value.kind())))
+        self.place(de::Error::custom(format_args!(
+            "expected {expected}, found {}",
+            self.node.value.kind()
+        )))
     }
 }
 
@@ -245,7 +286,9 @@ impl<'de, 'a> de::Deserializer<'de> for Decoder<'a> {
             NodeValue::UInt(u) => visitor.visit_u64(*u),
             NodeValue::Float(f) => visitor.visit_f64(*f),
             NodeValue::Str(s) => visitor.visit_str(s),
-            NodeValue::Seq(items) => visitor.visit_seq(SeqDecoder::new(items, self.path, self.state)),
+            NodeValue::Seq(items) => {
+                visitor.visit_seq(SeqDecoder::new(items, self.path, self.state))
+            }
             NodeValue::Map(entries) => {
                 visitor.visit_map(MapDecoder::new(entries, None, self.path, self.state))
             }
@@ -268,7 +311,12 @@ impl<'de, 'a> de::Deserializer<'de> for Decoder<'a> {
     ) -> Result<V::Value, Error> {
         match &self.node.value {
             NodeValue::Map(entries) => visitor
-                .visit_map(MapDecoder::new(entries, Some(fields), self.path, self.state))
+                .visit_map(MapDecoder::new(
+                    entries,
+                    Some(fields),
+                    self.path,
+                    self.state,
+                ))
                 .map_err(|e| self.place(e)),
             _ => Err(self.type_error("a mapping")),
         }
@@ -323,7 +371,9 @@ impl<'de, 'a> de::Deserializer<'de> for Decoder<'a> {
             NodeValue::UInt(u) => visitor.visit_string(u.to_string()),
             NodeValue::Bool(b) => visitor.visit_string(b.to_string()),
             NodeValue::Float(_) => {
-                return Err(self.place(de::Error::custom("expected a string, found a number: quote it to keep it as written")));
+                return Err(self.place(de::Error::custom(
+                    "expected a string, found a number: quote it to keep it as written",
+                )));
             }
             _ => return self.deserialize_any(visitor),
         };
@@ -342,7 +392,11 @@ impl<'de, 'a> de::Deserializer<'de> for Decoder<'a> {
         deserialize_u128
     }
 
-    fn deserialize_unit_struct<V: Visitor<'de>>(self, _: &'static str, v: V) -> Result<V::Value, Error> {
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        v: V,
+    ) -> Result<V::Value, Error> {
         self.deserialize_any(v)
     }
     fn deserialize_tuple<V: Visitor<'de>>(self, _: usize, v: V) -> Result<V::Value, Error> {
@@ -366,21 +420,32 @@ struct SeqDecoder<'a> {
 
 impl<'a> SeqDecoder<'a> {
     fn new(items: &'a [Node], path: &'a Path<'a>, state: &'a State) -> Self {
-        SeqDecoder { items: items.iter().enumerate(), path, state }
+        SeqDecoder {
+            items: items.iter().enumerate(),
+            path,
+            state,
+        }
     }
 }
 
 impl<'de, 'a> SeqAccess<'de> for SeqDecoder<'a> {
     type Error = Error;
 
-    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, Error> {
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, Error> {
         // A set-aside element is skipped; indexes stay those of the file.
         for (index, node) in self.items.by_ref() {
             if self.state.is_poisoned(node) {
                 continue;
             }
             let path = Path::Index(self.path, index);
-            let decoder = Decoder { node, path: &path, state: self.state };
+            let decoder = Decoder {
+                node,
+                path: &path,
+                state: self.state,
+            };
             return seed.deserialize(decoder).map(Some);
         }
         Ok(None)
@@ -402,35 +467,50 @@ impl<'a> MapDecoder<'a> {
         path: &'a Path<'a>,
         state: &'a State,
     ) -> Self {
-        MapDecoder { entries: entries.iter(), fields, path, state, value: None }
+        MapDecoder {
+            entries: entries.iter(),
+            fields,
+            path,
+            state,
+            value: None,
+        }
     }
 }
 
 impl<'de, 'a> MapAccess<'de> for MapDecoder<'a> {
     type Error = Error;
 
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, Error> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Error> {
         for (key, value) in self.entries.by_ref() {
             let NodeValue::Str(name) = &key.value else {
                 let path = self.path.to_field_path();
                 let message = format!("keys must be strings, found {}", key.value.kind());
-                self.state.unknown.borrow_mut().push((key.loc, path, message));
+                self.state
+                    .unknown
+                    .borrow_mut()
+                    .push((key.loc, path, message));
                 continue;
             };
             if self.state.is_poisoned(value) {
                 continue;
             }
-            if let Some(fields) = self.fields {
-                if !fields.contains(&name.as_str()) {
-                    let path = Path::Key(self.path, name);
-                    let hint = match did_you_mean(name, fields) {
-                        Some(s) => format!(" (did you mean `{s}`?)"),
-                        None => format!("; expected one of {}", list(fields)),
-                    };
-                    let message = format!("unknown field `{name}`{hint}");
-                    self.state.unknown.borrow_mut().push((key.loc, path.to_field_path(), message));
-                    continue;
-                }
+            if let Some(fields) = self.fields
+                && !fields.contains(&name.as_str())
+            {
+                let path = Path::Key(self.path, name);
+                let hint = match did_you_mean(name, fields) {
+                    Some(s) => format!(" (did you mean `{s}`?)"),
+                    None => format!("; expected one of {}", list(fields)),
+                };
+                let message = format!("unknown field `{name}`{hint}");
+                self.state
+                    .unknown
+                    .borrow_mut()
+                    .push((key.loc, path.to_field_path(), message));
+                continue;
             }
             self.value = Some((name.as_str(), value));
             let de: StrDeserializer<'_, Error> = name.as_str().into_deserializer();
@@ -444,11 +524,19 @@ impl<'de, 'a> MapAccess<'de> for MapDecoder<'a> {
             return Err(de::Error::custom("value requested before key"));
         };
         let path = Path::Key(self.path, name);
-        let decoder = Decoder { node, path: &path, state: self.state };
+        let decoder = Decoder {
+            node,
+            path: &path,
+            state: self.state,
+        };
         seed.deserialize(decoder).map_err(|mut e| {
             // serde's own "duplicate field" and similar errors arrive unplaced.
             if e.place.is_none() {
-                e.place = Some(Place { node: node as *const Node, loc: node.loc, path: path.to_field_path() });
+                e.place = Some(Place {
+                    node: node as *const Node,
+                    loc: node.loc,
+                    path: path.to_field_path(),
+                });
             }
             e
         })
@@ -495,15 +583,25 @@ mod tests {
     fn run(text: &str) -> (Option<Doc>, Vec<String>) {
         let root = parse_located(text).expect("yaml").expect("non-empty");
         let decoded = decode::<Doc>("f.yaml", &root);
-        (decoded.value, decoded.diags.0.iter().map(ToString::to_string).collect())
+        (
+            decoded.value,
+            decoded.diags.0.iter().map(ToString::to_string).collect(),
+        )
     }
 
     #[test]
     fn decodes_a_sound_document() {
-        let (doc, errs) = run("name: a\ncount: 2\nitems: [{size: 1, mode: seed}]\nlabels: {x: y}\n");
+        let (doc, errs) =
+            run("name: a\ncount: 2\nitems: [{size: 1, mode: seed}]\nlabels: {x: y}\n");
         assert!(errs.is_empty(), "{errs:?}");
         let doc = doc.expect("decoded");
-        assert_eq!(doc.items, vec![Item { size: 1, mode: Mode::Seed }]);
+        assert_eq!(
+            doc.items,
+            vec![Item {
+                size: 1,
+                mode: Mode::Seed
+            }]
+        );
     }
 
     #[test]
@@ -521,7 +619,8 @@ mod tests {
 
     #[test]
     fn collects_several_type_errors() {
-        let (_, errs) = run("name: a\ncount: many\nitems:\n  - size: big\n  - size: 2\n    mode: sede\n");
+        let (_, errs) =
+            run("name: a\ncount: many\nitems:\n  - size: big\n  - size: 2\n    mode: sede\n");
         assert_eq!(
             errs,
             vec![

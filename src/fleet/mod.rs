@@ -52,7 +52,12 @@ impl Loaded {
 pub fn load(path: &Path) -> Result<Loaded, Diagnostics> {
     let label = path.display().to_string();
     let fail = |message: String| {
-        Diagnostics(vec![Diagnostic::new(&label, None, &FieldPath::root(), message)])
+        Diagnostics(vec![Diagnostic::new(
+            &label,
+            None,
+            &FieldPath::root(),
+            message,
+        )])
     };
     let bytes = read_limited(path, yaml::MAX_INPUT_BYTES).map_err(fail)?;
     let text = String::from_utf8(bytes).map_err(|e| fail(format!("not UTF-8 text: {e}")))?;
@@ -73,7 +78,12 @@ pub fn load_str(label: &str, dir: PathBuf, text: &str) -> Result<Loaded, Diagnos
             )]));
         }
         Err(e) => {
-            let d = Diagnostic::new(label, e.loc, &FieldPath::root(), format!("invalid YAML: {}", e.message));
+            let d = Diagnostic::new(
+                label,
+                e.loc,
+                &FieldPath::root(),
+                format!("invalid YAML: {}", e.message),
+            );
             return Err(Diagnostics(vec![d]));
         }
     };
@@ -84,9 +94,13 @@ pub fn load_str(label: &str, dir: PathBuf, text: &str) -> Result<Loaded, Diagnos
     }
     let decoded = decode::decode::<FleetFile>(label, &root);
     match decoded.value {
-        Some(fleet) if decoded.complete => {
-            Ok(Loaded { label: label.to_string(), dir, root, fleet, unknown_fields: decoded.diags })
-        }
+        Some(fleet) if decoded.complete => Ok(Loaded {
+            label: label.to_string(),
+            dir,
+            root,
+            fleet,
+            unknown_fields: decoded.diags,
+        }),
         _ => Err(decoded.diags),
     }
 }
@@ -94,13 +108,18 @@ pub fn load_str(label: &str, dir: PathBuf, text: &str) -> Result<Loaded, Diagnos
 /// Reads at most `limit` bytes, refusing larger files rather than truncating them.
 pub(crate) fn read_limited(path: &Path, limit: usize) -> Result<Vec<u8>, String> {
     use std::io::Read;
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let file =
+        std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let mut bytes = Vec::new();
     file.take(limit as u64 + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     if bytes.len() > limit {
-        return Err(format!("{} is larger than {} KiB", path.display(), limit / 1024));
+        return Err(format!(
+            "{} is larger than {} KiB",
+            path.display(),
+            limit / 1024
+        ));
     }
     Ok(bytes)
 }

@@ -92,7 +92,11 @@ pub struct ToolPolicy {
 
 impl Default for ToolPolicy {
     fn default() -> Self {
-        ToolPolicy { elevated: false, fs_workspace_only: true, deny: Vec::new() }
+        ToolPolicy {
+            elevated: false,
+            fs_workspace_only: true,
+            deny: Vec::new(),
+        }
     }
 }
 
@@ -293,7 +297,11 @@ pub struct AccessRule {
     pub verbs: Vec<String>,
     /// Not allowed: non-resource URLs are cluster-scoped. Accepted by the schema only to
     /// explain the refusal.
-    #[serde(default, rename = "nonResourceURLs", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        rename = "nonResourceURLs",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     #[schemars(skip)]
     pub non_resource_urls: Vec<String>,
 }

@@ -10,8 +10,8 @@ use serde_json::{Map, Value};
 
 use super::Loaded;
 use super::model::{
-    AccessRule, Agent, Channel, EgressRule, FileMode, ModelEndpoint, Policy, Quantity, ResourceList,
-    Rollout, Routing, Settings, ToolPolicy, DEFAULT_FLEET_NAMESPACE,
+    AccessRule, Agent, Channel, DEFAULT_FLEET_NAMESPACE, EgressRule, FileMode, ModelEndpoint,
+    Policy, Quantity, ResourceList, Rollout, Routing, Settings, ToolPolicy,
 };
 use super::rules;
 use crate::diag::{Diagnostics, FieldPath};
@@ -24,8 +24,13 @@ const MAX_FILES_TOTAL: usize = 1024 * 1024 - 64 * 1024;
 /// Objects are named `agent-<name>`, and a Service name is a 63-character DNS label.
 const MAX_AGENT_NAME: usize = 57;
 /// Environment variables clawctl sets itself.
-const RESERVED_ENV: &[&str] =
-    &["NODE_OPTIONS", "HOME", "OPENCLAW_DISABLE_BONJOUR", "OPENCLAW_STATE_DIR", "OPENCLAW_CONFIG_PATH"];
+const RESERVED_ENV: &[&str] = &[
+    "NODE_OPTIONS",
+    "HOME",
+    "OPENCLAW_DISABLE_BONJOUR",
+    "OPENCLAW_STATE_DIR",
+    "OPENCLAW_CONFIG_PATH",
+];
 
 /// A fleet ready to render: every agent complete, every rule checked.
 #[derive(Debug, Clone)]
@@ -92,14 +97,28 @@ pub struct WorkspaceEntry {
 
 /// Resolves `loaded`, or returns every problem found.
 pub fn resolve(loaded: &Loaded) -> Result<ResolvedFleet, Diagnostics> {
-    let mut cx = Cx { loaded, diags: loaded.unknown_fields.clone(), files: HashMap::new() };
+    let mut cx = Cx {
+        loaded,
+        diags: loaded.unknown_fields.clone(),
+        files: HashMap::new(),
+    };
     let fleet = &loaded.fleet;
     let spec = &fleet.spec;
     let root = FieldPath::root();
 
-    cx.check(&root.key("metadata").key("name"), rules::dns_label(&fleet.metadata.name, 63));
-    let namespace = fleet.metadata.namespace.clone().unwrap_or_else(|| DEFAULT_FLEET_NAMESPACE.to_string());
-    cx.check(&root.key("metadata").key("namespace"), rules::dns_label(&namespace, 63));
+    cx.check(
+        &root.key("metadata").key("name"),
+        rules::dns_label(&fleet.metadata.name, 63),
+    );
+    let namespace = fleet
+        .metadata
+        .namespace
+        .clone()
+        .unwrap_or_else(|| DEFAULT_FLEET_NAMESPACE.to_string());
+    cx.check(
+        &root.key("metadata").key("namespace"),
+        rules::dns_label(&namespace, 63),
+    );
     let spec_path = root.key("spec");
     if !spec.policy.allow_floating_tags {
         cx.check(&spec_path.key("image"), rules::image_pin(&spec.image));
@@ -144,7 +163,10 @@ pub fn resolve(loaded: &Loaded) -> Result<ResolvedFleet, Diagnostics> {
         if let Some(first) = seen_names.insert(&agent.name, i) {
             cx.error(
                 &path.key("name"),
-                format!("duplicate agent {:?}: also defined at spec.agents[{first}]", agent.name),
+                format!(
+                    "duplicate agent {:?}: also defined at spec.agents[{first}]",
+                    agent.name
+                ),
             );
         }
         for (channel, id) in &agent.user {
@@ -159,7 +181,12 @@ pub fn resolve(loaded: &Loaded) -> Result<ResolvedFleet, Diagnostics> {
             agents.push(resolved);
         }
     }
-    check_rollout(&mut cx, &spec.rollout, &spec_path.key("rollout"), &spec.agents);
+    check_rollout(
+        &mut cx,
+        &spec.rollout,
+        &spec_path.key("rollout"),
+        &spec.agents,
+    );
 
     cx.diags.into_result()?;
     Ok(ResolvedFleet {
@@ -218,15 +245,29 @@ fn safe_path(dir: &Path, rel: &str) -> Result<PathBuf, String> {
     if rel.is_empty() {
         return Err("the path is empty".to_string());
     }
-    if p.components().any(|c| !matches!(c, Component::Normal(_) | Component::CurDir)) {
-        return Err(format!("{rel:?} escapes the fleet file's folder: use a path inside it"));
+    if p.components()
+        .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
+    {
+        return Err(format!(
+            "{rel:?} escapes the fleet file's folder: use a path inside it"
+        ));
     }
-    let base = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+    let base = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
     let full = base.join(p);
-    let canonical = full.canonicalize().map_err(|e| format!("cannot read {rel:?}: {}", io_reason(&e)))?;
-    let canonical_base = base.canonicalize().map_err(|e| format!("cannot read the fleet's folder: {e}"))?;
+    let canonical = full
+        .canonicalize()
+        .map_err(|e| format!("cannot read {rel:?}: {}", io_reason(&e)))?;
+    let canonical_base = base
+        .canonicalize()
+        .map_err(|e| format!("cannot read the fleet's folder: {e}"))?;
     if !canonical.starts_with(&canonical_base) {
-        return Err(format!("{rel:?} escapes the fleet file's folder through a symbolic link"));
+        return Err(format!(
+            "{rel:?} escapes the fleet file's folder through a symbolic link"
+        ));
     }
     Ok(canonical)
 }
@@ -237,9 +278,14 @@ fn read_text(dir: &Path, rel: &str) -> Result<Arc<str>, String> {
         return Err(format!("cannot read {rel:?}: it is a folder"));
     }
     let bytes = super::read_limited(&path, MAX_FILE_BYTES).map_err(|_| {
-        format!("{rel:?} is larger than {} KiB, more than an agent's ConfigMap can hold", MAX_FILE_BYTES / 1024)
+        format!(
+            "{rel:?} is larger than {} KiB, more than an agent's ConfigMap can hold",
+            MAX_FILE_BYTES / 1024
+        )
     })?;
-    String::from_utf8(bytes).map(Arc::from).map_err(|_| format!("{rel:?} is not UTF-8 text"))
+    String::from_utf8(bytes)
+        .map(Arc::from)
+        .map_err(|_| format!("{rel:?} is not UTF-8 text"))
 }
 
 fn io_reason(e: &std::io::Error) -> String {
@@ -254,7 +300,10 @@ fn check_policy(cx: &mut Cx, policy: &Policy, path: &FieldPath) {
     if let Some(max) = &policy.max_resources {
         for (field, q) in [("cpu", &max.cpu), ("memory", &max.memory)] {
             if q.as_ref().is_some_and(|q| q.millis() == 0) {
-                cx.error(&path.key("maxResources").key(field), "must be greater than zero");
+                cx.error(
+                    &path.key("maxResources").key(field),
+                    "must be greater than zero",
+                );
             }
         }
     }
@@ -263,14 +312,20 @@ fn check_policy(cx: &mut Cx, policy: &Policy, path: &FieldPath) {
 fn check_routing(cx: &mut Cx, routing: &Routing, path: &FieldPath) {
     if let Some(from) = &routing.from {
         let from_path = path.key("from");
-        cx.check(&from_path.key("namespace"), rules::dns_label(&from.namespace, 63));
+        cx.check(
+            &from_path.key("namespace"),
+            rules::dns_label(&from.namespace, 63),
+        );
         check_selector(cx, &from.pod_selector, &from_path.key("podSelector"));
     }
 }
 
 fn check_selector(cx: &mut Cx, selector: &BTreeMap<String, String>, path: &FieldPath) {
     for (k, v) in selector {
-        cx.check(&path.key(k.as_str()), rules::label_key(k).and(rules::label_value(v)));
+        cx.check(
+            &path.key(k.as_str()),
+            rules::label_key(k).and(rules::label_value(v)),
+        );
     }
 }
 
@@ -286,7 +341,11 @@ fn resolve_teams(cx: &mut Cx, fleet_ns: &str) -> Vec<ResolvedTeam> {
             cx.error(&path.key("name"), format!("duplicate team {:?}", team.name));
         }
         let namespace = team.namespace.clone().unwrap_or_else(|| team.name.clone());
-        let ns_path = if team.namespace.is_some() { path.key("namespace") } else { path.key("name") };
+        let ns_path = if team.namespace.is_some() {
+            path.key("namespace")
+        } else {
+            path.key("name")
+        };
         cx.check(&ns_path, rules::dns_label(&namespace, 63));
         if namespace == fleet_ns {
             cx.error(
@@ -295,16 +354,28 @@ fn resolve_teams(cx: &mut Cx, fleet_ns: &str) -> Vec<ResolvedTeam> {
             );
         }
         if let Some(other) = namespaces.insert(namespace.clone(), team.name.clone()) {
-            cx.error(&ns_path, format!("namespace {namespace:?} is already used by team {other:?}"));
+            cx.error(
+                &ns_path,
+                format!("namespace {namespace:?} is already used by team {other:?}"),
+            );
         }
         let mut viewers = Vec::new();
         for (j, viewer) in team.viewers.iter().enumerate() {
             match rules::subject(viewer) {
-                Ok((kind, name, namespace)) => viewers.push(Subject { kind, name, namespace }),
+                Ok((kind, name, namespace)) => viewers.push(Subject {
+                    kind,
+                    name,
+                    namespace,
+                }),
                 Err(e) => cx.error(&path.key("viewers").index(j), e),
             }
         }
-        teams.push(ResolvedTeam { name: team.name.clone(), namespace, viewers, quota: team.quota.clone() });
+        teams.push(ResolvedTeam {
+            name: team.name.clone(),
+            namespace,
+            viewers,
+            quota: team.quota.clone(),
+        });
     }
     teams
 }
@@ -312,7 +383,10 @@ fn resolve_teams(cx: &mut Cx, fleet_ns: &str) -> Vec<ResolvedTeam> {
 /// Fields that only make sense on one agent are refused in the shared layers.
 fn check_layer_only_fields(cx: &mut Cx, layer: &Settings, path: &FieldPath) {
     if layer.soul.is_some() && layer.soul_inline.is_some() {
-        cx.error(&path.key("soulInline"), "set either `soul` or `soulInline`, not both");
+        cx.error(
+            &path.key("soulInline"),
+            "set either `soul` or `soulInline`, not both",
+        );
     }
 }
 
@@ -360,7 +434,10 @@ fn source(cx: &Cx, agent: usize, team: Option<usize>, rel: &FieldPath) -> FieldP
         candidates.push(spec.key("teams").index(t).key("defaults").join(rel));
     }
     candidates.push(spec.key("defaults").join(rel));
-    candidates.into_iter().find(|p| cx.loaded.has(p)).unwrap_or(agent_path)
+    candidates
+        .into_iter()
+        .find(|p| cx.loaded.has(p))
+        .unwrap_or(agent_path)
 }
 
 fn builtin(q: &str) -> Quantity {
@@ -377,10 +454,16 @@ fn resolve_agent(
     team_layers: &[Map<String, Value>],
 ) -> Option<ResolvedAgent> {
     let path = FieldPath::root().key("spec").key("agents").index(i);
-    cx.check(&path.key("name"), rules::dns_label(&agent.name, MAX_AGENT_NAME));
+    cx.check(
+        &path.key("name"),
+        rules::dns_label(&agent.name, MAX_AGENT_NAME),
+    );
     for (channel, id) in &agent.user {
         if id.trim().is_empty() {
-            cx.error(&path.key("user").key(channel.as_str()), "the user id is empty");
+            cx.error(
+                &path.key("user").key(channel.as_str()),
+                "the user id is empty",
+            );
         }
     }
     let team_index = match &agent.team {
@@ -399,7 +482,10 @@ fn resolve_agent(
         None => {
             cx.error(
                 &path,
-                format!("missing `team`: the fleet has {} teams, so each agent must name one", teams.len()),
+                format!(
+                    "missing `team`: the fleet has {} teams, so each agent must name one",
+                    teams.len()
+                ),
             );
             None
         }
@@ -410,10 +496,15 @@ fn resolve_agent(
     for identity in ["name", "team", "user"] {
         own.remove(identity);
     }
-    let base = team_index.and_then(|t| team_layers.get(t)).unwrap_or(defaults);
+    let base = team_index
+        .and_then(|t| team_layers.get(t))
+        .unwrap_or(defaults);
     let layered = merged(base.clone(), own);
     if agent.soul.is_some() && agent.soul_inline.is_some() {
-        cx.error(&path.key("soulInline"), "set either `soul` or `soulInline`, not both");
+        cx.error(
+            &path.key("soulInline"),
+            "set either `soul` or `soulInline`, not both",
+        );
     }
     let settings: Settings = match serde_json::from_value(Value::Object(layered)) {
         Ok(s) => s,
@@ -436,16 +527,26 @@ fn resolve_agent(
             p
         }
         None => {
-            cx.error(&path, "no model: set spec.defaults.model.primary (or the team's or agent's)");
+            cx.error(
+                &path,
+                "no model: set spec.defaults.model.primary (or the team's or agent's)",
+            );
             String::new()
         }
     };
     if let Some(endpoint) = &model.endpoint {
         let at = src(cx, "model.endpoint.baseUrl");
-        if !(endpoint.base_url.starts_with("http://") || endpoint.base_url.starts_with("https://")) {
-            cx.error(&at, format!("{:?} is not an http(s) URL", endpoint.base_url));
+        if !(endpoint.base_url.starts_with("http://") || endpoint.base_url.starts_with("https://"))
+        {
+            cx.error(
+                &at,
+                format!("{:?} is not an http(s) URL", endpoint.base_url),
+            );
         }
-        cx.check(&src(cx, "model.endpoint.provider"), rules::dns_label(&endpoint.provider, 63));
+        cx.check(
+            &src(cx, "model.endpoint.provider"),
+            rules::dns_label(&endpoint.provider, 63),
+        );
         if let Some(var) = &endpoint.api_key_env {
             cx.check(&src(cx, "model.endpoint.apiKeyEnv"), rules::env_name(var));
         }
@@ -463,12 +564,31 @@ fn resolve_agent(
         cpu: Some(lim.cpu.unwrap_or_else(|| builtin("500m"))),
         memory: Some(lim.memory.unwrap_or_else(|| builtin("512Mi"))),
     };
-    let max = cx.loaded.fleet.spec.policy.max_resources.clone().unwrap_or_default();
+    let max = cx
+        .loaded
+        .fleet
+        .spec
+        .policy
+        .max_resources
+        .clone()
+        .unwrap_or_default();
     for field in ["cpu", "memory"] {
-        let pick = |l: &ResourceList| if field == "cpu" { l.cpu.clone() } else { l.memory.clone() };
-        let (Some(r), Some(l)) = (pick(&requests), pick(&limits)) else { continue };
+        let pick = |l: &ResourceList| {
+            if field == "cpu" {
+                l.cpu.clone()
+            } else {
+                l.memory.clone()
+            }
+        };
+        let (Some(r), Some(l)) = (pick(&requests), pick(&limits)) else {
+            continue;
+        };
         if r.millis() == 0 || l.millis() == 0 {
-            let which = if r.millis() == 0 { "requests" } else { "limits" };
+            let which = if r.millis() == 0 {
+                "requests"
+            } else {
+                "limits"
+            };
             let at = src(cx, &format!("resources.{which}.{field}"));
             cx.error(&at, format!("{field} {which} must be greater than zero"));
         }
@@ -480,7 +600,12 @@ fn resolve_agent(
             for (which, q) in [("limits", &l), ("requests", &r)] {
                 if q.millis() > m.millis() {
                     let at = src(cx, &format!("resources.{which}.{field}"));
-                    cx.error(&at, format!("{field} {which} {q} exceeds spec.policy.maxResources.{field} ({m})"));
+                    cx.error(
+                        &at,
+                        format!(
+                            "{field} {which} {q} exceeds spec.policy.maxResources.{field} ({m})"
+                        ),
+                    );
                     break;
                 }
             }
@@ -491,10 +616,16 @@ fn resolve_agent(
     let storage = settings.storage.clone().unwrap_or_default();
     let storage_size = storage.size.clone().unwrap_or_else(|| builtin("2Gi"));
     if storage_size.units() == 0 {
-        cx.error(&src(cx, "storage.size"), "the volume size must be at least 1 byte");
+        cx.error(
+            &src(cx, "storage.size"),
+            "the volume size must be at least 1 byte",
+        );
     }
     if let Some(class) = &storage.storage_class_name {
-        cx.check(&src(cx, "storage.storageClassName"), rules::dns_subdomain(class));
+        cx.check(
+            &src(cx, "storage.storageClassName"),
+            rules::dns_subdomain(class),
+        );
     }
 
     // Secrets and environment.
@@ -505,10 +636,18 @@ fn resolve_agent(
     }
     let env = settings.env.clone().unwrap_or_default();
     for name in env.keys() {
-        let at = source(cx, i, team_index, &FieldPath::root().key("env").key(name.as_str()));
+        let at = source(
+            cx,
+            i,
+            team_index,
+            &FieldPath::root().key("env").key(name.as_str()),
+        );
         cx.check(&at, rules::env_name(name));
         if RESERVED_ENV.contains(&name.as_str()) {
-            cx.error(&at, format!("{name} is set by clawctl and cannot be overridden"));
+            cx.error(
+                &at,
+                format!("{name} is set by clawctl and cannot be overridden"),
+            );
         }
     }
 
@@ -525,16 +664,30 @@ fn resolve_agent(
     };
     if let Some(soul) = soul {
         total += soul.len();
-        files.insert("SOUL.md".to_string(), WorkspaceEntry { content: soul, mode: FileMode::Managed });
+        files.insert(
+            "SOUL.md".to_string(),
+            WorkspaceEntry {
+                content: soul,
+                mode: FileMode::Managed,
+            },
+        );
     }
     for (name, file) in settings.workspace.iter().flatten() {
-        let at = source(cx, i, team_index, &FieldPath::root().key("workspace").key(name.as_str()));
+        let at = source(
+            cx,
+            i,
+            team_index,
+            &FieldPath::root().key("workspace").key(name.as_str()),
+        );
         if let Err(e) = rules::file_name(name) {
             cx.error(&at, e);
             continue;
         }
         if name == "SOUL.md" && files.contains_key("SOUL.md") {
-            cx.error(&at, "SOUL.md comes from `soul`/`soulInline`; remove it from `workspace`");
+            cx.error(
+                &at,
+                "SOUL.md comes from `soul`/`soulInline`; remove it from `workspace`",
+            );
             continue;
         }
         let content = match (&file.file, &file.inline) {
@@ -547,7 +700,13 @@ fn resolve_agent(
         };
         if let Some(content) = content {
             total += content.len();
-            files.insert(name.clone(), WorkspaceEntry { content, mode: file.mode });
+            files.insert(
+                name.clone(),
+                WorkspaceEntry {
+                    content,
+                    mode: file.mode,
+                },
+            );
         }
     }
     if total > MAX_FILES_TOTAL {
@@ -574,14 +733,24 @@ fn resolve_agent(
         if let Some(c) = &rule.cidr {
             cx.check(&at.key("cidr"), rules::cidr(c));
             if rule.namespace.is_some() || rule.pod_selector.is_some() {
-                cx.error(&at.key("cidr"), "`cidr` cannot be combined with `namespace` or `podSelector`");
+                cx.error(
+                    &at.key("cidr"),
+                    "`cidr` cannot be combined with `namespace` or `podSelector`",
+                );
             }
         }
         if rule.ports.contains(&0) {
             cx.error(&at.key("ports"), "ports must be from 1 to 65535");
         }
-        if rule.ports.is_empty() && rule.namespace.is_none() && rule.pod_selector.is_none() && rule.cidr.is_none() {
-            cx.error(&at, "an egress rule needs ports or a destination (namespace, podSelector or cidr)");
+        if rule.ports.is_empty()
+            && rule.namespace.is_none()
+            && rule.pod_selector.is_none()
+            && rule.cidr.is_none()
+        {
+            cx.error(
+                &at,
+                "an egress rule needs ports or a destination (namespace, podSelector or cidr)",
+            );
         }
     }
 
@@ -599,7 +768,8 @@ fn resolve_agent(
             );
         }
         tools.elevated = policy.elevated && own.elevated.unwrap_or(true);
-        tools.fs_workspace_only = policy.fs_workspace_only || own.fs_workspace_only.unwrap_or(false);
+        tools.fs_workspace_only =
+            policy.fs_workspace_only || own.fs_workspace_only.unwrap_or(false);
         for tool in own.deny.iter().flatten() {
             if !tools.deny.contains(tool) {
                 tools.deny.push(tool.clone());
@@ -612,8 +782,15 @@ fn resolve_agent(
         None => Map::new(),
         Some(Value::Object(map)) => map,
         Some(other) => {
-            let kind = if other.is_array() { "a list" } else { "a scalar" };
-            cx.error(&src(cx, "config"), format!("expected a mapping (an openclaw.json fragment), found {kind}"));
+            let kind = if other.is_array() {
+                "a list"
+            } else {
+                "a scalar"
+            };
+            cx.error(
+                &src(cx, "config"),
+                format!("expected a mapping (an openclaw.json fragment), found {kind}"),
+            );
             Map::new()
         }
     };
@@ -625,7 +802,10 @@ fn resolve_agent(
     // Channels and access.
     let channels = settings.channels.clone().unwrap_or_default();
     for (j, ch) in channels.iter().enumerate() {
-        cx.check(&src(cx, &format!("channels[{j}].channel")), rules::dns_label(&ch.channel, 63));
+        cx.check(
+            &src(cx, &format!("channels[{j}].channel")),
+            rules::dns_label(&ch.channel, 63),
+        );
     }
     let access = settings.access.clone().unwrap_or_default();
     for (j, rule) in access.iter().enumerate() {
@@ -638,7 +818,8 @@ fn resolve_agent(
     let own_prefix = format!("{path}.");
     for d in &mut cx.diags.0[errors_before..] {
         if !d.path.starts_with(&own_prefix) && d.path != path.to_string() {
-            d.message.push_str(&format!(" (for agent {:?})", agent.name));
+            d.message
+                .push_str(&format!(" (for agent {:?})", agent.name));
         }
     }
     let team = team?;
@@ -668,7 +849,11 @@ fn resolve_agent(
 fn check_rollout(cx: &mut Cx, rollout: &Rollout, path: &FieldPath, agents: &[Agent]) {
     if let Some(canary) = &rollout.canary {
         let at = path.key("canary");
-        let set = [canary.agents.is_some(), canary.count.is_some(), canary.percent.is_some()];
+        let set = [
+            canary.agents.is_some(),
+            canary.count.is_some(),
+            canary.percent.is_some(),
+        ];
         if set.iter().filter(|s| **s).count() != 1 {
             cx.error(&at, "set exactly one of `agents`, `count` and `percent`");
         }
@@ -678,16 +863,17 @@ fn check_rollout(cx: &mut Cx, rollout: &Rollout, path: &FieldPath, agents: &[Age
                 let hint = crate::diag::did_you_mean(name, &names)
                     .map(|s| format!(" (did you mean {s:?}?)"))
                     .unwrap_or_default();
-                cx.error(&at.key("agents").index(j), format!("no agent named {name:?}{hint}"));
+                cx.error(
+                    &at.key("agents").index(j),
+                    format!("no agent named {name:?}{hint}"),
+                );
             }
         }
         if canary.count == Some(0) {
             cx.error(&at.key("count"), "the canary needs at least one agent");
         }
-        if let Some(p) = canary.percent {
-            if !(1..=100).contains(&p) {
-                cx.error(&at.key("percent"), "must be from 1 to 100");
-            }
+        if canary.percent.is_some_and(|p| !(1..=100).contains(&p)) {
+            cx.error(&at.key("percent"), "must be from 1 to 100");
         }
     }
     if let Some(waves) = &rollout.waves {
@@ -703,11 +889,18 @@ fn check_rollout(cx: &mut Cx, rollout: &Rollout, path: &FieldPath, agents: &[Age
             }
         }
         if last != 100 && !waves.is_empty() {
-            cx.error(&path.key("waves"), "the last wave must be 100% so every agent is reached");
+            cx.error(
+                &path.key("waves"),
+                "the last wave must be 100% so every agent is reached",
+            );
         }
     }
     for field in ["soak", "timeout"] {
-        let value = if field == "soak" { &rollout.soak } else { &rollout.timeout };
+        let value = if field == "soak" {
+            &rollout.soak
+        } else {
+            &rollout.timeout
+        };
         if value.as_ref().is_some_and(|d| d.get().is_zero()) && field == "timeout" {
             cx.error(&path.key(field), "the timeout must be greater than zero");
         }
@@ -722,7 +915,9 @@ mod tests {
     fn merge_is_field_by_field_and_lists_replace() {
         let base = serde_json::json!({"env": {"A": "1", "B": "2"}, "secrets": ["x"], "resources": {"limits": {"cpu": "1"}}});
         let over = serde_json::json!({"env": {"B": "3"}, "secrets": ["y"], "resources": {"limits": {"memory": "1Gi"}}});
-        let (Value::Object(b), Value::Object(o)) = (base, over) else { unreachable!() };
+        let (Value::Object(b), Value::Object(o)) = (base, over) else {
+            unreachable!()
+        };
         let m = Value::Object(merged(b, o));
         assert_eq!(
             m,
@@ -734,7 +929,9 @@ mod tests {
     fn workspace_entries_and_souls_replace_whole() {
         let base = serde_json::json!({"soul": "a.md", "workspace": {"A.md": {"file": "a"}, "B.md": {"file": "b"}}});
         let over = serde_json::json!({"soulInline": "hi", "workspace": {"A.md": {"inline": "x"}}});
-        let (Value::Object(b), Value::Object(o)) = (base, over) else { unreachable!() };
+        let (Value::Object(b), Value::Object(o)) = (base, over) else {
+            unreachable!()
+        };
         let m = Value::Object(merged(b, o));
         assert_eq!(
             m,

@@ -33,7 +33,12 @@ pub fn check_header(label: &str, root: &Node, diags: &mut Diagnostics) {
                     NodeValue::Str(s) => format!("{s:?}"),
                     other => other.kind().to_string(),
                 };
-                diags.push(Diagnostic::new(label, Some(loc), &path, format!("expected {want:?}, found {got}")));
+                diags.push(Diagnostic::new(
+                    label,
+                    Some(loc),
+                    &path,
+                    format!("expected {want:?}, found {got}"),
+                ));
             }
         }
     }
@@ -44,7 +49,9 @@ pub fn check_header(label: &str, root: &Node, diags: &mut Diagnostics) {
 pub fn dns_label(name: &str, max: usize) -> Result<(), String> {
     let ok = !name.is_empty()
         && name.len() <= max
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !name.starts_with('-')
         && !name.ends_with('-');
     if ok {
@@ -73,16 +80,27 @@ pub fn dns_subdomain(name: &str) -> Result<(), String> {
 pub fn label_value(value: &str) -> Result<(), String> {
     let ok = value.is_empty()
         || (value.len() <= 63
-            && value.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
             && value.starts_with(|c: char| c.is_ascii_alphanumeric())
             && value.ends_with(|c: char| c.is_ascii_alphanumeric()));
-    if ok { Ok(()) } else { Err(format!("{value:?} is not a valid label value")) }
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("{value:?} is not a valid label value"))
+    }
 }
 
 /// A label key: an optional DNS-subdomain prefix and '/', then a name part like a value.
 pub fn label_key(key: &str) -> Result<(), String> {
-    let (prefix, name) = key.rsplit_once('/').map_or((None, key), |(p, n)| (Some(p), n));
-    if prefix.is_some_and(|p| dns_subdomain(p).is_err()) || name.is_empty() || label_value(name).is_err() {
+    let (prefix, name) = key
+        .rsplit_once('/')
+        .map_or((None, key), |(p, n)| (Some(p), n));
+    if prefix.is_some_and(|p| dns_subdomain(p).is_err())
+        || name.is_empty()
+        || label_value(name).is_err()
+    {
         return Err(format!("{key:?} is not a valid label key"));
     }
     Ok(())
@@ -93,7 +111,11 @@ pub fn env_name(name: &str) -> Result<(), String> {
     let ok = !name.is_empty()
         && !name.starts_with(|c: char| c.is_ascii_digit())
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-    if ok { Ok(()) } else { Err(format!("{name:?} is not a valid environment variable name")) }
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("{name:?} is not a valid environment variable name"))
+    }
 }
 
 /// A ConfigMap key (also a workspace file name): [-._a-zA-Z0-9]+, not "." or "..".
@@ -101,11 +123,15 @@ pub fn file_name(name: &str) -> Result<(), String> {
     let ok = !name.is_empty()
         && name.len() <= 253
         && !name.starts_with('.')
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
     if ok {
         Ok(())
     } else {
-        Err(format!("{name:?} is not a valid workspace file name: use letters, digits, '-', '_' and '.' (no folders, not starting with '.')"))
+        Err(format!(
+            "{name:?} is not a valid workspace file name: use letters, digits, '-', '_' and '.' (no folders, not starting with '.')"
+        ))
     }
 }
 
@@ -119,7 +145,9 @@ pub fn image_pin(image: &str) -> Result<(), String> {
         if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Ok(());
         }
-        return Err(format!("{image:?} has an invalid digest: expected @sha256: and 64 hex digits"));
+        return Err(format!(
+            "{image:?} has an invalid digest: expected @sha256: and 64 hex digits"
+        ));
     }
     let last = image.rsplit('/').next().unwrap_or(image);
     match last.split_once(':') {
@@ -173,7 +201,8 @@ pub fn access_rule(rule: &AccessRule) -> Vec<(&'static str, String)> {
     if !rule.non_resource_urls.is_empty() {
         problems.push((
             "nonResourceURLs",
-            "nonResourceURLs are cluster-scoped: access rules may only name namespaced resources".to_string(),
+            "nonResourceURLs are cluster-scoped: access rules may only name namespaced resources"
+                .to_string(),
         ));
     }
     if rule.resources.is_empty() {
@@ -187,7 +216,9 @@ pub fn access_rule(rule: &AccessRule) -> Vec<(&'static str, String)> {
         if CLUSTER_SCOPED.contains(&base) {
             problems.push((
                 "resources",
-                format!("{res:?} is cluster-scoped: access rules may only name namespaced resources"),
+                format!(
+                    "{res:?} is cluster-scoped: access rules may only name namespaced resources"
+                ),
             ));
         }
     }
@@ -205,7 +236,9 @@ pub fn access_rule(rule: &AccessRule) -> Vec<(&'static str, String)> {
 /// A viewer subject: `group:NAME`, `user:NAME` or `serviceaccount:NAMESPACE:NAME`.
 pub fn subject(text: &str) -> Result<(String, String, Option<String>), String> {
     let err = || {
-        format!("{text:?} is not a subject: expected group:NAME, user:NAME or serviceaccount:NAMESPACE:NAME")
+        format!(
+            "{text:?} is not a subject: expected group:NAME, user:NAME or serviceaccount:NAMESPACE:NAME"
+        )
     };
     let (kind, rest) = text.split_once(':').ok_or_else(err)?;
     match kind {
@@ -217,7 +250,11 @@ pub fn subject(text: &str) -> Result<(String, String, Option<String>), String> {
             let (ns, name) = rest.split_once(':').ok_or_else(err)?;
             dns_label(ns, 63)?;
             dns_subdomain(name)?;
-            Ok(("ServiceAccount".to_string(), name.to_string(), Some(ns.to_string())))
+            Ok((
+                "ServiceAccount".to_string(),
+                name.to_string(),
+                Some(ns.to_string()),
+            ))
         }
         _ => Err(err()),
     }
@@ -266,7 +303,13 @@ mod tests {
     fn images_must_be_pinned() {
         assert!(image_pin("ghcr.io/openclaw/openclaw:2026.4.14").is_ok());
         assert!(image_pin("localhost:5000/openclaw:1").is_ok());
-        assert!(image_pin(&format!("ghcr.io/openclaw/openclaw@sha256:{}", "a".repeat(64))).is_ok());
+        assert!(
+            image_pin(&format!(
+                "ghcr.io/openclaw/openclaw@sha256:{}",
+                "a".repeat(64)
+            ))
+            .is_ok()
+        );
         assert!(image_pin("ghcr.io/openclaw/openclaw").is_err());
         assert!(image_pin("localhost:5000/openclaw").is_err());
         assert!(image_pin("ghcr.io/openclaw/openclaw:latest").is_err());
@@ -289,7 +332,10 @@ mod tests {
 
     #[test]
     fn subjects_and_waves() {
-        assert_eq!(subject("group:research-team").map(|s| s.0), Ok("Group".to_string()));
+        assert_eq!(
+            subject("group:research-team").map(|s| s.0),
+            Ok("Group".to_string())
+        );
         assert!(subject("serviceaccount:ops:bot").is_ok());
         assert!(subject("research").is_err());
         assert_eq!(wave_percent("25%"), Ok(25));

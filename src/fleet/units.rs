@@ -23,9 +23,13 @@ pub struct Quantity {
 impl Quantity {
     pub fn parse(text: &str) -> Result<Self, String> {
         let err = || {
-            format!("invalid quantity {text:?}: expected a number with an optional unit, like 250m, 2, 512Mi or 4Gi")
+            format!(
+                "invalid quantity {text:?}: expected a number with an optional unit, like 250m, 2, 512Mi or 4Gi"
+            )
         };
-        let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
+        let split = text
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(text.len());
         let (number, suffix) = text.split_at(split);
         if number.is_empty() || number == "." || number.matches('.').count() > 1 {
             return Err(err());
@@ -35,7 +39,9 @@ impl Quantity {
             return Err(err());
         }
         // Exact arithmetic: value = digits / 10^frac_len, scaled by the suffix.
-        let digits: u128 = format!("{int_part}{frac_part}").parse().map_err(|_| err())?;
+        let digits: u128 = format!("{int_part}{frac_part}")
+            .parse()
+            .map_err(|_| err())?;
         let frac_scale = 10u128.pow(frac_part.len() as u32);
         let (mul, div): (u128, u128) = match suffix {
             "" => (1000, 1),
@@ -64,7 +70,10 @@ impl Quantity {
             _ => return Err(err()),
         };
         let millis = digits.checked_mul(mul).ok_or_else(err)? / (div * frac_scale);
-        Ok(Quantity { text: text.to_string(), millis })
+        Ok(Quantity {
+            text: text.to_string(),
+            millis,
+        })
     }
 
     /// The value in thousandths of the base unit (millicores, or milli-bytes).
@@ -144,7 +153,11 @@ pub struct Duration {
 
 impl Duration {
     pub fn parse(text: &str) -> Result<Self, String> {
-        let err = || format!("invalid duration {text:?}: expected a number and a unit (ms, s, m, h), like 60s, 10m or 1h30m");
+        let err = || {
+            format!(
+                "invalid duration {text:?}: expected a number and a unit (ms, s, m, h), like 60s, 10m or 1h30m"
+            )
+        };
         if text.is_empty() {
             return Err(err());
         }
@@ -157,7 +170,9 @@ impl Duration {
             }
             let amount: u64 = rest[..n].parse().map_err(|_| err())?;
             rest = &rest[n..];
-            let u = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+            let u = rest
+                .find(|c: char| c.is_ascii_digit())
+                .unwrap_or(rest.len());
             let part = match &rest[..u] {
                 "ms" => std::time::Duration::from_millis(amount),
                 "s" => std::time::Duration::from_secs(amount),
@@ -168,7 +183,10 @@ impl Duration {
             total = total.checked_add(part).ok_or_else(err)?;
             rest = &rest[u..];
         }
-        Ok(Duration { text: text.to_string(), value: total })
+        Ok(Duration {
+            text: text.to_string(),
+            value: total,
+        })
     }
 
     pub fn get(&self) -> std::time::Duration {
@@ -236,7 +254,17 @@ mod tests {
 
     #[test]
     fn bad_quantities_are_refused() {
-        for bad in ["", "Mi", "12Qi", "-1", "1.2.3", "1 Gi", "1gi", "99999999999999999999Ei", "."] {
+        for bad in [
+            "",
+            "Mi",
+            "12Qi",
+            "-1",
+            "1.2.3",
+            "1 Gi",
+            "1gi",
+            "99999999999999999999Ei",
+            ".",
+        ] {
             assert!(Quantity::parse(bad).is_err(), "{bad} should be refused");
         }
     }

@@ -19,9 +19,12 @@ pub fn load(path: &Path) -> Result<(Loaded, ResolvedFleet), Diagnostics> {
 /// The templates for a fleet: built-ins, overridden by `--templates` (which wins) or
 /// else by the fleet's `spec.templates`.
 pub fn templates(cli_dir: Option<&Path>, fleet: &ResolvedFleet) -> anyhow::Result<Templates> {
-    let dir: Option<PathBuf> = cli_dir.map(Path::to_path_buf).or_else(|| fleet.templates.clone());
+    let dir: Option<PathBuf> = cli_dir
+        .map(Path::to_path_buf)
+        .or_else(|| fleet.templates.clone());
     match dir {
-        Some(dir) => Templates::with_overrides(&dir).map_err(|e| crate::error::InvalidInput(format!("{e:#}")).into()),
+        Some(dir) => Templates::with_overrides(&dir)
+            .map_err(|e| crate::error::InvalidInput(format!("{e:#}")).into()),
         None => Ok(Templates::builtin()),
     }
 }
@@ -40,11 +43,19 @@ pub fn validate(path: &Path, templates_dir: Option<&Path>) -> anyhow::Result<Val
     let (_, fleet) = load(path)?;
     let templates = templates(templates_dir, &fleet)?;
     let manifests = render::render(&fleet, &templates, &Filter::default())?;
-    Ok(Validated { agents: fleet.agents.len(), teams: fleet.teams.len(), objects: manifests.len() })
+    Ok(Validated {
+        agents: fleet.agents.len(),
+        teams: fleet.teams.len(),
+        objects: manifests.len(),
+    })
 }
 
 /// Renders the fleet's manifests in apply order.
-pub fn render_fleet(path: &Path, templates_dir: Option<&Path>, filter: &Filter) -> anyhow::Result<Vec<Manifest>> {
+pub fn render_fleet(
+    path: &Path,
+    templates_dir: Option<&Path>,
+    filter: &Filter,
+) -> anyhow::Result<Vec<Manifest>> {
     let (_, fleet) = load(path)?;
     let templates = templates(templates_dir, &fleet)?;
     render::render(&fleet, &templates, filter)
@@ -57,7 +68,8 @@ pub fn write_manifests(dir: &Path, manifests: &[Manifest]) -> anyhow::Result<Vec
         let rel = m.file_name();
         let path = dir.join(&rel);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
         }
         let text = crate::yaml::to_yaml(&m.value)?;
         std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
@@ -67,9 +79,17 @@ pub fn write_manifests(dir: &Path, manifests: &[Manifest]) -> anyhow::Result<Vec
 }
 
 /// The starter fleet `init` writes: (relative path, contents).
-pub fn starter_files(name: &str) -> Result<Vec<(&'static str, String)>, crate::error::InvalidInput> {
+pub fn starter_files(
+    name: &str,
+) -> Result<Vec<(&'static str, String)>, crate::error::InvalidInput> {
     fleet::check_object_name(name)
-        .and_then(|_| if name.contains('.') { Err(format!("{name:?} contains '.'")) } else { Ok(()) })
+        .and_then(|_| {
+            if name.contains('.') {
+                Err(format!("{name:?} contains '.'"))
+            } else {
+                Ok(())
+            }
+        })
         .map_err(|e| crate::error::InvalidInput(format!("--name: {e}")))?;
     let fleet = include_str!("../../fleets/starter/fleet.yaml").replace("my-fleet", name);
     let soul = include_str!("../../fleets/starter/souls/assistant.md").to_string();
@@ -82,14 +102,19 @@ pub fn init(dir: &Path, name: &str) -> anyhow::Result<Vec<PathBuf>> {
     for (rel, _) in &files {
         let path = dir.join(rel);
         if path.exists() {
-            return Err(crate::error::InvalidInput(format!("{} already exists; not overwriting it", path.display())).into());
+            return Err(crate::error::InvalidInput(format!(
+                "{} already exists; not overwriting it",
+                path.display()
+            ))
+            .into());
         }
     }
     let mut written = Vec::new();
     for (rel, text) in files {
         let path = dir.join(rel);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
         }
         std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
         written.push(path);

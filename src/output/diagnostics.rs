@@ -9,27 +9,45 @@ use crate::diag::Diagnostics;
 /// Writes `diags` for a person: the error line, then the offending source line.
 pub fn write_human(out: &mut dyn Write, diags: &Diagnostics, color: bool) -> std::io::Result<()> {
     let mut sources: HashMap<&str, Option<String>> = HashMap::new();
-    let (red, bold, dim, reset) = if color { ("\x1b[31m", "\x1b[1m", "\x1b[2m", "\x1b[0m") } else { ("", "", "", "") };
+    let (red, bold, dim, reset) = if color {
+        ("\x1b[31m", "\x1b[1m", "\x1b[2m", "\x1b[0m")
+    } else {
+        ("", "", "", "")
+    };
     for d in &diags.0 {
         writeln!(out, "{red}{bold}error{reset}{bold}: {d}{reset}")?;
         if d.line == 0 {
             continue;
         }
-        let source = sources.entry(d.file.as_str()).or_insert_with(|| std::fs::read_to_string(&d.file).ok());
-        let Some(line) = source.as_deref().and_then(|s| s.lines().nth(d.line as usize - 1)) else { continue };
+        let source = sources
+            .entry(d.file.as_str())
+            .or_insert_with(|| std::fs::read_to_string(&d.file).ok());
+        let Some(line) = source
+            .as_deref()
+            .and_then(|s| s.lines().nth(d.line as usize - 1))
+        else {
+            continue;
+        };
         if line.len() > 200 {
             continue;
         }
         let number = d.line.to_string();
         let pad = " ".repeat(number.len());
         // Columns count characters; tabs are shown as they are so the caret lines up.
-        let lead: String = line.chars().take(d.column.saturating_sub(1) as usize).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+        let lead: String = line
+            .chars()
+            .take(d.column.saturating_sub(1) as usize)
+            .map(|c| if c == '\t' { '\t' } else { ' ' })
+            .collect();
         writeln!(out, "{dim}{number} |{reset} {line}")?;
         writeln!(out, "{dim}{pad} |{reset} {lead}{red}^{reset}")?;
     }
     let n = diags.0.len();
     if n > 1 {
-        writeln!(out, "{red}{bold}error{reset}{bold}: {n} problems found; nothing was changed{reset}")?;
+        writeln!(
+            out,
+            "{red}{bold}error{reset}{bold}: {n} problems found; nothing was changed{reset}"
+        )?;
     }
     Ok(())
 }

@@ -56,8 +56,14 @@ pub fn fleet_context(fleet: &ResolvedFleet) -> Value {
         .agents
         .iter()
         .flat_map(|a| {
-            let address = format!("{}.{}.svc.cluster.local:{GATEWAY_PORT}", resource_name(&a.name), a.namespace);
-            a.user.iter().map(move |(channel, id)| (format!("{channel}:{id}"), address.clone()))
+            let address = format!(
+                "{}.{}.svc.cluster.local:{GATEWAY_PORT}",
+                resource_name(&a.name),
+                a.namespace
+            );
+            a.user
+                .iter()
+                .map(move |(channel, id)| (format!("{channel}:{id}"), address.clone()))
         })
         .collect();
     let routes_json = serde_json::to_string_pretty(&routes).unwrap_or_default() + "\n";
@@ -74,13 +80,18 @@ pub fn fleet_context(fleet: &ResolvedFleet) -> Value {
 pub fn team_context(fleet: &ResolvedFleet, team: &ResolvedTeam) -> Value {
     let labels = team_labels(fleet, &team.name);
     let mut ns_labels = labels.clone();
-    ns_labels.insert("pod-security.kubernetes.io/enforce".to_string(), "restricted".to_string());
+    ns_labels.insert(
+        "pod-security.kubernetes.io/enforce".to_string(),
+        "restricted".to_string(),
+    );
     let viewers: Vec<Value> = team
         .viewers
         .iter()
         .map(|s| match &s.namespace {
             Some(ns) => json!({"kind": s.kind, "name": s.name, "namespace": ns}),
-            None => json!({"kind": s.kind, "name": s.name, "apiGroup": "rbac.authorization.k8s.io"}),
+            None => {
+                json!({"kind": s.kind, "name": s.name, "apiGroup": "rbac.authorization.k8s.io"})
+            }
         })
         .collect();
     let quota = team.quota.as_ref().map(|q| {
@@ -116,7 +127,8 @@ pub fn agent_context(fleet: &ResolvedFleet, agent: &ResolvedAgent) -> Value {
         (AGENT_LABEL.to_string(), agent.name.clone()),
     ]);
 
-    let openclaw_json = serde_json::to_string_pretty(&openclaw::config_json(agent)).unwrap_or_default() + "\n";
+    let openclaw_json =
+        serde_json::to_string_pretty(&openclaw::config_json(agent)).unwrap_or_default() + "\n";
     let mut data = BTreeMap::new();
     data.insert("openclaw.json".to_string(), openclaw_json.as_str());
     let mut items = vec![json!({"key": "openclaw.json", "path": "openclaw.json"})];
@@ -139,27 +151,44 @@ pub fn agent_context(fleet: &ResolvedFleet, agent: &ResolvedAgent) -> Value {
     for item in &items {
         hasher.update(item.to_string().as_bytes());
     }
-    let config_hash: String = hasher.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect();
+    let config_hash: String = hasher
+        .finalize()
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect();
 
     // ~75% of the memory limit for the V8 heap, leaving room for native memory.
-    let memory_mib = agent.limits.memory.as_ref().map_or(512, |m| m.units() / (1024 * 1024));
+    let memory_mib = agent
+        .limits
+        .memory
+        .as_ref()
+        .map_or(512, |m| m.units() / (1024 * 1024));
     let heap = (memory_mib * 3 / 4).max(64);
     let mut env = vec![
         json!({"name": "HOME", "value": "/home/node"}),
         json!({"name": "NODE_OPTIONS", "value": format!("--max-old-space-size={heap}")}),
         json!({"name": "OPENCLAW_DISABLE_BONJOUR", "value": "1"}),
     ];
-    env.extend(agent.env.iter().map(|(k, v)| json!({"name": k, "value": v})));
-    let env_from: Vec<Value> = agent.secrets.iter().map(|s| json!({"secretRef": {"name": s}})).collect();
+    env.extend(
+        agent
+            .env
+            .iter()
+            .map(|(k, v)| json!({"name": k, "value": v})),
+    );
+    let env_from: Vec<Value> = agent
+        .secrets
+        .iter()
+        .map(|s| json!({"secretRef": {"name": s}}))
+        .collect();
 
-    let quantities = |l: &crate::fleet::model::ResourceList| {
-        json!({"cpu": l.cpu.as_ref().map(|q| q.as_str()), "memory": l.memory.as_ref().map(|q| q.as_str())})
-    };
+    let quantities = |l: &crate::fleet::model::ResourceList| json!({"cpu": l.cpu.as_ref().map(|q| q.as_str()), "memory": l.memory.as_ref().map(|q| q.as_str())});
     let access: Vec<Value> = agent
         .access
         .iter()
         .map(|r| {
-            let mut rule = json!({"apiGroups": r.api_groups, "resources": r.resources, "verbs": r.verbs});
+            let mut rule =
+                json!({"apiGroups": r.api_groups, "resources": r.resources, "verbs": r.verbs});
             if !r.resource_names.is_empty() {
                 rule["resourceNames"] = json!(r.resource_names);
             }
@@ -201,7 +230,9 @@ pub fn agent_context(fleet: &ResolvedFleet, agent: &ResolvedAgent) -> Value {
 }
 
 fn ingress(fleet: &ResolvedFleet) -> Value {
-    let Some(from) = &fleet.routing.from else { return json!([]) };
+    let Some(from) = &fleet.routing.from else {
+        return json!([]);
+    };
     json!([{
         "from": [{
             "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": from.namespace}},
@@ -224,7 +255,10 @@ fn egress(agent: &ResolvedAgent) -> Value {
         let mut out = serde_json::Map::new();
         let mut peer = serde_json::Map::new();
         if let Some(ns) = &rule.namespace {
-            peer.insert("namespaceSelector".into(), json!({"matchLabels": {"kubernetes.io/metadata.name": ns}}));
+            peer.insert(
+                "namespaceSelector".into(),
+                json!({"matchLabels": {"kubernetes.io/metadata.name": ns}}),
+            );
         }
         if let Some(sel) = &rule.pod_selector {
             peer.insert("podSelector".into(), json!({"matchLabels": sel}));
@@ -236,7 +270,11 @@ fn egress(agent: &ResolvedAgent) -> Value {
             out.insert("to".into(), json!([peer]));
         }
         if !rule.ports.is_empty() {
-            let ports: Vec<Value> = rule.ports.iter().map(|p| json!({"port": p, "protocol": "TCP"})).collect();
+            let ports: Vec<Value> = rule
+                .ports
+                .iter()
+                .map(|p| json!({"port": p, "protocol": "TCP"}))
+                .collect();
             out.insert("ports".into(), Value::Array(ports));
         }
         rules.push(Value::Object(out));

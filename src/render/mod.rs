@@ -74,11 +74,17 @@ fn to_value(value: Value) -> minijinja::Value {
 }
 
 /// Renders every object of `fleet`, in apply order.
-pub fn render(fleet: &ResolvedFleet, templates: &Templates, filter: &Filter) -> anyhow::Result<Vec<Manifest>> {
+pub fn render(
+    fleet: &ResolvedFleet,
+    templates: &Templates,
+    filter: &Filter,
+) -> anyhow::Result<Vec<Manifest>> {
     check_filter(fleet, filter)?;
     let env = environment(templates)?;
     let whole = filter.agents.is_empty() && filter.teams.is_empty();
-    let team_wanted = |t: &str| filter.agents.is_empty() && (filter.teams.is_empty() || filter.teams.iter().any(|f| f == t));
+    let team_wanted = |t: &str| {
+        filter.agents.is_empty() && (filter.teams.is_empty() || filter.teams.iter().any(|f| f == t))
+    };
     let agent_wanted = |a: &crate::fleet::ResolvedAgent| {
         (filter.agents.is_empty() || filter.agents.contains(&a.name))
             && (filter.teams.is_empty() || filter.teams.contains(&a.team))
@@ -90,7 +96,13 @@ pub fn render(fleet: &ResolvedFleet, templates: &Templates, filter: &Filter) -> 
         match t.scope {
             Scope::Fleet if whole => {
                 let ctx = minijinja::context! { fleet => fleet_ctx.clone() };
-                let expect = Expect { scope: t.scope, namespace: &fleet.namespace, fleet: &fleet.name, team: None, agent: None };
+                let expect = Expect {
+                    scope: t.scope,
+                    namespace: &fleet.namespace,
+                    fleet: &fleet.name,
+                    team: None,
+                    agent: None,
+                };
                 render_one(&env, t, ctx, &expect, &mut out)?;
             }
             Scope::Team => {
@@ -113,7 +125,11 @@ pub fn render(fleet: &ResolvedFleet, templates: &Templates, filter: &Filter) -> 
         }
     }
     // Agent templates render per agent, so an agent's context is built once.
-    let agent_templates: Vec<_> = templates.entries.iter().filter(|t| t.scope == Scope::Agent).collect();
+    let agent_templates: Vec<_> = templates
+        .entries
+        .iter()
+        .filter(|t| t.scope == Scope::Agent)
+        .collect();
     for agent in fleet.agents.iter().filter(|a| agent_wanted(a)) {
         let agent_ctx = to_value(context::agent_context(fleet, agent));
         let expect = Expect {
@@ -124,7 +140,8 @@ pub fn render(fleet: &ResolvedFleet, templates: &Templates, filter: &Filter) -> 
             agent: Some(&agent.name),
         };
         for t in &agent_templates {
-            let ctx = minijinja::context! { fleet => fleet_ctx.clone(), agent => agent_ctx.clone() };
+            let ctx =
+                minijinja::context! { fleet => fleet_ctx.clone(), agent => agent_ctx.clone() };
             render_one(&env, t, ctx, &expect, &mut out)?;
         }
     }
@@ -132,9 +149,17 @@ pub fn render(fleet: &ResolvedFleet, templates: &Templates, filter: &Filter) -> 
         (a.rank(), &a.namespace, &a.name, &a.kind).cmp(&(b.rank(), &b.namespace, &b.name, &b.kind))
     });
     for pair in out.windows(2) {
-        if (pair[0].rank(), &pair[0].namespace, &pair[0].name, &pair[0].kind)
-            == (pair[1].rank(), &pair[1].namespace, &pair[1].name, &pair[1].kind)
-        {
+        if (
+            pair[0].rank(),
+            &pair[0].namespace,
+            &pair[0].name,
+            &pair[0].kind,
+        ) == (
+            pair[1].rank(),
+            &pair[1].namespace,
+            &pair[1].name,
+            &pair[1].kind,
+        ) {
             return Err(InvalidInput(format!(
                 "two templates rendered the same object: {} {}/{}",
                 pair[0].kind,
@@ -150,13 +175,18 @@ pub fn render(fleet: &ResolvedFleet, templates: &Templates, filter: &Filter) -> 
 fn check_filter(fleet: &ResolvedFleet, filter: &Filter) -> Result<(), InvalidInput> {
     let agents: Vec<&str> = fleet.agents.iter().map(|a| a.name.as_str()).collect();
     let teams: Vec<&str> = fleet.teams.iter().map(|t| t.name.as_str()).collect();
-    for (what, wanted, known) in [("agent", &filter.agents, &agents), ("team", &filter.teams, &teams)] {
+    for (what, wanted, known) in [
+        ("agent", &filter.agents, &agents),
+        ("team", &filter.teams, &teams),
+    ] {
         for name in wanted {
             if !known.contains(&name.as_str()) {
                 let hint = crate::diag::did_you_mean(name, known)
                     .map(|s| format!(" (did you mean {s:?}?)"))
                     .unwrap_or_default();
-                return Err(InvalidInput(format!("the fleet has no {what} named {name:?}{hint}")));
+                return Err(InvalidInput(format!(
+                    "the fleet has no {what} named {name:?}{hint}"
+                )));
             }
         }
     }
@@ -177,7 +207,10 @@ fn environment(templates: &Templates) -> Result<Environment<'static>, InvalidInp
 }
 
 fn template_error(t: &templates::Template, e: &minijinja::Error) -> String {
-    let origin = t.origin.clone().unwrap_or_else(|| format!("built-in template {}", t.name));
+    let origin = t
+        .origin
+        .clone()
+        .unwrap_or_else(|| format!("built-in template {}", t.name));
     let line = e.line().map(|l| format!(":{l}")).unwrap_or_default();
     let mut message = format!("{origin}{line}: {}", e.kind());
     if let Some(detail) = e.detail() {
@@ -208,13 +241,25 @@ fn render_one(
         (None, Some(team)) => format!(" for team {team:?}"),
         _ => String::new(),
     };
-    let template = env.get_template(t.name).map_err(|e| InvalidInput(template_error(t, &e)))?;
-    let text = template.render(ctx).map_err(|e| InvalidInput(format!("{}{whom}", template_error(t, &e))))?;
-    let origin = t.origin.clone().unwrap_or_else(|| format!("built-in template {}", t.name));
-    let docs = crate::yaml::parse_documents(&text)
-        .map_err(|e| InvalidInput(format!("{origin} rendered invalid YAML{whom}: {}", e.message)))?;
+    let template = env
+        .get_template(t.name)
+        .map_err(|e| InvalidInput(template_error(t, &e)))?;
+    let text = template
+        .render(ctx)
+        .map_err(|e| InvalidInput(format!("{}{whom}", template_error(t, &e))))?;
+    let origin = t
+        .origin
+        .clone()
+        .unwrap_or_else(|| format!("built-in template {}", t.name));
+    let docs = crate::yaml::parse_documents(&text).map_err(|e| {
+        InvalidInput(format!(
+            "{origin} rendered invalid YAML{whom}: {}",
+            e.message
+        ))
+    })?;
     for doc in docs {
-        let manifest = check(doc, expect).map_err(|e| InvalidInput(format!("{origin} rendered{whom}: {e}")))?;
+        let manifest = check(doc, expect)
+            .map_err(|e| InvalidInput(format!("{origin} rendered{whom}: {e}")))?;
         out.push(manifest);
     }
     Ok(())
@@ -230,16 +275,32 @@ fn check(value: Value, expect: &Expect) -> Result<Manifest, String> {
     };
     let api_version = str_at(&["apiVersion"]).ok_or("a document without apiVersion")?;
     let kind = str_at(&["kind"]).ok_or("a document without kind")?;
-    if !expect.scope.allowed_kinds().contains(&(api_version.as_str(), kind.as_str())) {
-        let allowed: Vec<String> = expect.scope.allowed_kinds().iter().map(|(a, k)| format!("{a} {k}")).collect();
-        return Err(format!("{api_version} {kind} is not allowed here; allowed: {}", allowed.join(", ")));
+    if !expect
+        .scope
+        .allowed_kinds()
+        .contains(&(api_version.as_str(), kind.as_str()))
+    {
+        let allowed: Vec<String> = expect
+            .scope
+            .allowed_kinds()
+            .iter()
+            .map(|(a, k)| format!("{a} {k}"))
+            .collect();
+        return Err(format!(
+            "{api_version} {kind} is not allowed here; allowed: {}",
+            allowed.join(", ")
+        ));
     }
-    let name = str_at(&["metadata", "name"]).ok_or_else(|| format!("a {kind} without metadata.name"))?;
+    let name =
+        str_at(&["metadata", "name"]).ok_or_else(|| format!("a {kind} without metadata.name"))?;
     crate::fleet::check_object_name(&name).map_err(|e| format!("{kind} name {e}"))?;
     let namespace = str_at(&["metadata", "namespace"]);
     if kind == "Namespace" {
         if name != expect.namespace || namespace.is_some() {
-            return Err(format!("Namespace {name:?}: only namespace {:?} may be rendered here", expect.namespace));
+            return Err(format!(
+                "Namespace {name:?}: only namespace {:?} may be rendered here",
+                expect.namespace
+            ));
         }
     } else if namespace.as_deref() != Some(expect.namespace) {
         return Err(format!(
@@ -253,7 +314,11 @@ fn check(value: Value, expect: &Expect) -> Result<Manifest, String> {
         .and_then(|m| m.get("labels"))
         .and_then(|l| serde_json::from_value(l.clone()).ok())
         .unwrap_or_default();
-    let mut required = vec![(MANAGED_BY, "clawctl"), (PART_OF, expect.fleet), (FLEET_LABEL, expect.fleet)];
+    let mut required = vec![
+        (MANAGED_BY, "clawctl"),
+        (PART_OF, expect.fleet),
+        (FLEET_LABEL, expect.fleet),
+    ];
     required.extend(expect.team.map(|t| (TEAM_LABEL, t)));
     required.extend(expect.agent.map(|a| (AGENT_LABEL, a)));
     for (key, want) in required {
@@ -261,7 +326,8 @@ fn check(value: Value, expect: &Expect) -> Result<Manifest, String> {
             return Err(format!("{kind} {name:?} lacks the label {key}: {want}"));
         }
     }
-    typed(&kind, &value).map_err(|e| format!("{kind} {name:?} does not match the Kubernetes schema: {e}"))?;
+    typed(&kind, &value)
+        .map_err(|e| format!("{kind} {name:?} does not match the Kubernetes schema: {e}"))?;
     let namespace = if kind == "Namespace" { None } else { namespace };
     Ok(Manifest {
         api_version,

@@ -82,7 +82,12 @@ impl Templates {
     pub fn builtin() -> Self {
         let entries = BUILTIN
             .iter()
-            .map(|(scope, name, text)| Template { scope: *scope, name, source: (*text).to_string(), origin: None })
+            .map(|(scope, name, text)| Template {
+                scope: *scope,
+                name,
+                source: (*text).to_string(),
+                origin: None,
+            })
             .collect();
         Templates { entries }
     }
@@ -91,7 +96,8 @@ impl Templates {
     /// built-in is an error, so a misspelled override cannot be silently ignored.
     pub fn with_overrides(dir: &Path) -> anyhow::Result<Self> {
         let mut templates = Self::builtin();
-        let listing = std::fs::read_dir(dir).with_context(|| format!("cannot read templates folder {}", dir.display()))?;
+        let listing = std::fs::read_dir(dir)
+            .with_context(|| format!("cannot read templates folder {}", dir.display()))?;
         let mut names: Vec<_> = listing
             .filter_map(Result::ok)
             .map(|e| e.path())
@@ -99,7 +105,10 @@ impl Templates {
             .collect();
         names.sort();
         for path in names {
-            let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let file_name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             let Some(entry) = templates.entries.iter_mut().find(|t| t.name == file_name) else {
                 let known: Vec<&str> = BUILTIN.iter().map(|(_, n, _)| *n).collect();
                 let hint = crate::diag::did_you_mean(&file_name, &known)
@@ -111,7 +120,8 @@ impl Templates {
                     known.join(", ")
                 );
             };
-            entry.source = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+            entry.source = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
             entry.origin = Some(path.display().to_string());
         }
         Ok(templates)

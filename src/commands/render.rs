@@ -21,9 +21,8 @@ pub fn run(args: &RenderArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
             }
         }
         None => {
-            let text = render::to_yaml_stream(&manifests)?;
-            let mut stdout = std::io::stdout().lock();
-            stdout.write_all(text.as_bytes())?;
+            let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            render::write_stream(&mut stdout, &manifests)?;
             stdout.flush()?;
         }
     }

@@ -7,7 +7,7 @@ use anyhow::Context;
 
 use crate::diag::Diagnostics;
 use crate::fleet::{self, Loaded, ResolvedFleet};
-use crate::render::{self, Filter, Manifest, Templates};
+use crate::render::{self, Filter, ObjectKey, Templates};
 
 /// Loads, validates and resolves a fleet file. `Err` carries every problem found.
 pub fn load(path: &Path) -> Result<(Loaded, ResolvedFleet), Diagnostics> {
@@ -50,28 +50,27 @@ pub fn validate(path: &Path, templates_dir: Option<&Path>) -> anyhow::Result<Val
     })
 }
 
-/// Renders the fleet's manifests in apply order.
+/// Renders the fleet's objects as YAML text, in apply order.
 pub fn render_fleet(
     path: &Path,
     templates_dir: Option<&Path>,
     filter: &Filter,
-) -> anyhow::Result<Vec<Manifest>> {
+) -> anyhow::Result<Vec<(ObjectKey, String)>> {
     let (_, fleet) = load(path)?;
     let templates = templates(templates_dir, &fleet)?;
-    render::render(&fleet, &templates, filter)
+    render::render_yaml(&fleet, &templates, filter)
 }
 
-/// Writes one file per manifest under `dir`; returns the files written, relative to it.
-pub fn write_manifests(dir: &Path, manifests: &[Manifest]) -> anyhow::Result<Vec<String>> {
-    let mut written = Vec::with_capacity(manifests.len());
-    for m in manifests {
-        let rel = m.file_name();
+/// Writes one file per object under `dir`; returns the files written, relative to it.
+pub fn write_manifests(dir: &Path, objects: &[(ObjectKey, String)]) -> anyhow::Result<Vec<String>> {
+    let mut written = Vec::with_capacity(objects.len());
+    for (key, text) in objects {
+        let rel = key.file_name();
         let path = dir.join(&rel);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("cannot create {}", parent.display()))?;
         }
-        let text = crate::yaml::to_yaml(&m.value)?;
         std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
         written.push(rel);
     }

@@ -49,16 +49,13 @@ impl Manifest {
         }
     }
 
-    /// A stable file name relative to an output folder:
-    /// `<namespace or _cluster>/<rank>-<kind>-<name>.yaml`.
-    pub fn file_name(&self) -> String {
-        format!(
-            "{}/{:02}-{}-{}.yaml",
-            self.namespace.as_deref().unwrap_or("_cluster"),
-            self.rank(),
-            self.kind.to_ascii_lowercase(),
-            self.name
-        )
+    pub fn key(&self) -> ObjectKey {
+        ObjectKey {
+            rank: self.rank(),
+            namespace: self.namespace.clone(),
+            name: self.name.clone(),
+            kind: self.kind.clone(),
+        }
     }
 }
 
@@ -73,12 +70,59 @@ fn to_value(value: Value) -> minijinja::Value {
     minijinja::Value::from(minijinja::value::Serde(value))
 }
 
+/// Where an object stands in apply order, and what makes it unique.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ObjectKey {
+    pub rank: u8,
+    pub namespace: Option<String>,
+    pub name: String,
+    pub kind: String,
+}
+
+impl ObjectKey {
+    /// A stable file name relative to an output folder:
+    /// `<namespace or _cluster>/<rank>-<kind>-<name>.yaml`.
+    pub fn file_name(&self) -> String {
+        format!(
+            "{}/{:02}-{}-{}.yaml",
+            self.namespace.as_deref().unwrap_or("_cluster"),
+            self.rank,
+            self.kind.to_ascii_lowercase(),
+            self.name
+        )
+    }
+}
+
 /// Renders every object of `fleet`, in apply order.
 pub fn render(
     fleet: &ResolvedFleet,
     templates: &Templates,
     filter: &Filter,
 ) -> anyhow::Result<Vec<Manifest>> {
+    let all = render_each(fleet, templates, filter, &mut |m| Ok(m))?;
+    Ok(all.into_iter().map(|(_, m)| m).collect())
+}
+
+/// Renders every object as YAML text, in apply order, keeping only the text of each
+/// object once it is checked: memory stays proportional to the output.
+pub fn render_yaml(
+    fleet: &ResolvedFleet,
+    templates: &Templates,
+    filter: &Filter,
+) -> anyhow::Result<Vec<(ObjectKey, String)>> {
+    render_each(fleet, templates, filter, &mut |m| {
+        crate::yaml::to_yaml(&m.value)
+    })
+}
+
+/// Renders and checks every object, handing each to `keep`; returns what `keep`
+/// made of them, in apply order.
+pub fn render_each<T>(
+    fleet: &ResolvedFleet,
+    templates: &Templates,
+    filter: &Filter,
+    keep: &mut dyn FnMut(Manifest) -> anyhow::Result<T>,
+) -> anyhow::Result<Vec<(ObjectKey, T)>> {
     check_filter(fleet, filter)?;
     let env = environment(templates)?;
     let whole = filter.agents.is_empty() && filter.teams.is_empty();
@@ -91,6 +135,11 @@ pub fn render(
     };
 
     let mut out = Vec::new();
+    let mut sink = |m: Manifest| -> anyhow::Result<()> {
+        let key = m.key();
+        out.push((key, keep(m)?));
+        Ok(())
+    };
     let fleet_ctx = to_value(context::fleet_context(fleet));
     for t in templates.entries.iter() {
         match t.scope {
@@ -103,7 +152,7 @@ pub fn render(
                     team: None,
                     agent: None,
                 };
-                render_one(&env, t, ctx, &expect, &mut out)?;
+                render_one(&env, t, ctx, &expect, &mut sink)?;
             }
             Scope::Team => {
                 for team in fleet.teams.iter().filter(|t| team_wanted(&t.name)) {
@@ -118,7 +167,7 @@ pub fn render(
                         team: Some(&team.name),
                         agent: None,
                     };
-                    render_one(&env, t, ctx, &expect, &mut out)?;
+                    render_one(&env, t, ctx, &expect, &mut sink)?;
                 }
             }
             _ => {}
@@ -142,32 +191,18 @@ pub fn render(
         for t in &agent_templates {
             let ctx =
                 minijinja::context! { fleet => fleet_ctx.clone(), agent => agent_ctx.clone() };
-            render_one(&env, t, ctx, &expect, &mut out)?;
+            render_one(&env, t, ctx, &expect, &mut sink)?;
         }
     }
-    out.sort_by(|a, b| {
-        (a.rank(), &a.namespace, &a.name, &a.kind).cmp(&(b.rank(), &b.namespace, &b.name, &b.kind))
-    });
-    for pair in out.windows(2) {
-        if (
-            pair[0].rank(),
-            &pair[0].namespace,
-            &pair[0].name,
-            &pair[0].kind,
-        ) == (
-            pair[1].rank(),
-            &pair[1].namespace,
-            &pair[1].name,
-            &pair[1].kind,
-        ) {
-            return Err(InvalidInput(format!(
-                "two templates rendered the same object: {} {}/{}",
-                pair[0].kind,
-                pair[0].namespace.as_deref().unwrap_or(""),
-                pair[0].name
-            ))
-            .into());
-        }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    if let Some(pair) = out.windows(2).find(|p| p[0].0 == p[1].0) {
+        let key = &pair[0].0;
+        let ns = key.namespace.as_deref().unwrap_or("");
+        let message = format!(
+            "two templates rendered the same object: {} {ns}/{}",
+            key.kind, key.name
+        );
+        return Err(InvalidInput(message).into());
     }
     Ok(out)
 }
@@ -234,8 +269,8 @@ fn render_one(
     t: &templates::Template,
     ctx: minijinja::Value,
     expect: &Expect,
-    out: &mut Vec<Manifest>,
-) -> Result<(), InvalidInput> {
+    sink: &mut dyn FnMut(Manifest) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     let whom = match (expect.agent, expect.team) {
         (Some(a), _) => format!(" for agent {a:?}"),
         (None, Some(team)) => format!(" for team {team:?}"),
@@ -260,7 +295,7 @@ fn render_one(
     for doc in docs {
         let manifest = check(doc, expect)
             .map_err(|e| InvalidInput(format!("{origin} rendered{whom}: {e}")))?;
-        out.push(manifest);
+        sink(manifest)?;
     }
     Ok(())
 }
@@ -361,15 +396,17 @@ fn typed(kind: &str, value: &Value) -> Result<(), serde_json::Error> {
     }
 }
 
-/// The manifests as one multi-document YAML stream.
-pub fn to_yaml_stream(manifests: &[Manifest]) -> anyhow::Result<String> {
-    let mut out = String::new();
-    for m in manifests {
-        out.push_str("---\n");
-        out.push_str(&crate::yaml::to_yaml(&m.value)?);
-        if !out.ends_with('\n') {
-            out.push('\n');
+/// Writes rendered objects as one multi-document YAML stream.
+pub fn write_stream(
+    out: &mut dyn std::io::Write,
+    objects: &[(ObjectKey, String)],
+) -> std::io::Result<()> {
+    for (_, text) in objects {
+        out.write_all(b"---\n")?;
+        out.write_all(text.as_bytes())?;
+        if !text.ends_with('\n') {
+            out.write_all(b"\n")?;
         }
     }
-    Ok(out)
+    Ok(())
 }

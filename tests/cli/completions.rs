@@ -16,7 +16,10 @@ fn committed_completions_match_the_cli() {
     let mut stale = Vec::new();
     for (shell, file) in SHELLS {
         let generated = Test::new().args(&["completions", shell]).success().stdout;
-        assert!(generated.contains("validate") && generated.contains("rollback"), "{shell}: commands missing");
+        assert!(
+            generated.contains("validate") && generated.contains("rollback"),
+            "{shell}: commands missing"
+        );
         let path = repo().join("completions").join(file);
         if update {
             std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");

@@ -22,7 +22,10 @@ pub struct Output {
 
 impl Test {
     pub fn new() -> Self {
-        Test { dir: tempfile::tempdir().expect("temp dir"), args: Vec::new() }
+        Test {
+            dir: tempfile::tempdir().expect("temp dir"),
+            args: Vec::new(),
+        }
     }
 
     /// Writes `text` to `rel` inside the test's folder (folders created as needed).
@@ -59,15 +62,27 @@ impl Test {
 
     pub fn success(&self) -> Output {
         let out = self.run();
-        assert_eq!(out.code, 0, "expected success\nstdout:\n{}\nstderr:\n{}", out.stdout, out.stderr);
+        assert_eq!(
+            out.code, 0,
+            "expected success\nstdout:\n{}\nstderr:\n{}",
+            out.stdout, out.stderr
+        );
         out
     }
 
     /// Runs and expects exit code `code`.
     pub fn fails(&self, code: i32) -> Output {
         let out = self.run();
-        assert_eq!(out.code, code, "expected exit {code}\nstdout:\n{}\nstderr:\n{}", out.stdout, out.stderr);
-        assert!(!out.stderr.contains("panicked"), "clawctl panicked:\n{}", out.stderr);
+        assert_eq!(
+            out.code, code,
+            "expected exit {code}\nstdout:\n{}\nstderr:\n{}",
+            out.stdout, out.stderr
+        );
+        assert!(
+            !out.stderr.contains("panicked"),
+            "clawctl panicked:\n{}",
+            out.stderr
+        );
         out
     }
 }
@@ -81,10 +96,17 @@ pub fn golden(rel: &str, actual: &str) {
         std::fs::write(&path, actual).expect("write golden");
         return;
     }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|_| panic!("missing golden file {}; run with CLAWCTL_UPDATE_GOLDEN=1", path.display()));
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "missing golden file {}; run with CLAWCTL_UPDATE_GOLDEN=1",
+            path.display()
+        )
+    });
     if expected != actual {
-        let first = expected.lines().zip(actual.lines()).position(|(a, b)| a != b);
+        let first = expected
+            .lines()
+            .zip(actual.lines())
+            .position(|(a, b)| a != b);
         panic!(
             "{} differs from the output (first differing line: {:?}); run with CLAWCTL_UPDATE_GOLDEN=1 to accept",
             path.display(),

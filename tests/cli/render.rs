@@ -6,7 +6,11 @@ use serde_json::Value;
 use crate::harness::{Test, repo};
 
 fn example(name: &str) -> String {
-    repo().join("fleets").join(name).to_string_lossy().into_owned()
+    repo()
+        .join("fleets")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
 }
 
 fn docs(yaml: &str) -> Vec<Value> {
@@ -14,35 +18,70 @@ fn docs(yaml: &str) -> Vec<Value> {
 }
 
 fn kinds(docs: &[Value]) -> Vec<String> {
-    docs.iter().map(|d| d["kind"].as_str().unwrap_or_default().to_string()).collect()
+    docs.iter()
+        .map(|d| d["kind"].as_str().unwrap_or_default().to_string())
+        .collect()
 }
 
 #[test]
 fn output_is_byte_identical_across_runs() {
-    let first = Test::new().args(&["render", &example("swarm.yaml")]).success().stdout;
-    let second = Test::new().args(&["render", &example("swarm.yaml")]).success().stdout;
+    let first = Test::new()
+        .args(&["render", &example("swarm.yaml")])
+        .success()
+        .stdout;
+    let second = Test::new()
+        .args(&["render", &example("swarm.yaml")])
+        .success()
+        .stdout;
     assert_eq!(first, second);
 }
 
 #[test]
 fn objects_come_in_apply_order() {
-    let out = Test::new().args(&["render", &example("teams.yaml")]).success().stdout;
-    let order = ["Namespace", "ResourceQuota", "NetworkPolicy", "ServiceAccount", "Role", "RoleBinding",
-        "ConfigMap", "PersistentVolumeClaim", "Deployment", "Service"];
+    let out = Test::new()
+        .args(&["render", &example("teams.yaml")])
+        .success()
+        .stdout;
+    let order = [
+        "Namespace",
+        "ResourceQuota",
+        "NetworkPolicy",
+        "ServiceAccount",
+        "Role",
+        "RoleBinding",
+        "ConfigMap",
+        "PersistentVolumeClaim",
+        "Deployment",
+        "Service",
+    ];
     let ranks: Vec<usize> = kinds(&docs(&out))
         .iter()
-        .map(|k| order.iter().position(|o| o == k).unwrap_or_else(|| panic!("unexpected kind {k}")))
+        .map(|k| {
+            order
+                .iter()
+                .position(|o| o == k)
+                .unwrap_or_else(|| panic!("unexpected kind {k}"))
+        })
         .collect();
-    assert!(ranks.windows(2).all(|w| w[0] <= w[1]), "not in apply order: {ranks:?}");
+    assert!(
+        ranks.windows(2).all(|w| w[0] <= w[1]),
+        "not in apply order: {ranks:?}"
+    );
     // Every kind of DESIGN §3 is there for this fleet.
     for kind in order {
-        assert!(kinds(&docs(&out)).iter().any(|k| k == kind), "{kind} missing");
+        assert!(
+            kinds(&docs(&out)).iter().any(|k| k == kind),
+            "{kind} missing"
+        );
     }
 }
 
 #[test]
 fn every_object_carries_the_managed_labels() {
-    let out = Test::new().args(&["render", &example("swarm.yaml")]).success().stdout;
+    let out = Test::new()
+        .args(&["render", &example("swarm.yaml")])
+        .success()
+        .stdout;
     for doc in docs(&out) {
         let labels = &doc["metadata"]["labels"];
         assert_eq!(labels["app.kubernetes.io/managed-by"], "clawctl", "{doc}");
@@ -53,26 +92,47 @@ fn every_object_carries_the_managed_labels() {
 
 #[test]
 fn agent_and_team_filters_select_their_objects() {
-    let out = Test::new().args(&["render", &example("swarm.yaml"), "--agent", "bob"]).success().stdout;
+    let out = Test::new()
+        .args(&["render", &example("swarm.yaml"), "--agent", "bob"])
+        .success()
+        .stdout;
     let all = docs(&out);
     assert_eq!(all.len(), 6, "{}", kinds(&all).join(","));
-    assert!(all.iter().all(|d| d["metadata"]["labels"]["clawctl.io/agent"] == "bob"));
+    assert!(
+        all.iter()
+            .all(|d| d["metadata"]["labels"]["clawctl.io/agent"] == "bob")
+    );
 
-    let out = Test::new().args(&["render", &example("teams.yaml"), "--team", "support"]).success().stdout;
+    let out = Test::new()
+        .args(&["render", &example("teams.yaml"), "--team", "support"])
+        .success()
+        .stdout;
     let all = docs(&out);
-    assert!(all.iter().all(|d| d["metadata"]["labels"]["clawctl.io/team"] == "support"));
+    assert!(
+        all.iter()
+            .all(|d| d["metadata"]["labels"]["clawctl.io/team"] == "support")
+    );
     assert!(kinds(&all).contains(&"Namespace".to_string()));
     assert!(kinds(&all).contains(&"Deployment".to_string()));
 
-    let err = Test::new().args(&["render", &example("swarm.yaml"), "--agent", "bobb"]).fails(2).stderr;
-    assert!(err.contains("no agent named \"bobb\" (did you mean \"bob\"?)"), "{err}");
+    let err = Test::new()
+        .args(&["render", &example("swarm.yaml"), "--agent", "bobb"])
+        .fails(2)
+        .stderr;
+    assert!(
+        err.contains("no agent named \"bobb\" (did you mean \"bob\"?)"),
+        "{err}"
+    );
 }
 
 #[test]
 fn output_dir_gets_one_file_per_object_in_a_stable_layout() {
     let t = Test::new().args(&["render", &example("homelab.yaml"), "-o", "out"]);
     t.success();
-    let stream = Test::new().args(&["render", &example("homelab.yaml")]).success().stdout;
+    let stream = Test::new()
+        .args(&["render", &example("homelab.yaml")])
+        .success()
+        .stdout;
     let expected = docs(&stream);
     let mut files = Vec::new();
     for ns in std::fs::read_dir(t.path().join("out")).expect("out exists") {
@@ -85,15 +145,30 @@ fn output_dir_gets_one_file_per_object_in_a_stable_layout() {
     assert_eq!(files.len(), expected.len());
     let names: Vec<String> = files
         .iter()
-        .map(|p| p.strip_prefix(t.path().join("out")).expect("inside").to_string_lossy().into_owned())
+        .map(|p| {
+            p.strip_prefix(t.path().join("out"))
+                .expect("inside")
+                .to_string_lossy()
+                .into_owned()
+        })
         .collect();
-    assert!(names.contains(&"_cluster/00-namespace-ops.yaml".to_string()), "{names:?}");
-    assert!(names.contains(&"ops/08-deployment-agent-ops.yaml".to_string()), "{names:?}");
+    assert!(
+        names.contains(&"_cluster/00-namespace-ops.yaml".to_string()),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"ops/08-deployment-agent-ops.yaml".to_string()),
+        "{names:?}"
+    );
     for f in files {
         let text = std::fs::read_to_string(&f).expect("read");
         let doc = docs(&text);
         assert_eq!(doc.len(), 1, "{}", f.display());
-        assert!(expected.contains(&doc[0]), "{} is not one of the rendered objects", f.display());
+        assert!(
+            expected.contains(&doc[0]),
+            "{} is not one of the rendered objects",
+            f.display()
+        );
     }
 }
 
@@ -114,7 +189,10 @@ fn config_hashes(yaml: &str) -> Vec<(String, String)> {
         .into_iter()
         .filter(|d| d["kind"] == "Deployment")
         .map(|d| {
-            let name = d["metadata"]["name"].as_str().unwrap_or_default().to_string();
+            let name = d["metadata"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
             let hash = d["spec"]["template"]["metadata"]["annotations"]["clawctl.io/config-hash"]
                 .as_str()
                 .unwrap_or_default()
@@ -126,29 +204,62 @@ fn config_hashes(yaml: &str) -> Vec<(String, String)> {
 
 #[test]
 fn a_soul_edit_changes_only_that_agents_pod_template() {
-    let before = Test::new().file("f.yaml", SMALL_FLEET).args(&["render", "f.yaml"]).success().stdout;
+    let before = Test::new()
+        .file("f.yaml", SMALL_FLEET)
+        .args(&["render", "f.yaml"])
+        .success()
+        .stdout;
     let edited = SMALL_FLEET.replace("# Ann\\n", "# Ann, now kinder\\n");
-    let after = Test::new().file("f.yaml", &edited).args(&["render", "f.yaml"]).success().stdout;
+    let after = Test::new()
+        .file("f.yaml", &edited)
+        .args(&["render", "f.yaml"])
+        .success()
+        .stdout;
     let (b, a) = (config_hashes(&before), config_hashes(&after));
     assert_eq!(b.len(), 2);
     assert_ne!(b[0], a[0], "ann's pod template must change");
     assert_eq!(b[1], a[1], "ben's pod template must not change");
-    let changed: Vec<_> = docs(&before).into_iter().zip(docs(&after)).filter(|(x, y)| x != y).collect();
-    let changed_kinds: Vec<_> = changed.iter().map(|(x, _)| x["kind"].as_str().unwrap_or_default()).collect();
-    assert_eq!(changed_kinds, vec!["ConfigMap", "Deployment"], "only ann's ConfigMap and Deployment change");
+    let changed: Vec<_> = docs(&before)
+        .into_iter()
+        .zip(docs(&after))
+        .filter(|(x, y)| x != y)
+        .collect();
+    let changed_kinds: Vec<_> = changed
+        .iter()
+        .map(|(x, _)| x["kind"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        changed_kinds,
+        vec!["ConfigMap", "Deployment"],
+        "only ann's ConfigMap and Deployment change"
+    );
 }
 
 #[test]
 fn template_overrides_replace_one_file_and_are_checked() {
-    let service = std::fs::read_to_string(repo().join("templates/agent-service.yaml.j2")).expect("built-in");
+    let service =
+        std::fs::read_to_string(repo().join("templates/agent-service.yaml.j2")).expect("built-in");
     let t = Test::new()
         .file("f.yaml", SMALL_FLEET)
-        .file("tpl/agent-service.yaml.j2", &service.replace("type: ClusterIP", "type: ClusterIP\n  sessionAffinity: ClientIP"))
+        .file(
+            "tpl/agent-service.yaml.j2",
+            &service.replace(
+                "type: ClusterIP",
+                "type: ClusterIP\n  sessionAffinity: ClientIP",
+            ),
+        )
         .args(&["render", "f.yaml", "--templates", "tpl"]);
     let out = t.success().stdout;
-    let services: Vec<_> = docs(&out).into_iter().filter(|d| d["kind"] == "Service").collect();
+    let services: Vec<_> = docs(&out)
+        .into_iter()
+        .filter(|d| d["kind"] == "Service")
+        .collect();
     assert_eq!(services.len(), 2);
-    assert!(services.iter().all(|s| s["spec"]["sessionAffinity"] == "ClientIP"));
+    assert!(
+        services
+            .iter()
+            .all(|s| s["spec"]["sessionAffinity"] == "ClientIP")
+    );
 
     let err = Test::new()
         .file("f.yaml", SMALL_FLEET)
@@ -156,31 +267,55 @@ fn template_overrides_replace_one_file_and_are_checked() {
         .args(&["render", "f.yaml", "--templates", "tpl"])
         .fails(2)
         .stderr;
-    assert!(err.contains("does not override any built-in template (did you mean agent-service.yaml.j2?)"), "{err}");
+    assert!(
+        err.contains(
+            "does not override any built-in template (did you mean agent-service.yaml.j2?)"
+        ),
+        "{err}"
+    );
 
-    let crb = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: x}\n";
+    let crb =
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: x}\n";
     let err = Test::new()
         .file("f.yaml", SMALL_FLEET)
         .file("tpl/agent-service.yaml.j2", crb)
         .args(&["render", "f.yaml", "--templates", "tpl"])
         .fails(2)
         .stderr;
-    assert!(err.contains("ClusterRoleBinding is not allowed here"), "{err}");
+    assert!(
+        err.contains("ClusterRoleBinding is not allowed here"),
+        "{err}"
+    );
 
     let err = Test::new()
         .file("f.yaml", SMALL_FLEET)
-        .file("tpl/agent-service.yaml.j2", &service.replace("agent.port", "agent.prot"))
+        .file(
+            "tpl/agent-service.yaml.j2",
+            &service.replace("agent.port", "agent.prot"),
+        )
         .args(&["render", "f.yaml", "--templates", "tpl"])
         .fails(2)
         .stderr;
-    assert!(err.contains("agent-service.yaml.j2") && err.contains("undefined"), "{err}");
+    assert!(
+        err.contains("agent-service.yaml.j2") && err.contains("undefined"),
+        "{err}"
+    );
 }
 
 #[test]
 fn validate_reports_success_and_json() {
-    let out = Test::new().args(&["validate", &example("teams.yaml")]).success().stdout;
-    assert!(out.contains("is valid: 2 agents in 2 teams, 24 objects"), "{out}");
-    let out = Test::new().args(&["validate", &example("teams.yaml"), "-o", "json"]).success().stdout;
+    let out = Test::new()
+        .args(&["validate", &example("teams.yaml")])
+        .success()
+        .stdout;
+    assert!(
+        out.contains("is valid: 2 agents in 2 teams, 24 objects"),
+        "{out}"
+    );
+    let out = Test::new()
+        .args(&["validate", &example("teams.yaml"), "-o", "json"])
+        .success()
+        .stdout;
     assert_eq!(out.trim(), "[]");
 }
 
@@ -195,7 +330,9 @@ fn init_writes_a_fleet_that_validates_and_never_overwrites() {
     let t = Test::new().args(&["init", "demo", "--name", "demo"]);
     t.success();
     let fleet = t.path().join("demo/fleet.yaml");
-    Test::new().args(&["validate", fleet.to_str().expect("utf-8")]).success();
+    Test::new()
+        .args(&["validate", fleet.to_str().expect("utf-8")])
+        .success();
     let again = t.run();
     assert_eq!(again.code, 2, "{}", again.stderr);
     assert!(again.stderr.contains("already exists"), "{}", again.stderr);
@@ -208,7 +345,13 @@ fn schema_describes_the_fleet_file() {
     assert_eq!(schema["title"], "clawctl Fleet");
     assert!(schema["properties"]["spec"].is_object(), "{schema}");
     let text = out.as_str();
-    for field in ["maxResources", "allowFloatingTags", "soulInline", "fsWorkspaceOnly", "storageClassName"] {
+    for field in [
+        "maxResources",
+        "allowFloatingTags",
+        "soulInline",
+        "fsWorkspaceOnly",
+        "storageClassName",
+    ] {
         assert!(text.contains(field), "{field} missing from the schema");
     }
 }
@@ -216,7 +359,10 @@ fn schema_describes_the_fleet_file() {
 #[test]
 fn cluster_commands_say_they_come_later() {
     for cmd in ["diff", "apply", "status", "rollout", "rollback", "history"] {
-        let err = Test::new().args(&[cmd, &example("swarm.yaml")]).fails(1).stderr;
+        let err = Test::new()
+            .args(&[cmd, &example("swarm.yaml")])
+            .fails(1)
+            .stderr;
         assert!(err.contains("comes in a later version"), "{cmd}: {err}");
     }
 }
@@ -224,7 +370,17 @@ fn cluster_commands_say_they_come_later() {
 #[test]
 fn help_lists_every_command() {
     let out = Test::new().args(&["--help"]).success().stdout;
-    for cmd in ["validate", "render", "diff", "apply", "status", "rollout", "rollback", "history", "completions"] {
+    for cmd in [
+        "validate",
+        "render",
+        "diff",
+        "apply",
+        "status",
+        "rollout",
+        "rollback",
+        "history",
+        "completions",
+    ] {
         assert!(out.contains(cmd), "{cmd} missing from --help");
     }
 }

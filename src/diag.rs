@@ -132,14 +132,7 @@ impl Diagnostics {
 
     /// Sorts by place and drops exact repeats, so output is stable.
     pub fn finish(mut self) -> Self {
-        self.0.sort_by(|a, b| {
-            (a.file.as_str(), a.line, a.column, a.path.as_str()).cmp(&(
-                b.file.as_str(),
-                b.line,
-                b.column,
-                b.path.as_str(),
-            ))
-        });
+        self.0.sort();
         self.0.dedup();
         self
     }

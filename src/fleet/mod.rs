@@ -115,10 +115,13 @@ pub(crate) fn read_limited(path: &Path, limit: usize) -> Result<Vec<u8>, String>
         .read_to_end(&mut bytes)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     if bytes.len() > limit {
+        let size = if limit >= 1 << 20 {
+            format!("{} MiB", limit >> 20)
+        } else {
+            format!("{} KiB", limit >> 10)
+        };
         return Err(format!(
-            "{} is larger than {} KiB",
-            path.display(),
-            limit / 1024
+            "the file is larger than {size}, more than clawctl reads"
         ));
     }
     Ok(bytes)

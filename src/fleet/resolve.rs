@@ -188,6 +188,7 @@ pub fn resolve(loaded: &Loaded) -> Result<ResolvedFleet, Diagnostics> {
         &spec.agents,
     );
 
+    merge_per_agent(&mut cx.diags);
     cx.diags.into_result()?;
     Ok(ResolvedFleet {
         name: fleet.metadata.name.clone(),
@@ -339,6 +340,7 @@ fn resolve_teams(cx: &mut Cx, fleet_ns: &str) -> Vec<ResolvedTeam> {
         cx.check(&path.key("name"), rules::dns_label(&team.name, 63));
         if !names.insert(team.name.clone()) {
             cx.error(&path.key("name"), format!("duplicate team {:?}", team.name));
+            continue;
         }
         let namespace = team.namespace.clone().unwrap_or_else(|| team.name.clone());
         let ns_path = if team.namespace.is_some() {
@@ -597,14 +599,12 @@ fn resolve_agent(
             cx.error(&at, format!("{field} limit {l} is below the request {r}"));
         }
         if let Some(m) = pick(&max) {
-            for (which, q) in [("limits", &l), ("requests", &r)] {
+            for (which, one, q) in [("limits", "limit", &l), ("requests", "request", &r)] {
                 if q.millis() > m.millis() {
                     let at = src(cx, &format!("resources.{which}.{field}"));
                     cx.error(
                         &at,
-                        format!(
-                            "{field} {which} {q} exceeds spec.policy.maxResources.{field} ({m})"
-                        ),
+                        format!("{field} {one} {q} exceeds spec.policy.maxResources.{field} ({m})"),
                     );
                     break;
                 }
@@ -809,9 +809,9 @@ fn resolve_agent(
     }
     let access = settings.access.clone().unwrap_or_default();
     for (j, rule) in access.iter().enumerate() {
-        for (field, problem) in rules::access_rule(rule) {
+        for (rel, problem) in rules::access_rule(rule) {
             let at = src(cx, &format!("access[{j}]"));
-            cx.error(&at.key(field), problem);
+            cx.error(&at.join(&rel), problem);
         }
     }
 
@@ -844,6 +844,67 @@ fn resolve_agent(
         access,
         config,
     })
+}
+
+/// A problem in a shared layer is found once per agent; report it once, naming them.
+fn merge_per_agent(diags: &mut Diagnostics) {
+    const MARK: &str = " (for agent \"";
+    let mut merged: Vec<crate::diag::Diagnostic> = Vec::new();
+    let mut agents: Vec<Vec<String>> = Vec::new();
+    for d in std::mem::take(&mut diags.0) {
+        let Some(i) = d.message.find(MARK) else {
+            merged.push(d);
+            agents.push(Vec::new());
+            continue;
+        };
+        let agent = d.message[i + MARK.len()..]
+            .trim_end_matches("\")")
+            .to_string();
+        let base = d.message[..i].to_string();
+        let same = |m: &crate::diag::Diagnostic| {
+            (
+                m.file.as_str(),
+                m.line,
+                m.column,
+                m.path.as_str(),
+                m.message.as_str(),
+            ) == (
+                d.file.as_str(),
+                d.line,
+                d.column,
+                d.path.as_str(),
+                base.as_str(),
+            )
+        };
+        match merged.iter().position(same) {
+            Some(j) if !agents[j].is_empty() => agents[j].push(agent),
+            _ => {
+                merged.push(crate::diag::Diagnostic { message: base, ..d });
+                agents.push(vec![agent]);
+            }
+        }
+    }
+    for (d, names) in merged.iter_mut().zip(agents) {
+        let mut seen = HashSet::new();
+        let quoted: Vec<String> = names
+            .iter()
+            .filter(|n| seen.insert(n.as_str()))
+            .map(|n| format!("{n:?}"))
+            .collect();
+        match quoted.len() {
+            0 => {}
+            1 => d.message.push_str(&format!(" (for agent {})", quoted[0])),
+            n if n <= 3 => d
+                .message
+                .push_str(&format!(" (for agents {})", quoted.join(", "))),
+            n => d.message.push_str(&format!(
+                " (for agents {} and {} more)",
+                quoted[..3].join(", "),
+                n - 3
+            )),
+        }
+    }
+    diags.0 = merged;
 }
 
 fn check_rollout(cx: &mut Cx, rollout: &Rollout, path: &FieldPath, agents: &[Agent]) {

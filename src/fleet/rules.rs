@@ -195,37 +195,43 @@ const CLUSTER_SCOPED: &[&str] = &[
 /// Verbs that let a subject grant itself more than it holds (RBAC privilege escalation).
 const ESCALATING_VERBS: &[&str] = &["escalate", "bind", "impersonate"];
 
-/// Checks one `access` rule; returns (field, message) pairs for each problem.
-pub fn access_rule(rule: &AccessRule) -> Vec<(&'static str, String)> {
+/// Checks one `access` rule; returns (path below the rule, message) for each problem.
+pub fn access_rule(rule: &AccessRule) -> Vec<(FieldPath, String)> {
+    let here = FieldPath::root();
     let mut problems = Vec::new();
     if !rule.non_resource_urls.is_empty() {
         problems.push((
-            "nonResourceURLs",
+            here.key("nonResourceURLs"),
             "nonResourceURLs are cluster-scoped: access rules may only name namespaced resources"
                 .to_string(),
         ));
-    }
-    if rule.resources.is_empty() {
-        problems.push(("resources", "at least one resource is required".to_string()));
+    } else if rule.resources.is_empty() {
+        problems.push((
+            here.key("resources"),
+            "at least one resource is required".to_string(),
+        ));
     }
     if rule.verbs.is_empty() {
-        problems.push(("verbs", "at least one verb is required".to_string()));
+        problems.push((
+            here.key("verbs"),
+            "at least one verb is required".to_string(),
+        ));
     }
-    for res in &rule.resources {
+    for (i, res) in rule.resources.iter().enumerate() {
         let base = res.split('/').next().unwrap_or(res);
         if CLUSTER_SCOPED.contains(&base) {
             problems.push((
-                "resources",
+                here.key("resources").index(i),
                 format!(
                     "{res:?} is cluster-scoped: access rules may only name namespaced resources"
                 ),
             ));
         }
     }
-    for verb in &rule.verbs {
+    for (i, verb) in rule.verbs.iter().enumerate() {
         if ESCALATING_VERBS.contains(&verb.as_str()) || verb == "*" {
             problems.push((
-                "verbs",
+                here.key("verbs").index(i),
                 format!("verb {verb:?} would let the agent grant itself more access; list the verbs it needs"),
             ));
         }
@@ -248,8 +254,9 @@ pub fn subject(text: &str) -> Result<(String, String, Option<String>), String> {
         }
         "serviceaccount" => {
             let (ns, name) = rest.split_once(':').ok_or_else(err)?;
-            dns_label(ns, 63)?;
-            dns_subdomain(name)?;
+            dns_label(ns, 63)
+                .map_err(|e| format!("{text:?}: the service account's namespace {e}"))?;
+            dns_subdomain(name).map_err(|e| format!("{text:?}: the service account's name {e}"))?;
             Ok((
                 "ServiceAccount".to_string(),
                 name.to_string(),

@@ -27,6 +27,9 @@ impl Quantity {
                 "invalid quantity {text:?}: expected a number with an optional unit, like 250m, 2, 512Mi or 4Gi"
             )
         };
+        if text.starts_with('-') {
+            return Err(format!("invalid quantity {text:?}: must not be negative"));
+        }
         let split = text
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
             .unwrap_or(text.len());

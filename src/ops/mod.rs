@@ -66,15 +66,19 @@ pub fn write_manifests(dir: &Path, objects: &[(ObjectKey, String)]) -> anyhow::R
     let mut written = Vec::with_capacity(objects.len());
     for (key, text) in objects {
         let rel = key.file_name();
-        let path = dir.join(&rel);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("cannot create {}", parent.display()))?;
-        }
-        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+        write_file(&dir.join(&rel), text)?;
         written.push(rel);
     }
     Ok(written)
+}
+
+/// Writes `text` to `path`, creating its folder.
+fn write_file(path: &Path, text: &str) -> anyhow::Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// The starter fleet `init` writes: (relative path, contents).
@@ -111,11 +115,7 @@ pub fn init(dir: &Path, name: &str) -> anyhow::Result<Vec<PathBuf>> {
     let mut written = Vec::new();
     for (rel, text) in files {
         let path = dir.join(rel);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("cannot create {}", parent.display()))?;
-        }
-        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+        write_file(&path, &text)?;
         written.push(path);
     }
     Ok(written)

@@ -4,6 +4,7 @@
 //! `render`}; `render` -> {`fleet`, `openclaw`, `yaml`}; `fleet` -> {`diag`, `yaml`}.
 
 pub mod cli;
+pub mod cluster;
 pub mod commands;
 pub mod diag;
 pub mod error;

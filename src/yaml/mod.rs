@@ -1,8 +1,14 @@
 //! All YAML parsing and emitting: a located node tree for fleet files, multi-document
 //! parsing for rendered manifests, and deterministic YAML output.
 //!
-//! Everything goes through serde-saphyr, with budgets that bound what hostile input
-//! (alias bombs, deep nesting, huge documents) can cost before it is refused.
+//! Fleet files go through serde-saphyr, with budgets that bound what hostile input
+//! (alias bombs, deep nesting, huge documents) can cost before it is refused. Rendered
+//! manifests first try [`fast`], a parser for the regular subset the templates produce,
+//! and fall back to serde-saphyr for anything else (including every invalid input, so
+//! errors and their locations are serde-saphyr's). Output goes through [`emit`].
+
+mod emit;
+mod fast;
 
 use std::fmt;
 
@@ -132,12 +138,25 @@ fn humane(message: &str) -> String {
     if message.contains("recursion limit") {
         return format!("nested deeper than {MAX_DEPTH} levels");
     }
+    if message.starts_with("alias replay limit exceeded") {
+        return "aliases expand to more than clawctl reads (an alias bomb?)".to_string();
+    }
+    if let Some(rest) = message.strip_prefix("duplicate mapping key: ") {
+        // serde-saphyr adds advice for its own users ("set DuplicateKeyPolicy ...").
+        let key = rest.split(", set ").next().unwrap_or(rest);
+        return format!("duplicate key `{key}`");
+    }
     let Some(what) = message.strip_prefix("budget breached: ") else {
         return message.to_string();
     };
     if what.starts_with("Depth") {
         format!("nested deeper than {MAX_DEPTH} levels")
-    } else if what.contains("Alias") || what.contains("Replay") || what.contains("Anchor") {
+    } else if what.starts_with("Documents") {
+        "a fleet file holds one YAML document; found another after `---`".to_string()
+    } else if ["Alias", "Replay", "Anchor"]
+        .iter()
+        .any(|w| what.contains(w))
+    {
         "aliases expand to more than clawctl reads (an alias bomb?)".to_string()
     } else {
         format!("the document is larger than clawctl reads ({what})")
@@ -156,6 +175,11 @@ fn strip_location_suffix(message: &str) -> String {
 fn options(max_documents: Option<usize>) -> Options {
     let mut budget = Budget::default();
     budget.max_depth = MAX_DEPTH;
+    // Room for everything a 32 MiB file can legitimately hold (a 10,000-agent fleet
+    // has a few hundred thousand nodes), while aliases, which a fleet file has little
+    // use for, may replay only a bounded amount: that is what stops an alias bomb early.
+    budget.max_events = 20_000_000;
+    budget.max_nodes = 10_000_000;
     if let Some(n) = max_documents {
         budget.max_documents = n;
     }
@@ -164,6 +188,7 @@ fn options(max_documents: Option<usize>) -> Options {
     // YAML 1.2 core schema: only `true` and `false` are booleans, so a label value
     // `y` or a name `no` stays the string it looks like.
     options.strict_booleans = true;
+    options.alias_limits.max_total_replayed_events = 100_000;
     options
 }
 
@@ -188,6 +213,17 @@ pub fn parse_located(text: &str) -> Result<Option<Node>, SyntaxError> {
 /// Parses a stream of YAML documents (rendered manifests) into JSON values, skipping
 /// empty documents.
 pub fn parse_documents(text: &str) -> Result<Vec<serde_json::Value>, SyntaxError> {
+    let fast = fast::parse_documents(text);
+    #[cfg(test)]
+    tests::observe(text, fast.is_some());
+    match fast {
+        Some(docs) => Ok(docs),
+        None => parse_documents_saphyr(text),
+    }
+}
+
+/// [`parse_documents`] through serde-saphyr, for everything the fast parser leaves.
+fn parse_documents_saphyr(text: &str) -> Result<Vec<serde_json::Value>, SyntaxError> {
     let docs: Vec<Option<serde_json::Value>> =
         serde_saphyr::from_str_multiple_with_options(text, options(None))?;
     Ok(docs
@@ -200,6 +236,14 @@ pub fn parse_documents(text: &str) -> Result<Vec<serde_json::Value>, SyntaxError
 /// Writes `value` as one YAML document, block style, multi-line strings as literal
 /// blocks, deterministic for equal input.
 pub fn to_yaml(value: &serde_json::Value) -> anyhow::Result<String> {
+    match emit::to_yaml(value) {
+        Some(text) => Ok(text),
+        None => to_yaml_saphyr(value),
+    }
+}
+
+/// [`to_yaml`] through serde-saphyr, for values with keys too long for the emitter.
+fn to_yaml_saphyr(value: &serde_json::Value) -> anyhow::Result<String> {
     let mut options = serde_saphyr::SerializerOptions::default();
     // Long lines stay on one line: folding them would only make the output harder to read.
     options.folded_wrap_chars = usize::MAX / 2;
@@ -282,8 +326,22 @@ impl<'de> Visitor<'de> for NodeVisitor {
 }
 
 #[cfg(test)]
+mod differential;
+
+#[cfg(test)]
 mod tests {
     use super::*;
+
+    thread_local! {
+        /// Every text [`parse_documents`] saw on this thread, and whether the fast
+        /// parser handled it.
+        pub(super) static SEEN: std::cell::RefCell<Vec<(String, bool)>> =
+            const { std::cell::RefCell::new(Vec::new()) };
+    }
+
+    pub(super) fn observe(text: &str, fast: bool) {
+        SEEN.with(|seen| seen.borrow_mut().push((text.to_string(), fast)));
+    }
 
     fn parse(text: &str) -> Node {
         parse_located(text).expect("parses").expect("not empty")

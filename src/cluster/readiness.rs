@@ -1,0 +1,219 @@
+//! Readiness rules as pure functions over typed objects: when a Deployment is done,
+//! when a pod has failed for good, what state a volume is in. No I/O here, so every
+//! rule is unit-tested from inline YAML.
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
+
+/// Where a Deployment's rollout stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rollout {
+    /// Every replica updated, ready and available, and the controller has seen the spec.
+    Done,
+    /// Still moving; the text says what it waits for.
+    Waiting(String),
+    /// It will not get there by waiting.
+    Failed(String),
+}
+
+/// The rules `kubectl rollout status` applies (kubectl/pkg/polymorphichelpers/
+/// rollout_status.go, DeploymentStatusViewer), checked in its order: first that the
+/// controller observed this generation, then the progress deadline, then the counts.
+pub fn deployment(d: &Deployment) -> Rollout {
+    let generation = d.metadata.generation.unwrap_or(0);
+    let Some(status) = &d.status else {
+        return Rollout::Waiting("the deployment controller has not reported status yet".into());
+    };
+    if status.observed_generation.unwrap_or(0) < generation {
+        return Rollout::Waiting(
+            "the deployment controller has not observed the new spec yet".into(),
+        );
+    }
+    if let Some(cond) = status
+        .conditions
+        .iter()
+        .flatten()
+        .find(|c| c.type_ == "Progressing")
+        && cond.reason.as_deref() == Some("ProgressDeadlineExceeded")
+    {
+        return Rollout::Failed(format!(
+            "exceeded its progress deadline{}",
+            cond.message
+                .as_deref()
+                .map(|m| format!(": {m}"))
+                .unwrap_or_default()
+        ));
+    }
+    let desired = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
+    let updated = status.updated_replicas.unwrap_or(0);
+    let replicas = status.replicas.unwrap_or(0);
+    let available = status.available_replicas.unwrap_or(0);
+    let ready = status.ready_replicas.unwrap_or(0);
+    if updated < desired {
+        return Rollout::Waiting(format!("{updated} of {desired} replicas updated"));
+    }
+    if replicas > updated {
+        return Rollout::Waiting(format!(
+            "{} old replicas pending termination",
+            replicas - updated
+        ));
+    }
+    if available < updated || ready < updated {
+        return Rollout::Waiting(format!(
+            "{available} of {updated} updated replicas available"
+        ));
+    }
+    Rollout::Done
+}
+
+/// Container waiting reasons that do not resolve by waiting: the image cannot be
+/// pulled, the process keeps crashing, or the container cannot even be configured.
+const FATAL_REASONS: &[&str] = &[
+    "ImagePullBackOff",
+    "ErrImagePull",
+    "CrashLoopBackOff",
+    "CreateContainerConfigError",
+    "InvalidImageName",
+];
+
+/// Why a pod will not become ready, when one of its containers (init containers
+/// included) waits for a reason that waiting does not fix.
+pub fn pod_failure(pod: &Pod) -> Option<String> {
+    let status = pod.status.as_ref()?;
+    let containers = status
+        .init_container_statuses
+        .iter()
+        .flatten()
+        .chain(status.container_statuses.iter().flatten());
+    for c in containers {
+        let Some(waiting) = c.state.as_ref().and_then(|s| s.waiting.as_ref()) else {
+            continue;
+        };
+        let reason = waiting.reason.as_deref().unwrap_or_default();
+        if FATAL_REASONS.contains(&reason) {
+            let message = waiting
+                .message
+                .as_deref()
+                .map(|m| format!(": {m}"))
+                .unwrap_or_default();
+            return Some(format!("container {} is in {reason}{message}", c.name));
+        }
+    }
+    None
+}
+
+/// Restarts of all of a pod's containers.
+pub fn restarts(pod: &Pod) -> i32 {
+    pod.status
+        .as_ref()
+        .map(|s| {
+            s.container_statuses
+                .iter()
+                .flatten()
+                .map(|c| c.restart_count)
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// A volume's phase as `status` shows it: Bound, Pending, Lost, or Missing.
+pub fn volume(pvc: Option<&PersistentVolumeClaim>) -> &str {
+    match pvc {
+        None => "Missing",
+        Some(p) => p
+            .status
+            .as_ref()
+            .and_then(|s| s.phase.as_deref())
+            .unwrap_or("Pending"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse<T: serde::de::DeserializeOwned>(yaml: &str) -> T {
+        let docs = crate::yaml::parse_documents(yaml).expect("yaml");
+        serde_json::from_value(docs.into_iter().next().expect("one document")).expect("typed")
+    }
+
+    const BASE: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a, generation: 2}\nspec:\n  replicas: 1\n  selector: {matchLabels: {a: b}}\n  template: {metadata: {labels: {a: b}}}\n";
+
+    fn with_status(status: &str) -> Deployment {
+        parse(&format!("{BASE}status: {status}\n"))
+    }
+
+    #[test]
+    fn done_only_when_observed_and_counts_match() {
+        let done = with_status(
+            "{observedGeneration: 2, replicas: 1, updatedReplicas: 1, readyReplicas: 1, availableReplicas: 1}",
+        );
+        assert_eq!(deployment(&done), Rollout::Done);
+    }
+
+    #[test]
+    fn an_unobserved_generation_is_never_done_even_with_good_counts() {
+        let stale = with_status(
+            "{observedGeneration: 1, replicas: 1, updatedReplicas: 1, readyReplicas: 1, availableReplicas: 1}",
+        );
+        assert!(matches!(deployment(&stale), Rollout::Waiting(w) if w.contains("observed")));
+        let no_status: Deployment = parse(BASE);
+        assert!(matches!(deployment(&no_status), Rollout::Waiting(_)));
+    }
+
+    #[test]
+    fn waits_for_updates_old_replicas_and_availability() {
+        let d = with_status("{observedGeneration: 2, replicas: 1, updatedReplicas: 0}");
+        assert_eq!(
+            deployment(&d),
+            Rollout::Waiting("0 of 1 replicas updated".into())
+        );
+        let d = with_status(
+            "{observedGeneration: 2, replicas: 2, updatedReplicas: 1, availableReplicas: 1, readyReplicas: 1}",
+        );
+        assert_eq!(
+            deployment(&d),
+            Rollout::Waiting("1 old replicas pending termination".into())
+        );
+        let d = with_status(
+            "{observedGeneration: 2, replicas: 1, updatedReplicas: 1, availableReplicas: 0}",
+        );
+        assert_eq!(
+            deployment(&d),
+            Rollout::Waiting("0 of 1 updated replicas available".into())
+        );
+    }
+
+    #[test]
+    fn a_passed_progress_deadline_fails() {
+        let d = with_status(
+            "{observedGeneration: 2, conditions: [{type: Progressing, status: 'False', reason: ProgressDeadlineExceeded, message: 'ReplicaSet \"a-1\" has timed out progressing.'}]}",
+        );
+        assert!(matches!(deployment(&d), Rollout::Failed(m) if m.contains("timed out")));
+    }
+
+    #[test]
+    fn fatal_container_reasons_fail_fast() {
+        let pod: Pod = parse(
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nstatus:\n  initContainerStatuses:\n    - {name: workspace, image: x, imageID: '', ready: true, restartCount: 0, state: {terminated: {exitCode: 0}}}\n  containerStatuses:\n    - {name: gateway, image: x, imageID: '', ready: false, restartCount: 4, state: {waiting: {reason: CrashLoopBackOff, message: back-off 40s}}}\n",
+        );
+        assert_eq!(
+            pod_failure(&pod),
+            Some("container gateway is in CrashLoopBackOff: back-off 40s".into())
+        );
+        assert_eq!(restarts(&pod), 4);
+        let starting: Pod = parse(
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nstatus:\n  containerStatuses:\n    - {name: gateway, image: x, imageID: '', ready: false, restartCount: 0, state: {waiting: {reason: ContainerCreating}}}\n",
+        );
+        assert_eq!(pod_failure(&starting), None);
+    }
+
+    #[test]
+    fn volume_phases() {
+        let bound: PersistentVolumeClaim = parse(
+            "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: v}\nstatus: {phase: Bound}\n",
+        );
+        assert_eq!(volume(Some(&bound)), "Bound");
+        assert_eq!(volume(None), "Missing");
+    }
+}

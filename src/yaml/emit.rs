@@ -1,0 +1,177 @@
+//! A block-style YAML emitter for JSON values.
+//!
+//! Mappings and sequences in block style (2-space indentation, a sequence's `- ` at the
+//! column of the key it is the value of), empty ones as `{}` and `[]`. A string is plain
+//! only when every YAML 1.1 and 1.2 reader takes it for that string
+//! ([`super::fast::classify_plain`]), a literal block when it spans lines of printable
+//! characters, and a JSON double-quoted string otherwise.
+
+use std::fmt::Write;
+
+use serde_json::Value;
+
+use super::fast::{Plain, classify_plain};
+
+/// Keys longer than this would need YAML's explicit-key syntax; `None` leaves such
+/// values to serde-saphyr's serializer.
+const MAX_KEY_CHARS: usize = 512;
+
+/// `value` as one YAML document ending in a line break, or `None` when it holds a key
+/// too long for an implicit key.
+pub(super) fn to_yaml(value: &Value) -> Option<String> {
+    let mut out = String::with_capacity(1024);
+    match value {
+        Value::Object(map) if !map.is_empty() => mapping(&mut out, map, 0)?,
+        Value::Array(items) if !items.is_empty() => sequence(&mut out, items, 0)?,
+        _ => {
+            scalar(&mut out, value, 0);
+            out.push('\n');
+        }
+    }
+    // Callers may keep many of these: no spare capacity.
+    out.shrink_to_fit();
+    Some(out)
+}
+
+fn indent(out: &mut String, n: usize) {
+    out.extend(std::iter::repeat_n(' ', n));
+}
+
+/// A non-empty mapping at column `n`; the first key goes where `out` stands.
+fn mapping(out: &mut String, map: &serde_json::Map<String, Value>, n: usize) -> Option<()> {
+    for (i, (key, value)) in map.iter().enumerate() {
+        if i > 0 {
+            indent(out, n);
+        }
+        if key.len() > MAX_KEY_CHARS && key.chars().count() > MAX_KEY_CHARS {
+            return None;
+        }
+        string(out, key, None);
+        out.push(':');
+        match value {
+            Value::Object(m) if !m.is_empty() => {
+                out.push('\n');
+                indent(out, n + 2);
+                mapping(out, m, n + 2)?;
+            }
+            Value::Array(items) if !items.is_empty() => {
+                out.push('\n');
+                indent(out, n);
+                sequence(out, items, n)?;
+            }
+            _ => {
+                out.push(' ');
+                scalar(out, value, n);
+                out.push('\n');
+            }
+        }
+    }
+    Some(())
+}
+
+/// A non-empty sequence at column `n`; the first `- ` goes where `out` stands.
+fn sequence(out: &mut String, items: &[Value], n: usize) -> Option<()> {
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            indent(out, n);
+        }
+        out.push_str("- ");
+        match item {
+            Value::Object(m) if !m.is_empty() => mapping(out, m, n + 2)?,
+            Value::Array(inner) if !inner.is_empty() => sequence(out, inner, n + 2)?,
+            _ => {
+                scalar(out, item, n);
+                out.push('\n');
+            }
+        }
+    }
+    Some(())
+}
+
+/// A scalar or empty collection that is a value in a collection at column `n`.
+fn scalar(out: &mut String, value: &Value, n: usize) {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(num) => {
+            let _ = write!(out, "{num}");
+        }
+        Value::String(s) => string(out, s, Some(n)),
+        Value::Array(_) => out.push_str("[]"),
+        Value::Object(_) => out.push_str("{}"),
+    }
+}
+
+/// A string: plain, a literal block (only for values, `block` being the column of
+/// their collection), or JSON double-quoted.
+fn string(out: &mut String, s: &str, block: Option<usize>) {
+    if classify_plain(s) == Some(Plain::Str) {
+        out.push_str(s);
+    } else if let Some(n) = block.filter(|_| literal_ok(s)) {
+        literal(out, s, n);
+    } else {
+        quoted(out, s);
+    }
+}
+
+/// Characters a literal block may hold as they are.
+fn printable(c: char) -> bool {
+    matches!(c as u32, 0x20..=0x7E | 0xA0..=0xD7FF | 0xE000..=0xFFFD | 0x10000..)
+        && !matches!(c, '\u{2028}' | '\u{2029}' | '\u{FEFF}')
+        || c == '\t'
+        || c == '\n'
+}
+
+/// A string spanning lines, every character printable, the first line not blank (so
+/// indentation is never ambiguous).
+fn literal_ok(s: &str) -> bool {
+    let first_line = s.split('\n').next().unwrap_or_default();
+    s.contains('\n') && !first_line.trim_matches([' ', '\t']).is_empty() && s.chars().all(printable)
+}
+
+/// `s` as a literal block in a collection at column `n`: content at `n + 2`.
+fn literal(out: &mut String, s: &str, n: usize) {
+    let body = s.strip_suffix('\n').unwrap_or(s);
+    out.push('|');
+    if s.starts_with([' ', '\t']) {
+        out.push('2');
+    }
+    if !s.ends_with('\n') {
+        out.push('-');
+    } else if body.ends_with('\n') {
+        out.push('+');
+    }
+    for line in body.split('\n') {
+        out.push('\n');
+        if !line.is_empty() {
+            indent(out, n + 2);
+            out.push_str(line);
+        }
+    }
+    // The caller writes the final line break.
+}
+
+/// `s` as a JSON string, escaping everything a YAML reader might not take literally.
+fn quoted(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20
+                || (0x7F..=0x9F).contains(&(c as u32))
+                || matches!(
+                    c,
+                    '\u{2028}' | '\u{2029}' | '\u{FEFF}' | '\u{FFFE}' | '\u{FFFF}'
+                ) =>
+            {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}

@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 const MAX_FAST_BYTES: usize = 16 * 1024 * 1024;
 /// Well below serde-saphyr's document budget (1,024).
 const MAX_FAST_DOCUMENTS: usize = 512;
-/// Well below serde-saphyr's node (250,000) and event (1,000,000) budgets.
+/// Well below the node and event budgets set in `super::options`.
 const MAX_FAST_NODES: usize = 100_000;
 /// Well below `super::MAX_DEPTH`.
 const MAX_FAST_DEPTH: usize = 24;

@@ -557,6 +557,29 @@ impl<'a> Parser<'a> {
         }
         unescape(raw)
     }
+    /// After a flow item: a `,` and another item, or the closing bracket. `Some(true)`
+    /// when the collection closed; `None` (give up) for anything else, including an
+    /// empty item (`[a,,b]`, `[a,]`).
+    fn flow_next(&mut self, close: u8) -> Option<bool> {
+        self.skip_spaces();
+        match self.peek()? {
+            b',' => {
+                self.pos += 1;
+                self.skip_spaces();
+                let next = self.peek()?;
+                if next == close || next == b',' {
+                    None
+                } else {
+                    Some(false)
+                }
+            }
+            c if c == close => {
+                self.pos += 1;
+                Some(true)
+            }
+            _ => None,
+        }
+    }
 
     /// A flow collection or scalar on the current line.
     fn flow_value(&mut self) -> Option<Value> {
@@ -597,20 +620,8 @@ impl<'a> Parser<'a> {
                     self.skip_spaces();
                     let value = self.flow_value()?;
                     insert_new(&mut map, key, value)?;
-                    self.skip_spaces();
-                    match self.peek()? {
-                        b',' => {
-                            self.pos += 1;
-                            self.skip_spaces();
-                            if matches!(self.peek()?, b'}' | b',') {
-                                return None;
-                            }
-                        }
-                        b'}' => {
-                            self.pos += 1;
-                            break;
-                        }
-                        _ => return None,
+                    if self.flow_next(b'}')? {
+                        break;
                     }
                 }
                 self.depth -= 1;
@@ -629,20 +640,8 @@ impl<'a> Parser<'a> {
                 }
                 loop {
                     items.push(self.flow_value()?);
-                    self.skip_spaces();
-                    match self.peek()? {
-                        b',' => {
-                            self.pos += 1;
-                            self.skip_spaces();
-                            if matches!(self.peek()?, b']' | b',') {
-                                return None;
-                            }
-                        }
-                        b']' => {
-                            self.pos += 1;
-                            break;
-                        }
-                        _ => return None,
+                    if self.flow_next(b']')? {
+                        break;
                     }
                 }
                 self.depth -= 1;

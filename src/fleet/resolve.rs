@@ -956,15 +956,11 @@ fn check_rollout(cx: &mut Cx, rollout: &Rollout, path: &FieldPath, agents: &[Age
             );
         }
     }
-    for field in ["soak", "timeout"] {
-        let value = if field == "soak" {
-            &rollout.soak
-        } else {
-            &rollout.timeout
-        };
-        if value.as_ref().is_some_and(|d| d.get().is_zero()) && field == "timeout" {
-            cx.error(&path.key(field), "the timeout must be greater than zero");
-        }
+    if rollout.timeout.as_ref().is_some_and(|d| d.get().is_zero()) {
+        cx.error(
+            &path.key("timeout"),
+            "the timeout must be greater than zero",
+        );
     }
 }
 

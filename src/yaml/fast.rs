@@ -557,6 +557,21 @@ impl<'a> Parser<'a> {
         }
         unescape(raw)
     }
+    /// Enters a flow collection at its opening bracket. `Some(true)` when it is empty
+    /// (and already closed again).
+    fn open_flow(&mut self, close: u8) -> Option<bool> {
+        self.enter()?;
+        self.count_node()?;
+        self.pos += 1;
+        self.skip_spaces();
+        if self.peek() == Some(close) {
+            self.pos += 1;
+            self.depth -= 1;
+            return Some(true);
+        }
+        Some(false)
+    }
+
     /// After a flow item: a `,` and another item, or the closing bracket. `Some(true)`
     /// when the collection closed; `None` (give up) for anything else, including an
     /// empty item (`[a,,b]`, `[a,]`).
@@ -585,14 +600,8 @@ impl<'a> Parser<'a> {
     fn flow_value(&mut self) -> Option<Value> {
         match self.peek()? {
             b'{' => {
-                self.enter()?;
-                self.count_node()?;
-                self.pos += 1;
-                self.skip_spaces();
                 let mut map = Map::new();
-                if self.peek() == Some(b'}') {
-                    self.pos += 1;
-                    self.depth -= 1;
+                if self.open_flow(b'}')? {
                     return Some(Value::Object(map));
                 }
                 loop {
@@ -628,14 +637,8 @@ impl<'a> Parser<'a> {
                 Some(Value::Object(map))
             }
             b'[' => {
-                self.enter()?;
-                self.count_node()?;
-                self.pos += 1;
-                self.skip_spaces();
                 let mut items = Vec::new();
-                if self.peek() == Some(b']') {
-                    self.pos += 1;
-                    self.depth -= 1;
+                if self.open_flow(b']')? {
                     return Some(Value::Array(items));
                 }
                 loop {

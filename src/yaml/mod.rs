@@ -77,17 +77,6 @@ impl Node {
         }
     }
 
-    /// The key node of `key` when this node is a mapping (for "unknown field" locations).
-    pub fn key_node(&self, key: &str) -> Option<&Node> {
-        match &self.value {
-            NodeValue::Map(entries) => entries
-                .iter()
-                .find(|(k, _)| matches!(&k.value, NodeValue::Str(s) if s == key))
-                .map(|(k, _)| k),
-            _ => None,
-        }
-    }
-
     /// The `index`th element when this node is a sequence.
     pub fn index(&self, index: usize) -> Option<&Node> {
         match &self.value {
@@ -351,7 +340,10 @@ mod tests {
     fn keeps_locations_of_keys_and_values() {
         let root = parse("a: 1\nb:\n  c: [x, y]\n");
         assert_eq!(
-            root.key_node("b").map(|k| k.loc),
+            match &root.value {
+                NodeValue::Map(entries) => entries.get(1).map(|(k, _)| k.loc),
+                _ => None,
+            },
             Some(Loc { line: 2, column: 1 })
         );
         let c = root.get("b").and_then(|b| b.get("c")).expect("c");

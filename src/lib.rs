@@ -12,5 +12,6 @@ pub mod fleet;
 pub mod openclaw;
 pub mod ops;
 pub mod output;
+pub mod plan;
 pub mod render;
 pub mod yaml;

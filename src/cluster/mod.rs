@@ -1,4 +1,13 @@
-//! Everything that talks to (or reasons about) a Kubernetes API server. Today: the
-//! readiness rules; the client, apply, inventory and lease come with the cluster engine.
+//! Everything that talks to (or reasons about) a Kubernetes API server; the only
+//! module that names `kube::Api`.
 
+pub mod applyset;
+pub mod client;
+pub mod errors;
+pub mod kinds;
+pub mod lease;
+pub mod objects;
 pub mod readiness;
+pub mod retry;
+
+pub use client::{Cluster, Target};

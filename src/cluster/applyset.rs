@@ -1,0 +1,104 @@
+//! The fleet's ApplySet parent (KEP-3659), so `kubectl` can see what belongs to a fleet:
+//! a ConfigMap in the fleet namespace whose id labels every member.
+
+use base64::Engine;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+pub const PARENT_ID: &str = "applyset.kubernetes.io/id";
+pub const TOOLING: &str = "applyset.kubernetes.io/tooling";
+pub const CONTAINS_GROUP_KINDS: &str = "applyset.kubernetes.io/contains-group-kinds";
+pub const ADDITIONAL_NAMESPACES: &str = "applyset.kubernetes.io/additional-namespaces";
+
+/// The parent's name in the fleet namespace.
+pub fn parent_name(fleet: &str) -> String {
+    format!("clawctl-applyset-{fleet}")
+}
+
+/// `applyset-<base64url(sha256(<name>.<namespace>.<kind>.<group>))>-v1`, the id format
+/// kubectl defines (k8s.io/kubectl/pkg/cmd/apply/applyset.go, V1ApplySetIdFormat), for a
+/// ConfigMap parent (group "").
+pub fn id(fleet: &str, namespace: &str) -> String {
+    let unencoded = format!("{}.{namespace}.ConfigMap.", parent_name(fleet));
+    let hashed = Sha256::digest(unencoded.as_bytes());
+    format!(
+        "applyset-{}-v1",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(hashed)
+    )
+}
+
+/// The parent object: its id label, the tooling, the group-kinds and namespaces of
+/// its members (sorted, comma-separated, as kubectl writes them).
+pub fn parent(
+    fleet: &str,
+    namespace: &str,
+    labels: &Value,
+    group_kinds: &[String],
+    namespaces: &[String],
+) -> Value {
+    let mut group_kinds = group_kinds.to_vec();
+    group_kinds.sort();
+    group_kinds.dedup();
+    let mut namespaces: Vec<&String> = namespaces.iter().filter(|ns| *ns != namespace).collect();
+    namespaces.sort();
+    namespaces.dedup();
+    let mut labels = labels.clone();
+    if let Some(map) = labels.as_object_mut() {
+        map.insert(PARENT_ID.into(), Value::String(id(fleet, namespace)));
+    }
+    json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": parent_name(fleet),
+            "namespace": namespace,
+            "labels": labels,
+            "annotations": {
+                TOOLING: concat!("clawctl/v", env!("CARGO_PKG_VERSION")),
+                CONTAINS_GROUP_KINDS: group_kinds.join(","),
+                ADDITIONAL_NAMESPACES: namespaces.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(","),
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_follows_the_kubectl_format() {
+        let id = id("swarm", "swarm");
+        // "applyset-" + 43 characters of unpadded base64url (32 bytes) + "-v1": a valid
+        // label value (at most 63 characters, alphanumeric at both ends).
+        assert!(id.starts_with("applyset-") && id.ends_with("-v1"), "{id}");
+        assert_eq!(id.len(), 9 + 43 + 3);
+        assert!(!id.contains(['+', '/', '=']));
+        assert_ne!(id, super::id("swarm", "other"));
+    }
+
+    #[test]
+    fn parent_lists_members_sorted_without_its_own_namespace() {
+        let parent = parent(
+            "swarm",
+            "swarm",
+            &serde_json::json!({"clawctl.io/fleet": "swarm"}),
+            &[
+                "Deployment.apps".into(),
+                "ConfigMap".into(),
+                "ConfigMap".into(),
+            ],
+            &["team-b".into(), "swarm".into(), "team-a".into()],
+        );
+        let annotations = &parent["metadata"]["annotations"];
+        assert_eq!(
+            annotations[CONTAINS_GROUP_KINDS],
+            "ConfigMap,Deployment.apps"
+        );
+        assert_eq!(annotations[ADDITIONAL_NAMESPACES], "team-a,team-b");
+        assert_eq!(
+            parent["metadata"]["labels"][PARENT_ID],
+            id("swarm", "swarm")
+        );
+    }
+}

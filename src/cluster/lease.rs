@@ -1,0 +1,314 @@
+//! The fleet lock: one coordination.k8s.io Lease per fleet, taken by every mutating
+//! command, renewed while it runs, and expiring by itself when the process dies.
+//!
+//! Taking it uses optimistic concurrency (a replace carrying the resourceVersion that
+//! was read), so of two racing runs exactly one wins; the other gets 409 and reports
+//! the winner. Expiry compares the holder's `renewTime + leaseDurationSeconds` with
+//! this machine's clock (client-go's leader election instead waits one full duration
+//! from when it *observed* a change; a CLI that must fail fast cannot wait, so clock
+//! skew between machines shortens or lengthens a dead holder's lease by that skew).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
+use k8s_openapi::jiff::Timestamp;
+use kube::api::{Api, PostParams};
+
+use super::Cluster;
+use super::errors::{Request, describe};
+
+/// How long a lease lives without renewal.
+pub const DURATION: Duration = Duration::from_secs(30);
+
+/// The Lease's name in the fleet namespace.
+pub fn name(fleet: &str) -> String {
+    format!("clawctl-{fleet}")
+}
+
+/// Who holds the lock, as recorded in `holderIdentity`: user, host, process, command.
+pub fn identity(command: &str) -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_else(|_| "unknown".into());
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "unknown-host".into());
+    format!(
+        "{user}@{host} pid {} (clawctl {command})",
+        std::process::id()
+    )
+}
+
+/// Why the lock could not be taken.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    #[error(
+        "fleet {fleet:?} is locked by {holder} (Lease {namespace}/{lease}, renewed {renewed_ago} s ago, \
+         expires in {expires_in} s unless renewed); wait for that run to finish, or, if it died, \
+         for the lease to expire"
+    )]
+    Held {
+        fleet: String,
+        holder: String,
+        namespace: String,
+        lease: String,
+        renewed_ago: i64,
+        expires_in: i64,
+    },
+    #[error("cannot take the fleet lock: {0}")]
+    Request(String),
+}
+
+/// A held lock. Renewal runs in the background until `release` (or drop, which stops
+/// renewing and lets the lease expire).
+pub struct Lock {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    renewer: Option<tokio::task::JoinHandle<()>>,
+    lost: Arc<AtomicBool>,
+    api: Api<Lease>,
+    name: String,
+    holder: String,
+}
+
+impl Lock {
+    /// Whether a renewal failed so long that another run may have taken the lock.
+    pub fn lost(&self) -> bool {
+        self.lost.load(Ordering::SeqCst)
+    }
+
+    /// Stops renewing and clears the holder, so the next run need not wait for expiry.
+    pub async fn release(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(renewer) = self.renewer.take() {
+            let _ = renewer.await;
+        }
+        if let Ok(mut lease) = self.api.get(&self.name).await
+            && holder_of(&lease) == Some(self.holder.as_str())
+        {
+            if let Some(spec) = lease.spec.as_mut() {
+                spec.holder_identity = None;
+                spec.renew_time = None;
+                spec.acquire_time = None;
+            }
+            // A failure here is harmless: the lease expires by itself.
+            let _ = self
+                .api
+                .replace(&self.name, &PostParams::default(), &lease)
+                .await;
+        }
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+fn holder_of(lease: &Lease) -> Option<&str> {
+    lease
+        .spec
+        .as_ref()?
+        .holder_identity
+        .as_deref()
+        .filter(|h| !h.is_empty())
+}
+
+/// Seconds until the lease expires (negative: expired), seconds since renewal.
+fn expiry(lease: &Lease, now: Timestamp) -> (i64, i64) {
+    let spec = lease.spec.as_ref();
+    let renewed = spec
+        .and_then(|s| s.renew_time.as_ref().or(s.acquire_time.as_ref()))
+        .map(|t| t.0)
+        .unwrap_or(Timestamp::UNIX_EPOCH);
+    let duration = i64::from(
+        spec.and_then(|s| s.lease_duration_seconds)
+            .unwrap_or(DURATION.as_secs() as i32),
+    );
+    let ago = now.as_second() - renewed.as_second();
+    (duration - ago, ago)
+}
+
+/// Takes the fleet's lock in `namespace` (which must exist), or says who holds it.
+pub async fn acquire(
+    cluster: &Cluster,
+    namespace: &str,
+    fleet: &str,
+    command: &str,
+) -> Result<Lock, LockError> {
+    let api: Api<Lease> = Api::namespaced(cluster.client.clone(), namespace);
+    let name = name(fleet);
+    let holder = identity(command);
+    let request = |verb| Request {
+        verb,
+        resource: "leases.coordination.k8s.io",
+        namespace: Some(namespace),
+        name: Some(&name),
+    };
+    let now = || MicroTime(Timestamp::now());
+    let spec = |transitions: i32| LeaseSpec {
+        holder_identity: Some(holder.clone()),
+        lease_duration_seconds: Some(DURATION.as_secs() as i32),
+        acquire_time: Some(now()),
+        renew_time: Some(now()),
+        lease_transitions: Some(transitions),
+        ..LeaseSpec::default()
+    };
+    // Two rounds: a lost race on create or replace is read again and reported.
+    for _ in 0..2 {
+        let current = match super::retry::idempotent(|| api.get_opt(&name)).await {
+            Ok(current) => current,
+            Err(e) => return Err(LockError::Request(describe(&e, &request("get")))),
+        };
+        let result = match current {
+            None => {
+                let lease = Lease {
+                    metadata: ObjectMeta {
+                        name: Some(name.clone()),
+                        namespace: Some(namespace.to_string()),
+                        labels: Some(
+                            [(
+                                crate::render::context::FLEET_LABEL.to_string(),
+                                fleet.to_string(),
+                            )]
+                            .into(),
+                        ),
+                        ..ObjectMeta::default()
+                    },
+                    spec: Some(spec(0)),
+                };
+                api.create(&PostParams::default(), &lease).await
+            }
+            Some(mut lease) => {
+                let (expires_in, renewed_ago) = expiry(&lease, Timestamp::now());
+                if let Some(other) = holder_of(&lease)
+                    && expires_in > 0
+                {
+                    return Err(LockError::Held {
+                        fleet: fleet.to_string(),
+                        holder: other.to_string(),
+                        namespace: namespace.to_string(),
+                        lease: name,
+                        renewed_ago,
+                        expires_in,
+                    });
+                }
+                let transitions = lease
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.lease_transitions)
+                    .unwrap_or(0);
+                lease.spec = Some(spec(transitions + 1));
+                // Carries the resourceVersion read above: a concurrent taker makes this 409.
+                api.replace(&name, &PostParams::default(), &lease).await
+            }
+        };
+        match result {
+            Ok(_) => {
+                let lost = Arc::new(AtomicBool::new(false));
+                let (stop, stopped) = tokio::sync::oneshot::channel();
+                let renewer = tokio::spawn(renew(
+                    api.clone(),
+                    name.clone(),
+                    holder.clone(),
+                    lost.clone(),
+                    stopped,
+                ));
+                return Ok(Lock {
+                    stop: Some(stop),
+                    renewer: Some(renewer),
+                    lost,
+                    api,
+                    name,
+                    holder,
+                });
+            }
+            Err(kube::Error::Api(status)) if status.code == 409 => continue,
+            Err(e) => return Err(LockError::Request(describe(&e, &request("update")))),
+        }
+    }
+    Err(LockError::Request(format!(
+        "Lease {namespace}/{name} kept changing while clawctl tried to take it"
+    )))
+}
+
+/// Renews every third of the duration; after a full duration without success the lock
+/// counts as lost.
+async fn renew(
+    api: Api<Lease>,
+    name: String,
+    holder: String,
+    lost: Arc<AtomicBool>,
+    mut stopped: tokio::sync::oneshot::Receiver<()>,
+) {
+    let period = DURATION / 3;
+    let mut last_renewal = tokio::time::Instant::now();
+    loop {
+        tokio::select! {
+            _ = &mut stopped => return,
+            _ = tokio::time::sleep(period) => {}
+        }
+        let renewed = async {
+            let mut lease = api.get(&name).await.ok()?;
+            if holder_of(&lease) != Some(holder.as_str()) {
+                return None;
+            }
+            lease.spec.as_mut()?.renew_time = Some(MicroTime(Timestamp::now()));
+            api.replace(&name, &PostParams::default(), &lease)
+                .await
+                .ok()
+        }
+        .await;
+        if renewed.is_some() {
+            last_renewal = tokio::time::Instant::now();
+        } else if last_renewal.elapsed() >= DURATION {
+            lost.store(true, Ordering::SeqCst);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lease(holder: Option<&str>, renewed_secs_ago: i64, duration: i32) -> Lease {
+        let now = Timestamp::now();
+        Lease {
+            metadata: ObjectMeta::default(),
+            spec: Some(LeaseSpec {
+                holder_identity: holder.map(str::to_string),
+                lease_duration_seconds: Some(duration),
+                renew_time: Some(MicroTime(
+                    Timestamp::from_second(now.as_second() - renewed_secs_ago).expect("valid time"),
+                )),
+                ..LeaseSpec::default()
+            }),
+        }
+    }
+
+    #[test]
+    fn expiry_counts_from_the_last_renewal() {
+        let now = Timestamp::now();
+        assert_eq!(expiry(&lease(Some("a"), 10, 30), now), (20, 10));
+        assert!(expiry(&lease(Some("a"), 31, 30), now).0 < 0);
+        assert_eq!(holder_of(&lease(Some(""), 0, 30)), None);
+        assert_eq!(holder_of(&lease(Some("me"), 0, 30)), Some("me"));
+    }
+
+    #[test]
+    fn identity_names_the_command_and_process() {
+        let id = identity("apply");
+        assert!(id.contains("(clawctl apply)"), "{id}");
+        assert!(id.contains(&format!("pid {}", std::process::id())), "{id}");
+    }
+}

@@ -1,0 +1,206 @@
+//! Reading and writing objects generically (`Api<DynamicObject>`): the fleet's live
+//! objects by label, server-side apply, delete. Every request is retried when transient.
+
+use futures::{StreamExt, TryStreamExt};
+use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
+use serde_json::Value;
+
+use super::errors::{self, FieldConflict, Request};
+use super::kinds::{self, Kind};
+use super::{Cluster, retry};
+use crate::plan::ObjectRef;
+
+/// clawctl's field manager name for server-side apply.
+pub const FIELD_MANAGER: &str = "clawctl";
+
+/// Page size for lists; the API server's default maximum is 500 per page too.
+const PAGE: u32 = 500;
+
+/// A failed request, described for the user, with the conflicts when it was a 409.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct RequestError {
+    pub message: String,
+    pub conflicts: Vec<FieldConflict>,
+    pub forbidden: bool,
+    pub not_found: bool,
+}
+
+impl RequestError {
+    fn new(err: &kube::Error, request: &Request<'_>) -> RequestError {
+        let code = match err {
+            kube::Error::Api(status) => status.code,
+            _ => 0,
+        };
+        RequestError {
+            message: errors::describe(err, request),
+            conflicts: errors::field_conflicts(err).unwrap_or_default(),
+            forbidden: code == 403,
+            not_found: code == 404,
+        }
+    }
+}
+
+fn api(cluster: &Cluster, kind: &Kind, namespace: Option<&str>) -> Api<DynamicObject> {
+    match namespace {
+        Some(ns) if kind.namespaced => {
+            Api::namespaced_with(cluster.client.clone(), ns, &kind.resource)
+        }
+        _ => Api::all_with(cluster.client.clone(), &kind.resource),
+    }
+}
+
+fn to_value(kind: &Kind, object: DynamicObject) -> Value {
+    let mut value = serde_json::to_value(object).unwrap_or(Value::Null);
+    // List items come without apiVersion and kind; the plan matches on them.
+    if let Some(map) = value.as_object_mut() {
+        map.insert(
+            "apiVersion".into(),
+            kind.resource.api_version.clone().into(),
+        );
+        map.insert("kind".into(), kind.resource.kind.clone().into());
+    }
+    value
+}
+
+/// Lists every object of `kind` matching `selector`, in all namespaces (`namespace`
+/// `None`) or one, page by page.
+pub async fn list(
+    cluster: &Cluster,
+    kind: &Kind,
+    namespace: Option<&str>,
+    selector: &str,
+) -> Result<Vec<Value>, RequestError> {
+    let api = api(cluster, kind, namespace);
+    let resource = kind.group_resource();
+    let request = Request {
+        verb: "list",
+        resource: &resource,
+        namespace,
+        name: None,
+    };
+    let mut items = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let mut params = ListParams::default().labels(selector).limit(PAGE);
+        if let Some(token) = &token {
+            params = params.continue_token(token);
+        }
+        let page = retry::idempotent(|| api.list(&params))
+            .await
+            .map_err(|e| RequestError::new(&e, &request))?;
+        token = page.metadata.continue_.filter(|t| !t.is_empty());
+        items.extend(page.items.into_iter().map(|o| to_value(kind, o)));
+        if token.is_none() {
+            return Ok(items);
+        }
+    }
+}
+
+/// The fleet's live objects of every managed kind: one list per kind across all
+/// namespaces; where that is forbidden (namespace-scoped RBAC), one per namespace.
+pub async fn list_fleet(
+    cluster: &Cluster,
+    selector: &str,
+    namespaces: &[String],
+    concurrency: usize,
+) -> Result<Vec<Value>, RequestError> {
+    let lists = futures::stream::iter(kinds::managed())
+        .map(|kind| async move {
+            match list(cluster, &kind, None, selector).await {
+                Err(e) if e.forbidden && kind.namespaced => {
+                    let mut items = Vec::new();
+                    for ns in namespaces {
+                        match list(cluster, &kind, Some(ns), selector).await {
+                            Ok(found) => items.extend(found),
+                            // A namespace that does not exist yet holds nothing.
+                            Err(e) if e.not_found => {}
+                            Err(e) => return Err(e),
+                        }
+                    }
+                    Ok(items)
+                }
+                other => other,
+            }
+        })
+        .buffer_unordered(concurrency.max(1));
+    let lists: Vec<Vec<Value>> = lists.try_collect().await?;
+    Ok(lists.into_iter().flatten().collect())
+}
+
+fn kind_of(object: &ObjectRef) -> Result<Kind, RequestError> {
+    kinds::find(&object.api_version, &object.kind).ok_or_else(|| RequestError {
+        message: format!("clawctl does not manage {} objects", object.kind),
+        conflicts: Vec::new(),
+        forbidden: false,
+        not_found: false,
+    })
+}
+
+/// Server-side apply of `desired` as field manager `clawctl`; returns what the server
+/// stored (or, with `dry_run`, would store).
+pub async fn apply(
+    cluster: &Cluster,
+    object: &ObjectRef,
+    desired: &Value,
+    force: bool,
+    dry_run: bool,
+) -> Result<Value, RequestError> {
+    let kind = kind_of(object)?;
+    let api = api(cluster, &kind, object.namespace.as_deref());
+    let mut params = PatchParams::apply(FIELD_MANAGER);
+    params.force = force;
+    params.dry_run = dry_run;
+    let resource = kind.group_resource();
+    let request = Request {
+        verb: "apply",
+        resource: &resource,
+        namespace: object.namespace.as_deref(),
+        name: Some(&object.name),
+    };
+    // Server-side apply is idempotent: sending the same configuration twice is safe.
+    let patch = Patch::Apply(desired);
+    let stored = retry::idempotent(|| api.patch(&object.name, &params, &patch))
+        .await
+        .map_err(|e| RequestError::new(&e, &request))?;
+    Ok(to_value(&kind, stored))
+}
+
+/// Deletes an object with background propagation (the garbage collector then removes
+/// its dependents, as after `kubectl delete`). An object already gone counts as deleted.
+pub async fn delete(cluster: &Cluster, object: &ObjectRef) -> Result<(), RequestError> {
+    let kind = kind_of(object)?;
+    let api = api(cluster, &kind, object.namespace.as_deref());
+    let resource = kind.group_resource();
+    let request = Request {
+        verb: "delete",
+        resource: &resource,
+        namespace: object.namespace.as_deref(),
+        name: Some(&object.name),
+    };
+    let params = DeleteParams::background();
+    match retry::idempotent(|| api.delete(&object.name, &params)).await {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(status)) if status.code == 404 => Ok(()),
+        Err(e) => Err(RequestError::new(&e, &request)),
+    }
+}
+
+/// The names of every PersistentVolumeClaim in `namespace`, the fleet's or not.
+pub async fn claims_in(cluster: &Cluster, namespace: &str) -> Result<Vec<String>, RequestError> {
+    let kind = kinds::find("v1", "PersistentVolumeClaim").ok_or_else(|| RequestError {
+        message: "PersistentVolumeClaim is not a managed kind".into(),
+        conflicts: Vec::new(),
+        forbidden: false,
+        not_found: false,
+    })?;
+    match list(cluster, &kind, Some(namespace), "").await {
+        Ok(items) => Ok(items
+            .iter()
+            .filter_map(|v| v.pointer("/metadata/name").and_then(Value::as_str))
+            .map(str::to_string)
+            .collect()),
+        Err(e) if e.not_found => Ok(Vec::new()),
+        Err(e) => Err(e),
+    }
+}

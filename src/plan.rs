@@ -1,0 +1,521 @@
+//! The change set: what apply does to each object (create, update, unchanged, prune,
+//! keep), computed from the rendered manifests and the live objects. Pure: no I/O.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::fleet::Quantity;
+use crate::render::Manifest;
+
+/// Annotation holding a hash of the configuration clawctl last applied to an object.
+/// With it a no-op apply needs no request per object: an object is unchanged when its
+/// hash matches and every field clawctl sets still has clawctl's value.
+pub const APPLIED_HASH: &str = "clawctl.io/applied-hash";
+
+/// Label KEP-3659 puts on every member of an ApplySet.
+pub const APPLYSET_PART_OF: &str = "applyset.kubernetes.io/part-of";
+
+/// Names one object on the cluster.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ObjectRef {
+    pub api_version: String,
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl ObjectRef {
+    /// The reference of a JSON object (`apiVersion`, `kind`, `metadata`).
+    pub fn of(value: &Value) -> Option<ObjectRef> {
+        let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
+        Some(ObjectRef {
+            api_version: text(value.get("apiVersion"))?,
+            kind: text(value.get("kind"))?,
+            namespace: text(value.pointer("/metadata/namespace")),
+            name: text(value.pointer("/metadata/name"))?,
+        })
+    }
+}
+
+impl fmt::Display for ObjectRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.namespace {
+            Some(ns) => write!(f, "{} {}/{}", self.kind, ns, self.name),
+            None => write!(f, "{} {}", self.kind, self.name),
+        }
+    }
+}
+
+/// What apply does with one object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Action {
+    Create,
+    Update,
+    Unchanged,
+    /// Left the fleet; deleted by `apply --prune`.
+    Prune,
+    /// Left the fleet but kept: a PersistentVolumeClaim (an agent's memory) without
+    /// `--delete-volumes`, or a Namespace that still holds one.
+    Keep,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Unchanged => "unchanged",
+            Action::Prune => "prune",
+            Action::Keep => "keep",
+        }
+    }
+
+    /// Whether the object is written (created, updated or deleted).
+    pub fn writes(self) -> bool {
+        matches!(self, Action::Create | Action::Update | Action::Prune)
+    }
+}
+
+/// One object's planned change.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub object: ObjectRef,
+    pub action: Action,
+    /// Apply order (see `Manifest::rank`); prunes go in reverse.
+    pub rank: u8,
+    pub team: Option<String>,
+    pub agent: Option<String>,
+    /// What clawctl applies (with the applied-hash annotation and ApplySet label).
+    pub desired: Option<Value>,
+    pub live: Option<Value>,
+    /// Why an object is kept, or other context for the reader.
+    pub note: Option<String>,
+}
+
+/// Inputs that are not objects.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// The ApplySet id members are labelled with (`applyset::id`).
+    pub applyset_id: String,
+    /// `--delete-volumes`: removed agents' PersistentVolumeClaims are pruned too.
+    pub delete_volumes: bool,
+}
+
+/// Every change, creates and updates in apply order, then removals in reverse order.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    pub changes: Vec<Change>,
+}
+
+impl Plan {
+    /// Compares the rendered manifests with the live objects of the fleet (found by its
+    /// labels; each must carry `apiVersion` and `kind`).
+    pub fn new(desired: Vec<Manifest>, live: Vec<Value>, options: &Options) -> Plan {
+        let mut live: HashMap<ObjectRef, Value> = live
+            .into_iter()
+            .filter_map(|v| Some((ObjectRef::of(&v)?, v)))
+            .collect();
+        let mut changes = Vec::with_capacity(desired.len());
+        for manifest in desired {
+            let rank = manifest.rank();
+            let object = ObjectRef {
+                api_version: manifest.api_version.clone(),
+                kind: manifest.kind.clone(),
+                namespace: manifest.namespace.clone(),
+                name: manifest.name.clone(),
+            };
+            let desired = prepare(manifest.value, &options.applyset_id);
+            let current = live.remove(&object);
+            let action = match &current {
+                None => Action::Create,
+                Some(live) if unchanged(&desired, live) => Action::Unchanged,
+                Some(_) => Action::Update,
+            };
+            changes.push(Change {
+                object,
+                action,
+                rank,
+                team: manifest.team,
+                agent: manifest.agent,
+                desired: Some(desired),
+                live: current,
+                note: None,
+            });
+        }
+        changes.sort_by(|a, b| (a.rank, &a.object).cmp(&(b.rank, &b.object)));
+
+        let mut removed: Vec<Change> = live
+            .into_iter()
+            .map(|(object, value)| {
+                let rank = rank_of(&object.kind);
+                let label = |key: &str| {
+                    value
+                        .pointer(&format!("/metadata/labels/{}", key.replace('/', "~1")))
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                };
+                let (action, note) =
+                    if object.kind == "PersistentVolumeClaim" && !options.delete_volumes {
+                        (
+                            Action::Keep,
+                            Some("an agent's memory: kept; --delete-volumes deletes it".into()),
+                        )
+                    } else {
+                        (Action::Prune, None)
+                    };
+                Change {
+                    team: label(crate::render::context::TEAM_LABEL),
+                    agent: label(crate::render::context::AGENT_LABEL),
+                    object,
+                    action,
+                    rank,
+                    desired: None,
+                    live: Some(value),
+                    note,
+                }
+            })
+            .collect();
+        removed.sort_by(|a, b| (b.rank, &a.object).cmp(&(a.rank, &b.object)));
+        changes.extend(removed);
+        Plan { changes }
+    }
+
+    /// Namespaces the plan would delete, so the caller can look for volumes in them.
+    pub fn namespaces_to_prune(&self) -> Vec<String> {
+        self.changes
+            .iter()
+            .filter(|c| c.action == Action::Prune && c.object.kind == "Namespace")
+            .map(|c| c.object.name.clone())
+            .collect()
+    }
+
+    /// Keeps every pruned Namespace that still holds a PersistentVolumeClaim which is
+    /// not itself being deleted: deleting the Namespace would delete the volume.
+    /// `claims` maps a namespace to the names of all claims in it (not only the fleet's).
+    pub fn protect_volumes(&mut self, claims: &BTreeMap<String, Vec<String>>) {
+        let deleted: BTreeSet<(String, String)> = self
+            .changes
+            .iter()
+            .filter(|c| c.action == Action::Prune && c.object.kind == "PersistentVolumeClaim")
+            .filter_map(|c| Some((c.object.namespace.clone()?, c.object.name.clone())))
+            .collect();
+        for change in &mut self.changes {
+            if change.action != Action::Prune || change.object.kind != "Namespace" {
+                continue;
+            }
+            let ns = &change.object.name;
+            let held: Vec<&String> = claims
+                .get(ns)
+                .into_iter()
+                .flatten()
+                .filter(|name| !deleted.contains(&(ns.clone(), (*name).clone())))
+                .collect();
+            if !held.is_empty() {
+                change.action = Action::Keep;
+                change.note = Some(format!(
+                    "still holds PersistentVolumeClaim {}: deleting the namespace would delete it",
+                    held.iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+        }
+    }
+
+    pub fn count(&self, action: Action) -> usize {
+        self.changes.iter().filter(|c| c.action == action).count()
+    }
+
+    /// Whether applying would write nothing (removals count only when pruning).
+    pub fn is_noop(&self, prune: bool) -> bool {
+        self.changes.iter().all(|c| match c.action {
+            Action::Create | Action::Update => false,
+            Action::Prune => !prune,
+            Action::Unchanged | Action::Keep => true,
+        })
+    }
+}
+
+/// Apply order of a kind that left the fleet (same order as `Manifest::rank`).
+fn rank_of(kind: &str) -> u8 {
+    Manifest {
+        api_version: String::new(),
+        kind: kind.to_string(),
+        name: String::new(),
+        namespace: None,
+        team: None,
+        agent: None,
+        value: Value::Null,
+    }
+    .rank()
+}
+
+/// The object clawctl applies: the rendered manifest plus the ApplySet membership label
+/// and the hash of everything else, so the next run can tell it is unchanged.
+pub fn prepare(mut value: Value, applyset_id: &str) -> Value {
+    if let Some(meta) = value.get_mut("metadata").and_then(Value::as_object_mut) {
+        if !applyset_id.is_empty() {
+            entry_map(meta, "labels").insert(
+                APPLYSET_PART_OF.to_string(),
+                Value::String(applyset_id.to_string()),
+            );
+        }
+        if let Some(annotations) = meta.get_mut("annotations").and_then(Value::as_object_mut) {
+            annotations.remove(APPLIED_HASH);
+        }
+    }
+    let hash = hash(&value);
+    if let Some(meta) = value.get_mut("metadata").and_then(Value::as_object_mut) {
+        entry_map(meta, "annotations").insert(APPLIED_HASH.to_string(), Value::String(hash));
+    }
+    value
+}
+
+fn entry_map<'a>(map: &'a mut Map<String, Value>, key: &str) -> &'a mut Map<String, Value> {
+    let slot = map
+        .entry(key.to_string())
+        .or_insert_with(|| Value::Object(Map::new()));
+    if !slot.is_object() {
+        *slot = Value::Object(Map::new());
+    }
+    match slot {
+        Value::Object(map) => map,
+        _ => unreachable!("just made an object"),
+    }
+}
+
+/// The first 16 hex digits of the SHA-256 of the object's JSON (keys in order).
+fn hash(value: &Value) -> String {
+    let digest = Sha256::digest(value.to_string().as_bytes());
+    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
+/// Unchanged: the live object carries the hash of exactly this configuration, and
+/// every field of it still has the value clawctl applied (so nobody edited them).
+fn unchanged(desired: &Value, live: &Value) -> bool {
+    let annotation = format!("/metadata/annotations/{}", APPLIED_HASH.replace('/', "~1"));
+    desired.pointer(&annotation).is_some()
+        && desired.pointer(&annotation) == live.pointer(&annotation)
+        && contains(live, desired, "")
+}
+
+/// Whether every field of `want` is in `have` with an equal value. Lists of objects with
+/// a `name` match items by name (the API server merges such lists by key, and other
+/// managers may add items); other lists must match item for item. Resource quantities
+/// compare by value, since the API server stores them in canonical form ("0.5" → "500m").
+pub fn contains(have: &Value, want: &Value, key: &str) -> bool {
+    match (have, want) {
+        (Value::Object(have), Value::Object(want)) => want
+            .iter()
+            .all(|(k, w)| have.get(k).is_some_and(|h| contains(h, w, k))),
+        (Value::Array(have), Value::Array(want)) => {
+            let named = |v: &Value| v.get("name").and_then(Value::as_str).map(str::to_string);
+            if !want.is_empty() && want.iter().all(|w| named(w).is_some()) {
+                want.iter().all(|w| {
+                    have.iter()
+                        .find(|h| named(h) == named(w))
+                        .is_some_and(|h| contains(h, w, key))
+                })
+            } else {
+                have.len() == want.len() && have.iter().zip(want).all(|(h, w)| contains(h, w, key))
+            }
+        }
+        (Value::String(h), Value::String(w)) if h != w => same_quantity(key, h, w),
+        (Value::Number(h), Value::Number(w)) => h.as_f64() == w.as_f64(),
+        _ => have == want,
+    }
+}
+
+/// Quantities under resources, quotas and storage requests, compared by value.
+fn same_quantity(key: &str, a: &str, b: &str) -> bool {
+    const QUANTITY_KEYS: &[&str] = &[
+        "cpu",
+        "memory",
+        "storage",
+        "ephemeral-storage",
+        "requests.cpu",
+        "requests.memory",
+        "requests.storage",
+        "limits.cpu",
+        "limits.memory",
+        "pods",
+        "persistentvolumeclaims",
+    ];
+    if !QUANTITY_KEYS.contains(&key) {
+        return false;
+    }
+    match (Quantity::parse(a), Quantity::parse(b)) {
+        (Ok(a), Ok(b)) => a.millis() == b.millis(),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn manifest(kind: &str, ns: Option<&str>, name: &str, value: Value) -> Manifest {
+        Manifest {
+            api_version: "v1".into(),
+            kind: kind.into(),
+            name: name.into(),
+            namespace: ns.map(str::to_string),
+            team: Some("t".into()),
+            agent: Some("a".into()),
+            value,
+        }
+    }
+
+    fn cm(name: &str, data: Value) -> Value {
+        json!({"apiVersion": "v1", "kind": "ConfigMap",
+               "metadata": {"name": name, "namespace": "ns", "labels": {"x": "1"}},
+               "data": data})
+    }
+
+    fn options() -> Options {
+        Options {
+            applyset_id: "applyset-abc-v1".into(),
+            delete_volumes: false,
+        }
+    }
+
+    /// What the server stores after applying `desired`: plus server-owned fields.
+    fn stored(desired: &Value) -> Value {
+        let mut live = desired.clone();
+        live["metadata"]["uid"] = json!("u-1");
+        live["metadata"]["resourceVersion"] = json!("7");
+        live["metadata"]["managedFields"] = json!([{"manager": "clawctl"}]);
+        live
+    }
+
+    #[test]
+    fn absent_objects_are_created_and_applied_ones_are_unchanged() {
+        let m = manifest("ConfigMap", Some("ns"), "a", cm("a", json!({"k": "v"})));
+        let plan = Plan::new(vec![m.clone()], vec![], &options());
+        assert_eq!(plan.changes[0].action, Action::Create);
+        let desired = plan.changes[0].desired.clone().expect("desired");
+        assert_eq!(
+            desired["metadata"]["labels"][APPLYSET_PART_OF],
+            "applyset-abc-v1"
+        );
+        assert_eq!(
+            desired["metadata"]["annotations"][APPLIED_HASH]
+                .as_str()
+                .map(str::len),
+            Some(16)
+        );
+
+        let plan = Plan::new(vec![m], vec![stored(&desired)], &options());
+        assert_eq!(plan.changes[0].action, Action::Unchanged);
+        assert!(plan.is_noop(true));
+    }
+
+    #[test]
+    fn a_changed_config_or_an_edited_field_is_an_update() {
+        let old = manifest("ConfigMap", Some("ns"), "a", cm("a", json!({"k": "v"})));
+        let applied = prepare(old.value.clone(), "applyset-abc-v1");
+
+        let new = manifest("ConfigMap", Some("ns"), "a", cm("a", json!({"k": "w"})));
+        let plan = Plan::new(vec![new], vec![stored(&applied)], &options());
+        assert_eq!(plan.changes[0].action, Action::Update);
+
+        // Someone else edited a field clawctl set: the hash still matches, the value not.
+        let mut edited = stored(&applied);
+        edited["data"]["k"] = json!("edited");
+        let plan = Plan::new(vec![old.clone()], vec![edited], &options());
+        assert_eq!(plan.changes[0].action, Action::Update);
+
+        // A field clawctl does not set (another manager's label) is not a change.
+        let mut extra = stored(&applied);
+        extra["metadata"]["labels"]["team-tool"] = json!("x");
+        let plan = Plan::new(vec![old], vec![extra], &options());
+        assert_eq!(plan.changes[0].action, Action::Unchanged);
+    }
+
+    #[test]
+    fn removed_objects_are_pruned_in_reverse_order_but_volumes_are_kept() {
+        let live = vec![
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "gone"}}),
+            json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                   "metadata": {"name": "agent-x", "namespace": "gone",
+                                "labels": {"clawctl.io/agent": "x"}}}),
+            json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                   "metadata": {"name": "agent-x", "namespace": "gone"}}),
+        ];
+        let mut plan = Plan::new(vec![], live.clone(), &options());
+        let order: Vec<(&str, Action)> = plan
+            .changes
+            .iter()
+            .map(|c| (c.object.kind.as_str(), c.action))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                ("Deployment", Action::Prune),
+                ("PersistentVolumeClaim", Action::Keep),
+                ("Namespace", Action::Prune),
+            ]
+        );
+        assert_eq!(plan.changes[1].agent.as_deref(), Some("x"));
+        assert_eq!(plan.namespaces_to_prune(), ["gone"]);
+        let claims = BTreeMap::from([("gone".to_string(), vec!["agent-x".to_string()])]);
+        plan.protect_volumes(&claims);
+        assert_eq!(plan.changes[2].action, Action::Keep);
+        assert!(
+            plan.changes[2]
+                .note
+                .as_deref()
+                .is_some_and(|n| n.contains("agent-x"))
+        );
+
+        // --delete-volumes: the claim goes, and then the namespace may go too.
+        let mut plan = Plan::new(
+            vec![],
+            live,
+            &Options {
+                delete_volumes: true,
+                ..options()
+            },
+        );
+        plan.protect_volumes(&claims);
+        assert_eq!(plan.count(Action::Prune), 3);
+        // ... unless it holds a claim that is not the fleet's.
+        let foreign = BTreeMap::from([(
+            "gone".to_string(),
+            vec!["agent-x".to_string(), "someone-elses".to_string()],
+        )]);
+        plan.protect_volumes(&foreign);
+        assert_eq!(plan.changes[2].action, Action::Keep);
+    }
+
+    #[test]
+    fn lists_of_named_items_match_by_name_and_quantities_by_value() {
+        let want = json!({"containers": [{"name": "gateway", "image": "a:1",
+                          "resources": {"limits": {"cpu": "0.5", "memory": "1Gi"}}}]});
+        let have = json!({"containers": [
+            {"name": "sidecar", "image": "s:1"},
+            {"name": "gateway", "image": "a:1", "imagePullPolicy": "IfNotPresent",
+             "resources": {"limits": {"cpu": "500m", "memory": "1Gi"}}}]});
+        assert!(contains(&have, &want, ""));
+        let other = json!({"containers": [{"name": "gateway", "image": "a:2",
+                           "resources": {"limits": {"cpu": "500m", "memory": "1Gi"}}}]});
+        assert!(!contains(&other, &want, ""));
+        // Positional lists must match exactly.
+        assert!(!contains(
+            &json!({"args": ["a", "b"]}),
+            &json!({"args": ["a"]}),
+            ""
+        ));
+        // A quantity-looking string elsewhere is compared as text.
+        assert!(!contains(
+            &json!({"label": "1"}),
+            &json!({"label": "1.0"}),
+            ""
+        ));
+    }
+}

@@ -27,9 +27,9 @@ pub enum Command {
     /// Print (or write with -o DIR) every manifest of the fleet, in apply order.
     Render(RenderArgs),
     /// Show what apply would change on the cluster, secrets masked.
-    Diff(ClusterArgs),
+    Diff(DiffArgs),
     /// Converge the cluster to the fleet: plan, confirm, apply, wait.
-    Apply(ClusterArgs),
+    Apply(ApplyArgs),
     /// One table: every agent, its image, health, restarts, volume.
     Status(ClusterArgs),
     /// Move agents to a new image tag: canary first, then waves.
@@ -95,6 +95,89 @@ pub struct ClusterArgs {
     /// The kubeconfig context to use.
     #[arg(long, value_name = "NAME")]
     pub context: Option<String>,
+}
+
+/// How to reach the cluster.
+#[derive(Debug, Clone, Args)]
+pub struct ConnectArgs {
+    /// Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the
+    /// in-cluster service account).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use.
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Tables and text for people.
+    Table,
+    /// One JSON document (documented in the README).
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The fleet file.
+    pub fleet: PathBuf,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// Exit 3 when there are changes, 0 when there are none.
+    #[arg(long)]
+    pub exit_code: bool,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+    /// Requests in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+    /// A folder of *.yaml.j2 files overriding built-in templates one file at a time.
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DryRun {
+    /// Send every change as a server-side dry run and report the server's verdict.
+    Server,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The fleet file.
+    pub fleet: PathBuf,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// Apply without asking (needed when there is no terminal to ask on).
+    #[arg(long, short)]
+    pub yes: bool,
+    /// Take back fields another field manager changed (server-side apply force).
+    #[arg(long)]
+    pub force_conflicts: bool,
+    /// Delete the fleet's objects that left the fleet file (never volumes, unless
+    /// --delete-volumes).
+    #[arg(long)]
+    pub prune: bool,
+    /// With --prune: also delete removed agents' PersistentVolumeClaims (their memory).
+    /// Asks you to type the fleet name, unless --yes.
+    #[arg(long, requires = "prune")]
+    pub delete_volumes: bool,
+    /// Requests in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+    /// Do not wait for the agents to become ready.
+    #[arg(long)]
+    pub no_wait: bool,
+    /// How long to wait for readiness (e.g. 90s, 5m).
+    #[arg(long, value_name = "DURATION", default_value = "5m")]
+    pub timeout: String,
+    /// `server`: ask the API server to check every change without storing anything.
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub dry_run: Option<DryRun>,
+    /// A folder of *.yaml.j2 files overriding built-in templates one file at a time.
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

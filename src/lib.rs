@@ -13,5 +13,6 @@ pub mod openclaw;
 pub mod ops;
 pub mod output;
 pub mod plan;
+pub mod prompt;
 pub mod render;
 pub mod yaml;

@@ -258,7 +258,12 @@ fn rank_of(kind: &str) -> u8 {
 /// and the hash of everything else, so the next run can tell it is unchanged.
 pub fn prepare(mut value: Value, applyset_id: &str) -> Value {
     if let Some(meta) = value.get_mut("metadata").and_then(Value::as_object_mut) {
-        if !applyset_id.is_empty() {
+        // The ApplySet parent carries the id; it is not a member of itself.
+        let is_parent = meta
+            .get("labels")
+            .and_then(|l| l.get(crate::cluster::applyset::PARENT_ID))
+            .is_some();
+        if !applyset_id.is_empty() && !is_parent {
             entry_map(meta, "labels").insert(
                 APPLYSET_PART_OF.to_string(),
                 Value::String(applyset_id.to_string()),

@@ -9,5 +9,6 @@ pub mod lease;
 pub mod objects;
 pub mod readiness;
 pub mod retry;
+pub mod wait;
 
 pub use client::{Cluster, Target};

@@ -1,6 +1,9 @@
 //! One module per subcommand: arguments -> one ops call -> output. `run` dispatches.
 
+mod apply;
+mod cluster;
 mod completions;
+mod diff;
 mod init;
 mod render;
 mod validate;
@@ -16,8 +19,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Completions(args) => completions::run(&args),
         Command::Schema => completions::schema(),
         Command::Init(args) => init::run(&args, cli.quiet),
-        Command::Diff(_) => Err(NotYetAvailable("diff").into()),
-        Command::Apply(_) => Err(NotYetAvailable("apply").into()),
+        Command::Diff(args) => diff::run(&args, cli.quiet),
+        Command::Apply(args) => apply::run(&args, cli.quiet),
         Command::Status(_) => Err(NotYetAvailable("status").into()),
         Command::Rollout(_) => Err(NotYetAvailable("rollout").into()),
         Command::Rollback(_) => Err(NotYetAvailable("rollback").into()),

@@ -13,7 +13,7 @@ mod units;
 use std::path::{Path, PathBuf};
 
 pub use resolve::{ResolvedAgent, ResolvedFleet, ResolvedTeam, Subject, resolve};
-pub use units::Quantity;
+pub use units::{Duration, Quantity};
 
 use crate::diag::{Diagnostic, Diagnostics, FieldPath};
 use crate::yaml::{self, Loc, Node};

@@ -1,6 +1,10 @@
 //! Use cases, one function each. They never print and know nothing of the terminal;
 //! commands call them and output shows what they return.
 
+pub mod apply;
+pub mod diff;
+pub mod planning;
+
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;

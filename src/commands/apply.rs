@@ -1,0 +1,109 @@
+//! `clawctl apply FLEET`: plan table, confirmation, ordered server-side apply under
+//! the fleet Lease, waiting for readiness, summary.
+
+use crate::cli::ApplyArgs;
+use crate::error::{ExitStatus, InvalidInput};
+use crate::ops::{self, apply::Outcome};
+use crate::output::{changes, progress};
+use crate::plan::Action;
+use crate::prompt;
+
+pub fn run(args: &ApplyArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
+    let timeout = crate::fleet::Duration::parse(&args.timeout)
+        .map_err(|e| InvalidInput(format!("--timeout: {e}")))?
+        .get();
+    let request = super::cluster::request(
+        &args.fleet,
+        args.templates.as_deref(),
+        &args.connect,
+        args.delete_volumes,
+        args.concurrency,
+    );
+    let say = |text: &str| {
+        if !quiet {
+            eprintln!("{text}");
+        }
+    };
+    super::cluster::runtime()?.block_on(async {
+        let planned = ops::planning::plan(&request).await?;
+        let plan = &planned.plan;
+        say(&changes::plan_table(plan, args.prune));
+        say(&changes::totals(plan));
+
+        if args.dry_run.is_some() {
+            let results =
+                ops::apply::dry_run(&planned, args.force_conflicts, request.concurrency).await;
+            let mut failed = false;
+            for (change, outcome) in &results {
+                match outcome {
+                    Outcome::Applied => say(&format!("server accepts {} {}", change.action.as_str(), change.object)),
+                    Outcome::NotTried => say(&format!("not checked {}: its namespace does not exist yet", change.object)),
+                    Outcome::Failed { message, .. } => {
+                        failed = true;
+                        eprintln!("server refuses {}: {message}", change.object);
+                    }
+                    _ => {}
+                }
+            }
+            say("dry run: nothing was changed");
+            return Ok(if failed { ExitStatus::Error } else { ExitStatus::Ok });
+        }
+
+        if plan.is_noop(args.prune) {
+            say(&format!(
+                "nothing to change: {} objects already match the fleet; no request was sent to change them",
+                plan.count(Action::Unchanged)
+            ));
+            return Ok(ExitStatus::Ok);
+        }
+        let question = format!(
+            "Apply these changes to {} ({})?",
+            planned.cluster.url, planned.cluster.source
+        );
+        if !prompt::confirm(&question, args.yes)? {
+            say("cancelled: nothing was changed");
+            return Ok(ExitStatus::Error);
+        }
+        let claims = plan
+            .changes
+            .iter()
+            .filter(|c| c.action == Action::Prune && c.object.kind == "PersistentVolumeClaim")
+            .map(|c| c.object.to_string())
+            .collect::<Vec<_>>();
+        if !claims.is_empty() {
+            let question = format!(
+                "--delete-volumes deletes {} volume(s), the memory of removed agents, for good: {}",
+                claims.len(),
+                claims.join(", ")
+            );
+            if !prompt::confirm_typed(&question, &planned.fleet, args.yes)? {
+                say("cancelled: nothing was changed");
+                return Ok(ExitStatus::Error);
+            }
+        }
+        let options = ops::apply::Options {
+            force_conflicts: args.force_conflicts,
+            prune: args.prune,
+            concurrency: request.concurrency,
+            wait: (!args.no_wait).then_some(timeout),
+        };
+        let reporter = progress::ApplyProgress::new(quiet);
+        let report = ops::apply::apply(planned, &options, &reporter).await?;
+        let failed = report.failed();
+        if !quiet || failed {
+            eprintln!("{}", progress::apply_summary(&report));
+        }
+        for (change, outcome) in &report.objects {
+            if let Outcome::Failed { conflicts, .. } = outcome
+                && !conflicts.is_empty()
+            {
+                eprintln!(
+                    "{}: fields changed by another field manager: {}; rerun with --force-conflicts to take them back",
+                    change.object,
+                    conflicts.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+                );
+            }
+        }
+        Ok(if failed { ExitStatus::Error } else { ExitStatus::Ok })
+    })
+}

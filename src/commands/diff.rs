@@ -1,0 +1,54 @@
+//! `clawctl diff FLEET`: per-object unified diffs on stdout, a summary on stderr;
+//! `--exit-code` gives 3 when anything would change.
+
+use std::io::Write;
+
+use crate::cli::{DiffArgs, Format};
+use crate::error::ExitStatus;
+use crate::ops;
+use crate::output::{self, changes};
+use crate::plan::Action;
+
+pub fn run(args: &DiffArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
+    let request = super::cluster::request(
+        &args.fleet,
+        args.templates.as_deref(),
+        &args.connect,
+        false,
+        args.concurrency,
+    );
+    let (planned, diff) = super::cluster::runtime()?.block_on(async {
+        let planned = ops::planning::plan(&request).await?;
+        let diff = ops::diff::diff(&planned, request.concurrency, false).await?;
+        anyhow::Ok((planned, diff))
+    })?;
+    let removals = planned.plan.count(Action::Prune);
+    let mut stdout = std::io::stdout().lock();
+    match args.output {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut stdout, &changes::diff_json(&planned.plan, &diff))?;
+            writeln!(stdout)?;
+        }
+        Format::Table => {
+            changes::write_diff(&mut stdout, &diff, output::color_stdout())?;
+            for line in changes::removals(&planned.plan, false) {
+                writeln!(stdout, "{line}")?;
+            }
+            stdout.flush()?;
+            if !quiet {
+                eprintln!("{}", changes::plan_table(&planned.plan, false));
+                if diff.has_changes() || removals > 0 {
+                    eprintln!("{}", changes::totals(&planned.plan));
+                } else {
+                    eprintln!("no changes: the cluster matches the fleet");
+                }
+            }
+        }
+    }
+    let changed = diff.has_changes() || removals > 0;
+    Ok(if args.exit_code && changed {
+        ExitStatus::Changes
+    } else {
+        ExitStatus::Ok
+    })
+}

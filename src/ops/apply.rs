@@ -1,0 +1,291 @@
+//! `apply`: carry out a plan in the ordered steps of DESIGN §4 under the fleet Lease,
+//! with bounded concurrency, then wait for the workloads that changed.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use futures::StreamExt;
+
+use super::planning::Planned;
+use crate::cluster::errors::FieldConflict;
+use crate::cluster::wait::{self, Workload};
+use crate::cluster::{lease, objects};
+use crate::plan::{Action, Change};
+
+/// How to apply.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub force_conflicts: bool,
+    /// Delete what left the fleet (PVCs only with `--delete-volumes`, decided in the plan).
+    pub prune: bool,
+    pub concurrency: usize,
+    /// Wait for changed workloads, at most this long (`None`: `--no-wait`).
+    pub wait: Option<Duration>,
+}
+
+/// What happened to one object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Applied,
+    Deleted,
+    /// Nothing to do (unchanged, kept, or a removal without `--prune`).
+    Skipped,
+    Failed {
+        message: String,
+        conflicts: Vec<FieldConflict>,
+    },
+    /// A step before it failed, so it was not tried.
+    NotTried,
+}
+
+/// The result of `apply`.
+#[derive(Debug)]
+pub struct Report {
+    /// Every change of the plan with its outcome, in plan order.
+    pub objects: Vec<(Change, Outcome)>,
+    pub waited: BTreeMap<Workload, wait::Outcome>,
+}
+
+impl Report {
+    pub fn failed(&self) -> bool {
+        self.objects
+            .iter()
+            .any(|(_, o)| matches!(o, Outcome::Failed { .. }))
+            || self
+                .waited
+                .values()
+                .any(|o| !matches!(o, wait::Outcome::Ready))
+    }
+}
+
+/// What apply shows while it works; output implements it (progress bars or lines).
+pub trait Reporter: wait::Progress {
+    fn step(&self, name: &str, objects: usize);
+    fn object(&self, change: &Change, outcome: &Outcome);
+    fn step_done(&self, name: &str);
+    fn waiting(&self, workloads: usize);
+}
+
+/// The steps of DESIGN §4, by `Manifest::rank`.
+fn step_of(change: &Change) -> usize {
+    match (change.action, change.rank) {
+        (Action::Prune, _) => 4,
+        (_, 0) => 0,
+        (_, 1..=7) => 1,
+        (_, 8) => 2,
+        _ => 3,
+    }
+}
+
+const STEPS: [&str; 5] = [
+    "namespaces",
+    "policies, accounts, RBAC, config and volumes",
+    "workloads",
+    "services",
+    "prune",
+];
+
+/// Applies `planned`. Takes the fleet Lease first (after making sure the fleet
+/// namespace, where the Lease lives, exists); a plan that writes nothing takes no lock
+/// and sends no request.
+pub async fn apply(
+    planned: Planned,
+    options: &Options,
+    reporter: &dyn Reporter,
+) -> anyhow::Result<Report> {
+    let Planned {
+        cluster,
+        fleet,
+        fleet_namespace,
+        selector,
+        plan,
+    } = planned;
+    let mut outcomes: Vec<Option<Outcome>> = plan
+        .changes
+        .iter()
+        .map(|c| match c.action {
+            Action::Unchanged | Action::Keep => Some(Outcome::Skipped),
+            Action::Prune if !options.prune => Some(Outcome::Skipped),
+            _ => None,
+        })
+        .collect();
+    if outcomes.iter().all(Option::is_some) {
+        return Ok(Report {
+            objects: plan
+                .changes
+                .into_iter()
+                .zip(outcomes.into_iter().flatten())
+                .collect(),
+            waited: BTreeMap::new(),
+        });
+    }
+
+    // The Lease lives in the fleet namespace, so that one goes first.
+    if let Some(index) = plan.changes.iter().zip(&outcomes).position(|(c, o)| {
+        o.is_none() && c.object.kind == "Namespace" && c.object.name == fleet_namespace
+    }) {
+        let outcome = apply_one(&cluster, &plan.changes[index], options.force_conflicts).await;
+        reporter.object(&plan.changes[index], &outcome);
+        let failed = matches!(outcome, Outcome::Failed { .. });
+        outcomes[index] = Some(outcome);
+        if failed {
+            return Ok(finish(plan.changes, outcomes, BTreeMap::new()));
+        }
+    }
+    let lock = lease::acquire(&cluster, &fleet_namespace, &fleet, "apply").await?;
+
+    let stop = AtomicBool::new(false);
+    for (step, name) in STEPS.iter().enumerate() {
+        let pending: Vec<usize> = (0..plan.changes.len())
+            .filter(|&i| outcomes[i].is_none() && step_of(&plan.changes[i]) == step)
+            .collect();
+        if pending.is_empty() {
+            continue;
+        }
+        if stop.load(Ordering::SeqCst) || lock.lost() {
+            break;
+        }
+        reporter.step(name, pending.len());
+        let done: Vec<(usize, Outcome)> = futures::stream::iter(pending)
+            .map(|i| {
+                let change = &plan.changes[i];
+                let (cluster, stop) = (&cluster, &stop);
+                async move {
+                    if stop.load(Ordering::SeqCst) {
+                        return (i, Outcome::NotTried);
+                    }
+                    let outcome = if change.action == Action::Prune {
+                        match objects::delete(cluster, &change.object).await {
+                            Ok(()) => Outcome::Deleted,
+                            Err(e) => Outcome::Failed {
+                                message: e.message,
+                                conflicts: Vec::new(),
+                            },
+                        }
+                    } else {
+                        apply_one(cluster, change, options.force_conflicts).await
+                    };
+                    if matches!(outcome, Outcome::Failed { .. }) {
+                        // A hard failure stops the step: nothing new starts.
+                        stop.store(true, Ordering::SeqCst);
+                    }
+                    reporter.object(change, &outcome);
+                    (i, outcome)
+                }
+            })
+            .buffer_unordered(options.concurrency.max(1))
+            .collect()
+            .await;
+        for (i, outcome) in done {
+            outcomes[i] = Some(outcome);
+        }
+        reporter.step_done(name);
+    }
+    let applied_ok = !stop.load(Ordering::SeqCst);
+
+    let mut waited = BTreeMap::new();
+    if let (Some(timeout), true) = (options.wait, applied_ok) {
+        let workloads: Vec<Workload> = plan
+            .changes
+            .iter()
+            .zip(&outcomes)
+            .filter(|(c, o)| c.object.kind == "Deployment" && **o == Some(Outcome::Applied))
+            .map(|(c, _)| Workload {
+                namespace: c.object.namespace.clone().unwrap_or_default(),
+                name: c.object.name.clone(),
+                agent: c.agent.clone(),
+            })
+            .collect();
+        if !workloads.is_empty() {
+            reporter.waiting(workloads.len());
+            waited = wait::deployments(&cluster, &selector, &workloads, timeout, reporter).await?;
+        }
+    }
+    lock.release().await;
+    Ok(finish(plan.changes, outcomes, waited))
+}
+
+fn finish(
+    changes: Vec<Change>,
+    outcomes: Vec<Option<Outcome>>,
+    waited: BTreeMap<Workload, wait::Outcome>,
+) -> Report {
+    Report {
+        objects: changes
+            .into_iter()
+            .zip(outcomes)
+            .map(|(c, o)| (c, o.unwrap_or(Outcome::NotTried)))
+            .collect(),
+        waited,
+    }
+}
+
+async fn apply_one(cluster: &crate::cluster::Cluster, change: &Change, force: bool) -> Outcome {
+    let Some(desired) = &change.desired else {
+        return Outcome::Skipped;
+    };
+    match objects::apply(cluster, &change.object, desired, force, false).await {
+        Ok(_) => Outcome::Applied,
+        Err(e) => Outcome::Failed {
+            message: e.message,
+            conflicts: e.conflicts,
+        },
+    }
+}
+
+/// `apply --dry-run=server`: every create and update sent with `dryRun=All`, so the API
+/// server validates and admits (or refuses) it without storing anything. No lock.
+pub async fn dry_run(
+    planned: &Planned,
+    force_conflicts: bool,
+    concurrency: usize,
+) -> Vec<(Change, Outcome)> {
+    let creating: Vec<&str> = planned
+        .plan
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Create && c.object.kind == "Namespace")
+        .map(|c| c.object.name.as_str())
+        .collect();
+    futures::stream::iter(&planned.plan.changes)
+        .map(|change| {
+            let creating = &creating;
+            async move {
+                let outcome = match (&change.action, &change.desired) {
+                    (Action::Create | Action::Update, Some(desired)) => {
+                        // In a namespace this run would create, the server cannot check it yet.
+                        let waits_for_namespace = change
+                            .object
+                            .namespace
+                            .as_deref()
+                            .is_some_and(|ns| creating.contains(&ns));
+                        if waits_for_namespace {
+                            Outcome::NotTried
+                        } else {
+                            match objects::apply(
+                                &planned.cluster,
+                                &change.object,
+                                desired,
+                                force_conflicts,
+                                true,
+                            )
+                            .await
+                            {
+                                Ok(_) => Outcome::Applied,
+                                Err(e) => Outcome::Failed {
+                                    message: e.message,
+                                    conflicts: e.conflicts,
+                                },
+                            }
+                        }
+                    }
+                    _ => Outcome::Skipped,
+                };
+                (change.clone(), outcome)
+            }
+        })
+        .buffered(concurrency.max(1))
+        .collect()
+        .await
+}

@@ -1,0 +1,114 @@
+//! From a fleet file to a plan against a live cluster: load and render (bad input fails
+//! here, before any request), connect, list the fleet's live objects by label, compare.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::Context;
+use serde_json::Value;
+
+use crate::cluster::{self, Cluster, Target, applyset, objects};
+use crate::plan::{self, Plan};
+use crate::render::context::{FLEET_LABEL, MANAGED_BY, fleet_labels};
+use crate::render::{self, Filter, Manifest};
+
+/// Default for `--concurrency`: requests in flight at once.
+pub const DEFAULT_CONCURRENCY: usize = 16;
+
+/// What every cluster command starts from.
+#[derive(Debug, Clone)]
+pub struct Request<'a> {
+    pub fleet: &'a Path,
+    pub templates: Option<&'a Path>,
+    pub target: Target,
+    pub delete_volumes: bool,
+    pub concurrency: usize,
+}
+
+/// A plan with what it needs to be carried out.
+pub struct Planned {
+    pub cluster: Cluster,
+    pub fleet: String,
+    pub fleet_namespace: String,
+    /// Label selector for everything clawctl manages in this fleet.
+    pub selector: String,
+    pub plan: Plan,
+}
+
+/// The selector of a fleet's objects: managed by clawctl and labelled with the fleet.
+pub fn selector(fleet: &str) -> String {
+    format!("{MANAGED_BY}=clawctl,{FLEET_LABEL}={fleet}")
+}
+
+/// Loads, renders, connects and plans. Invalid input is reported before connecting.
+pub async fn plan(request: &Request<'_>) -> anyhow::Result<Planned> {
+    let (_, fleet) = super::load(request.fleet)?;
+    let templates = super::templates(request.templates, &fleet)?;
+    let mut manifests = render::render(&fleet, &templates, &Filter::default())?;
+    let parent = applyset_parent(
+        &fleet.name,
+        &fleet.namespace,
+        &fleet_labels(&fleet),
+        &manifests,
+    );
+    manifests.push(parent);
+
+    let cluster = Cluster::connect(&request.target).await?;
+    let selector = selector(&fleet.name);
+    let mut namespaces: Vec<String> = manifests
+        .iter()
+        .filter_map(|m| m.namespace.clone())
+        .collect();
+    namespaces.sort();
+    namespaces.dedup();
+    let live = objects::list_fleet(&cluster, &selector, &namespaces, request.concurrency)
+        .await
+        .context("cannot read the fleet's objects from the cluster")?;
+    let options = plan::Options {
+        applyset_id: applyset::id(&fleet.name, &fleet.namespace),
+        delete_volumes: request.delete_volumes,
+    };
+    let mut plan = Plan::new(manifests, live, &options);
+    let mut claims = BTreeMap::new();
+    for namespace in plan.namespaces_to_prune() {
+        let names = objects::claims_in(&cluster, &namespace).await?;
+        claims.insert(namespace, names);
+    }
+    plan.protect_volumes(&claims);
+    Ok(Planned {
+        cluster,
+        fleet: fleet.name.clone(),
+        fleet_namespace: fleet.namespace.clone(),
+        selector,
+        plan,
+    })
+}
+
+/// The ApplySet parent as one more manifest of the fleet namespace.
+fn applyset_parent(
+    fleet: &str,
+    namespace: &str,
+    labels: &BTreeMap<String, String>,
+    manifests: &[Manifest],
+) -> Manifest {
+    let group_kinds: Vec<String> = manifests
+        .iter()
+        .filter_map(|m| cluster::kinds::find(&m.api_version, &m.kind))
+        .map(|k| k.group_kind())
+        .collect();
+    let namespaces: Vec<String> = manifests
+        .iter()
+        .filter_map(|m| m.namespace.clone())
+        .collect();
+    let labels = serde_json::to_value(labels).unwrap_or(Value::Null);
+    let value = applyset::parent(fleet, namespace, &labels, &group_kinds, &namespaces);
+    Manifest {
+        api_version: "v1".into(),
+        kind: "ConfigMap".into(),
+        name: applyset::parent_name(fleet),
+        namespace: Some(namespace.to_string()),
+        team: None,
+        agent: None,
+        value,
+    }
+}

@@ -9,7 +9,8 @@
 //!   PVC volumeMode), not every default of every kind;
 //! - validation covers names (RFC 1123), a Deployment's selector against its template
 //!   labels, and kind/name/namespace consistency with the URL; no schema validation;
-//! - writes to the `status` subresource do not record managedFields entries;
+//! - server-side apply through the `status` subresource drops the applied status (the
+//!   ssa module strips `status` from every applied configuration); use PUT or PATCH;
 //! - deletion is immediate (no grace periods, no finalizers) except for Namespaces, which
 //!   go Terminating: their content is deleted at once and the Namespace itself is removed
 //!   by the namespace controller after the rollout delay;
@@ -661,7 +662,8 @@ pub fn replace(
     let live = get_live(store, res, ns, name)?;
     check_rv_precondition(r, &live, &obj)?;
     if status_sub {
-        let new = status_only(&live, &obj);
+        let mut new = status_only(&live, &obj);
+        ssa::update_subresource(Some(&live), &mut new, &ctx.manager, "status", &ctx.now);
         return finish_update(store, res, &live, new, ctx);
     }
     prepare_update(r, &live, &mut obj, store);
@@ -760,7 +762,8 @@ pub fn patch(
     check_rv_precondition(r, &live, &obj)?;
     check_identity(r, &mut obj, ns, Some(name))?;
     if status_sub {
-        let new = status_only(&live, &obj);
+        let mut new = status_only(&live, &obj);
+        ssa::update_subresource(Some(&live), &mut new, &ctx.manager, "status", &ctx.now);
         return finish_update(store, res, &live, new, ctx);
     }
     prepare_update(r, &live, &mut obj, store);
@@ -980,14 +983,16 @@ pub fn controller_update(store: &mut Store, res: ResIdx, mut new: Value) -> Opti
     Some(store.put(res, new))
 }
 
-/// A controller's write through the `status` subresource: `f` edits a copy; stored only
-/// when something changed. Annotations may change too (the Deployment controller writes
-/// its revision annotation this way), never spec or generation.
+/// A controller's write through the `status` subresource as `manager`
+/// (`kube-controller-manager`, `kubelet`): `f` edits a copy; stored only when something
+/// changed. Annotations may change too (the Deployment controller writes its revision
+/// annotation this way), never spec or generation.
 pub fn controller_status(
     store: &mut Store,
     res: ResIdx,
     ns: &str,
     name: &str,
+    manager: &str,
     f: impl FnOnce(&mut Value),
 ) -> Option<Arc<Value>> {
     let live = store.get(res, ns, name)?.clone();
@@ -996,5 +1001,12 @@ pub fn controller_status(
     if new == *live {
         return Some(live);
     }
+    ssa::update_subresource(
+        Some(&live),
+        &mut new,
+        manager,
+        "status",
+        &crate::util::now_rfc3339(),
+    );
     Some(store.put(res, new))
 }

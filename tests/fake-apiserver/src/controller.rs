@@ -10,7 +10,8 @@
 //!   to zero and, pods being deleted immediately, creates the new one in the same step;
 //! - pods are Pending until `rollout_delay` has passed, then Running and Ready (no
 //!   probes, no minReadySeconds); crash-looping containers gain one restart per delay;
-//! - controller writes to `status` record no managedFields;
+//! - status writes are recorded as the real managers do (`kube-controller-manager` and
+//!   `kubelet`, subresource `status`), but with the fake's own timing;
 //! - no collision counts, no pod disruption, no scheduling: every pod lands on node
 //!   `fake-node`; pod IPs are counted up from 10.244.0.10.
 
@@ -177,7 +178,7 @@ impl Controller {
         }
         let ready = pods.iter().filter(|p| pod_ready(p)).count();
         let generation = rs["metadata"]["generation"].clone();
-        api::controller_status(store, rs_res, ns, name, |rs| {
+        api::controller_status(store, rs_res, ns, name, "kube-controller-manager", |rs| {
             let mut st = json!({"replicas": pods.len()});
             if !pods.is_empty() {
                 st["fullyLabeledReplicas"] = json!(pods.len());
@@ -388,7 +389,7 @@ impl Controller {
             .unwrap_or(new_name.clone());
         let new_revision = new_rs.as_ref().map(|r| revision(r));
         let generation = d["metadata"]["generation"].clone();
-        api::controller_status(store, d_res, ns, name, |d| {
+        api::controller_status(store, d_res, ns, name, "kube-controller-manager", |d| {
             let mut conds: Vec<Value> = d["status"]["conditions"]
                 .as_array()
                 .cloned()
@@ -502,7 +503,7 @@ impl Controller {
         let now = now_rfc3339();
         if step == 0 {
             // Accepted by the kubelet: scheduled, containers being created.
-            api::controller_status(store, pod_res, ns, name, |p| {
+            api::controller_status(store, pod_res, ns, name, "kubelet", |p| {
                 let waiting = |c: &Value, reason: &str| {
                     json!({
                         "name": c["name"], "image": c["image"], "imageID": "",
@@ -548,7 +549,7 @@ impl Controller {
         );
         let mut again = false;
         let container_id = || format!("containerd://{}", new_uid().replace('-', ""));
-        api::controller_status(store, pod_res, ns, name, |p| {
+        api::controller_status(store, pod_res, ns, name, "kubelet", |p| {
             let old_status = p["status"].clone();
             let prev = |list: &str, cname: &Value| -> Value {
                 old_status[list]
@@ -786,9 +787,16 @@ impl Controller {
                 api::controller_update(store, pvc_res, new);
                 let capacity = pvc["spec"]["resources"]["requests"]["storage"].clone();
                 let modes = pvc["spec"]["accessModes"].clone();
-                api::controller_status(store, pvc_res, &ns, &name, |p| {
-                    p["status"] = json!({"phase": "Bound", "accessModes": modes, "capacity": {"storage": capacity}});
-                });
+                api::controller_status(
+                    store,
+                    pvc_res,
+                    &ns,
+                    &name,
+                    "kube-controller-manager",
+                    |p| {
+                        p["status"] = json!({"phase": "Bound", "accessModes": modes, "capacity": {"storage": capacity}});
+                    },
+                );
             }
             Timer::NamespaceFinalize(name) => {
                 let ns_res = idx("namespaces");

@@ -390,6 +390,13 @@ async fn watch_sees_a_deployment_become_ready_after_the_delay() {
     let cs = &ps.container_statuses.expect("container statuses")[0];
     assert!(cs.ready);
     assert_eq!(cs.restart_count, 0);
+    let managers: Vec<(Option<String>, Option<String>)> = pod
+        .managed_fields()
+        .iter()
+        .map(|e| (e.manager.clone(), e.subresource.clone()))
+        .collect();
+    assert!(managers.contains(&(Some("kube-controller-manager".into()), None)));
+    assert!(managers.contains(&(Some("kubelet".into()), Some("status".into()))));
 
     // A new image: generation 2, a second ReplicaSet, the old one scaled to zero.
     let d2 = apply(
@@ -966,4 +973,58 @@ fn http_request(
         .and_then(|c| c.parse().ok())
         .unwrap_or(0);
     (code, out)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn selector_watch_transitions_and_deletecollection() {
+    let s = FakeApiServer::start();
+    let c = client(&s).await;
+    let cms: Api<ConfigMap> = Api::namespaced(c.clone(), "default");
+    let mut o = cm("default", "moving", json!({}));
+    o["metadata"]["labels"] = json!({"tier": "a"});
+    apply(&cms, &o).await.expect("apply");
+    let rv = s.resource_version().to_string();
+    let wp = kube::api::WatchParams::default()
+        .labels("tier=a")
+        .timeout(5);
+    let mut events = cms.watch(&wp, &rv).await.expect("watch").boxed();
+    // Leaving the selection is a DELETED event, coming back an ADDED one.
+    o["metadata"]["labels"] = json!({"tier": "b"});
+    apply(&cms, &o).await.expect("relabel");
+    o["metadata"]["labels"] = json!({"tier": "a"});
+    apply(&cms, &o).await.expect("relabel back");
+    let mut kinds = Vec::new();
+    while kinds.len() < 2 {
+        match within(5, events.try_next())
+            .await
+            .expect("event")
+            .expect("some")
+        {
+            kube::api::WatchEvent::Added(_) => kinds.push("ADDED"),
+            kube::api::WatchEvent::Deleted(_) => kinds.push("DELETED"),
+            kube::api::WatchEvent::Modified(_) => kinds.push("MODIFIED"),
+            _ => {}
+        }
+    }
+    assert_eq!(kinds, vec!["DELETED", "ADDED"]);
+
+    for i in 0..3 {
+        let mut o = cm("default", &format!("gone-{i}"), json!({}));
+        o["metadata"]["labels"] = json!({"batch": "x"});
+        apply(&cms, &o).await.expect("apply");
+    }
+    cms.delete_collection(
+        &DeleteParams::default(),
+        &ListParams::default().labels("batch=x"),
+    )
+    .await
+    .expect("deletecollection");
+    assert!(
+        cms.list(&ListParams::default().labels("batch"))
+            .await
+            .expect("list")
+            .items
+            .is_empty()
+    );
+    assert_eq!(s.counts().get("deletecollection"), Some(&1));
 }

@@ -821,10 +821,17 @@ pub async fn serve(
         if let Some(d) = q.dry_run.as_deref()
             && d != "All"
         {
+            let options = match t.verb.as_str() {
+                "create" => "CreateOptions",
+                "update" => "UpdateOptions",
+                "patch" => "PatchOptions",
+                "delete" | "deletecollection" => "DeleteOptions",
+                _ => "ListOptions",
+            };
             return Err(status::invalid(
-                "",
-                "",
-                "",
+                &format!("{options}.meta.k8s.io"),
+                "meta.k8s.io",
+                options,
                 "",
                 &[(
                     "dryRun".into(),

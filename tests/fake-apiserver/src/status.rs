@@ -213,10 +213,16 @@ pub fn invalid(
         .iter()
         .map(|(field, reason, msg)| json!({"reason": reason, "message": msg, "field": field}))
         .collect();
-    let mut d = json!({"name": name, "kind": kind, "causes": causes});
-    if !group.is_empty() {
-        d["group"] = json!(group);
+    let mut d = serde_json::Map::new();
+    if !name.is_empty() {
+        d.insert("name".into(), json!(name));
     }
+    if !group.is_empty() {
+        d.insert("group".into(), json!(group));
+    }
+    d.insert("kind".into(), json!(kind));
+    d.insert("causes".into(), json!(causes));
+    let d = Value::Object(d);
     status(422, "Invalid", message, Some(d))
 }
 

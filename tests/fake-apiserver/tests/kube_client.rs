@@ -908,7 +908,11 @@ async fn generation_and_status_rules() {
         "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"nog\"}}",
     );
     assert_eq!(raw.0, 422, "{}", raw.1);
-    assert!(raw.1.contains("fieldManager: Required value"), "{}", raw.1);
+    assert!(
+        raw.1.contains(r#""message":"PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch","reason":"Invalid","details":{"group":"meta.k8s.io","kind":"PatchOptions","causes":[{"#),
+        "{}",
+        raw.1
+    );
 
     // A YAML apply body works too.
     let yaml = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: fromyaml\ndata:\n  k: v\n";

@@ -1010,3 +1010,65 @@ pub fn controller_status(
     );
     Some(store.put(res, new))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_patch_operations() {
+        let mut v = json!({"a": {"b": [1, 2]}, "c": "x"});
+        let ops = json!([
+            {"op": "add", "path": "/a/b/-", "value": 3},
+            {"op": "replace", "path": "/c", "value": "y"},
+            {"op": "test", "path": "/c", "value": "y"},
+            {"op": "copy", "from": "/c", "path": "/d"},
+            {"op": "move", "from": "/d", "path": "/e"},
+            {"op": "remove", "path": "/a/b/0"},
+        ]);
+        json_patch(&mut v, &ops).expect("applies");
+        assert_eq!(v, json!({"a": {"b": [2, 3]}, "c": "y", "e": "y"}));
+        let err = json_patch(&mut v, &json!([{"op": "test", "path": "/c", "value": "z"}]));
+        assert!(err.is_err());
+        assert!(
+            json_patch(
+                &mut v,
+                &json!([{"op": "replace", "path": "/nope", "value": 1}])
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn noop_ignores_managed_fields_times_only() {
+        let a = json!({"metadata": {"managedFields": [{"manager": "m", "time": "2024-01-01T00:00:00Z"}]}, "data": {"k": "v"}});
+        let mut b = a.clone();
+        b["metadata"]["managedFields"][0]["time"] = json!("2025-01-01T00:00:00Z");
+        assert!(is_noop(&a, &b));
+        b["data"]["k"] = json!("w");
+        assert!(!is_noop(&a, &b));
+    }
+
+    #[test]
+    fn deployment_generation_counts_spec_and_annotations() {
+        let r = &RESOURCES[idx("deployments")];
+        let old = json!({"metadata": {"labels": {"a": "1"}}, "spec": {"replicas": 1}, "status": {"replicas": 1}});
+        let mut new = old.clone();
+        new["metadata"]["labels"]["a"] = json!("2");
+        new["status"]["replicas"] = json!(2);
+        assert_eq!(spec_part(r, &old), spec_part(r, &new));
+        new["metadata"]["annotations"] = json!({"x": "y"});
+        assert_ne!(spec_part(r, &old), spec_part(r, &new));
+    }
+
+    #[test]
+    fn selector_matches_expressions() {
+        let sel = json!({"matchLabels": {"app": "a"}, "matchExpressions": [{"key": "tier", "operator": "In", "values": ["web"]}, {"key": "x", "operator": "DoesNotExist"}]});
+        assert!(selector_matches(&sel, &json!({"app": "a", "tier": "web"})));
+        assert!(!selector_matches(&sel, &json!({"app": "a", "tier": "db"})));
+        assert!(!selector_matches(
+            &sel,
+            &json!({"app": "a", "tier": "web", "x": "1"})
+        ));
+    }
+}

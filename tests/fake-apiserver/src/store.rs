@@ -340,3 +340,54 @@ impl Store {
         self.notify.subscribe()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cm(name: &str) -> Value {
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": "n", "uid": format!("uid-{name}")}})
+    }
+
+    #[test]
+    fn events_history_compaction_and_garbage_collection() {
+        let (tx, _) = tokio::sync::watch::channel(0);
+        let mut s = Store::new(tx);
+        let res = crate::resources::idx("configmaps");
+        s.put(res, cm("owner"));
+        let mut dep = cm("dep");
+        dep["metadata"]["ownerReferences"] =
+            json!([{"uid": "uid-owner", "kind": "ConfigMap", "name": "owner"}]);
+        s.put(res, dep);
+        assert_eq!(s.rv(), 2);
+        assert_eq!(s.events_since(1).map(|e| e.len()), Ok(1));
+        assert_eq!(s.dependents_of("uid-owner").len(), 1);
+        s.delete_cascading(res, "n", "owner", false);
+        assert!(s.get(res, "n", "dep").is_none());
+        let evs = s.events_since(2).expect("kept");
+        assert_eq!(evs.len(), 2);
+        assert!(evs.iter().all(|e| e.kind == EventType::Deleted));
+        assert_eq!(meta_str(&evs[1].object, "resourceVersion"), "4");
+        s.compact();
+        assert!(s.events_since(2).is_err());
+        assert_eq!(s.events_since(4).map(|e| e.len()), Ok(0));
+    }
+
+    #[test]
+    fn paging_iterates_after_a_key_across_namespaces() {
+        let (tx, _) = tokio::sync::watch::channel(0);
+        let mut s = Store::new(tx);
+        let res = crate::resources::idx("configmaps");
+        for (ns, name) in [("a", "x"), ("a", "y"), ("b", "w"), ("c", "z")] {
+            let mut o = cm(name);
+            o["metadata"]["namespace"] = json!(ns);
+            s.put(res, o);
+        }
+        let after: Vec<String> = s
+            .iter(res, None, Some(("a", "x")))
+            .map(|o| format!("{}/{}", meta_str(o, "namespace"), meta_str(o, "name")))
+            .collect();
+        assert_eq!(after, vec!["a/y", "b/w", "c/z"]);
+        assert_eq!(s.count(res, Some("a")), 2);
+    }
+}

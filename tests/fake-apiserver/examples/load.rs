@@ -57,17 +57,25 @@ fn resource(obj: &Value) -> ApiResource {
 
 #[tokio::main]
 async fn main() {
-    let agents: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1000);
+    let agents: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1000);
     let s = FakeApiServer::start_with(Options {
         rollout_delay: Some(Duration::from_millis(100)),
         ..Default::default()
     });
     let kc = kube::config::Kubeconfig::from_yaml(&s.kubeconfig()).expect("kubeconfig");
-    let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default()).await.expect("config");
+    let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default())
+        .await
+        .expect("config");
     let client = kube::Client::try_from(cfg).expect("client");
     let pp = PatchParams::apply("clawctl");
     for t in 0..10 {
-        let api: Api<DynamicObject> = Api::all_with(client.clone(), &resource(&json!({"apiVersion": "v1", "kind": "Namespace"})));
+        let api: Api<DynamicObject> = Api::all_with(
+            client.clone(),
+            &resource(&json!({"apiVersion": "v1", "kind": "Namespace"})),
+        );
         api.patch(&format!("team-{t}"), &pp, &Patch::Apply(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": format!("team-{t}")}}))).await.expect("ns");
     }
     let objects: Vec<Value> = (0..agents).flat_map(agent_objects).collect();
@@ -80,16 +88,28 @@ async fn main() {
                 let client = client.clone();
                 let pp = pp.clone();
                 async move {
-                    let ns = o["metadata"]["namespace"].as_str().unwrap_or_default().to_string();
-                    let name = o["metadata"]["name"].as_str().unwrap_or_default().to_string();
+                    let ns = o["metadata"]["namespace"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string();
+                    let name = o["metadata"]["name"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string();
                     let api: Api<DynamicObject> = Api::namespaced_with(client, &ns, &resource(&o));
-                    api.patch(&name, &pp, &Patch::Apply(o)).await.expect("apply");
+                    api.patch(&name, &pp, &Patch::Apply(o))
+                        .await
+                        .expect("apply");
                 }
             })
             .buffer_unordered(16)
             .collect::<Vec<_>>()
             .await;
-        println!("{pass}: {total} applies in {:?}; counts {:?}", started.elapsed(), s.counts());
+        println!(
+            "{pass}: {total} applies in {:?}; counts {:?}",
+            started.elapsed(),
+            s.counts()
+        );
     }
     let started = Instant::now();
     let deps: Api<k8s_openapi::api::apps::v1::Deployment> = Api::all(client.clone());
@@ -109,5 +129,9 @@ async fn main() {
         }
         let _ = tokio::time::timeout(Duration::from_millis(200), stream.try_next()).await;
     }
-    println!("all {agents} deployments ready {:?} after the applies; {} objects stored", started.elapsed(), s.object_count());
+    println!(
+        "all {agents} deployments ready {:?} after the applies; {} objects stored",
+        started.elapsed(),
+        s.object_count()
+    );
 }

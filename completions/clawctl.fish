@@ -52,15 +52,29 @@ complete -c clawctl -n "__fish_clawctl_using_subcommand render" -l templates -d 
 complete -c clawctl -n "__fish_clawctl_using_subcommand render" -s q -l quiet -d 'Print only data and errors: no progress, no summaries'
 complete -c clawctl -n "__fish_clawctl_using_subcommand render" -s h -l help -d 'Print help'
 complete -c clawctl -n "__fish_clawctl_using_subcommand render" -s V -l version -d 'Print version'
-complete -c clawctl -n "__fish_clawctl_using_subcommand diff" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c clawctl -n "__fish_clawctl_using_subcommand diff" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)' -r -F
 complete -c clawctl -n "__fish_clawctl_using_subcommand diff" -l context -d 'The kubeconfig context to use' -r
+complete -c clawctl -n "__fish_clawctl_using_subcommand diff" -s o -l output -d 'Output format' -r -f -a "table\t'Tables and text for people'
+json\t'One JSON document (documented in the README)'"
+complete -c clawctl -n "__fish_clawctl_using_subcommand diff" -l concurrency -d 'Requests in flight at once' -r
+complete -c clawctl -n "__fish_clawctl_using_subcommand diff" -l templates -d 'A folder of *.yaml.j2 files overriding built-in templates one file at a time' -r -F
+complete -c clawctl -n "__fish_clawctl_using_subcommand diff" -l exit-code -d 'Exit 3 when there are changes, 0 when there are none'
 complete -c clawctl -n "__fish_clawctl_using_subcommand diff" -s q -l quiet -d 'Print only data and errors: no progress, no summaries'
-complete -c clawctl -n "__fish_clawctl_using_subcommand diff" -s h -l help -d 'Print help'
+complete -c clawctl -n "__fish_clawctl_using_subcommand diff" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c clawctl -n "__fish_clawctl_using_subcommand diff" -s V -l version -d 'Print version'
-complete -c clawctl -n "__fish_clawctl_using_subcommand apply" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c clawctl -n "__fish_clawctl_using_subcommand apply" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)' -r -F
 complete -c clawctl -n "__fish_clawctl_using_subcommand apply" -l context -d 'The kubeconfig context to use' -r
+complete -c clawctl -n "__fish_clawctl_using_subcommand apply" -l concurrency -d 'Requests in flight at once' -r
+complete -c clawctl -n "__fish_clawctl_using_subcommand apply" -l timeout -d 'How long to wait for readiness (e.g. 90s, 5m)' -r
+complete -c clawctl -n "__fish_clawctl_using_subcommand apply" -l dry-run -d '`server`: ask the API server to check every change without storing anything' -r -f -a "server\t'Send every change as a server-side dry run and report the server\'s verdict'"
+complete -c clawctl -n "__fish_clawctl_using_subcommand apply" -l templates -d 'A folder of *.yaml.j2 files overriding built-in templates one file at a time' -r -F
+complete -c clawctl -n "__fish_clawctl_using_subcommand apply" -s y -l yes -d 'Apply without asking (needed when there is no terminal to ask on)'
+complete -c clawctl -n "__fish_clawctl_using_subcommand apply" -l force-conflicts -d 'Take back fields another field manager changed (server-side apply force)'
+complete -c clawctl -n "__fish_clawctl_using_subcommand apply" -l prune -d 'Delete the fleet\'s objects that left the fleet file (never volumes, unless --delete-volumes)'
+complete -c clawctl -n "__fish_clawctl_using_subcommand apply" -l delete-volumes -d 'With --prune: also delete removed agents\' PersistentVolumeClaims (their memory). Asks you to type the fleet name, unless --yes'
+complete -c clawctl -n "__fish_clawctl_using_subcommand apply" -l no-wait -d 'Do not wait for the agents to become ready'
 complete -c clawctl -n "__fish_clawctl_using_subcommand apply" -s q -l quiet -d 'Print only data and errors: no progress, no summaries'
-complete -c clawctl -n "__fish_clawctl_using_subcommand apply" -s h -l help -d 'Print help'
+complete -c clawctl -n "__fish_clawctl_using_subcommand apply" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c clawctl -n "__fish_clawctl_using_subcommand apply" -s V -l version -d 'Print version'
 complete -c clawctl -n "__fish_clawctl_using_subcommand status" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c clawctl -n "__fish_clawctl_using_subcommand status" -l context -d 'The kubeconfig context to use' -r

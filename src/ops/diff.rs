@@ -120,9 +120,11 @@ async fn dry_run(
 
 /// Drops what the server owns and what clawctl keeps for itself, so a diff shows only
 /// configuration: status, managedFields, resourceVersion, uid, timestamps, generation
-/// (DESIGN §4), and the applied-hash annotation.
+/// (DESIGN §4), and the applied-hash annotation. Keys come out in one order on both
+/// sides (apiVersion, kind, metadata, then sorted, as kubectl diff prints them), so a
+/// diff shows values that changed, not keys that moved.
 pub fn clean(value: &Value) -> Value {
-    let mut value = value.clone();
+    let mut value = sorted(value);
     if let Some(map) = value.as_object_mut() {
         map.remove("status");
         if let Some(meta) = map.get_mut("metadata").and_then(Value::as_object_mut) {
@@ -146,6 +148,28 @@ pub fn clean(value: &Value) -> Value {
         }
     }
     value
+}
+
+fn sorted(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            let rank = |k: &str| match k {
+                "apiVersion" => 0,
+                "kind" => 1,
+                "metadata" => 2,
+                _ => 3,
+            };
+            keys.sort_by(|a, b| (rank(a), a).cmp(&(rank(b), b)));
+            Value::Object(
+                keys.into_iter()
+                    .map(|k| (k.clone(), sorted(&map[k])))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+        other => other.clone(),
+    }
 }
 
 /// Secret values never leave clawctl: each becomes `***`, or `*** (before)` and

@@ -12,6 +12,7 @@ pub fn repo() -> PathBuf {
 pub struct Test {
     dir: tempfile::TempDir,
     args: Vec<String>,
+    env: Vec<(String, String)>,
 }
 
 pub struct Output {
@@ -25,7 +26,14 @@ impl Test {
         Test {
             dir: tempfile::tempdir().expect("temp dir"),
             args: Vec::new(),
+            env: Vec::new(),
         }
+    }
+
+    /// Sets an environment variable for clawctl.
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.to_string(), value.to_string()));
+        self
     }
 
     /// Writes `text` to `rel` inside the test's folder (folders created as needed).
@@ -51,6 +59,12 @@ impl Test {
             .args(&self.args)
             .current_dir(self.dir.path())
             .env_remove("NO_COLOR")
+            // Never a real cluster by accident: no kubeconfig, no in-cluster account,
+            // and a HOME without ~/.kube unless a test sets one.
+            .env_remove("KUBECONFIG")
+            .env_remove("KUBERNETES_SERVICE_HOST")
+            .env("HOME", self.dir.path())
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .output()
             .expect("run clawctl");
         Output {

@@ -3,6 +3,7 @@
 mod harness;
 
 mod bad_input;
+mod cluster;
 mod completions;
 mod golden;
 mod injection;

@@ -1,0 +1,704 @@
+//! diff and apply against the fake API server (tests/fake-apiserver): the real binary,
+//! the real kube-rs client, a generated kubeconfig.
+
+use std::time::Duration;
+
+use fake_apiserver::{FakeApiServer, Fault, FaultRule, Options};
+use serde_json::{Value, json};
+
+use crate::harness::{Output, Test};
+
+const IMAGE: &str = "ghcr.io/openclaw/openclaw:2026.4.14";
+
+/// A fleet of one team ("core") with these agents, each with its own inline soul.
+fn fleet(agents: &[&str], image: &str) -> String {
+    let mut text = format!(
+        "apiVersion: clawctl.io/v1alpha1\nkind: Fleet\nmetadata: {{name: demo}}\nspec:\n  image: {image}\n  \
+         defaults:\n    model: {{primary: anthropic/claude-sonnet-4-20250514}}\n  teams: [{{name: core}}]\n  agents:\n"
+    );
+    for agent in agents {
+        text.push_str(&format!(
+            "    - {{name: {agent}, soulInline: \"You are {agent}.\"}}\n"
+        ));
+    }
+    text
+}
+
+fn server() -> FakeApiServer {
+    FakeApiServer::start_with(Options {
+        rollout_delay: Some(Duration::from_millis(100)),
+        ..Options::default()
+    })
+}
+
+/// Runs clawctl with `args` (the fleet file is `fleet.yaml`) against `server`.
+fn clawctl(server: &FakeApiServer, fleet_text: &str, args: &[&str]) -> Test {
+    let test = Test::new()
+        .file("fleet.yaml", fleet_text)
+        .file("kubeconfig", &server.kubeconfig());
+    let kubeconfig = test.path().join("kubeconfig");
+    test.env("KUBECONFIG", &kubeconfig.to_string_lossy())
+        .args(args)
+}
+
+fn apply(server: &FakeApiServer, fleet_text: &str, extra: &[&str]) -> Test {
+    let mut args = vec!["apply", "fleet.yaml", "--yes"];
+    if !extra.contains(&"--timeout") {
+        args.extend(["--timeout", "20s"]);
+    }
+    args.extend_from_slice(extra);
+    clawctl(server, fleet_text, &args)
+}
+
+fn writes(server: &FakeApiServer) -> Vec<String> {
+    server
+        .requests()
+        .into_iter()
+        .filter(|r| {
+            matches!(r.verb.as_str(), "create" | "update" | "patch" | "delete") && !r.dry_run
+        })
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect()
+}
+
+fn uid(object: &Value) -> String {
+    object["metadata"]["uid"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn pod_uids(server: &FakeApiServer) -> Vec<(String, String)> {
+    let mut pods: Vec<(String, String)> = server
+        .list("v1", "Pod", Some("core"))
+        .iter()
+        .map(|p| {
+            (
+                p["metadata"]["labels"]["clawctl.io/agent"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                uid(p),
+            )
+        })
+        .collect();
+    pods.sort();
+    pods
+}
+
+#[test]
+fn first_apply_creates_everything_in_order_and_waits_then_reapply_writes_nothing() {
+    let server = server();
+    let text = fleet(&["alpha", "beta"], IMAGE);
+    let out = apply(&server, &text, &[]).success();
+    assert!(out.stderr.contains("2/2 agents ready"), "{}", out.stderr);
+
+    for kind in [
+        "ConfigMap",
+        "Deployment",
+        "Service",
+        "PersistentVolumeClaim",
+        "ServiceAccount",
+    ] {
+        let api = if kind == "Deployment" {
+            "apps/v1"
+        } else {
+            "v1"
+        };
+        assert!(
+            server.get(api, kind, Some("core"), "agent-alpha").is_some(),
+            "{kind} missing"
+        );
+    }
+    let deployment = server
+        .get("apps/v1", "Deployment", Some("core"), "agent-beta")
+        .expect("deployment");
+    let managers: Vec<&str> = deployment["metadata"]["managedFields"]
+        .as_array()
+        .expect("managedFields")
+        .iter()
+        .filter_map(|m| m["manager"].as_str())
+        .collect();
+    assert!(managers.contains(&"clawctl"), "{managers:?}");
+
+    // Order: every namespace before any namespaced object, workloads after config and
+    // volumes, services last (DESIGN §4).
+    let order: Vec<String> = writes(&server)
+        .into_iter()
+        .filter(|w| w.starts_with("PATCH"))
+        .collect();
+    let position = |needle: &str| {
+        order
+            .iter()
+            .position(|w| w.contains(needle))
+            .unwrap_or_else(|| panic!("{needle} not applied: {order:#?}"))
+    };
+    let last = |needle: &str| {
+        order
+            .iter()
+            .rposition(|w| w.contains(needle))
+            .unwrap_or_else(|| panic!("{needle} not applied"))
+    };
+    let namespace = order
+        .iter()
+        .position(|w| w == "PATCH /api/v1/namespaces/core")
+        .expect("namespace core applied");
+    assert!(namespace < position("/configmaps/"), "{order:#?}");
+    assert!(last("/persistentvolumeclaims/") < position("/deployments/"));
+    assert!(last("/configmaps/agent-") < position("/deployments/"));
+    assert!(last("/deployments/") < position("/services/"));
+
+    // The ApplySet parent exists and names its members' kinds.
+    let parent = server
+        .get(
+            "v1",
+            "ConfigMap",
+            Some("clawctl-system"),
+            "clawctl-applyset-demo",
+        )
+        .expect("applyset parent");
+    let kinds = parent["metadata"]["annotations"]["applyset.kubernetes.io/contains-group-kinds"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(kinds.contains("Deployment.apps"), "{kinds}");
+    let id = parent["metadata"]["labels"]["applyset.kubernetes.io/id"].clone();
+    assert_eq!(
+        deployment["metadata"]["labels"]["applyset.kubernetes.io/part-of"],
+        id
+    );
+
+    // The Lease was released.
+    let lease = server
+        .get(
+            "coordination.k8s.io/v1",
+            "Lease",
+            Some("clawctl-system"),
+            "clawctl-demo",
+        )
+        .expect("lease");
+    assert!(lease["spec"]["holderIdentity"].is_null(), "{lease}");
+
+    server.clear_requests();
+    let out = apply(&server, &text, &[]).success();
+    assert!(out.stderr.contains("nothing to change"), "{}", out.stderr);
+    assert_eq!(writes(&server), Vec::<String>::new());
+    let counts = server.counts();
+    assert_eq!(counts.get("patch"), None, "{counts:?}");
+}
+
+#[test]
+fn a_soul_edit_updates_one_configmap_and_restarts_one_pod() {
+    let server = server();
+    let text = fleet(&["alpha", "beta"], IMAGE);
+    apply(&server, &text, &[]).success();
+    let pods_before = pod_uids(&server);
+    let beta_cm = server
+        .get("v1", "ConfigMap", Some("core"), "agent-beta")
+        .expect("cm");
+
+    let edited = text.replace("You are alpha.", "You are alpha, and curious.");
+    server.clear_requests();
+    let out = apply(&server, &edited, &[]).success();
+    // Everything but the Lease (taken and released around the apply).
+    let mut patched: Vec<String> = writes(&server)
+        .into_iter()
+        .filter(|w| !w.contains("/leases/"))
+        .collect();
+    patched.sort();
+    assert_eq!(
+        patched,
+        [
+            "PATCH /api/v1/namespaces/core/configmaps/agent-alpha",
+            "PATCH /apis/apps/v1/namespaces/core/deployments/agent-alpha"
+        ],
+        "{}",
+        out.stderr
+    );
+    let pods_after = pod_uids(&server);
+    let pod = |pods: &[(String, String)], agent: &str| {
+        pods.iter()
+            .find(|(a, _)| a == agent)
+            .map(|(_, u)| u.clone())
+    };
+    assert_eq!(pod(&pods_before, "beta"), pod(&pods_after, "beta"));
+    assert_ne!(pod(&pods_before, "alpha"), pod(&pods_after, "alpha"));
+    let beta_after = server
+        .get("v1", "ConfigMap", Some("core"), "agent-beta")
+        .expect("cm");
+    assert_eq!(
+        beta_cm["metadata"]["resourceVersion"],
+        beta_after["metadata"]["resourceVersion"]
+    );
+}
+
+#[test]
+fn a_crash_looping_image_fails_apply_fast_with_the_pods_reason() {
+    let server = server();
+    server.crash_images("crashy");
+    let text = fleet(&["alpha"], "ghcr.io/openclaw/openclaw:crashy");
+    let out = apply(&server, &text, &["--timeout", "60s"]).fails(1);
+    assert!(out.stderr.contains("CrashLoopBackOff"), "{}", out.stderr);
+    assert!(out.stderr.contains("agent-alpha"), "{}", out.stderr);
+}
+
+#[test]
+fn drift_by_another_manager_shows_in_diff_and_only_force_takes_it_back() {
+    let server = server();
+    let text = fleet(&["alpha"], IMAGE);
+    apply(&server, &text, &["--no-wait"]).success();
+
+    // As `kubectl edit` would: an update by another field manager.
+    let mut cm = server
+        .get("v1", "ConfigMap", Some("core"), "agent-alpha")
+        .expect("cm");
+    cm["data"]["SOUL.md"] = json!("You are someone else.");
+    server.update_as("kubectl-edit", cm);
+
+    let out = clawctl(&server, &text, &["diff", "fleet.yaml", "--exit-code"]).fails(3);
+    let line = |sign: char, text: &str| {
+        out.stdout
+            .lines()
+            .any(|l| l.starts_with(sign) && l.contains(text))
+    };
+    assert!(line('-', "You are someone else."), "{}", out.stdout);
+    assert!(line('+', "You are alpha."), "{}", out.stdout);
+    assert!(out.stdout.contains(".data.SOUL.md"), "{}", out.stdout);
+    assert!(out.stdout.contains("kubectl-edit"), "{}", out.stdout);
+
+    let json_out = clawctl(&server, &text, &["diff", "fleet.yaml", "-o", "json"]).success();
+    let parsed: Value = serde_json::from_str(&json_out.stdout).expect("json");
+    let change = &parsed["changes"][0];
+    assert_eq!(change["kind"], "ConfigMap");
+    assert_eq!(change["conflicts"][0]["manager"], "kubectl-edit");
+
+    let out = apply(&server, &text, &["--no-wait"]).fails(1);
+    assert!(
+        out.stderr.contains(".data.SOUL.md (owned by kubectl-edit)"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("--force-conflicts"), "{}", out.stderr);
+    let cm = server
+        .get("v1", "ConfigMap", Some("core"), "agent-alpha")
+        .expect("cm");
+    assert_eq!(cm["data"]["SOUL.md"], "You are someone else.");
+
+    apply(&server, &text, &["--no-wait", "--force-conflicts"]).success();
+    let cm = server
+        .get("v1", "ConfigMap", Some("core"), "agent-alpha")
+        .expect("cm");
+    assert_eq!(cm["data"]["SOUL.md"], "You are alpha.");
+    clawctl(&server, &text, &["diff", "fleet.yaml", "--exit-code"]).success();
+}
+
+#[test]
+fn prune_deletes_a_removed_agent_but_keeps_its_volume() {
+    let server = server();
+    apply(&server, &fleet(&["alpha", "beta"], IMAGE), &["--no-wait"]).success();
+    let claim = server
+        .get("v1", "PersistentVolumeClaim", Some("core"), "agent-beta")
+        .expect("claim");
+
+    let smaller = fleet(&["alpha"], IMAGE);
+    let out = clawctl(&server, &smaller, &["diff", "fleet.yaml"]).success();
+    assert!(
+        out.stdout.contains("prune Deployment core/agent-beta"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("keep PersistentVolumeClaim core/agent-beta"),
+        "{}",
+        out.stdout
+    );
+
+    // Without --prune nothing is deleted.
+    apply(&server, &smaller, &["--no-wait"]).success();
+    assert!(
+        server
+            .get("apps/v1", "Deployment", Some("core"), "agent-beta")
+            .is_some()
+    );
+
+    let out = apply(&server, &smaller, &["--no-wait", "--prune"]).success();
+    assert!(
+        server
+            .get("apps/v1", "Deployment", Some("core"), "agent-beta")
+            .is_none()
+    );
+    assert!(
+        server
+            .get("v1", "ConfigMap", Some("core"), "agent-beta")
+            .is_none()
+    );
+    let kept = server
+        .get("v1", "PersistentVolumeClaim", Some("core"), "agent-beta")
+        .expect("the claim is kept");
+    assert_eq!(uid(&kept), uid(&claim));
+    assert!(
+        out.stderr
+            .contains("keep PersistentVolumeClaim core/agent-beta"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        server
+            .get("apps/v1", "Deployment", Some("core"), "agent-alpha")
+            .is_some()
+    );
+}
+
+#[test]
+fn delete_volumes_needs_a_typed_confirmation_or_yes() {
+    let server = server();
+    apply(&server, &fleet(&["alpha", "beta"], IMAGE), &["--no-wait"]).success();
+    let smaller = fleet(&["alpha"], IMAGE);
+    // No terminal and no --yes: refused, nothing deleted.
+    let out = clawctl(
+        &server,
+        &smaller,
+        &["apply", "fleet.yaml", "--prune", "--delete-volumes"],
+    )
+    .fails(2);
+    assert!(out.stderr.contains("--yes"), "{}", out.stderr);
+    assert!(
+        server
+            .get("v1", "PersistentVolumeClaim", Some("core"), "agent-beta")
+            .is_some()
+    );
+
+    apply(
+        &server,
+        &smaller,
+        &["--no-wait", "--prune", "--delete-volumes"],
+    )
+    .success();
+    assert!(
+        server
+            .get("v1", "PersistentVolumeClaim", Some("core"), "agent-beta")
+            .is_none()
+    );
+    assert!(
+        server
+            .get("v1", "PersistentVolumeClaim", Some("core"), "agent-alpha")
+            .is_some()
+    );
+}
+
+#[test]
+fn a_namespace_holding_a_volume_is_never_pruned() {
+    let server = server();
+    let two_teams = fleet(&["alpha"], IMAGE)
+        .replace(
+            "teams: [{name: core}]",
+            "teams: [{name: core}, {name: extra}]",
+        )
+        .replace("{name: alpha,", "{name: alpha, team: core,")
+        + "    - {name: omega, team: extra, soulInline: \"You are omega.\"}\n";
+    apply(&server, &two_teams, &["--no-wait"]).success();
+    assert!(server.get("v1", "Namespace", None, "extra").is_some());
+
+    let out = apply(
+        &server,
+        &fleet(&["alpha"], IMAGE),
+        &["--no-wait", "--prune"],
+    )
+    .success();
+    assert!(
+        server.get("v1", "Namespace", None, "extra").is_some(),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        server
+            .get("v1", "PersistentVolumeClaim", Some("extra"), "agent-omega")
+            .is_some()
+    );
+    assert!(
+        out.stderr.contains("keep Namespace extra"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        server
+            .get("apps/v1", "Deployment", Some("extra"), "agent-omega")
+            .is_none()
+    );
+}
+
+fn lease(holder: &str, renewed_secs_ago: i64) -> Value {
+    let renewed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64
+        - renewed_secs_ago;
+    let time = format_rfc3339(renewed);
+    json!({
+        "apiVersion": "coordination.k8s.io/v1",
+        "kind": "Lease",
+        "metadata": {"name": "clawctl-demo", "namespace": "clawctl-system"},
+        "spec": {"holderIdentity": holder, "leaseDurationSeconds": 30,
+                 "acquireTime": time, "renewTime": time}
+    })
+}
+
+/// Seconds since the epoch as RFC 3339 with microseconds (a MicroTime).
+fn format_rfc3339(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.000000Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[test]
+fn a_held_lease_refuses_a_second_apply_and_an_expired_one_is_taken_over() {
+    let server = server();
+    let text = fleet(&["alpha"], IMAGE);
+    apply(&server, &text, &["--no-wait"]).success();
+    let changed = text.replace("You are alpha.", "You are alpha, v2.");
+
+    server
+        .apply_as(
+            "other-run",
+            lease("ci@runner-7 pid 42 (clawctl apply)", 2),
+            true,
+        )
+        .expect("lease written");
+    let out = apply(&server, &changed, &["--no-wait"]).fails(1);
+    assert!(out.stderr.contains("ci@runner-7 pid 42"), "{}", out.stderr);
+    let cm = server
+        .get("v1", "ConfigMap", Some("core"), "agent-alpha")
+        .expect("cm");
+    assert_eq!(cm["data"]["SOUL.md"], "You are alpha.");
+
+    server
+        .apply_as(
+            "other-run",
+            lease("ci@runner-7 pid 42 (clawctl apply)", 120),
+            true,
+        )
+        .expect("lease written");
+    apply(&server, &changed, &["--no-wait"]).success();
+    let cm = server
+        .get("v1", "ConfigMap", Some("core"), "agent-alpha")
+        .expect("cm");
+    assert_eq!(cm["data"]["SOUL.md"], "You are alpha, v2.");
+}
+
+#[test]
+fn transient_faults_are_retried() {
+    let server = server();
+    server.inject(
+        FaultRule::new(Fault::Status {
+            code: 500,
+            retry_after: None,
+        })
+        .method("PATCH")
+        .nth(2),
+    );
+    server.inject(
+        FaultRule::new(Fault::Status {
+            code: 429,
+            retry_after: Some(1),
+        })
+        .method("PATCH")
+        .nth(4),
+    );
+    server.inject(FaultRule::new(Fault::Drop).method("PATCH").nth(6));
+    server.inject(
+        FaultRule::new(Fault::Status {
+            code: 503,
+            retry_after: None,
+        })
+        .method("GET")
+        .nth(3),
+    );
+    let text = fleet(&["alpha", "beta"], IMAGE);
+    let out = apply(&server, &text, &["--no-wait"]).success();
+    let statuses: Vec<u16> = server.requests().iter().map(|r| r.status).collect();
+    assert!(
+        statuses.contains(&500) && statuses.contains(&429),
+        "{statuses:?}"
+    );
+    assert!(
+        server
+            .get("apps/v1", "Deployment", Some("core"), "agent-beta")
+            .is_some(),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_hard_failure_stops_the_step_reports_precisely_and_a_rerun_converges() {
+    let server = server();
+    let text = fleet(&["alpha", "beta"], IMAGE);
+    server.inject(
+        FaultRule::new(Fault::Status {
+            code: 500,
+            retry_after: None,
+        })
+        .method("PATCH")
+        .path("/persistentvolumeclaims/agent-beta")
+        .always(),
+    );
+    let out = apply(&server, &text, &["--no-wait", "--concurrency", "1"]).fails(1);
+    assert!(
+        out.stderr
+            .contains("failed: PersistentVolumeClaim core/agent-beta"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("not tried: Deployment core/agent-alpha"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("applied"), "{}", out.stderr);
+    assert!(
+        server
+            .get("apps/v1", "Deployment", Some("core"), "agent-alpha")
+            .is_none()
+    );
+
+    server.clear_faults();
+    apply(&server, &text, &[]).success();
+    server.clear_requests();
+    apply(&server, &text, &[]).success();
+    assert_eq!(writes(&server), Vec::<String>::new());
+}
+
+#[test]
+fn forbidden_names_the_verb_resource_and_namespace() {
+    let server = server();
+    server.deny("patch", "deployments", Some("core"));
+    let out = apply(&server, &fleet(&["alpha"], IMAGE), &["--no-wait"]).fails(1);
+    assert!(
+        out.stderr
+            .contains("permission to apply deployments.apps in namespace \"core\""),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn no_cluster_or_an_unreachable_one_fails_within_seconds_naming_the_config() {
+    let text = fleet(&["alpha"], IMAGE);
+    let out = Test::new()
+        .file("fleet.yaml", &text)
+        .args(&["diff", "fleet.yaml"])
+        .fails(1);
+    assert!(
+        out.stderr.contains("no cluster configured"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("$KUBECONFIG (not set)"),
+        "{}",
+        out.stderr
+    );
+
+    let kubeconfig = "apiVersion: v1\nkind: Config\nclusters:\n- name: dead\n  cluster: {server: \"http://127.0.0.1:9\"}\n\
+        users:\n- name: dead\n  user: {token: x}\ncontexts:\n- name: dead\n  context: {cluster: dead, user: dead}\ncurrent-context: dead\n";
+    let test = Test::new().file("fleet.yaml", &text).file("kc", kubeconfig);
+    let path = test.path().join("kc");
+    let started = std::time::Instant::now();
+    let out: Output = test
+        .args(&[
+            "apply",
+            "fleet.yaml",
+            "--kubeconfig",
+            &path.to_string_lossy(),
+        ])
+        .fails(1);
+    assert!(started.elapsed() < Duration::from_secs(20));
+    assert!(
+        out.stderr
+            .contains("cannot reach the Kubernetes API server at http://127.0.0.1:9"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("--kubeconfig"), "{}", out.stderr);
+}
+
+#[test]
+fn without_a_terminal_apply_asks_for_yes_and_changes_nothing() {
+    let server = server();
+    let text = fleet(&["alpha"], IMAGE);
+    let out = clawctl(&server, &text, &["apply", "fleet.yaml"]).fails(2);
+    assert!(out.stderr.contains("--yes"), "{}", out.stderr);
+    assert!(writes(&server).is_empty(), "{:?}", writes(&server));
+}
+
+#[test]
+fn dry_run_server_stores_nothing() {
+    let server = server();
+    let text = fleet(&["alpha"], IMAGE);
+    apply(&server, &text, &["--no-wait"]).success();
+    let changed = text.replace("You are alpha.", "You are alpha, v2.");
+    server.clear_requests();
+    let out = clawctl(
+        &server,
+        &changed,
+        &["apply", "fleet.yaml", "--dry-run", "server"],
+    )
+    .success();
+    assert!(
+        out.stderr
+            .contains("server accepts update ConfigMap core/agent-alpha"),
+        "{}",
+        out.stderr
+    );
+    assert!(writes(&server).is_empty(), "{:?}", writes(&server));
+    let cm = server
+        .get("v1", "ConfigMap", Some("core"), "agent-alpha")
+        .expect("cm");
+    assert_eq!(cm["data"]["SOUL.md"], "You are alpha.");
+}
+
+#[test]
+fn secrets_never_appear_in_any_output() {
+    let server = server();
+    let text = fleet(&["alpha"], IMAGE);
+    apply(&server, &text, &["--no-wait"]).success();
+    server
+        .apply_as(
+        "kubectl",
+        json!({"apiVersion": "v1", "kind": "Secret",
+               "metadata": {"name": "openclaw-secrets", "namespace": "core",
+                            "labels": {"app.kubernetes.io/managed-by": "clawctl", "clawctl.io/fleet": "demo"}},
+               "data": {"OPENCLAW_GATEWAY_TOKEN": "c3VwZXItc2VjcmV0LXRva2Vu"}}),
+        true,
+    )
+    .expect("secret written");
+    let changed = text.replace("You are alpha.", "You are alpha, v2.");
+    for args in [
+        vec!["diff", "fleet.yaml"],
+        vec!["diff", "fleet.yaml", "-o", "json"],
+        vec!["apply", "fleet.yaml", "--yes", "--no-wait"],
+    ] {
+        let out = clawctl(&server, &changed, &args).run();
+        for text in [&out.stdout, &out.stderr] {
+            assert!(
+                !text.contains("c3VwZXItc2VjcmV0LXRva2Vu") && !text.contains("super-secret-token")
+            );
+        }
+    }
+}

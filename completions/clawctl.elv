@@ -97,12 +97,18 @@ set edit:completion:arg-completer[clawctl] = {|@words|
             cand --version 'Print version'
         }
         &'clawctl;status'= {
-            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)'
+            cand --fleet 'The fleet''s name, to show it from the cluster''s labels alone (no file needed)'
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)'
             cand --context 'The kubeconfig context to use'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --templates 'A folder of *.yaml.j2 files overriding built-in templates one file at a time'
+            cand -w 'Keep showing the table, refreshed whenever an agent changes (Ctrl-C stops)'
+            cand --watch 'Keep showing the table, refreshed whenever an agent changes (Ctrl-C stops)'
             cand -q 'Print only data and errors: no progress, no summaries'
             cand --quiet 'Print only data and errors: no progress, no summaries'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }

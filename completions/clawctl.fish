@@ -76,10 +76,15 @@ complete -c clawctl -n "__fish_clawctl_using_subcommand apply" -l no-wait -d 'Do
 complete -c clawctl -n "__fish_clawctl_using_subcommand apply" -s q -l quiet -d 'Print only data and errors: no progress, no summaries'
 complete -c clawctl -n "__fish_clawctl_using_subcommand apply" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c clawctl -n "__fish_clawctl_using_subcommand apply" -s V -l version -d 'Print version'
-complete -c clawctl -n "__fish_clawctl_using_subcommand status" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c clawctl -n "__fish_clawctl_using_subcommand status" -l fleet -d 'The fleet\'s name, to show it from the cluster\'s labels alone (no file needed)' -r
+complete -c clawctl -n "__fish_clawctl_using_subcommand status" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)' -r -F
 complete -c clawctl -n "__fish_clawctl_using_subcommand status" -l context -d 'The kubeconfig context to use' -r
+complete -c clawctl -n "__fish_clawctl_using_subcommand status" -s o -l output -d 'Output format' -r -f -a "table\t'Tables and text for people'
+json\t'One JSON document (documented in the README)'"
+complete -c clawctl -n "__fish_clawctl_using_subcommand status" -l templates -d 'A folder of *.yaml.j2 files overriding built-in templates one file at a time' -r -F
+complete -c clawctl -n "__fish_clawctl_using_subcommand status" -s w -l watch -d 'Keep showing the table, refreshed whenever an agent changes (Ctrl-C stops)'
 complete -c clawctl -n "__fish_clawctl_using_subcommand status" -s q -l quiet -d 'Print only data and errors: no progress, no summaries'
-complete -c clawctl -n "__fish_clawctl_using_subcommand status" -s h -l help -d 'Print help'
+complete -c clawctl -n "__fish_clawctl_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c clawctl -n "__fish_clawctl_using_subcommand status" -s V -l version -d 'Print version'
 complete -c clawctl -n "__fish_clawctl_using_subcommand rollout" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c clawctl -n "__fish_clawctl_using_subcommand rollout" -l context -d 'The kubeconfig context to use' -r

@@ -31,7 +31,7 @@ pub enum Command {
     /// Converge the cluster to the fleet: plan, confirm, apply, wait.
     Apply(ApplyArgs),
     /// One table: every agent, its image, health, restarts, volume.
-    Status(ClusterArgs),
+    Status(StatusArgs),
     /// Move agents to a new image tag: canary first, then waves.
     Rollout(ClusterArgs),
     /// Return agents to their previous revision.
@@ -132,6 +132,28 @@ pub struct DiffArgs {
     /// Requests in flight at once.
     #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
+    /// A folder of *.yaml.j2 files overriding built-in templates one file at a time.
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("which").required(true).args(["fleet", "fleet_name"]))]
+pub struct StatusArgs {
+    /// The fleet file: agents it lists but the cluster lacks show as Missing, agents
+    /// that differ from it as Drifted.
+    pub fleet: Option<PathBuf>,
+    /// The fleet's name, to show it from the cluster's labels alone (no file needed).
+    #[arg(long = "fleet", value_name = "NAME")]
+    pub fleet_name: Option<String>,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// Keep showing the table, refreshed whenever an agent changes (Ctrl-C stops).
+    #[arg(long, short)]
+    pub watch: bool,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t = Format::Table)]
+    pub output: Format,
     /// A folder of *.yaml.j2 files overriding built-in templates one file at a time.
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,

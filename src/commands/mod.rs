@@ -6,6 +6,7 @@ mod completions;
 mod diff;
 mod init;
 mod render;
+mod status;
 mod validate;
 
 use crate::cli::{Cli, Command};
@@ -21,7 +22,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Init(args) => init::run(&args, cli.quiet),
         Command::Diff(args) => diff::run(&args, cli.quiet),
         Command::Apply(args) => apply::run(&args, cli.quiet),
-        Command::Status(_) => Err(NotYetAvailable("status").into()),
+        Command::Status(args) => status::run(&args, cli.quiet),
         Command::Rollout(_) => Err(NotYetAvailable("rollout").into()),
         Command::Rollback(_) => Err(NotYetAvailable("rollback").into()),
         Command::History(_) => Err(NotYetAvailable("history").into()),

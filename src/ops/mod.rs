@@ -4,6 +4,7 @@
 pub mod apply;
 pub mod diff;
 pub mod planning;
+pub mod status;
 
 use std::path::{Path, PathBuf};
 

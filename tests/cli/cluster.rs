@@ -702,3 +702,145 @@ fn secrets_never_appear_in_any_output() {
         }
     }
 }
+
+fn status_json(server: &FakeApiServer, fleet_text: &str, args: &[&str]) -> Value {
+    let mut all = vec!["status"];
+    all.extend_from_slice(args);
+    all.extend(["-o", "json"]);
+    let out = clawctl(server, fleet_text, &all).success();
+    serde_json::from_str(&out.stdout).expect("status json")
+}
+
+fn phases(status: &Value) -> Vec<(String, String)> {
+    status["agents"]
+        .as_array()
+        .expect("agents")
+        .iter()
+        .map(|a| {
+            (
+                a["agent"].as_str().unwrap_or_default().to_string(),
+                a["phase"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn status_shows_each_agent_from_the_file_or_from_labels_alone() {
+    let server = server();
+    let text = fleet(&["alpha", "beta"], IMAGE);
+    apply(&server, &text, &[]).success();
+
+    let status = status_json(&server, &text, &["fleet.yaml"]);
+    assert_eq!(
+        phases(&status),
+        [
+            ("alpha".into(), "Ready".into()),
+            ("beta".into(), "Ready".into())
+        ]
+    );
+    let alpha = &status["agents"][0];
+    assert_eq!(alpha["team"], "core");
+    assert_eq!(alpha["image"], "2026.4.14");
+    assert_eq!(alpha["ready"], "1/1");
+    assert_eq!(alpha["volume"], "Bound");
+    assert_eq!(alpha["restarts"], 0);
+
+    // Labels alone, no file: same agents.
+    let by_name = status_json(&server, "", &["--fleet", "demo"]);
+    assert_eq!(phases(&by_name), phases(&status));
+
+    // A file with one more agent, and an edit by someone else.
+    let mut cm = server
+        .get("v1", "ConfigMap", Some("core"), "agent-beta")
+        .expect("cm");
+    cm["data"]["SOUL.md"] = json!("edited");
+    server.update_as("kubectl-edit", cm);
+    let bigger = fleet(&["alpha", "beta", "gamma"], IMAGE);
+    let status = status_json(&server, &bigger, &["fleet.yaml"]);
+    assert_eq!(
+        phases(&status),
+        [
+            ("alpha".into(), "Ready".into()),
+            ("beta".into(), "Drifted".into()),
+            ("gamma".into(), "Missing".into())
+        ]
+    );
+
+    let table = clawctl(&server, &bigger, &["status", "fleet.yaml"]).success();
+    assert!(
+        table
+            .stdout
+            .contains("fleet demo: 3 agents: 1 Ready, 1 Missing, 1 Drifted"),
+        "{}",
+        table.stdout
+    );
+}
+
+#[test]
+fn status_shows_a_crash_loop_as_degraded() {
+    let server = server();
+    server.crash_images("crashy");
+    let text = fleet(&["alpha"], "ghcr.io/openclaw/openclaw:crashy");
+    apply(&server, &text, &["--no-wait"]).success();
+    std::thread::sleep(Duration::from_millis(500));
+    let status = status_json(&server, &text, &["fleet.yaml"]);
+    assert_eq!(phases(&status), [("alpha".into(), "Degraded".into())]);
+    assert!(
+        status["agents"][0]["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("CrashLoopBackOff"),
+        "{status}"
+    );
+}
+
+#[test]
+fn status_watch_prints_again_when_an_agent_changes() {
+    use std::io::{BufRead, BufReader};
+    let server = server();
+    let text = fleet(&["alpha"], IMAGE);
+    apply(&server, &text, &[]).success();
+    let test = Test::new().file("kubeconfig", &server.kubeconfig());
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_clawctl"))
+        .args(["status", "--fleet", "demo", "--watch", "-o", "json"])
+        .env("KUBECONFIG", test.path().join("kubeconfig"))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let first = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("first snapshot");
+    assert!(first.contains("\"Ready\""), "{first}");
+    // Another image, as a rollout would: the agent goes Progressing, then Ready again.
+    let mut deployment = server
+        .get("apps/v1", "Deployment", Some("core"), "agent-alpha")
+        .expect("deployment");
+    deployment["spec"]["template"]["spec"]["containers"][0]["image"] =
+        json!("ghcr.io/openclaw/openclaw:2026.5.1");
+    server.update_as("kubectl-edit", deployment);
+    let mut seen = Vec::new();
+    while let Ok(line) = rx.recv_timeout(Duration::from_secs(10)) {
+        let done = line.contains("2026.5.1") && line.contains("\"Ready\"");
+        seen.push(line);
+        if done {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(seen.iter().any(|l| l.contains("2026.5.1")), "{seen:#?}");
+    assert!(
+        seen.last().is_some_and(|l| l.contains("\"Ready\"")),
+        "{seen:#?}"
+    );
+}

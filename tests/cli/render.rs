@@ -358,7 +358,7 @@ fn schema_describes_the_fleet_file() {
 
 #[test]
 fn cluster_commands_say_they_come_later() {
-    for cmd in ["status", "rollout", "rollback", "history"] {
+    for cmd in ["rollout", "rollback", "history"] {
         let err = Test::new()
             .args(&[cmd, &example("swarm.yaml")])
             .fails(1)

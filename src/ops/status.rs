@@ -1,0 +1,480 @@
+//! `status`: one row per agent (team, image tag, ready, phase, restarts, volume, age),
+//! from the fleet's labels alone or compared with a fleet file.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use futures::StreamExt;
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
+use k8s_openapi::jiff::Timestamp;
+use kube::Api;
+use kube::api::ListParams;
+use kube::runtime::watcher;
+use serde::Serialize;
+
+use super::planning;
+use crate::cluster::readiness::{self, Rollout};
+use crate::cluster::{Cluster, Target, retry};
+use crate::plan::Action;
+use crate::render::context::{AGENT_LABEL, TEAM_LABEL};
+
+/// An agent's state in one word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum Phase {
+    /// Rolled out, ready, matching the fleet file (when one was given).
+    Ready,
+    /// Rolling out: the controller has not caught up yet.
+    Progressing,
+    /// A pod fails (image pull, crash loop, bad config) or the rollout missed its deadline.
+    Degraded,
+    /// In the fleet file, but not on the cluster.
+    Missing,
+    /// On the cluster, but not as the fleet file says (edited, not applied yet, or removed
+    /// from the file).
+    Drifted,
+}
+
+/// One row of `status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentStatus {
+    pub agent: String,
+    pub team: String,
+    pub namespace: String,
+    /// The gateway image's tag (or digest).
+    pub image: String,
+    /// Ready replicas / desired replicas.
+    pub ready: String,
+    pub phase: Phase,
+    pub restarts: i32,
+    /// Bound, Pending, Lost or Missing.
+    pub volume: String,
+    /// Seconds since the Deployment was created.
+    pub age_seconds: Option<i64>,
+    /// Why the phase is not Ready, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// The whole fleet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FleetStatus {
+    pub fleet: String,
+    pub agents: Vec<AgentStatus>,
+}
+
+impl FleetStatus {
+    /// "3 agents: 2 Ready, 1 Degraded".
+    pub fn summary(&self) -> String {
+        let mut counts: BTreeMap<Phase, usize> = BTreeMap::new();
+        for agent in &self.agents {
+            *counts.entry(agent.phase).or_default() += 1;
+        }
+        let parts: Vec<String> = counts.iter().map(|(p, n)| format!("{n} {p:?}")).collect();
+        format!(
+            "fleet {}: {} agents{}{}",
+            self.fleet,
+            self.agents.len(),
+            if parts.is_empty() { "" } else { ": " },
+            parts.join(", ")
+        )
+    }
+}
+
+/// What the fleet file expects of one agent (when a file was given).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expected {
+    pub agent: String,
+    pub team: String,
+    pub namespace: String,
+    /// A planned create or update of one of its objects, if any: the agent is not as the
+    /// file says.
+    pub drift: Option<String>,
+}
+
+/// The live objects status is computed from.
+#[derive(Debug, Clone, Default)]
+pub struct Live {
+    pub deployments: Vec<Deployment>,
+    pub pods: Vec<Pod>,
+    pub claims: Vec<PersistentVolumeClaim>,
+}
+
+fn label<'a>(
+    meta: &'a k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+    key: &str,
+) -> Option<&'a str> {
+    meta.labels.as_ref()?.get(key).map(String::as_str)
+}
+
+fn tag(image: &str) -> String {
+    if let Some((_, digest)) = image.split_once('@') {
+        return digest.chars().take(19).collect();
+    }
+    match image.rsplit_once(':') {
+        Some((_, tag)) if !tag.contains('/') => tag.to_string(),
+        _ => "latest".to_string(),
+    }
+}
+
+/// Computes every agent's row. Pure: the same objects give the same table.
+pub fn compute(
+    fleet: &str,
+    live: &Live,
+    expected: Option<&[Expected]>,
+    now: Timestamp,
+) -> FleetStatus {
+    // (namespace, agent) -> row inputs
+    let mut agents: BTreeSet<(String, String)> = BTreeSet::new();
+    let key = |meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| {
+        Some((
+            meta.namespace.clone()?,
+            label(meta, AGENT_LABEL)?.to_string(),
+        ))
+    };
+    agents.extend(live.deployments.iter().filter_map(|d| key(&d.metadata)));
+    if let Some(expected) = expected {
+        agents.extend(
+            expected
+                .iter()
+                .map(|e| (e.namespace.clone(), e.agent.clone())),
+        );
+    }
+    let rows = agents
+        .into_iter()
+        .map(|(namespace, agent)| {
+            let mine = |meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| {
+                key(meta).as_ref() == Some(&(namespace.clone(), agent.clone()))
+            };
+            let deployment = live.deployments.iter().find(|d| mine(&d.metadata));
+            let pods: Vec<&Pod> = live
+                .pods
+                .iter()
+                .filter(|p| mine(&p.metadata) && p.metadata.deletion_timestamp.is_none())
+                .collect();
+            let claim = live.claims.iter().find(|c| mine(&c.metadata));
+            let wanted = expected.and_then(|e| {
+                e.iter()
+                    .find(|e| e.agent == agent && e.namespace == namespace)
+            });
+            let team = wanted
+                .map(|w| w.team.clone())
+                .or_else(|| {
+                    deployment
+                        .and_then(|d| label(&d.metadata, TEAM_LABEL))
+                        .map(str::to_string)
+                })
+                .unwrap_or_default();
+            let image = deployment
+                .and_then(|d| d.spec.as_ref()?.template.spec.as_ref()?.containers.first())
+                .and_then(|c| c.image.as_deref())
+                .map(tag)
+                .unwrap_or_default();
+            let ready = deployment
+                .map(|d| {
+                    let status = d.status.as_ref();
+                    format!(
+                        "{}/{}",
+                        status.and_then(|s| s.ready_replicas).unwrap_or(0),
+                        d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1)
+                    )
+                })
+                .unwrap_or_else(|| "-".into());
+            let pod_failure = pods.iter().find_map(|p| readiness::pod_failure(p));
+            let (phase, reason) = match (deployment, expected.is_some(), wanted) {
+                (None, _, _) => (
+                    Phase::Missing,
+                    Some("no Deployment on the cluster".to_string()),
+                ),
+                (Some(_), true, None) => (
+                    Phase::Drifted,
+                    Some("not in the fleet file (apply --prune removes it)".into()),
+                ),
+                (Some(d), _, wanted) => match (readiness::deployment(d), pod_failure) {
+                    (Rollout::Failed(why), _) => (Phase::Degraded, Some(why)),
+                    (Rollout::Waiting(_), Some(why)) => (Phase::Degraded, Some(why)),
+                    (Rollout::Waiting(why), None) => (Phase::Progressing, Some(why)),
+                    (Rollout::Done, _) => match wanted.and_then(|w| w.drift.clone()) {
+                        Some(drift) => (Phase::Drifted, Some(drift)),
+                        None => (Phase::Ready, None),
+                    },
+                },
+            };
+            let age_seconds = deployment
+                .and_then(|d| d.metadata.creation_timestamp.as_ref())
+                .map(|t| now.as_second() - t.0.as_second());
+            AgentStatus {
+                agent,
+                team,
+                namespace,
+                image,
+                ready,
+                phase,
+                restarts: pods.iter().map(|p| readiness::restarts(p)).sum(),
+                volume: readiness::volume(claim).to_string(),
+                age_seconds,
+                reason,
+            }
+        })
+        .collect();
+    FleetStatus {
+        fleet: fleet.to_string(),
+        agents: rows,
+    }
+}
+
+/// Where status gets its fleet: a file (rendered and compared) or a name (labels only).
+pub enum Source<'a> {
+    File(planning::Request<'a>),
+    Name { name: String, target: Target },
+}
+
+/// What status needs between refreshes.
+pub struct Prepared {
+    pub cluster: Cluster,
+    pub fleet: String,
+    pub selector: String,
+    pub expected: Option<Vec<Expected>>,
+}
+
+/// Connects and, with a fleet file, plans, to know which agents should exist and which
+/// drifted.
+pub async fn prepare(source: Source<'_>) -> anyhow::Result<Prepared> {
+    match source {
+        Source::Name { name, target } => Ok(Prepared {
+            cluster: Cluster::connect(&target).await?,
+            selector: planning::selector(&name),
+            fleet: name,
+            expected: None,
+        }),
+        Source::File(request) => {
+            let (_, resolved) = super::load(request.fleet)?;
+            let planned = planning::plan(&request).await?;
+            let expected = resolved
+                .agents
+                .iter()
+                .map(|a| {
+                    let drift = planned
+                        .plan
+                        .changes
+                        .iter()
+                        .find(|c| {
+                            c.agent.as_deref() == Some(a.name.as_str())
+                                && matches!(c.action, Action::Create | Action::Update)
+                        })
+                        .map(|c| format!("{} differs from the fleet file", c.object));
+                    let namespace = resolved
+                        .teams
+                        .iter()
+                        .find(|t| t.name == a.team)
+                        .map(|t| t.namespace.clone())
+                        .unwrap_or_default();
+                    Expected {
+                        agent: a.name.clone(),
+                        team: a.team.clone(),
+                        namespace,
+                        drift,
+                    }
+                })
+                .collect();
+            Ok(Prepared {
+                cluster: planned.cluster,
+                fleet: planned.fleet,
+                selector: planned.selector,
+                expected: Some(expected),
+            })
+        }
+    }
+}
+
+/// One snapshot: three lists (Deployments, Pods, PersistentVolumeClaims) by label.
+pub async fn status(prepared: &Prepared) -> anyhow::Result<FleetStatus> {
+    let client = &prepared.cluster.client;
+    let params = ListParams::default().labels(&prepared.selector);
+    let deployments = Api::<Deployment>::all(client.clone());
+    let pods = Api::<Pod>::all(client.clone());
+    let claims = Api::<PersistentVolumeClaim>::all(client.clone());
+    let live = Live {
+        deployments: retry::idempotent(|| deployments.list(&params)).await?.items,
+        pods: retry::idempotent(|| pods.list(&params)).await?.items,
+        claims: retry::idempotent(|| claims.list(&params)).await?.items,
+    };
+    Ok(compute(
+        &prepared.fleet,
+        &live,
+        prepared.expected.as_deref(),
+        Timestamp::now(),
+    ))
+}
+
+/// Calls `show` with a fresh snapshot whenever a Deployment, Pod or claim of the fleet
+/// changes (watches, not polling), until `show` returns false or the watches end.
+pub async fn watch(
+    prepared: &Prepared,
+    mut show: impl FnMut(&FleetStatus) -> bool,
+) -> anyhow::Result<()> {
+    let client = &prepared.cluster.client;
+    let config = watcher::Config::default().labels(&prepared.selector);
+    let deployments = watcher::watcher(Api::<Deployment>::all(client.clone()), config.clone())
+        .map(|_| ())
+        .boxed();
+    let pods = watcher::watcher(Api::<Pod>::all(client.clone()), config.clone())
+        .map(|_| ())
+        .boxed();
+    let claims = watcher::watcher(Api::<PersistentVolumeClaim>::all(client.clone()), config)
+        .map(|_| ())
+        .boxed();
+    let mut changes = futures::stream::select(futures::stream::select(deployments, pods), claims);
+    let mut last: Option<FleetStatus> = None;
+    while changes.next().await.is_some() {
+        // Let a burst of events settle into one refresh.
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let snapshot = status(prepared).await?;
+        if last.as_ref().is_some_and(|l| l.agents == snapshot.agents) {
+            continue;
+        }
+        if !show(&snapshot) {
+            return Ok(());
+        }
+        last = Some(snapshot);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse<T: serde::de::DeserializeOwned>(yaml: &str) -> T {
+        let docs = crate::yaml::parse_documents(yaml).expect("yaml");
+        serde_json::from_value(docs.into_iter().next().expect("one document")).expect("typed")
+    }
+
+    fn deployment(agent: &str, ready: i32, image: &str) -> Deployment {
+        parse(&format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: agent-{agent}, namespace: core, generation: 1,\n  \
+             creationTimestamp: '2026-11-21T00:00:00Z', labels: {{clawctl.io/agent: {agent}, clawctl.io/team: core}}}}\n\
+             spec:\n  replicas: 1\n  selector: {{matchLabels: {{a: b}}}}\n  template:\n    metadata: {{labels: {{a: b}}}}\n    \
+             spec: {{containers: [{{name: gateway, image: '{image}'}}]}}\n\
+             status: {{observedGeneration: 1, replicas: 1, updatedReplicas: {ready}, readyReplicas: {ready}, availableReplicas: {ready}}}\n"
+        ))
+    }
+
+    fn pod(agent: &str, waiting: Option<&str>, restarts: i32) -> Pod {
+        let state = match waiting {
+            Some(reason) => format!("{{waiting: {{reason: {reason}}}}}"),
+            None => "{running: {}}".into(),
+        };
+        parse(&format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: p-{agent}, namespace: core, labels: {{clawctl.io/agent: {agent}}}}}\n\
+             status: {{containerStatuses: [{{name: gateway, image: x, imageID: '', ready: false, restartCount: {restarts}, state: {state}}}]}}\n"
+        ))
+    }
+
+    fn claim(agent: &str, phase: &str) -> PersistentVolumeClaim {
+        parse(&format!(
+            "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {{name: agent-{agent}, namespace: core, labels: {{clawctl.io/agent: {agent}}}}}\n\
+             status: {{phase: {phase}}}\n"
+        ))
+    }
+
+    #[test]
+    fn phases_from_labels_alone() {
+        let live = Live {
+            deployments: vec![
+                deployment("alpha", 1, "ghcr.io/openclaw/openclaw:2026.4.14"),
+                deployment("beta", 0, "ghcr.io/openclaw/openclaw:2026.5.1"),
+                deployment("gamma", 0, "ghcr.io/openclaw/openclaw:bad"),
+            ],
+            pods: vec![
+                pod("alpha", None, 0),
+                pod("beta", None, 1),
+                pod("gamma", Some("CrashLoopBackOff"), 4),
+            ],
+            claims: vec![claim("alpha", "Bound"), claim("beta", "Pending")],
+        };
+        let now = Timestamp::from_second(Timestamp::now().as_second()).expect("now");
+        let status = compute("demo", &live, None, now);
+        let rows: Vec<(&str, Phase, &str, &str, i32, &str)> = status
+            .agents
+            .iter()
+            .map(|a| {
+                (
+                    a.agent.as_str(),
+                    a.phase,
+                    a.image.as_str(),
+                    a.ready.as_str(),
+                    a.restarts,
+                    a.volume.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("alpha", Phase::Ready, "2026.4.14", "1/1", 0, "Bound"),
+                ("beta", Phase::Progressing, "2026.5.1", "0/1", 1, "Pending"),
+                ("gamma", Phase::Degraded, "bad", "0/1", 4, "Missing"),
+            ]
+        );
+        assert!(
+            status.agents[2]
+                .reason
+                .as_deref()
+                .is_some_and(|r| r.contains("CrashLoopBackOff"))
+        );
+        assert_eq!(
+            status.summary(),
+            "fleet demo: 3 agents: 1 Ready, 1 Progressing, 1 Degraded"
+        );
+    }
+
+    #[test]
+    fn a_fleet_file_adds_missing_and_drifted() {
+        let live = Live {
+            deployments: vec![
+                deployment("alpha", 1, "img:1"),
+                deployment("old", 1, "img:1"),
+            ],
+            ..Live::default()
+        };
+        let expected = [
+            Expected {
+                agent: "alpha".into(),
+                team: "core".into(),
+                namespace: "core".into(),
+                drift: Some("ConfigMap core/agent-alpha differs".into()),
+            },
+            Expected {
+                agent: "new".into(),
+                team: "core".into(),
+                namespace: "core".into(),
+                drift: None,
+            },
+        ];
+        let status = compute("demo", &live, Some(&expected), Timestamp::now());
+        let phases: Vec<(&str, Phase)> = status
+            .agents
+            .iter()
+            .map(|a| (a.agent.as_str(), a.phase))
+            .collect();
+        assert_eq!(
+            phases,
+            [
+                ("alpha", Phase::Drifted),
+                ("new", Phase::Missing),
+                ("old", Phase::Drifted)
+            ]
+        );
+    }
+
+    #[test]
+    fn image_tags() {
+        assert_eq!(tag("ghcr.io/openclaw/openclaw:2026.4.14"), "2026.4.14");
+        assert_eq!(tag("localhost:5000/openclaw"), "latest");
+        assert_eq!(
+            tag("img@sha256:0123456789abcdef0123"),
+            "sha256:0123456789ab"
+        );
+    }
+}

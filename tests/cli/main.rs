@@ -5,6 +5,7 @@ mod harness;
 mod bad_input;
 mod cluster;
 mod completions;
+mod e2e;
 mod golden;
 mod injection;
 mod render;

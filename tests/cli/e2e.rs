@@ -1,0 +1,730 @@
+//! The scenarios of `cluster.rs` against a real cluster, ignored unless asked for:
+//! `CLAWCTL_E2E_KUBECONFIG=~/.kube/config cargo test --test cli e2e -- --ignored`.
+//!
+//! Every test names its own fleet, fleet namespace and team namespaces after a suffix
+//! made of the time, the process id and a counter, so runs never collide, and an
+//! [`E2e`] guard deletes those namespaces when the test ends, failed or not. Asked for
+//! with `--ignored` but without `CLAWCTL_E2E_KUBECONFIG`, a test fails naming the
+//! variable: whoever asks for these tests wants them run, not silently skipped.
+//!
+//! Where the fake API server counted requests, these tests compare resourceVersions
+//! (objects no controller writes) and Deployment generations before and after. The
+//! fake's crash-looping image becomes a tag that does not exist (ErrImagePull), and
+//! `update_as("kubectl-edit", ..)` a merge patch with that field manager, as `kubectl
+//! edit` sends. Left out, because a real cluster offers no equivalent: retried and hard
+//! faults (injected 500/429/dropped connections), the 403 message (the fake denies one
+//! verb on one resource; a real cluster would need RBAC and a second identity), the
+//! exact request order of a first apply (checked here only through creation
+//! timestamps, to the second), and the scenarios that need no cluster at all
+//! (no or an unreachable cluster), which `cluster.rs` already runs everywhere.
+//!
+//! Needs: a Kubernetes 1.30+ cluster (kind, k3d, ...) with a default StorageClass;
+//! for the scenarios that wait for readiness, nodes able to pull the OpenClaw image
+//! (or `CLAWCTL_E2E_IMAGE` naming a pinned mirror of it).
+
+use std::collections::BTreeMap;
+use std::fmt::Debug;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use k8s_openapi::NamespaceResourceScope;
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
+use k8s_openapi::api::core::v1::{
+    ConfigMap, Namespace, PersistentVolumeClaim, Pod, Secret, Service, ServiceAccount,
+};
+use k8s_openapi::api::networking::v1::NetworkPolicy;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
+use k8s_openapi::jiff::{SignedDuration, Timestamp};
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Client, Resource, ResourceExt};
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use crate::harness::Test;
+
+const KUBECONFIG_VAR: &str = "CLAWCTL_E2E_KUBECONFIG";
+const IMAGE_VAR: &str = "CLAWCTL_E2E_IMAGE";
+const IMAGE: &str = "ghcr.io/openclaw/openclaw:2026.4.14";
+/// A real cluster schedules, provisions a volume and pulls an image before a pod is ready.
+const READY_TIMEOUT: &str = "180s";
+const FLEET_LABEL: &str = "clawctl.io/fleet";
+
+/// The image of agents that must become ready.
+fn image() -> String {
+    std::env::var(IMAGE_VAR)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| IMAGE.to_string())
+}
+
+/// Unique per test: seconds since the epoch (base 36), process id, and a counter for
+/// the tests of one process.
+fn suffix() -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let mut secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    let mut time = Vec::new();
+    while secs > 0 {
+        time.push(char::from_digit((secs % 36) as u32, 36).expect("digit"));
+        secs /= 36;
+    }
+    let time: String = time.into_iter().rev().collect();
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    format!("{time}-{}-{n}", std::process::id())
+}
+
+/// One test's fleet on the cluster: its names, a kube client, and the namespaces to
+/// delete when the test ends.
+struct E2e {
+    kubeconfig: PathBuf,
+    /// The fleet's `metadata.name`; every namespace clawctl creates carries it as a label.
+    fleet: String,
+    /// `metadata.namespace`: the Lease and the ApplySet parent.
+    fleet_ns: String,
+    client: Client,
+    rt: tokio::runtime::Runtime,
+}
+
+impl E2e {
+    /// Connects to the cluster `CLAWCTL_E2E_KUBECONFIG` names, or fails saying how to.
+    fn new() -> E2e {
+        let Some(path) = std::env::var_os(KUBECONFIG_VAR).filter(|v| !v.is_empty()) else {
+            panic!(
+                "{KUBECONFIG_VAR} is not set: these end-to-end tests run against a real cluster. \
+                 Set it to a kubeconfig (e.g. {KUBECONFIG_VAR}=~/.kube/config cargo test --test cli e2e \
+                 -- --ignored --test-threads=1); see \"End-to-end tests against a real cluster\" in README.md"
+            )
+        };
+        // clawctl runs in a temporary folder: a relative path would not resolve there.
+        let kubeconfig = std::fs::canonicalize(&path)
+            .unwrap_or_else(|e| panic!("{KUBECONFIG_VAR}={}: {e}", PathBuf::from(&path).display()));
+        let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
+        let client = rt.block_on(async {
+            let file = Kubeconfig::read_from(&kubeconfig)
+                .unwrap_or_else(|e| panic!("{KUBECONFIG_VAR}={}: {e}", kubeconfig.display()));
+            let config = kube::Config::from_custom_kubeconfig(file, &KubeConfigOptions::default())
+                .await
+                .unwrap_or_else(|e| panic!("{KUBECONFIG_VAR}={}: {e}", kubeconfig.display()));
+            Client::try_from(config).expect("kube client")
+        });
+        let fleet = format!("e2e-{}", suffix());
+        E2e {
+            kubeconfig,
+            fleet_ns: format!("{fleet}-sys"),
+            fleet,
+            client,
+            rt,
+        }
+    }
+
+    /// The namespace of `team`.
+    fn ns(&self, team: &str) -> String {
+        format!("{}-{team}", self.fleet)
+    }
+
+    /// A fleet with `teams`, and `agents` as (name, team), each with its own soul.
+    fn fleet_with(&self, image: &str, teams: &[&str], agents: &[(&str, &str)]) -> String {
+        let teams: Vec<String> = teams
+            .iter()
+            .map(|t| format!("{{name: {t}, namespace: {}}}", self.ns(t)))
+            .collect();
+        // The gateway authenticates with a token from this variable; a real fleet
+        // takes it from one of `secrets`, which would have to exist before the namespace.
+        let mut text = format!(
+            "apiVersion: clawctl.io/v1alpha1\nkind: Fleet\nmetadata: {{name: {}, namespace: {}}}\nspec:\n  \
+             image: {image}\n  defaults:\n    model: {{primary: anthropic/claude-sonnet-4-20250514}}\n    \
+             env: {{OPENCLAW_GATEWAY_TOKEN: {}-token}}\n  teams: [{}]\n  agents:\n",
+            self.fleet,
+            self.fleet_ns,
+            self.fleet,
+            teams.join(", ")
+        );
+        for (agent, team) in agents {
+            text.push_str(&format!(
+                "    - {{name: {agent}, team: {team}, soulInline: \"You are {agent}.\"}}\n"
+            ));
+        }
+        text
+    }
+
+    /// A fleet of one team ("core") with these agents.
+    fn fleet(&self, agents: &[&str], image: &str) -> String {
+        let agents: Vec<(&str, &str)> = agents.iter().map(|a| (*a, "core")).collect();
+        self.fleet_with(image, &["core"], &agents)
+    }
+
+    /// Runs clawctl with `args` (the fleet file is `fleet.yaml`) against the cluster.
+    fn clawctl(&self, fleet_text: &str, args: &[&str]) -> Test {
+        let mut test = Test::new()
+            .file("fleet.yaml", fleet_text)
+            .env("KUBECONFIG", &self.kubeconfig.to_string_lossy());
+        // Exec credential plugins (gcloud, aws, ...) read their own files under HOME;
+        // the harness's empty HOME would break them. KUBECONFIG still decides the cluster.
+        if let Ok(home) = std::env::var("HOME") {
+            test = test.env("HOME", &home);
+        }
+        test.args(args)
+    }
+
+    fn apply(&self, fleet_text: &str, extra: &[&str]) -> Test {
+        let mut args = vec!["apply", "fleet.yaml", "--yes"];
+        if !extra.contains(&"--timeout") {
+            args.extend(["--timeout", READY_TIMEOUT]);
+        }
+        args.extend_from_slice(extra);
+        self.clawctl(fleet_text, &args)
+    }
+
+    fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.rt.block_on(future)
+    }
+
+    fn api<K>(&self, ns: &str) -> Api<K>
+    where
+        K: Resource<Scope = NamespaceResourceScope>,
+        K::DynamicType: Default,
+    {
+        Api::namespaced(self.client.clone(), ns)
+    }
+
+    /// The object, unless it does not exist or is being deleted.
+    fn get<K>(&self, ns: &str, name: &str) -> Option<K>
+    where
+        K: Resource<Scope = NamespaceResourceScope> + Clone + DeserializeOwned + Debug,
+        K::DynamicType: Default,
+    {
+        self.block_on(self.api::<K>(ns).get_opt(name))
+            .unwrap_or_else(|e| panic!("get {ns}/{name}: {e}"))
+            .filter(|o| o.meta().deletion_timestamp.is_none())
+    }
+
+    /// The namespace, unless it does not exist or is being deleted.
+    fn namespace(&self, name: &str) -> Option<Namespace> {
+        let api: Api<Namespace> = Api::all(self.client.clone());
+        self.block_on(api.get_opt(name))
+            .unwrap_or_else(|e| panic!("get namespace {name}: {e}"))
+            .filter(|o| o.meta().deletion_timestamp.is_none())
+    }
+
+    fn soul(&self, ns: &str, agent: &str) -> String {
+        let cm: ConfigMap = self
+            .get(ns, &format!("agent-{agent}"))
+            .unwrap_or_else(|| panic!("ConfigMap {ns}/agent-{agent} missing"));
+        cm.data
+            .and_then(|d| d.get("SOUL.md").cloned())
+            .unwrap_or_default()
+    }
+
+    /// (agent, pod uid) of the running (not terminating) pods in `ns`, sorted.
+    fn pod_uids(&self, ns: &str) -> Vec<(String, String)> {
+        let params = ListParams::default().labels(&format!("{FLEET_LABEL}={}", self.fleet));
+        let pods = self
+            .block_on(self.api::<Pod>(ns).list(&params))
+            .expect("list pods");
+        let mut uids: Vec<(String, String)> = pods
+            .items
+            .iter()
+            .filter(|p| p.metadata.deletion_timestamp.is_none())
+            .map(|p| {
+                (
+                    p.labels()
+                        .get("clawctl.io/agent")
+                        .cloned()
+                        .unwrap_or_default(),
+                    p.uid().unwrap_or_default(),
+                )
+            })
+            .collect();
+        uids.sort();
+        uids
+    }
+
+    /// Adds `kind/ns/name -> resourceVersion` of every object of kind K in `ns`.
+    fn versions_of<K>(&self, ns: &str, out: &mut BTreeMap<String, String>)
+    where
+        K: Resource<Scope = NamespaceResourceScope> + Clone + DeserializeOwned + Debug,
+        K::DynamicType: Default,
+    {
+        let list = self
+            .block_on(self.api::<K>(ns).list(&ListParams::default()))
+            .unwrap_or_else(|e| panic!("list in {ns}: {e}"));
+        let kind = K::kind(&Default::default()).to_string();
+        for o in list.items {
+            out.insert(
+                format!("{kind} {ns}/{}", o.name_any()),
+                o.resource_version().unwrap_or_default(),
+            );
+        }
+    }
+
+    /// What changes only when a client writes it: resourceVersions of the kinds no
+    /// controller updates, and Deployment generations (spec changes only; the
+    /// controller's status writes leave them alone). Equal before and after a command
+    /// means it wrote nothing, which the fake server checked by counting requests.
+    fn written(&self, teams: &[&str]) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        for team in teams {
+            let ns = self.ns(team);
+            self.versions_of::<ConfigMap>(&ns, &mut out);
+            self.versions_of::<Service>(&ns, &mut out);
+            self.versions_of::<ServiceAccount>(&ns, &mut out);
+            self.versions_of::<NetworkPolicy>(&ns, &mut out);
+            let deployments = self
+                .block_on(self.api::<Deployment>(&ns).list(&ListParams::default()))
+                .expect("list deployments");
+            for d in deployments.items {
+                out.insert(
+                    format!("Deployment {ns}/{} generation", d.name_any()),
+                    d.metadata.generation.unwrap_or_default().to_string(),
+                );
+            }
+        }
+        self.versions_of::<ConfigMap>(&self.fleet_ns, &mut out);
+        self.versions_of::<Lease>(&self.fleet_ns, &mut out);
+        out
+    }
+
+    /// As `kubectl edit` does: an Update by the field manager "kubectl-edit".
+    fn edit_soul(&self, ns: &str, agent: &str, soul: &str) {
+        let params = PatchParams {
+            field_manager: Some("kubectl-edit".into()),
+            ..PatchParams::default()
+        };
+        let patch = json!({"data": {"SOUL.md": soul}});
+        self.block_on(self.api::<ConfigMap>(ns).patch(
+            &format!("agent-{agent}"),
+            &params,
+            &Patch::Merge(&patch),
+        ))
+        .expect("kubectl-edit patch");
+    }
+
+    /// Writes the fleet's Lease as another clawctl run would, renewed `renewed_secs_ago`.
+    fn hold_lease(&self, holder: &str, renewed_secs_ago: i64) {
+        let name = format!("clawctl-{}", self.fleet);
+        let renewed = MicroTime(Timestamp::now() - SignedDuration::from_secs(renewed_secs_ago));
+        let lease = Lease {
+            metadata: ObjectMeta {
+                name: Some(name.clone()),
+                namespace: Some(self.fleet_ns.clone()),
+                ..ObjectMeta::default()
+            },
+            spec: Some(LeaseSpec {
+                holder_identity: Some(holder.to_string()),
+                lease_duration_seconds: Some(30),
+                acquire_time: Some(renewed.clone()),
+                renew_time: Some(renewed),
+                ..LeaseSpec::default()
+            }),
+        };
+        self.block_on(self.api::<Lease>(&self.fleet_ns).patch(
+            &name,
+            &PatchParams::apply("other-run").force(),
+            &Patch::Apply(&lease),
+        ))
+        .expect("lease written");
+    }
+}
+
+impl Drop for E2e {
+    /// Deletes the namespaces this test's fleet created (their objects go with them),
+    /// also after a failure. Only namespaces carrying this fleet's label: never one
+    /// that happens to share a name. The cluster finishes the deletion in the background.
+    fn drop(&mut self) {
+        let api: Api<Namespace> = Api::all(self.client.clone());
+        let params = ListParams::default().labels(&format!("{FLEET_LABEL}={}", self.fleet));
+        let result = self.rt.block_on(async {
+            for ns in api.list(&params).await?.items {
+                let name = ns.name_any();
+                if name == self.fleet_ns || name.starts_with(&format!("{}-", self.fleet)) {
+                    api.delete(&name, &DeleteParams::background()).await?;
+                }
+            }
+            Ok::<_, kube::Error>(())
+        });
+        if let Err(e) = result {
+            eprintln!(
+                "e2e: could not delete the namespaces of fleet {}: {e}; \
+                 delete them with: kubectl delete namespace -l {FLEET_LABEL}={}",
+                self.fleet, self.fleet
+            );
+        }
+    }
+}
+
+#[test]
+#[ignore = "needs cluster"]
+fn first_apply_creates_everything_and_waits_then_reapply_writes_nothing() {
+    let e2e = E2e::new();
+    let ns = e2e.ns("core");
+    let text = e2e.fleet(&["alpha", "beta"], &image());
+    let out = e2e.apply(&text, &[]).success();
+    assert!(out.stderr.contains("2/2 agents ready"), "{}", out.stderr);
+
+    assert!(e2e.get::<ConfigMap>(&ns, "agent-alpha").is_some());
+    assert!(e2e.get::<Service>(&ns, "agent-alpha").is_some());
+    assert!(e2e.get::<ServiceAccount>(&ns, "agent-alpha").is_some());
+    assert!(
+        e2e.get::<PersistentVolumeClaim>(&ns, "agent-alpha")
+            .is_some()
+    );
+    let deployment: Deployment = e2e.get(&ns, "agent-beta").expect("deployment");
+    let managers: Vec<String> = deployment
+        .metadata
+        .managed_fields
+        .iter()
+        .flatten()
+        .filter_map(|m| m.manager.clone())
+        .collect();
+    assert!(managers.iter().any(|m| m == "clawctl"), "{managers:?}");
+
+    // Order, as far as a real server shows it (creation times, to the second): the
+    // namespace first, workloads after their config, services last (DESIGN §4).
+    let created = |meta: &ObjectMeta| meta.creation_timestamp.clone().expect("created").0;
+    let namespace = e2e.namespace(&ns).expect("team namespace");
+    let config: ConfigMap = e2e.get(&ns, "agent-beta").expect("cm");
+    let service: Service = e2e.get(&ns, "agent-beta").expect("service");
+    assert!(created(&namespace.metadata) <= created(&config.metadata));
+    assert!(created(&config.metadata) <= created(&deployment.metadata));
+    assert!(created(&deployment.metadata) <= created(&service.metadata));
+
+    // The ApplySet parent exists and names its members' kinds.
+    let parent: ConfigMap = e2e
+        .get(&e2e.fleet_ns, &format!("clawctl-applyset-{}", e2e.fleet))
+        .expect("applyset parent");
+    let kinds = parent
+        .annotations()
+        .get("applyset.kubernetes.io/contains-group-kinds")
+        .cloned()
+        .unwrap_or_default();
+    assert!(kinds.contains("Deployment.apps"), "{kinds}");
+    assert_eq!(
+        deployment.labels().get("applyset.kubernetes.io/part-of"),
+        parent.labels().get("applyset.kubernetes.io/id")
+    );
+
+    // The Lease was released.
+    let lease: Lease = e2e
+        .get(&e2e.fleet_ns, &format!("clawctl-{}", e2e.fleet))
+        .expect("lease");
+    assert_eq!(
+        lease.spec.and_then(|s| s.holder_identity),
+        None,
+        "the lease is still held"
+    );
+
+    let before = e2e.written(&["core"]);
+    let out = e2e.apply(&text, &[]).success();
+    assert!(out.stderr.contains("nothing to change"), "{}", out.stderr);
+    assert_eq!(e2e.written(&["core"]), before);
+}
+
+#[test]
+#[ignore = "needs cluster"]
+fn a_soul_edit_updates_one_configmap_and_restarts_one_pod() {
+    let e2e = E2e::new();
+    let ns = e2e.ns("core");
+    let text = e2e.fleet(&["alpha", "beta"], &image());
+    e2e.apply(&text, &[]).success();
+    let pods_before = e2e.pod_uids(&ns);
+    let before = e2e.written(&["core"]);
+
+    let edited = text.replace("You are alpha.", "You are alpha, and curious.");
+    let out = e2e.apply(&edited, &[]).success();
+    let after = e2e.written(&["core"]);
+    let mut changed: Vec<&String> = after
+        .iter()
+        .filter(|(k, v)| before.get(*k) != Some(*v) && !k.starts_with("Lease "))
+        .map(|(k, _)| k)
+        .collect();
+    changed.sort();
+    assert_eq!(
+        changed,
+        [
+            &format!("ConfigMap {ns}/agent-alpha"),
+            &format!("Deployment {ns}/agent-alpha generation"),
+        ],
+        "{}",
+        out.stderr
+    );
+
+    let pods_after = e2e.pod_uids(&ns);
+    let pod = |pods: &[(String, String)], agent: &str| {
+        pods.iter()
+            .find(|(a, _)| a == agent)
+            .map(|(_, u)| u.clone())
+    };
+    assert!(pod(&pods_before, "beta").is_some(), "{pods_before:?}");
+    assert_eq!(pod(&pods_before, "beta"), pod(&pods_after, "beta"));
+    assert_ne!(pod(&pods_before, "alpha"), pod(&pods_after, "alpha"));
+}
+
+#[test]
+#[ignore = "needs cluster"]
+fn an_unpullable_image_fails_apply_fast_with_the_pods_reason() {
+    let e2e = E2e::new();
+    // The fake's crash-looping image becomes a tag that does not exist; nodes without
+    // internet access fail the pull just the same.
+    let unpullable = format!("ghcr.io/openclaw/openclaw:does-not-exist-{}", e2e.fleet);
+    let text = e2e.fleet(&["alpha"], &unpullable);
+    let started = Instant::now();
+    let out = e2e.apply(&text, &["--timeout", "300s"]).fails(1);
+    assert!(
+        out.stderr.contains("ErrImagePull") || out.stderr.contains("ImagePullBackOff"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("agent-alpha"), "{}", out.stderr);
+    assert!(
+        started.elapsed() < Duration::from_secs(240),
+        "failed only after {:?}, not fast:\n{}",
+        started.elapsed(),
+        out.stderr
+    );
+}
+
+#[test]
+#[ignore = "needs cluster"]
+fn drift_by_another_manager_shows_in_diff_and_only_force_takes_it_back() {
+    let e2e = E2e::new();
+    let ns = e2e.ns("core");
+    let text = e2e.fleet(&["alpha"], &image());
+    e2e.apply(&text, &["--no-wait"]).success();
+
+    e2e.edit_soul(&ns, "alpha", "You are someone else.");
+
+    let out = e2e
+        .clawctl(&text, &["diff", "fleet.yaml", "--exit-code"])
+        .fails(3);
+    let line = |sign: char, text: &str| {
+        out.stdout
+            .lines()
+            .any(|l| l.starts_with(sign) && l.contains(text))
+    };
+    assert!(line('-', "You are someone else."), "{}", out.stdout);
+    assert!(line('+', "You are alpha."), "{}", out.stdout);
+    assert!(out.stdout.contains(".data.SOUL.md"), "{}", out.stdout);
+    assert!(out.stdout.contains("kubectl-edit"), "{}", out.stdout);
+
+    let json_out = e2e
+        .clawctl(&text, &["diff", "fleet.yaml", "-o", "json"])
+        .success();
+    let parsed: Value = serde_json::from_str(&json_out.stdout).expect("json");
+    let change = &parsed["changes"][0];
+    assert_eq!(change["kind"], "ConfigMap", "{parsed:#}");
+    assert_eq!(
+        change["conflicts"][0]["manager"], "kubectl-edit",
+        "{parsed:#}"
+    );
+
+    let out = e2e.apply(&text, &["--no-wait"]).fails(1);
+    assert!(
+        out.stderr.contains(".data.SOUL.md (owned by kubectl-edit)"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("--force-conflicts"), "{}", out.stderr);
+    assert_eq!(e2e.soul(&ns, "alpha"), "You are someone else.");
+
+    e2e.apply(&text, &["--no-wait", "--force-conflicts"])
+        .success();
+    assert_eq!(e2e.soul(&ns, "alpha"), "You are alpha.");
+    e2e.clawctl(&text, &["diff", "fleet.yaml", "--exit-code"])
+        .success();
+}
+
+#[test]
+#[ignore = "needs cluster"]
+fn prune_deletes_a_removed_agent_but_keeps_its_volume() {
+    let e2e = E2e::new();
+    let ns = e2e.ns("core");
+    e2e.apply(&e2e.fleet(&["alpha", "beta"], &image()), &["--no-wait"])
+        .success();
+    let claim: PersistentVolumeClaim = e2e.get(&ns, "agent-beta").expect("claim");
+
+    let smaller = e2e.fleet(&["alpha"], &image());
+    let out = e2e.clawctl(&smaller, &["diff", "fleet.yaml"]).success();
+    assert!(
+        out.stdout
+            .contains(&format!("prune Deployment {ns}/agent-beta")),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains(&format!("keep PersistentVolumeClaim {ns}/agent-beta")),
+        "{}",
+        out.stdout
+    );
+
+    // Without --prune nothing is deleted.
+    e2e.apply(&smaller, &["--no-wait"]).success();
+    assert!(e2e.get::<Deployment>(&ns, "agent-beta").is_some());
+
+    let out = e2e.apply(&smaller, &["--no-wait", "--prune"]).success();
+    assert!(e2e.get::<Deployment>(&ns, "agent-beta").is_none());
+    assert!(e2e.get::<ConfigMap>(&ns, "agent-beta").is_none());
+    let kept: PersistentVolumeClaim = e2e.get(&ns, "agent-beta").expect("the claim is kept");
+    assert_eq!(kept.uid(), claim.uid());
+    assert!(
+        out.stderr
+            .contains(&format!("keep PersistentVolumeClaim {ns}/agent-beta")),
+        "{}",
+        out.stderr
+    );
+    assert!(e2e.get::<Deployment>(&ns, "agent-alpha").is_some());
+}
+
+#[test]
+#[ignore = "needs cluster"]
+fn delete_volumes_needs_a_typed_confirmation_or_yes() {
+    let e2e = E2e::new();
+    let ns = e2e.ns("core");
+    e2e.apply(&e2e.fleet(&["alpha", "beta"], &image()), &["--no-wait"])
+        .success();
+    let smaller = e2e.fleet(&["alpha"], &image());
+    // No terminal and no --yes: refused, nothing deleted.
+    let out = e2e
+        .clawctl(
+            &smaller,
+            &["apply", "fleet.yaml", "--prune", "--delete-volumes"],
+        )
+        .fails(2);
+    assert!(out.stderr.contains("--yes"), "{}", out.stderr);
+    assert!(
+        e2e.get::<PersistentVolumeClaim>(&ns, "agent-beta")
+            .is_some()
+    );
+
+    e2e.apply(&smaller, &["--no-wait", "--prune", "--delete-volumes"])
+        .success();
+    // Gone, or held only by the pvc-protection finalizer until beta's pod has left.
+    assert!(
+        e2e.get::<PersistentVolumeClaim>(&ns, "agent-beta")
+            .is_none()
+    );
+    assert!(
+        e2e.get::<PersistentVolumeClaim>(&ns, "agent-alpha")
+            .is_some()
+    );
+}
+
+#[test]
+#[ignore = "needs cluster"]
+fn a_namespace_holding_a_volume_is_never_pruned() {
+    let e2e = E2e::new();
+    let extra = e2e.ns("extra");
+    let two_teams = e2e.fleet_with(
+        &image(),
+        &["core", "extra"],
+        &[("alpha", "core"), ("omega", "extra")],
+    );
+    e2e.apply(&two_teams, &["--no-wait"]).success();
+    assert!(e2e.namespace(&extra).is_some());
+
+    let out = e2e
+        .apply(&e2e.fleet(&["alpha"], &image()), &["--no-wait", "--prune"])
+        .success();
+    assert!(e2e.namespace(&extra).is_some(), "{}", out.stderr);
+    assert!(
+        e2e.get::<PersistentVolumeClaim>(&extra, "agent-omega")
+            .is_some()
+    );
+    assert!(
+        out.stderr.contains(&format!("keep Namespace {extra}")),
+        "{}",
+        out.stderr
+    );
+    assert!(e2e.get::<Deployment>(&extra, "agent-omega").is_none());
+}
+
+#[test]
+#[ignore = "needs cluster"]
+fn a_held_lease_refuses_a_second_apply_and_an_expired_one_is_taken_over() {
+    let e2e = E2e::new();
+    let ns = e2e.ns("core");
+    let text = e2e.fleet(&["alpha"], &image());
+    e2e.apply(&text, &["--no-wait"]).success();
+    let changed = text.replace("You are alpha.", "You are alpha, v2.");
+
+    e2e.hold_lease("ci@runner-7 pid 42 (clawctl apply)", 2);
+    let out = e2e.apply(&changed, &["--no-wait"]).fails(1);
+    assert!(out.stderr.contains("ci@runner-7 pid 42"), "{}", out.stderr);
+    assert_eq!(e2e.soul(&ns, "alpha"), "You are alpha.");
+
+    e2e.hold_lease("ci@runner-7 pid 42 (clawctl apply)", 120);
+    e2e.apply(&changed, &["--no-wait"]).success();
+    assert_eq!(e2e.soul(&ns, "alpha"), "You are alpha, v2.");
+}
+
+#[test]
+#[ignore = "needs cluster"]
+fn without_a_terminal_apply_asks_for_yes_and_changes_nothing() {
+    let e2e = E2e::new();
+    let text = e2e.fleet(&["alpha"], &image());
+    let out = e2e.clawctl(&text, &["apply", "fleet.yaml"]).fails(2);
+    assert!(out.stderr.contains("--yes"), "{}", out.stderr);
+    assert!(e2e.namespace(&e2e.ns("core")).is_none());
+    assert!(e2e.namespace(&e2e.fleet_ns).is_none());
+}
+
+#[test]
+#[ignore = "needs cluster"]
+fn dry_run_server_stores_nothing() {
+    let e2e = E2e::new();
+    let ns = e2e.ns("core");
+    let text = e2e.fleet(&["alpha"], &image());
+    e2e.apply(&text, &["--no-wait"]).success();
+    let changed = text.replace("You are alpha.", "You are alpha, v2.");
+    let before = e2e.written(&["core"]);
+    let out = e2e
+        .clawctl(&changed, &["apply", "fleet.yaml", "--dry-run", "server"])
+        .success();
+    assert!(
+        out.stderr
+            .contains(&format!("server accepts update ConfigMap {ns}/agent-alpha")),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(e2e.written(&["core"]), before);
+    assert_eq!(e2e.soul(&ns, "alpha"), "You are alpha.");
+}
+
+#[test]
+#[ignore = "needs cluster"]
+fn secrets_never_appear_in_any_output() {
+    let e2e = E2e::new();
+    let ns = e2e.ns("core");
+    let text = e2e.fleet(&["alpha"], &image());
+    e2e.apply(&text, &["--no-wait"]).success();
+    let secret = json!({"apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": "openclaw-secrets", "namespace": ns,
+                     "labels": {"app.kubernetes.io/managed-by": "clawctl", FLEET_LABEL: e2e.fleet}},
+        "data": {"OPENCLAW_GATEWAY_TOKEN": "c3VwZXItc2VjcmV0LXRva2Vu"}});
+    e2e.block_on(e2e.api::<Secret>(&ns).patch(
+        "openclaw-secrets",
+        &PatchParams::apply("kubectl").force(),
+        &Patch::Apply(&secret),
+    ))
+    .expect("secret written");
+    let changed = text.replace("You are alpha.", "You are alpha, v2.");
+    for args in [
+        vec!["diff", "fleet.yaml"],
+        vec!["diff", "fleet.yaml", "-o", "json"],
+        vec!["apply", "fleet.yaml", "--yes", "--no-wait"],
+    ] {
+        let out = e2e.clawctl(&changed, &args).run();
+        for text in [&out.stdout, &out.stderr] {
+            assert!(
+                !text.contains("c3VwZXItc2VjcmV0LXRva2Vu") && !text.contains("super-secret-token"),
+                "{args:?} printed the secret"
+            );
+        }
+    }
+}

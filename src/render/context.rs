@@ -3,7 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Value, json};
+use minijinja::Value;
+use serde_json::{Value as Json, json};
 use sha2::{Digest, Sha256};
 
 use crate::fleet::model::FileMode;
@@ -51,7 +52,7 @@ fn team_labels(fleet: &ResolvedFleet, team: &str) -> BTreeMap<String, String> {
     labels
 }
 
-pub fn fleet_context(fleet: &ResolvedFleet) -> Value {
+pub fn fleet_context(fleet: &ResolvedFleet) -> Json {
     let routes: BTreeMap<String, String> = fleet
         .agents
         .iter()
@@ -77,14 +78,14 @@ pub fn fleet_context(fleet: &ResolvedFleet) -> Value {
     })
 }
 
-pub fn team_context(fleet: &ResolvedFleet, team: &ResolvedTeam) -> Value {
+pub fn team_context(fleet: &ResolvedFleet, team: &ResolvedTeam) -> Json {
     let labels = team_labels(fleet, &team.name);
     let mut ns_labels = labels.clone();
     ns_labels.insert(
         "pod-security.kubernetes.io/enforce".to_string(),
         "restricted".to_string(),
     );
-    let viewers: Vec<Value> = team
+    let viewers: Vec<Json> = team
         .viewers
         .iter()
         .map(|s| match &s.namespace {
@@ -104,7 +105,7 @@ pub fn team_context(fleet: &ResolvedFleet, team: &ResolvedTeam) -> Value {
             hard.insert("requests.memory".into(), json!(memory.as_str()));
             hard.insert("limits.memory".into(), json!(memory.as_str()));
         }
-        Value::Object(hard)
+        Json::Object(hard)
     });
     json!({
         "name": team.name,
@@ -116,29 +117,104 @@ pub fn team_context(fleet: &ResolvedFleet, team: &ResolvedTeam) -> Value {
     })
 }
 
-pub fn agent_context(fleet: &ResolvedFleet, agent: &ResolvedAgent) -> Value {
+/// The parts of every agent's context that do not depend on the agent, built once per
+/// render and shared (a minijinja value clones by reference count).
+pub struct AgentShared {
+    image: Value,
+    state_dir: Value,
+    init_script: Value,
+    command: Value,
+    ingress: Value,
+    container_security: Value,
+    dns_egress: Value,
+}
+
+impl AgentShared {
+    pub fn new(fleet: &ResolvedFleet) -> Self {
+        AgentShared {
+            image: Value::from(fleet.image.as_str()),
+            state_dir: Value::from(STATE_DIR),
+            init_script: Value::from(INIT_SCRIPT),
+            command: to_value(json!(openclaw::gateway_command())),
+            ingress: to_value(ingress(fleet)),
+            container_security: to_value(json!({
+                "allowPrivilegeEscalation": false,
+                "readOnlyRootFilesystem": true,
+                "runAsNonRoot": true,
+                "capabilities": {"drop": ["ALL"]},
+                "seccompProfile": {"type": "RuntimeDefault"},
+            })),
+            // DNS is always allowed: without it no egress rule by name can work.
+            dns_egress: to_value(json!({
+                "to": [{
+                    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                    "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+                }],
+                "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}],
+            })),
+        }
+    }
+}
+
+/// A JSON value as a template value.
+pub fn to_value(value: Json) -> Value {
+    Value::from(minijinja::value::Serde(value))
+}
+
+/// A mapping as the template engine builds one from JSON: keys in their sorted order.
+fn map<'k>(entries: impl IntoIterator<Item = (&'k str, Value)>) -> Value {
+    Value::from(
+        entries
+            .into_iter()
+            .map(|(k, v)| (Value::from(k), v))
+            .collect::<BTreeMap<Value, Value>>(),
+    )
+}
+
+fn str_map(m: &BTreeMap<String, String>) -> Value {
+    map(m.iter().map(|(k, v)| (k.as_str(), Value::from(v.as_str()))))
+}
+
+fn strings(items: &[String]) -> Value {
+    Value::from(
+        items
+            .iter()
+            .map(|s| Value::from(s.as_str()))
+            .collect::<Vec<_>>(),
+    )
+}
+
+fn opt_str(s: Option<&str>) -> Value {
+    s.map_or_else(|| Value::from(()), Value::from)
+}
+
+fn json_str(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_default()
+}
+
+pub fn agent_context(shared: &AgentShared, fleet: &ResolvedFleet, agent: &ResolvedAgent) -> Value {
     let name = resource_name(&agent.name);
     let mut labels = team_labels(fleet, &agent.team);
     labels.insert(AGENT_LABEL.to_string(), agent.name.clone());
     labels.insert("app.kubernetes.io/name".to_string(), "openclaw".to_string());
     labels.insert("app.kubernetes.io/instance".to_string(), name.clone());
-    let selector = BTreeMap::from([
-        (FLEET_LABEL.to_string(), fleet.name.clone()),
-        (AGENT_LABEL.to_string(), agent.name.clone()),
+    let selector = map([
+        (FLEET_LABEL, Value::from(fleet.name.as_str())),
+        (AGENT_LABEL, Value::from(agent.name.as_str())),
     ]);
 
     let openclaw_json =
         serde_json::to_string_pretty(&openclaw::config_json(agent)).unwrap_or_default() + "\n";
-    let mut data = BTreeMap::new();
-    data.insert("openclaw.json".to_string(), openclaw_json.as_str());
-    let mut items = vec![json!({"key": "openclaw.json", "path": "openclaw.json"})];
+    let mut data: BTreeMap<&str, &str> = BTreeMap::new();
+    data.insert("openclaw.json", openclaw_json.as_str());
+    let mut items = vec![("openclaw.json", "openclaw.json".to_string())];
     for (file, entry) in &agent.files {
-        data.insert(file.clone(), &entry.content);
+        data.insert(file, &entry.content);
         let folder = match entry.mode {
             FileMode::Managed => "managed",
             FileMode::Seed => "seed",
         };
-        items.push(json!({"key": file, "path": format!("{folder}/{file}")}));
+        items.push((file, format!("{folder}/{file}")));
     }
     let mut hasher = Sha256::new();
     for (key, value) in &data {
@@ -147,9 +223,11 @@ pub fn agent_context(fleet: &ResolvedFleet, agent: &ResolvedAgent) -> Value {
         hasher.update((value.len() as u64).to_le_bytes());
         hasher.update(value.as_bytes());
     }
-    // Modes change where the init container puts a file, so they count too.
-    for item in &items {
-        hasher.update(item.to_string().as_bytes());
+    // Modes change where the init container puts a file, so they count too. Each item
+    // counts as its compact JSON text.
+    for (key, path) in &items {
+        let item = format!("{{\"key\":{},\"path\":{}}}", json_str(key), json_str(path));
+        hasher.update(item.as_bytes());
     }
     let config_hash: String = hasher
         .finalize()
@@ -157,6 +235,18 @@ pub fn agent_context(fleet: &ResolvedFleet, agent: &ResolvedAgent) -> Value {
         .take(8)
         .map(|b| format!("{b:02x}"))
         .collect();
+    let config_data = map(data.iter().map(|(k, v)| (*k, Value::from(*v))));
+    let config_items = Value::from(
+        items
+            .iter()
+            .map(|(key, path)| {
+                map([
+                    ("key", Value::from(*key)),
+                    ("path", Value::from(path.as_str())),
+                ])
+            })
+            .collect::<Vec<_>>(),
+    );
 
     // ~75% of the memory limit for the V8 heap, leaving room for native memory.
     let memory_mib = agent
@@ -165,71 +255,82 @@ pub fn agent_context(fleet: &ResolvedFleet, agent: &ResolvedAgent) -> Value {
         .as_ref()
         .map_or(512, |m| m.units() / (1024 * 1024));
     let heap = (memory_mib * 3 / 4).max(64);
+    let env_var =
+        |name: &str, value: &str| map([("name", Value::from(name)), ("value", Value::from(value))]);
     let mut env = vec![
-        json!({"name": "HOME", "value": "/home/node"}),
-        json!({"name": "NODE_OPTIONS", "value": format!("--max-old-space-size={heap}")}),
-        json!({"name": "OPENCLAW_DISABLE_BONJOUR", "value": "1"}),
+        env_var("HOME", "/home/node"),
+        env_var("NODE_OPTIONS", &format!("--max-old-space-size={heap}")),
+        env_var("OPENCLAW_DISABLE_BONJOUR", "1"),
     ];
-    env.extend(
-        agent
-            .env
-            .iter()
-            .map(|(k, v)| json!({"name": k, "value": v})),
-    );
+    env.extend(agent.env.iter().map(|(k, v)| env_var(k, v)));
     let env_from: Vec<Value> = agent
         .secrets
         .iter()
-        .map(|s| json!({"secretRef": {"name": s}}))
+        .map(|s| map([("secretRef", map([("name", Value::from(s.as_str()))]))]))
         .collect();
 
-    let quantities = |l: &crate::fleet::model::ResourceList| json!({"cpu": l.cpu.as_ref().map(|q| q.as_str()), "memory": l.memory.as_ref().map(|q| q.as_str())});
+    let quantities = |l: &crate::fleet::model::ResourceList| {
+        map([
+            ("cpu", opt_str(l.cpu.as_ref().map(|q| q.as_str()))),
+            ("memory", opt_str(l.memory.as_ref().map(|q| q.as_str()))),
+        ])
+    };
     let access: Vec<Value> = agent
         .access
         .iter()
         .map(|r| {
-            let mut rule =
-                json!({"apiGroups": r.api_groups, "resources": r.resources, "verbs": r.verbs});
+            let mut rule = vec![
+                ("apiGroups", strings(&r.api_groups)),
+                ("resources", strings(&r.resources)),
+                ("verbs", strings(&r.verbs)),
+            ];
             if !r.resource_names.is_empty() {
-                rule["resourceNames"] = json!(r.resource_names);
+                rule.push(("resourceNames", strings(&r.resource_names)));
             }
-            rule
+            map(rule)
         })
         .collect();
 
-    json!({
-        "name": agent.name,
-        "resourceName": name,
-        "namespace": agent.namespace,
-        "team": agent.team,
-        "image": fleet.image,
-        "labels": labels,
-        "selector": selector,
-        "port": GATEWAY_PORT,
-        "stateDir": STATE_DIR,
-        "automountToken": !agent.access.is_empty(),
-        "access": access,
-        "configData": data,
-        "configItems": items,
-        "configHash": config_hash,
-        "initScript": INIT_SCRIPT,
-        "command": openclaw::gateway_command(),
-        "env": env,
-        "envFrom": env_from,
-        "resources": {"requests": quantities(&agent.requests), "limits": quantities(&agent.limits)},
-        "storage": {"size": agent.storage_size.as_str(), "className": agent.storage_class},
-        "ingress": ingress(fleet),
-        "egress": egress(agent),
-        "containerSecurity": {
-            "allowPrivilegeEscalation": false,
-            "readOnlyRootFilesystem": true,
-            "runAsNonRoot": true,
-            "capabilities": {"drop": ["ALL"]},
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
-    })
+    map([
+        ("name", Value::from(agent.name.as_str())),
+        ("resourceName", Value::from(name.as_str())),
+        ("namespace", Value::from(agent.namespace.as_str())),
+        ("team", Value::from(agent.team.as_str())),
+        ("image", shared.image.clone()),
+        ("labels", str_map(&labels)),
+        ("selector", selector),
+        ("port", Value::from(GATEWAY_PORT)),
+        ("stateDir", shared.state_dir.clone()),
+        ("automountToken", Value::from(!agent.access.is_empty())),
+        ("access", Value::from(access)),
+        ("configData", config_data),
+        ("configItems", config_items),
+        ("configHash", Value::from(config_hash.as_str())),
+        ("initScript", shared.init_script.clone()),
+        ("command", shared.command.clone()),
+        ("env", Value::from(env)),
+        ("envFrom", Value::from(env_from)),
+        (
+            "resources",
+            map([
+                ("requests", quantities(&agent.requests)),
+                ("limits", quantities(&agent.limits)),
+            ]),
+        ),
+        (
+            "storage",
+            map([
+                ("size", Value::from(agent.storage_size.as_str())),
+                ("className", opt_str(agent.storage_class.as_deref())),
+            ]),
+        ),
+        ("ingress", shared.ingress.clone()),
+        ("egress", egress(shared, agent)),
+        ("containerSecurity", shared.container_security.clone()),
+    ])
 }
 
-fn ingress(fleet: &ResolvedFleet) -> Value {
+fn ingress(fleet: &ResolvedFleet) -> Json {
     let Some(from) = &fleet.routing.from else {
         return json!([]);
     };
@@ -242,42 +343,33 @@ fn ingress(fleet: &ResolvedFleet) -> Value {
     }])
 }
 
-fn egress(agent: &ResolvedAgent) -> Value {
-    // DNS is always allowed: without it no egress rule by name can work.
-    let mut rules = vec![json!({
-        "to": [{
-            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
-            "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
-        }],
-        "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}],
-    })];
+fn egress(shared: &AgentShared, agent: &ResolvedAgent) -> Value {
+    let mut rules = vec![shared.dns_egress.clone()];
     for rule in &agent.egress {
-        let mut out = serde_json::Map::new();
-        let mut peer = serde_json::Map::new();
+        let mut out = Vec::new();
+        let mut peer = Vec::new();
         if let Some(ns) = &rule.namespace {
-            peer.insert(
-                "namespaceSelector".into(),
-                json!({"matchLabels": {"kubernetes.io/metadata.name": ns}}),
-            );
+            let labels = map([("kubernetes.io/metadata.name", Value::from(ns.as_str()))]);
+            peer.push(("namespaceSelector", map([("matchLabels", labels)])));
         }
         if let Some(sel) = &rule.pod_selector {
-            peer.insert("podSelector".into(), json!({"matchLabels": sel}));
+            peer.push(("podSelector", map([("matchLabels", str_map(sel))])));
         }
         if let Some(cidr) = &rule.cidr {
-            peer.insert("ipBlock".into(), json!({"cidr": cidr}));
+            peer.push(("ipBlock", map([("cidr", Value::from(cidr.as_str()))])));
         }
         if !peer.is_empty() {
-            out.insert("to".into(), json!([peer]));
+            out.push(("to", Value::from(vec![map(peer)])));
         }
         if !rule.ports.is_empty() {
             let ports: Vec<Value> = rule
                 .ports
                 .iter()
-                .map(|p| json!({"port": p, "protocol": "TCP"}))
+                .map(|p| map([("port", Value::from(*p)), ("protocol", Value::from("TCP"))]))
                 .collect();
-            out.insert("ports".into(), Value::Array(ports));
+            out.push(("ports", Value::from(ports)));
         }
-        rules.push(Value::Object(out));
+        rules.push(map(out));
     }
-    Value::Array(rules)
+    Value::from(rules)
 }

@@ -6,14 +6,15 @@
 pub mod context;
 pub mod templates;
 
-use std::collections::BTreeMap;
-
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use context::to_value;
+
 use crate::error::InvalidInput;
 use crate::fleet::ResolvedFleet;
+use crate::yaml::Doc;
 use context::{AGENT_LABEL, FLEET_LABEL, MANAGED_BY, PART_OF, TEAM_LABEL};
 pub use templates::{Scope, Templates};
 
@@ -34,19 +35,7 @@ impl Manifest {
     /// Position in apply order: namespaces, then policies, accounts, RBAC, config and
     /// volumes, then workloads, then services (DESIGN §4).
     pub fn rank(&self) -> u8 {
-        match self.kind.as_str() {
-            "Namespace" => 0,
-            "ResourceQuota" => 1,
-            "NetworkPolicy" => 2,
-            "ServiceAccount" => 3,
-            "Role" => 4,
-            "RoleBinding" => 5,
-            "ConfigMap" => 6,
-            "PersistentVolumeClaim" => 7,
-            "Deployment" => 8,
-            "Service" => 9,
-            _ => 10,
-        }
+        rank(&self.kind)
     }
 
     pub fn key(&self) -> ObjectKey {
@@ -59,15 +48,28 @@ impl Manifest {
     }
 }
 
+/// Position of `kind` in apply order (see [`Manifest::rank`]).
+fn rank(kind: &str) -> u8 {
+    match kind {
+        "Namespace" => 0,
+        "ResourceQuota" => 1,
+        "NetworkPolicy" => 2,
+        "ServiceAccount" => 3,
+        "Role" => 4,
+        "RoleBinding" => 5,
+        "ConfigMap" => 6,
+        "PersistentVolumeClaim" => 7,
+        "Deployment" => 8,
+        "Service" => 9,
+        _ => 10,
+    }
+}
+
 /// Which part of the fleet to render. Empty lists mean everything.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
     pub agents: Vec<String>,
     pub teams: Vec<String>,
-}
-
-fn to_value(value: Value) -> minijinja::Value {
-    minijinja::Value::from(minijinja::value::Serde(value))
 }
 
 /// Where an object stands in apply order, and what makes it unique.
@@ -110,8 +112,8 @@ pub fn render_yaml(
     templates: &Templates,
     filter: &Filter,
 ) -> anyhow::Result<Vec<(ObjectKey, String)>> {
-    render_each(fleet, templates, filter, &mut |m| {
-        crate::yaml::to_yaml(&m.value)
+    render_checked(fleet, templates, filter, &mut |doc, _, size| {
+        crate::yaml::doc_to_yaml(doc, size)
     })
 }
 
@@ -122,6 +124,52 @@ pub fn render_each<T>(
     templates: &Templates,
     filter: &Filter,
     keep: &mut dyn FnMut(Manifest) -> anyhow::Result<T>,
+) -> anyhow::Result<Vec<(ObjectKey, T)>> {
+    render_checked(fleet, templates, filter, &mut |doc, object, _| {
+        keep(Manifest {
+            api_version: object.api_version.to_string(),
+            kind: object.kind.to_string(),
+            name: object.name.to_string(),
+            namespace: object.namespace.map(str::to_string),
+            team: object.team.map(str::to_string),
+            agent: object.agent.map(str::to_string),
+            value: doc.to_value(),
+        })
+    })
+}
+
+/// What [`render_checked`] hands on: a checked document, the object it is, and the
+/// size of the text it was read from.
+type Keep<'k, T> = dyn FnMut(&Doc, &Object, usize) -> anyhow::Result<T> + 'k;
+
+/// An object's identity, borrowed from its checked document.
+struct Object<'d> {
+    api_version: &'d str,
+    kind: &'d str,
+    name: &'d str,
+    /// `None` for cluster-scoped kinds (Namespace).
+    namespace: Option<&'d str>,
+    team: Option<&'d str>,
+    agent: Option<&'d str>,
+}
+
+impl Object<'_> {
+    fn key(&self) -> ObjectKey {
+        ObjectKey {
+            rank: rank(self.kind),
+            namespace: self.namespace.map(str::to_string),
+            name: self.name.to_string(),
+            kind: self.kind.to_string(),
+        }
+    }
+}
+
+/// Renders and checks every object, handing each document to `keep`.
+fn render_checked<T>(
+    fleet: &ResolvedFleet,
+    templates: &Templates,
+    filter: &Filter,
+    keep: &mut Keep<'_, T>,
 ) -> anyhow::Result<Vec<(ObjectKey, T)>> {
     check_filter(fleet, filter)?;
     let env = environment(templates)?;
@@ -135,9 +183,9 @@ pub fn render_each<T>(
     };
 
     let mut out = Vec::new();
-    let mut sink = |m: Manifest| -> anyhow::Result<()> {
-        let key = m.key();
-        out.push((key, keep(m)?));
+    let mut sink = |doc: &Doc, object: &Object, size: usize| -> anyhow::Result<()> {
+        let kept = keep(doc, object, size)?;
+        out.push((object.key(), kept));
         Ok(())
     };
     let fleet_ctx = to_value(context::fleet_context(fleet));
@@ -179,8 +227,10 @@ pub fn render_each<T>(
         .iter()
         .filter(|t| t.scope == Scope::Agent)
         .collect();
+    let shared = context::AgentShared::new(fleet);
     for agent in fleet.agents.iter().filter(|a| agent_wanted(a)) {
-        let agent_ctx = to_value(context::agent_context(fleet, agent));
+        let agent_ctx = context::agent_context(&shared, fleet, agent);
+        let ctx = minijinja::context! { fleet => fleet_ctx.clone(), agent => agent_ctx };
         let expect = Expect {
             scope: Scope::Agent,
             namespace: &agent.namespace,
@@ -189,9 +239,7 @@ pub fn render_each<T>(
             agent: Some(&agent.name),
         };
         for t in &agent_templates {
-            let ctx =
-                minijinja::context! { fleet => fleet_ctx.clone(), agent => agent_ctx.clone() };
-            render_one(&env, t, ctx, &expect, &mut sink)?;
+            render_one(&env, t, ctx.clone(), &expect, &mut sink)?;
         }
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));
@@ -269,52 +317,54 @@ fn render_one(
     t: &templates::Template,
     ctx: minijinja::Value,
     expect: &Expect,
-    sink: &mut dyn FnMut(Manifest) -> anyhow::Result<()>,
+    sink: &mut Keep<'_, ()>,
 ) -> anyhow::Result<()> {
-    let whom = match (expect.agent, expect.team) {
+    // Only an error names the template and whom it rendered for.
+    let whom = || match (expect.agent, expect.team) {
         (Some(a), _) => format!(" for agent {a:?}"),
         (None, Some(team)) => format!(" for team {team:?}"),
         _ => String::new(),
+    };
+    let origin = || {
+        t.origin
+            .clone()
+            .unwrap_or_else(|| format!("built-in template {}", t.name))
     };
     let template = env
         .get_template(t.name)
         .map_err(|e| InvalidInput(template_error(t, &e)))?;
     let text = template
         .render(ctx)
-        .map_err(|e| InvalidInput(format!("{}{whom}", template_error(t, &e))))?;
-    let origin = t
-        .origin
-        .clone()
-        .unwrap_or_else(|| format!("built-in template {}", t.name));
-    let docs = crate::yaml::parse_documents(&text).map_err(|e| {
+        .map_err(|e| InvalidInput(format!("{}{}", template_error(t, &e), whom())))?;
+    let docs = crate::yaml::parse_docs(&text).map_err(|e| {
         InvalidInput(format!(
-            "{origin} rendered invalid YAML{whom}: {}",
+            "{} rendered invalid YAML{}: {}",
+            origin(),
+            whom(),
             e.message
         ))
     })?;
-    for doc in docs {
-        let manifest = check(doc, expect)
-            .map_err(|e| InvalidInput(format!("{origin} rendered{whom}: {e}")))?;
-        sink(manifest)?;
+    // Each document's share of the text, as a first guess at the size of its YAML.
+    let size = text.len() / docs.len().max(1) + 64;
+    for doc in &docs {
+        let object = check(doc, expect)
+            .map_err(|e| InvalidInput(format!("{} rendered{}: {e}", origin(), whom())))?;
+        sink(doc, &object, size)?;
     }
     Ok(())
 }
 
-fn check(value: Value, expect: &Expect) -> Result<Manifest, String> {
-    let str_at = |path: &[&str]| -> Option<String> {
-        let mut v = &value;
+fn check<'d>(doc: &'d Doc, expect: &Expect<'d>) -> Result<Object<'d>, String> {
+    let str_at = |path: &[&str]| -> Option<&'d str> {
+        let mut v = doc;
         for k in path {
-            v = v.get(*k)?;
+            v = v.get(k)?;
         }
-        v.as_str().map(str::to_string)
+        v.as_str()
     };
     let api_version = str_at(&["apiVersion"]).ok_or("a document without apiVersion")?;
     let kind = str_at(&["kind"]).ok_or("a document without kind")?;
-    if !expect
-        .scope
-        .allowed_kinds()
-        .contains(&(api_version.as_str(), kind.as_str()))
-    {
+    if !expect.scope.allowed_kinds().contains(&(api_version, kind)) {
         let allowed: Vec<String> = expect
             .scope
             .allowed_kinds()
@@ -328,7 +378,7 @@ fn check(value: Value, expect: &Expect) -> Result<Manifest, String> {
     }
     let name =
         str_at(&["metadata", "name"]).ok_or_else(|| format!("a {kind} without metadata.name"))?;
-    crate::fleet::check_object_name(&name).map_err(|e| format!("{kind} name {e}"))?;
+    crate::fleet::check_object_name(name).map_err(|e| format!("{kind} name {e}"))?;
     let namespace = str_at(&["metadata", "namespace"]);
     if kind == "Namespace" {
         if name != expect.namespace || namespace.is_some() {
@@ -337,18 +387,26 @@ fn check(value: Value, expect: &Expect) -> Result<Manifest, String> {
                 expect.namespace
             ));
         }
-    } else if namespace.as_deref() != Some(expect.namespace) {
+    } else if namespace != Some(expect.namespace) {
         return Err(format!(
             "{kind} {name:?} is in namespace {:?}, expected {:?}",
             namespace.unwrap_or_default(),
             expect.namespace
         ));
     }
-    let labels: BTreeMap<String, String> = value
-        .get("metadata")
-        .and_then(|m| m.get("labels"))
-        .and_then(|l| serde_json::from_value(l.clone()).ok())
-        .unwrap_or_default();
+    // Labels count only as a mapping of strings to strings; anything else has none.
+    let labels = match doc.get("metadata").and_then(|m| m.get("labels")) {
+        Some(Doc::Map(entries)) if entries.iter().all(|(_, v)| matches!(v, Doc::Str(_))) => {
+            entries.as_slice()
+        }
+        _ => &[],
+    };
+    let label = |key: &str| {
+        labels
+            .iter()
+            .find(|(k, _)| k == key)
+            .and_then(|(_, v)| v.as_str())
+    };
     let mut required = vec![
         (MANAGED_BY, "clawctl"),
         (PART_OF, expect.fleet),
@@ -357,41 +415,45 @@ fn check(value: Value, expect: &Expect) -> Result<Manifest, String> {
     required.extend(expect.team.map(|t| (TEAM_LABEL, t)));
     required.extend(expect.agent.map(|a| (AGENT_LABEL, a)));
     for (key, want) in required {
-        if labels.get(key).map(String::as_str) != Some(want) {
+        if label(key) != Some(want) {
             return Err(format!("{kind} {name:?} lacks the label {key}: {want}"));
         }
     }
-    typed(&kind, &value)
+    typed(kind, doc)
         .map_err(|e| format!("{kind} {name:?} does not match the Kubernetes schema: {e}"))?;
     let namespace = if kind == "Namespace" { None } else { namespace };
-    Ok(Manifest {
+    Ok(Object {
         api_version,
         kind,
         name,
         namespace,
-        team: expect.team.map(str::to_string),
-        agent: expect.agent.map(str::to_string),
-        value,
+        team: expect.team,
+        agent: expect.agent,
     })
 }
 
 /// Reads the document as its k8s-openapi type: field types and required fields hold.
-fn typed(kind: &str, value: &Value) -> Result<(), serde_json::Error> {
+fn typed(kind: &str, doc: &Doc) -> Result<(), serde_json::Error> {
     use k8s_openapi::api::{apps, core, networking, rbac};
-    fn parse<T: DeserializeOwned>(value: &Value) -> Result<(), serde_json::Error> {
-        T::deserialize(value).map(drop)
+    fn parse<T: DeserializeOwned>(doc: &Doc) -> Result<(), serde_json::Error> {
+        // A document reads as its JSON value does; only a refusal goes through that
+        // value, so the message is serde_json's own.
+        match T::deserialize(doc) {
+            Ok(_) => Ok(()),
+            Err(_) => T::deserialize(&doc.to_value()).map(drop),
+        }
     }
     match kind {
-        "Namespace" => parse::<core::v1::Namespace>(value),
-        "ConfigMap" => parse::<core::v1::ConfigMap>(value),
-        "ServiceAccount" => parse::<core::v1::ServiceAccount>(value),
-        "PersistentVolumeClaim" => parse::<core::v1::PersistentVolumeClaim>(value),
-        "Service" => parse::<core::v1::Service>(value),
-        "ResourceQuota" => parse::<core::v1::ResourceQuota>(value),
-        "Deployment" => parse::<apps::v1::Deployment>(value),
-        "NetworkPolicy" => parse::<networking::v1::NetworkPolicy>(value),
-        "Role" => parse::<rbac::v1::Role>(value),
-        "RoleBinding" => parse::<rbac::v1::RoleBinding>(value),
+        "Namespace" => parse::<core::v1::Namespace>(doc),
+        "ConfigMap" => parse::<core::v1::ConfigMap>(doc),
+        "ServiceAccount" => parse::<core::v1::ServiceAccount>(doc),
+        "PersistentVolumeClaim" => parse::<core::v1::PersistentVolumeClaim>(doc),
+        "Service" => parse::<core::v1::Service>(doc),
+        "ResourceQuota" => parse::<core::v1::ResourceQuota>(doc),
+        "Deployment" => parse::<apps::v1::Deployment>(doc),
+        "NetworkPolicy" => parse::<networking::v1::NetworkPolicy>(doc),
+        "Role" => parse::<rbac::v1::Role>(doc),
+        "RoleBinding" => parse::<rbac::v1::RoleBinding>(doc),
         _ => Ok(()),
     }
 }

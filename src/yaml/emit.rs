@@ -1,4 +1,4 @@
-//! A block-style YAML emitter for JSON values.
+//! A block-style YAML emitter for parsed documents (and, through them, JSON values).
 //!
 //! Mappings and sequences in block style (2-space indentation, a sequence's `- ` at the
 //! column of the key it is the value of), empty ones as `{}` and `[]`. A string is plain
@@ -8,8 +8,7 @@
 
 use std::fmt::Write;
 
-use serde_json::Value;
-
+use super::doc::Doc;
 use super::fast::{Plain, classify_plain};
 
 /// Keys longer than this would need YAML's explicit-key syntax; `None` leaves such
@@ -18,11 +17,18 @@ const MAX_KEY_CHARS: usize = 512;
 
 /// `value` as one YAML document ending in a line break, or `None` when it holds a key
 /// too long for an implicit key.
-pub(super) fn to_yaml(value: &Value) -> Option<String> {
-    let mut out = String::with_capacity(1024);
+#[cfg(test)]
+pub(super) fn to_yaml(value: &serde_json::Value) -> Option<String> {
+    doc_to_yaml(&Doc::borrow_value(value), 1024)
+}
+
+/// `doc` as one YAML document ending in a line break (`capacity` the expected size),
+/// or `None` when it holds a key too long for an implicit key.
+pub(super) fn doc_to_yaml(value: &Doc, capacity: usize) -> Option<String> {
+    let mut out = String::with_capacity(capacity);
     match value {
-        Value::Object(map) if !map.is_empty() => mapping(&mut out, map, 0)?,
-        Value::Array(items) if !items.is_empty() => sequence(&mut out, items, 0)?,
+        Doc::Map(map) if !map.is_empty() => mapping(&mut out, map, 0)?,
+        Doc::Seq(items) if !items.is_empty() => sequence(&mut out, items, 0)?,
         _ => {
             scalar(&mut out, value, 0);
             out.push('\n');
@@ -34,11 +40,17 @@ pub(super) fn to_yaml(value: &Value) -> Option<String> {
 }
 
 fn indent(out: &mut String, n: usize) {
-    out.extend(std::iter::repeat_n(' ', n));
+    const SPACES: &str = "                                                                ";
+    let mut n = n;
+    while n > SPACES.len() {
+        out.push_str(SPACES);
+        n -= SPACES.len();
+    }
+    out.push_str(&SPACES[..n]);
 }
 
 /// A non-empty mapping at column `n`; the first key goes where `out` stands.
-fn mapping(out: &mut String, map: &serde_json::Map<String, Value>, n: usize) -> Option<()> {
+fn mapping(out: &mut String, map: &[(std::borrow::Cow<str>, Doc)], n: usize) -> Option<()> {
     for (i, (key, value)) in map.iter().enumerate() {
         if i > 0 {
             indent(out, n);
@@ -49,12 +61,12 @@ fn mapping(out: &mut String, map: &serde_json::Map<String, Value>, n: usize) -> 
         string(out, key, None);
         out.push(':');
         match value {
-            Value::Object(m) if !m.is_empty() => {
+            Doc::Map(m) if !m.is_empty() => {
                 out.push('\n');
                 indent(out, n + 2);
                 mapping(out, m, n + 2)?;
             }
-            Value::Array(items) if !items.is_empty() => {
+            Doc::Seq(items) if !items.is_empty() => {
                 out.push('\n');
                 indent(out, n);
                 sequence(out, items, n)?;
@@ -70,15 +82,15 @@ fn mapping(out: &mut String, map: &serde_json::Map<String, Value>, n: usize) -> 
 }
 
 /// A non-empty sequence at column `n`; the first `- ` goes where `out` stands.
-fn sequence(out: &mut String, items: &[Value], n: usize) -> Option<()> {
+fn sequence(out: &mut String, items: &[Doc], n: usize) -> Option<()> {
     for (i, item) in items.iter().enumerate() {
         if i > 0 {
             indent(out, n);
         }
         out.push_str("- ");
         match item {
-            Value::Object(m) if !m.is_empty() => mapping(out, m, n + 2)?,
-            Value::Array(inner) if !inner.is_empty() => sequence(out, inner, n + 2)?,
+            Doc::Map(m) if !m.is_empty() => mapping(out, m, n + 2)?,
+            Doc::Seq(inner) if !inner.is_empty() => sequence(out, inner, n + 2)?,
             _ => {
                 scalar(out, item, n);
                 out.push('\n');
@@ -89,16 +101,26 @@ fn sequence(out: &mut String, items: &[Value], n: usize) -> Option<()> {
 }
 
 /// A scalar or empty collection that is a value in a collection at column `n`.
-fn scalar(out: &mut String, value: &Value, n: usize) {
+fn scalar(out: &mut String, value: &Doc, n: usize) {
     match value {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(num) => {
-            let _ = write!(out, "{num}");
+        Doc::Null => out.push_str("null"),
+        Doc::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Doc::Int(i) => {
+            let _ = write!(out, "{i}");
         }
-        Value::String(s) => string(out, s, Some(n)),
-        Value::Array(_) => out.push_str("[]"),
-        Value::Object(_) => out.push_str("{}"),
+        Doc::UInt(u) => {
+            let _ = write!(out, "{u}");
+        }
+        // As serde_json writes it (a non-finite float is no JSON number: null).
+        Doc::Float(f) => match serde_json::Number::from_f64(*f) {
+            Some(num) => {
+                let _ = write!(out, "{num}");
+            }
+            None => out.push_str("null"),
+        },
+        Doc::Str(s) => string(out, s, Some(n)),
+        Doc::Seq(_) => out.push_str("[]"),
+        Doc::Map(_) => out.push_str("{}"),
     }
 }
 

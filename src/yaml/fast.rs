@@ -9,7 +9,9 @@
 //! is what serde-saphyr (YAML 1.2 core schema, strict booleans) produces for the same
 //! text; the differential tests in `super::differential` hold it to that.
 
-use serde_json::{Map, Value};
+use std::borrow::Cow;
+
+use super::doc::Doc;
 
 /// Larger inputs go to serde-saphyr, whose budgets then apply.
 const MAX_FAST_BYTES: usize = 16 * 1024 * 1024;
@@ -22,9 +24,15 @@ const MAX_FAST_DEPTH: usize = 24;
 /// Well below YAML's (and serde-saphyr's) 1,024-character limit on implicit keys.
 const MAX_KEY_BYTES: usize = 512;
 
+/// Parses a stream of documents as JSON values (see [`parse_docs`]).
+#[cfg(test)]
+pub(super) fn parse_documents(text: &str) -> Option<Vec<serde_json::Value>> {
+    parse_docs(text).map(|docs| docs.iter().map(Doc::to_value).collect())
+}
+
 /// Parses a stream of documents, skipping empty ones, or `None` when the text is
 /// outside the subset this parser is sure about.
-pub(super) fn parse_documents(text: &str) -> Option<Vec<Value>> {
+pub(super) fn parse_docs(text: &str) -> Option<Vec<Doc<'_>>> {
     if text.len() > MAX_FAST_BYTES || !plain_characters(text) {
         return None;
     }
@@ -331,7 +339,7 @@ impl<'a> Parser<'a> {
 
     /// A block mapping or sequence whose first line starts at column `n` (`pos` is at
     /// the line start).
-    fn block_collection(&mut self, n: usize) -> Option<Value> {
+    fn block_collection(&mut self, n: usize) -> Option<Doc<'a>> {
         self.pos += n;
         if self.at_dash_indicator() {
             self.block_sequence(n)
@@ -342,14 +350,14 @@ impl<'a> Parser<'a> {
     }
 
     /// A block mapping at column `n` whose first key has just been read.
-    fn block_mapping(&mut self, n: usize, first_key: String) -> Option<Value> {
+    fn block_mapping(&mut self, n: usize, first_key: Cow<'a, str>) -> Option<Doc<'a>> {
         self.enter()?;
         self.count_node()?;
-        let mut map = Map::new();
+        let mut map = Vec::new();
         let mut key = first_key;
         loop {
             let value = self.value(n, Ctx::Map)?;
-            insert_new(&mut map, key, value)?;
+            map.push((key, value));
             self.skip_blank_lines();
             if self.eof() || self.at_document_marker() {
                 break;
@@ -365,11 +373,11 @@ impl<'a> Parser<'a> {
             key = self.block_key()?;
         }
         self.depth -= 1;
-        Some(Value::Object(map))
+        unique_keys(map)
     }
 
     /// A block sequence at column `n`; `pos` is at its first `-`.
-    fn block_sequence(&mut self, n: usize) -> Option<Value> {
+    fn block_sequence(&mut self, n: usize) -> Option<Doc<'a>> {
         self.enter()?;
         self.count_node()?;
         let mut items = Vec::new();
@@ -397,11 +405,11 @@ impl<'a> Parser<'a> {
             }
         }
         self.depth -= 1;
-        Some(Value::Array(items))
+        Some(Doc::Seq(items))
     }
 
     /// A block mapping key and its `:`; the `:` must be followed by a space or a line end.
-    fn block_key(&mut self) -> Option<String> {
+    fn block_key(&mut self) -> Option<Cow<'a, str>> {
         let start = self.pos;
         let key = match self.peek()? {
             b'"' => self.json_string()?,
@@ -410,7 +418,7 @@ impl<'a> Parser<'a> {
                 if classify_plain(token)? != Plain::Str {
                     return None;
                 }
-                token.to_string()
+                Cow::Borrowed(token)
             }
         };
         if self.pos - start > MAX_KEY_BYTES || self.peek() != Some(b':') {
@@ -439,7 +447,7 @@ impl<'a> Parser<'a> {
 
     /// The value after `key:` (in a mapping at column `n`) or after `-` (in a sequence
     /// at column `n`). Leaves `pos` at the start of the line after the value.
-    fn value(&mut self, n: usize, ctx: Ctx) -> Option<Value> {
+    fn value(&mut self, n: usize, ctx: Ctx) -> Option<Doc<'a>> {
         self.skip_spaces();
         match self.peek() {
             None | Some(b'\n') => {
@@ -490,11 +498,11 @@ impl<'a> Parser<'a> {
 
     /// The value of a `key:` or `-` with nothing else on its line: a collection on the
     /// following lines, or null.
-    fn nested_value(&mut self, n: usize, ctx: Ctx) -> Option<Value> {
+    fn nested_value(&mut self, n: usize, ctx: Ctx) -> Option<Doc<'a>> {
         self.skip_blank_lines();
         if self.eof() || self.at_document_marker() {
             self.count_node()?;
-            return Some(Value::Null);
+            return Some(Doc::Null);
         }
         let indent = self.indent();
         if indent > n {
@@ -509,29 +517,29 @@ impl<'a> Parser<'a> {
             self.pos = line;
         }
         self.count_node()?;
-        Some(Value::Null)
+        Some(Doc::Null)
     }
 
     /// A JSON string or a plain scalar, in block or flow context.
-    fn scalar(&mut self) -> Option<Value> {
+    fn scalar(&mut self) -> Option<Doc<'a>> {
         self.count_node()?;
         if self.peek() == Some(b'"') {
-            return self.json_string().map(Value::String);
+            return self.json_string().map(Doc::Str);
         }
         let token = self.plain_token_text();
         Some(match classify_plain(token)? {
-            Plain::Str => Value::String(token.to_string()),
-            Plain::Int(i) => Value::from(i),
-            Plain::UInt(u) => Value::from(u),
-            Plain::Float(f) => Value::from(f),
-            Plain::Bool(b) => Value::Bool(b),
-            Plain::Null => Value::Null,
+            Plain::Str => Doc::Str(Cow::Borrowed(token)),
+            Plain::Int(i) => Doc::Int(i),
+            Plain::UInt(u) => Doc::UInt(u),
+            Plain::Float(f) => Doc::Float(f),
+            Plain::Bool(b) => Doc::Bool(b),
+            Plain::Null => Doc::Null,
         })
     }
 
     /// A double-quoted scalar on one line that is also a JSON string, with only the
     /// escapes JSON and YAML share.
-    fn json_string(&mut self) -> Option<String> {
+    fn json_string(&mut self) -> Option<Cow<'a, str>> {
         let start = self.pos + 1;
         let mut i = start;
         let mut escaped = false;
@@ -553,9 +561,9 @@ impl<'a> Parser<'a> {
         self.pos = i + 1;
         let raw = &self.s[start..i];
         if !escaped {
-            return Some(raw.to_string());
+            return Some(Cow::Borrowed(raw));
         }
-        unescape(raw)
+        unescape(raw).map(Cow::Owned)
     }
     /// Enters a flow collection at its opening bracket. `Some(true)` when it is empty
     /// (and already closed again).
@@ -597,12 +605,12 @@ impl<'a> Parser<'a> {
     }
 
     /// A flow collection or scalar on the current line.
-    fn flow_value(&mut self) -> Option<Value> {
+    fn flow_value(&mut self) -> Option<Doc<'a>> {
         match self.peek()? {
             b'{' => {
-                let mut map = Map::new();
+                let mut map = Vec::new();
                 if self.open_flow(b'}')? {
-                    return Some(Value::Object(map));
+                    return Some(Doc::Map(map));
                 }
                 loop {
                     let start = self.pos;
@@ -620,7 +628,7 @@ impl<'a> Parser<'a> {
                         {
                             return None;
                         }
-                        token.to_string()
+                        Cow::Borrowed(token)
                     };
                     if self.pos - start > MAX_KEY_BYTES {
                         return None;
@@ -628,18 +636,18 @@ impl<'a> Parser<'a> {
                     self.pos += 1; // the `:`
                     self.skip_spaces();
                     let value = self.flow_value()?;
-                    insert_new(&mut map, key, value)?;
+                    map.push((key, value));
                     if self.flow_next(b'}')? {
                         break;
                     }
                 }
                 self.depth -= 1;
-                Some(Value::Object(map))
+                unique_keys(map)
             }
             b'[' => {
                 let mut items = Vec::new();
                 if self.open_flow(b']')? {
-                    return Some(Value::Array(items));
+                    return Some(Doc::Seq(items));
                 }
                 loop {
                     items.push(self.flow_value()?);
@@ -648,7 +656,7 @@ impl<'a> Parser<'a> {
                     }
                 }
                 self.depth -= 1;
-                Some(Value::Array(items))
+                Some(Doc::Seq(items))
             }
             _ => {
                 let v = self.scalar()?;
@@ -663,7 +671,7 @@ impl<'a> Parser<'a> {
 
     /// A literal block scalar (`|`, `|-`, `|+`, optionally with an indentation
     /// indicator) that is a value in a collection at column `n`.
-    fn literal_block(&mut self, n: usize) -> Option<Value> {
+    fn literal_block(&mut self, n: usize) -> Option<Doc<'a>> {
         self.count_node()?;
         self.pos += 1; // the `|`
         let mut chomp = b' ';
@@ -764,19 +772,23 @@ impl<'a> Parser<'a> {
             b'+' => out.extend(std::iter::repeat_n('\n', pending_breaks + 1)),
             _ => out.push('\n'),
         }
-        Some(Value::String(out))
+        Some(Doc::Str(Cow::Owned(out)))
     }
 }
 
-/// Inserts a key not yet in `map`; `None` for a duplicate key.
-fn insert_new(map: &mut Map<String, Value>, key: String, value: Value) -> Option<()> {
-    match map.entry(key) {
-        serde_json::map::Entry::Vacant(entry) => {
-            entry.insert(value);
-            Some(())
-        }
-        serde_json::map::Entry::Occupied(_) => None,
-    }
+/// The mapping of `entries`; `None` when a key repeats.
+fn unique_keys<'a>(entries: Vec<(Cow<'a, str>, Doc<'a>)>) -> Option<Doc<'a>> {
+    let unique = if entries.len() <= 16 {
+        entries
+            .iter()
+            .enumerate()
+            .all(|(i, (k, _))| entries[..i].iter().all(|(other, _)| other != k))
+    } else {
+        let mut keys: Vec<&str> = entries.iter().map(|(k, _)| k.as_ref()).collect();
+        keys.sort_unstable();
+        keys.windows(2).all(|w| w[0] != w[1])
+    };
+    unique.then_some(Doc::Map(entries))
 }
 
 /// Decodes the escapes of a JSON string body; `None` for anything YAML might read

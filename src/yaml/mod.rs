@@ -7,6 +7,7 @@
 //! and fall back to serde-saphyr for anything else (including every invalid input, so
 //! errors and their locations are serde-saphyr's). Output goes through [`emit`].
 
+mod doc;
 mod emit;
 mod fast;
 
@@ -14,6 +15,8 @@ use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::{Budget, Options, Spanned};
+
+pub use doc::Doc;
 
 /// Largest fleet file or manifest stream clawctl reads. A 10,000-agent fleet is about 3 MiB.
 pub const MAX_INPUT_BYTES: usize = 32 * 1024 * 1024;
@@ -202,12 +205,20 @@ pub fn parse_located(text: &str) -> Result<Option<Node>, SyntaxError> {
 /// Parses a stream of YAML documents (rendered manifests) into JSON values, skipping
 /// empty documents.
 pub fn parse_documents(text: &str) -> Result<Vec<serde_json::Value>, SyntaxError> {
-    let fast = fast::parse_documents(text);
+    Ok(parse_docs(text)?.iter().map(Doc::to_value).collect())
+}
+
+/// [`parse_documents`] into documents that borrow from `text` where they can.
+pub fn parse_docs(text: &str) -> Result<Vec<Doc<'_>>, SyntaxError> {
+    let fast = fast::parse_docs(text);
     #[cfg(test)]
     tests::observe(text, fast.is_some());
     match fast {
         Some(docs) => Ok(docs),
-        None => parse_documents_saphyr(text),
+        None => Ok(parse_documents_saphyr(text)?
+            .into_iter()
+            .map(Doc::from_value)
+            .collect()),
     }
 }
 
@@ -225,9 +236,14 @@ fn parse_documents_saphyr(text: &str) -> Result<Vec<serde_json::Value>, SyntaxEr
 /// Writes `value` as one YAML document, block style, multi-line strings as literal
 /// blocks, deterministic for equal input.
 pub fn to_yaml(value: &serde_json::Value) -> anyhow::Result<String> {
-    match emit::to_yaml(value) {
+    doc_to_yaml(&Doc::borrow_value(value), 1024)
+}
+
+/// [`to_yaml`] for a parsed document; `capacity` is the size to expect.
+pub fn doc_to_yaml(doc: &Doc, capacity: usize) -> anyhow::Result<String> {
+    match emit::doc_to_yaml(doc, capacity) {
         Some(text) => Ok(text),
-        None => to_yaml_saphyr(value),
+        None => to_yaml_saphyr(&doc.to_value()),
     }
 }
 

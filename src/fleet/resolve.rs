@@ -222,8 +222,18 @@ impl Cx<'_> {
         }
     }
 
-    /// Reads a file referenced at `path`, relative to the fleet file's folder.
-    fn read(&mut self, path: &FieldPath, rel: &str) -> Option<Arc<str>> {
+    /// [`Cx::check`] with the path found only for an error: finding where a merged
+    /// setting was written walks the file, which adds up over thousands of agents.
+    fn check_at(&mut self, at: impl FnOnce(&Self) -> FieldPath, result: Result<(), String>) {
+        if let Err(message) = result {
+            let path = at(self);
+            self.error(&path, message);
+        }
+    }
+
+    /// Reads a file referenced at the path `at` finds (only needed for an error),
+    /// relative to the fleet file's folder.
+    fn read(&mut self, at: impl FnOnce(&Self) -> FieldPath, rel: &str) -> Option<Arc<str>> {
         let dir = self.loaded.dir.clone();
         let result = self
             .files
@@ -233,7 +243,8 @@ impl Cx<'_> {
         match result {
             Ok(text) => Some(text),
             Err(message) => {
-                self.error(path, message);
+                let path = at(self);
+                self.error(&path, message);
                 None
             }
         }
@@ -317,14 +328,15 @@ fn check_routing(cx: &mut Cx, routing: &Routing, path: &FieldPath) {
             &from_path.key("namespace"),
             rules::dns_label(&from.namespace, 63),
         );
-        check_selector(cx, &from.pod_selector, &from_path.key("podSelector"));
+        check_selector(cx, &from.pod_selector, &|_| from_path.key("podSelector"));
     }
 }
 
-fn check_selector(cx: &mut Cx, selector: &BTreeMap<String, String>, path: &FieldPath) {
+/// Checks the labels of a selector written at the path `at` finds.
+fn check_selector(cx: &mut Cx, selector: &BTreeMap<String, String>, at: &dyn Fn(&Cx) -> FieldPath) {
     for (k, v) in selector {
-        cx.check(
-            &path.key(k.as_str()),
+        cx.check_at(
+            |cx| at(cx).key(k.as_str()),
             rules::label_key(k).and(rules::label_value(v)),
         );
     }
@@ -537,20 +549,22 @@ fn resolve_agent(
         }
     };
     if let Some(endpoint) = &model.endpoint {
-        let at = src(cx, "model.endpoint.baseUrl");
         if !(endpoint.base_url.starts_with("http://") || endpoint.base_url.starts_with("https://"))
         {
             cx.error(
-                &at,
+                &src(cx, "model.endpoint.baseUrl"),
                 format!("{:?} is not an http(s) URL", endpoint.base_url),
             );
         }
-        cx.check(
-            &src(cx, "model.endpoint.provider"),
+        cx.check_at(
+            |cx| src(cx, "model.endpoint.provider"),
             rules::dns_label(&endpoint.provider, 63),
         );
         if let Some(var) = &endpoint.api_key_env {
-            cx.check(&src(cx, "model.endpoint.apiKeyEnv"), rules::env_name(var));
+            cx.check_at(
+                |cx| src(cx, "model.endpoint.apiKeyEnv"),
+                rules::env_name(var),
+            );
         }
     }
 
@@ -622,8 +636,8 @@ fn resolve_agent(
         );
     }
     if let Some(class) = &storage.storage_class_name {
-        cx.check(
-            &src(cx, "storage.storageClassName"),
+        cx.check_at(
+            |cx| src(cx, "storage.storageClassName"),
             rules::dns_subdomain(class),
         );
     }
@@ -631,21 +645,25 @@ fn resolve_agent(
     // Secrets and environment.
     let secrets = settings.secrets.clone().unwrap_or_default();
     for (j, secret) in secrets.iter().enumerate() {
-        let at = src(cx, &format!("secrets[{j}]"));
-        cx.check(&at, rules::dns_subdomain(secret));
+        cx.check_at(
+            |cx| src(cx, &format!("secrets[{j}]")),
+            rules::dns_subdomain(secret),
+        );
     }
     let env = settings.env.clone().unwrap_or_default();
     for name in env.keys() {
-        let at = source(
-            cx,
-            i,
-            team_index,
-            &FieldPath::root().key("env").key(name.as_str()),
-        );
-        cx.check(&at, rules::env_name(name));
+        let at = |cx: &Cx| {
+            source(
+                cx,
+                i,
+                team_index,
+                &FieldPath::root().key("env").key(name.as_str()),
+            )
+        };
+        cx.check_at(at, rules::env_name(name));
         if RESERVED_ENV.contains(&name.as_str()) {
             cx.error(
-                &at,
+                &at(cx),
                 format!("{name} is set by clawctl and cannot be overridden"),
             );
         }
@@ -655,10 +673,7 @@ fn resolve_agent(
     let mut files = BTreeMap::new();
     let mut total = 0usize;
     let soul = match (&settings.soul, &settings.soul_inline) {
-        (Some(file), _) => {
-            let at = src(cx, "soul");
-            cx.read(&at, file)
-        }
+        (Some(file), _) => cx.read(|cx| src(cx, "soul"), file),
         (None, Some(text)) => Some(Arc::from(text.as_str())),
         (None, None) => None,
     };
@@ -673,28 +688,30 @@ fn resolve_agent(
         );
     }
     for (name, file) in settings.workspace.iter().flatten() {
-        let at = source(
-            cx,
-            i,
-            team_index,
-            &FieldPath::root().key("workspace").key(name.as_str()),
-        );
+        let at = |cx: &Cx| {
+            source(
+                cx,
+                i,
+                team_index,
+                &FieldPath::root().key("workspace").key(name.as_str()),
+            )
+        };
         if let Err(e) = rules::file_name(name) {
-            cx.error(&at, e);
+            cx.error(&at(cx), e);
             continue;
         }
         if name == "SOUL.md" && files.contains_key("SOUL.md") {
             cx.error(
-                &at,
+                &at(cx),
                 "SOUL.md comes from `soul`/`soulInline`; remove it from `workspace`",
             );
             continue;
         }
         let content = match (&file.file, &file.inline) {
-            (Some(rel), None) => cx.read(&at.key("file"), rel),
+            (Some(rel), None) => cx.read(|cx| at(cx).key("file"), rel),
             (None, Some(text)) => Some(Arc::from(text.as_str())),
             _ => {
-                cx.error(&at, "set exactly one of `file` and `inline`");
+                cx.error(&at(cx), "set exactly one of `file` and `inline`");
                 None
             }
         };
@@ -723,24 +740,24 @@ fn resolve_agent(
     // Network.
     let egress = settings.egress.clone().unwrap_or_default();
     for (j, rule) in egress.iter().enumerate() {
-        let at = src(cx, &format!("egress[{j}]"));
+        let at = |cx: &Cx| src(cx, &format!("egress[{j}]"));
         if let Some(ns) = &rule.namespace {
-            cx.check(&at.key("namespace"), rules::dns_label(ns, 63));
+            cx.check_at(|cx| at(cx).key("namespace"), rules::dns_label(ns, 63));
         }
         if let Some(sel) = &rule.pod_selector {
-            check_selector(cx, sel, &at.key("podSelector"));
+            check_selector(cx, sel, &|cx| at(cx).key("podSelector"));
         }
         if let Some(c) = &rule.cidr {
-            cx.check(&at.key("cidr"), rules::cidr(c));
+            cx.check_at(|cx| at(cx).key("cidr"), rules::cidr(c));
             if rule.namespace.is_some() || rule.pod_selector.is_some() {
                 cx.error(
-                    &at.key("cidr"),
+                    &at(cx).key("cidr"),
                     "`cidr` cannot be combined with `namespace` or `podSelector`",
                 );
             }
         }
         if rule.ports.contains(&0) {
-            cx.error(&at.key("ports"), "ports must be from 1 to 65535");
+            cx.error(&at(cx).key("ports"), "ports must be from 1 to 65535");
         }
         if rule.ports.is_empty()
             && rule.namespace.is_none()
@@ -748,7 +765,7 @@ fn resolve_agent(
             && rule.cidr.is_none()
         {
             cx.error(
-                &at,
+                &at(cx),
                 "an egress rule needs ports or a destination (namespace, podSelector or cidr)",
             );
         }
@@ -802,8 +819,8 @@ fn resolve_agent(
     // Channels and access.
     let channels = settings.channels.clone().unwrap_or_default();
     for (j, ch) in channels.iter().enumerate() {
-        cx.check(
-            &src(cx, &format!("channels[{j}].channel")),
+        cx.check_at(
+            |cx| src(cx, &format!("channels[{j}].channel")),
             rules::dns_label(&ch.channel, 63),
         );
     }

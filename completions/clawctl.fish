@@ -33,7 +33,7 @@ complete -c clawctl -n "__fish_clawctl_needs_command" -f -a "diff" -d 'Show what
 complete -c clawctl -n "__fish_clawctl_needs_command" -f -a "apply" -d 'Converge the cluster to the fleet: plan, confirm, apply, wait'
 complete -c clawctl -n "__fish_clawctl_needs_command" -f -a "status" -d 'One table: every agent, its image, health, restarts, volume'
 complete -c clawctl -n "__fish_clawctl_needs_command" -f -a "rollout" -d 'Move agents to a new image tag: canary first, then waves'
-complete -c clawctl -n "__fish_clawctl_needs_command" -f -a "rollback" -d 'Return agents to their previous revision'
+complete -c clawctl -n "__fish_clawctl_needs_command" -f -a "rollback" -d 'Return agents to a recorded revision (config and image together)'
 complete -c clawctl -n "__fish_clawctl_needs_command" -f -a "history" -d 'List the revisions of each agent'
 complete -c clawctl -n "__fish_clawctl_needs_command" -f -a "completions" -d 'Print shell completions (also committed under completions/)'
 complete -c clawctl -n "__fish_clawctl_needs_command" -f -a "schema" -d 'Print the JSON Schema of the fleet file, for editors and yaml-language-server'
@@ -67,12 +67,14 @@ complete -c clawctl -n "__fish_clawctl_using_subcommand apply" -l context -d 'Th
 complete -c clawctl -n "__fish_clawctl_using_subcommand apply" -l concurrency -d 'Requests in flight at once' -r
 complete -c clawctl -n "__fish_clawctl_using_subcommand apply" -l timeout -d 'How long to wait for readiness (e.g. 90s, 5m)' -r
 complete -c clawctl -n "__fish_clawctl_using_subcommand apply" -l dry-run -d '`server`: ask the API server to check every change without storing anything' -r -f -a "server\t'Send every change as a server-side dry run and report the server\'s verdict'"
+complete -c clawctl -n "__fish_clawctl_using_subcommand apply" -l history-max -d 'Revisions kept per agent' -r
 complete -c clawctl -n "__fish_clawctl_using_subcommand apply" -l templates -d 'A folder of *.yaml.j2 files overriding built-in templates one file at a time' -r -F
 complete -c clawctl -n "__fish_clawctl_using_subcommand apply" -s y -l yes -d 'Apply without asking (needed when there is no terminal to ask on)'
 complete -c clawctl -n "__fish_clawctl_using_subcommand apply" -l force-conflicts -d 'Take back fields another field manager changed (server-side apply force)'
 complete -c clawctl -n "__fish_clawctl_using_subcommand apply" -l prune -d 'Delete the fleet\'s objects that left the fleet file (never volumes, unless --delete-volumes)'
 complete -c clawctl -n "__fish_clawctl_using_subcommand apply" -l delete-volumes -d 'With --prune: also delete removed agents\' PersistentVolumeClaims (their memory). Asks you to type the fleet name, unless --yes'
 complete -c clawctl -n "__fish_clawctl_using_subcommand apply" -l no-wait -d 'Do not wait for the agents to become ready'
+complete -c clawctl -n "__fish_clawctl_using_subcommand apply" -l all-at-once -d 'Move every agent to a new image at once instead of canary and waves'
 complete -c clawctl -n "__fish_clawctl_using_subcommand apply" -s q -l quiet -d 'Print only data and errors: no progress, no summaries'
 complete -c clawctl -n "__fish_clawctl_using_subcommand apply" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c clawctl -n "__fish_clawctl_using_subcommand apply" -s V -l version -d 'Print version'
@@ -86,20 +88,50 @@ complete -c clawctl -n "__fish_clawctl_using_subcommand status" -s w -l watch -d
 complete -c clawctl -n "__fish_clawctl_using_subcommand status" -s q -l quiet -d 'Print only data and errors: no progress, no summaries'
 complete -c clawctl -n "__fish_clawctl_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c clawctl -n "__fish_clawctl_using_subcommand status" -s V -l version -d 'Print version'
-complete -c clawctl -n "__fish_clawctl_using_subcommand rollout" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c clawctl -n "__fish_clawctl_using_subcommand rollout" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)' -r -F
 complete -c clawctl -n "__fish_clawctl_using_subcommand rollout" -l context -d 'The kubeconfig context to use' -r
+complete -c clawctl -n "__fish_clawctl_using_subcommand rollout" -l tag -d 'The image tag to move to (default: the tag of spec.image)' -r
+complete -c clawctl -n "__fish_clawctl_using_subcommand rollout" -l canary-agents -d 'Canary agents by name (comma-separated or repeated)' -r
+complete -c clawctl -n "__fish_clawctl_using_subcommand rollout" -l canary-count -d 'This many canary agents (the first by name)' -r
+complete -c clawctl -n "__fish_clawctl_using_subcommand rollout" -l canary-percent -d 'This percentage of the agents as canaries (rounded up)' -r
+complete -c clawctl -n "__fish_clawctl_using_subcommand rollout" -l waves -d 'Waves after the canary, as cumulative percentages of the remaining agents' -r
+complete -c clawctl -n "__fish_clawctl_using_subcommand rollout" -l soak -d 'How long an updated agent must stay healthy (e.g. 60s)' -r
+complete -c clawctl -n "__fish_clawctl_using_subcommand rollout" -l timeout -d 'Time limit per wave (e.g. 10m)' -r
+complete -c clawctl -n "__fish_clawctl_using_subcommand rollout" -l max-parallel -d 'Agents updated at once within a wave' -r
+complete -c clawctl -n "__fish_clawctl_using_subcommand rollout" -l history-max -d 'Revisions kept per agent' -r
+complete -c clawctl -n "__fish_clawctl_using_subcommand rollout" -s o -l output -d 'Output format (json: one report at the end)' -r -f -a "table\t'Tables and text for people'
+json\t'One JSON document (documented in the README)'"
+complete -c clawctl -n "__fish_clawctl_using_subcommand rollout" -l templates -d 'A folder of *.yaml.j2 files overriding built-in templates one file at a time' -r -F
+complete -c clawctl -n "__fish_clawctl_using_subcommand rollout" -l canary -d 'Update and gate only the canary agents, record "canary passed", and stop'
+complete -c clawctl -n "__fish_clawctl_using_subcommand rollout" -l promote -d 'Continue a rollout whose canary passed with its waves'
+complete -c clawctl -n "__fish_clawctl_using_subcommand rollout" -l resume -d 'Continue an interrupted rollout where it stopped'
+complete -c clawctl -n "__fish_clawctl_using_subcommand rollout" -l abort -d 'Roll back every agent the unfinished rollout touched, and end it'
+complete -c clawctl -n "__fish_clawctl_using_subcommand rollout" -l no-auto-rollback -d 'Do not roll back when a gate fails (the failed agents stay as they are)'
 complete -c clawctl -n "__fish_clawctl_using_subcommand rollout" -s q -l quiet -d 'Print only data and errors: no progress, no summaries'
-complete -c clawctl -n "__fish_clawctl_using_subcommand rollout" -s h -l help -d 'Print help'
+complete -c clawctl -n "__fish_clawctl_using_subcommand rollout" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c clawctl -n "__fish_clawctl_using_subcommand rollout" -s V -l version -d 'Print version'
-complete -c clawctl -n "__fish_clawctl_using_subcommand rollback" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c clawctl -n "__fish_clawctl_using_subcommand rollback" -l fleet -d 'The fleet\'s name, when the file is not at hand' -r
+complete -c clawctl -n "__fish_clawctl_using_subcommand rollback" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)' -r -F
 complete -c clawctl -n "__fish_clawctl_using_subcommand rollback" -l context -d 'The kubeconfig context to use' -r
+complete -c clawctl -n "__fish_clawctl_using_subcommand rollback" -l agent -d 'The agent to roll back (repeatable)' -r
+complete -c clawctl -n "__fish_clawctl_using_subcommand rollback" -l to-revision -d 'The revision to return to (default: the newest earlier revision that passed its health gate and differs from what runs now)' -r
+complete -c clawctl -n "__fish_clawctl_using_subcommand rollback" -l timeout -d 'How long to wait for readiness (e.g. 5m)' -r
+complete -c clawctl -n "__fish_clawctl_using_subcommand rollback" -l history-max -d 'Revisions kept per agent' -r
+complete -c clawctl -n "__fish_clawctl_using_subcommand rollback" -s o -l output -d 'Output format' -r -f -a "table\t'Tables and text for people'
+json\t'One JSON document (documented in the README)'"
+complete -c clawctl -n "__fish_clawctl_using_subcommand rollback" -l all -d 'Every agent of the fleet'
+complete -c clawctl -n "__fish_clawctl_using_subcommand rollback" -l no-wait -d 'Do not wait for the agents to become ready'
 complete -c clawctl -n "__fish_clawctl_using_subcommand rollback" -s q -l quiet -d 'Print only data and errors: no progress, no summaries'
-complete -c clawctl -n "__fish_clawctl_using_subcommand rollback" -s h -l help -d 'Print help'
+complete -c clawctl -n "__fish_clawctl_using_subcommand rollback" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c clawctl -n "__fish_clawctl_using_subcommand rollback" -s V -l version -d 'Print version'
-complete -c clawctl -n "__fish_clawctl_using_subcommand history" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c clawctl -n "__fish_clawctl_using_subcommand history" -l fleet -d 'The fleet\'s name, when the file is not at hand' -r
+complete -c clawctl -n "__fish_clawctl_using_subcommand history" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)' -r -F
 complete -c clawctl -n "__fish_clawctl_using_subcommand history" -l context -d 'The kubeconfig context to use' -r
+complete -c clawctl -n "__fish_clawctl_using_subcommand history" -l agent -d 'Only this agent\'s revisions' -r
+complete -c clawctl -n "__fish_clawctl_using_subcommand history" -s o -l output -d 'Output format' -r -f -a "table\t'Tables and text for people'
+json\t'One JSON document (documented in the README)'"
 complete -c clawctl -n "__fish_clawctl_using_subcommand history" -s q -l quiet -d 'Print only data and errors: no progress, no summaries'
-complete -c clawctl -n "__fish_clawctl_using_subcommand history" -s h -l help -d 'Print help'
+complete -c clawctl -n "__fish_clawctl_using_subcommand history" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c clawctl -n "__fish_clawctl_using_subcommand history" -s V -l version -d 'Print version'
 complete -c clawctl -n "__fish_clawctl_using_subcommand completions" -s q -l quiet -d 'Print only data and errors: no progress, no summaries'
 complete -c clawctl -n "__fish_clawctl_using_subcommand completions" -s h -l help -d 'Print help'
@@ -117,7 +149,7 @@ complete -c clawctl -n "__fish_clawctl_using_subcommand help; and not __fish_see
 complete -c clawctl -n "__fish_clawctl_using_subcommand help; and not __fish_seen_subcommand_from validate render diff apply status rollout rollback history completions schema init help" -f -a "apply" -d 'Converge the cluster to the fleet: plan, confirm, apply, wait'
 complete -c clawctl -n "__fish_clawctl_using_subcommand help; and not __fish_seen_subcommand_from validate render diff apply status rollout rollback history completions schema init help" -f -a "status" -d 'One table: every agent, its image, health, restarts, volume'
 complete -c clawctl -n "__fish_clawctl_using_subcommand help; and not __fish_seen_subcommand_from validate render diff apply status rollout rollback history completions schema init help" -f -a "rollout" -d 'Move agents to a new image tag: canary first, then waves'
-complete -c clawctl -n "__fish_clawctl_using_subcommand help; and not __fish_seen_subcommand_from validate render diff apply status rollout rollback history completions schema init help" -f -a "rollback" -d 'Return agents to their previous revision'
+complete -c clawctl -n "__fish_clawctl_using_subcommand help; and not __fish_seen_subcommand_from validate render diff apply status rollout rollback history completions schema init help" -f -a "rollback" -d 'Return agents to a recorded revision (config and image together)'
 complete -c clawctl -n "__fish_clawctl_using_subcommand help; and not __fish_seen_subcommand_from validate render diff apply status rollout rollback history completions schema init help" -f -a "history" -d 'List the revisions of each agent'
 complete -c clawctl -n "__fish_clawctl_using_subcommand help; and not __fish_seen_subcommand_from validate render diff apply status rollout rollback history completions schema init help" -f -a "completions" -d 'Print shell completions (also committed under completions/)'
 complete -c clawctl -n "__fish_clawctl_using_subcommand help; and not __fish_seen_subcommand_from validate render diff apply status rollout rollback history completions schema init help" -f -a "schema" -d 'Print the JSON Schema of the fleet file, for editors and yaml-language-server'

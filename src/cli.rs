@@ -33,11 +33,11 @@ pub enum Command {
     /// One table: every agent, its image, health, restarts, volume.
     Status(StatusArgs),
     /// Move agents to a new image tag: canary first, then waves.
-    Rollout(ClusterArgs),
-    /// Return agents to their previous revision.
-    Rollback(ClusterArgs),
+    Rollout(RolloutArgs),
+    /// Return agents to a recorded revision (config and image together).
+    Rollback(RollbackArgs),
     /// List the revisions of each agent.
-    History(ClusterArgs),
+    History(HistoryArgs),
     /// Print shell completions (also committed under completions/).
     Completions(CompletionsArgs),
     /// Print the JSON Schema of the fleet file, for editors and yaml-language-server.
@@ -83,18 +83,6 @@ pub struct RenderArgs {
     /// A folder of *.yaml.j2 files overriding built-in templates one file at a time.
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
-}
-
-#[derive(Debug, Args)]
-pub struct ClusterArgs {
-    /// The fleet file.
-    pub fleet: PathBuf,
-    /// Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
-    #[arg(long, value_name = "FILE")]
-    pub kubeconfig: Option<PathBuf>,
-    /// The kubeconfig context to use.
-    #[arg(long, value_name = "NAME")]
-    pub context: Option<String>,
 }
 
 /// How to reach the cluster.
@@ -159,6 +147,115 @@ pub struct StatusArgs {
     pub templates: Option<PathBuf>,
 }
 
+#[derive(Debug, Args)]
+pub struct RolloutArgs {
+    /// The fleet file.
+    pub fleet: PathBuf,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// The image tag to move to (default: the tag of spec.image).
+    #[arg(long, value_name = "TAG")]
+    pub tag: Option<String>,
+    /// Update and gate only the canary agents, record "canary passed", and stop.
+    #[arg(long, conflicts_with_all = ["promote", "resume", "abort"])]
+    pub canary: bool,
+    /// Continue a rollout whose canary passed with its waves.
+    #[arg(long, conflicts_with_all = ["resume", "abort"])]
+    pub promote: bool,
+    /// Continue an interrupted rollout where it stopped.
+    #[arg(long, conflicts_with = "abort")]
+    pub resume: bool,
+    /// Roll back every agent the unfinished rollout touched, and end it.
+    #[arg(long)]
+    pub abort: bool,
+    /// Canary agents by name (comma-separated or repeated).
+    #[arg(long, value_name = "NAME", value_delimiter = ',', conflicts_with_all = ["canary_count", "canary_percent"])]
+    pub canary_agents: Vec<String>,
+    /// This many canary agents (the first by name).
+    #[arg(long, value_name = "N", conflicts_with = "canary_percent")]
+    pub canary_count: Option<u32>,
+    /// This percentage of the agents as canaries (rounded up).
+    #[arg(long, value_name = "PERCENT", value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub canary_percent: Option<u32>,
+    /// Waves after the canary, as cumulative percentages of the remaining agents.
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub waves: Vec<String>,
+    /// How long an updated agent must stay healthy (e.g. 60s).
+    #[arg(long, value_name = "DURATION")]
+    pub soak: Option<String>,
+    /// Time limit per wave (e.g. 10m).
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+    /// Agents updated at once within a wave.
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub max_parallel: u16,
+    /// Do not roll back when a gate fails (the failed agents stay as they are).
+    #[arg(long)]
+    pub no_auto_rollback: bool,
+    /// Revisions kept per agent.
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub history_max: u16,
+    /// Output format (json: one report at the end).
+    #[arg(long, short, value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+    /// A folder of *.yaml.j2 files overriding built-in templates one file at a time.
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("which").required(true).args(["fleet", "fleet_name"]))]
+#[command(group = clap::ArgGroup::new("whom").required(true).args(["agents", "all"]))]
+pub struct RollbackArgs {
+    /// The fleet file (not needed: --fleet NAME works from the recorded history).
+    pub fleet: Option<PathBuf>,
+    /// The fleet's name, when the file is not at hand.
+    #[arg(long = "fleet", value_name = "NAME")]
+    pub fleet_name: Option<String>,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// The agent to roll back (repeatable).
+    #[arg(long = "agent", value_name = "NAME")]
+    pub agents: Vec<String>,
+    /// Every agent of the fleet.
+    #[arg(long)]
+    pub all: bool,
+    /// The revision to return to (default: the newest earlier revision that passed its
+    /// health gate and differs from what runs now).
+    #[arg(long, value_name = "N")]
+    pub to_revision: Option<i64>,
+    /// How long to wait for readiness (e.g. 5m).
+    #[arg(long, value_name = "DURATION", default_value = "5m")]
+    pub timeout: String,
+    /// Do not wait for the agents to become ready.
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Revisions kept per agent.
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub history_max: u16,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("which").required(true).args(["fleet", "fleet_name"]))]
+pub struct HistoryArgs {
+    /// The fleet file.
+    pub fleet: Option<PathBuf>,
+    /// The fleet's name, when the file is not at hand.
+    #[arg(long = "fleet", value_name = "NAME")]
+    pub fleet_name: Option<String>,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// Only this agent's revisions.
+    #[arg(long, value_name = "NAME")]
+    pub agent: Option<String>,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DryRun {
     /// Send every change as a server-side dry run and report the server's verdict.
@@ -197,6 +294,12 @@ pub struct ApplyArgs {
     /// `server`: ask the API server to check every change without storing anything.
     #[arg(long, value_enum, value_name = "MODE")]
     pub dry_run: Option<DryRun>,
+    /// Move every agent to a new image at once instead of canary and waves.
+    #[arg(long)]
+    pub all_at_once: bool,
+    /// Revisions kept per agent.
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub history_max: u16,
     /// A folder of *.yaml.j2 files overriding built-in templates one file at a time.
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,

@@ -9,6 +9,7 @@ pub mod commands;
 pub mod diag;
 pub mod error;
 pub mod fleet;
+pub mod interrupt;
 pub mod openclaw;
 pub mod ops;
 pub mod output;

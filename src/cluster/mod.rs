@@ -4,6 +4,8 @@
 pub mod applyset;
 pub mod client;
 pub mod errors;
+pub mod gate;
+pub mod history;
 pub mod kinds;
 pub mod lease;
 pub mod objects;

@@ -86,6 +86,7 @@ pub fn run(args: &ApplyArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
             prune: args.prune,
             concurrency: request.concurrency,
             wait: (!args.no_wait).then_some(timeout),
+            history_max: usize::from(args.history_max),
         };
         let reporter = progress::ApplyProgress::new(quiet);
         let report = ops::apply::apply(planned, &options, &reporter).await?;

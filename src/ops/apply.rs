@@ -9,6 +9,7 @@ use futures::StreamExt;
 
 use super::planning::Planned;
 use crate::cluster::errors::FieldConflict;
+use crate::cluster::history::{self, Cause, Gate};
 use crate::cluster::wait::{self, Workload};
 use crate::cluster::{lease, objects};
 use crate::plan::{Action, Change};
@@ -22,6 +23,8 @@ pub struct Options {
     pub concurrency: usize,
     /// Wait for changed workloads, at most this long (`None`: `--no-wait`).
     pub wait: Option<Duration>,
+    /// Revisions kept per agent.
+    pub history_max: usize,
 }
 
 /// What happened to one object.
@@ -202,8 +205,62 @@ pub async fn apply(
             waited = wait::deployments(&cluster, &selector, &workloads, timeout, reporter).await?;
         }
     }
+    let report = finish(plan.changes, outcomes, waited);
+    let recorded = record_revisions(&cluster, &fleet, &report, options.history_max).await;
     lock.release().await;
-    Ok(finish(plan.changes, outcomes, waited))
+    recorded?;
+    Ok(report)
+}
+
+/// Records a revision (cause `apply`) for every agent with an object applied, its gate
+/// from the wait (unknown with `--no-wait`).
+async fn record_revisions(
+    cluster: &crate::cluster::Cluster,
+    fleet: &str,
+    report: &Report,
+    max: usize,
+) -> anyhow::Result<()> {
+    let mut agents: BTreeMap<&str, (bool, Vec<&Change>)> = BTreeMap::new();
+    for (change, outcome) in &report.objects {
+        let (Some(agent), Some(_)) = (change.agent.as_deref(), &change.desired) else {
+            continue;
+        };
+        if change.object.kind == "PersistentVolumeClaim" {
+            continue;
+        }
+        let entry = agents.entry(agent).or_default();
+        entry.0 |= *outcome == Outcome::Applied;
+        entry.1.push(change);
+    }
+    agents.retain(|_, (applied, _)| *applied);
+    if agents.is_empty() {
+        return Ok(());
+    }
+    let existing = history::list(cluster, fleet, None).await?;
+    for (agent, (_, changes)) in agents {
+        let gate = report
+            .waited
+            .iter()
+            .find(|(w, _)| w.agent.as_deref() == Some(agent))
+            .map(|(_, outcome)| match outcome {
+                wait::Outcome::Ready => Gate::Passed,
+                wait::Outcome::Failed(_) => Gate::Failed,
+                wait::Outcome::Unfinished(_) => Gate::Unknown,
+            })
+            .unwrap_or(Gate::Unknown);
+        let first = changes[0];
+        let record = history::Record {
+            fleet,
+            agent,
+            team: first.team.as_deref(),
+            namespace: first.object.namespace.as_deref().unwrap_or_default(),
+            manifests: changes.iter().filter_map(|c| c.desired.clone()).collect(),
+            cause: Cause::Apply,
+            gate,
+        };
+        history::record(cluster, record, &existing, max).await?;
+    }
+    Ok(())
 }
 
 fn finish(

@@ -1,6 +1,7 @@
 //! Use cases, one function each. They never print and know nothing of the terminal;
 //! commands call them and output shows what they return.
 
+pub mod agents;
 pub mod apply;
 pub mod diff;
 pub mod planning;

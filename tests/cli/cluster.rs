@@ -199,10 +199,15 @@ fn a_soul_edit_updates_one_configmap_and_restarts_one_pod() {
     let edited = text.replace("You are alpha.", "You are alpha, and curious.");
     server.clear_requests();
     let out = apply(&server, &edited, &[]).success();
-    // Everything but the Lease (taken and released around the apply).
-    let mut patched: Vec<String> = writes(&server)
+    // Everything but the Lease (taken and released around the apply) and the history.
+    let all = writes(&server);
+    assert!(
+        all.contains(&"POST /apis/apps/v1/namespaces/core/controllerrevisions".to_string()),
+        "no revision recorded: {all:#?}"
+    );
+    let mut patched: Vec<String> = all
         .into_iter()
-        .filter(|w| !w.contains("/leases/"))
+        .filter(|w| !w.contains("/leases/") && !w.contains("/controllerrevisions"))
         .collect();
     patched.sort();
     assert_eq!(

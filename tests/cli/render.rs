@@ -358,12 +358,18 @@ fn schema_describes_the_fleet_file() {
 
 #[test]
 fn cluster_commands_say_they_come_later() {
-    for cmd in ["rollout", "rollback", "history"] {
-        let err = Test::new()
-            .args(&[cmd, &example("swarm.yaml")])
-            .fails(1)
-            .stderr;
-        assert!(err.contains("comes in a later version"), "{cmd}: {err}");
+    for args in [
+        vec!["rollout", "FLEET"],
+        vec!["rollback", "FLEET", "--all"],
+        vec!["history", "FLEET"],
+    ] {
+        let fleet = example("swarm.yaml");
+        let args: Vec<&str> = args
+            .iter()
+            .map(|a| if *a == "FLEET" { fleet.as_str() } else { a })
+            .collect();
+        let err = Test::new().args(&args).fails(1).stderr;
+        assert!(err.contains("comes in a later version"), "{args:?}: {err}");
     }
 }
 

@@ -1,0 +1,71 @@
+//! An agent's own objects (everything labelled with it except its volume): grouping
+//! rendered manifests per agent and applying one agent's set in order.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::cluster::{Cluster, objects};
+use crate::plan::{self, ObjectRef};
+use crate::render::Manifest;
+
+/// One agent's objects, in apply order, without its PersistentVolumeClaim (rollouts and
+/// rollbacks never touch volumes).
+#[derive(Debug, Clone)]
+pub struct AgentObjects {
+    pub agent: String,
+    pub team: Option<String>,
+    pub namespace: String,
+    pub manifests: Vec<Value>,
+}
+
+impl AgentObjects {
+    /// Its Deployment's name.
+    pub fn deployment(&self) -> Option<String> {
+        self.manifests
+            .iter()
+            .find(|m| m["kind"] == "Deployment")
+            .and_then(|m| m["metadata"]["name"].as_str())
+            .map(str::to_string)
+    }
+}
+
+/// Groups rendered manifests by agent.
+pub fn by_agent(manifests: &[Manifest]) -> BTreeMap<String, AgentObjects> {
+    let mut sorted: Vec<&Manifest> = manifests
+        .iter()
+        .filter(|m| m.agent.is_some() && m.kind != "PersistentVolumeClaim")
+        .collect();
+    sorted.sort_by_key(|m| m.key());
+    let mut agents: BTreeMap<String, AgentObjects> = BTreeMap::new();
+    for m in sorted {
+        let Some(agent) = &m.agent else { continue };
+        let entry = agents.entry(agent.clone()).or_insert_with(|| AgentObjects {
+            agent: agent.clone(),
+            team: m.team.clone(),
+            namespace: m.namespace.clone().unwrap_or_default(),
+            manifests: Vec::new(),
+        });
+        entry.manifests.push(m.value.clone());
+    }
+    agents
+}
+
+/// Applies one agent's objects one after the other (config before the workload that
+/// reads it), as `apply` would: same ApplySet label and applied-hash, so a later apply
+/// sees them unchanged.
+pub async fn apply(
+    cluster: &Cluster,
+    applyset_id: &str,
+    manifests: &[Value],
+    force: bool,
+) -> Result<(), String> {
+    for manifest in manifests {
+        let object = ObjectRef::of(manifest).ok_or("an object without apiVersion, kind or name")?;
+        let desired = plan::prepare(manifest.clone(), applyset_id);
+        objects::apply(cluster, &object, &desired, force, false)
+            .await
+            .map_err(|e| e.message)?;
+    }
+    Ok(())
+}

@@ -4,6 +4,7 @@
 //! checked (kind allowed for the template, namespace, managed labels) and typed.
 
 pub mod context;
+mod json;
 pub mod templates;
 
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
@@ -282,6 +283,7 @@ fn environment(templates: &Templates) -> Result<Environment<'static>, InvalidInp
     // Every template renders YAML, and every value goes in as JSON: a JSON string is a
     // YAML double-quoted scalar, a JSON object a flow mapping.
     env.set_auto_escape_callback(|_| AutoEscape::Json);
+    env.set_formatter(json::formatter);
     for t in &templates.entries {
         env.add_template_owned(t.name, t.source.clone())
             .map_err(|e| InvalidInput(template_error(t, &e)))?;
@@ -345,7 +347,7 @@ fn render_one(
         ))
     })?;
     // Each document's share of the text, as a first guess at the size of its YAML.
-    let size = text.len() / docs.len().max(1) + 64;
+    let size = 2 * text.len() / docs.len().max(1) + 64;
     for doc in &docs {
         let object = check(doc, expect)
             .map_err(|e| InvalidInput(format!("{} rendered{}: {e}", origin(), whom())))?;

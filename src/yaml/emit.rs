@@ -147,8 +147,14 @@ fn printable(c: char) -> bool {
 /// A string spanning lines, every character printable, the first line not blank (so
 /// indentation is never ambiguous).
 fn literal_ok(s: &str) -> bool {
-    let first_line = s.split('\n').next().unwrap_or_default();
-    s.contains('\n') && !first_line.trim_matches([' ', '\t']).is_empty() && s.chars().all(printable)
+    let Some(end) = s.find('\n') else {
+        return false;
+    };
+    !s[..end].trim_matches([' ', '\t']).is_empty()
+        && (s
+            .bytes()
+            .all(|b| (0x20..0x7F).contains(&b) || b == b'\n' || b == b'\t')
+            || s.chars().all(printable))
 }
 
 /// `s` as a literal block in a collection at column `n`: content at `n + 2`.
@@ -176,7 +182,18 @@ fn literal(out: &mut String, s: &str, n: usize) {
 /// `s` as a JSON string, escaping everything a YAML reader might not take literally.
 fn quoted(out: &mut String, s: &str) {
     out.push('"');
-    for c in s.chars() {
+    // Runs of characters that stay as they are go in whole.
+    let mut rest = s;
+    while let Some(at) = rest
+        .bytes()
+        .position(|b| b < 0x20 || b == b'"' || b == b'\\' || b >= 0x7F)
+    {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let Some(c) = rest.chars().next() else {
+            break;
+        };
+        rest = &rest[c.len_utf8()..];
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
@@ -195,5 +212,6 @@ fn quoted(out: &mut String, s: &str) {
             c => out.push(c),
         }
     }
+    out.push_str(rest);
     out.push('"');
 }

@@ -41,6 +41,8 @@ pub(super) fn parse_docs(text: &str) -> Option<Vec<Doc<'_>>> {
         b: text.as_bytes(),
         pos: 0,
         nodes: 0,
+        entries: Vec::new(),
+        items: Vec::new(),
         depth: 0,
     };
     let mut docs = Vec::new();
@@ -126,8 +128,20 @@ pub(super) enum Plain {
 
 /// Bytes a plain scalar may consist of (besides `:` followed by one of them).
 fn plain_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'/' | b'-')
+    PLAIN_BYTES[usize::from(b)]
 }
+
+/// [`plain_byte`] as a table: it runs for every byte of every key and plain value.
+static PLAIN_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'/' | b'-');
+        b += 1;
+    }
+    table
+};
 
 /// Unit suffixes of Kubernetes quantities; none is a number or exponent in YAML 1.1
 /// or 1.2.
@@ -242,6 +256,11 @@ struct Parser<'a> {
     pos: usize,
     nodes: usize,
     depth: usize,
+    /// Entries of the mappings being read, innermost last: each mapping then takes
+    /// exactly the room it needs, in one allocation.
+    entries: Vec<(Cow<'a, str>, Doc<'a>)>,
+    /// Items of the sequences being read, innermost last.
+    items: Vec<Doc<'a>>,
 }
 
 /// Where a value stands: after `key:` in a block mapping, or after `-` in a block
@@ -353,11 +372,11 @@ impl<'a> Parser<'a> {
     fn block_mapping(&mut self, n: usize, first_key: Cow<'a, str>) -> Option<Doc<'a>> {
         self.enter()?;
         self.count_node()?;
-        let mut map = Vec::new();
+        let base = self.entries.len();
         let mut key = first_key;
         loop {
             let value = self.value(n, Ctx::Map)?;
-            map.push((key, value));
+            self.entries.push((key, value));
             self.skip_blank_lines();
             if self.eof() || self.at_document_marker() {
                 break;
@@ -373,17 +392,18 @@ impl<'a> Parser<'a> {
             key = self.block_key()?;
         }
         self.depth -= 1;
-        unique_keys(map)
+        unique_keys(self.entries.drain(base..).collect())
     }
 
     /// A block sequence at column `n`; `pos` is at its first `-`.
     fn block_sequence(&mut self, n: usize) -> Option<Doc<'a>> {
         self.enter()?;
         self.count_node()?;
-        let mut items = Vec::new();
+        let base = self.items.len();
         loop {
             self.pos += 1; // the `-`
-            items.push(self.value(n, Ctx::Seq)?);
+            let item = self.value(n, Ctx::Seq)?;
+            self.items.push(item);
             self.skip_blank_lines();
             if self.eof() || self.at_document_marker() {
                 break;
@@ -405,7 +425,7 @@ impl<'a> Parser<'a> {
             }
         }
         self.depth -= 1;
-        Some(Doc::Seq(items))
+        Some(Doc::Seq(self.items.drain(base..).collect()))
     }
 
     /// A block mapping key and its `:`; the `:` must be followed by a space or a line end.
@@ -544,11 +564,7 @@ impl<'a> Parser<'a> {
         let mut i = start;
         let mut escaped = false;
         loop {
-            i += self
-                .b
-                .get(i..)?
-                .iter()
-                .position(|&c| matches!(c, b'"' | b'\\' | b'\n' | b'\t'))?;
+            i += find_string_stop(self.b.get(i..)?)?;
             match self.b[i] {
                 b'"' => break,
                 b'\\' => {
@@ -608,9 +624,9 @@ impl<'a> Parser<'a> {
     fn flow_value(&mut self) -> Option<Doc<'a>> {
         match self.peek()? {
             b'{' => {
-                let mut map = Vec::new();
+                let base = self.entries.len();
                 if self.open_flow(b'}')? {
-                    return Some(Doc::Map(map));
+                    return Some(Doc::Map(Vec::new()));
                 }
                 loop {
                     let start = self.pos;
@@ -636,27 +652,28 @@ impl<'a> Parser<'a> {
                     self.pos += 1; // the `:`
                     self.skip_spaces();
                     let value = self.flow_value()?;
-                    map.push((key, value));
+                    self.entries.push((key, value));
                     if self.flow_next(b'}')? {
                         break;
                     }
                 }
                 self.depth -= 1;
-                unique_keys(map)
+                unique_keys(self.entries.drain(base..).collect())
             }
             b'[' => {
-                let mut items = Vec::new();
+                let base = self.items.len();
                 if self.open_flow(b']')? {
-                    return Some(Doc::Seq(items));
+                    return Some(Doc::Seq(Vec::new()));
                 }
                 loop {
-                    items.push(self.flow_value()?);
+                    let item = self.flow_value()?;
+                    self.items.push(item);
                     if self.flow_next(b']')? {
                         break;
                     }
                 }
                 self.depth -= 1;
-                Some(Doc::Seq(items))
+                Some(Doc::Seq(self.items.drain(base..).collect()))
             }
             _ => {
                 let v = self.scalar()?;
@@ -774,6 +791,30 @@ impl<'a> Parser<'a> {
         }
         Some(Doc::Str(Cow::Owned(out)))
     }
+}
+
+/// The first `"`, `\\`, line feed or tab in `b`, eight bytes at a time.
+fn find_string_stop(b: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::MAX / 255;
+    let has = |word: u64, byte: u8| {
+        let x = word ^ (ONES * u64::from(byte));
+        x.wrapping_sub(ONES) & !x & (ONES << 7)
+    };
+    let mut chunks = b.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let word = u64::from_le_bytes(word);
+        if has(word, b'"') | has(word, b'\\') | has(word, b'\n') | has(word, b'\t') != 0 {
+            break;
+        }
+        at += 8;
+    }
+    b[at..]
+        .iter()
+        .position(|&c| matches!(c, b'"' | b'\\' | b'\n' | b'\t'))
+        .map(|i| at + i)
 }
 
 /// The mapping of `entries`; `None` when a key repeats.

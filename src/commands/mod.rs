@@ -6,6 +6,7 @@ mod completions;
 mod diff;
 mod init;
 mod render;
+mod rollout;
 mod status;
 mod validate;
 
@@ -23,7 +24,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Diff(args) => diff::run(&args, cli.quiet),
         Command::Apply(args) => apply::run(&args, cli.quiet),
         Command::Status(args) => status::run(&args, cli.quiet),
-        Command::Rollout(_) => Err(NotYetAvailable("rollout").into()),
+        Command::Rollout(args) => rollout::run(&args, cli.quiet),
         Command::Rollback(_) => Err(NotYetAvailable("rollback").into()),
         Command::History(_) => Err(NotYetAvailable("history").into()),
     }

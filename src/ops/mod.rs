@@ -5,6 +5,7 @@ pub mod agents;
 pub mod apply;
 pub mod diff;
 pub mod planning;
+pub mod rollout;
 pub mod status;
 
 use std::path::{Path, PathBuf};

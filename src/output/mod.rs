@@ -4,6 +4,7 @@
 pub mod changes;
 pub mod diagnostics;
 pub mod progress;
+pub mod rollout;
 pub mod status;
 
 use std::io::IsTerminal;

@@ -8,10 +8,10 @@ use serde_json::{Value, json};
 
 use crate::harness::{Output, Test};
 
-const IMAGE: &str = "ghcr.io/openclaw/openclaw:2026.4.14";
+pub(crate) const IMAGE: &str = "ghcr.io/openclaw/openclaw:2026.4.14";
 
 /// A fleet of one team ("core") with these agents, each with its own inline soul.
-fn fleet(agents: &[&str], image: &str) -> String {
+pub(crate) fn fleet(agents: &[&str], image: &str) -> String {
     let mut text = format!(
         "apiVersion: clawctl.io/v1alpha1\nkind: Fleet\nmetadata: {{name: demo}}\nspec:\n  image: {image}\n  \
          defaults:\n    model: {{primary: anthropic/claude-sonnet-4-20250514}}\n  teams: [{{name: core}}]\n  agents:\n"
@@ -24,7 +24,7 @@ fn fleet(agents: &[&str], image: &str) -> String {
     text
 }
 
-fn server() -> FakeApiServer {
+pub(crate) fn server() -> FakeApiServer {
     FakeApiServer::start_with(Options {
         rollout_delay: Some(Duration::from_millis(100)),
         ..Options::default()
@@ -32,7 +32,7 @@ fn server() -> FakeApiServer {
 }
 
 /// Runs clawctl with `args` (the fleet file is `fleet.yaml`) against `server`.
-fn clawctl(server: &FakeApiServer, fleet_text: &str, args: &[&str]) -> Test {
+pub(crate) fn clawctl(server: &FakeApiServer, fleet_text: &str, args: &[&str]) -> Test {
     let test = Test::new()
         .file("fleet.yaml", fleet_text)
         .file("kubeconfig", &server.kubeconfig());
@@ -41,7 +41,7 @@ fn clawctl(server: &FakeApiServer, fleet_text: &str, args: &[&str]) -> Test {
         .args(args)
 }
 
-fn apply(server: &FakeApiServer, fleet_text: &str, extra: &[&str]) -> Test {
+pub(crate) fn apply(server: &FakeApiServer, fleet_text: &str, extra: &[&str]) -> Test {
     let mut args = vec!["apply", "fleet.yaml", "--yes"];
     if !extra.contains(&"--timeout") {
         args.extend(["--timeout", "20s"]);
@@ -50,7 +50,7 @@ fn apply(server: &FakeApiServer, fleet_text: &str, extra: &[&str]) -> Test {
     clawctl(server, fleet_text, &args)
 }
 
-fn writes(server: &FakeApiServer) -> Vec<String> {
+pub(crate) fn writes(server: &FakeApiServer) -> Vec<String> {
     server
         .requests()
         .into_iter()
@@ -61,7 +61,7 @@ fn writes(server: &FakeApiServer) -> Vec<String> {
         .collect()
 }
 
-fn uid(object: &Value) -> String {
+pub(crate) fn uid(object: &Value) -> String {
     object["metadata"]["uid"]
         .as_str()
         .unwrap_or_default()
@@ -432,7 +432,7 @@ fn a_namespace_holding_a_volume_is_never_pruned() {
     );
 }
 
-fn lease(holder: &str, renewed_secs_ago: i64) -> Value {
+pub(crate) fn lease(holder: &str, renewed_secs_ago: i64) -> Value {
     let renewed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock")

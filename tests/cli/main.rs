@@ -9,3 +9,4 @@ mod e2e;
 mod golden;
 mod injection;
 mod render;
+mod rollout;

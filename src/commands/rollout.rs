@@ -1,0 +1,97 @@
+//! `clawctl rollout FLEET`: canary, waves, gates, automatic rollback; `--canary`,
+//! `--promote`, `--resume`, `--abort`. Exit codes of DESIGN §4.
+
+use std::io::Write;
+
+use crate::cli::{Format, RolloutArgs};
+use crate::error::{ExitStatus, InvalidInput};
+use crate::interrupt::{self, Stop};
+use crate::ops::rollout::strategy::{self, Canary};
+use crate::ops::rollout::{self, Mode, Overrides, Request};
+use crate::output;
+
+fn duration(
+    flag: &str,
+    text: &Option<String>,
+) -> Result<Option<std::time::Duration>, InvalidInput> {
+    text.as_deref()
+        .map(|t| {
+            crate::fleet::Duration::parse(t)
+                .map(|d| d.get())
+                .map_err(|e| InvalidInput(format!("{flag}: {e}")))
+        })
+        .transpose()
+}
+
+pub fn run(args: &RolloutArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
+    let canary = match (
+        &args.canary_agents[..],
+        args.canary_count,
+        args.canary_percent,
+    ) {
+        ([], None, None) => None,
+        ([], Some(n), _) => Some(Canary::Count(n)),
+        ([], None, Some(p)) => Some(Canary::Percent(p)),
+        (names, _, _) => Some(Canary::Agents(names.to_vec())),
+    };
+    let waves = if args.waves.is_empty() {
+        None
+    } else {
+        Some(strategy::waves(&args.waves).map_err(|e| InvalidInput(format!("--waves: {e}")))?)
+    };
+    let overrides = Overrides {
+        canary,
+        waves,
+        soak: duration("--soak", &args.soak)?,
+        timeout: duration("--timeout", &args.timeout)?,
+        max_parallel: Some(usize::from(args.max_parallel)),
+        no_auto_rollback: args.no_auto_rollback,
+    };
+    let mode = match (args.canary, args.promote, args.resume, args.abort) {
+        (true, ..) => Mode::CanaryOnly,
+        (_, true, ..) => Mode::Promote,
+        (_, _, true, _) => Mode::Resume,
+        (.., true) => Mode::Abort,
+        _ => Mode::Full,
+    };
+    let request = Request {
+        planning: super::cluster::request(
+            &args.fleet,
+            args.templates.as_deref(),
+            &args.connect,
+            false,
+            16,
+        ),
+        tag: args.tag.clone(),
+        mode,
+        overrides,
+        history_max: usize::from(args.history_max),
+    };
+    let report = super::cluster::runtime()?.block_on(async {
+        let stop = Stop::new();
+        interrupt::on_signal(stop.clone());
+        let progress = output::rollout::RolloutProgress::new(quiet);
+        rollout::rollout(request, &progress, &stop).await
+    })?;
+    let mut stdout = std::io::stdout().lock();
+    match args.output {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut stdout, &report)?;
+            writeln!(stdout)?;
+        }
+        Format::Table => {
+            if !report.agents.is_empty() {
+                writeln!(stdout, "{}", output::rollout::table(&report))?;
+            }
+        }
+    }
+    stdout.flush()?;
+    let status = report.exit_status();
+    if !quiet || status != ExitStatus::Ok {
+        eprintln!(
+            "rollout of {} to {}: {}",
+            report.fleet, report.target, report.message
+        );
+    }
+    Ok(status)
+}

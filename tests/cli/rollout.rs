@@ -1,0 +1,436 @@
+//! rollout against the fake API server: canary, waves, gates, automatic rollback,
+//! --canary/--promote, interruption and --resume/--abort, the Lease.
+
+use std::time::{Duration, Instant};
+
+use fake_apiserver::{FakeApiServer, Fault, FaultRule};
+use serde_json::Value;
+
+use crate::cluster::{IMAGE, apply, clawctl, fleet, lease, server, uid};
+
+const AGENTS: [&str; 5] = ["alpha", "beta", "delta", "gamma", "omega"];
+const NEW: &str = "ghcr.io/openclaw/openclaw:2026.5.1";
+
+/// A fleet of five agents, applied and ready at IMAGE.
+fn deployed() -> (FakeApiServer, String) {
+    let server = server();
+    let text = fleet(&AGENTS, IMAGE);
+    apply(&server, &text, &[]).success();
+    (server, text)
+}
+
+fn image(server: &FakeApiServer, agent: &str) -> String {
+    server
+        .get(
+            "apps/v1",
+            "Deployment",
+            Some("core"),
+            &format!("agent-{agent}"),
+        )
+        .and_then(|d| {
+            d["spec"]["template"]["spec"]["containers"][0]["image"]
+                .as_str()
+                .map(str::to_string)
+        })
+        .unwrap_or_default()
+}
+
+fn images(server: &FakeApiServer) -> Vec<String> {
+    AGENTS.iter().map(|a| image(server, a)).collect()
+}
+
+fn claim_uids(server: &FakeApiServer) -> Vec<String> {
+    AGENTS
+        .iter()
+        .map(|a| {
+            server
+                .get(
+                    "v1",
+                    "PersistentVolumeClaim",
+                    Some("core"),
+                    &format!("agent-{a}"),
+                )
+                .map(|c| uid(&c))
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+fn rollout_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "rollout",
+        "fleet.yaml",
+        "--canary-count",
+        "1",
+        "--waves",
+        "50%,100%",
+        "--timeout",
+        "30s",
+    ];
+    if !extra.contains(&"--soak") {
+        args.extend(["--soak", "200ms"]);
+    }
+    args.extend_from_slice(extra);
+    args
+}
+
+fn report(out: &str) -> Value {
+    serde_json::from_str(out).unwrap_or_else(|e| panic!("not a JSON report ({e}):\n{out}"))
+}
+
+fn results(report: &Value) -> Vec<(String, String)> {
+    report["agents"]
+        .as_array()
+        .expect("agents")
+        .iter()
+        .map(|a| {
+            (
+                a["agent"].as_str().unwrap_or_default().to_string(),
+                a["result"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The order in which Deployments were patched (non-dry-run), by agent.
+fn deployment_patches(server: &FakeApiServer) -> Vec<String> {
+    server
+        .requests()
+        .iter()
+        .filter(|r| r.method == "PATCH" && r.path.contains("/deployments/agent-") && !r.dry_run)
+        .filter_map(|r| r.path.rsplit("agent-").next().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn a_healthy_rollout_moves_the_canary_then_the_waves_in_order() {
+    let (server, text) = deployed();
+    let claims = claim_uids(&server);
+    server.clear_requests();
+    let out = clawctl(
+        &server,
+        &text,
+        &rollout_args(&["--tag", "2026.5.1", "-o", "json"]),
+    )
+    .success();
+    let report = report(&out.stdout);
+    assert_eq!(report["phase"], "done", "{}", out.stderr);
+    assert_eq!(
+        report["groups"],
+        serde_json::json!([["alpha"], ["beta", "delta"], ["gamma", "omega"]])
+    );
+    assert!(
+        results(&report).iter().all(|(_, r)| r == "updated"),
+        "{report}"
+    );
+    assert_eq!(images(&server), vec![NEW.to_string(); 5]);
+    assert_eq!(claim_uids(&server), claims);
+
+    // Canary first; every agent of a wave after every agent of the one before.
+    let order = deployment_patches(&server);
+    let at = |agent: &str| {
+        order
+            .iter()
+            .position(|a| a == agent)
+            .unwrap_or_else(|| panic!("{agent} not patched: {order:?}"))
+    };
+    assert_eq!(order[0], "alpha", "{order:?}");
+    assert!(
+        at("beta").max(at("delta")) < at("gamma").min(at("omega")),
+        "{order:?}"
+    );
+    // ... and a wave starts only after the one before passed its gate: the canary's
+    // rollout revision is recorded before wave 1's first patch.
+    let requests = server.requests();
+    let canary_recorded = requests
+        .iter()
+        .position(|r| {
+            r.method == "POST" && r.path.ends_with("/controllerrevisions") && r.status == 201
+        })
+        .expect("a revision recorded");
+    let first_wave_patch = requests
+        .iter()
+        .position(|r| {
+            r.method == "PATCH"
+                && (r.path.ends_with("/agent-beta") || r.path.ends_with("/agent-delta"))
+        })
+        .expect("wave 1 patched");
+    assert!(canary_recorded < first_wave_patch);
+
+    // Again: nothing to move.
+    let out = clawctl(&server, &text, &rollout_args(&["--tag", "2026.5.1"])).success();
+    assert!(out.stderr.contains("nothing to move"), "{}", out.stderr);
+}
+
+#[test]
+fn a_crash_looping_tag_fails_at_the_canary_and_only_the_canary_is_rolled_back() {
+    let (server, text) = deployed();
+    server.crash_images("crashy");
+    let untouched: Vec<Value> = ["beta", "delta", "gamma", "omega"]
+        .iter()
+        .map(|a| {
+            server
+                .get("apps/v1", "Deployment", Some("core"), &format!("agent-{a}"))
+                .expect("deployment")["metadata"]["resourceVersion"]
+                .clone()
+        })
+        .collect();
+    let claims = claim_uids(&server);
+    let out = clawctl(
+        &server,
+        &text,
+        &rollout_args(&["--tag", "crashy", "-o", "json"]),
+    )
+    .fails(4);
+    let report = report(&out.stdout);
+    assert_eq!(report["phase"], "rolled-back");
+    assert_eq!(
+        results(&report),
+        [
+            ("alpha".to_string(), "rolled-back".to_string()),
+            ("beta".into(), "not-started".into()),
+            ("delta".into(), "not-started".into()),
+            ("gamma".into(), "not-started".into()),
+            ("omega".into(), "not-started".into())
+        ]
+    );
+    assert!(out.stderr.contains("CrashLoopBackOff"), "{}", out.stderr);
+    assert_eq!(images(&server), vec![IMAGE.to_string(); 5]);
+    let after: Vec<Value> = ["beta", "delta", "gamma", "omega"]
+        .iter()
+        .map(|a| {
+            server
+                .get("apps/v1", "Deployment", Some("core"), &format!("agent-{a}"))
+                .expect("deployment")["metadata"]["resourceVersion"]
+                .clone()
+        })
+        .collect();
+    assert_eq!(after, untouched, "agents after the canary were touched");
+    assert_eq!(claim_uids(&server), claims);
+}
+
+#[test]
+fn a_failure_in_wave_two_rolls_back_the_canary_and_both_waves() {
+    let (server, text) = deployed();
+    // omega (wave 2) cannot be updated.
+    server.inject(
+        FaultRule::new(Fault::Status {
+            code: 500,
+            retry_after: None,
+        })
+        .method("PATCH")
+        .path("/deployments/agent-omega")
+        // Every try of the update (clawctl tries 5 times); the rollback then succeeds.
+        .times(5),
+    );
+    let out = clawctl(
+        &server,
+        &text,
+        &rollout_args(&["--tag", "2026.5.1", "-o", "json"]),
+    )
+    .fails(4);
+    server.clear_faults();
+    let report = report(&out.stdout);
+    let results = results(&report);
+    assert!(
+        results.iter().all(|(_, r)| r == "rolled-back"),
+        "{results:?}\n{}",
+        out.stderr
+    );
+    assert_eq!(images(&server), vec![IMAGE.to_string(); 5]);
+}
+
+#[test]
+fn canary_then_promote() {
+    let (server, text) = deployed();
+    let out = clawctl(
+        &server,
+        &text,
+        &rollout_args(&["--tag", "2026.5.1", "--canary"]),
+    )
+    .success();
+    assert!(out.stderr.contains("canary passed"), "{}", out.stderr);
+    assert_eq!(image(&server, "alpha"), NEW);
+    assert_eq!(image(&server, "beta"), IMAGE);
+    // A new rollout is refused while this one waits for --promote.
+    let out = clawctl(&server, &text, &rollout_args(&["--tag", "2026.6.0"])).fails(1);
+    assert!(out.stderr.contains("--promote"), "{}", out.stderr);
+
+    clawctl(&server, &text, &rollout_args(&["--promote"])).success();
+    assert_eq!(images(&server), vec![NEW.to_string(); 5]);
+}
+
+fn spawn(
+    server: &FakeApiServer,
+    text: &str,
+    args: &[&str],
+) -> (crate::harness::Test, std::process::Child) {
+    let test = crate::harness::Test::new()
+        .file("fleet.yaml", text)
+        .file("kubeconfig", &server.kubeconfig());
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_clawctl"))
+        .args(args)
+        .current_dir(test.path())
+        .env("KUBECONFIG", test.path().join("kubeconfig"))
+        .env_remove("KUBERNETES_SERVICE_HOST")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn clawctl");
+    (test, child)
+}
+
+fn state(server: &FakeApiServer) -> Value {
+    server
+        .get(
+            "v1",
+            "ConfigMap",
+            Some("clawctl-system"),
+            "clawctl-rollout-demo",
+        )
+        .and_then(|cm| {
+            cm["data"]["state.json"]
+                .as_str()
+                .and_then(|t| serde_json::from_str(t).ok())
+        })
+        .unwrap_or(Value::Null)
+}
+
+/// Waits until the recorded state has at least `done` agents done.
+fn wait_for_done(server: &FakeApiServer, done: usize) {
+    let started = Instant::now();
+    while state(server)["done"].as_array().map_or(0, Vec::len) < done {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "rollout made no progress: {}",
+            state(server)
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn interrupt(child: &mut std::process::Child, signal: &str) -> (i32, String) {
+    let status = std::process::Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let out = child.wait_with_output_ref();
+    out
+}
+
+trait WaitRef {
+    fn wait_with_output_ref(&mut self) -> (i32, String);
+}
+
+impl WaitRef for std::process::Child {
+    fn wait_with_output_ref(&mut self) -> (i32, String) {
+        use std::io::Read;
+        let status = self.wait().expect("wait");
+        let mut stderr = String::new();
+        if let Some(mut err) = self.stderr.take() {
+            let _ = err.read_to_string(&mut stderr);
+        }
+        (status.code().unwrap_or(-1), stderr)
+    }
+}
+
+#[test]
+fn sigint_during_a_wave_records_state_then_resume_completes() {
+    let (server, text) = deployed();
+    let claims = claim_uids(&server);
+    let (_test, mut child) = spawn(
+        &server,
+        &text,
+        &rollout_args(&["--tag", "2026.5.1", "--soak", "2s", "--max-parallel", "1"]),
+    );
+    wait_for_done(&server, 1);
+    let (code, stderr) = interrupt(&mut child, "-INT");
+    assert_eq!(code, 130, "{stderr}");
+    assert!(
+        stderr.contains("--resume") && stderr.contains("--abort"),
+        "{stderr}"
+    );
+    let recorded = state(&server);
+    assert_eq!(recorded["phase"], "interrupted", "{recorded}");
+    let moved = images(&server).iter().filter(|i| *i == NEW).count();
+    assert!(moved < 5, "everything moved before the interrupt");
+
+    clawctl(
+        &server,
+        &text,
+        &rollout_args(&["--resume", "--soak", "100ms"]),
+    )
+    .success();
+    assert_eq!(images(&server), vec![NEW.to_string(); 5]);
+    assert_eq!(state(&server)["phase"], "done");
+    assert_eq!(claim_uids(&server), claims);
+}
+
+#[test]
+fn sigterm_then_abort_restores_every_touched_agent() {
+    let (server, text) = deployed();
+    let (_test, mut child) = spawn(
+        &server,
+        &text,
+        &rollout_args(&["--tag", "2026.5.1", "--soak", "2s", "--max-parallel", "1"]),
+    );
+    wait_for_done(&server, 1);
+    let (code, stderr) = interrupt(&mut child, "-TERM");
+    assert_eq!(code, 130, "{stderr}");
+    assert!(images(&server).contains(&NEW.to_string()));
+
+    clawctl(&server, &text, &rollout_args(&["--abort"])).success();
+    assert_eq!(images(&server), vec![IMAGE.to_string(); 5]);
+    assert_eq!(state(&server)["phase"], "aborted");
+}
+
+#[test]
+fn a_killed_rollout_leaves_a_lease_that_is_taken_over_after_expiry() {
+    let (server, text) = deployed();
+    let (_test, mut child) = spawn(
+        &server,
+        &text,
+        &rollout_args(&["--tag", "2026.5.1", "--soak", "2s", "--max-parallel", "1"]),
+    );
+    wait_for_done(&server, 1);
+    let (code, _) = interrupt(&mut child, "-KILL");
+    assert_ne!(code, 0);
+    // The Lease is still held by the dead process: a new run is refused, naming it.
+    let out = clawctl(&server, &text, &rollout_args(&["--resume"])).fails(1);
+    assert!(out.stderr.contains("is locked by"), "{}", out.stderr);
+    // Once it has expired (here: its renewal is made 2 minutes old), --resume takes over.
+    let mut held = server
+        .get(
+            "coordination.k8s.io/v1",
+            "Lease",
+            Some("clawctl-system"),
+            "clawctl-demo",
+        )
+        .expect("lease");
+    let stale = lease("dead", 120);
+    held["spec"]["renewTime"] = stale["spec"]["renewTime"].clone();
+    server.update_as("test-clock", held);
+    clawctl(
+        &server,
+        &text,
+        &rollout_args(&["--resume", "--soak", "100ms"]),
+    )
+    .success();
+    assert_eq!(images(&server), vec![NEW.to_string(); 5]);
+}
+
+#[test]
+fn a_concurrent_rollout_is_refused_by_the_lease() {
+    let (server, text) = deployed();
+    server
+        .apply_as(
+            "other-run",
+            lease("ci@runner-9 pid 7 (clawctl rollout)", 1),
+            true,
+        )
+        .expect("lease");
+    let out = clawctl(&server, &text, &rollout_args(&["--tag", "2026.5.1"])).fails(1);
+    assert!(out.stderr.contains("ci@runner-9 pid 7"), "{}", out.stderr);
+    assert_eq!(images(&server), vec![IMAGE.to_string(); 5]);
+}

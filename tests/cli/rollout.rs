@@ -315,8 +315,7 @@ fn interrupt(child: &mut std::process::Child, signal: &str) -> (i32, String) {
         .status()
         .expect("kill");
     assert!(status.success());
-    let out = child.wait_with_output_ref();
-    out
+    child.wait_with_output_ref()
 }
 
 trait WaitRef {

@@ -226,6 +226,39 @@ impl Plan {
         }
     }
 
+    /// Agents whose Deployment update changes the gateway image: what `apply` hands to
+    /// the rollout strategy instead of moving them all at once.
+    pub fn image_changes(&self) -> Vec<String> {
+        const IMAGE: &str = "/spec/template/spec/containers/0/image";
+        let mut agents: Vec<String> = self
+            .changes
+            .iter()
+            .filter(|c| c.action == Action::Update && c.object.kind == "Deployment")
+            .filter(|c| {
+                let desired = c.desired.as_ref().and_then(|d| d.pointer(IMAGE));
+                let live = c.live.as_ref().and_then(|l| l.pointer(IMAGE));
+                desired.is_some() && desired != live
+            })
+            .filter_map(|c| c.agent.clone())
+            .collect();
+        agents.sort();
+        agents.dedup();
+        agents
+    }
+
+    /// Leaves these agents' creates and updates out (their volumes stay in the plan).
+    pub fn hold_back(&mut self, agents: &[String]) {
+        for change in &mut self.changes {
+            let held = change.agent.as_ref().is_some_and(|a| agents.contains(a))
+                && matches!(change.action, Action::Create | Action::Update)
+                && change.object.kind != "PersistentVolumeClaim";
+            if held {
+                change.action = Action::Unchanged;
+                change.note = Some("held back for the rollout".into());
+            }
+        }
+    }
+
     pub fn count(&self, action: Action) -> usize {
         self.changes.iter().filter(|c| c.action == action).count()
     }
@@ -496,6 +529,31 @@ mod tests {
         )]);
         plan.protect_volumes(&foreign);
         assert_eq!(plan.changes[2].action, Action::Keep);
+    }
+
+    #[test]
+    fn image_changes_are_found_and_held_back() {
+        let deployment = |image: &str| {
+            json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                   "metadata": {"name": "agent-a", "namespace": "ns"},
+                   "spec": {"template": {"spec": {"containers": [{"name": "gateway", "image": image}]}}}})
+        };
+        let m = |value: Value| Manifest {
+            api_version: "apps/v1".into(),
+            kind: "Deployment".into(),
+            name: "agent-a".into(),
+            namespace: Some("ns".into()),
+            team: None,
+            agent: Some("a".into()),
+            value,
+        };
+        let live = stored(&prepare(deployment("img:1"), "applyset-abc-v1"));
+        let mut plan = Plan::new(vec![m(deployment("img:2"))], vec![live.clone()], &options());
+        assert_eq!(plan.image_changes(), ["a"]);
+        plan.hold_back(&["a".into()]);
+        assert!(plan.is_noop(false));
+        let plan = Plan::new(vec![m(deployment("img:1"))], vec![live], &options());
+        assert!(plan.image_changes().is_empty());
     }
 
     #[test]

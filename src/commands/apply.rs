@@ -25,10 +25,25 @@ pub fn run(args: &ApplyArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
         }
     };
     super::cluster::runtime()?.block_on(async {
-        let planned = ops::planning::plan(&request).await?;
+        let mut planned = ops::planning::plan(&request).await?;
+        // A new image moves by the rollout strategy (canary, waves, gates), not all at once.
+        let held = if args.all_at_once || args.dry_run.is_some() {
+            Vec::new()
+        } else {
+            planned.plan.image_changes()
+        };
+        planned.plan.hold_back(&held);
         let plan = &planned.plan;
         say(&changes::plan_table(plan, args.prune));
         say(&changes::totals(plan));
+        if !held.is_empty() {
+            say(&format!(
+                "{} agent(s) change image ({}): they move after the rest, canary first, by the \
+                 rollout strategy (--all-at-once moves them with everything else)",
+                held.len(),
+                held.join(", ")
+            ));
+        }
 
         if args.dry_run.is_some() {
             let results =
@@ -49,7 +64,7 @@ pub fn run(args: &ApplyArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
             return Ok(if failed { ExitStatus::Error } else { ExitStatus::Ok });
         }
 
-        if plan.is_noop(args.prune) {
+        if plan.is_noop(args.prune) && held.is_empty() {
             say(&format!(
                 "nothing to change: {} objects already match the fleet; no request was sent to change them",
                 plan.count(Action::Unchanged)
@@ -89,7 +104,15 @@ pub fn run(args: &ApplyArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
             history_max: usize::from(args.history_max),
         };
         let reporter = progress::ApplyProgress::new(quiet);
-        let report = ops::apply::apply(planned, &options, &reporter).await?;
+        let noop = planned.plan.is_noop(args.prune);
+        let report = if noop {
+            None
+        } else {
+            Some(ops::apply::apply(planned, &options, &reporter).await?)
+        };
+        let Some(report) = report else {
+            return super::rollout::run_held(args, quiet).await;
+        };
         let failed = report.failed();
         if !quiet || failed {
             eprintln!("{}", progress::apply_summary(&report));
@@ -105,6 +128,12 @@ pub fn run(args: &ApplyArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
                 );
             }
         }
-        Ok(if failed { ExitStatus::Error } else { ExitStatus::Ok })
+        if failed {
+            return Ok(ExitStatus::Error);
+        }
+        if !held.is_empty() {
+            return super::rollout::run_held(args, quiet).await;
+        }
+        Ok(ExitStatus::Ok)
     })
 }

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use crate::cli::{Format, RolloutArgs};
+use crate::cli::{ApplyArgs, Format, RolloutArgs};
 use crate::error::{ExitStatus, InvalidInput};
 use crate::interrupt::{self, Stop};
 use crate::ops::rollout::strategy::{self, Canary};
@@ -73,15 +73,42 @@ pub fn run(args: &RolloutArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
         let progress = output::rollout::RolloutProgress::new(quiet);
         rollout::rollout(request, &progress, &stop).await
     })?;
+    show(&report, args.output, quiet)
+}
+
+/// `apply` with agents whose image changes: after the rest is applied, they move by the
+/// fleet's rollout strategy (spec.rollout), as `clawctl rollout FLEET` would.
+pub async fn run_held(args: &ApplyArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
+    let request = Request {
+        planning: super::cluster::request(
+            &args.fleet,
+            args.templates.as_deref(),
+            &args.connect,
+            false,
+            args.concurrency,
+        ),
+        tag: None,
+        mode: Mode::Full,
+        overrides: Overrides::default(),
+        history_max: usize::from(args.history_max),
+    };
+    let stop = Stop::new();
+    interrupt::on_signal(stop.clone());
+    let progress = output::rollout::RolloutProgress::new(quiet);
+    let report = rollout::rollout(request, &progress, &stop).await?;
+    show(&report, Format::Table, quiet)
+}
+
+fn show(report: &rollout::Report, format: Format, quiet: bool) -> anyhow::Result<ExitStatus> {
     let mut stdout = std::io::stdout().lock();
-    match args.output {
+    match format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut stdout, &report)?;
+            serde_json::to_writer_pretty(&mut stdout, report)?;
             writeln!(stdout)?;
         }
         Format::Table => {
             if !report.agents.is_empty() {
-                writeln!(stdout, "{}", output::rollout::table(&report))?;
+                writeln!(stdout, "{}", output::rollout::table(report))?;
             }
         }
     }

@@ -433,3 +433,34 @@ fn a_concurrent_rollout_is_refused_by_the_lease() {
     assert!(out.stderr.contains("ci@runner-9 pid 7"), "{}", out.stderr);
     assert_eq!(images(&server), vec![IMAGE.to_string(); 5]);
 }
+
+/// The five-agent fleet with a rollout strategy in the file.
+fn with_strategy(image: &str) -> String {
+    fleet(&AGENTS, image).replace(
+        "  teams:",
+        "  rollout: {canary: {count: 1}, waves: [\"50%\", \"100%\"], soak: 100ms, timeout: 30s}\n  teams:",
+    )
+}
+
+#[test]
+fn apply_with_a_new_image_runs_the_rollout_strategy_unless_all_at_once() {
+    let server = server();
+    apply(&server, &with_strategy(IMAGE), &[]).success();
+    server.clear_requests();
+    let out = apply(&server, &with_strategy(NEW), &[]).success();
+    assert!(out.stderr.contains("change image"), "{}", out.stderr);
+    assert_eq!(images(&server), vec![NEW.to_string(); 5]);
+    let order = deployment_patches(&server);
+    assert_eq!(order.len(), 5, "{order:?}");
+    assert_eq!(order[0], "alpha", "the canary goes first: {order:?}");
+    assert_eq!(state(&server)["phase"], "done");
+    assert_eq!(state(&server)["groups"][0], serde_json::json!(["alpha"]));
+
+    // --all-at-once: one apply step, no rollout.
+    let server = super::cluster::server();
+    apply(&server, &with_strategy(IMAGE), &[]).success();
+    let out = apply(&server, &with_strategy(NEW), &["--all-at-once"]).success();
+    assert!(!out.stderr.contains("change image"), "{}", out.stderr);
+    assert_eq!(images(&server), vec![NEW.to_string(); 5]);
+    assert_eq!(state(&server), Value::Null);
+}

@@ -50,8 +50,8 @@ pub fn percent(text: &str) -> Result<u32, String> {
     }
 }
 
-/// Waves as written (`["25%", "100%"]`): increasing, ending at 100 (a missing final
-/// 100% is added, so nobody is left behind).
+/// Waves as written (`["25%", "100%"]`): increasing, ending at 100% so every agent is
+/// reached (the rule `validate` applies to spec.rollout.waves).
 pub fn waves(texts: &[String]) -> Result<Vec<u32>, String> {
     let mut waves = Vec::new();
     for text in texts {
@@ -65,7 +65,7 @@ pub fn waves(texts: &[String]) -> Result<Vec<u32>, String> {
         waves.push(n);
     }
     if waves.last() != Some(&100) {
-        waves.push(100);
+        return Err("the last wave must be 100% so every agent is reached".into());
     }
     Ok(waves)
 }
@@ -186,7 +186,8 @@ mod tests {
 
     #[test]
     fn waves_are_checked_and_completed() {
-        assert_eq!(waves(&["25%".into(), "50%".into()]), Ok(vec![25, 50, 100]));
+        assert_eq!(waves(&["25%".into(), "100%".into()]), Ok(vec![25, 100]));
+        assert!(waves(&["25%".into(), "50%".into()]).is_err());
         assert!(waves(&["50%".into(), "25%".into()]).is_err());
         assert!(percent("0%").is_err() && percent("150%").is_err() && percent("x").is_err());
     }

@@ -185,58 +185,54 @@ pub async fn rollout(
     let templates = super::templates(request.planning.templates, &fleet)?;
 
     let cluster = Cluster::connect(&request.planning.target).await?;
-    let lock = lease::acquire(&cluster, &fleet.namespace, &fleet.name, "rollout")
-        .await
-        .with_context(|| {
-            format!(
-                "rollout needs the fleet applied first (its namespace {} holds the lock)",
-                fleet.namespace
-            )
-        })?;
-    let previous = state::load(&cluster, &fleet.namespace, &fleet.name).await?;
+    let lock = lease::acquire(&cluster, &fleet.namespace, &fleet.name, "rollout").await?;
+    // Whatever happens from here on, the lock is released at the end.
+    let result = async {
+        let previous = state::load(&cluster, &fleet.namespace, &fleet.name).await?;
 
-    // Which image: a resumed, promoted or aborted rollout keeps its own target.
-    let target = match (request.mode, &previous) {
-        (Mode::Resume | Mode::Promote | Mode::Abort, Some(s)) => s.target.clone(),
-        (Mode::Resume | Mode::Promote | Mode::Abort, None) => {
-            lock.release().await;
-            bail!(
-                "there is no unfinished rollout of fleet {:?} to continue or abort",
-                fleet.name
-            )
-        }
-        (_, _) => match &request.tag {
-            Some(tag) => with_tag(&fleet.image, tag),
-            None => fleet.image.clone(),
-        },
-    };
-    fleet.image = target.clone();
-    let manifests = render::render(&fleet, &templates, &Filter::default())?;
-    let run = Run {
-        applyset_id: applyset::id(&fleet.name, &fleet.namespace),
-        cluster,
-        fleet: fleet.name.clone(),
-        fleet_namespace: fleet.namespace.clone(),
-        strategy,
-        agents: agents::by_agent(&manifests),
-        history_max: request.history_max,
-        reporter,
-        stop,
-        state: Mutex::new(State {
-            target: target.clone(),
-            phase: Phase::Running,
-            groups: Vec::new(),
-            canary: false,
-            group: 0,
-            done: Vec::new(),
-            touched: Vec::new(),
-            previous: BTreeMap::new(),
-            reason: None,
-            holder: lease::identity("rollout"),
-        }),
-        outcomes: Mutex::new(BTreeMap::new()),
-    };
-    let result = drive(&run, request.mode, previous).await;
+        // Which image: a resumed, promoted or aborted rollout keeps its own target.
+        let target = match (request.mode, &previous) {
+            (Mode::Resume | Mode::Promote | Mode::Abort, Some(s)) => s.target.clone(),
+            (Mode::Resume | Mode::Promote | Mode::Abort, None) => {
+                bail!(
+                    "there is no unfinished rollout of fleet {:?} to continue or abort",
+                    fleet.name
+                )
+            }
+            (_, _) => match &request.tag {
+                Some(tag) => with_tag(&fleet.image, tag),
+                None => fleet.image.clone(),
+            },
+        };
+        fleet.image = target.clone();
+        let manifests = render::render(&fleet, &templates, &Filter::default())?;
+        let run = Run {
+            applyset_id: applyset::id(&fleet.name, &fleet.namespace),
+            cluster,
+            fleet: fleet.name.clone(),
+            fleet_namespace: fleet.namespace.clone(),
+            strategy,
+            agents: agents::by_agent(&manifests),
+            history_max: request.history_max,
+            reporter,
+            stop,
+            state: Mutex::new(State {
+                target: target.clone(),
+                phase: Phase::Running,
+                groups: Vec::new(),
+                canary: false,
+                group: 0,
+                done: Vec::new(),
+                touched: Vec::new(),
+                previous: BTreeMap::new(),
+                reason: None,
+                holder: lease::identity("rollout"),
+            }),
+            outcomes: Mutex::new(BTreeMap::new()),
+        };
+        drive(&run, request.mode, previous).await
+    }
+    .await;
     lock.release().await;
     result
 }

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use futures::StreamExt;
+use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Pod;
 use kube::Api;
 use kube::runtime::watcher::{self, Event};
@@ -52,6 +53,8 @@ pub async fn agent(
     if soak.is_zero() {
         return Ok(Verdict::Passed);
     }
+    let deployments: Api<Deployment> = Api::namespaced(cluster.client.clone(), &workload.namespace);
+    let deployment = super::retry::idempotent(|| deployments.get(&workload.name)).await?;
     let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), &workload.namespace);
     let mut events = watcher::watcher(pods, watcher::Config::default().labels(&selector)).boxed();
     let mut baseline: HashMap<String, i32> = HashMap::new();
@@ -77,7 +80,9 @@ pub async fn agent(
             Some(Ok(Event::InitDone)) => {}
         }
         for (name, pod) in &live {
-            if pod.metadata.deletion_timestamp.is_some() {
+            if pod.metadata.deletion_timestamp.is_some()
+                || !wait::of_current_template(&deployment, pod)
+            {
                 continue;
             }
             if let Some(why) = readiness::pod_failure(pod) {

@@ -13,7 +13,7 @@ use kube::runtime::watcher::{self, Event};
 
 use super::Cluster;
 use super::readiness::{self, Rollout};
-use crate::render::context::AGENT_LABEL;
+use crate::render::context::{AGENT_LABEL, CONFIG_HASH};
 
 /// A Deployment to wait for.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -100,9 +100,14 @@ pub async fn deployments(
                 None => Rollout::Waiting("the Deployment does not exist (yet)".into()),
                 Some(d) => readiness::deployment(d),
             };
+            let deployment = live_deployments.get(&key);
             let pod_failure = workload.agent.as_ref().and_then(|agent| {
                 live_pods
                     .values()
+                    // Only pods of the current template: right after an update (or a
+                    // rollback) the previous ReplicaSet's pods still exist for a moment,
+                    // and their failures are not the new template's.
+                    .filter(|p| deployment.is_some_and(|d| of_current_template(d, p)))
                     .filter(|p| {
                         p.metadata.namespace.as_deref() == Some(workload.namespace.as_str())
                     })
@@ -140,6 +145,36 @@ pub async fn deployments(
     }
 }
 
+/// Whether `pod` runs `deployment`'s current pod template: same config-hash annotation
+/// (clawctl's templates put it there) and the same image for every container.
+pub fn of_current_template(deployment: &Deployment, pod: &Pod) -> bool {
+    let Some(template) = deployment.spec.as_ref().map(|s| &s.template) else {
+        return false;
+    };
+    let hash = |annotations: Option<&std::collections::BTreeMap<String, String>>| {
+        annotations.and_then(|a| a.get(CONFIG_HASH)).cloned()
+    };
+    let template_hash = hash(
+        template
+            .metadata
+            .as_ref()
+            .and_then(|m| m.annotations.as_ref()),
+    );
+    if template_hash != hash(pod.metadata.annotations.as_ref()) {
+        return false;
+    }
+    let images = |containers: Option<&Vec<k8s_openapi::api::core::v1::Container>>| {
+        containers
+            .into_iter()
+            .flatten()
+            .map(|c| (c.name.clone(), c.image.clone()))
+            .collect::<Vec<_>>()
+    };
+    let want = images(template.spec.as_ref().map(|s| &s.containers));
+    let have = images(pod.spec.as_ref().map(|s| &s.containers));
+    want == have
+}
+
 enum Change {
     Deployment(Box<Event<Deployment>>),
     Pod(Box<Event<Pod>>),
@@ -162,5 +197,33 @@ fn apply_event<K: kube::Resource>(map: &mut HashMap<(String, String), K>, event:
             map.remove(&key(&o));
         }
         Event::InitDone => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse<T: serde::de::DeserializeOwned>(yaml: &str) -> T {
+        let docs = crate::yaml::parse_documents(yaml).expect("yaml");
+        serde_json::from_value(docs.into_iter().next().expect("one document")).expect("typed")
+    }
+
+    #[test]
+    fn only_pods_of_the_current_template_count() {
+        let deployment: Deployment = parse(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\nspec:\n  selector: {matchLabels: {a: b}}\n  \
+             template:\n    metadata: {labels: {a: b}, annotations: {clawctl.io/config-hash: h2}}\n    \
+             spec: {containers: [{name: gateway, image: 'img:2'}]}\n",
+        );
+        let pod = |hash: &str, image: &str| -> Pod {
+            parse(&format!(
+                "apiVersion: v1\nkind: Pod\nmetadata: {{name: p, annotations: {{clawctl.io/config-hash: {hash}}}}}\n\
+                 spec: {{containers: [{{name: gateway, image: '{image}'}}]}}\n"
+            ))
+        };
+        assert!(of_current_template(&deployment, &pod("h2", "img:2")));
+        assert!(!of_current_template(&deployment, &pod("h1", "img:2")));
+        assert!(!of_current_template(&deployment, &pod("h2", "img:1")));
     }
 }

@@ -54,7 +54,7 @@ const READY_TIMEOUT: &str = "180s";
 const FLEET_LABEL: &str = "clawctl.io/fleet";
 
 /// The image of agents that must become ready.
-fn image() -> String {
+pub(crate) fn image() -> String {
     std::env::var(IMAGE_VAR)
         .ok()
         .filter(|v| !v.is_empty())
@@ -81,19 +81,19 @@ fn suffix() -> String {
 
 /// One test's fleet on the cluster: its names, a kube client, and the namespaces to
 /// delete when the test ends.
-struct E2e {
-    kubeconfig: PathBuf,
+pub(crate) struct E2e {
+    pub(crate) kubeconfig: PathBuf,
     /// The fleet's `metadata.name`; every namespace clawctl creates carries it as a label.
-    fleet: String,
+    pub(crate) fleet: String,
     /// `metadata.namespace`: the Lease and the ApplySet parent.
-    fleet_ns: String,
+    pub(crate) fleet_ns: String,
     client: Client,
     rt: tokio::runtime::Runtime,
 }
 
 impl E2e {
     /// Connects to the cluster `CLAWCTL_E2E_KUBECONFIG` names, or fails saying how to.
-    fn new() -> E2e {
+    pub(crate) fn new() -> E2e {
         let Some(path) = std::env::var_os(KUBECONFIG_VAR).filter(|v| !v.is_empty()) else {
             panic!(
                 "{KUBECONFIG_VAR} is not set: these end-to-end tests run against a real cluster. \
@@ -124,7 +124,7 @@ impl E2e {
     }
 
     /// The namespace of `team`.
-    fn ns(&self, team: &str) -> String {
+    pub(crate) fn ns(&self, team: &str) -> String {
         format!("{}-{team}", self.fleet)
     }
 
@@ -154,13 +154,13 @@ impl E2e {
     }
 
     /// A fleet of one team ("core") with these agents.
-    fn fleet(&self, agents: &[&str], image: &str) -> String {
+    pub(crate) fn fleet(&self, agents: &[&str], image: &str) -> String {
         let agents: Vec<(&str, &str)> = agents.iter().map(|a| (*a, "core")).collect();
         self.fleet_with(image, &["core"], &agents)
     }
 
     /// Runs clawctl with `args` (the fleet file is `fleet.yaml`) against the cluster.
-    fn clawctl(&self, fleet_text: &str, args: &[&str]) -> Test {
+    pub(crate) fn clawctl(&self, fleet_text: &str, args: &[&str]) -> Test {
         let mut test = Test::new()
             .file("fleet.yaml", fleet_text)
             .env("KUBECONFIG", &self.kubeconfig.to_string_lossy());
@@ -172,7 +172,7 @@ impl E2e {
         test.args(args)
     }
 
-    fn apply(&self, fleet_text: &str, extra: &[&str]) -> Test {
+    pub(crate) fn apply(&self, fleet_text: &str, extra: &[&str]) -> Test {
         let mut args = vec!["apply", "fleet.yaml", "--yes"];
         if !extra.contains(&"--timeout") {
             args.extend(["--timeout", READY_TIMEOUT]);
@@ -181,11 +181,11 @@ impl E2e {
         self.clawctl(fleet_text, &args)
     }
 
-    fn block_on<F: Future>(&self, future: F) -> F::Output {
+    pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
         self.rt.block_on(future)
     }
 
-    fn api<K>(&self, ns: &str) -> Api<K>
+    pub(crate) fn api<K>(&self, ns: &str) -> Api<K>
     where
         K: Resource<Scope = NamespaceResourceScope>,
         K::DynamicType: Default,
@@ -194,7 +194,7 @@ impl E2e {
     }
 
     /// The object, unless it does not exist or is being deleted.
-    fn get<K>(&self, ns: &str, name: &str) -> Option<K>
+    pub(crate) fn get<K>(&self, ns: &str, name: &str) -> Option<K>
     where
         K: Resource<Scope = NamespaceResourceScope> + Clone + DeserializeOwned + Debug,
         K::DynamicType: Default,
@@ -267,7 +267,7 @@ impl E2e {
     /// controller updates, and Deployment generations (spec changes only; the
     /// controller's status writes leave them alone). Equal before and after a command
     /// means it wrote nothing, which the fake server checked by counting requests.
-    fn written(&self, teams: &[&str]) -> BTreeMap<String, String> {
+    pub(crate) fn written(&self, teams: &[&str]) -> BTreeMap<String, String> {
         let mut out = BTreeMap::new();
         for team in teams {
             let ns = self.ns(team);
@@ -306,7 +306,7 @@ impl E2e {
     }
 
     /// Writes the fleet's Lease as another clawctl run would, renewed `renewed_secs_ago`.
-    fn hold_lease(&self, holder: &str, renewed_secs_ago: i64) {
+    pub(crate) fn hold_lease(&self, holder: &str, renewed_secs_ago: i64) {
         let name = format!("clawctl-{}", self.fleet);
         let renewed = MicroTime(Timestamp::now() - SignedDuration::from_secs(renewed_secs_ago));
         let lease = Lease {

@@ -62,6 +62,49 @@ pub fn parent(
     })
 }
 
+/// The fleet namespace of a fleet known only by name: where its ApplySet parent lives
+/// (a ConfigMap labelled with the fleet and carrying the id kubectl's format gives that
+/// name and namespace). `None` when the cluster holds no parent for the fleet; an error
+/// when several do.
+pub async fn find_namespace(
+    cluster: &super::Cluster,
+    fleet: &str,
+) -> anyhow::Result<Option<String>> {
+    use anyhow::Context;
+    use k8s_openapi::api::core::v1::ConfigMap;
+    use kube::api::{Api, ListParams};
+
+    let api: Api<ConfigMap> = Api::all(cluster.client.clone());
+    let selector = format!(
+        "{}={fleet},{PARENT_ID}",
+        crate::render::context::FLEET_LABEL
+    );
+    let params = ListParams::default().labels(&selector);
+    let parents = super::retry::idempotent(|| api.list(&params))
+        .await
+        .with_context(|| format!("cannot look for the ApplySet parent of fleet {fleet:?}"))?;
+    let mut namespaces: Vec<String> = parents
+        .items
+        .iter()
+        .filter(|cm| cm.metadata.name.as_deref() == Some(parent_name(fleet).as_str()))
+        .filter_map(|cm| {
+            let namespace = cm.metadata.namespace.clone()?;
+            let label = cm.metadata.labels.as_ref()?.get(PARENT_ID)?;
+            (*label == id(fleet, &namespace)).then_some(namespace)
+        })
+        .collect();
+    namespaces.sort();
+    namespaces.dedup();
+    match namespaces.len() {
+        0 => Ok(None),
+        1 => Ok(namespaces.pop()),
+        _ => anyhow::bail!(
+            "fleet {fleet:?} has ApplySet parents in several namespaces ({}); give the fleet file instead",
+            namespaces.join(", ")
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

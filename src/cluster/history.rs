@@ -202,13 +202,15 @@ pub fn summarize(previous: Option<&Revision>, manifests: &[Value]) -> String {
                         .collect();
                     parts.push(format!("{name}: {}", keys.join(", ")));
                 } else {
-                    // The image is said above, and the config hash follows the ConfigMap.
+                    // The image is said above, the config hash follows the ConfigMap,
+                    // and the applied-hash follows everything.
                     let strip = |v: &Value| {
                         let mut v = v.clone();
                         for path in [
                             "/spec/template/spec/containers/0/image",
                             "/spec/template/spec/initContainers/0/image",
                             "/spec/template/metadata/annotations",
+                            "/metadata/annotations/clawctl.io~1applied-hash",
                         ] {
                             if let Some(field) = v.pointer_mut(path) {
                                 *field = Value::Null;
@@ -471,5 +473,20 @@ mod tests {
         assert_eq!(summarize(None, &new), "first revision");
         assert_eq!(image_of(&new), "ghcr.io/x/y:2026.5.1");
         assert_ne!(digest(&new), old.digest);
+    }
+
+    #[test]
+    fn an_image_change_alone_is_said_once_despite_the_applied_hash() {
+        // Recorded manifests are the applied ones: their applied-hash follows the image.
+        let applied = |image: &str| {
+            let mut d = deployment(image);
+            d["metadata"]["annotations"] = json!({"clawctl.io/applied-hash": image});
+            d
+        };
+        let old = revision(vec![config("one"), applied("x/y:1")]);
+        assert_eq!(
+            summarize(Some(&old), &[config("one"), applied("x/y:2")]),
+            "image 1 → 2"
+        );
     }
 }

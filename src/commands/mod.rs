@@ -4,14 +4,16 @@ mod apply;
 mod cluster;
 mod completions;
 mod diff;
+mod history;
 mod init;
 mod render;
+mod rollback;
 mod rollout;
 mod status;
 mod validate;
 
 use crate::cli::{Cli, Command};
-use crate::error::{ExitStatus, NotYetAvailable};
+use crate::error::ExitStatus;
 
 /// Runs the parsed command line; errors go back to `main`, which prints them once.
 pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
@@ -25,7 +27,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Apply(args) => apply::run(&args, cli.quiet),
         Command::Status(args) => status::run(&args, cli.quiet),
         Command::Rollout(args) => rollout::run(&args, cli.quiet),
-        Command::Rollback(_) => Err(NotYetAvailable("rollback").into()),
-        Command::History(_) => Err(NotYetAvailable("history").into()),
+        Command::Rollback(args) => rollback::run(&args, cli.quiet),
+        Command::History(args) => history::run(&args, cli.quiet),
     }
 }

@@ -4,7 +4,9 @@
 pub mod agents;
 pub mod apply;
 pub mod diff;
+pub mod history;
 pub mod planning;
+pub mod rollback;
 pub mod rollout;
 pub mod status;
 

@@ -3,7 +3,9 @@
 
 pub mod changes;
 pub mod diagnostics;
+pub mod history;
 pub mod progress;
+pub mod rollback;
 pub mod rollout;
 pub mod status;
 

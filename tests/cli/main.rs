@@ -8,6 +8,7 @@ mod completions;
 mod e2e;
 mod e2e_rollout;
 mod golden;
+mod history;
 mod injection;
 mod render;
 mod rollout;

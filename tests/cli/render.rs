@@ -1,4 +1,4 @@
-//! `render`, `validate`, `init`, `schema` and the not-yet-available commands, end to end.
+//! `render`, `validate`, `init` and `schema`, end to end.
 
 use clawctl::yaml::parse_documents;
 use serde_json::Value;
@@ -353,19 +353,6 @@ fn schema_describes_the_fleet_file() {
         "storageClassName",
     ] {
         assert!(text.contains(field), "{field} missing from the schema");
-    }
-}
-
-#[test]
-fn cluster_commands_say_they_come_later() {
-    for args in [vec!["rollback", "FLEET", "--all"], vec!["history", "FLEET"]] {
-        let fleet = example("swarm.yaml");
-        let args: Vec<&str> = args
-            .iter()
-            .map(|a| if *a == "FLEET" { fleet.as_str() } else { a })
-            .collect();
-        let err = Test::new().args(&args).fails(1).stderr;
-        assert!(err.contains("comes in a later version"), "{args:?}: {err}");
     }
 }
 

@@ -1,0 +1,634 @@
+//! `rollback`: returns agents to a recorded revision by applying that revision's
+//! manifests as a *new* revision with cause `rollback` (DESIGN §4, helm's
+//! `action/rollback.go`): config and image go back together, history stays append-only.
+//!
+//! Decisions the issue leaves open:
+//! - The fleet comes from a file (its name and namespace; the file is not rendered, so
+//!   what it says now never mixes into a rollback) or from `--fleet NAME`, whose
+//!   namespace is where its ApplySet parent ConfigMap lives.
+//! - With a file, every `--agent` must be one of its agents (exit 2, did-you-mean).
+//!   Without one, a name with no recorded history fails that agent. `--all` means every
+//!   agent with recorded history: an agent never recorded has nothing to return to.
+//! - "Current" is the agent's newest recorded revision. The default target is the
+//!   newest earlier revision that passed its health gate and differs (by digest) from
+//!   the current one; a revision that failed its gate is never a default target.
+//!   `--to-revision N` is taken as asked, even a revision whose gate failed or the
+//!   current one (re-applying it repairs drift): the user named it.
+//! - Agents without a target fail with what was looked at; the others still go. The
+//!   fleet Lease is taken only when at least one agent will be applied.
+//! - Objects are applied with force (see `restore`), one agent's objects in order,
+//!   never a PersistentVolumeClaim: revisions do not hold one and volumes are not touched.
+//! - A revision is recorded only once all of the agent's objects applied. A failed
+//!   apply records nothing: the live state is then part old, part new, which no revision
+//!   describes, and running the same rollback again retries the same target.
+//! - Without `--no-wait`, each agent is gated (readiness, no soak) within the timeout
+//!   and its new revision carries the verdict; with it, the gate is `unknown`.
+//! - Up to `parallel` agents at a time. Ctrl-C or SIGTERM starts no new agent, stops
+//!   the gates under way (those agents are recorded with gate `unknown`), and the
+//!   report says interrupted.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use anyhow::anyhow;
+use futures::StreamExt;
+use serde::Serialize;
+
+use super::history::Source;
+use crate::cluster::gate::{self, Verdict};
+use crate::cluster::history::{self, Cause, Gate, Revision};
+use crate::cluster::wait::{self, Workload};
+use crate::cluster::{Cluster, Target, applyset, lease};
+use crate::interrupt::Stop;
+use crate::render::context::FLEET_LABEL;
+
+/// Agents rolled back at once unless told otherwise.
+pub const DEFAULT_PARALLEL: usize = 4;
+
+/// Which agents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Agents {
+    Named(Vec<String>),
+    /// Every agent with recorded history.
+    All,
+}
+
+/// How to roll back.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Return to this revision number instead of the default target.
+    pub to_revision: Option<i64>,
+    /// Gate each agent within this time (`None`: `--no-wait`).
+    pub wait: Option<Duration>,
+    /// Revisions kept per agent.
+    pub history_max: usize,
+    /// Agents rolled back at once.
+    pub parallel: usize,
+}
+
+/// What `rollback` is asked.
+#[derive(Debug, Clone)]
+pub struct Request<'a> {
+    pub source: Source<'a>,
+    pub target: Target,
+    pub agents: Agents,
+    pub options: Options,
+}
+
+/// A revision as the report names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Point {
+    pub revision: i64,
+    pub image: String,
+}
+
+impl Point {
+    fn of(revision: &Revision) -> Point {
+        Point {
+            revision: revision.number,
+            image: revision.image.clone(),
+        }
+    }
+}
+
+/// How one agent ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// Rolled back and ready.
+    Ready,
+    /// Rolled back, readiness not checked (`--no-wait`).
+    Applied,
+    /// No target, or the apply, the gate or the recording failed (see `reason`).
+    Failed,
+    /// Not begun: interrupted, or the fleet lock was lost first.
+    NotStarted,
+    /// Applied, then interrupted while waiting for readiness.
+    Interrupted,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Ready => "ready",
+            Outcome::Applied => "applied",
+            Outcome::Failed => "failed",
+            Outcome::NotStarted => "not started",
+            Outcome::Interrupted => "interrupted",
+        }
+    }
+}
+
+/// One agent's line of the report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentReport {
+    pub agent: String,
+    pub namespace: Option<String>,
+    /// The revision that was current.
+    pub from: Option<Point>,
+    /// The revision returned to.
+    pub to: Option<Point>,
+    /// The number of the revision this rollback recorded.
+    pub recorded: Option<i64>,
+    pub result: Outcome,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// The result of `rollback`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Report {
+    pub fleet: String,
+    pub agents: Vec<AgentReport>,
+    pub interrupted: bool,
+}
+
+impl Report {
+    /// Every agent rolled back (and ready, unless `--no-wait`).
+    pub fn succeeded(&self) -> bool {
+        !self.interrupted
+            && self
+                .agents
+                .iter()
+                .all(|a| matches!(a.result, Outcome::Ready | Outcome::Applied))
+    }
+}
+
+/// What rollback shows while it works; output implements it.
+pub trait Reporter: wait::Progress {
+    fn started(&self, agent: &str, from: &Revision, to: &Revision);
+    fn finished(&self, agent: &AgentReport);
+}
+
+/// The current revision of an agent and the one to return to.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Choice<'a> {
+    pub current: &'a Revision,
+    pub target: &'a Revision,
+}
+
+/// Chooses the target among one agent's revisions (any order): `to_revision` when
+/// given, else the newest revision older than the current (newest) one that passed its
+/// gate and whose configuration differs from the current one. `Err` says what was
+/// looked at.
+pub fn choose<'a>(
+    agent: &str,
+    revisions: &'a [Revision],
+    to_revision: Option<i64>,
+) -> Result<Choice<'a>, String> {
+    let current = revisions
+        .iter()
+        .max_by_key(|r| r.number)
+        .ok_or_else(|| format!("no revisions recorded for agent {agent:?}"))?;
+    let mut older: Vec<&Revision> = revisions
+        .iter()
+        .filter(|r| r.number < current.number)
+        .collect();
+    older.sort_by_key(|r| std::cmp::Reverse(r.number));
+    if let Some(wanted) = to_revision {
+        return match revisions.iter().find(|r| r.number == wanted) {
+            Some(target) => Ok(Choice { current, target }),
+            None => {
+                let mut numbers: Vec<i64> = revisions.iter().map(|r| r.number).collect();
+                numbers.sort_unstable();
+                let numbers: Vec<String> = numbers.iter().map(i64::to_string).collect();
+                Err(format!(
+                    "agent {agent:?} has no revision {wanted}; recorded: {} (older ones are \
+                     dropped beyond --history-max)",
+                    numbers.join(", ")
+                ))
+            }
+        };
+    }
+    if let Some(target) = older
+        .iter()
+        .find(|r| r.gate == Gate::Passed && r.digest != current.digest)
+    {
+        return Ok(Choice { current, target });
+    }
+    let looked: Vec<String> = older
+        .iter()
+        .map(|r| {
+            let why = if r.digest == current.digest {
+                "same configuration as the current one"
+            } else {
+                match r.gate {
+                    Gate::Failed => "failed its health gate",
+                    _ => "health gate unknown",
+                }
+            };
+            format!("{} ({why})", r.number)
+        })
+        .collect();
+    let looked = if looked.is_empty() {
+        "there is no earlier revision".to_string()
+    } else {
+        format!("looked at revisions {}", looked.join(", "))
+    };
+    Err(format!(
+        "agent {agent:?} has no earlier revision that passed its health gate and differs from \
+         the current revision {}; {looked}; name one with --to-revision",
+        current.number
+    ))
+}
+
+/// Rolls the agents back under the fleet Lease and reports each one.
+pub async fn rollback(
+    request: &Request<'_>,
+    reporter: &dyn Reporter,
+    stop: &Stop,
+) -> anyhow::Result<Report> {
+    let fleet = request.source.fleet()?;
+    if let Agents::Named(names) = &request.agents {
+        fleet.check_agents(names.iter().map(String::as_str))?;
+    }
+    let cluster = Cluster::connect(&request.target).await?;
+    let namespace = match &fleet.namespace {
+        Some(namespace) => namespace.clone(),
+        None => applyset::find_namespace(&cluster, &fleet.name)
+            .await?
+            .ok_or_else(|| {
+                anyhow!(
+                    "no fleet {:?} on the cluster at {}: no ApplySet parent ConfigMap labelled \
+                     {FLEET_LABEL}={} with an {} label; was the fleet ever applied?",
+                    fleet.name,
+                    cluster.url,
+                    fleet.name,
+                    applyset::PARENT_ID
+                )
+            })?,
+    };
+    let revisions = history::list(&cluster, &fleet.name, None).await?;
+    let mut by_agent: BTreeMap<String, Vec<Revision>> = BTreeMap::new();
+    for revision in &revisions {
+        by_agent
+            .entry(revision.agent.clone())
+            .or_default()
+            .push(revision.clone());
+    }
+    let wanted: Vec<String> = match &request.agents {
+        Agents::All if by_agent.is_empty() => anyhow::bail!(
+            "no revisions recorded for fleet {:?}: nothing to roll back to",
+            fleet.name
+        ),
+        Agents::All => by_agent.keys().cloned().collect(),
+        Agents::Named(names) => {
+            let mut seen = Vec::new();
+            for name in names {
+                if !seen.contains(name) {
+                    seen.push(name.clone());
+                }
+            }
+            seen
+        }
+    };
+    let empty = Vec::new();
+    let known: Vec<&str> = by_agent.keys().map(String::as_str).collect();
+    let plans: Vec<(String, Result<Choice<'_>, String>)> = wanted
+        .into_iter()
+        .map(|agent| {
+            let mine = by_agent.get(&agent).unwrap_or(&empty);
+            let mut choice = choose(&agent, mine, request.options.to_revision);
+            if mine.is_empty()
+                && let Err(why) = &mut choice
+            {
+                why.push_str(&super::history::hint(&agent, &known));
+            }
+            (agent, choice)
+        })
+        .collect();
+
+    let mut report = Report {
+        fleet: fleet.name.clone(),
+        agents: Vec::new(),
+        interrupted: false,
+    };
+    if plans.iter().all(|(_, p)| p.is_err()) {
+        report.agents = plans
+            .into_iter()
+            .map(|(agent, plan)| unplanned(agent, plan.err()))
+            .collect();
+        for agent in &report.agents {
+            reporter.finished(agent);
+        }
+        return Ok(report);
+    }
+
+    let lock = lease::acquire(&cluster, &namespace, &fleet.name, "rollback").await?;
+    let context = Context {
+        cluster: &cluster,
+        fleet: &fleet.name,
+        applyset_id: applyset::id(&fleet.name, &namespace),
+        existing: &revisions,
+        options: &request.options,
+        reporter,
+        stop,
+    };
+    report.agents = futures::stream::iter(plans)
+        .map(|(agent, plan)| {
+            let (context, lock) = (&context, &lock);
+            async move {
+                let done = match plan {
+                    Err(why) => unplanned(agent, Some(why)),
+                    Ok(_) if stop.is_stopped() => AgentReport {
+                        reason: Some("interrupted before it began".into()),
+                        ..unplanned(agent, None)
+                    },
+                    Ok(_) if lock.lost() => AgentReport {
+                        reason: Some("the fleet lock was lost before it began".into()),
+                        ..unplanned(agent, None)
+                    },
+                    Ok(choice) => restore(context, &agent, choice).await,
+                };
+                reporter.finished(&done);
+                done
+            }
+        })
+        .buffered(request.options.parallel.max(1))
+        .collect()
+        .await;
+    lock.release().await;
+    report.interrupted = stop.is_stopped();
+    Ok(report)
+}
+
+fn unplanned(agent: String, why: Option<String>) -> AgentReport {
+    AgentReport {
+        agent,
+        namespace: None,
+        from: None,
+        to: None,
+        recorded: None,
+        result: if why.is_some() {
+            Outcome::Failed
+        } else {
+            Outcome::NotStarted
+        },
+        reason: why,
+    }
+}
+
+/// What every agent's rollback shares.
+struct Context<'a> {
+    cluster: &'a Cluster,
+    fleet: &'a str,
+    applyset_id: String,
+    existing: &'a [Revision],
+    options: &'a Options,
+    reporter: &'a dyn Reporter,
+    stop: &'a Stop,
+}
+
+/// Applies the target's objects, gates the agent, records the new revision.
+async fn restore(context: &Context<'_>, agent: &str, choice: Choice<'_>) -> AgentReport {
+    let Choice { current, target } = choice;
+    context.reporter.started(agent, current, target);
+    let mut report = AgentReport {
+        agent: agent.to_string(),
+        namespace: Some(target.namespace.clone()),
+        from: Some(Point::of(current)),
+        to: Some(Point::of(target)),
+        recorded: None,
+        result: Outcome::Failed,
+        reason: None,
+    };
+    // Forced: a rollback is an explicit restore of a recorded state, so fields another
+    // field manager took since (a `kubectl edit`, say) are taken back, as
+    // `apply --force-conflicts` would; a conflict must not leave an agent half restored.
+    if let Err(why) = super::agents::apply(
+        context.cluster,
+        &context.applyset_id,
+        &target.manifests,
+        true,
+    )
+    .await
+    {
+        report.reason = Some(format!(
+            "applying revision {} failed: {why}; nothing was recorded",
+            target.number
+        ));
+        return report;
+    }
+    let (gate, result, reason) = match context.options.wait {
+        None => (Gate::Unknown, Outcome::Applied, None),
+        Some(timeout) => match workload(agent, target) {
+            None => (
+                Gate::Unknown,
+                Outcome::Failed,
+                Some(format!("revision {} holds no Deployment", target.number)),
+            ),
+            Some(workload) => match gate::agent(
+                context.cluster,
+                context.fleet,
+                &workload,
+                timeout,
+                Duration::ZERO,
+                context.reporter,
+                context.stop,
+            )
+            .await
+            {
+                Ok(Verdict::Passed) => (Gate::Passed, Outcome::Ready, None),
+                Ok(Verdict::Failed(why)) => (Gate::Failed, Outcome::Failed, Some(why)),
+                Ok(Verdict::Stopped) => (
+                    Gate::Unknown,
+                    Outcome::Interrupted,
+                    Some("interrupted while waiting for readiness".into()),
+                ),
+                Err(e) => (Gate::Unknown, Outcome::Failed, Some(format!("{e:#}"))),
+            },
+        },
+    };
+    let record = history::Record {
+        fleet: context.fleet,
+        agent,
+        team: target.team.as_deref(),
+        namespace: &target.namespace,
+        manifests: target.manifests.clone(),
+        cause: Cause::Rollback,
+        gate,
+    };
+    match history::record(
+        context.cluster,
+        record,
+        context.existing,
+        context.options.history_max,
+    )
+    .await
+    {
+        Ok(revision) => {
+            report.recorded = Some(revision.number);
+            report.result = result;
+            report.reason = reason;
+        }
+        Err(e) => {
+            report.result = Outcome::Failed;
+            let before = reason.map(|r| format!("{r}; ")).unwrap_or_default();
+            report.reason = Some(format!(
+                "{before}rolled back, but the new revision was not recorded: {e:#}"
+            ));
+        }
+    }
+    report
+}
+
+fn workload(agent: &str, revision: &Revision) -> Option<Workload> {
+    let name = revision
+        .manifests
+        .iter()
+        .find(|m| m["kind"] == "Deployment")?
+        .pointer("/metadata/name")?
+        .as_str()?;
+    Some(Workload {
+        namespace: revision.namespace.clone(),
+        name: name.to_string(),
+        agent: Some(agent.to_string()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn revision(number: i64, digest: &str, gate: Gate) -> Revision {
+        Revision {
+            agent: "alpha".into(),
+            team: Some("core".into()),
+            namespace: "core".into(),
+            name: format!("agent-alpha-r{number}"),
+            number,
+            image: format!("img:{digest}"),
+            cause: Cause::Apply,
+            gate,
+            created: None,
+            summary: String::new(),
+            digest: digest.into(),
+            manifests: Vec::new(),
+        }
+    }
+
+    fn target(revisions: &[Revision], to: Option<i64>) -> Result<(i64, i64), String> {
+        choose("alpha", revisions, to).map(|c| (c.current.number, c.target.number))
+    }
+
+    #[test]
+    fn default_target_is_the_newest_earlier_passed_revision_that_differs() {
+        let revisions = [
+            revision(1, "a", Gate::Passed),
+            revision(2, "b", Gate::Passed),
+            revision(3, "c", Gate::Passed),
+        ];
+        assert_eq!(target(&revisions, None), Ok((3, 2)));
+        // Order of the input does not matter.
+        let shuffled = [
+            revisions[2].clone(),
+            revisions[0].clone(),
+            revisions[1].clone(),
+        ];
+        assert_eq!(target(&shuffled, None), Ok((3, 2)));
+    }
+
+    #[test]
+    fn a_failed_or_unknown_gate_or_the_same_configuration_is_skipped() {
+        let revisions = [
+            revision(1, "a", Gate::Passed),
+            revision(2, "b", Gate::Failed),
+            revision(3, "c", Gate::Unknown),
+            revision(4, "d", Gate::Passed),
+            revision(5, "d", Gate::Passed),
+        ];
+        // 4 has the current configuration, 3 was never gated, 2 failed: back to 1.
+        assert_eq!(target(&revisions, None), Ok((5, 1)));
+    }
+
+    #[test]
+    fn a_failed_current_revision_returns_to_the_last_good_one() {
+        let revisions = [
+            revision(1, "a", Gate::Passed),
+            revision(2, "b", Gate::Passed),
+            revision(3, "crashy", Gate::Failed),
+        ];
+        assert_eq!(target(&revisions, None), Ok((3, 2)));
+    }
+
+    #[test]
+    fn rollback_after_rollback_goes_back_and_forth() {
+        let revisions = [
+            revision(1, "a", Gate::Passed),
+            revision(2, "b", Gate::Passed),
+            Revision {
+                cause: Cause::Rollback,
+                ..revision(3, "a", Gate::Passed)
+            },
+        ];
+        assert_eq!(target(&revisions, None), Ok((3, 2)));
+    }
+
+    #[test]
+    fn no_target_says_what_was_looked_at() {
+        let why = target(&[revision(1, "a", Gate::Passed)], None).expect_err("none");
+        assert!(why.contains("current revision 1"), "{why}");
+        assert!(why.contains("there is no earlier revision"), "{why}");
+        let why = target(
+            &[
+                revision(1, "a", Gate::Failed),
+                revision(2, "b", Gate::Passed),
+                revision(3, "b", Gate::Passed),
+            ],
+            None,
+        )
+        .expect_err("none");
+        assert!(
+            why.contains(
+                "looked at revisions 2 (same configuration as the current one), \
+                 1 (failed its health gate)"
+            ),
+            "{why}"
+        );
+        assert_eq!(
+            target(&[], None),
+            Err("no revisions recorded for agent \"alpha\"".into())
+        );
+    }
+
+    #[test]
+    fn to_revision_is_taken_as_asked_or_fails_naming_the_recorded_ones() {
+        let revisions = [
+            revision(2, "a", Gate::Failed),
+            revision(3, "b", Gate::Passed),
+            revision(10, "c", Gate::Passed),
+        ];
+        assert_eq!(target(&revisions, Some(2)), Ok((10, 2)));
+        assert_eq!(target(&revisions, Some(10)), Ok((10, 10)));
+        let why = target(&revisions, Some(7)).expect_err("missing");
+        assert!(
+            why.contains("has no revision 7; recorded: 2, 3, 10"),
+            "{why}"
+        );
+    }
+
+    #[test]
+    fn success_needs_every_agent_rolled_back() {
+        let agent = |result| AgentReport {
+            agent: "a".into(),
+            namespace: None,
+            from: None,
+            to: None,
+            recorded: None,
+            result,
+            reason: None,
+        };
+        let mut report = Report {
+            fleet: "demo".into(),
+            agents: vec![agent(Outcome::Ready), agent(Outcome::Applied)],
+            interrupted: false,
+        };
+        assert!(report.succeeded());
+        report.agents.push(agent(Outcome::Failed));
+        assert!(!report.succeeded());
+        report.agents.pop();
+        report.interrupted = true;
+        assert!(!report.succeeded());
+    }
+}

@@ -1,0 +1,166 @@
+//! Rollback's progress (one line per event on stderr, nothing with `--quiet`) and its
+//! report table (agent, from, to, recorded revision, result, reason).
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::Mutex;
+
+use comfy_table::{Table, presets::UTF8_BORDERS_ONLY};
+
+use super::history::tag;
+use crate::cluster::history::Revision;
+use crate::cluster::readiness::Rollout;
+use crate::cluster::wait::{Progress, Workload};
+use crate::ops::rollback::{AgentReport, Point, Report, Reporter};
+
+/// Lines on stderr; readiness changes are shown once per distinct state.
+pub struct RollbackProgress {
+    quiet: bool,
+    last_state: Mutex<HashMap<Workload, String>>,
+}
+
+impl RollbackProgress {
+    pub fn new(quiet: bool) -> RollbackProgress {
+        RollbackProgress {
+            quiet,
+            last_state: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn line(&self, text: &str) {
+        if !self.quiet {
+            let _ = writeln!(std::io::stderr(), "{text}");
+        }
+    }
+}
+
+fn point(point: Option<&Point>) -> String {
+    point
+        .map(|p| format!("{} ({})", p.revision, tag(&p.image)))
+        .unwrap_or_else(|| "-".into())
+}
+
+impl Reporter for RollbackProgress {
+    fn started(&self, agent: &str, from: &Revision, to: &Revision) {
+        self.line(&format!(
+            "{agent}: rolling back from revision {} ({}) to revision {} ({})",
+            from.number,
+            tag(&from.image),
+            to.number,
+            tag(&to.image)
+        ));
+    }
+
+    fn finished(&self, agent: &AgentReport) {
+        let reason = agent
+            .reason
+            .as_deref()
+            .map(|r| format!(": {r}"))
+            .unwrap_or_default();
+        self.line(&format!(
+            "{}: {}{reason}",
+            agent.agent,
+            agent.result.as_str()
+        ));
+    }
+}
+
+impl Progress for RollbackProgress {
+    fn changed(&self, workload: &Workload, state: &Rollout) {
+        let text = match state {
+            Rollout::Done => "ready".to_string(),
+            Rollout::Waiting(why) => format!("waiting: {why}"),
+            Rollout::Failed(why) => format!("failed: {why}"),
+        };
+        let Ok(mut last) = self.last_state.lock() else {
+            return;
+        };
+        if last.get(workload) == Some(&text) {
+            return;
+        }
+        last.insert(workload.clone(), text.clone());
+        drop(last);
+        self.line(&format!("{}/{}: {text}", workload.namespace, workload.name));
+    }
+}
+
+/// The report as a table and a closing line.
+pub fn table(report: &Report) -> String {
+    let mut table = Table::new();
+    table.load_preset(UTF8_BORDERS_ONLY);
+    table.set_header(["agent", "from", "to", "recorded", "result", "reason"]);
+    for a in &report.agents {
+        table.add_row([
+            a.agent.clone(),
+            point(a.from.as_ref()),
+            point(a.to.as_ref()),
+            a.recorded
+                .map(|n| n.to_string())
+                .unwrap_or_else(|| "-".into()),
+            a.result.as_str().to_string(),
+            a.reason.clone().unwrap_or_default(),
+        ]);
+    }
+    let done = report
+        .agents
+        .iter()
+        .filter(|a| a.recorded.is_some())
+        .count();
+    let mut text = format!(
+        "{table}\nfleet {}: {done}/{} agents rolled back",
+        report.fleet,
+        report.agents.len()
+    );
+    if report.interrupted {
+        text.push_str(" (interrupted: no further agent was started)");
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::rollback::Outcome;
+
+    #[test]
+    fn the_table_names_both_revisions_and_the_result() {
+        let report = Report {
+            fleet: "demo".into(),
+            agents: vec![
+                AgentReport {
+                    agent: "alpha".into(),
+                    namespace: Some("core".into()),
+                    from: Some(Point {
+                        revision: 3,
+                        image: "img:crashy".into(),
+                    }),
+                    to: Some(Point {
+                        revision: 2,
+                        image: "img:2026.4.14".into(),
+                    }),
+                    recorded: Some(4),
+                    result: Outcome::Ready,
+                    reason: None,
+                },
+                AgentReport {
+                    agent: "beta".into(),
+                    namespace: None,
+                    from: None,
+                    to: None,
+                    recorded: None,
+                    result: Outcome::Failed,
+                    reason: Some("no revisions recorded".into()),
+                },
+            ],
+            interrupted: false,
+        };
+        let text = table(&report);
+        assert!(text.contains("3 (crashy)"), "{text}");
+        assert!(text.contains("2 (2026.4.14)"), "{text}");
+        assert!(text.contains("no revisions recorded"), "{text}");
+        assert!(
+            text.ends_with("fleet demo: 1/2 agents rolled back"),
+            "{text}"
+        );
+    }
+}

@@ -41,6 +41,10 @@ pub trait Progress: Sync {
 
 /// Waits until every workload is ready, one fails (fail-fast: the others are reported
 /// unfinished), or `timeout` passes.
+///
+/// Each watch event re-evaluates only the workloads it concerns (a Deployment by name, a
+/// Pod by its namespace and agent label), so a fleet of N agents costs O(N) work per
+/// rollout, not O(N²); while a (re-)list is loading nothing is decided until it is done.
 pub async fn deployments(
     cluster: &Cluster,
     selector: &str,
@@ -67,8 +71,25 @@ pub async fn deployments(
         .boxed();
     let mut events = futures::stream::select(deployments, pods);
 
+    // Workloads by (namespace, Deployment name) and by (namespace, agent).
+    let by_name: HashMap<(String, String), &Workload> = workloads
+        .iter()
+        .map(|w| ((w.namespace.clone(), w.name.clone()), w))
+        .collect();
+    let mut by_agent: HashMap<(String, String), Vec<&Workload>> = HashMap::new();
+    for w in workloads {
+        if let Some(agent) = &w.agent {
+            by_agent
+                .entry((w.namespace.clone(), agent.clone()))
+                .or_default()
+                .push(w);
+        }
+    }
     let mut live_deployments: HashMap<(String, String), Deployment> = HashMap::new();
-    let mut live_pods: HashMap<(String, String), Pod> = HashMap::new();
+    // (namespace, agent) -> pod name -> pod
+    let mut live_pods: HashMap<(String, String), HashMap<String, Pod>> = HashMap::new();
+    let (mut deployments_listing, mut pods_listing) = (true, true);
+    let mut unfinished = outcomes.len();
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
         let event = tokio::select! {
@@ -82,39 +103,107 @@ pub async fn deployments(
                 return Ok(outcomes);
             }
         };
-        match event {
+        // Which workloads to look at again: `None` for all of them.
+        let concerned: Option<Vec<&Workload>> = match event {
             None => anyhow::bail!("the watch on the fleet's workloads ended unexpectedly"),
             // The watcher re-lists and retries by itself after errors; keep waiting.
             Some(Err(_)) => continue,
-            Some(Ok(Change::Deployment(event))) => apply_event(&mut live_deployments, *event),
-            Some(Ok(Change::Pod(event))) => apply_event(&mut live_pods, *event),
+            Some(Ok(Change::Deployment(event))) => match *event {
+                Event::Init => {
+                    deployments_listing = true;
+                    live_deployments.clear();
+                    continue;
+                }
+                Event::InitApply(d) => {
+                    live_deployments.insert(key(&d), d);
+                    continue;
+                }
+                Event::InitDone => {
+                    deployments_listing = false;
+                    None
+                }
+                Event::Apply(d) => {
+                    let k = key(&d);
+                    live_deployments.insert(k.clone(), d);
+                    Some(by_name.get(&k).copied().into_iter().collect())
+                }
+                Event::Delete(d) => {
+                    let k = key(&d);
+                    live_deployments.remove(&k);
+                    Some(by_name.get(&k).copied().into_iter().collect())
+                }
+            },
+            Some(Ok(Change::Pod(event))) => {
+                let slot = |p: &Pod| {
+                    let (ns, name) = key(p);
+                    let agent = p
+                        .metadata
+                        .labels
+                        .as_ref()
+                        .and_then(|l| l.get(AGENT_LABEL))
+                        .cloned()
+                        .unwrap_or_default();
+                    ((ns, agent), name)
+                };
+                match *event {
+                    Event::Init => {
+                        pods_listing = true;
+                        live_pods.clear();
+                        continue;
+                    }
+                    Event::InitApply(p) => {
+                        let (group, name) = slot(&p);
+                        live_pods.entry(group).or_default().insert(name, p);
+                        continue;
+                    }
+                    Event::InitDone => {
+                        pods_listing = false;
+                        None
+                    }
+                    Event::Apply(p) => {
+                        let (group, name) = slot(&p);
+                        let concerned = by_agent.get(&group).cloned().unwrap_or_default();
+                        live_pods.entry(group).or_default().insert(name, p);
+                        Some(concerned)
+                    }
+                    Event::Delete(p) => {
+                        let (group, name) = slot(&p);
+                        let concerned = by_agent.get(&group).cloned().unwrap_or_default();
+                        if let Some(pods) = live_pods.get_mut(&group) {
+                            pods.remove(&name);
+                        }
+                        Some(concerned)
+                    }
+                }
+            }
+        };
+        if deployments_listing || pods_listing {
+            continue;
         }
-        let mut all_ready = true;
+        let concerned: Vec<&Workload> = concerned.unwrap_or_else(|| workloads.iter().collect());
         let mut failed = false;
-        for (workload, outcome) in outcomes.iter_mut() {
+        for workload in concerned {
+            let Some(outcome) = outcomes.get_mut(workload) else {
+                continue;
+            };
             if *outcome == Outcome::Ready {
                 continue;
             }
-            let key = (workload.namespace.clone(), workload.name.clone());
-            let state = match live_deployments.get(&key) {
+            let deployment =
+                live_deployments.get(&(workload.namespace.clone(), workload.name.clone()));
+            let state = match deployment {
                 None => Rollout::Waiting("the Deployment does not exist (yet)".into()),
                 Some(d) => readiness::deployment(d),
             };
-            let deployment = live_deployments.get(&key);
             let pod_failure = workload.agent.as_ref().and_then(|agent| {
                 live_pods
+                    .get(&(workload.namespace.clone(), agent.clone()))?
                     .values()
+                    .filter(|p| p.metadata.deletion_timestamp.is_none())
                     // Only pods of the current template: right after an update (or a
                     // rollback) the previous ReplicaSet's pods still exist for a moment,
                     // and their failures are not the new template's.
                     .filter(|p| deployment.is_some_and(|d| of_current_template(d, p)))
-                    .filter(|p| {
-                        p.metadata.namespace.as_deref() == Some(workload.namespace.as_str())
-                    })
-                    .filter(|p| p.metadata.deletion_timestamp.is_none())
-                    .filter(|p| {
-                        p.metadata.labels.as_ref().and_then(|l| l.get(AGENT_LABEL)) == Some(agent)
-                    })
                     .find_map(|p| {
                         readiness::pod_failure(p).map(|why| {
                             format!("pod {}: {why}", p.metadata.name.as_deref().unwrap_or("?"))
@@ -128,21 +217,28 @@ pub async fn deployments(
             };
             progress.changed(workload, &state);
             *outcome = match state {
-                Rollout::Done => Outcome::Ready,
+                Rollout::Done => {
+                    unfinished -= 1;
+                    Outcome::Ready
+                }
                 Rollout::Failed(why) => {
                     failed = true;
                     Outcome::Failed(why)
                 }
-                Rollout::Waiting(why) => {
-                    all_ready = false;
-                    Outcome::Unfinished(why)
-                }
+                Rollout::Waiting(why) => Outcome::Unfinished(why),
             };
         }
-        if all_ready || failed {
+        if unfinished == 0 || failed {
             return Ok(outcomes);
         }
     }
+}
+
+fn key<K: kube::Resource>(o: &K) -> (String, String) {
+    (
+        o.meta().namespace.clone().unwrap_or_default(),
+        o.meta().name.clone().unwrap_or_default(),
+    )
 }
 
 /// Whether `pod` runs `deployment`'s current pod template: same config-hash annotation
@@ -178,26 +274,6 @@ pub fn of_current_template(deployment: &Deployment, pod: &Pod) -> bool {
 enum Change {
     Deployment(Box<Event<Deployment>>),
     Pod(Box<Event<Pod>>),
-}
-
-fn apply_event<K: kube::Resource>(map: &mut HashMap<(String, String), K>, event: Event<K>) {
-    let key = |o: &K| {
-        (
-            o.meta().namespace.clone().unwrap_or_default(),
-            o.meta().name.clone().unwrap_or_default(),
-        )
-    };
-    match event {
-        // A (re-)list starts: what follows replaces what we knew.
-        Event::Init => map.clear(),
-        Event::InitApply(o) | Event::Apply(o) => {
-            map.insert(key(&o), o);
-        }
-        Event::Delete(o) => {
-            map.remove(&key(&o));
-        }
-        Event::InitDone => {}
-    }
 }
 
 #[cfg(test)]

@@ -42,23 +42,6 @@ impl fmt::Display for InvalidInput {
 
 impl std::error::Error for InvalidInput {}
 
-/// A command that is planned but not built yet. Exits 1 and says so plainly.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NotYetAvailable(pub &'static str);
-
-impl fmt::Display for NotYetAvailable {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "`clawctl {}` needs a cluster connection, which comes in a later version of clawctl; \
-             today you can `clawctl render` the fleet and apply it with `kubectl apply --server-side -f`",
-            self.0
-        )
-    }
-}
-
-impl std::error::Error for NotYetAvailable {}
-
 /// The exit status for an error chain.
 pub fn exit_status(err: &anyhow::Error) -> ExitStatus {
     if err

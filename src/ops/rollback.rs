@@ -316,6 +316,25 @@ pub async fn rollback(
     }
 
     let lock = lease::acquire(&cluster, &namespace, &fleet.name, "rollback").await?;
+    // A rollback in the middle of a rollout would be undone by its `--resume`: finish
+    // or abort the rollout first.
+    let rollout = match super::rollout::state::load(&cluster, &namespace, &fleet.name).await {
+        Ok(state) => state.filter(|s| !s.phase.finished()),
+        Err(e) => {
+            lock.release().await;
+            return Err(e);
+        }
+    };
+    if let Some(rollout) = rollout {
+        lock.release().await;
+        anyhow::bail!(
+            "a rollout of fleet {:?} to {} is unfinished ({:?}): `clawctl rollout --abort` rolls back \
+             what it touched, `clawctl rollout --resume` finishes it; roll back after that",
+            fleet.name,
+            rollout.target,
+            rollout.phase
+        );
+    }
     let context = Context {
         cluster: &cluster,
         fleet: &fleet.name,

@@ -464,3 +464,24 @@ fn apply_with_a_new_image_runs_the_rollout_strategy_unless_all_at_once() {
     assert_eq!(images(&server), vec![NEW.to_string(); 5]);
     assert_eq!(state(&server), Value::Null);
 }
+
+#[test]
+fn rollback_is_refused_while_a_rollout_is_unfinished() {
+    let (server, text) = deployed();
+    clawctl(
+        &server,
+        &text,
+        &rollout_args(&["--tag", "2026.5.1", "--canary"]),
+    )
+    .success();
+    let out = clawctl(
+        &server,
+        &text,
+        &["rollback", "fleet.yaml", "--agent", "alpha"],
+    )
+    .fails(1);
+    assert!(out.stderr.contains("rollout --abort"), "{}", out.stderr);
+    assert_eq!(image(&server, "alpha"), NEW);
+    clawctl(&server, &text, &rollout_args(&["--abort"])).success();
+    assert_eq!(image(&server, "alpha"), IMAGE);
+}

@@ -183,6 +183,16 @@ impl Plan {
         Plan { changes }
     }
 
+    /// Namespaces the plan creates: objects in them cannot be dry-run yet (the API server
+    /// refuses even a dry-run create in a namespace that does not exist).
+    pub fn namespaces_to_create(&self) -> Vec<&str> {
+        self.changes
+            .iter()
+            .filter(|c| c.action == Action::Create && c.object.kind == "Namespace")
+            .map(|c| c.object.name.as_str())
+            .collect()
+    }
+
     /// Namespaces the plan would delete, so the caller can look for volumes in them.
     pub fn namespaces_to_prune(&self) -> Vec<String> {
         self.changes

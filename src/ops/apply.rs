@@ -298,13 +298,7 @@ pub async fn dry_run(
     force_conflicts: bool,
     concurrency: usize,
 ) -> Vec<(Change, Outcome)> {
-    let creating: Vec<&str> = planned
-        .plan
-        .changes
-        .iter()
-        .filter(|c| c.action == Action::Create && c.object.kind == "Namespace")
-        .map(|c| c.object.name.as_str())
-        .collect();
+    let creating = planned.plan.namespaces_to_create();
     futures::stream::iter(&planned.plan.changes)
         .map(|change| {
             let creating = &creating;

@@ -40,13 +40,7 @@ impl FleetDiff {
 /// still shows, with the conflicting manager and field (as `kubectl diff --server-side
 /// --force-conflicts` would).
 pub async fn diff(planned: &Planned, concurrency: usize, prune: bool) -> anyhow::Result<FleetDiff> {
-    let creating_namespaces: Vec<&str> = planned
-        .plan
-        .changes
-        .iter()
-        .filter(|c| c.action == Action::Create && c.object.kind == "Namespace")
-        .map(|c| c.object.name.as_str())
-        .collect();
+    let creating_namespaces = planned.plan.namespaces_to_create();
     let results = futures::stream::iter(planned.plan.changes.iter().enumerate())
         .map(|(index, change)| {
             let creating_namespaces = &creating_namespaces;

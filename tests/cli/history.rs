@@ -2,40 +2,17 @@
 //! listed per agent, and restored as new revisions (config and image together, volumes
 //! untouched), from the fleet file or from the fleet's name alone.
 
-use std::time::Duration;
-
-use fake_apiserver::{FakeApiServer, Options};
+use fake_apiserver::FakeApiServer;
 use serde_json::Value;
 
+use crate::cluster::{IMAGE, fleet, server};
 use crate::harness::{Output, Test};
 
-const IMAGE: &str = "ghcr.io/openclaw/openclaw:2026.4.14";
 const NEWER: &str = "ghcr.io/openclaw/openclaw:2026.5.1";
-
-/// A fleet of one team ("core") with these agents, each with its own inline soul.
-fn fleet(agents: &[&str], image: &str) -> String {
-    let mut text = format!(
-        "apiVersion: clawctl.io/v1alpha1\nkind: Fleet\nmetadata: {{name: demo}}\nspec:\n  image: {image}\n  \
-         defaults:\n    model: {{primary: anthropic/claude-sonnet-4-20250514}}\n  teams: [{{name: core}}]\n  agents:\n"
-    );
-    for agent in agents {
-        text.push_str(&format!(
-            "    - {{name: {agent}, soulInline: \"You are {agent}.\"}}\n"
-        ));
-    }
-    text
-}
 
 /// The same fleet with alpha's soul edited.
 fn curious(text: &str) -> String {
     text.replace("You are alpha.", "You are alpha, and curious.")
-}
-
-fn server() -> FakeApiServer {
-    FakeApiServer::start_with(Options {
-        rollout_delay: Some(Duration::from_millis(100)),
-        ..Options::default()
-    })
 }
 
 /// Runs clawctl with `args` against `server`; `fleet.yaml` holds `fleet_text` unless it

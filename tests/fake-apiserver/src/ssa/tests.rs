@@ -1,3 +1,5 @@
+//! Unit tests of server-side apply against the structured-merge-diff semantics.
+
 use super::*;
 use serde_json::json;
 

@@ -372,7 +372,42 @@ async fn execute(run: &Run<'_>, mode: Mode) -> anyhow::Result<Report> {
             let state = run.state.lock().await;
             group.iter().filter(|a| !state.done.contains(a)).collect()
         };
-        let results: Vec<(String, Result<(), String>)> = futures::stream::iter(todo)
+        // One write records the whole group as touched, each agent with the revision to
+        // come back to, before any of them changes (one write per agent would make the
+        // agents of a wave start one after another).
+        let mut ready = Vec::new();
+        {
+            let mut state = run.state.lock().await;
+            for agent in todo {
+                let namespace = run.agents.get(agent).map(|o| o.namespace.as_str());
+                let previous = history
+                    .iter()
+                    .filter(|r| r.agent == *agent && Some(r.namespace.as_str()) == namespace)
+                    .max_by_key(|r| r.number);
+                match previous {
+                    Some(previous) => {
+                        if !state.touched.contains(agent) {
+                            state.touched.push(agent.clone());
+                        }
+                        state
+                            .previous
+                            .entry(agent.clone())
+                            .or_insert_with(|| previous.name.clone());
+                        ready.push(agent);
+                    }
+                    None => {
+                        failed.get_or_insert(format!(
+                            "{agent}: has no recorded revision to come back to (apply the fleet with this clawctl first)"
+                        ));
+                    }
+                }
+            }
+            state::save(&run.cluster, &run.fleet_namespace, &run.fleet, &state).await?;
+        }
+        if failed.is_some() {
+            break;
+        }
+        let results: Vec<(String, Result<bool, String>)> = futures::stream::iter(ready)
             .map(|agent| {
                 let history = &history;
                 async move {
@@ -383,10 +418,20 @@ async fn execute(run: &Run<'_>, mode: Mode) -> anyhow::Result<Report> {
             .buffer_unordered(run.strategy.max_parallel)
             .collect()
             .await;
+        let mut passed = Vec::new();
         for (agent, result) in results {
-            if let Err(why) = result {
-                failed.get_or_insert(format!("{agent}: {why}"));
+            match result {
+                Ok(true) => passed.push(agent),
+                Ok(false) => {}
+                Err(why) => {
+                    failed.get_or_insert(format!("{agent}: {why}"));
+                }
             }
+        }
+        {
+            let mut state = run.state.lock().await;
+            state.done.extend(passed);
+            state::save(&run.cluster, &run.fleet_namespace, &run.fleet, &state).await?;
         }
         if failed.is_some() || run.stop.is_stopped() {
             break;
@@ -445,31 +490,11 @@ async fn run_agent(
     agent: &str,
     history: &[Revision],
     deadline: tokio::time::Instant,
-) -> Result<(), String> {
+) -> Result<bool, String> {
     if run.stop.is_stopped() {
-        return Ok(());
+        return Ok(false);
     }
     let objects = run.agents.get(agent).ok_or("not in the fleet file")?;
-    let previous = history
-        .iter()
-        .filter(|r| r.agent == agent && r.namespace == objects.namespace)
-        .max_by_key(|r| r.number)
-        .ok_or(
-            "has no recorded revision to come back to (apply the fleet with this clawctl first)",
-        )?;
-    {
-        let mut state = run.state.lock().await;
-        if !state.touched.iter().any(|a| a == agent) {
-            state.touched.push(agent.to_string());
-        }
-        state
-            .previous
-            .entry(agent.to_string())
-            .or_insert_with(|| previous.name.clone());
-        state::save(&run.cluster, &run.fleet_namespace, &run.fleet, &state)
-            .await
-            .map_err(|e| format!("{e:#}"))?;
-    }
     run.reporter.agent(agent, "updating");
     let applied = agents::apply(&run.cluster, &run.applyset_id, &objects.manifests, false).await;
     let verdict = match applied {
@@ -521,12 +546,7 @@ async fn run_agent(
             outcomes.insert(agent.to_string(), Outcome::Updated);
             drop(outcomes);
             run.reporter.agent(agent, "passed");
-            let mut state = run.state.lock().await;
-            state.done.push(agent.to_string());
-            state::save(&run.cluster, &run.fleet_namespace, &run.fleet, &state)
-                .await
-                .map_err(|e| format!("{e:#}"))?;
-            recorded.map(|_| ()).map_err(|e| format!("{e:#}"))
+            recorded.map(|_| true).map_err(|e| format!("{e:#}"))
         }
         Verdict::Failed(why) => {
             outcomes.insert(agent.to_string(), Outcome::Failed(why.clone()));
@@ -536,7 +556,7 @@ async fn run_agent(
         }
         Verdict::Stopped => {
             outcomes.insert(agent.to_string(), Outcome::Interrupted);
-            Ok(())
+            Ok(false)
         }
     }
 }

@@ -206,7 +206,14 @@ pub async fn apply(
         }
     }
     let report = finish(plan.changes, outcomes, waited);
-    let recorded = record_revisions(&cluster, &fleet, &report, options.history_max).await;
+    let recorded = record_revisions(
+        &cluster,
+        &fleet,
+        &report,
+        options.history_max,
+        options.concurrency,
+    )
+    .await;
     lock.release().await;
     recorded?;
     Ok(report)
@@ -219,6 +226,7 @@ async fn record_revisions(
     fleet: &str,
     report: &Report,
     max: usize,
+    concurrency: usize,
 ) -> anyhow::Result<()> {
     let mut agents: BTreeMap<&str, (bool, Vec<&Change>)> = BTreeMap::new();
     for (change, outcome) in &report.objects {
@@ -237,30 +245,47 @@ async fn record_revisions(
         return Ok(());
     }
     let existing = history::list(cluster, fleet, None).await?;
-    for (agent, (_, changes)) in agents {
-        let gate = report
-            .waited
-            .iter()
-            .find(|(w, _)| w.agent.as_deref() == Some(agent))
-            .map(|(_, outcome)| match outcome {
+    let mut by_agent: BTreeMap<&str, Vec<history::Revision>> = BTreeMap::new();
+    for revision in existing {
+        let agent = agents
+            .get_key_value(revision.agent.as_str())
+            .map(|(k, _)| *k);
+        if let Some(agent) = agent {
+            by_agent.entry(agent).or_default().push(revision);
+        }
+    }
+    let gates: BTreeMap<&str, Gate> = report
+        .waited
+        .iter()
+        .filter_map(|(w, outcome)| {
+            let gate = match outcome {
                 wait::Outcome::Ready => Gate::Passed,
                 wait::Outcome::Failed(_) => Gate::Failed,
                 wait::Outcome::Unfinished(_) => Gate::Unknown,
-            })
-            .unwrap_or(Gate::Unknown);
-        let first = changes[0];
-        let record = history::Record {
-            fleet,
-            agent,
-            team: first.team.as_deref(),
-            namespace: first.object.namespace.as_deref().unwrap_or_default(),
-            manifests: changes.iter().filter_map(|c| c.desired.clone()).collect(),
-            cause: Cause::Apply,
-            gate,
-        };
-        history::record(cluster, record, &existing, max).await?;
-    }
-    Ok(())
+            };
+            Some((w.agent.as_deref()?, gate))
+        })
+        .collect();
+    let no_history = Vec::new();
+    let results: Vec<anyhow::Result<history::Revision>> = futures::stream::iter(agents)
+        .map(|(agent, (_, changes))| {
+            let first = changes[0];
+            let record = history::Record {
+                fleet,
+                agent,
+                team: first.team.as_deref(),
+                namespace: first.object.namespace.as_deref().unwrap_or_default(),
+                manifests: changes.iter().filter_map(|c| c.desired.clone()).collect(),
+                cause: Cause::Apply,
+                gate: gates.get(agent).copied().unwrap_or(Gate::Unknown),
+            };
+            let existing = by_agent.get(agent).unwrap_or(&no_history);
+            history::record(cluster, record, existing, max)
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    results.into_iter().try_for_each(|r| r.map(|_| ()))
 }
 
 fn finish(

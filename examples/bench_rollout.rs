@@ -35,6 +35,9 @@ use clawctl::ops::rollout::{self, Mode, Overrides, Reporter, state::Phase};
 use clawctl::plan::Change;
 use fake_apiserver::{FakeApiServer, Options};
 
+mod support;
+use support::{CLAWCTL_THREADS, cpu_times, seconds};
+
 const AGENTS: usize = 100;
 const TEAMS: usize = 4;
 const LATENCY: Duration = Duration::from_millis(2);
@@ -46,8 +49,6 @@ const SOAKS: [Duration; 2] = [Duration::ZERO, Duration::from_millis(300)];
 const MAX_PARALLEL: usize = 100;
 const TIMEOUT: Duration = Duration::from_secs(120);
 const IMAGE: &str = "ghcr.io/openclaw/openclaw";
-/// Name of clawctl's runtime threads, so their CPU time can be told from the server's.
-const CLAWCTL_THREADS: &str = "clawctl-rt";
 
 fn main() -> anyhow::Result<()> {
     let server = FakeApiServer::start_with(Options {
@@ -428,46 +429,4 @@ fn write_fleet(dir: &Path) -> anyhow::Result<PathBuf> {
     let path = dir.join("fleet.yaml");
     std::fs::write(&path, y).context("write the fleet")?;
     Ok(path)
-}
-
-/// User + system CPU time of clawctl (the main thread, where `block_on` runs, and
-/// clawctl's runtime threads) and of the fake server (every other thread). Clock ticks
-/// are 10 ms.
-fn cpu_times() -> (Duration, Duration) {
-    let pid = std::process::id().to_string();
-    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
-        return (Duration::ZERO, Duration::ZERO);
-    };
-    let (mut clawctl, mut server) = (0u64, 0u64);
-    for task in tasks.flatten() {
-        let tid = task.file_name().to_string_lossy().into_owned();
-        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
-            continue;
-        };
-        // "tid (comm) state ppid ...": comm may hold spaces, so split after the last ')'.
-        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
-            continue;
-        };
-        let comm = &stat[open + 1..close];
-        let ticks = if tid == pid || comm.starts_with(CLAWCTL_THREADS) {
-            &mut clawctl
-        } else {
-            &mut server
-        };
-        let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
-        // After comm: state is field 3 of stat(5), utime 14 and stime 15.
-        let field = |n: usize| fields.get(n - 3).and_then(|f| f.parse::<u64>().ok());
-        *ticks += field(14).unwrap_or(0) + field(15).unwrap_or(0);
-    }
-    let time = |ticks: u64| Duration::from_millis(ticks * 10);
-    (time(clawctl), time(server))
-}
-
-fn seconds(d: Duration) -> String {
-    let s = d.as_secs_f64();
-    if s < 1.0 {
-        format!("{:.0} ms", s * 1e3)
-    } else {
-        format!("{s:.2} s")
-    }
 }

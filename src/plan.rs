@@ -150,7 +150,7 @@ impl Plan {
         let mut removed: Vec<Change> = live
             .into_iter()
             .map(|(object, value)| {
-                let rank = rank_of(&object.kind);
+                let rank = crate::render::rank(&object.kind);
                 let label = |key: &str| {
                     value
                         .pointer(&format!("/metadata/labels/{}", key.replace('/', "~1")))
@@ -281,20 +281,6 @@ impl Plan {
             Action::Unchanged | Action::Keep => true,
         })
     }
-}
-
-/// Apply order of a kind that left the fleet (same order as `Manifest::rank`).
-fn rank_of(kind: &str) -> u8 {
-    Manifest {
-        api_version: String::new(),
-        kind: kind.to_string(),
-        name: String::new(),
-        namespace: None,
-        team: None,
-        agent: None,
-        value: Value::Null,
-    }
-    .rank()
 }
 
 /// The object clawctl applies: the rendered manifest plus the ApplySet membership label

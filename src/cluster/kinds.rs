@@ -1,6 +1,8 @@
 //! The kinds clawctl reads and writes, as kube `ApiResource`s (no discovery round trip).
 
-use k8s_openapi::api::{apps, coordination, core, networking, rbac};
+use k8s_openapi::api::{apps, core, networking, rbac};
+use std::sync::LazyLock;
+
 use kube::discovery::ApiResource;
 
 /// One kind clawctl knows: how to address it and whether it lives in a namespace.
@@ -43,31 +45,29 @@ impl Kind {
 /// Every kind a fleet's templates may render, in apply order of their step. The fleet
 /// inventory is listed kind by kind from this table, so a kind missing here would never
 /// be pruned; `render` refuses kinds outside it (see `render::Scope::allowed_kinds`).
-pub fn managed() -> Vec<Kind> {
-    vec![
-        Kind::of::<core::v1::Namespace>(false),
-        Kind::of::<core::v1::ResourceQuota>(true),
-        Kind::of::<networking::v1::NetworkPolicy>(true),
-        Kind::of::<core::v1::ServiceAccount>(true),
-        Kind::of::<rbac::v1::Role>(true),
-        Kind::of::<rbac::v1::RoleBinding>(true),
-        Kind::of::<core::v1::ConfigMap>(true),
-        Kind::of::<core::v1::PersistentVolumeClaim>(true),
-        Kind::of::<apps::v1::Deployment>(true),
-        Kind::of::<core::v1::Service>(true),
-    ]
+pub fn managed() -> &'static [Kind] {
+    static MANAGED: LazyLock<Vec<Kind>> = LazyLock::new(|| {
+        vec![
+            Kind::of::<core::v1::Namespace>(false),
+            Kind::of::<core::v1::ResourceQuota>(true),
+            Kind::of::<networking::v1::NetworkPolicy>(true),
+            Kind::of::<core::v1::ServiceAccount>(true),
+            Kind::of::<rbac::v1::Role>(true),
+            Kind::of::<rbac::v1::RoleBinding>(true),
+            Kind::of::<core::v1::ConfigMap>(true),
+            Kind::of::<core::v1::PersistentVolumeClaim>(true),
+            Kind::of::<apps::v1::Deployment>(true),
+            Kind::of::<core::v1::Service>(true),
+        ]
+    });
+    &MANAGED
 }
 
 /// The kind with this apiVersion and kind, when clawctl manages it.
-pub fn find(api_version: &str, kind: &str) -> Option<Kind> {
+pub fn find(api_version: &str, kind: &str) -> Option<&'static Kind> {
     managed()
-        .into_iter()
+        .iter()
         .find(|k| k.resource.api_version == api_version && k.resource.kind == kind)
-}
-
-/// The Lease kind, for the fleet lock.
-pub fn lease() -> Kind {
-    Kind::of::<coordination::v1::Lease>(true)
 }
 
 #[cfg(test)]

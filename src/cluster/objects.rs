@@ -107,11 +107,11 @@ pub async fn list_fleet(
 ) -> Result<Vec<Value>, RequestError> {
     let lists = futures::stream::iter(kinds::managed())
         .map(|kind| async move {
-            match list(cluster, &kind, None, selector).await {
+            match list(cluster, kind, None, selector).await {
                 Err(e) if e.forbidden && kind.namespaced => {
                     let mut items = Vec::new();
                     for ns in namespaces {
-                        match list(cluster, &kind, Some(ns), selector).await {
+                        match list(cluster, kind, Some(ns), selector).await {
                             Ok(found) => items.extend(found),
                             // A namespace that does not exist yet holds nothing.
                             Err(e) if e.not_found => {}
@@ -128,7 +128,7 @@ pub async fn list_fleet(
     Ok(lists.into_iter().flatten().collect())
 }
 
-fn kind_of(object: &ObjectRef) -> Result<Kind, RequestError> {
+fn kind_of(object: &ObjectRef) -> Result<&'static Kind, RequestError> {
     kinds::find(&object.api_version, &object.kind).ok_or_else(|| RequestError {
         message: format!("clawctl does not manage {} objects", object.kind),
         conflicts: Vec::new(),
@@ -147,7 +147,7 @@ pub async fn apply(
     dry_run: bool,
 ) -> Result<Value, RequestError> {
     let kind = kind_of(object)?;
-    let api = api(cluster, &kind, object.namespace.as_deref());
+    let api = api(cluster, kind, object.namespace.as_deref());
     let mut params = PatchParams::apply(FIELD_MANAGER);
     params.force = force;
     params.dry_run = dry_run;
@@ -163,14 +163,14 @@ pub async fn apply(
     let stored = retry::idempotent(|| api.patch(&object.name, &params, &patch))
         .await
         .map_err(|e| RequestError::new(&e, &request))?;
-    Ok(to_value(&kind, stored))
+    Ok(to_value(kind, stored))
 }
 
 /// Deletes an object with background propagation (the garbage collector then removes
 /// its dependents, as after `kubectl delete`). An object already gone counts as deleted.
 pub async fn delete(cluster: &Cluster, object: &ObjectRef) -> Result<(), RequestError> {
     let kind = kind_of(object)?;
-    let api = api(cluster, &kind, object.namespace.as_deref());
+    let api = api(cluster, kind, object.namespace.as_deref());
     let resource = kind.group_resource();
     let request = Request {
         verb: "delete",
@@ -194,7 +194,7 @@ pub async fn claims_in(cluster: &Cluster, namespace: &str) -> Result<Vec<String>
         forbidden: false,
         not_found: false,
     })?;
-    match list(cluster, &kind, Some(namespace), "").await {
+    match list(cluster, kind, Some(namespace), "").await {
         Ok(items) => Ok(items
             .iter()
             .filter_map(|v| v.pointer("/metadata/name").and_then(Value::as_str))

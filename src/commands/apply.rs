@@ -17,7 +17,7 @@ pub fn run(args: &ApplyArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
         args.templates.as_deref(),
         &args.connect,
         args.delete_volumes,
-        args.concurrency,
+        usize::from(args.concurrency),
     );
     let say = |text: &str| {
         if !quiet {

@@ -27,13 +27,13 @@ pub fn request<'a>(
     templates: Option<&'a Path>,
     connect: &ConnectArgs,
     delete_volumes: bool,
-    concurrency: u16,
+    concurrency: usize,
 ) -> Request<'a> {
     Request {
         fleet,
         templates,
         target: target(connect),
         delete_volumes,
-        concurrency: usize::from(concurrency),
+        concurrency,
     }
 }

@@ -15,7 +15,7 @@ pub fn run(args: &DiffArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
         args.templates.as_deref(),
         &args.connect,
         false,
-        args.concurrency,
+        usize::from(args.concurrency),
     );
     let (planned, diff) = super::cluster::runtime()?.block_on(async {
         let planned = ops::planning::plan(&request).await?;

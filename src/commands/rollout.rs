@@ -6,6 +6,7 @@ use std::io::Write;
 use crate::cli::{ApplyArgs, Format, RolloutArgs};
 use crate::error::{ExitStatus, InvalidInput};
 use crate::interrupt::{self, Stop};
+use crate::ops::planning::DEFAULT_CONCURRENCY;
 use crate::ops::rollout::strategy::{self, Canary};
 use crate::ops::rollout::{self, Mode, Overrides, Request};
 use crate::output;
@@ -60,7 +61,7 @@ pub fn run(args: &RolloutArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
             args.templates.as_deref(),
             &args.connect,
             false,
-            16,
+            DEFAULT_CONCURRENCY,
         ),
         tag: args.tag.clone(),
         mode,
@@ -85,7 +86,7 @@ pub async fn run_held(args: &ApplyArgs, quiet: bool) -> anyhow::Result<ExitStatu
             args.templates.as_deref(),
             &args.connect,
             false,
-            args.concurrency,
+            usize::from(args.concurrency),
         ),
         tag: None,
         mode: Mode::Full,

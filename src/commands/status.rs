@@ -5,6 +5,7 @@ use std::io::{IsTerminal, Write};
 
 use crate::cli::{Format, StatusArgs};
 use crate::error::ExitStatus;
+use crate::ops::planning::DEFAULT_CONCURRENCY;
 use crate::ops::status::{self, FleetStatus, Source};
 use crate::output;
 
@@ -33,7 +34,7 @@ pub fn run(args: &StatusArgs, _quiet: bool) -> anyhow::Result<ExitStatus> {
             args.templates.as_deref(),
             &args.connect,
             false,
-            16,
+            DEFAULT_CONCURRENCY,
         )),
         (None, Some(name)) => Source::Name {
             name: name.clone(),

@@ -50,7 +50,7 @@ impl Manifest {
 }
 
 /// Position of `kind` in apply order (see [`Manifest::rank`]).
-fn rank(kind: &str) -> u8 {
+pub fn rank(kind: &str) -> u8 {
     match kind {
         "Namespace" => 0,
         "ResourceQuota" => 1,

@@ -14,6 +14,20 @@ pub const STATE_DIR: &str = "/home/node/.openclaw";
 /// The gateway reads its auth token from this variable (put it in one of `secrets`).
 pub const TOKEN_ENV: &str = "OPENCLAW_GATEWAY_TOKEN";
 
+/// Environment variables clawctl sets itself in the gateway container.
+const RESERVED_ENV: &[&str] = &[
+    "NODE_OPTIONS",
+    "HOME",
+    "OPENCLAW_DISABLE_BONJOUR",
+    "OPENCLAW_STATE_DIR",
+    "OPENCLAW_CONFIG_PATH",
+];
+
+/// Whether the gateway's environment variable `name` is clawctl's to set.
+pub fn is_reserved_env(name: &str) -> bool {
+    RESERVED_ENV.contains(&name)
+}
+
 /// Top-level sections of openclaw.json that clawctl writes itself.
 const OWNED: &[(&str, &str)] = &[(
     "gateway",

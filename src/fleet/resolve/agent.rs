@@ -1,0 +1,180 @@
+//! One agent: its team, its three layers merged, then each concern resolved by the
+//! module that owns it (model, resources, workspace, env, network, tools).
+
+use serde_json::Value;
+
+use super::{Cx, ResolvedAgent, ResolvedTeam, env, model, network, resources, tools, workspace};
+use super::{merged, rules, source, to_layer};
+use crate::diag::FieldPath;
+use crate::fleet::model::{Agent, Settings};
+use serde_json::Map;
+
+/// Objects are named `agent-<name>`, and a Service name is a 63-character DNS label.
+const MAX_AGENT_NAME: usize = 57;
+
+/// Where an agent's merged settings are written: its index and its team's.
+#[derive(Clone, Copy)]
+pub(super) struct At {
+    pub agent: usize,
+    pub team: Option<usize>,
+}
+
+impl At {
+    /// The agent's own entry, `spec.agents[i]`.
+    pub fn path(&self) -> FieldPath {
+        FieldPath::root()
+            .key("spec")
+            .key("agents")
+            .index(self.agent)
+    }
+
+    /// Where the setting at `rel` (dotted, `model.endpoint.baseUrl`) was written.
+    pub fn src(&self, cx: &Cx, rel: &str) -> FieldPath {
+        self.src_path(cx, &FieldPath::parse(rel))
+    }
+
+    /// [`At::src`] for a path whose keys may hold dots.
+    pub fn src_path(&self, cx: &Cx, rel: &FieldPath) -> FieldPath {
+        source(cx, self.agent, self.team, rel)
+    }
+}
+
+pub(super) fn resolve_agent(
+    cx: &mut Cx,
+    i: usize,
+    agent: &Agent,
+    teams: &[ResolvedTeam],
+    defaults: &Map<String, Value>,
+    team_layers: &[Map<String, Value>],
+) -> Option<ResolvedAgent> {
+    let path = FieldPath::root().key("spec").key("agents").index(i);
+    cx.check(
+        &path.key("name"),
+        rules::dns_label(&agent.name, MAX_AGENT_NAME),
+    );
+    for (channel, id) in &agent.user {
+        if id.trim().is_empty() {
+            cx.error(
+                &path.key("user").key(channel.as_str()),
+                "the user id is empty",
+            );
+        }
+    }
+    let team_index = find_team(cx, agent, teams, &path);
+    let team = team_index.and_then(|t| teams.get(t));
+
+    let mut own = to_layer(agent);
+    for identity in ["name", "team", "user"] {
+        own.remove(identity);
+    }
+    let base = team_index
+        .and_then(|t| team_layers.get(t))
+        .unwrap_or(defaults);
+    let layered = merged(base.clone(), own);
+    if agent.soul.is_some() && agent.soul_inline.is_some() {
+        cx.error(
+            &path.key("soulInline"),
+            "set either `soul` or `soulInline`, not both",
+        );
+    }
+    let settings: Settings = match serde_json::from_value(Value::Object(layered)) {
+        Ok(s) => s,
+        Err(e) => {
+            cx.error(&path, format!("layers do not merge: {e}"));
+            return None;
+        }
+    };
+    let at = At {
+        agent: i,
+        team: team_index,
+    };
+    // Errors found in a shared layer are reported there, naming the agent they concern.
+    let errors_before = cx.diags.0.len();
+
+    let model = model::resolve(cx, at, &settings);
+    let resources = resources::resolve(cx, at, &settings);
+    let storage = resources::storage(cx, at, &settings);
+    let env = env::resolve(cx, at, &settings);
+    let files = workspace::resolve(cx, at, &settings);
+    let egress = network::egress(cx, at, &settings);
+    let tools = tools::resolve(cx, at, &settings);
+    let config = tools::config(cx, at, &settings, &tools);
+
+    let channels = settings.channels.clone().unwrap_or_default();
+    for (j, ch) in channels.iter().enumerate() {
+        cx.check_at(
+            |cx| at.src(cx, &format!("channels[{j}].channel")),
+            rules::dns_label(&ch.channel, 63),
+        );
+    }
+    let access = settings.access.clone().unwrap_or_default();
+    for (j, rule) in access.iter().enumerate() {
+        for (rel, problem) in rules::access_rule(rule) {
+            let p = at.src(cx, &format!("access[{j}]"));
+            cx.error(&p.join(&rel), problem);
+        }
+    }
+
+    let own_prefix = format!("{path}.");
+    for d in &mut cx.diags.0[errors_before..] {
+        if !d.path.starts_with(&own_prefix) && d.path != path.to_string() {
+            d.message
+                .push_str(&format!(" (for agent {:?})", agent.name));
+        }
+    }
+    let team = team?;
+    Some(ResolvedAgent {
+        name: agent.name.clone(),
+        team: team.name.clone(),
+        namespace: team.namespace.clone(),
+        user: agent.user.clone(),
+        model_primary: model.primary,
+        model_fallbacks: model.fallbacks,
+        model_endpoint: model.endpoint,
+        requests: resources.requests,
+        limits: resources.limits,
+        storage_size: storage.size,
+        storage_class: storage.class,
+        secrets: env.secrets,
+        env: env.vars,
+        files,
+        egress,
+        tools,
+        channels,
+        access,
+        config,
+    })
+}
+
+/// The agent's team by name, or the only team when it names none.
+fn find_team(
+    cx: &mut Cx,
+    agent: &Agent,
+    teams: &[ResolvedTeam],
+    path: &FieldPath,
+) -> Option<usize> {
+    match &agent.team {
+        Some(team) => {
+            let found = teams.iter().position(|t| &t.name == team);
+            if found.is_none() {
+                let names: Vec<&str> = teams.iter().map(|t| t.name.as_str()).collect();
+                let hint = crate::diag::did_you_mean(team, &names)
+                    .map(|s| format!(" (did you mean {s:?}?)"))
+                    .unwrap_or_else(|| format!("; teams are: {}", names.join(", ")));
+                cx.error(&path.key("team"), format!("unknown team {team:?}{hint}"));
+            }
+            found
+        }
+        None if teams.len() == 1 => Some(0),
+        None => {
+            cx.error(
+                path,
+                format!(
+                    "missing `team`: the fleet has {} teams, so each agent must name one",
+                    teams.len()
+                ),
+            );
+            None
+        }
+    }
+}

@@ -25,7 +25,8 @@ pub fn run(args: &ApplyArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
         }
     };
     super::cluster::runtime()?.block_on(async {
-        let mut planned = ops::planning::plan(&request).await?;
+        let mut planned = ops::planning::plan_and_check(&request).await?;
+        super::print_warnings(&planned.warnings, quiet);
         // A new image moves by the rollout strategy (canary, waves, gates), not all at once.
         let held = if args.all_at_once || args.dry_run.is_some() {
             Vec::new()

@@ -18,7 +18,8 @@ pub fn run(args: &DiffArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
         usize::from(args.concurrency),
     );
     let (planned, diff) = super::cluster::runtime()?.block_on(async {
-        let planned = ops::planning::plan(&request).await?;
+        let planned = ops::planning::plan_and_check(&request).await?;
+        super::print_warnings(&planned.warnings, quiet);
         let diff = ops::diff::diff(&planned, request.concurrency, false).await?;
         anyhow::Ok((planned, diff))
     })?;

@@ -15,6 +15,17 @@ mod validate;
 use crate::cli::{Cli, Command};
 use crate::error::ExitStatus;
 
+/// Prints warnings to stderr, one `warning: ...` line each, unless `--quiet`.
+fn print_warnings(warnings: &[String], quiet: bool) {
+    if quiet {
+        return;
+    }
+    let color = crate::output::color_stderr();
+    for w in warnings {
+        eprintln!("{}", crate::output::diagnostics::warning_line(w, color));
+    }
+}
+
 /// Runs the parsed command line; errors go back to `main`, which prints them once.
 pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {

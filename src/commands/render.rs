@@ -12,7 +12,9 @@ pub fn run(args: &RenderArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
         agents: args.agents.clone(),
         teams: args.teams.clone(),
     };
-    let manifests = ops::render_fleet(&args.fleet, args.templates.as_deref(), &filter)?;
+    let rendered = ops::render_fleet(&args.fleet, args.templates.as_deref(), &filter)?;
+    super::print_warnings(&rendered.warnings, quiet);
+    let manifests = rendered.objects;
     match &args.output_dir {
         Some(dir) => {
             let written = ops::write_manifests(dir, &manifests)?;

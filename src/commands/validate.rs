@@ -11,6 +11,7 @@ pub fn run(args: &ValidateArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
     let result = ops::validate(&args.fleet, args.templates.as_deref());
     if args.output == ReportFormat::Table {
         let v = result?;
+        super::print_warnings(&v.warnings, quiet);
         if !quiet {
             println!(
                 "{} is valid: {} agent{} in {} team{}, {} objects",

@@ -40,6 +40,10 @@ pub struct FleetMetadata {
 pub struct FleetSpec {
     /// The OpenClaw image, pinned by tag or `@sha256:` digest.
     pub image: String,
+    /// The OpenClaw release the image runs (`2026.9.6`), when its tag does not say: a
+    /// digest or a private tag. openclaw.json differs between releases.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub openclaw_version: Option<String>,
     /// A folder of `*.yaml.j2` files overriding built-in templates one file at a time,
     /// relative to the fleet file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -217,6 +221,41 @@ pub struct ModelEndpoint {
     /// Environment variable (from `secrets`) holding the API key, if the endpoint needs one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_key_env: Option<String>,
+    /// Let the gateway reach the endpoint on a private or cluster-internal address, which
+    /// OpenClaw blocks by default. Default: true when `baseUrl`'s host is cluster-internal
+    /// (`*.svc`, `*.cluster.local`, `*.internal`, `*.local`, a name without dots) or a
+    /// private, loopback or link-local IP address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_private_network: Option<bool>,
+    /// Parameters of the models reached through the endpoint, by model id (the part of
+    /// `primary`/`fallbacks` after `provider/`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub models: BTreeMap<String, EndpointModel>,
+}
+
+/// What OpenClaw cannot learn from a custom endpoint by itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EndpointModel {
+    /// The model's context window, in tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context_window: Option<u64>,
+    /// The most tokens one reply may use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u64>,
+}
+
+/// The gateway's browser Control UI.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ControlUi {
+    /// Serve the Control UI. Default true.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Browser origins (`https://claw.example.com`) allowed to open the Control UI.
+    /// Default: only the gateway's own loopback origins, which a port-forward reaches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_origins: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
@@ -341,6 +380,14 @@ macro_rules! settings_struct {
             pub tools: Option<ToolSettings>,
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub channels: Option<Vec<Channel>>,
+            /// The gateway's browser Control UI and the origins allowed to open it.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub control_ui: Option<ControlUi>,
+            /// Let OpenClaw run its first-run BOOTSTRAP.md ritual (an interview that fills
+            /// in IDENTITY.md and USER.md) on a new workspace. Default false: the fleet
+            /// provides the persona.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub bootstrap: Option<bool>,
             /// RBAC rules for the agent's service account (namespaced resources only).
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub access: Option<Vec<AccessRule>>,

@@ -103,6 +103,7 @@ pub async fn apply(
         fleet_namespace,
         selector,
         plan,
+        ..
     } = planned;
     let mut outcomes: Vec<Option<Outcome>> = plan
         .changes

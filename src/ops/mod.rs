@@ -6,6 +6,7 @@ pub mod apply;
 pub mod diff;
 pub mod history;
 pub mod planning;
+pub mod preflight;
 pub mod rollback;
 pub mod rollout;
 pub mod status;
@@ -44,6 +45,8 @@ pub struct Validated {
     pub agents: usize,
     pub teams: usize,
     pub objects: usize,
+    /// Problems that do not make the fleet invalid.
+    pub warnings: Vec<String>,
 }
 
 /// Validates the fleet file and renders it (without output), so template errors and
@@ -56,7 +59,14 @@ pub fn validate(path: &Path, templates_dir: Option<&Path>) -> anyhow::Result<Val
         agents: fleet.agents.len(),
         teams: fleet.teams.len(),
         objects: manifests.len(),
+        warnings: fleet.warnings.iter().map(ToString::to_string).collect(),
     })
+}
+
+/// The fleet's objects as YAML text, in apply order, with the fleet's warnings.
+pub struct Rendered {
+    pub objects: Vec<(ObjectKey, String)>,
+    pub warnings: Vec<String>,
 }
 
 /// Renders the fleet's objects as YAML text, in apply order.
@@ -64,10 +74,13 @@ pub fn render_fleet(
     path: &Path,
     templates_dir: Option<&Path>,
     filter: &Filter,
-) -> anyhow::Result<Vec<(ObjectKey, String)>> {
+) -> anyhow::Result<Rendered> {
     let (_, fleet) = load(path)?;
     let templates = templates(templates_dir, &fleet)?;
-    render::render_yaml(&fleet, &templates, filter)
+    Ok(Rendered {
+        objects: render::render_yaml(&fleet, &templates, filter)?,
+        warnings: fleet.warnings.iter().map(ToString::to_string).collect(),
+    })
 }
 
 /// Writes one file per object under `dir`; returns the files written, relative to it.

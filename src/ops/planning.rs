@@ -33,6 +33,10 @@ pub struct Planned {
     /// Label selector for everything clawctl manages in this fleet.
     pub selector: String,
     pub plan: Plan,
+    /// What each agent needs from its Secrets, checked by [`plan_and_check`].
+    pub needs: Vec<super::preflight::Need>,
+    /// Problems that do not stop the command: the fleet's own and the preflight's.
+    pub warnings: Vec<String>,
 }
 
 /// The selector of a fleet's objects: managed by clawctl and labelled with the fleet.
@@ -81,7 +85,19 @@ pub async fn plan(request: &Request<'_>) -> anyhow::Result<Planned> {
         fleet_namespace: fleet.namespace.clone(),
         selector,
         plan,
+        needs: super::preflight::needs(&fleet),
+        warnings: fleet.warnings.iter().map(ToString::to_string).collect(),
     })
+}
+
+/// [`plan`], then the preflight (`ops::preflight`): what diff and apply start from.
+/// Fails before anything is written when an agent's Secret or key is missing.
+pub async fn plan_and_check(request: &Request<'_>) -> anyhow::Result<Planned> {
+    let mut planned = plan(request).await?;
+    let findings =
+        super::preflight::check(&planned.cluster, &planned.needs, request.concurrency).await?;
+    planned.warnings.extend(findings.warnings);
+    Ok(planned)
 }
 
 /// The ApplySet parent as one more manifest of the fleet namespace.

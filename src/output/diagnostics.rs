@@ -52,6 +52,15 @@ pub fn write_human(out: &mut dyn Write, diags: &Diagnostics, color: bool) -> std
     Ok(())
 }
 
+/// One warning for a person: `warning: <text>`, yellow on a terminal.
+pub fn warning_line(text: &str, color: bool) -> String {
+    if color {
+        format!("\x1b[33m\x1b[1mwarning\x1b[0m\x1b[1m: {text}\x1b[0m")
+    } else {
+        format!("warning: {text}")
+    }
+}
+
 /// Writes `diags` as a JSON list of {file, line, column, path, message}.
 pub fn write_json(out: &mut dyn Write, diags: &Diagnostics) -> std::io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, &diags.0)?;

@@ -7,9 +7,10 @@ use minijinja::Value;
 use serde_json::{Value as Json, json};
 use sha2::{Digest, Sha256};
 
+use crate::error::InvalidInput;
 use crate::fleet::model::FileMode;
 use crate::fleet::{ResolvedAgent, ResolvedFleet, ResolvedTeam};
-use crate::openclaw::{self, GATEWAY_PORT, STATE_DIR};
+use crate::openclaw::{self, GATEWAY_PORT, Release, STATE_DIR};
 
 pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
 pub const PART_OF: &str = "app.kubernetes.io/part-of";
@@ -17,21 +18,6 @@ pub const FLEET_LABEL: &str = "clawctl.io/fleet";
 pub const TEAM_LABEL: &str = "clawctl.io/team";
 pub const AGENT_LABEL: &str = "clawctl.io/agent";
 pub const CONFIG_HASH: &str = "clawctl.io/config-hash";
-
-/// Copies managed files at every start and seed files only when absent. Static text:
-/// file names reach it only as ConfigMap item paths, never as shell words.
-const INIT_SCRIPT: &str = r#"set -eu
-state=/home/node/.openclaw
-ws="$state/workspace"
-mkdir -p "$ws"
-cp -L /clawctl/openclaw.json "$state/openclaw.json"
-for f in /clawctl/managed/*; do
-  if [ -f "$f" ]; then cp -L "$f" "$ws/"; fi
-done
-for f in /clawctl/seed/*; do
-  if [ -f "$f" ] && [ ! -e "$ws/${f##*/}" ]; then cp -L "$f" "$ws/"; fi
-done
-"#;
 
 /// The name of an agent's objects.
 pub fn resource_name(agent: &str) -> String {
@@ -120,9 +106,11 @@ pub fn team_context(fleet: &ResolvedFleet, team: &ResolvedTeam) -> Json {
 /// The parts of every agent's context that do not depend on the agent, built once per
 /// render and shared (a minijinja value clones by reference count).
 pub struct AgentShared {
+    release: Release,
     image: Value,
     state_dir: Value,
     init_script: Value,
+    termination_grace: Value,
     command: Value,
     ingress: Value,
     container_security: Value,
@@ -130,11 +118,18 @@ pub struct AgentShared {
 }
 
 impl AgentShared {
-    pub fn new(fleet: &ResolvedFleet) -> Self {
-        AgentShared {
+    /// Fails when the fleet's image runs an OpenClaw release clawctl cannot render for
+    /// (a rollout to a new tag renders again, so this is checked here, not only by
+    /// `validate`).
+    pub fn new(fleet: &ResolvedFleet) -> Result<Self, InvalidInput> {
+        let (release, _) = openclaw::release(&fleet.image, fleet.openclaw_version.as_deref())
+            .map_err(|e| InvalidInput(format!("image {}: {e}", fleet.image)))?;
+        Ok(AgentShared {
+            release,
             image: Value::from(fleet.image.as_str()),
             state_dir: Value::from(STATE_DIR),
-            init_script: Value::from(INIT_SCRIPT),
+            init_script: Value::from(openclaw::INIT_SCRIPT),
+            termination_grace: Value::from(openclaw::TERMINATION_GRACE_SECONDS),
             command: to_value(json!(openclaw::gateway_command())),
             ingress: to_value(ingress(fleet)),
             container_security: to_value(json!({
@@ -152,7 +147,7 @@ impl AgentShared {
                 }],
                 "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}],
             })),
-        }
+        })
     }
 }
 
@@ -204,7 +199,9 @@ pub fn agent_context(shared: &AgentShared, fleet: &ResolvedFleet, agent: &Resolv
     ]);
 
     let openclaw_json =
-        serde_json::to_string_pretty(&openclaw::config_json(agent)).unwrap_or_default() + "\n";
+        serde_json::to_string_pretty(&openclaw::config_json(agent, &shared.release))
+            .unwrap_or_default()
+            + "\n";
     let mut data: BTreeMap<&str, &str> = BTreeMap::new();
     data.insert("openclaw.json", openclaw_json.as_str());
     let mut items = vec![("openclaw.json", "openclaw.json".to_string())];
@@ -248,20 +245,17 @@ pub fn agent_context(shared: &AgentShared, fleet: &ResolvedFleet, agent: &Resolv
             .collect::<Vec<_>>(),
     );
 
-    // ~75% of the memory limit for the V8 heap, leaving room for native memory.
     let memory_mib = agent
         .limits
         .memory
         .as_ref()
         .map_or(512, |m| m.units() / (1024 * 1024));
-    let heap = (memory_mib * 3 / 4).max(64);
     let env_var =
         |name: &str, value: &str| map([("name", Value::from(name)), ("value", Value::from(value))]);
-    let mut env = vec![
-        env_var("HOME", "/home/node"),
-        env_var("NODE_OPTIONS", &format!("--max-old-space-size={heap}")),
-        env_var("OPENCLAW_DISABLE_BONJOUR", "1"),
-    ];
+    let mut env: Vec<Value> = openclaw::gateway_env(memory_mib)
+        .iter()
+        .map(|(k, v)| env_var(k, v))
+        .collect();
     env.extend(agent.env.iter().map(|(k, v)| env_var(k, v)));
     let env_from: Vec<Value> = agent
         .secrets
@@ -307,6 +301,10 @@ pub fn agent_context(shared: &AgentShared, fleet: &ResolvedFleet, agent: &Resolv
         ("configItems", config_items),
         ("configHash", Value::from(config_hash.as_str())),
         ("initScript", shared.init_script.clone()),
+        (
+            "terminationGracePeriodSeconds",
+            shared.termination_grace.clone(),
+        ),
         ("command", shared.command.clone()),
         ("env", Value::from(env)),
         ("envFrom", Value::from(env_from)),

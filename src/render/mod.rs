@@ -228,7 +228,7 @@ fn render_checked<T>(
         .iter()
         .filter(|t| t.scope == Scope::Agent)
         .collect();
-    let shared = context::AgentShared::new(fleet);
+    let shared = context::AgentShared::new(fleet)?;
     for agent in fleet.agents.iter().filter(|a| agent_wanted(a)) {
         let agent_ctx = context::agent_context(&shared, fleet, agent);
         let ctx = minijinja::context! { fleet => fleet_ctx.clone(), agent => agent_ctx };

@@ -10,11 +10,14 @@ use crate::harness::{Output, Test};
 
 pub(crate) const IMAGE: &str = "ghcr.io/openclaw/openclaw:2026.4.14";
 
-/// A fleet of one team ("core") with these agents, each with its own inline soul.
+/// A fleet of one team ("core") with these agents, each with its own inline soul. The
+/// gateway token is plain `env` so the preflight needs no Secret (a real fleet takes it
+/// from one of `secrets`; see `preflight_*` tests).
 pub(crate) fn fleet(agents: &[&str], image: &str) -> String {
     let mut text = format!(
         "apiVersion: clawctl.io/v1alpha1\nkind: Fleet\nmetadata: {{name: demo}}\nspec:\n  image: {image}\n  \
-         defaults:\n    model: {{primary: anthropic/claude-sonnet-4-20250514}}\n  teams: [{{name: core}}]\n  agents:\n"
+         defaults:\n    model: {{primary: anthropic/claude-sonnet-4-20250514}}\n    \
+         env: {{OPENCLAW_GATEWAY_TOKEN: demo-token}}\n  teams: [{{name: core}}]\n  agents:\n"
     );
     for agent in agents {
         text.push_str(&format!(
@@ -240,7 +243,7 @@ fn a_soul_edit_updates_one_configmap_and_restarts_one_pod() {
 fn a_crash_looping_image_fails_apply_fast_with_the_pods_reason() {
     let server = server();
     server.crash_images("crashy");
-    let text = fleet(&["alpha"], "ghcr.io/openclaw/openclaw:crashy");
+    let text = fleet(&["alpha"], "ghcr.io/openclaw/openclaw:2026.4.14-crashy");
     let out = apply(&server, &text, &["--timeout", "60s"]).fails(1);
     assert!(out.stderr.contains("CrashLoopBackOff"), "{}", out.stderr);
     assert!(out.stderr.contains("agent-alpha"), "{}", out.stderr);
@@ -786,7 +789,7 @@ fn status_shows_each_agent_from_the_file_or_from_labels_alone() {
 fn status_shows_a_crash_loop_as_degraded() {
     let server = server();
     server.crash_images("crashy");
-    let text = fleet(&["alpha"], "ghcr.io/openclaw/openclaw:crashy");
+    let text = fleet(&["alpha"], "ghcr.io/openclaw/openclaw:2026.4.14-crashy");
     apply(&server, &text, &["--no-wait"]).success();
     std::thread::sleep(Duration::from_millis(500));
     let status = status_json(&server, &text, &["fleet.yaml"]);

@@ -136,9 +136,17 @@ impl E2e {
             .collect();
         // The gateway authenticates with a token from this variable; a real fleet
         // takes it from one of `secrets`, which would have to exist before the namespace.
+        // An image whose tag does not name an OpenClaw release (a digest, a test image)
+        // says which release's config to render, as a user would.
+        let version = clawctl::openclaw::image_tag(image)
+            .and_then(clawctl::openclaw::Version::parse)
+            .map_or_else(
+                || "\n  openclawVersion: 2026.4.14".to_string(),
+                |_| String::new(),
+            );
         let mut text = format!(
             "apiVersion: clawctl.io/v1alpha1\nkind: Fleet\nmetadata: {{name: {}, namespace: {}}}\nspec:\n  \
-             image: {image}\n  defaults:\n    model: {{primary: anthropic/claude-sonnet-4-20250514}}\n    \
+             image: {image}{version}\n  defaults:\n    model: {{primary: anthropic/claude-sonnet-4-20250514}}\n    \
              env: {{OPENCLAW_GATEWAY_TOKEN: {}-token}}\n  teams: [{}]\n  agents:\n",
             self.fleet,
             self.fleet_ns,
@@ -471,7 +479,10 @@ fn an_unpullable_image_fails_apply_fast_with_the_pods_reason() {
     let e2e = E2e::new();
     // The fake's crash-looping image becomes a tag that does not exist; nodes without
     // internet access fail the pull just the same.
-    let unpullable = format!("ghcr.io/openclaw/openclaw:does-not-exist-{}", e2e.fleet);
+    let unpullable = format!(
+        "ghcr.io/openclaw/openclaw:2026.4.14-does-not-exist-{}",
+        e2e.fleet
+    );
     let text = e2e.fleet(&["alpha"], &unpullable);
     let started = Instant::now();
     let out = e2e.apply(&text, &["--timeout", "300s"]).fails(1);

@@ -367,7 +367,7 @@ fn an_unpullable_tag_fails_at_the_canary_and_only_the_canary_is_rolled_back() {
     let untouched = others(e2e.written(&["core"]));
     assert!(!untouched.is_empty());
 
-    let broken = format!("does-not-exist-{}", e2e.fleet);
+    let broken = format!("2026.4.14-does-not-exist-{}", e2e.fleet);
     let started = Instant::now();
     let out = e2e
         .clawctl(&text, &rollout_args(&["--tag", &broken, "-o", "json"]))
@@ -418,7 +418,7 @@ fn canary_then_promote() {
     assert_eq!(state(&e2e)["phase"], "canary-passed");
 
     // A new rollout is refused while this one waits for --promote.
-    let other = format!("does-not-exist-{}", e2e.fleet);
+    let other = format!("2026.4.14-does-not-exist-{}", e2e.fleet);
     let out = e2e
         .clawctl(&target, &rollout_args(&["--tag", &other]))
         .fails(1);
@@ -533,7 +533,7 @@ fn a_concurrent_rollout_is_refused_by_the_lease() {
     e2e.apply(&text, &["--no-wait"]).success();
     e2e.hold_lease("ci@runner-9 pid 7 (clawctl rollout)", 1);
     let before = e2e.written(&["core"]);
-    let other = format!("does-not-exist-{}", e2e.fleet);
+    let other = format!("2026.4.14-does-not-exist-{}", e2e.fleet);
     let out = e2e
         .clawctl(&text, &rollout_args(&["--tag", &other]))
         .fails(1);

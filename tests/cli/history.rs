@@ -303,7 +303,7 @@ fn a_revision_that_failed_its_gate_is_never_the_default_target() {
     apply(&server, &text).success();
     let out = apply(
         &server,
-        &fleet(&["alpha"], "ghcr.io/openclaw/openclaw:crashy"),
+        &fleet(&["alpha"], "ghcr.io/openclaw/openclaw:2026.4.14-crashy"),
     )
     .fails(1);
     assert!(out.stderr.contains("CrashLoopBackOff"), "{}", out.stderr);

@@ -179,7 +179,7 @@ fn a_crash_looping_tag_fails_at_the_canary_and_only_the_canary_is_rolled_back() 
     let out = clawctl(
         &server,
         &text,
-        &rollout_args(&["--tag", "crashy", "-o", "json"]),
+        &rollout_args(&["--tag", "2026.4.14-crashy", "-o", "json"]),
     )
     .fails(4);
     let report = report(&out.stdout);

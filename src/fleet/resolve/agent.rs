@@ -3,7 +3,9 @@
 
 use serde_json::Value;
 
-use super::{Cx, ResolvedAgent, ResolvedTeam, env, model, network, resources, tools, workspace};
+use super::{
+    Cx, ResolvedAgent, ResolvedTeam, env, gateway, model, network, resources, tools, workspace,
+};
 use super::{merged, rules, source, to_layer};
 use crate::diag::FieldPath;
 use crate::fleet::model::{Agent, Settings};
@@ -99,6 +101,8 @@ pub(super) fn resolve_agent(
     let egress = network::egress(cx, at, &settings);
     let tools = tools::resolve(cx, at, &settings);
     let config = tools::config(cx, at, &settings, &tools);
+    let control_ui = gateway::control_ui(cx, at, &settings);
+    let bootstrap = settings.bootstrap.unwrap_or(false);
 
     let channels = settings.channels.clone().unwrap_or_default();
     for (j, ch) in channels.iter().enumerate() {
@@ -143,6 +147,8 @@ pub(super) fn resolve_agent(
         channels,
         access,
         config,
+        control_ui,
+        bootstrap,
     })
 }
 

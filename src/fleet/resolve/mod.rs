@@ -5,6 +5,7 @@
 
 mod agent;
 mod env;
+mod gateway;
 mod model;
 mod network;
 mod resources;
@@ -23,7 +24,8 @@ use super::model::{
     Policy, Quantity, ResourceList, Rollout, Routing, Settings, ToolPolicy,
 };
 use super::rules;
-use crate::diag::{Diagnostics, FieldPath};
+use crate::diag::{Diagnostic, Diagnostics, FieldPath};
+pub use gateway::ResolvedControlUi;
 
 /// Largest workspace or soul file: a ConfigMap holds at most 1 MiB in all.
 const MAX_FILE_BYTES: usize = 512 * 1024;
@@ -34,6 +36,8 @@ pub struct ResolvedFleet {
     pub name: String,
     pub namespace: String,
     pub image: String,
+    /// `spec.openclawVersion`: the release, when the image tag does not name it.
+    pub openclaw_version: Option<String>,
     pub policy: Policy,
     pub rollout: Rollout,
     pub routing: Routing,
@@ -41,6 +45,8 @@ pub struct ResolvedFleet {
     pub templates: Option<PathBuf>,
     pub teams: Vec<ResolvedTeam>,
     pub agents: Vec<ResolvedAgent>,
+    /// Problems that do not stop the fleet from rendering, for the user to read.
+    pub warnings: Vec<Diagnostic>,
 }
 
 #[derive(Debug, Clone)]
@@ -83,6 +89,9 @@ pub struct ResolvedAgent {
     pub access: Vec<AccessRule>,
     /// The openclaw.json fragment from all layers, already checked against the policy.
     pub config: Map<String, Value>,
+    pub control_ui: ResolvedControlUi,
+    /// Whether OpenClaw's first-run bootstrap ritual runs on a new workspace.
+    pub bootstrap: bool,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -96,6 +105,7 @@ pub fn resolve(loaded: &Loaded) -> Result<ResolvedFleet, Diagnostics> {
     let mut cx = Cx {
         loaded,
         diags: loaded.unknown_fields.clone(),
+        warnings: Vec::new(),
         files: HashMap::new(),
     };
     let fleet = &loaded.fleet;
@@ -121,6 +131,7 @@ pub fn resolve(loaded: &Loaded) -> Result<ResolvedFleet, Diagnostics> {
     } else if spec.image.trim().is_empty() {
         cx.error(&spec_path.key("image"), "the image is empty");
     }
+    check_release(&mut cx, &spec_path);
     check_policy(&mut cx, &spec.policy, &spec_path.key("policy"));
     check_routing(&mut cx, &spec.routing, &spec_path.key("routing"));
     let templates = spec.templates.as_ref().and_then(|t| {
@@ -179,6 +190,7 @@ pub fn resolve(loaded: &Loaded) -> Result<ResolvedFleet, Diagnostics> {
             agents.push(resolved);
         }
     }
+    warn_runtime_tools(&mut cx, &agents);
     check_rollout(
         &mut cx,
         &spec.rollout,
@@ -192,18 +204,21 @@ pub fn resolve(loaded: &Loaded) -> Result<ResolvedFleet, Diagnostics> {
         name: fleet.metadata.name.clone(),
         namespace,
         image: spec.image.clone(),
+        openclaw_version: spec.openclaw_version.clone(),
         policy: spec.policy.clone(),
         rollout: spec.rollout.clone(),
         routing: spec.routing.clone(),
         templates,
         teams,
         agents,
+        warnings: cx.warnings,
     })
 }
 
 struct Cx<'a> {
     loaded: &'a Loaded,
     diags: Diagnostics,
+    warnings: Vec<Diagnostic>,
     /// Referenced files, read once however many agents share them.
     files: HashMap<String, Result<Arc<str>, String>>,
 }
@@ -212,6 +227,11 @@ impl Cx<'_> {
     fn error(&mut self, path: &FieldPath, message: impl Into<String>) {
         let d = self.loaded.diag(path, message);
         self.diags.push(d);
+    }
+
+    fn warn(&mut self, path: &FieldPath, message: impl Into<String>) {
+        let d = self.loaded.diag(path, message);
+        self.warnings.push(d);
     }
 
     fn check(&mut self, path: &FieldPath, result: Result<(), String>) {
@@ -303,6 +323,25 @@ fn io_reason(e: &std::io::Error) -> String {
         std::io::ErrorKind::NotFound => "no such file".to_string(),
         std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
         _ => e.to_string(),
+    }
+}
+
+/// The image must run an OpenClaw release whose config clawctl knows.
+fn check_release(cx: &mut Cx, spec_path: &FieldPath) {
+    let spec = &cx.loaded.fleet.spec;
+    if !spec.policy.allow_floating_tags && rules::image_pin(&spec.image).is_err() {
+        return; // already reported: an unpinned image names no release
+    }
+    let declared = spec.openclaw_version.as_deref();
+    let at = if declared.is_some() {
+        spec_path.key("openclawVersion")
+    } else {
+        spec_path.key("image")
+    };
+    match crate::openclaw::release(&spec.image, declared) {
+        Ok((_, Some(warning))) => cx.warn(&at, warning),
+        Ok((_, None)) => {}
+        Err(e) => cx.error(&at, e),
     }
 }
 
@@ -450,6 +489,34 @@ fn source(cx: &Cx, agent: usize, team: Option<usize>, rel: &FieldPath) -> FieldP
         .into_iter()
         .find(|p| cx.loaded.has(p))
         .unwrap_or(agent_path)
+}
+
+/// Runtime tools run programs that see the container's environment, and so every Secret
+/// loaded with envFrom: worth a warning (once, naming the agents) unless they are denied.
+fn warn_runtime_tools(cx: &mut Cx, agents: &[ResolvedAgent]) {
+    let exposed: Vec<&str> = agents
+        .iter()
+        .filter(|a| !a.secrets.is_empty() && !crate::openclaw::runtime_tools_denied(&a.tools.deny))
+        .map(|a| a.name.as_str())
+        .collect();
+    if exposed.is_empty() {
+        return;
+    }
+    let mut names: Vec<String> = exposed.iter().take(3).map(|n| format!("{n:?}")).collect();
+    if exposed.len() > 3 {
+        names.push(format!("{} more", exposed.len() - 3));
+    }
+    let path = FieldPath::parse("spec.policy.tools.deny");
+    cx.warn(
+        &path,
+        format!(
+            "runtime tools ({}) are allowed for agent{} {} while Secrets are loaded into their environment: an agent can read every Secret value with them; deny {:?} here or in the agents' tools.deny unless they need them",
+            crate::openclaw::RUNTIME_TOOLS.join(", "),
+            if exposed.len() == 1 { "" } else { "s" },
+            names.join(", "),
+            crate::openclaw::RUNTIME_GROUP,
+        ),
+    );
 }
 
 /// A problem in a shared layer is found once per agent; report it once, naming them.

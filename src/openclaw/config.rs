@@ -1,0 +1,166 @@
+//! The agent's `openclaw.json`, in the dialect of the release it runs: the user's
+//! `config` fragment, then clawctl's fields on top (the policy baseline always wins).
+
+use serde_json::{Map, Value, json};
+
+use super::version::Release;
+use super::{GATEWAY_PORT, STATE_DIR, channel_plugin};
+use crate::fleet::ResolvedAgent;
+
+/// Failed gateway logins allowed per client before it is locked out: OpenClaw's own
+/// audit suggestion (`gateway.auth_no_rate_limit`), the same on every verified release.
+fn rate_limit() -> Value {
+    json!({ "maxAttempts": 10, "windowMs": 60_000, "lockoutMs": 300_000 })
+}
+
+/// The origins a browser has when it reaches the gateway through a port-forward, which
+/// is what OpenClaw itself seeds for a `lan` bind; explicit, so the security audit has
+/// nothing to report and the config does not change under the gateway.
+fn loopback_origins() -> Vec<String> {
+    vec![
+        format!("http://127.0.0.1:{GATEWAY_PORT}"),
+        format!("http://localhost:{GATEWAY_PORT}"),
+    ]
+}
+
+/// A `SecretRef` to an environment variable: the value stays in the pod's environment
+/// (from a Secret) and is never written into openclaw.json, which OpenClaw's doctor
+/// would flag for a `${VAR}` string. Both verified releases take this form.
+fn env_secret(var: &str) -> Value {
+    json!({ "source": "env", "provider": "default", "id": var })
+}
+
+/// The agent's openclaw.json for `release`.
+pub fn config_json(agent: &ResolvedAgent, release: &Release) -> Value {
+    let mut model = json!({ "primary": agent.model_primary });
+    if !agent.model_fallbacks.is_empty() {
+        model["fallbacks"] = json!(agent.model_fallbacks);
+    }
+    let origins = if agent.control_ui.allowed_origins.is_empty() {
+        loopback_origins()
+    } else {
+        agent.control_ui.allowed_origins.clone()
+    };
+    let mut owned = json!({
+        "gateway": {
+            "mode": "local",
+            "bind": "lan",
+            "port": GATEWAY_PORT,
+            // No `token` key: the gateway reads OPENCLAW_GATEWAY_TOKEN from its
+            // environment, so the token is never in the ConfigMap nor on the volume.
+            "auth": { "mode": "token", "rateLimit": rate_limit() },
+            "controlUi": { "enabled": agent.control_ui.enabled, "allowedOrigins": origins },
+        },
+        "agents": {
+            "defaults": {
+                "workspace": format!("{STATE_DIR}/workspace"),
+                "model": model,
+                "skipBootstrap": !agent.bootstrap,
+            }
+        },
+        "tools": {
+            "elevated": { "enabled": agent.tools.elevated },
+            "fs": { "workspaceOnly": agent.tools.fs_workspace_only },
+        },
+    });
+    let mut deny: Vec<Value> = agent
+        .config
+        .get("tools")
+        .and_then(|t| t.get("deny"))
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    for tool in &agent.tools.deny {
+        if !deny.iter().any(|d| d.as_str() == Some(tool)) {
+            deny.push(json!(tool));
+        }
+    }
+    if !deny.is_empty() {
+        owned["tools"]["deny"] = Value::Array(deny);
+    }
+    if !agent.channels.is_empty() {
+        let mut channels = Map::new();
+        let mut plugins = Map::new();
+        for ch in &agent.channels {
+            channels.insert(ch.channel.clone(), json!({ "enabled": true }));
+            if let Some(plugin) = channel_plugin(release.dialect, &ch.channel) {
+                plugins.insert(plugin.id.to_string(), json!({ "enabled": true }));
+            }
+        }
+        owned["channels"] = Value::Object(channels);
+        if !plugins.is_empty() {
+            owned["plugins"] = json!({ "entries": plugins });
+        }
+    }
+    if let Some(endpoint) = &agent.model_endpoint {
+        // Models reached through the endpoint are those addressed as `<provider>/<id>`.
+        let prefix = format!("{}/", endpoint.provider);
+        let models: Vec<Value> = std::iter::once(&agent.model_primary)
+            .chain(&agent.model_fallbacks)
+            .filter_map(|m| m.strip_prefix(&prefix))
+            .map(|id| {
+                let mut model = json!({ "id": id, "name": id });
+                if let Some(params) = endpoint.models.get(id) {
+                    if let Some(window) = params.context_window {
+                        model["contextWindow"] = json!(window);
+                    }
+                    if let Some(max) = params.max_tokens {
+                        model["maxTokens"] = json!(max);
+                    }
+                }
+                model
+            })
+            .collect();
+        let mut provider =
+            json!({ "baseUrl": endpoint.base_url, "api": "openai-completions", "models": models });
+        if let Some(var) = &endpoint.api_key_env {
+            provider["apiKey"] = env_secret(var);
+        }
+        if endpoint.allow_private_network == Some(true) {
+            // OpenClaw's SSRF guard refuses private and cluster addresses unless the
+            // provider allows them (2026.9 enforces it for model requests too).
+            provider["request"] = json!({ "allowPrivateNetwork": true });
+        }
+        owned["models"] =
+            json!({ "mode": "merge", "providers": { endpoint.provider.clone(): provider } });
+    }
+    let mut out = Value::Object(agent.config.clone());
+    overlay(&mut out, owned);
+    out
+}
+
+/// Deep-merges `top` onto `base`; `top` wins on every scalar and list.
+fn overlay(base: &mut Value, top: Value) {
+    match (base, top) {
+        (Value::Object(b), Value::Object(t)) => {
+            for (k, v) in t {
+                match b.get_mut(&k) {
+                    Some(existing) => overlay(existing, v),
+                    None => {
+                        b.insert(k, v);
+                    }
+                }
+            }
+        }
+        (slot, top) => *slot = top,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overlay_keeps_user_keys_and_lets_clawctl_win() {
+        let mut base =
+            json!({"tools": {"elevated": {"enabled": true}, "web": {"search": true}}, "ui": 1});
+        overlay(
+            &mut base,
+            json!({"tools": {"elevated": {"enabled": false}}}),
+        );
+        assert_eq!(
+            base,
+            json!({"tools": {"elevated": {"enabled": false}, "web": {"search": true}}, "ui": 1})
+        );
+    }
+}

@@ -1,0 +1,178 @@
+//! What clawctl knows of OpenClaw itself, in one place: the gateway's port, paths and
+//! command, the environment and pod settings it needs, which release an image runs
+//! (`version`), the `openclaw.json` rendered for it (`config`), and what a user's
+//! config fragment may not change (`policy`). Templates and `fleet::resolve` ask here;
+//! they do not spell OpenClaw's keys themselves.
+//!
+//! Verified by the conformance suite (`conformance/`), which boots every example fleet's
+//! rendered pods on the real gateway at each release in `conformance/versions.env`.
+
+mod config;
+mod policy;
+mod version;
+
+pub use config::config_json;
+pub use policy::policy_conflicts;
+pub use version::{Dialect, Release, Version, image_tag, release, verified};
+
+/// The gateway's port (OpenClaw's default).
+pub const GATEWAY_PORT: u16 = 18789;
+/// The node user's home in the image. Read-only: the root filesystem is.
+pub const HOME: &str = "/home/node";
+/// The node user's state directory: config, credentials, sessions, workspace. The volume.
+pub const STATE_DIR: &str = "/home/node/.openclaw";
+/// The gateway reads its auth token from this variable (put it in one of `secrets`).
+pub const TOKEN_ENV: &str = "OPENCLAW_GATEWAY_TOKEN";
+/// Where the pod's writable scratch space (an emptyDir) is mounted.
+pub const TMP_DIR: &str = "/tmp";
+
+/// Tools that run programs in the gateway's container: they see its whole environment,
+/// every Secret loaded with envFrom included, and `fs.workspaceOnly` does not confine
+/// them. OpenClaw's `group:runtime`.
+pub const RUNTIME_TOOLS: &[&str] = &["exec", "process", "code_execution"];
+/// The group name that denies every runtime tool at once.
+pub const RUNTIME_GROUP: &str = "group:runtime";
+
+/// How long the gateway may take to stop: OpenClaw 2026.9 drains in-flight agent runs
+/// for up to 315 s and exits by 330 s ("Gateway stop policy", gateway-shutdown-budget);
+/// an idle gateway stops in under a second, so only a busy one waits this long.
+pub const TERMINATION_GRACE_SECONDS: u32 = 330;
+
+/// Whether every runtime tool is denied by `deny`.
+pub fn runtime_tools_denied(deny: &[String]) -> bool {
+    deny.iter().any(|d| d == RUNTIME_GROUP)
+        || RUNTIME_TOOLS.iter().all(|t| deny.iter().any(|d| d == t))
+}
+
+/// Checks an environment variable name that openclaw.json refers to with a `SecretRef`
+/// (OpenClaw's pattern for env ids: `^[A-Z][A-Z0-9_]{0,127}$`).
+pub fn secret_env_id(name: &str) -> Result<(), String> {
+    let mut bytes = name.bytes();
+    let first_ok = bytes.next().is_some_and(|b| b.is_ascii_uppercase());
+    if !first_ok
+        || name.len() > 128
+        || !bytes.all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+    {
+        return Err(format!(
+            "{name:?}: OpenClaw reads secrets only from variables named in capitals, digits and '_', starting with a capital (like LITELLM_API_KEY)"
+        ));
+    }
+    Ok(())
+}
+
+/// The gateway container's environment, before the fleet's own `env`.
+pub fn gateway_env(memory_limit_mib: u128) -> Vec<(&'static str, String)> {
+    // ~75% of the memory limit for the V8 heap, leaving room for native memory.
+    let heap = (memory_limit_mib * 3 / 4).max(64);
+    vec![
+        ("HOME", HOME.to_string()),
+        ("NODE_OPTIONS", format!("--max-old-space-size={heap}")),
+        ("OPENCLAW_DISABLE_BONJOUR", "1".to_string()),
+        // HOME is read-only. 2026.9 stages SQLite snapshots and caches compiled plugins
+        // under $XDG_CACHE_HOME (default ~/.cache) and exits 78 when it cannot; npm,
+        // which it runs to find plugins, logs under its cache. Both go to the emptyDir.
+        ("XDG_CACHE_HOME", format!("{TMP_DIR}/.cache")),
+        ("npm_config_cache", format!("{TMP_DIR}/.npm")),
+        ("npm_config_update_notifier", "false".to_string()),
+    ]
+}
+
+/// Environment variables clawctl sets itself, or that would move OpenClaw's state.
+const RESERVED_ENV: &[&str] = &[
+    "NODE_OPTIONS",
+    "HOME",
+    "OPENCLAW_DISABLE_BONJOUR",
+    "OPENCLAW_STATE_DIR",
+    "OPENCLAW_CONFIG_PATH",
+    "XDG_CACHE_HOME",
+    "npm_config_cache",
+    "npm_config_update_notifier",
+];
+
+/// Whether the gateway's environment variable `name` is clawctl's to set.
+pub fn is_reserved_env(name: &str) -> bool {
+    RESERVED_ENV.contains(&name)
+}
+
+/// The gateway container's command (as OpenClaw's docker-compose runs it, from the
+/// image's /app): the gateway on all interfaces (`lan`) so the Service and probes reach
+/// it; it refuses that bind without auth, which openclaw.json sets to a token.
+pub fn gateway_command() -> Vec<String> {
+    [
+        "node",
+        "/app/dist/index.js",
+        "gateway",
+        "--bind",
+        "lan",
+        "--port",
+        "18789",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+/// The init container's script: openclaw.json readable by its owner only (the security
+/// audit flags anything wider), managed files copied at every start, seed files only
+/// when absent. Static text: file names reach it only as ConfigMap item paths, never as
+/// shell words.
+pub const INIT_SCRIPT: &str = r#"set -eu
+state=/home/node/.openclaw
+ws="$state/workspace"
+mkdir -p "$ws"
+cp -L /clawctl/openclaw.json "$state/openclaw.json"
+chmod 600 "$state/openclaw.json"
+for f in /clawctl/managed/*; do
+  if [ -f "$f" ]; then cp -L "$f" "$ws/"; fi
+done
+for f in /clawctl/seed/*; do
+  if [ -f "$f" ] && [ ! -e "$ws/${f##*/}" ]; then cp -L "$f" "$ws/"; fi
+done
+"#;
+
+/// A channel that a release loads as a plugin rather than having it built in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChannelPlugin {
+    /// The plugin's id in `plugins.entries`.
+    pub id: &'static str,
+    /// The npm package it comes from.
+    pub package: &'static str,
+}
+
+/// The plugin `channel` needs on `dialect`, if it is not built in.
+pub fn channel_plugin(dialect: Dialect, channel: &str) -> Option<ChannelPlugin> {
+    match (dialect, channel) {
+        (Dialect::V2026_9, "slack") => Some(ChannelPlugin {
+            id: "slack",
+            package: "@openclaw/slack",
+        }),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runtime_tools_are_denied_one_by_one_or_as_a_group() {
+        let deny = |d: &[&str]| d.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(runtime_tools_denied(&deny(&[
+            "exec",
+            "process",
+            "code_execution",
+            "gateway"
+        ])));
+        assert!(runtime_tools_denied(&deny(&["group:runtime"])));
+        assert!(!runtime_tools_denied(&deny(&["exec"])));
+        assert!(!runtime_tools_denied(&deny(&[])));
+    }
+
+    #[test]
+    fn secret_env_ids_follow_openclaws_pattern() {
+        assert!(secret_env_id("LITELLM_API_KEY").is_ok());
+        assert!(secret_env_id("litellm_key").is_err());
+        assert!(secret_env_id("1KEY").is_err());
+        assert!(secret_env_id("").is_err());
+    }
+}

@@ -1,0 +1,251 @@
+//! Preflight: what the cluster must hold before an apply can start agents that work.
+//! Each agent's Secrets must exist in its namespace and hold the keys the gateway reads
+//! (OPENCLAW_GATEWAY_TOKEN, every `model.endpoint.apiKeyEnv`), unless the fleet's `env`
+//! sets them. A missing one would surface minutes later as CreateContainerConfigError or
+//! a crash loop; here it is named before anything is written. Secret values are never
+//! kept: only key names leave `cluster::secrets`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use futures::{StreamExt, stream};
+
+use crate::cluster::Cluster;
+use crate::cluster::secrets::{self, SecretKeys};
+use crate::fleet::ResolvedFleet;
+use crate::openclaw::TOKEN_ENV;
+
+/// One agent's requirement: `keys` must be found in one of `secrets`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Need {
+    pub agent: String,
+    pub namespace: String,
+    pub secrets: Vec<String>,
+    pub keys: Vec<String>,
+}
+
+/// What each agent needs from its Secrets. Pure.
+pub fn needs(fleet: &ResolvedFleet) -> Vec<Need> {
+    fleet
+        .agents
+        .iter()
+        .map(|agent| {
+            let mut keys = vec![TOKEN_ENV.to_string()];
+            if let Some(var) = agent
+                .model_endpoint
+                .as_ref()
+                .and_then(|e| e.api_key_env.clone())
+            {
+                keys.push(var);
+            }
+            keys.retain(|k| !agent.env.contains_key(k));
+            keys.dedup();
+            Need {
+                agent: agent.name.clone(),
+                namespace: agent.namespace.clone(),
+                secrets: agent.secrets.clone(),
+                keys,
+            }
+        })
+        .filter(|n| !n.keys.is_empty())
+        .collect()
+}
+
+/// What the preflight found that does not stop the apply.
+#[derive(Debug, Default)]
+pub struct Findings {
+    pub warnings: Vec<String>,
+}
+
+/// A preflight that failed: every problem, each naming agent, Secret and key.
+#[derive(Debug, thiserror::Error)]
+#[error("preflight: the cluster is missing what the agents need; nothing was changed\n  {}", .0.join("\n  "))]
+pub struct Missing(pub Vec<String>);
+
+/// Reads each (namespace, Secret) once and checks every agent's keys.
+pub async fn check(
+    cluster: &Cluster,
+    needs: &[Need],
+    concurrency: usize,
+) -> anyhow::Result<Findings> {
+    let wanted: BTreeSet<(String, String)> = needs
+        .iter()
+        .flat_map(|n| n.secrets.iter().map(|s| (n.namespace.clone(), s.clone())))
+        .collect();
+    let found: Vec<((String, String), anyhow::Result<SecretKeys>)> =
+        stream::iter(wanted.into_iter().map(|(ns, name)| async move {
+            let keys = secrets::keys(cluster, &ns, &name).await;
+            ((ns, name), keys)
+        }))
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    let mut lookup = BTreeMap::new();
+    for (key, result) in found {
+        lookup.insert(key, result?);
+    }
+    let (problems, warnings) = judge(needs, &lookup);
+    if problems.is_empty() {
+        Ok(Findings { warnings })
+    } else {
+        Err(Missing(problems).into())
+    }
+}
+
+/// The problems (errors) and warnings of `needs` given what was found. Agents with the
+/// same problem are named together, so a Secret missing from a team's namespace is one
+/// line, not one per agent.
+fn judge(
+    needs: &[Need],
+    lookup: &BTreeMap<(String, String), SecretKeys>,
+) -> (Vec<String>, Vec<String>) {
+    let mut problems: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    let mut warnings: BTreeSet<String> = BTreeSet::new();
+    for need in needs {
+        let mut held: BTreeSet<&str> = BTreeSet::new();
+        let mut unknown = false;
+        for secret in &need.secrets {
+            match lookup.get(&(need.namespace.clone(), secret.clone())) {
+                Some(SecretKeys::Found(keys)) => held.extend(keys.iter().map(String::as_str)),
+                Some(SecretKeys::Missing) | None => {
+                    let problem = format!(
+                        "Secret {secret:?} does not exist in namespace {:?}",
+                        need.namespace
+                    );
+                    problems.entry(problem).or_default().push(&need.agent);
+                    unknown = true;
+                }
+                Some(SecretKeys::Forbidden(message)) => {
+                    warnings.insert(format!(
+                        "cannot check that Secret {secret:?} holds {}: {message}",
+                        need.keys.join(", ")
+                    ));
+                    unknown = true;
+                }
+            }
+        }
+        if unknown {
+            continue;
+        }
+        for key in &need.keys {
+            if held.contains(key.as_str()) {
+                continue;
+            }
+            let problem = if need.secrets.is_empty() {
+                format!(
+                    "no Secret provides {key}: the agent has no `secrets`; add one holding {key}"
+                )
+            } else {
+                format!(
+                    "no key {key} in Secret{} {} (namespace {:?})",
+                    if need.secrets.len() == 1 { "" } else { "s" },
+                    need.secrets
+                        .iter()
+                        .map(|s| format!("{s:?}"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    need.namespace
+                )
+            };
+            problems.entry(problem).or_default().push(&need.agent);
+        }
+    }
+    let problems = problems
+        .into_iter()
+        .map(|(problem, agents)| format!("{}: {problem}", agents_phrase(&agents)))
+        .collect();
+    (problems, warnings.into_iter().collect())
+}
+
+fn agents_phrase(agents: &[&str]) -> String {
+    let quoted: Vec<String> = agents.iter().take(3).map(|a| format!("{a:?}")).collect();
+    match agents.len() {
+        1 => format!("agent {}", quoted[0]),
+        n if n <= 3 => format!("agents {}", quoted.join(", ")),
+        n => format!("agents {} and {} more", quoted.join(", "), n - 3),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn need(agent: &str, secrets: &[&str], keys: &[&str]) -> Need {
+        Need {
+            agent: agent.into(),
+            namespace: "team".into(),
+            secrets: secrets.iter().map(|s| s.to_string()).collect(),
+            keys: keys.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    fn found(keys: &[&str]) -> SecretKeys {
+        SecretKeys::Found(keys.iter().map(|s| s.to_string()).collect())
+    }
+
+    #[test]
+    fn a_key_may_come_from_any_of_the_agents_secrets() {
+        let lookup = BTreeMap::from([
+            (
+                ("team".into(), "a".into()),
+                found(&["OPENCLAW_GATEWAY_TOKEN"]),
+            ),
+            (("team".into(), "b".into()), found(&["LITELLM_API_KEY"])),
+        ]);
+        let needs = [need(
+            "ops",
+            &["a", "b"],
+            &["OPENCLAW_GATEWAY_TOKEN", "LITELLM_API_KEY"],
+        )];
+        assert_eq!(judge(&needs, &lookup), (vec![], vec![]));
+    }
+
+    #[test]
+    fn missing_secrets_and_keys_name_agent_secret_and_key_once_per_problem() {
+        let lookup = BTreeMap::from([
+            (
+                ("team".into(), "shared".into()),
+                found(&["OPENCLAW_GATEWAY_TOKEN"]),
+            ),
+            (("team".into(), "gone".into()), SecretKeys::Missing),
+        ]);
+        let needs = [
+            need(
+                "a",
+                &["shared"],
+                &["OPENCLAW_GATEWAY_TOKEN", "LITELLM_API_KEY"],
+            ),
+            need(
+                "b",
+                &["shared"],
+                &["OPENCLAW_GATEWAY_TOKEN", "LITELLM_API_KEY"],
+            ),
+            need("c", &["gone"], &["OPENCLAW_GATEWAY_TOKEN"]),
+            need("d", &[], &["OPENCLAW_GATEWAY_TOKEN"]),
+        ];
+        let (problems, warnings) = judge(&needs, &lookup);
+        assert_eq!(
+            problems,
+            vec![
+                "agent \"c\": Secret \"gone\" does not exist in namespace \"team\"",
+                "agent \"d\": no Secret provides OPENCLAW_GATEWAY_TOKEN: the agent has no `secrets`; add one holding OPENCLAW_GATEWAY_TOKEN",
+                "agents \"a\", \"b\": no key LITELLM_API_KEY in Secret \"shared\" (namespace \"team\")",
+            ]
+        );
+        assert!(warnings.is_empty());
+    }
+
+    #[test]
+    fn a_secret_rbac_forbids_reading_is_a_warning_not_an_error() {
+        let lookup = BTreeMap::from([(
+            ("team".into(), "s".into()),
+            SecretKeys::Forbidden("forbidden: ask for get secrets".into()),
+        )]);
+        let (problems, warnings) =
+            judge(&[need("a", &["s"], &["OPENCLAW_GATEWAY_TOKEN"])], &lookup);
+        assert!(problems.is_empty());
+        assert_eq!(warnings.len(), 1);
+        assert!(
+            warnings[0].contains("cannot check that Secret \"s\" holds OPENCLAW_GATEWAY_TOKEN")
+        );
+    }
+}

@@ -80,16 +80,18 @@ pub fn config_json(agent: &ResolvedAgent, release: &Release) -> Value {
     }
     if !agent.channels.is_empty() {
         let mut channels = Map::new();
-        let mut plugins = Map::new();
+        let mut entries = Map::new();
+        let mut paths = Vec::new();
         for ch in &agent.channels {
             channels.insert(ch.channel.clone(), json!({ "enabled": true }));
             if let Some(plugin) = channel_plugin(release.dialect, &ch.channel) {
-                plugins.insert(plugin.id.to_string(), json!({ "enabled": true }));
+                entries.insert(plugin.id.to_string(), json!({ "enabled": true }));
+                paths.push(plugin.path());
             }
         }
         owned["channels"] = Value::Object(channels);
-        if !plugins.is_empty() {
-            owned["plugins"] = json!({ "entries": plugins });
+        if !entries.is_empty() {
+            owned["plugins"] = json!({ "load": { "paths": paths }, "entries": entries });
         }
     }
     if let Some(endpoint) = &agent.model_endpoint {

@@ -131,23 +131,47 @@ done
 "#;
 
 /// A channel that a release loads as a plugin rather than having it built in.
+///
+/// Plugins are part of the image, never installed when the pod starts (that would need
+/// the npm registry reachable from every agent and fetch code at every restart): an
+/// image built `FROM ghcr.io/openclaw/openclaw:<release>` with
+/// `RUN npm install -g <package>@<release>` has it under [`ChannelPlugin::path`].
+/// OpenClaw 2026.9 does not search npm's global root by itself, and loads a plugin found
+/// through `plugins.load.paths` only when `plugins.entries.<id>.enabled` trusts it; a
+/// trusted plugin that is missing stops the gateway from starting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ChannelPlugin {
     /// The plugin's id in `plugins.entries`.
     pub id: &'static str,
-    /// The npm package it comes from.
+    /// The npm package it comes from, installed at the image's OpenClaw release.
     pub package: &'static str,
 }
 
-/// The plugin `channel` needs on `dialect`, if it is not built in.
-pub fn channel_plugin(dialect: Dialect, channel: &str) -> Option<ChannelPlugin> {
-    match (dialect, channel) {
-        (Dialect::V2026_9, "slack") => Some(ChannelPlugin {
-            id: "slack",
-            package: "@openclaw/slack",
-        }),
-        _ => None,
+impl ChannelPlugin {
+    /// Where `npm install -g` puts the package in the image (node images' npm prefix is
+    /// /usr/local).
+    pub fn path(&self) -> String {
+        format!("/usr/local/lib/node_modules/{}", self.package)
     }
+}
+
+/// The plugin `channel` needs on `dialect`, if it is not built in. Telegram stays built
+/// in on 2026.9; Slack, Discord and WhatsApp moved to `@openclaw/<channel>`.
+pub fn channel_plugin(dialect: Dialect, channel: &str) -> Option<ChannelPlugin> {
+    let package = match channel {
+        "slack" => "@openclaw/slack",
+        "discord" => "@openclaw/discord",
+        "whatsapp" => "@openclaw/whatsapp",
+        _ => return None,
+    };
+    (dialect >= Dialect::V2026_9).then_some(ChannelPlugin {
+        id: match channel {
+            "slack" => "slack",
+            "discord" => "discord",
+            _ => "whatsapp",
+        },
+        package,
+    })
 }
 
 #[cfg(test)]

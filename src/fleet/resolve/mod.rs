@@ -191,6 +191,7 @@ pub fn resolve(loaded: &Loaded) -> Result<ResolvedFleet, Diagnostics> {
         }
     }
     warn_runtime_tools(&mut cx, &agents);
+    warn_channel_plugins(&mut cx, &agents);
     check_rollout(
         &mut cx,
         &spec.rollout,
@@ -517,6 +518,30 @@ fn warn_runtime_tools(cx: &mut Cx, agents: &[ResolvedAgent]) {
             crate::openclaw::RUNTIME_GROUP,
         ),
     );
+}
+
+/// Channels that the image's release loads as plugins must be in the image: say which.
+fn warn_channel_plugins(cx: &mut Cx, agents: &[ResolvedAgent]) {
+    let spec = &cx.loaded.fleet.spec;
+    let Ok((release, _)) = crate::openclaw::release(&spec.image, spec.openclaw_version.as_deref())
+    else {
+        return;
+    };
+    let plugins: std::collections::BTreeSet<&str> = agents
+        .iter()
+        .flat_map(|a| &a.channels)
+        .filter_map(|c| crate::openclaw::channel_plugin(release.dialect, &c.channel))
+        .map(|p| p.package)
+        .collect();
+    for package in plugins {
+        let v = release.version;
+        cx.warn(
+            &FieldPath::parse("spec.image"),
+            format!(
+                "OpenClaw {v} has this fleet's channel in the plugin {package}, which the image must contain (FROM the OpenClaw image, RUN npm install -g {package}@{v}); a gateway without it does not start"
+            ),
+        );
+    }
 }
 
 /// A problem in a shared layer is found once per agent; report it once, naming them.

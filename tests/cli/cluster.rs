@@ -852,3 +852,74 @@ fn status_watch_prints_again_when_an_agent_changes() {
         "{seen:#?}"
     );
 }
+
+/// A fleet whose agent takes its token and its model key from Secret "agent-keys".
+fn fleet_with_secret() -> String {
+    fleet(&["alpha"], IMAGE)
+        .replace(
+            "    env: {OPENCLAW_GATEWAY_TOKEN: demo-token}\n",
+            "    secrets: [agent-keys]\n",
+        )
+        .replace(
+            "model: {primary: anthropic/claude-sonnet-4-20250514}",
+            "model: {primary: litellm/gpt-x, endpoint: {provider: litellm, baseUrl: \"http://litellm.llm.svc:4000\", apiKeyEnv: LITELLM_API_KEY}}",
+        )
+}
+
+fn put_secret(server: &FakeApiServer, data: Value) {
+    for object in [
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "core"}}),
+        json!({"apiVersion": "v1", "kind": "Secret",
+               "metadata": {"name": "agent-keys", "namespace": "core"}, "data": data}),
+    ] {
+        server.apply_as("kubectl", object, true).expect("written");
+    }
+}
+
+#[test]
+fn preflight_refuses_a_missing_secret_or_key_before_writing_anything() {
+    let server = server();
+    let text = fleet_with_secret();
+    let out = apply(&server, &text, &[]).fails(1);
+    assert!(
+        out.stderr.contains(
+            "agent \"alpha\": Secret \"agent-keys\" does not exist in namespace \"core\""
+        ),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(writes(&server), Vec::<String>::new());
+
+    // The Secret holds the token but not the model's key: named, and still nothing written.
+    put_secret(
+        &server,
+        json!({"OPENCLAW_GATEWAY_TOKEN": "c3VwZXItc2VjcmV0LXRva2Vu"}),
+    );
+    let before = writes(&server).len();
+    for args in [
+        vec!["diff", "fleet.yaml"],
+        vec!["apply", "fleet.yaml", "--yes"],
+    ] {
+        let out = clawctl(&server, &text, &args).fails(1);
+        assert!(
+            out.stderr.contains(
+                "agent \"alpha\": no key LITELLM_API_KEY in Secret \"agent-keys\" (namespace \"core\")"
+            ),
+            "{}",
+            out.stderr
+        );
+        assert!(
+            !out.stderr.contains("c3VwZXItc2VjcmV0LXRva2Vu")
+                && !out.stderr.contains("super-secret")
+        );
+    }
+    assert_eq!(writes(&server).len(), before);
+
+    // Both keys: the apply goes ahead.
+    put_secret(
+        &server,
+        json!({"OPENCLAW_GATEWAY_TOKEN": "c3VwZXItc2VjcmV0LXRva2Vu", "LITELLM_API_KEY": "a2V5"}),
+    );
+    apply(&server, &text, &["--no-wait"]).success();
+    assert!(writes(&server).len() > before);
+}

@@ -166,3 +166,88 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod dialect_tests {
+    use super::*;
+    use crate::fleet::{self, ResolvedFleet};
+
+    fn fleet(image: &str, settings: &str) -> ResolvedFleet {
+        let text = format!(
+            "apiVersion: clawctl.io/v1alpha1\nkind: Fleet\nmetadata: {{name: t}}\nspec:\n  image: {image}\n  defaults:\n{settings}\n  teams: [{{name: core}}]\n  agents: [{{name: a}}]\n"
+        );
+        let loaded = fleet::load_str("t.yaml", std::env::temp_dir(), &text).unwrap();
+        fleet::resolve(&loaded).unwrap()
+    }
+
+    fn config(image: &str, settings: &str) -> Value {
+        let f = fleet(image, settings);
+        let (release, _) = super::super::release(&f.image, None).unwrap();
+        config_json(&f.agents[0], &release)
+    }
+
+    const SLACK: &str = "    model: {primary: anthropic/claude-sonnet-4-20250514}\n    channels: [{channel: slack}, {channel: telegram}]";
+
+    #[test]
+    fn slack_is_built_in_on_2026_4_and_a_trusted_plugin_from_the_image_on_2026_9() {
+        let old = config("ghcr.io/openclaw/openclaw:2026.4.14", SLACK);
+        assert_eq!(old["channels"]["slack"], json!({"enabled": true}));
+        assert!(old.get("plugins").is_none(), "{old}");
+        let new = config("ghcr.io/openclaw/openclaw:2026.9.6", SLACK);
+        assert_eq!(new["channels"]["slack"], json!({"enabled": true}));
+        assert_eq!(
+            new["plugins"],
+            json!({"load": {"paths": ["/usr/local/lib/node_modules/@openclaw/slack"]},
+                   "entries": {"slack": {"enabled": true}}})
+        );
+    }
+
+    #[test]
+    fn both_dialects_keep_the_token_out_and_lock_the_gateway_down() {
+        for image in [
+            "ghcr.io/openclaw/openclaw:2026.4.14",
+            "ghcr.io/openclaw/openclaw:2026.9.6",
+        ] {
+            let c = config(image, SLACK);
+            let gateway = &c["gateway"];
+            assert_eq!(gateway["auth"]["mode"], "token");
+            assert!(gateway["auth"].get("token").is_none(), "{c}");
+            assert_eq!(gateway["auth"]["rateLimit"]["maxAttempts"], 10);
+            assert_eq!(
+                gateway["controlUi"]["allowedOrigins"],
+                json!(["http://127.0.0.1:18789", "http://localhost:18789"])
+            );
+            assert_eq!(c["agents"]["defaults"]["skipBootstrap"], true);
+            assert!(!c.to_string().contains("${"), "{c}");
+        }
+    }
+
+    #[test]
+    fn endpoints_get_secret_refs_private_network_and_model_parameters() {
+        let c = config(
+            "ghcr.io/openclaw/openclaw:2026.9.6",
+            "    model:\n      primary: litellm/gemini\n      endpoint:\n        provider: litellm\n        baseUrl: http://litellm.llama.svc.cluster.local:4000\n        apiKeyEnv: LITELLM_API_KEY\n        models: {gemini: {contextWindow: 1000000, maxTokens: 8192}}\n    controlUi: {allowedOrigins: [\"https://claw.example.com\"]}\n    bootstrap: true",
+        );
+        let provider = &c["models"]["providers"]["litellm"];
+        assert_eq!(
+            provider["apiKey"],
+            json!({"source": "env", "provider": "default", "id": "LITELLM_API_KEY"})
+        );
+        assert_eq!(provider["request"], json!({"allowPrivateNetwork": true}));
+        assert_eq!(
+            provider["models"],
+            json!([{"id": "gemini", "name": "gemini", "contextWindow": 1_000_000, "maxTokens": 8192}])
+        );
+        assert_eq!(
+            c["gateway"]["controlUi"]["allowedOrigins"],
+            json!(["https://claw.example.com"])
+        );
+        assert_eq!(c["agents"]["defaults"]["skipBootstrap"], false);
+        let public = config(
+            "ghcr.io/openclaw/openclaw:2026.4.14",
+            "    model:\n      primary: or/x\n      endpoint: {provider: or, baseUrl: \"https://openrouter.ai/api/v1\"}",
+        );
+        assert!(public["models"]["providers"]["or"].get("request").is_none());
+    }
+}

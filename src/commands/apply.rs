@@ -49,19 +49,7 @@ pub fn run(args: &ApplyArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
         if args.dry_run.is_some() {
             let results =
                 ops::apply::dry_run(&planned, args.force_conflicts, request.concurrency).await;
-            let mut failed = false;
-            for (change, outcome) in &results {
-                match outcome {
-                    Outcome::Applied => say(&format!("server accepts {} {}", change.action.as_str(), change.object)),
-                    Outcome::NotTried => say(&format!("not checked {}: its namespace does not exist yet", change.object)),
-                    Outcome::Failed { message, .. } => {
-                        failed = true;
-                        eprintln!("server refuses {}: {message}", change.object);
-                    }
-                    _ => {}
-                }
-            }
-            say("dry run: nothing was changed");
+            let failed = changes::write_dry_run(&mut std::io::stderr().lock(), &results, quiet)?;
             return Ok(if failed { ExitStatus::Error } else { ExitStatus::Ok });
         }
 

@@ -7,8 +7,9 @@ use std::io::{self, Write};
 use comfy_table::{Table, presets::UTF8_BORDERS_ONLY};
 use serde_json::{Value, json};
 
+use crate::ops::apply::Outcome;
 use crate::ops::diff::{FleetDiff, ObjectDiff};
-use crate::plan::{Action, Plan};
+use crate::plan::{Action, Change, Plan};
 
 const ACTIONS: [Action; 5] = [
     Action::Create,
@@ -205,4 +206,39 @@ pub fn diff_json(plan: &Plan, diff: &FleetDiff) -> Value {
         })
         .collect();
     json!({"changes": changes, "removals": removals, "unchanged": diff.unchanged})
+}
+
+/// Writes what the server said of each change in `apply --dry-run`, one line each
+/// (refusals even with `quiet`), then that nothing changed. Returns whether any was
+/// refused.
+pub fn write_dry_run(
+    out: &mut dyn Write,
+    results: &[(Change, Outcome)],
+    quiet: bool,
+) -> io::Result<bool> {
+    let mut failed = false;
+    for (change, outcome) in results {
+        match outcome {
+            Outcome::Applied if !quiet => writeln!(
+                out,
+                "server accepts {} {}",
+                change.action.as_str(),
+                change.object
+            )?,
+            Outcome::NotTried if !quiet => writeln!(
+                out,
+                "not checked {}: its namespace does not exist yet",
+                change.object
+            )?,
+            Outcome::Failed { message, .. } => {
+                failed = true;
+                writeln!(out, "server refuses {}: {message}", change.object)?;
+            }
+            _ => {}
+        }
+    }
+    if !quiet {
+        writeln!(out, "dry run: nothing was changed")?;
+    }
+    Ok(failed)
 }

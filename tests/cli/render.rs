@@ -373,3 +373,56 @@ fn help_lists_every_command() {
         assert!(out.contains(cmd), "{cmd} missing from --help");
     }
 }
+
+#[test]
+fn validate_warns_when_runtime_tools_can_read_loaded_secrets() {
+    let fleet = |deny: &str| {
+        format!(
+            "apiVersion: clawctl.io/v1alpha1\nkind: Fleet\nmetadata: {{name: w}}\nspec:\n  image: ghcr.io/openclaw/openclaw:2026.4.14\n  policy: {{tools: {{deny: {deny}}}}}\n  defaults:\n    model: {{primary: anthropic/claude-sonnet-4-20250514}}\n    secrets: [keys]\n  teams: [{{name: core}}]\n  agents: [{{name: ann}}, {{name: ben, secrets: []}}]\n"
+        )
+    };
+    let out = Test::new()
+        .file("f.yaml", &fleet("[gateway]"))
+        .args(&["validate", "f.yaml"])
+        .success();
+    assert!(
+        out.stderr.contains(
+            "warning: f.yaml:6:26: spec.policy.tools.deny: runtime tools (exec, process, code_execution) are allowed for agent \"ann\" while Secrets"
+        ),
+        "{}",
+        out.stderr
+    );
+    for denied in ["[\"group:runtime\"]", "[exec, process, code_execution]"] {
+        let out = Test::new()
+            .file("f.yaml", &fleet(denied))
+            .args(&["validate", "f.yaml"])
+            .success();
+        assert!(!out.stderr.contains("warning"), "{denied}: {}", out.stderr);
+    }
+}
+
+#[test]
+fn the_newest_release_renders_its_own_dialect_and_says_what_the_image_needs() {
+    let text = std::fs::read_to_string(example("swarm.yaml"))
+        .unwrap_or_default()
+        .replace("openclaw:2026.4.14", "openclaw:2026.9.6");
+    let mut t = Test::new().file("swarm.yaml", &text);
+    for soul in ["alice", "bob", "carol"] {
+        let path = format!("souls/{soul}.md");
+        t = t.file(
+            &path,
+            &std::fs::read_to_string(example(&path)).unwrap_or_default(),
+        );
+    }
+    let out = t.args(&["render", "swarm.yaml"]).success();
+    assert!(
+        out.stdout
+            .contains("/usr/local/lib/node_modules/@openclaw/slack")
+    );
+    assert!(
+        out.stderr
+            .contains("RUN npm install -g @openclaw/slack@2026.9.6"),
+        "{}",
+        out.stderr
+    );
+}

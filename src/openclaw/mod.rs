@@ -174,6 +174,17 @@ pub fn channel_plugin(dialect: Dialect, channel: &str) -> Option<ChannelPlugin> 
     })
 }
 
+/// The plugin a model provider's models make `dialect` look for at every start, when the
+/// stock image lacks it: OpenClaw 2026.9 resolves `openai/*` models through its Codex
+/// runtime plugin and, when it is missing, tries to install it from npm before it
+/// listens (~75 s where the registry is unreachable, measured by the conformance suite).
+pub fn provider_plugin(dialect: Dialect, provider: &str) -> Option<&'static str> {
+    match (dialect, provider) {
+        (Dialect::V2026_9, "openai") => Some("@openclaw/codex"),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -527,6 +527,21 @@ fn warn_channel_plugins(cx: &mut Cx, agents: &[ResolvedAgent]) {
     else {
         return;
     };
+    let providers: std::collections::BTreeSet<&str> = agents
+        .iter()
+        .flat_map(|a| std::iter::once(&a.model_primary).chain(&a.model_fallbacks))
+        .filter_map(|m| m.split_once('/').map(|(p, _)| p))
+        .filter_map(|p| crate::openclaw::provider_plugin(release.dialect, p))
+        .collect();
+    for package in providers {
+        cx.warn(
+            &FieldPath::parse("spec.image"),
+            format!(
+                "OpenClaw {} looks for the plugin {package} for this fleet's openai models and, when the image lacks it, tries to install it from npm at every start (over a minute without registry access): add it to the image or use other models",
+                release.version
+            ),
+        );
+    }
     let plugins: std::collections::BTreeSet<&str> = agents
         .iter()
         .flat_map(|a| &a.channels)

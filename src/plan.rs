@@ -334,58 +334,110 @@ fn unchanged(desired: &Value, live: &Value) -> bool {
     let annotation = format!("/metadata/annotations/{}", APPLIED_HASH.replace('/', "~1"));
     desired.pointer(&annotation).is_some()
         && desired.pointer(&annotation) == live.pointer(&annotation)
-        && contains(live, desired, "")
+        && contains(live, desired)
 }
 
-/// Whether every field of `want` is in `have` with an equal value. Lists of objects with
-/// a `name` match items by name (the API server merges such lists by key, and other
-/// managers may add items); other lists must match item for item. Resource quantities
-/// compare by value, since the API server stores them in canonical form ("0.5" → "500m").
-pub fn contains(have: &Value, want: &Value, key: &str) -> bool {
+/// Whether every field of `want` is in `have` with an equal value, as the API server
+/// stores it:
+/// - An empty list or map, or null, equals an absent field. Built-in kinds are stored as
+///   protobuf, which cannot tell an empty list or map from a missing one, and k8s.io/api
+///   marks optional lists and maps `omitempty`, so the server answers without them
+///   (`ingress: []` on a NetworkPolicy, `envFrom: []` on a container: measured on
+///   kube-apiserver v1.32.13, issue 11). A required list may come back `null` instead.
+///   An empty struct (`emptyDir: {}`) is kept by the server and compares as usual.
+/// - Lists of objects with a `name` match items by name (the API server merges such
+///   lists by key, and other managers may add items); other lists match item for item.
+/// - Quantities compare by value: the server stores them in canonical form (`0.5` →
+///   `500m`, `2048Mi` → `2Gi`; `Quantity.CanonicalizeBytes` in
+///   k8s.io/apimachinery/pkg/api/resource).
+/// - Numbers compare by value (`1` and `1.0`).
+///
+/// Fields the server adds (defaults, status) are not in `want`, so they never differ.
+pub fn contains(have: &Value, want: &Value) -> bool {
+    contains_at(have, want, Slot::Plain)
+}
+
+/// What a value is, for the comparisons that depend on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    Plain,
+    /// A map of quantities by resource name.
+    QuantityMap,
+    Quantity,
+}
+
+/// Maps whose values are quantities: `ResourceList` (`resources.requests`/`limits`, a
+/// PVC's `requests`, a ResourceQuota's `hard`) and a LimitRange item's per-resource maps.
+const QUANTITY_MAPS: &[&str] = &[
+    "requests",
+    "limits",
+    "hard",
+    "default",
+    "defaultRequest",
+    "max",
+    "min",
+    "maxLimitRequestRatio",
+];
+
+/// Whether the server stores `value` as an absent field (or `null`).
+fn stored_as_absent(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::Array(items) => items.is_empty(),
+        Value::Object(map) => map.is_empty(),
+        _ => false,
+    }
+}
+
+fn contains_at(have: &Value, want: &Value, slot: Slot) -> bool {
     match (have, want) {
-        (Value::Object(have), Value::Object(want)) => want
-            .iter()
-            .all(|(k, w)| have.get(k).is_some_and(|h| contains(h, w, k))),
+        (Value::Null, want) if stored_as_absent(want) => true,
+        (Value::Object(have), Value::Object(want)) => want.iter().all(|(key, w)| {
+            let slot = if slot == Slot::QuantityMap || key == "sizeLimit" {
+                Slot::Quantity
+            } else if QUANTITY_MAPS.contains(&key.as_str()) {
+                Slot::QuantityMap
+            } else {
+                Slot::Plain
+            };
+            match have.get(key) {
+                Some(h) => contains_at(h, w, slot),
+                None => stored_as_absent(w),
+            }
+        }),
         (Value::Array(have), Value::Array(want)) => {
             let named = |v: &Value| v.get("name").and_then(Value::as_str).map(str::to_string);
             if !want.is_empty() && want.iter().all(|w| named(w).is_some()) {
                 want.iter().all(|w| {
                     have.iter()
                         .find(|h| named(h) == named(w))
-                        .is_some_and(|h| contains(h, w, key))
+                        .is_some_and(|h| contains_at(h, w, Slot::Plain))
                 })
             } else {
-                have.len() == want.len() && have.iter().zip(want).all(|(h, w)| contains(h, w, key))
+                have.len() == want.len()
+                    && have
+                        .iter()
+                        .zip(want)
+                        .all(|(h, w)| contains_at(h, w, Slot::Plain))
             }
         }
-        (Value::String(h), Value::String(w)) if h != w => same_quantity(key, h, w),
         (Value::Number(h), Value::Number(w)) => h.as_f64() == w.as_f64(),
+        (Value::String(h), want) if slot == Slot::Quantity => match want {
+            Value::String(w) => same_quantity(h, w),
+            Value::Number(w) => same_quantity(h, &w.to_string()),
+            _ => false,
+        },
         _ => have == want,
     }
 }
 
-/// Quantities under resources, quotas and storage requests, compared by value.
-fn same_quantity(key: &str, a: &str, b: &str) -> bool {
-    const QUANTITY_KEYS: &[&str] = &[
-        "cpu",
-        "memory",
-        "storage",
-        "ephemeral-storage",
-        "requests.cpu",
-        "requests.memory",
-        "requests.storage",
-        "limits.cpu",
-        "limits.memory",
-        "pods",
-        "persistentvolumeclaims",
-    ];
-    if !QUANTITY_KEYS.contains(&key) {
-        return false;
-    }
-    match (Quantity::parse(a), Quantity::parse(b)) {
-        (Ok(a), Ok(b)) => a.millis() == b.millis(),
-        _ => false,
-    }
+/// Whether two quantities have the same value (`500m` and `0.5`).
+fn same_quantity(a: &str, b: &str) -> bool {
+    a == b
+        || match (Quantity::parse(a), Quantity::parse(b)) {
+            (Ok(a), Ok(b)) => a.millis() == b.millis(),
+            _ => false,
+        }
 }
 
 #[cfg(test)]
@@ -560,21 +612,64 @@ mod tests {
             {"name": "sidecar", "image": "s:1"},
             {"name": "gateway", "image": "a:1", "imagePullPolicy": "IfNotPresent",
              "resources": {"limits": {"cpu": "500m", "memory": "1Gi"}}}]});
-        assert!(contains(&have, &want, ""));
+        assert!(contains(&have, &want));
         let other = json!({"containers": [{"name": "gateway", "image": "a:2",
                            "resources": {"limits": {"cpu": "500m", "memory": "1Gi"}}}]});
-        assert!(!contains(&other, &want, ""));
+        assert!(!contains(&other, &want));
         // Positional lists must match exactly.
         assert!(!contains(
             &json!({"args": ["a", "b"]}),
-            &json!({"args": ["a"]}),
-            ""
+            &json!({"args": ["a"]})
         ));
         // A quantity-looking string elsewhere is compared as text.
+        assert!(!contains(&json!({"label": "1"}), &json!({"label": "1.0"})));
+    }
+
+    #[test]
+    fn empty_lists_and_maps_equal_what_the_server_stores_for_them() {
+        // The server drops optional empty lists and maps (protobuf + omitempty) and may
+        // answer null for a required one; an empty struct it keeps.
+        let want = json!({"spec": {"ingress": [], "podSelector": {},
+                          "template": {"metadata": {"annotations": {}},
+                                       "spec": {"containers": [{"name": "g", "envFrom": [], "env": null}],
+                                                "volumes": [{"name": "tmp", "emptyDir": {}}]}}}});
+        let stored = json!({"spec": {"podSelector": {},
+                            "template": {"metadata": {},
+                                         "spec": {"containers": [{"name": "g", "image": "x"}],
+                                                  "volumes": [{"name": "tmp", "emptyDir": {}}]}}}});
+        assert!(contains(&stored, &want));
+        assert!(contains(&json!({"rules": null}), &json!({"rules": []})));
+        // An empty list still differs from a list with items, both ways.
         assert!(!contains(
-            &json!({"label": "1"}),
-            &json!({"label": "1.0"}),
-            ""
+            &json!({"ingress": [{"from": []}]}),
+            &json!({"ingress": []})
+        ));
+        assert!(!contains(&json!({}), &json!({"ingress": [{"from": []}]})));
+        // Absent is not an empty string, false or 0: those the server keeps where set.
+        assert!(!contains(
+            &json!({}),
+            &json!({"automountServiceAccountToken": false})
+        ));
+        assert!(!contains(&json!({}), &json!({"name": ""})));
+    }
+
+    #[test]
+    fn quantities_compare_by_value_wherever_the_server_canonicalizes_them() {
+        let want = json!({
+            "resources": {"requests": {"cpu": "0.5", "memory": "2048Mi"}, "limits": {"cpu": 1}},
+            "spec": {"hard": {"requests.cpu": "4000m", "pods": 10, "requests.storage": "0.5Ti"}},
+            "emptyDir": {"sizeLimit": "1024Mi"},
+        });
+        let stored = json!({
+            "resources": {"requests": {"cpu": "500m", "memory": "2Gi"}, "limits": {"cpu": "1"}},
+            "spec": {"hard": {"requests.cpu": "4", "pods": "10", "requests.storage": "512Gi"}},
+            "emptyDir": {"sizeLimit": "1Gi"},
+        });
+        assert!(contains(&stored, &want));
+        let bigger = json!({"resources": {"requests": {"cpu": "600m", "memory": "2Gi"}}});
+        assert!(!contains(
+            &bigger,
+            &json!({"resources": {"requests": {"cpu": "0.5"}}})
         ));
     }
 }

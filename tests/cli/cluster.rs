@@ -189,6 +189,55 @@ fn first_apply_creates_everything_in_order_and_waits_then_reapply_writes_nothing
     assert_eq!(counts.get("patch"), None, "{counts:?}");
 }
 
+/// A bare fleet (no routing, egress, secrets or access) whose sizes are written the way
+/// people write them, not the way the API server stores them (`0.5` → `500m`, `2048Mi` →
+/// `2Gi`). The server drops the empty lists and rewrites the quantities; a re-apply must
+/// still see nothing to change and send no write at all, not even for the Lease.
+pub(crate) fn bare_fleet_with_loose_quantities() -> String {
+    format!(
+        "apiVersion: clawctl.io/v1alpha1\nkind: Fleet\nmetadata: {{name: demo}}\nspec:\n  image: {IMAGE}\n  \
+         defaults:\n    model: {{primary: anthropic/claude-sonnet-4-20250514}}\n    \
+         env: {{OPENCLAW_GATEWAY_TOKEN: demo-token}}\n    \
+         resources: {{requests: {{cpu: \"0.5\", memory: 1024Mi}}, limits: {{cpu: 1000m, memory: 2048Mi}}}}\n    \
+         storage: {{size: 1024Mi}}\n  \
+         teams: [{{name: core, quota: {{cpu: 4000m, memory: 8192Mi}}}}]\n  agents:\n    \
+         - {{name: a, soulInline: \"You are a.\"}}\n    - {{name: b, soulInline: \"You are b.\"}}\n"
+    )
+}
+
+#[test]
+fn a_bare_fleet_reapplied_sends_zero_write_requests() {
+    let server = server();
+    let text = bare_fleet_with_loose_quantities();
+    apply(&server, &text, &[]).success();
+    // What the server stored differs from what was sent, as on a real cluster.
+    let policy = server
+        .get(
+            "networking.k8s.io/v1",
+            "NetworkPolicy",
+            Some("core"),
+            "agent-a",
+        )
+        .expect("policy");
+    assert!(policy["spec"].get("ingress").is_none(), "{policy}");
+    let deployment = server
+        .get("apps/v1", "Deployment", Some("core"), "agent-a")
+        .expect("deployment");
+    let gateway = &deployment["spec"]["template"]["spec"]["containers"][0];
+    assert!(gateway.get("envFrom").is_none(), "{gateway}");
+    assert_eq!(gateway["resources"]["requests"]["cpu"], "500m");
+    assert_eq!(gateway["resources"]["limits"]["memory"], "2Gi");
+
+    for _ in 0..2 {
+        server.clear_requests();
+        let out = apply(&server, &text, &[]).success();
+        assert!(out.stderr.contains("nothing to change"), "{}", out.stderr);
+        assert_eq!(writes(&server), Vec::<String>::new());
+        let out = clawctl(&server, &text, &["diff", "fleet.yaml", "--exit-code"]).run();
+        assert_eq!(out.code, 0, "diff sees no change: {}", out.stdout);
+    }
+}
+
 #[test]
 fn a_soul_edit_updates_one_configmap_and_restarts_one_pod() {
     let server = server();

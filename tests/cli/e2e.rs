@@ -33,7 +33,8 @@ use k8s_openapi::NamespaceResourceScope;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
 use k8s_openapi::api::core::v1::{
-    ConfigMap, Namespace, PersistentVolumeClaim, Pod, Secret, Service, ServiceAccount,
+    ConfigMap, Namespace, PersistentVolumeClaim, Pod, ResourceQuota, Secret, Service,
+    ServiceAccount,
 };
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
@@ -431,6 +432,50 @@ fn first_apply_creates_everything_and_waits_then_reapply_writes_nothing() {
     let out = e2e.apply(&text, &[]).success();
     assert!(out.stderr.contains("nothing to change"), "{}", out.stderr);
     assert_eq!(e2e.written(&["core"]), before);
+}
+
+/// Issue 11, measured on kube-apiserver v1.32.13: the server drops empty lists
+/// (`ingress: []`, `envFrom: []`) and stores quantities canonically (`0.5` → `500m`), and
+/// a bare fleet re-applied every NetworkPolicy and Deployment each time. A re-apply of a
+/// bare fleet with loosely written sizes must write nothing at all, not even the Lease.
+#[test]
+#[ignore = "needs cluster"]
+fn a_bare_fleet_with_loose_quantities_reapplied_writes_nothing() {
+    let e2e = E2e::new();
+    let ns = e2e.ns("core");
+    let text = e2e
+        .fleet(&["a", "b"], &image())
+        .replace(
+            "\n  teams: [",
+            "\n    resources: {requests: {cpu: \"0.5\", memory: 1024Mi}, limits: {cpu: 1000m, memory: 2048Mi}}\
+             \n    storage: {size: 1024Mi}\n  teams: [",
+        )
+        .replace(
+            &format!("namespace: {ns}}}"),
+            &format!("namespace: {ns}, quota: {{cpu: 4000m, memory: 8192Mi}}}}"),
+        );
+    assert!(text.contains("quota:") && text.contains("1024Mi"), "{text}");
+    e2e.apply(&text, &[]).success();
+
+    let lease = |e2e: &E2e| {
+        e2e.get::<Lease>(&e2e.fleet_ns, &format!("clawctl-{}", e2e.fleet))
+            .and_then(|l| l.resource_version())
+    };
+    let mut before = e2e.written(&["core"]);
+    e2e.versions_of::<ResourceQuota>(&ns, &mut before);
+    e2e.versions_of::<PersistentVolumeClaim>(&ns, &mut before);
+    let lease_before = lease(&e2e);
+    for _ in 0..2 {
+        let out = e2e.apply(&text, &[]).success();
+        assert!(out.stderr.contains("nothing to change"), "{}", out.stderr);
+        let mut after = e2e.written(&["core"]);
+        e2e.versions_of::<ResourceQuota>(&ns, &mut after);
+        e2e.versions_of::<PersistentVolumeClaim>(&ns, &mut after);
+        assert_eq!(after, before);
+        assert_eq!(lease(&e2e), lease_before, "the Lease was written");
+        e2e.clawctl(&text, &["diff", "fleet.yaml", "--exit-code"])
+            .success();
+    }
 }
 
 #[test]

@@ -475,6 +475,7 @@ fn prepare_create(r: &ResourceType, obj: &mut Value, ctx: &Ctx, store: &Store) {
         }
     }
     apply_defaults(r, obj, store);
+    crate::normalize::stored_form(r.kind, obj);
 }
 
 /// Everything but metadata/status/type fields, for the generation rule.
@@ -541,6 +542,7 @@ fn prepare_update(r: &ResourceType, old: &Value, new: &mut Value, store: &Store)
         }
     }
     apply_defaults(r, new, store);
+    crate::normalize::stored_form(r.kind, new);
     if r.generation && spec_part(r, old) != spec_part(r, new) {
         let g = old["metadata"]["generation"].as_i64().unwrap_or(0) + 1;
         new["metadata"]["generation"] = json!(g);

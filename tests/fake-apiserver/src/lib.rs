@@ -8,12 +8,14 @@
 //! Modules: [`resources`] (the served kinds), [`store`] (objects, resourceVersions, watch
 //! history), [`api`] (write semantics), [`server`] (HTTP, read verbs, watch, faults),
 //! [`controller`] (Deployment/ReplicaSet/Pod/Namespace/PVC simulation), [`discovery`],
-//! [`selector`], [`status`] (error bodies), [`ssa`] (server-side apply). Each module's
+//! [`selector`], [`status`] (error bodies), [`ssa`] (server-side apply), [`normalize`] (how
+//! stored objects are normalized: empty lists and maps, quantities). Each module's
 //! doc lists what it simplifies compared with a real cluster.
 
 pub mod api;
 pub mod controller;
 pub mod discovery;
+pub mod normalize;
 pub mod resources;
 pub mod selector;
 pub mod server;

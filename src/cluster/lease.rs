@@ -33,16 +33,54 @@ pub fn identity(command: &str) -> String {
     let user = std::env::var("USER")
         .or_else(|_| std::env::var("USERNAME"))
         .unwrap_or_else(|_| "unknown".into());
-    let host = std::fs::read_to_string("/etc/hostname")
+    format!(
+        "{user}@{} pid {} (clawctl {command})",
+        host(),
+        std::process::id()
+    )
+}
+
+/// This machine's name, as `identity` records it.
+pub fn host() -> String {
+    std::fs::read_to_string("/etc/hostname")
         .ok()
         .map(|h| h.trim().to_string())
         .filter(|h| !h.is_empty())
         .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_else(|| "unknown-host".into());
-    format!(
-        "{user}@{host} pid {} (clawctl {command})",
-        std::process::id()
-    )
+        .unwrap_or_else(|| "unknown-host".into())
+}
+
+/// The host and process id recorded in a holder identity (`user@host pid N (...)`).
+fn holder_process(holder: &str) -> Option<(&str, u32)> {
+    let (_, rest) = holder.split_once('@')?;
+    let (host, rest) = rest.split_once(" pid ")?;
+    let pid = rest.split(' ').next()?.parse().ok()?;
+    Some((host, pid))
+}
+
+/// Whether `holder` is a clawctl process of this host that is no longer running: its
+/// lease can be taken over at once instead of after expiry (issue 11: an apply that died
+/// with the API server left a lease it could not release). Only where the answer is
+/// certain: on a system without /proc, or for a process that still exists (even one
+/// that reused the pid), the lease is left to expire.
+fn holder_is_dead_here(holder: &str) -> bool {
+    let Some((holder_host, pid)) = holder_process(holder) else {
+        return false;
+    };
+    if holder_host != host() || !std::path::Path::new("/proc/self").exists() {
+        return false;
+    }
+    if pid == std::process::id() {
+        // This process does not hold it yet: an earlier process had the same id.
+        return true;
+    }
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // A zombie has exited; only its exit status is left for its parent.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+        Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+    }
 }
 
 /// Why the lock could not be taken.
@@ -139,12 +177,14 @@ fn expiry(lease: &Lease, now: Timestamp) -> (i64, i64) {
     (duration - ago, ago)
 }
 
-/// Takes the fleet's lock in `namespace` (which must exist), or says who holds it.
+/// Takes the fleet's lock in `namespace` (which must exist), or says who holds it. A lease
+/// whose holder died on this host is taken over at once, with a note to `progress`.
 pub async fn acquire(
     cluster: &Cluster,
     namespace: &str,
     fleet: &str,
     command: &str,
+    progress: &dyn super::wait::Progress,
 ) -> Result<Lock, LockError> {
     let api: Api<Lease> = Api::namespaced(cluster.client.clone(), namespace);
     let name = name(fleet);
@@ -194,14 +234,21 @@ pub async fn acquire(
                 if let Some(other) = holder_of(&lease)
                     && expires_in > 0
                 {
-                    return Err(LockError::Held {
-                        fleet: fleet.to_string(),
-                        holder: other.to_string(),
-                        namespace: namespace.to_string(),
-                        lease: name,
-                        renewed_ago,
-                        expires_in,
-                    });
+                    if holder_is_dead_here(other) {
+                        progress.note(&format!(
+                            "taking over the fleet lock from {other}: that process is no longer \
+                             running on this host"
+                        ));
+                    } else {
+                        return Err(LockError::Held {
+                            fleet: fleet.to_string(),
+                            holder: other.to_string(),
+                            namespace: namespace.to_string(),
+                            lease: name,
+                            renewed_ago,
+                            expires_in,
+                        });
+                    }
                 }
                 let transitions = lease
                     .spec
@@ -310,5 +357,29 @@ mod tests {
         let id = identity("apply");
         assert!(id.contains("(clawctl apply)"), "{id}");
         assert!(id.contains(&format!("pid {}", std::process::id())), "{id}");
+        assert_eq!(
+            holder_process(&id),
+            Some((host().as_str(), std::process::id()))
+        );
+        assert_eq!(holder_process("someone else"), None);
+    }
+
+    #[test]
+    fn only_a_dead_process_of_this_host_gives_up_its_lease_early() {
+        let mut child = std::process::Command::new("true").spawn().expect("spawn");
+        let dead = child.id();
+        child.wait().expect("wait");
+        let here = |pid: u32| format!("me@{} pid {pid} (clawctl apply)", host());
+        assert!(holder_is_dead_here(&here(dead)));
+        // The parent of this test is alive.
+        assert!(!holder_is_dead_here(&here(
+            std::os::unix::process::parent_id()
+        )));
+        // Another host's process cannot be checked from here.
+        assert!(!holder_is_dead_here(&format!(
+            "me@not-{} pid {dead} (clawctl apply)",
+            host()
+        )));
+        assert!(!holder_is_dead_here("written by hand"));
     }
 }

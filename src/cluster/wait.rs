@@ -37,6 +37,8 @@ pub enum Outcome {
 /// Something to show while waiting.
 pub trait Progress: Sync {
     fn changed(&self, workload: &Workload, state: &Rollout);
+    /// Something the user should know that is not a workload's state (a lock taken over).
+    fn note(&self, _text: &str) {}
 }
 
 /// Waits until every workload is ready, one fails (fail-fast: the others are reported

@@ -137,7 +137,7 @@ pub async fn apply(
             return Ok(finish(plan.changes, outcomes, BTreeMap::new()));
         }
     }
-    let lock = lease::acquire(&cluster, &fleet_namespace, &fleet, "apply").await?;
+    let lock = lease::acquire(&cluster, &fleet_namespace, &fleet, "apply", reporter).await?;
 
     let stop = AtomicBool::new(false);
     for (step, name) in STEPS.iter().enumerate() {

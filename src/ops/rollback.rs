@@ -315,7 +315,7 @@ pub async fn rollback(
         return Ok(report);
     }
 
-    let lock = lease::acquire(&cluster, &namespace, &fleet.name, "rollback").await?;
+    let lock = lease::acquire(&cluster, &namespace, &fleet.name, "rollback", reporter).await?;
     // A rollback in the middle of a rollout would be undone by its `--resume`: finish
     // or abort the rollout first.
     let rollout = match super::rollout::state::load(&cluster, &namespace, &fleet.name).await {

@@ -120,6 +120,10 @@ impl Progress for ApplyProgress {
         drop(last);
         self.line(&format!("{}/{}: {text}", workload.namespace, workload.name));
     }
+
+    fn note(&self, text: &str) {
+        self.line(text);
+    }
 }
 
 /// The summary after apply: what was applied, what failed, what was not tried, and the

@@ -82,6 +82,10 @@ impl Progress for RollbackProgress {
         drop(last);
         self.line(&format!("{}/{}: {text}", workload.namespace, workload.name));
     }
+
+    fn note(&self, text: &str) {
+        self.line(text);
+    }
 }
 
 /// The report as a table and a closing line.

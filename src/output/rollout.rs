@@ -90,6 +90,10 @@ impl Reporter for RolloutProgress {
 
 impl Progress for RolloutProgress {
     fn changed(&self, _workload: &Workload, _state: &Rollout) {}
+
+    fn note(&self, text: &str) {
+        self.line(text);
+    }
 }
 
 /// The final table: agent, group, result, reason.

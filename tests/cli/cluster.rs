@@ -557,6 +557,65 @@ fn a_held_lease_refuses_a_second_apply_and_an_expired_one_is_taken_over() {
     assert_eq!(cm["data"]["SOUL.md"], "You are alpha, v2.");
 }
 
+/// Issue 11: an apply that died with the API server could not release its Lease, and
+/// the next run on the same machine waited ~30 s for it to expire. A holder on this host
+/// whose process is gone is taken over at once, and the run says so; a live one is not.
+#[test]
+fn a_lease_left_by_a_dead_process_on_this_host_is_taken_over_at_once() {
+    let server = server();
+    let text = fleet(&["alpha"], IMAGE);
+    apply(&server, &text, &["--no-wait"]).success();
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_string())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .expect("a host name");
+    let mut child = std::process::Command::new("true").spawn().expect("spawn");
+    let dead = child.id();
+    child.wait().expect("wait");
+
+    // A live process of this host (this test) still holds it.
+    let alive = format!("me@{host} pid {} (clawctl apply)", std::process::id());
+    server
+        .apply_as("other-run", lease(&alive, 2), true)
+        .expect("lease written");
+    let changed = text.replace("You are alpha.", "You are alpha, v2.");
+    let out = apply(&server, &changed, &["--no-wait"]).fails(1);
+    assert!(out.stderr.contains("is locked by"), "{}", out.stderr);
+
+    let gone = format!("me@{host} pid {dead} (clawctl apply)");
+    server
+        .apply_as("other-run", lease(&gone, 2), true)
+        .expect("lease written");
+    let started = std::time::Instant::now();
+    let out = apply(&server, &changed, &["--no-wait"]).success();
+    assert!(
+        out.stderr.contains(&format!(
+            "taking over the fleet lock from {gone}: that process is no longer running on this host"
+        )),
+        "{}",
+        out.stderr
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    let cm = server
+        .get("v1", "ConfigMap", Some("core"), "agent-alpha")
+        .expect("cm");
+    assert_eq!(cm["data"]["SOUL.md"], "You are alpha, v2.");
+    let lease = server
+        .get(
+            "coordination.k8s.io/v1",
+            "Lease",
+            Some("clawctl-system"),
+            "clawctl-demo",
+        )
+        .expect("lease");
+    assert!(
+        lease["spec"]["holderIdentity"].is_null(),
+        "released: {lease}"
+    );
+}
+
 #[test]
 fn transient_faults_are_retried() {
     let server = server();

@@ -185,7 +185,7 @@ pub async fn rollout(
     let templates = super::templates(request.planning.templates, &fleet)?;
 
     let cluster = Cluster::connect(&request.planning.target).await?;
-    let lock = lease::acquire(&cluster, &fleet.namespace, &fleet.name, "rollout").await?;
+    let lock = lease::acquire(&cluster, &fleet.namespace, &fleet.name, "rollout", reporter).await?;
     // Whatever happens from here on, the lock is released at the end.
     let result = async {
         let previous = state::load(&cluster, &fleet.namespace, &fleet.name).await?;

@@ -12,6 +12,7 @@ pub mod objects;
 pub mod readiness;
 pub mod retry;
 pub mod secrets;
+pub mod storage;
 pub mod wait;
 
 pub use client::{Cluster, Target};

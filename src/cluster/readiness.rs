@@ -102,6 +102,36 @@ pub fn pod_failure(pod: &Pod) -> Option<String> {
     None
 }
 
+/// Why a pod has not been scheduled (`PodScheduled` False: `Unschedulable` and the
+/// scheduler's message), while it is.
+pub fn unscheduled(pod: &Pod) -> Option<String> {
+    let status = pod.status.as_ref()?;
+    let condition = status
+        .conditions
+        .iter()
+        .flatten()
+        .find(|c| c.type_ == "PodScheduled" && c.status == "False")?;
+    Some(format!(
+        "{}{}",
+        condition.reason.as_deref().unwrap_or("not scheduled"),
+        condition
+            .message
+            .as_deref()
+            .map(|m| format!(": {m}"))
+            .unwrap_or_default()
+    ))
+}
+
+/// The PersistentVolumeClaims a pod mounts.
+pub fn claims(pod: &Pod) -> Vec<String> {
+    pod.spec
+        .iter()
+        .flat_map(|s| s.volumes.iter().flatten())
+        .filter_map(|v| v.persistent_volume_claim.as_ref())
+        .map(|c| c.claim_name.clone())
+        .collect()
+}
+
 /// Restarts of all of a pod's containers.
 pub fn restarts(pod: &Pod) -> i32 {
     pod.status
@@ -215,5 +245,25 @@ mod tests {
         );
         assert_eq!(volume(Some(&bound)), "Bound");
         assert_eq!(volume(None), "Missing");
+    }
+
+    #[test]
+    fn an_unscheduled_pod_says_why_and_names_its_claims() {
+        let pod: Pod = parse(
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n\
+             spec:\n  containers: [{name: gateway, image: x}]\n  \
+             volumes: [{name: state, persistentVolumeClaim: {claimName: agent-a}}, {name: tmp, emptyDir: {}}]\n\
+             status:\n  phase: Pending\n  conditions: [{type: PodScheduled, status: 'False', reason: Unschedulable, \
+             message: 'pod has unbound immediate PersistentVolumeClaims'}]\n",
+        );
+        assert_eq!(
+            unscheduled(&pod).as_deref(),
+            Some("Unschedulable: pod has unbound immediate PersistentVolumeClaims")
+        );
+        assert_eq!(claims(&pod), ["agent-a"]);
+        let scheduled: Pod = parse(
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nstatus: {phase: Running, conditions: [{type: PodScheduled, status: 'True'}]}\n",
+        );
+        assert_eq!(unscheduled(&scheduled), None);
     }
 }

@@ -1,6 +1,8 @@
 //! Waiting for Deployments to finish rolling out: two watches (the fleet's Deployments
 //! and Pods, by label), the readiness rules of `readiness`, fail-fast on pod errors, and
-//! one overall timeout. No polling: every decision follows a watch event.
+//! one overall timeout. Every decision follows a watch event, except one: a pod the
+//! scheduler cannot place has its claims looked at (`storage::unbound`) every few seconds,
+//! to say why and to fail at once on a StorageClass that does not exist.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -13,6 +15,7 @@ use kube::runtime::watcher::{self, Event};
 
 use super::Cluster;
 use super::readiness::{self, Rollout};
+use super::storage::{self, Unbound};
 use crate::render::context::{AGENT_LABEL, CONFIG_HASH};
 
 /// A Deployment to wait for.
@@ -93,9 +96,15 @@ pub async fn deployments(
     let (mut deployments_listing, mut pods_listing) = (true, true);
     let mut unfinished = outcomes.len();
     let deadline = tokio::time::Instant::now() + timeout;
+    // Workloads whose pod is not scheduled, and what their claims last said (looked up
+    // again on a pod event or every DIAGNOSIS_PERIOD, no more often).
+    let mut unscheduled: HashMap<Workload, Diagnosis> = HashMap::new();
+    let mut tick = tokio::time::interval(DIAGNOSIS_PERIOD);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
         let event = tokio::select! {
-            event = events.next() => event,
+            event = events.next() => Some(event),
+            _ = tick.tick() => None,
             _ = tokio::time::sleep_until(deadline) => {
                 for outcome in outcomes.values_mut() {
                     if let Outcome::Unfinished(why) = outcome {
@@ -107,77 +116,86 @@ pub async fn deployments(
         };
         // Which workloads to look at again: `None` for all of them.
         let concerned: Option<Vec<&Workload>> = match event {
-            None => anyhow::bail!("the watch on the fleet's workloads ended unexpectedly"),
-            // The watcher re-lists and retries by itself after errors; keep waiting.
-            Some(Err(_)) => continue,
-            Some(Ok(Change::Deployment(event))) => match *event {
-                Event::Init => {
-                    deployments_listing = true;
-                    live_deployments.clear();
-                    continue;
-                }
-                Event::InitApply(d) => {
-                    live_deployments.insert(key(&d), d);
-                    continue;
-                }
-                Event::InitDone => {
-                    deployments_listing = false;
-                    None
-                }
-                Event::Apply(d) => {
-                    let k = key(&d);
-                    live_deployments.insert(k.clone(), d);
-                    Some(by_name.get(&k).copied().into_iter().collect())
-                }
-                Event::Delete(d) => {
-                    let k = key(&d);
-                    live_deployments.remove(&k);
-                    Some(by_name.get(&k).copied().into_iter().collect())
-                }
-            },
-            Some(Ok(Change::Pod(event))) => {
-                let slot = |p: &Pod| {
-                    let (ns, name) = key(p);
-                    let agent = p
-                        .metadata
-                        .labels
-                        .as_ref()
-                        .and_then(|l| l.get(AGENT_LABEL))
-                        .cloned()
-                        .unwrap_or_default();
-                    ((ns, agent), name)
-                };
-                match *event {
+            None if unscheduled.is_empty() => continue,
+            None => Some(
+                workloads
+                    .iter()
+                    .filter(|w| unscheduled.contains_key(*w))
+                    .collect(),
+            ),
+            Some(event) => match event {
+                None => anyhow::bail!("the watch on the fleet's workloads ended unexpectedly"),
+                // The watcher re-lists and retries by itself after errors; keep waiting.
+                Some(Err(_)) => continue,
+                Some(Ok(Change::Deployment(event))) => match *event {
                     Event::Init => {
-                        pods_listing = true;
-                        live_pods.clear();
+                        deployments_listing = true;
+                        live_deployments.clear();
                         continue;
                     }
-                    Event::InitApply(p) => {
-                        let (group, name) = slot(&p);
-                        live_pods.entry(group).or_default().insert(name, p);
+                    Event::InitApply(d) => {
+                        live_deployments.insert(key(&d), d);
                         continue;
                     }
                     Event::InitDone => {
-                        pods_listing = false;
+                        deployments_listing = false;
                         None
                     }
-                    Event::Apply(p) => {
-                        let (group, name) = slot(&p);
-                        let concerned = by_agent.get(&group).cloned().unwrap_or_default();
-                        live_pods.entry(group).or_default().insert(name, p);
-                        Some(concerned)
+                    Event::Apply(d) => {
+                        let k = key(&d);
+                        live_deployments.insert(k.clone(), d);
+                        Some(by_name.get(&k).copied().into_iter().collect())
                     }
-                    Event::Delete(p) => {
-                        let (group, name) = slot(&p);
-                        let concerned = by_agent.get(&group).cloned().unwrap_or_default();
-                        if let Some(pods) = live_pods.get_mut(&group) {
-                            pods.remove(&name);
+                    Event::Delete(d) => {
+                        let k = key(&d);
+                        live_deployments.remove(&k);
+                        Some(by_name.get(&k).copied().into_iter().collect())
+                    }
+                },
+                Some(Ok(Change::Pod(event))) => {
+                    let slot = |p: &Pod| {
+                        let (ns, name) = key(p);
+                        let agent = p
+                            .metadata
+                            .labels
+                            .as_ref()
+                            .and_then(|l| l.get(AGENT_LABEL))
+                            .cloned()
+                            .unwrap_or_default();
+                        ((ns, agent), name)
+                    };
+                    match *event {
+                        Event::Init => {
+                            pods_listing = true;
+                            live_pods.clear();
+                            continue;
                         }
-                        Some(concerned)
+                        Event::InitApply(p) => {
+                            let (group, name) = slot(&p);
+                            live_pods.entry(group).or_default().insert(name, p);
+                            continue;
+                        }
+                        Event::InitDone => {
+                            pods_listing = false;
+                            None
+                        }
+                        Event::Apply(p) => {
+                            let (group, name) = slot(&p);
+                            let concerned = by_agent.get(&group).cloned().unwrap_or_default();
+                            live_pods.entry(group).or_default().insert(name, p);
+                            Some(concerned)
+                        }
+                        Event::Delete(p) => {
+                            let (group, name) = slot(&p);
+                            let concerned = by_agent.get(&group).cloned().unwrap_or_default();
+                            if let Some(pods) = live_pods.get_mut(&group) {
+                                pods.remove(&name);
+                            }
+                            Some(concerned)
+                        }
                     }
                 }
-            }
+            },
         };
         if deployments_listing || pods_listing {
             continue;
@@ -217,6 +235,46 @@ pub async fn deployments(
                 (_, Some(why)) => Rollout::Failed(why),
                 (state, None) => state,
             };
+            // A pod the scheduler cannot place says why, and so do its unbound claims.
+            let pending = match &state {
+                Rollout::Waiting(_) => workload.agent.as_ref().and_then(|agent| {
+                    live_pods
+                        .get(&(workload.namespace.clone(), agent.clone()))?
+                        .values()
+                        .filter(|p| p.metadata.deletion_timestamp.is_none())
+                        .filter(|p| deployment.is_some_and(|d| of_current_template(d, p)))
+                        .find_map(|p| {
+                            let why = readiness::unscheduled(p)?;
+                            let name = p.metadata.name.clone().unwrap_or_default();
+                            Some((
+                                format!("pod {name} is not scheduled: {why}"),
+                                readiness::claims(p),
+                            ))
+                        })
+                }),
+                _ => None,
+            };
+            let state = match pending {
+                None => {
+                    unscheduled.remove(workload);
+                    state
+                }
+                Some((why, claims)) => {
+                    let diagnosis = unscheduled.entry(workload.clone()).or_default();
+                    if diagnosis.due() {
+                        diagnosis.claims = Vec::new();
+                        for claim in &claims {
+                            if let Some(unbound) =
+                                storage::unbound(cluster, &workload.namespace, claim).await
+                            {
+                                diagnosis.claims.push(unbound);
+                            }
+                        }
+                        diagnosis.at = Some(tokio::time::Instant::now());
+                    }
+                    diagnosis.state(why)
+                }
+            };
             progress.changed(workload, &state);
             *outcome = match state {
                 Rollout::Done => {
@@ -232,6 +290,41 @@ pub async fn deployments(
         }
         if unfinished == 0 || failed {
             return Ok(outcomes);
+        }
+    }
+}
+
+/// How often the claims of an unschedulable pod are looked at again while nothing else
+/// happens (their events are not watched).
+const DIAGNOSIS_PERIOD: Duration = Duration::from_secs(3);
+
+/// What the claims of a workload's unschedulable pod last said.
+#[derive(Debug, Default)]
+struct Diagnosis {
+    at: Option<tokio::time::Instant>,
+    claims: Vec<Unbound>,
+}
+
+impl Diagnosis {
+    fn due(&self) -> bool {
+        self.at.is_none_or(|at| at.elapsed() >= DIAGNOSIS_PERIOD)
+    }
+
+    /// Failed when a claim will not bind by itself (a StorageClass that does not exist);
+    /// otherwise waiting, with the scheduler's reason and what the claims report.
+    fn state(&self, unscheduled: String) -> Rollout {
+        let mut text = unscheduled;
+        let mut stuck = false;
+        for claim in &self.claims {
+            let (Unbound::Stuck(why) | Unbound::Pending(why)) = claim;
+            stuck |= matches!(claim, Unbound::Stuck(_));
+            text.push_str("; ");
+            text.push_str(why);
+        }
+        if stuck {
+            Rollout::Failed(text)
+        } else {
+            Rollout::Waiting(text)
         }
     }
 }

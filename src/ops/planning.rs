@@ -91,11 +91,18 @@ pub async fn plan(request: &Request<'_>) -> anyhow::Result<Planned> {
 }
 
 /// [`plan`], then the preflight (`ops::preflight`): what diff and apply start from.
-/// Fails before anything is written when an agent's Secret or key is missing.
+/// Fails before anything is written when an agent's Secret or key, or a new volume's
+/// StorageClass, is missing.
 pub async fn plan_and_check(request: &Request<'_>) -> anyhow::Result<Planned> {
     let mut planned = plan(request).await?;
-    let findings =
-        super::preflight::check(&planned.cluster, &planned.needs, request.concurrency).await?;
+    let classes = super::preflight::storage_classes(&planned.plan);
+    let findings = super::preflight::check(
+        &planned.cluster,
+        &planned.needs,
+        &classes,
+        request.concurrency,
+    )
+    .await?;
     planned.warnings.extend(findings.warnings);
     Ok(planned)
 }

@@ -1,8 +1,9 @@
 //! Preflight: what the cluster must hold before an apply can start agents that work.
 //! Each agent's Secrets must exist in its namespace and hold the keys the gateway reads
 //! (OPENCLAW_GATEWAY_TOKEN, every `model.endpoint.apiKeyEnv`), unless the fleet's `env`
-//! sets them. A missing one would surface minutes later as CreateContainerConfigError or
-//! a crash loop; here it is named before anything is written. Secret values are never
+//! sets them; every StorageClass a new volume names must exist. A missing one would
+//! surface minutes later as CreateContainerConfigError, a crash loop or a Pending volume;
+//! here it is named before anything is written. Secret values are never
 //! kept: only key names leave `cluster::secrets`.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -11,9 +12,12 @@ use futures::{StreamExt, stream};
 
 use crate::cluster::Cluster;
 use crate::cluster::secrets::{self, SecretKeys};
+use crate::cluster::storage::{self, Lookup};
 use crate::diag::agents_phrase;
 use crate::fleet::ResolvedFleet;
 use crate::openclaw::TOKEN_ENV;
+use crate::plan::{Action, Plan};
+use serde_json::Value;
 
 /// One agent's requirement: `keys` must be found in one of `secrets`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,10 +66,38 @@ pub struct Findings {
 #[error("preflight: the cluster is missing what the agents need; nothing was changed\n  {}", .0.join("\n  "))]
 pub struct Missing(pub Vec<String>);
 
-/// Reads each (namespace, Secret) once and checks every agent's keys.
+/// The StorageClasses the plan's new PersistentVolumeClaims name, each with the agents
+/// whose volume it would provision. Claims that exist are left out: they are bound
+/// already, and their class cannot change. Pure.
+pub fn storage_classes(plan: &Plan) -> BTreeMap<String, Vec<String>> {
+    let mut classes: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for change in &plan.changes {
+        if change.action != Action::Create || change.object.kind != "PersistentVolumeClaim" {
+            continue;
+        }
+        let class = change
+            .desired
+            .as_ref()
+            .and_then(|d| d.pointer("/spec/storageClassName"))
+            .and_then(Value::as_str)
+            .filter(|c| !c.is_empty());
+        if let Some(class) = class {
+            let agent = change
+                .agent
+                .clone()
+                .unwrap_or_else(|| change.object.name.clone());
+            classes.entry(class.to_string()).or_default().push(agent);
+        }
+    }
+    classes
+}
+
+/// Reads each (namespace, Secret) and each StorageClass once; checks every agent's keys
+/// and that every new volume's class exists.
 pub async fn check(
     cluster: &Cluster,
     needs: &[Need],
+    classes: &BTreeMap<String, Vec<String>>,
     concurrency: usize,
 ) -> anyhow::Result<Findings> {
     let wanted: BTreeSet<(String, String)> = needs
@@ -84,7 +116,21 @@ pub async fn check(
     for (key, result) in found {
         lookup.insert(key, result?);
     }
-    let (problems, warnings) = judge(needs, &lookup);
+    let (mut problems, mut warnings) = judge(needs, &lookup);
+    for (class, agents) in classes {
+        match storage::class(cluster, class).await? {
+            Lookup::Found => {}
+            Lookup::Missing => problems.push(format!(
+                "{}: StorageClass {class:?} does not exist, so the volume would stay Pending \
+                 and the agent would never start (`kubectl get storageclass` lists the \
+                 cluster's classes; set storage.storageClassName to one of them)",
+                agents_phrase(agents)
+            )),
+            Lookup::Forbidden(message) => warnings.push(format!(
+                "cannot check that StorageClass {class:?} exists: {message}"
+            )),
+        }
+    }
     if problems.is_empty() {
         Ok(Findings { warnings })
     } else {

@@ -1031,3 +1031,66 @@ fn preflight_refuses_a_missing_secret_or_key_before_writing_anything() {
     apply(&server, &text, &["--no-wait"]).success();
     assert!(writes(&server).len() > before);
 }
+
+/// Issue 11: fleets/homelab.yaml names `storageClassName: local-path`; on a cluster
+/// without it the volume stays Pending, the pod Unschedulable, and apply used to wait its
+/// whole timeout. The preflight names the class first, and writes nothing.
+#[test]
+fn preflight_refuses_a_storage_class_that_does_not_exist() {
+    let server = server();
+    let text = fleet(&["alpha", "beta"], IMAGE).replace(
+        "    env: {OPENCLAW_GATEWAY_TOKEN: demo-token}\n",
+        "    env: {OPENCLAW_GATEWAY_TOKEN: demo-token}\n    storage: {storageClassName: local-path}\n",
+    );
+    let out = apply(&server, &text, &[]).fails(1);
+    assert!(
+        out.stderr.contains(
+            "agents \"alpha\", \"beta\": StorageClass \"local-path\" does not exist, so the volume would stay Pending"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(writes(&server), Vec::<String>::new());
+
+    // Once the class exists, the same fleet applies and its volumes bind.
+    server
+        .apply_as(
+            "admin",
+            json!({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+                   "metadata": {"name": "local-path"}, "provisioner": "rancher.io/local-path"}),
+            true,
+        )
+        .expect("storage class");
+    apply(&server, &text, &[]).success();
+    let claim = server
+        .get("v1", "PersistentVolumeClaim", Some("core"), "agent-alpha")
+        .expect("claim");
+    assert_eq!(claim["status"]["phase"], "Bound", "{claim}");
+}
+
+/// Where RBAC forbids reading StorageClasses the preflight can only warn; the wait then
+/// says why the agent is not coming up (the pod's PodScheduled reason, the claim's event)
+/// and stops at once, since Kubernetes will not recover from a missing class by itself.
+#[test]
+fn a_volume_whose_class_does_not_exist_fails_the_wait_fast_and_says_why() {
+    let server = server();
+    server.deny("*", "storageclasses", None);
+    let text = fleet(&["alpha"], IMAGE).replace(
+        "    env: {OPENCLAW_GATEWAY_TOKEN: demo-token}\n",
+        "    env: {OPENCLAW_GATEWAY_TOKEN: demo-token}\n    storage: {storageClassName: local-path}\n",
+    );
+    let started = std::time::Instant::now();
+    let out = apply(&server, &text, &["--timeout", "120s"]).fails(1);
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "waited {:?}",
+        started.elapsed()
+    );
+    for expected in [
+        "cannot check that StorageClass \"local-path\" exists",
+        "is not scheduled: Unschedulable: 0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims",
+        "PersistentVolumeClaim core/agent-alpha is Pending: StorageClass \"local-path\" does not exist",
+    ] {
+        assert!(out.stderr.contains(expected), "{expected}\n{}", out.stderr);
+    }
+}

@@ -784,3 +784,26 @@ fn secrets_never_appear_in_any_output() {
         }
     }
 }
+
+/// Issue 11: a fleet naming a StorageClass the cluster lacks is refused by the preflight
+/// (the volume would stay Pending and apply would wait its whole timeout), and nothing is
+/// written.
+#[test]
+#[ignore = "needs cluster"]
+fn a_storage_class_that_does_not_exist_is_refused_before_anything_is_written() {
+    let e2e = E2e::new();
+    let class = format!("{}-no-such-class", e2e.fleet);
+    let text = e2e.fleet(&["alpha"], &image()).replace(
+        "\n  teams: [",
+        &format!("\n    storage: {{storageClassName: {class}}}\n  teams: ["),
+    );
+    assert!(text.contains(&class), "{text}");
+    let out = e2e.apply(&text, &[]).fails(1);
+    assert!(
+        out.stderr
+            .contains(&format!("StorageClass {class:?} does not exist")),
+        "{}",
+        out.stderr
+    );
+    assert!(e2e.namespace(&e2e.ns("core")).is_none(), "nothing was written");
+}

@@ -1,7 +1,9 @@
 //! Simulated controllers, on their own task, driven by the store's event history and
 //! timers: Deployment -> ReplicaSet -> Pods (with a kubelet that starts, crash-loops or
-//! fails to pull), the garbage collector's namespace finalisation, PVC binding, and the
-//! per-namespace `default` ServiceAccount and `kube-root-ca.crt` ConfigMap.
+//! fails to pull), the garbage collector's namespace finalisation, PVC binding (or, for a
+//! StorageClass that does not exist, a `ProvisioningFailed` event and a retry), the
+//! scheduler's wait for unbound claims, and the per-namespace `default` ServiceAccount and
+//! `kube-root-ca.crt` ConfigMap.
 //!
 //! Simplifications (vs kube-controller-manager and a kubelet):
 //! - RollingUpdate surges the new ReplicaSet to the full replica count at once and scales
@@ -501,6 +503,33 @@ impl Controller {
             return;
         }
         let now = now_rfc3339();
+        if step == 0 && !claims_bound(store, ns, &pod) {
+            // The scheduler's VolumeBinding plugin: a pod whose immediate-binding claim is
+            // not bound yet stays Pending and unschedulable; it is retried.
+            let unscheduled = pod["status"]["conditions"].as_array().is_some_and(|cs| {
+                cs.iter()
+                    .any(|c| c["type"] == "PodScheduled" && c["status"] == "False")
+            });
+            api::controller_status(store, pod_res, ns, name, "kube-scheduler", |p| {
+                if unscheduled {
+                    return;
+                }
+                p["status"] = json!({
+                    "phase": "Pending",
+                    "conditions": [{
+                        "type": "PodScheduled", "status": "False", "lastProbeTime": null,
+                        "lastTransitionTime": now, "reason": "Unschedulable",
+                        "message": "0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.",
+                    }],
+                    "qosClass": "BestEffort",
+                });
+            });
+            self.schedule(
+                knobs.delay.max(Duration::from_millis(100)),
+                Timer::Pod(ns.into(), name.into(), uid.into(), 0),
+            );
+            return;
+        }
         if step == 0 {
             // Accepted by the kubelet: scheduled, containers being created.
             api::controller_status(store, pod_res, ns, name, "kubelet", |p| {
@@ -772,11 +801,30 @@ impl Controller {
                 if pvc["status"]["phase"] == "Bound" {
                     return;
                 }
+                let class = pvc["spec"]["storageClassName"]
+                    .as_str()
+                    .unwrap_or(crate::DEFAULT_STORAGE_CLASS)
+                    .to_string();
+                if store.get(idx("storageclasses"), "", &class).is_none() {
+                    // What the persistent volume controller does: an event, and a retry
+                    // with backoff (here a fixed period) until the class appears.
+                    claim_event(
+                        store,
+                        &pvc,
+                        "ProvisioningFailed",
+                        &format!("storageclass.storage.k8s.io \"{class}\" not found"),
+                    );
+                    self.schedule(
+                        (knobs.delay * 5).max(Duration::from_millis(500)),
+                        Timer::PvcBind(ns, name),
+                    );
+                    return;
+                }
                 let volume = format!("pvc-{}", meta_str(&pvc, "uid"));
                 let mut new = (*pvc).clone();
                 new["spec"]["volumeName"] = json!(volume);
                 if new["spec"]["storageClassName"].is_null() {
-                    new["spec"]["storageClassName"] = json!("standard");
+                    new["spec"]["storageClassName"] = json!(class);
                 }
                 let ann = &mut new["metadata"]["annotations"];
                 if !ann.is_object() {
@@ -878,6 +926,48 @@ impl Controller {
             _ => {}
         }
     }
+}
+
+/// Whether every PersistentVolumeClaim the pod mounts is Bound.
+fn claims_bound(store: &Store, ns: &str, pod: &Value) -> bool {
+    pod["spec"]["volumes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v["persistentVolumeClaim"]["claimName"].as_str())
+        .all(|claim| {
+            store
+                .get(idx("persistentvolumeclaims"), ns, claim)
+                .is_some_and(|c| c["status"]["phase"] == "Bound")
+        })
+}
+
+/// A Warning event about a claim from the persistent volume controller; a repeat bumps
+/// the count of the existing event, as the event recorder aggregates them.
+fn claim_event(store: &mut Store, pvc: &Value, reason: &str, message: &str) {
+    let ns = meta_str(pvc, "namespace").to_string();
+    let claim = meta_str(pvc, "name").to_string();
+    let uid = meta_str(pvc, "uid").replace('-', "");
+    let name = format!("{claim}.{}", &uid[..uid.len().min(16)]);
+    let now = now_rfc3339();
+    let res = idx("events");
+    if let Some(existing) = store.get(res, &ns, &name).cloned() {
+        let mut event = (*existing).clone();
+        event["count"] = json!(event["count"].as_i64().unwrap_or(1) + 1);
+        event["lastTimestamp"] = json!(now);
+        api::controller_update(store, res, event);
+        return;
+    }
+    let event = json!({
+        "apiVersion": "v1", "kind": "Event",
+        "metadata": {"name": name, "namespace": ns},
+        "involvedObject": {"kind": "PersistentVolumeClaim", "namespace": ns, "name": claim,
+                           "uid": meta_str(pvc, "uid"), "apiVersion": "v1"},
+        "reason": reason, "message": message, "type": "Warning", "count": 1,
+        "source": {"component": "persistentvolume-controller"},
+        "firstTimestamp": now, "lastTimestamp": now, "reportingComponent": "persistentvolume-controller",
+    });
+    api::controller_create(store, res, event);
 }
 
 fn pod_ready(p: &Value) -> bool {

@@ -35,6 +35,10 @@ use crate::resources::{RESOURCES, ResIdx, by_kind};
 use crate::server::{Config, Shared, lock};
 use crate::store::Store;
 
+/// The StorageClass the server starts with, marked default: a claim without a class gets
+/// it; a claim naming a class that does not exist stays Pending.
+pub const DEFAULT_STORAGE_CLASS: &str = "standard";
+
 /// Start-up options.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -184,6 +188,23 @@ impl FakeApiServer {
                 api::create(&mut store, resources::idx("namespaces"), "", obj, &ctx)
                     .expect("bootstrap namespaces");
             }
+            // The default StorageClass, as kind and most managed clusters have one.
+            let class = json!({
+                "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+                "metadata": {"name": DEFAULT_STORAGE_CLASS,
+                             "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
+                "provisioner": "rancher.io/local-path", "reclaimPolicy": "Delete",
+                "volumeBindingMode": "Immediate"
+            });
+            let ctx = api::Ctx::new("kube-apiserver", false);
+            api::create(
+                &mut store,
+                resources::idx("storageclasses"),
+                "",
+                class,
+                &ctx,
+            )
+            .expect("bootstrap storage class");
         }
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let shared2 = shared.clone();

@@ -222,6 +222,16 @@ pub static RESOURCES: &[ResourceType] = &[
         true,
         &[],
     ),
+    rt(
+        "storage.k8s.io",
+        "v1",
+        "storageclasses",
+        "storageclass",
+        "StorageClass",
+        false,
+        &["sc"],
+    ),
+    rt("", "v1", "events", "event", "Event", true, &["ev"]),
 ];
 
 /// Index of a resource in [`RESOURCES`]; storage is keyed by it.

@@ -1,9 +1,10 @@
 //! Label selectors (`=`, `==`, `!=`, `in`, `notin`, `key`, `!key`) and field selectors
-//! (`metadata.name`, `metadata.namespace`, with `=`, `==`, `!=`).
+//! (`metadata.name`, `metadata.namespace`, an Event's `involvedObject.*`, with `=`, `==`,
+//! `!=`).
 //!
-//! Simplification: only the two metadata fields every kind supports; kind-specific field
-//! labels (`status.phase` of Pods, `spec.nodeName`, ...) are refused with 400 like an
-//! unsupported field is refused by the real server.
+//! Simplification: only the two metadata fields every kind supports, plus `involvedObject.*`
+//! on any kind; other kind-specific field labels (`status.phase` of Pods, `spec.nodeName`,
+//! ...) are refused with 400 like an unsupported field is refused by the real server.
 
 use serde_json::Value;
 
@@ -107,7 +108,8 @@ impl LabelSelector {
     }
 }
 
-/// A parsed field selector over `metadata.name` / `metadata.namespace`.
+/// A parsed field selector over `metadata.name` / `metadata.namespace`, and an Event's
+/// `involvedObject.*` fields (which the real server supports for events only).
 #[derive(Debug, Clone, Default)]
 pub struct FieldSelector(Vec<(String, bool, String)>);
 
@@ -130,7 +132,10 @@ impl FieldSelector {
                 ));
             };
             let k = k.trim();
-            if k != "metadata.name" && k != "metadata.namespace" {
+            if k != "metadata.name"
+                && k != "metadata.namespace"
+                && !k.starts_with("involvedObject.")
+            {
                 return Err(format!("field label not supported: {k}"));
             }
             reqs.push((k.to_string(), eq, v.trim().to_string()));
@@ -140,9 +145,11 @@ impl FieldSelector {
 
     pub fn matches(&self, obj: &Value) -> bool {
         self.0.iter().all(|(k, eq, v)| {
-            let field = k.strip_prefix("metadata.").unwrap_or(k);
-            let actual = obj["metadata"][field].as_str().unwrap_or("");
-            (actual == v) == *eq
+            let actual = match k.strip_prefix("metadata.") {
+                Some(field) => obj["metadata"][field].as_str(),
+                None => k.split('.').fold(obj, |o, part| &o[part]).as_str(),
+            };
+            (actual.unwrap_or("") == v) == *eq
         })
     }
 

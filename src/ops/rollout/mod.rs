@@ -2,6 +2,8 @@
 //! through its health gate; on a failed gate roll back every agent this rollout touched
 //! (config and image together). State lives in the cluster under the fleet Lease, so
 //! an interrupted or killed rollout is resumed (`--resume`) or undone (`--abort`).
+//! [`plan`] works out what a run will do from reads alone (the command shows it and
+//! asks); [`execute`] then does it under the Lease, refusing if the cluster moved on.
 
 pub mod state;
 pub mod strategy;
@@ -31,7 +33,8 @@ use crate::render::context::AGENT_LABEL;
 use crate::render::{self, Filter};
 
 /// What the command asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Mode {
     /// Canary, then every wave.
     Full,
@@ -141,6 +144,102 @@ pub fn with_tag(image: &str, tag: &str) -> String {
     format!("{base}:{tag}")
 }
 
+/// One agent a rollout moves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Move {
+    pub agent: String,
+    /// Index into [`Plan::groups`]; 0 is the canary when [`Plan::canary`].
+    pub group: usize,
+    /// The image it runs now (empty when its Deployment is gone).
+    pub from: String,
+    pub to: String,
+    /// Moved and passed in an earlier run of this rollout (`--resume`, `--promote`).
+    pub done: bool,
+}
+
+/// An agent of the fleet file a rollout leaves alone, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Skip {
+    pub agent: String,
+    pub reason: String,
+}
+
+/// An agent `--abort` returns to the revision it had before the rollout.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Return {
+    pub agent: String,
+    /// The image it runs now (empty when its Deployment is gone).
+    pub from: String,
+    /// The revision it goes back to; `None` when it is gone from the history.
+    pub to: Option<super::rollback::Point>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+}
+
+/// What a rollout (or its `--promote`, `--resume`, `--abort`) will do, worked out from
+/// the fleet file and the cluster without writing anything.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Plan {
+    pub fleet: String,
+    /// The API server's URL.
+    pub cluster: String,
+    pub mode: Mode,
+    /// The image every moved agent runs afterwards.
+    pub target: String,
+    /// The phase of the unfinished rollout this run continues or aborts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phase: Option<Phase>,
+    /// Whether the first group is the canary.
+    pub canary: bool,
+    /// Canary first (when `canary`), then the waves.
+    pub groups: Vec<Vec<String>>,
+    /// The group the run starts with (where an earlier run of this rollout stopped).
+    pub start: usize,
+    /// `--canary`: the run stops once the canary passed.
+    pub stop_after_canary: bool,
+    /// The agents it moves, group by group.
+    pub agents: Vec<Move>,
+    /// Agents of the fleet file it leaves alone.
+    pub skipped: Vec<Skip>,
+    /// `--abort`: the agents that go back.
+    pub returns: Vec<Return>,
+    pub soak_seconds: f64,
+    pub timeout_seconds: f64,
+    pub max_parallel: usize,
+    pub auto_rollback: bool,
+}
+
+impl Plan {
+    /// Nothing to move and no rollout record to continue or close.
+    pub fn is_noop(&self) -> bool {
+        matches!(self.mode, Mode::Full | Mode::CanaryOnly) && self.groups.is_empty()
+    }
+
+    /// The sentence a run that has nothing to do ends with.
+    pub fn noop_message(&self) -> String {
+        format!("nothing to move: every deployed agent runs {}", self.target)
+    }
+}
+
+/// A rollout planned against the live cluster, nothing written yet: [`execute`] carries
+/// it out once it is confirmed.
+pub struct Planned {
+    pub plan: Plan,
+    pub cluster: Cluster,
+    fleet_namespace: String,
+    applyset_id: String,
+    strategy: Strategy,
+    /// The agents' objects at the target image.
+    agents: BTreeMap<String, AgentObjects>,
+    /// The rollout record as it was read for the plan; a run refuses to go on when it
+    /// has changed since (another run came in between).
+    record: Option<State>,
+    history_max: usize,
+}
+
 /// Everything a run works with.
 struct Run<'r> {
     cluster: Cluster,
@@ -157,12 +256,19 @@ struct Run<'r> {
     outcomes: Mutex<BTreeMap<String, Outcome>>,
 }
 
-/// Runs a rollout (or its promote, resume or abort).
+/// Plans, then runs a rollout without asking (for callers that confirmed already).
 pub async fn rollout(
     request: Request<'_>,
     reporter: &dyn Reporter,
     stop: &Stop,
 ) -> anyhow::Result<Report> {
+    execute(plan(request).await?, reporter, stop).await
+}
+
+/// Works out what a rollout would do: reads the fleet file, the rollout record, the
+/// agents' live images (and for `--abort` the revision history). Writes nothing and
+/// takes no Lease; bad input and a rollout in the wrong phase fail here.
+pub async fn plan(request: Request<'_>) -> anyhow::Result<Planned> {
     let (_, mut fleet) = super::load(request.planning.fleet)?;
     let mut strategy = Strategy::from_fleet(&fleet.rollout).map_err(crate::error::InvalidInput)?;
     let o = &request.overrides;
@@ -185,39 +291,231 @@ pub async fn rollout(
     let templates = super::templates(request.planning.templates, &fleet)?;
 
     let cluster = Cluster::connect(&request.planning.target).await?;
-    let lock = lease::acquire(&cluster, &fleet.namespace, &fleet.name, "rollout", reporter).await?;
+    let record = state::load(&cluster, &fleet.namespace, &fleet.name).await?;
+    let unfinished = record.as_ref().filter(|s| !s.phase.finished());
+    check(request.mode, &fleet.name, unfinished)?;
+    // A resumed, promoted or aborted rollout keeps its own target.
+    let target = match (request.mode, unfinished) {
+        (Mode::Resume | Mode::Promote | Mode::Abort, Some(s)) => s.target.clone(),
+        _ => match &request.tag {
+            Some(tag) => with_tag(&fleet.image, tag),
+            None => fleet.image.clone(),
+        },
+    };
+    fleet.image = target.clone();
+    let manifests = render::render(&fleet, &templates, &Filter::default())?;
+    let agents = agents::by_agent(&manifests);
+    let live = live_images(&cluster, &fleet.name).await?;
+    let image = |agent: &str| live.get(agent).cloned().unwrap_or_default();
+
+    let mut plan = Plan {
+        fleet: fleet.name.clone(),
+        cluster: cluster.url.clone(),
+        mode: request.mode,
+        target: target.clone(),
+        phase: unfinished.map(|s| s.phase),
+        canary: false,
+        groups: Vec::new(),
+        start: 0,
+        stop_after_canary: false,
+        agents: Vec::new(),
+        skipped: Vec::new(),
+        returns: Vec::new(),
+        soak_seconds: strategy.soak.as_secs_f64(),
+        timeout_seconds: strategy.timeout.as_secs_f64(),
+        max_parallel: strategy.max_parallel,
+        auto_rollback: strategy.auto_rollback,
+    };
+    match (request.mode, unfinished) {
+        (Mode::Full | Mode::CanaryOnly, _) => {
+            let moving = moving(&agents, &live, &target);
+            plan.canary = strategy.has_canary(&moving);
+            plan.groups = strategy.groups(&moving);
+            plan.skipped = agents
+                .keys()
+                .filter(|agent| !moving.contains(agent))
+                .map(|agent| Skip {
+                    agent: agent.clone(),
+                    reason: if live.contains_key(agent) {
+                        "already runs the target".into()
+                    } else {
+                        "not deployed: `clawctl apply` creates it".into()
+                    },
+                })
+                .collect();
+        }
+        (Mode::Resume | Mode::Promote, Some(s)) => {
+            plan.canary = s.canary;
+            plan.groups = s.groups.clone();
+            plan.start = s.group;
+        }
+        (Mode::Abort, Some(s)) => {
+            let history = history::list(&cluster, &fleet.name, None).await?;
+            plan.returns = s
+                .touched
+                .iter()
+                .map(|agent| {
+                    let name = s.previous.get(agent);
+                    let revision = name.and_then(|n| history.iter().find(|r| &r.name == n));
+                    Return {
+                        agent: agent.clone(),
+                        from: image(agent),
+                        to: revision.map(super::rollback::Point::of),
+                        problem: match (name, revision) {
+                            (None, _) => Some("no previous revision was recorded".into()),
+                            (Some(name), None) => Some(format!(
+                                "its previous revision {name} is gone from the history"
+                            )),
+                            _ => None,
+                        },
+                    }
+                })
+                .collect();
+        }
+        (_, None) => unreachable!("check() refuses these modes without a rollout record"),
+    }
+    plan.stop_after_canary =
+        request.mode == Mode::CanaryOnly && plan.canary && plan.groups.len() > 1;
+    let done: &[String] = match (request.mode, unfinished) {
+        (Mode::Resume | Mode::Promote, Some(s)) => &s.done,
+        _ => &[],
+    };
+    plan.agents = plan
+        .groups
+        .iter()
+        .enumerate()
+        .flat_map(|(group, agents)| agents.iter().map(move |a| (group, a)))
+        .map(|(group, agent)| Move {
+            agent: agent.clone(),
+            group,
+            from: image(agent),
+            to: target.clone(),
+            done: done.contains(agent),
+        })
+        .collect();
+    Ok(Planned {
+        plan,
+        applyset_id: applyset::id(&fleet.name, &fleet.namespace),
+        fleet_namespace: fleet.namespace.clone(),
+        cluster,
+        strategy,
+        agents,
+        record,
+        history_max: request.history_max,
+    })
+}
+
+/// Whether `mode` may run given the rollout record's unfinished rollout.
+fn check(mode: Mode, fleet: &str, unfinished: Option<&State>) -> anyhow::Result<()> {
+    match (mode, unfinished) {
+        (Mode::Abort, Some(_)) => Ok(()),
+        (Mode::Resume, Some(s)) if matches!(s.phase, Phase::Running | Phase::Interrupted) => Ok(()),
+        (Mode::Promote, Some(s)) if s.phase == Phase::CanaryPassed => Ok(()),
+        (Mode::Resume | Mode::Promote, Some(s)) => bail!(
+            "the rollout of fleet {fleet:?} to {} is {:?}: {}",
+            s.target,
+            s.phase,
+            match s.phase {
+                Phase::CanaryPassed =>
+                    "`rollout --promote` continues it, `rollout --abort` undoes it",
+                Phase::Failed => "`rollout --abort` rolls back what it touched",
+                _ => "`rollout --resume` continues it, `rollout --abort` undoes it",
+            }
+        ),
+        (Mode::Abort | Mode::Resume | Mode::Promote, None) => {
+            bail!("there is no unfinished rollout of fleet {fleet:?} to continue or abort")
+        }
+        (Mode::Full | Mode::CanaryOnly, Some(s)) => bail!(
+            "a rollout of fleet {fleet:?} to {} is unfinished ({:?}, by {}): finish it with `rollout --resume`{} or undo it with `rollout --abort` first",
+            s.target,
+            s.phase,
+            s.holder,
+            if s.phase == Phase::CanaryPassed {
+                " / `--promote`"
+            } else {
+                ""
+            }
+        ),
+        (Mode::Full | Mode::CanaryOnly, None) => Ok(()),
+    }
+}
+
+/// The agents to move: deployed, with another image than `target`. Agents not deployed
+/// yet are `apply`'s to create.
+fn moving(
+    agents: &BTreeMap<String, AgentObjects>,
+    live: &BTreeMap<String, String>,
+    target: &str,
+) -> Vec<String> {
+    agents
+        .keys()
+        .filter(|agent| live.get(*agent).is_some_and(|image| image != target))
+        .cloned()
+        .collect()
+}
+
+/// Carries out a plan under the fleet Lease. It first reads the rollout record (and for
+/// a new rollout the live images) again, and refuses, changing nothing, when they no
+/// longer match what the plan was made from.
+pub async fn execute(
+    planned: Planned,
+    reporter: &dyn Reporter,
+    stop: &Stop,
+) -> anyhow::Result<Report> {
+    let Planned {
+        plan,
+        cluster,
+        fleet_namespace,
+        applyset_id,
+        strategy,
+        agents,
+        record,
+        history_max,
+    } = planned;
+    if plan.is_noop() {
+        return Ok(Report {
+            message: plan.noop_message(),
+            fleet: plan.fleet,
+            target: plan.target,
+            phase: Phase::Done,
+            groups: Vec::new(),
+            agents: Vec::new(),
+        });
+    }
+    let lock = lease::acquire(&cluster, &fleet_namespace, &plan.fleet, "rollout", reporter).await?;
     // Whatever happens from here on, the lock is released at the end.
     let result = async {
-        let previous = state::load(&cluster, &fleet.namespace, &fleet.name).await?;
-
-        // Which image: a resumed, promoted or aborted rollout keeps its own target.
-        let target = match (request.mode, &previous) {
-            (Mode::Resume | Mode::Promote | Mode::Abort, Some(s)) => s.target.clone(),
-            (Mode::Resume | Mode::Promote | Mode::Abort, None) => {
-                bail!(
-                    "there is no unfinished rollout of fleet {:?} to continue or abort",
-                    fleet.name
-                )
-            }
-            (_, _) => match &request.tag {
-                Some(tag) => with_tag(&fleet.image, tag),
-                None => fleet.image.clone(),
-            },
+        let stale = |what: &str| {
+            anyhow::anyhow!(
+                "{what} changed on the cluster since the plan was made (another run?); nothing \
+                 was changed: run the command again to see the new plan"
+            )
         };
-        fleet.image = target.clone();
-        let manifests = render::render(&fleet, &templates, &Filter::default())?;
+        let now = state::load(&cluster, &fleet_namespace, &plan.fleet).await?;
+        if now != record {
+            return Err(stale(&format!(
+                "the rollout record of fleet {:?}",
+                plan.fleet
+            )));
+        }
+        if matches!(plan.mode, Mode::Full | Mode::CanaryOnly) {
+            let live = live_images(&cluster, &plan.fleet).await?;
+            if strategy.groups(&moving(&agents, &live, &plan.target)) != plan.groups {
+                return Err(stale("the agents' images"));
+            }
+        }
         let run = Run {
-            applyset_id: applyset::id(&fleet.name, &fleet.namespace),
             cluster,
-            fleet: fleet.name.clone(),
-            fleet_namespace: fleet.namespace.clone(),
+            fleet: plan.fleet.clone(),
+            fleet_namespace,
+            applyset_id,
             strategy,
-            agents: agents::by_agent(&manifests),
-            history_max: request.history_max,
+            agents,
+            history_max,
             reporter,
             stop,
             state: Mutex::new(State {
-                target: target.clone(),
+                target: plan.target.clone(),
                 phase: Phase::Running,
                 groups: Vec::new(),
                 canary: false,
@@ -230,20 +528,25 @@ pub async fn rollout(
             }),
             outcomes: Mutex::new(BTreeMap::new()),
         };
-        drive(&run, request.mode, previous).await
+        drive(&run, &plan, now).await
     }
     .await;
     lock.release().await;
     result
 }
 
-async fn drive(run: &Run<'_>, mode: Mode, previous: Option<State>) -> anyhow::Result<Report> {
-    let unfinished = previous.as_ref().filter(|s| !s.phase.finished());
-    match (mode, unfinished) {
+/// Sets up the run's state for the plan's mode, then moves the agents or (`--abort`)
+/// rolls back what the rollout touched.
+async fn drive(run: &Run<'_>, plan: &Plan, record: Option<State>) -> anyhow::Result<Report> {
+    let unfinished = record.filter(|s| !s.phase.finished());
+    // Checked when planning, and the record has not changed since; checked again so this
+    // function stands on its own.
+    check(plan.mode, &run.fleet, unfinished.as_ref())?;
+    match (plan.mode, unfinished) {
         (Mode::Abort, Some(s)) => {
             *run.state.lock().await = State {
                 holder: lease::identity("rollout"),
-                ..s.clone()
+                ..s
             };
             return roll_back_all(
                 run,
@@ -252,77 +555,25 @@ async fn drive(run: &Run<'_>, mode: Mode, previous: Option<State>) -> anyhow::Re
             )
             .await;
         }
-        (Mode::Resume, Some(s)) if matches!(s.phase, Phase::Running | Phase::Interrupted) => {
+        (Mode::Resume | Mode::Promote, Some(s)) => {
             *run.state.lock().await = State {
                 phase: Phase::Running,
                 holder: lease::identity("rollout"),
-                ..s.clone()
+                ..s
             };
         }
-        (Mode::Promote, Some(s)) if s.phase == Phase::CanaryPassed => {
-            *run.state.lock().await = State {
-                phase: Phase::Running,
-                holder: lease::identity("rollout"),
-                ..s.clone()
-            };
-        }
-        (Mode::Resume | Mode::Promote, Some(s)) => bail!(
-            "the rollout of fleet {:?} to {} is {:?}: {}",
-            run.fleet,
-            s.target,
-            s.phase,
-            match s.phase {
-                Phase::CanaryPassed =>
-                    "`rollout --promote` continues it, `rollout --abort` undoes it",
-                Phase::Failed => "`rollout --abort` rolls back what it touched",
-                _ => "`rollout --resume` continues it, `rollout --abort` undoes it",
-            }
-        ),
-        (Mode::Abort | Mode::Resume | Mode::Promote, None) => {
-            bail!(
-                "there is no unfinished rollout of fleet {:?} to continue or abort",
-                run.fleet
-            )
-        }
-        (Mode::Full | Mode::CanaryOnly, Some(s)) => bail!(
-            "a rollout of fleet {:?} to {} is unfinished ({:?}, by {}): finish it with `rollout --resume`{} or undo it with `rollout --abort` first",
-            run.fleet,
-            s.target,
-            s.phase,
-            s.holder,
-            if s.phase == Phase::CanaryPassed {
-                " / `--promote`"
-            } else {
-                ""
-            }
-        ),
         (Mode::Full | Mode::CanaryOnly, None) => {
-            let target = run.state.lock().await.target.clone();
-            let live = live_images(&run.cluster, &run.fleet).await?;
-            // Agents not deployed yet are `apply`'s to create; the rest move if their
-            // image differs.
-            let moving: Vec<String> = run
-                .agents
-                .keys()
-                .filter(|agent| live.get(*agent).is_some_and(|image| *image != target))
-                .cloned()
-                .collect();
-            let groups = run.strategy.groups(&moving);
-            if groups.is_empty() {
-                return Ok(report(
-                    run,
-                    Phase::Done,
-                    format!("nothing to move: every deployed agent runs {target}"),
-                )
-                .await);
-            }
             let mut state = run.state.lock().await;
-            state.canary = run.strategy.has_canary(&moving);
-            state.groups = groups;
+            state.canary = plan.canary;
+            state.groups = plan.groups.clone();
             state::save(&run.cluster, &run.fleet_namespace, &run.fleet, &state).await?;
         }
+        (Mode::Abort | Mode::Resume | Mode::Promote, None)
+        | (Mode::Full | Mode::CanaryOnly, Some(_)) => {
+            unreachable!("check() refuses these")
+        }
     }
-    execute(run, mode).await
+    execute_groups(run, plan.mode).await
 }
 
 /// Each deployed agent's gateway image, from one list of the fleet's Deployments.
@@ -354,7 +605,7 @@ async fn live_images(cluster: &Cluster, fleet: &str) -> anyhow::Result<BTreeMap<
 
 /// Works through the groups from where the state says, until done, a failed gate, an
 /// interruption, or (with `--canary`) the canary passed.
-async fn execute(run: &Run<'_>, mode: Mode) -> anyhow::Result<Report> {
+async fn execute_groups(run: &Run<'_>, mode: Mode) -> anyhow::Result<Report> {
     let history = history::list(&run.cluster, &run.fleet, None).await?;
     let (groups, first, canary) = {
         let state = run.state.lock().await;

@@ -38,6 +38,19 @@ impl Phase {
     pub fn finished(self) -> bool {
         matches!(self, Phase::RolledBack | Phase::Done | Phase::Aborted)
     }
+
+    /// The name the record and the JSON report use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Running => "running",
+            Phase::CanaryPassed => "canary-passed",
+            Phase::Interrupted => "interrupted",
+            Phase::RolledBack => "rolled-back",
+            Phase::Failed => "failed",
+            Phase::Done => "done",
+            Phase::Aborted => "aborted",
+        }
+    }
 }
 
 /// The record.
@@ -155,5 +168,20 @@ mod tests {
         assert!(
             !Phase::Running.finished() && !Phase::Interrupted.finished() && Phase::Done.finished()
         );
+        for phase in [
+            Phase::Running,
+            Phase::CanaryPassed,
+            Phase::Interrupted,
+            Phase::RolledBack,
+            Phase::Failed,
+            Phase::Done,
+            Phase::Aborted,
+        ] {
+            assert_eq!(
+                serde_json::to_value(phase).expect("json"),
+                phase.as_str(),
+                "{phase:?}"
+            );
+        }
     }
 }

@@ -14,8 +14,11 @@
 //!   the current one; a revision that failed its gate is never a default target.
 //!   `--to-revision N` is taken as asked, even a revision whose gate failed or the
 //!   current one (re-applying it repairs drift): the user named it.
-//! - Agents without a target fail with what was looked at; the others still go. The
-//!   fleet Lease is taken only when at least one agent will be applied.
+//! - [`plan`] works out each agent's current revision and target from reads alone, so
+//!   the command can show it and ask; [`execute`] then does it. Agents without a target
+//!   fail with what was looked at; the others still go. The fleet Lease is taken only
+//!   when at least one agent will be applied, and under it the history is read again:
+//!   an agent with a newer revision than the plan saw stops the run before any write.
 //! - Objects are applied with force (see `restore`), one agent's objects in order,
 //!   never a PersistentVolumeClaim: revisions do not hold one and volumes are not touched.
 //! - A revision is recorded only once all of the agent's objects applied. A failed
@@ -83,7 +86,7 @@ pub struct Point {
 }
 
 impl Point {
-    fn of(revision: &Revision) -> Point {
+    pub fn of(revision: &Revision) -> Point {
         Point {
             revision: revision.number,
             image: revision.image.clone(),
@@ -233,12 +236,64 @@ pub fn choose<'a>(
     ))
 }
 
-/// Rolls the agents back under the fleet Lease and reports each one.
+/// One agent's line of a rollback plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Step {
+    pub agent: String,
+    pub namespace: Option<String>,
+    /// Its current (newest recorded) revision.
+    pub from: Option<Point>,
+    /// The revision it returns to.
+    pub to: Option<Point>,
+    /// Why it cannot be rolled back; the other agents still go.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+}
+
+/// What `rollback` will do, worked out from the recorded history without writing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Plan {
+    pub fleet: String,
+    /// The API server's URL.
+    pub cluster: String,
+    pub agents: Vec<Step>,
+}
+
+impl Plan {
+    /// No agent can be rolled back.
+    pub fn is_noop(&self) -> bool {
+        self.agents.iter().all(|a| a.problem.is_some())
+    }
+}
+
+/// A rollback planned against the live cluster, nothing written yet: [`execute`] carries
+/// it out once it is confirmed.
+pub struct Planned {
+    pub plan: Plan,
+    pub cluster: Cluster,
+    /// The fleet namespace (Lease, rollout record).
+    namespace: String,
+    options: Options,
+    choices: Vec<(String, Chosen)>,
+}
+
+/// An agent's current revision and the one it returns to, or why it has none.
+type Chosen = Result<(Revision, Revision), String>;
+
+/// Plans, then rolls back without asking (for callers that confirmed already).
 pub async fn rollback(
     request: &Request<'_>,
     reporter: &dyn Reporter,
     stop: &Stop,
 ) -> anyhow::Result<Report> {
+    execute(plan(request).await?, reporter, stop).await
+}
+
+/// Works out each agent's current revision and the one it returns to. Reads the
+/// history and the rollout record; writes nothing and takes no Lease. Fails while a
+/// rollout is unfinished.
+pub async fn plan(request: &Request<'_>) -> anyhow::Result<Planned> {
     let fleet = request.source.fleet()?;
     if let Agents::Named(names) = &request.agents {
         fleet.check_agents(names.iter().map(String::as_str))?;
@@ -285,11 +340,12 @@ pub async fn rollback(
     };
     let empty = Vec::new();
     let known: Vec<&str> = by_agent.keys().map(String::as_str).collect();
-    let plans: Vec<(String, Result<Choice<'_>, String>)> = wanted
+    let choices: Vec<(String, Chosen)> = wanted
         .into_iter()
         .map(|agent| {
             let mine = by_agent.get(&agent).unwrap_or(&empty);
-            let mut choice = choose(&agent, mine, request.options.to_revision);
+            let mut choice = choose(&agent, mine, request.options.to_revision)
+                .map(|c| (c.current.clone(), c.target.clone()));
             if mine.is_empty()
                 && let Err(why) = &mut choice
             {
@@ -298,16 +354,84 @@ pub async fn rollback(
             (agent, choice)
         })
         .collect();
-
-    let mut report = Report {
+    let plan = Plan {
         fleet: fleet.name.clone(),
+        cluster: cluster.url.clone(),
+        agents: choices
+            .iter()
+            .map(|(agent, choice)| match choice {
+                Ok((current, target)) => Step {
+                    agent: agent.clone(),
+                    namespace: Some(target.namespace.clone()),
+                    from: Some(Point::of(current)),
+                    to: Some(Point::of(target)),
+                    problem: None,
+                },
+                Err(why) => Step {
+                    agent: agent.clone(),
+                    namespace: None,
+                    from: None,
+                    to: None,
+                    problem: Some(why.clone()),
+                },
+            })
+            .collect(),
+    };
+    if !plan.is_noop() {
+        refuse_during_rollout(&cluster, &namespace, &fleet.name).await?;
+    }
+    Ok(Planned {
+        plan,
+        cluster,
+        namespace,
+        options: request.options.clone(),
+        choices,
+    })
+}
+
+/// A rollback in the middle of a rollout would be undone by its `--resume`: finish or
+/// abort the rollout first.
+async fn refuse_during_rollout(
+    cluster: &Cluster,
+    namespace: &str,
+    fleet: &str,
+) -> anyhow::Result<()> {
+    let state = super::rollout::state::load(cluster, namespace, fleet).await?;
+    if let Some(rollout) = state.filter(|s| !s.phase.finished()) {
+        anyhow::bail!(
+            "a rollout of fleet {fleet:?} to {} is unfinished ({:?}): `clawctl rollout --abort` rolls back \
+             what it touched, `clawctl rollout --resume` finishes it; roll back after that",
+            rollout.target,
+            rollout.phase
+        );
+    }
+    Ok(())
+}
+
+/// Rolls the planned agents back under the fleet Lease and reports each one. Under the
+/// Lease it checks again that no rollout is unfinished and that each agent's newest
+/// revision is still the one the plan started from; otherwise it changes nothing.
+pub async fn execute(
+    planned: Planned,
+    reporter: &dyn Reporter,
+    stop: &Stop,
+) -> anyhow::Result<Report> {
+    let Planned {
+        plan,
+        cluster,
+        namespace,
+        options,
+        choices,
+    } = planned;
+    let mut report = Report {
+        fleet: plan.fleet.clone(),
         agents: Vec::new(),
         interrupted: false,
     };
-    if plans.iter().all(|(_, p)| p.is_err()) {
-        report.agents = plans
+    if plan.is_noop() {
+        report.agents = choices
             .into_iter()
-            .map(|(agent, plan)| unplanned(agent, plan.err()))
+            .map(|(agent, choice)| unplanned(agent, choice.err()))
             .collect();
         for agent in &report.agents {
             reporter.finished(agent);
@@ -315,40 +439,47 @@ pub async fn rollback(
         return Ok(report);
     }
 
-    let lock = lease::acquire(&cluster, &namespace, &fleet.name, "rollback", reporter).await?;
-    // A rollback in the middle of a rollout would be undone by its `--resume`: finish
-    // or abort the rollout first.
-    let rollout = match super::rollout::state::load(&cluster, &namespace, &fleet.name).await {
-        Ok(state) => state.filter(|s| !s.phase.finished()),
+    let lock = lease::acquire(&cluster, &namespace, &plan.fleet, "rollback", reporter).await?;
+    let checked = async {
+        refuse_during_rollout(&cluster, &namespace, &plan.fleet).await?;
+        let revisions = history::list(&cluster, &plan.fleet, None).await?;
+        for (agent, choice) in &choices {
+            let Ok((current, _)) = choice else { continue };
+            let newest = revisions
+                .iter()
+                .filter(|r| &r.agent == agent)
+                .max_by_key(|r| r.number);
+            if newest.map(|r| &r.name) != Some(&current.name) {
+                anyhow::bail!(
+                    "agent {agent:?} has a new revision since the plan was made (another run?); \
+                     nothing was changed: run the command again to see the new plan"
+                );
+            }
+        }
+        Ok(revisions)
+    }
+    .await;
+    let revisions = match checked {
+        Ok(revisions) => revisions,
         Err(e) => {
             lock.release().await;
             return Err(e);
         }
     };
-    if let Some(rollout) = rollout {
-        lock.release().await;
-        anyhow::bail!(
-            "a rollout of fleet {:?} to {} is unfinished ({:?}): `clawctl rollout --abort` rolls back \
-             what it touched, `clawctl rollout --resume` finishes it; roll back after that",
-            fleet.name,
-            rollout.target,
-            rollout.phase
-        );
-    }
     let context = Context {
         cluster: &cluster,
-        fleet: &fleet.name,
-        applyset_id: applyset::id(&fleet.name, &namespace),
+        fleet: &plan.fleet,
+        applyset_id: applyset::id(&plan.fleet, &namespace),
         existing: &revisions,
-        options: &request.options,
+        options: &options,
         reporter,
         stop,
     };
-    report.agents = futures::stream::iter(plans)
-        .map(|(agent, plan)| {
+    report.agents = futures::stream::iter(choices)
+        .map(|(agent, choice)| {
             let (context, lock) = (&context, &lock);
             async move {
-                let done = match plan {
+                let done = match choice {
                     Err(why) => unplanned(agent, Some(why)),
                     Ok(_) if stop.is_stopped() => AgentReport {
                         reason: Some("interrupted before it began".into()),
@@ -358,13 +489,13 @@ pub async fn rollback(
                         reason: Some("the fleet lock was lost before it began".into()),
                         ..unplanned(agent, None)
                     },
-                    Ok(choice) => restore(context, &agent, choice).await,
+                    Ok((current, target)) => restore(context, &agent, &current, &target).await,
                 };
                 reporter.finished(&done);
                 done
             }
         })
-        .buffered(request.options.parallel.max(1))
+        .buffered(options.parallel.max(1))
         .collect()
         .await;
     lock.release().await;
@@ -400,8 +531,12 @@ struct Context<'a> {
 }
 
 /// Applies the target's objects, gates the agent, records the new revision.
-async fn restore(context: &Context<'_>, agent: &str, choice: Choice<'_>) -> AgentReport {
-    let Choice { current, target } = choice;
+async fn restore(
+    context: &Context<'_>,
+    agent: &str,
+    current: &Revision,
+    target: &Revision,
+) -> AgentReport {
     context.reporter.started(agent, current, target);
     let mut report = AgentReport {
         agent: agent.to_string(),

@@ -1,5 +1,6 @@
-//! Rollback's progress (one line per event on stderr, nothing with `--quiet`) and its
-//! report table (agent, from, to, recorded revision, result, reason).
+//! Rollback's plan (agent, the revision it runs, the one it returns to), its progress
+//! (one line per event on stderr, nothing with `--quiet`) and its report table (agent,
+//! from, to, recorded revision, result, reason).
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -11,7 +12,7 @@ use super::history::tag;
 use crate::cluster::history::Revision;
 use crate::cluster::readiness::Rollout;
 use crate::cluster::wait::{Progress, Workload};
-use crate::ops::rollback::{AgentReport, Point, Report, Reporter};
+use crate::ops::rollback::{AgentReport, Plan, Point, Report, Reporter};
 
 /// Lines on stderr; readiness changes are shown once per distinct state.
 pub struct RollbackProgress {
@@ -88,6 +89,39 @@ impl Progress for RollbackProgress {
     }
 }
 
+/// What a rollback will do, for people (stderr, before the question or under
+/// `--dry-run`): per agent its current revision and image and the ones it returns to, or
+/// why it cannot be rolled back.
+pub fn plan(plan: &Plan) -> String {
+    let going = plan.agents.iter().filter(|a| a.problem.is_none()).count();
+    let problems = going < plan.agents.len();
+    let mut table = Table::new();
+    table.load_preset(UTF8_BORDERS_ONLY);
+    let mut header = vec!["agent", "now", "back to"];
+    header.extend(problems.then_some("problem"));
+    table.set_header(header);
+    for a in &plan.agents {
+        let mut row = vec![
+            a.agent.clone(),
+            point(a.from.as_ref()),
+            point(a.to.as_ref()),
+        ];
+        row.extend(problems.then(|| a.problem.clone().unwrap_or_default()));
+        table.add_row(row);
+    }
+    let mut text = format!(
+        "rollback of fleet {} on {}: {going} of {} agent(s) go back (config and image \
+         together; volumes untouched)\n{table}",
+        plan.fleet,
+        plan.cluster,
+        plan.agents.len()
+    );
+    if going == 0 {
+        text.push_str("\nnothing to roll back: no agent has a revision to return to");
+    }
+    text
+}
+
 /// The report as a table and a closing line.
 pub fn table(report: &Report) -> String {
     let mut table = Table::new();
@@ -124,7 +158,52 @@ pub fn table(report: &Report) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ops::rollback::Outcome;
+    use crate::ops::rollback::{Outcome, Step};
+
+    #[test]
+    fn the_plan_names_each_agents_current_and_target_revision() {
+        let plan = Plan {
+            fleet: "demo".into(),
+            cluster: "https://k8s:6443".into(),
+            agents: vec![
+                Step {
+                    agent: "alpha".into(),
+                    namespace: Some("core".into()),
+                    from: Some(Point {
+                        revision: 3,
+                        image: "img:2026.5.1".into(),
+                    }),
+                    to: Some(Point {
+                        revision: 2,
+                        image: "img:2026.4.14".into(),
+                    }),
+                    problem: None,
+                },
+                Step {
+                    agent: "beta".into(),
+                    namespace: None,
+                    from: None,
+                    to: None,
+                    problem: Some("there is no earlier revision".into()),
+                },
+            ],
+        };
+        let text = super::plan(&plan);
+        assert!(
+            text.starts_with("rollback of fleet demo on https://k8s:6443: 1 of 2 agent(s) go back"),
+            "{text}"
+        );
+        let alpha = text
+            .lines()
+            .find(|l| l.contains("alpha"))
+            .expect("alpha row");
+        assert!(
+            alpha.contains("3 (2026.5.1)") && alpha.contains("2 (2026.4.14)"),
+            "{alpha}"
+        );
+        assert!(text.contains("there is no earlier revision"), "{text}");
+        assert!(!text.contains("nothing to roll back"), "{text}");
+    }
 
     #[test]
     fn the_table_names_both_revisions_and_the_result() {

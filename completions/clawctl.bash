@@ -475,7 +475,7 @@ _clawctl() {
             return 0
             ;;
         clawctl__subcmd__rollback)
-            opts="-o -q -h -V --fleet --kubeconfig --context --agent --all --to-revision --timeout --no-wait --history-max --output --quiet --help --version"
+            opts="-y -o -q -h -V --fleet --kubeconfig --context --agent --all --to-revision --timeout --no-wait --history-max --yes --dry-run --output --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -525,7 +525,7 @@ _clawctl() {
             return 0
             ;;
         clawctl__subcmd__rollout)
-            opts="-o -q -h -V --kubeconfig --context --tag --canary --promote --resume --abort --canary-agents --canary-count --canary-percent --waves --soak --timeout --max-parallel --no-auto-rollback --history-max --output --templates --quiet --help --version"
+            opts="-y -o -q -h -V --kubeconfig --context --tag --canary --promote --resume --abort --canary-agents --canary-count --canary-percent --waves --soak --timeout --max-parallel --no-auto-rollback --history-max --yes --dry-run --output --templates --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -99,7 +99,7 @@ complete -c clawctl -n "__fish_clawctl_using_subcommand rollout" -l soak -d 'How
 complete -c clawctl -n "__fish_clawctl_using_subcommand rollout" -l timeout -d 'Time limit per wave (e.g. 10m)' -r
 complete -c clawctl -n "__fish_clawctl_using_subcommand rollout" -l max-parallel -d 'Agents updated at once within a wave' -r
 complete -c clawctl -n "__fish_clawctl_using_subcommand rollout" -l history-max -d 'Revisions kept per agent' -r
-complete -c clawctl -n "__fish_clawctl_using_subcommand rollout" -s o -l output -d 'Output format (json: one report at the end)' -r -f -a "table\t'Tables and text for people'
+complete -c clawctl -n "__fish_clawctl_using_subcommand rollout" -s o -l output -d 'Output format (json: one report at the end; with --dry-run, the plan)' -r -f -a "table\t'Tables and text for people'
 json\t'One JSON document (documented in the README)'"
 complete -c clawctl -n "__fish_clawctl_using_subcommand rollout" -l templates -d 'A folder of *.yaml.j2 files overriding built-in templates one file at a time' -r -F
 complete -c clawctl -n "__fish_clawctl_using_subcommand rollout" -l canary -d 'Update and gate only the canary agents, record "canary passed", and stop'
@@ -107,6 +107,8 @@ complete -c clawctl -n "__fish_clawctl_using_subcommand rollout" -l promote -d '
 complete -c clawctl -n "__fish_clawctl_using_subcommand rollout" -l resume -d 'Continue an interrupted rollout where it stopped'
 complete -c clawctl -n "__fish_clawctl_using_subcommand rollout" -l abort -d 'Roll back every agent the unfinished rollout touched, and end it'
 complete -c clawctl -n "__fish_clawctl_using_subcommand rollout" -l no-auto-rollback -d 'Do not roll back when a gate fails (the failed agents stay as they are)'
+complete -c clawctl -n "__fish_clawctl_using_subcommand rollout" -s y -l yes -d 'Go ahead without asking (needed when there is no terminal to ask on)'
+complete -c clawctl -n "__fish_clawctl_using_subcommand rollout" -l dry-run -d 'Show the plan (target image, canary and waves, or what --abort returns) and change nothing'
 complete -c clawctl -n "__fish_clawctl_using_subcommand rollout" -s q -l quiet -d 'Print only data and errors: no progress, no summaries'
 complete -c clawctl -n "__fish_clawctl_using_subcommand rollout" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c clawctl -n "__fish_clawctl_using_subcommand rollout" -s V -l version -d 'Print version'
@@ -117,10 +119,12 @@ complete -c clawctl -n "__fish_clawctl_using_subcommand rollback" -l agent -d 'T
 complete -c clawctl -n "__fish_clawctl_using_subcommand rollback" -l to-revision -d 'The revision to return to (default: the newest earlier revision that passed its health gate and differs from what runs now)' -r
 complete -c clawctl -n "__fish_clawctl_using_subcommand rollback" -l timeout -d 'How long to wait for readiness (e.g. 5m)' -r
 complete -c clawctl -n "__fish_clawctl_using_subcommand rollback" -l history-max -d 'Revisions kept per agent' -r
-complete -c clawctl -n "__fish_clawctl_using_subcommand rollback" -s o -l output -d 'Output format' -r -f -a "table\t'Tables and text for people'
+complete -c clawctl -n "__fish_clawctl_using_subcommand rollback" -s o -l output -d 'Output format (with --dry-run, json prints the plan)' -r -f -a "table\t'Tables and text for people'
 json\t'One JSON document (documented in the README)'"
 complete -c clawctl -n "__fish_clawctl_using_subcommand rollback" -l all -d 'Every agent of the fleet'
 complete -c clawctl -n "__fish_clawctl_using_subcommand rollback" -l no-wait -d 'Do not wait for the agents to become ready'
+complete -c clawctl -n "__fish_clawctl_using_subcommand rollback" -s y -l yes -d 'Go ahead without asking (needed when there is no terminal to ask on)'
+complete -c clawctl -n "__fish_clawctl_using_subcommand rollback" -l dry-run -d 'Show each agent\'s current revision and the one it would return to; change nothing'
 complete -c clawctl -n "__fish_clawctl_using_subcommand rollback" -s q -l quiet -d 'Print only data and errors: no progress, no summaries'
 complete -c clawctl -n "__fish_clawctl_using_subcommand rollback" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c clawctl -n "__fish_clawctl_using_subcommand rollback" -s V -l version -d 'Print version'

@@ -195,7 +195,14 @@ pub struct RolloutArgs {
     /// Revisions kept per agent.
     #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=1000))]
     pub history_max: u16,
-    /// Output format (json: one report at the end).
+    /// Go ahead without asking (needed when there is no terminal to ask on).
+    #[arg(long, short)]
+    pub yes: bool,
+    /// Show the plan (target image, canary and waves, or what --abort returns) and change
+    /// nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Output format (json: one report at the end; with --dry-run, the plan).
     #[arg(long, short, value_enum, default_value_t = Format::Table)]
     pub output: Format,
     /// A folder of *.yaml.j2 files overriding built-in templates one file at a time.
@@ -233,7 +240,13 @@ pub struct RollbackArgs {
     /// Revisions kept per agent.
     #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=1000))]
     pub history_max: u16,
-    /// Output format.
+    /// Go ahead without asking (needed when there is no terminal to ask on).
+    #[arg(long, short)]
+    pub yes: bool,
+    /// Show each agent's current revision and the one it would return to; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Output format (with --dry-run, json prints the plan).
     #[arg(long, short, value_enum, default_value_t = Format::Table)]
     pub output: Format,
 }

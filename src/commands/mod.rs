@@ -26,6 +26,16 @@ fn print_warnings(warnings: &[String], quiet: bool) {
     }
 }
 
+/// Writes `value` as pretty JSON and a newline to stdout.
+fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut stdout, value)?;
+    writeln!(stdout)?;
+    stdout.flush()?;
+    Ok(())
+}
+
 /// Runs the parsed command line; errors go back to `main`, which prints them once.
 pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {

@@ -1,8 +1,10 @@
 //! `clawctl rollback [FLEET | --fleet NAME] (--agent NAME ... | --all)`: returns agents
-//! to a recorded revision (see `ops::rollback` for the rules). Does not ask: naming the
-//! agents is the confirmation. Progress on stderr; the report on stdout (a table, or
-//! `-o json`). Exit 0 when every agent was rolled back (and is ready, unless
-//! `--no-wait`), 1 otherwise, 130 when interrupted.
+//! to a recorded revision (see `ops::rollback` for the rules). Shows per agent the
+//! revision it runs and the one it returns to, and asks, unless `--yes`; without a
+//! terminal and without `--yes` it refuses; `--dry-run` shows the plan and stops.
+//! Progress on stderr; the report on stdout (a table, or `-o json`). Exit 0 when every
+//! agent was rolled back (and is ready, unless `--no-wait`), 1 otherwise, 130 when
+//! interrupted.
 
 use std::io::Write;
 
@@ -12,6 +14,7 @@ use crate::interrupt::{self, Stop};
 use crate::ops::history::Source;
 use crate::ops::rollback::{self, Agents, Options, Request};
 use crate::output;
+use crate::prompt;
 
 pub fn run(args: &RollbackArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
     let timeout = crate::fleet::Duration::parse(&args.timeout)
@@ -45,21 +48,57 @@ pub fn run(args: &RollbackArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
             parallel: rollback::DEFAULT_PARALLEL,
         },
     };
+    let runtime = super::cluster::runtime()?;
+    let planned = runtime.block_on(rollback::plan(&request))?;
+    let plan = &planned.plan;
+    if args.dry_run {
+        match args.output {
+            Format::Json => super::print_json(plan)?,
+            Format::Table if !quiet => eprintln!("{}", output::rollback::plan(plan)),
+            Format::Table => {}
+        }
+        if !quiet {
+            eprintln!("dry run: nothing was changed");
+        }
+        // As the real run would: an agent with nothing to return to is a failure.
+        let complete = plan.agents.iter().all(|a| a.problem.is_none());
+        return Ok(if complete {
+            ExitStatus::Ok
+        } else {
+            ExitStatus::Error
+        });
+    }
+    // No agent can go back: nothing to ask; the report says why for each.
+    if !plan.is_noop() {
+        if !quiet {
+            eprintln!("{}", output::rollback::plan(plan));
+        }
+        let question = format!(
+            "Roll these agents back on {} ({})?",
+            planned.cluster.url, planned.cluster.source
+        );
+        if !prompt::confirm(&question, args.yes)? {
+            if !quiet {
+                eprintln!("cancelled: nothing was changed");
+            }
+            return Ok(ExitStatus::Error);
+        }
+    }
     let reporter = output::rollback::RollbackProgress::new(quiet);
-    let report = super::cluster::runtime()?.block_on(async {
+    let report = runtime.block_on(async {
+        // Only now: Ctrl-C at the question ends the process the ordinary way.
         let stop = Stop::new();
         interrupt::on_signal(stop.clone());
-        rollback::rollback(&request, &reporter, &stop).await
+        rollback::execute(planned, &reporter, &stop).await
     })?;
-    let mut stdout = std::io::stdout().lock();
     match args.output {
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut stdout, &report)?;
-            writeln!(stdout)?;
+        Format::Json => super::print_json(&report)?,
+        Format::Table => {
+            let mut stdout = std::io::stdout().lock();
+            writeln!(stdout, "{}", output::rollback::table(&report))?;
+            stdout.flush()?;
         }
-        Format::Table => writeln!(stdout, "{}", output::rollback::table(&report))?,
     }
-    stdout.flush()?;
     Ok(if report.interrupted {
         ExitStatus::Interrupted
     } else if report.succeeded() {

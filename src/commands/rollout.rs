@@ -1,5 +1,8 @@
 //! `clawctl rollout FLEET`: canary, waves, gates, automatic rollback; `--canary`,
-//! `--promote`, `--resume`, `--abort`. Exit codes of DESIGN §4.
+//! `--promote`, `--resume`, `--abort`. Shows the plan (target image, who moves in which
+//! wave, or what `--abort` returns) and asks, unless `--yes`; without a terminal and
+//! without `--yes` it refuses; `--dry-run` shows the plan and stops. Exit codes of
+//! DESIGN §4.
 
 use std::io::Write;
 
@@ -10,6 +13,7 @@ use crate::ops::planning::DEFAULT_CONCURRENCY;
 use crate::ops::rollout::strategy::{self, Canary};
 use crate::ops::rollout::{self, Mode, Overrides, Request};
 use crate::output;
+use crate::prompt;
 
 fn duration(
     flag: &str,
@@ -68,17 +72,55 @@ pub fn run(args: &RolloutArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
         overrides,
         history_max: usize::from(args.history_max),
     };
-    let report = super::cluster::runtime()?.block_on(async {
+    let runtime = super::cluster::runtime()?;
+    let planned = runtime.block_on(rollout::plan(request))?;
+    let plan = &planned.plan;
+    if args.dry_run {
+        match args.output {
+            Format::Json => super::print_json(plan)?,
+            Format::Table if !quiet => eprintln!("{}", output::rollout::plan(plan)),
+            Format::Table => {}
+        }
+        if !quiet {
+            eprintln!("dry run: nothing was changed");
+        }
+        return Ok(ExitStatus::Ok);
+    }
+    // Nothing to move: nothing to ask; the report says so.
+    if !plan.is_noop() {
+        if !quiet {
+            eprintln!("{}", output::rollout::plan(plan));
+        }
+        let what = match plan.mode {
+            Mode::Full | Mode::CanaryOnly => "Start this rollout",
+            Mode::Promote => "Promote this rollout",
+            Mode::Resume => "Resume this rollout",
+            Mode::Abort => "Abort this rollout and roll these agents back",
+        };
+        let question = format!(
+            "{what} on {} ({})?",
+            planned.cluster.url, planned.cluster.source
+        );
+        if !prompt::confirm(&question, args.yes)? {
+            if !quiet {
+                eprintln!("cancelled: nothing was changed");
+            }
+            return Ok(ExitStatus::Error);
+        }
+    }
+    let report = runtime.block_on(async {
+        // Only now: Ctrl-C at the question ends the process the ordinary way.
         let stop = Stop::new();
         interrupt::on_signal(stop.clone());
         let progress = output::rollout::RolloutProgress::new(quiet);
-        rollout::rollout(request, &progress, &stop).await
+        rollout::execute(planned, &progress, &stop).await
     })?;
     show(&report, args.output, quiet)
 }
 
 /// `apply` with agents whose image changes: after the rest is applied, they move by the
-/// fleet's rollout strategy (spec.rollout), as `clawctl rollout FLEET` would.
+/// fleet's rollout strategy (spec.rollout), as `clawctl rollout FLEET` would. apply has
+/// asked already, so this shows the plan and goes on.
 pub async fn run_held(args: &ApplyArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
     let request = Request {
         planning: super::cluster::request(
@@ -93,27 +135,28 @@ pub async fn run_held(args: &ApplyArgs, quiet: bool) -> anyhow::Result<ExitStatu
         overrides: Overrides::default(),
         history_max: usize::from(args.history_max),
     };
+    let planned = rollout::plan(request).await?;
+    if !quiet && !planned.plan.is_noop() {
+        eprintln!("{}", output::rollout::plan(&planned.plan));
+    }
     let stop = Stop::new();
     interrupt::on_signal(stop.clone());
     let progress = output::rollout::RolloutProgress::new(quiet);
-    let report = rollout::rollout(request, &progress, &stop).await?;
+    let report = rollout::execute(planned, &progress, &stop).await?;
     show(&report, Format::Table, quiet)
 }
 
 fn show(report: &rollout::Report, format: Format, quiet: bool) -> anyhow::Result<ExitStatus> {
-    let mut stdout = std::io::stdout().lock();
     match format {
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut stdout, report)?;
-            writeln!(stdout)?;
-        }
+        Format::Json => super::print_json(report)?,
         Format::Table => {
             if !report.agents.is_empty() {
+                let mut stdout = std::io::stdout().lock();
                 writeln!(stdout, "{}", output::rollout::table(report))?;
+                stdout.flush()?;
             }
         }
     }
-    stdout.flush()?;
     let status = report.exit_status();
     if !quiet || status != ExitStatus::Ok {
         eprintln!(

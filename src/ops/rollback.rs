@@ -281,15 +281,6 @@ pub struct Planned {
 /// An agent's current revision and the one it returns to, or why it has none.
 type Chosen = Result<(Revision, Revision), String>;
 
-/// Plans, then rolls back without asking (for callers that confirmed already).
-pub async fn rollback(
-    request: &Request<'_>,
-    reporter: &dyn Reporter,
-    stop: &Stop,
-) -> anyhow::Result<Report> {
-    execute(plan(request).await?, reporter, stop).await
-}
-
 /// Works out each agent's current revision and the one it returns to. Reads the
 /// history and the rollout record; writes nothing and takes no Lease. Fails while a
 /// rollout is unfinished.

@@ -158,6 +158,7 @@ fn rollout_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec![
         "rollout",
         "fleet.yaml",
+        "--yes",
         "--canary-count",
         "1",
         "--waves",

@@ -186,11 +186,18 @@ fn history_lists_each_apply_and_rollback_restores_the_old_soul_as_a_new_revision
     let volume = volume_uid(&server, "alpha");
     assert!(soul(&server, "alpha").contains("curious"));
     server.clear_requests();
-    // Rollback does not prompt: no --yes, no terminal, and it still goes.
     let out = clawctl(
         &server,
         &edited,
-        &["rollback", "fleet.yaml", "--agent", "alpha", "-o", "json"],
+        &[
+            "rollback",
+            "fleet.yaml",
+            "--agent",
+            "alpha",
+            "--yes",
+            "-o",
+            "json",
+        ],
     )
     .success();
     let report = json(&out);
@@ -246,7 +253,12 @@ fn rollback_by_fleet_name_without_the_file_restores_every_agent() {
     assert_eq!(image(&server, "alpha"), NEWER);
     let volumes = [volume_uid(&server, "alpha"), volume_uid(&server, "beta")];
 
-    let out = clawctl(&server, "", &["rollback", "--fleet", "demo", "--all"]).success();
+    let out = clawctl(
+        &server,
+        "",
+        &["rollback", "--fleet", "demo", "--all", "--yes"],
+    )
+    .success();
     assert!(
         out.stdout.contains("fleet demo: 2/2 agents rolled back"),
         "{}",
@@ -322,7 +334,15 @@ fn a_revision_that_failed_its_gate_is_never_the_default_target() {
     let out = clawctl(
         &server,
         &edited,
-        &["rollback", "fleet.yaml", "--agent", "alpha", "-o", "json"],
+        &[
+            "rollback",
+            "fleet.yaml",
+            "--agent",
+            "alpha",
+            "--yes",
+            "-o",
+            "json",
+        ],
     )
     .success();
     assert_eq!(outcome(&json(&out), "alpha"), (3, 1, 4, "ready".into()));
@@ -344,7 +364,7 @@ fn rollback_after_a_change_of_soul_and_image_restores_both() {
     clawctl(
         &server,
         &changed,
-        &["rollback", "fleet.yaml", "--agent", "alpha"],
+        &["rollback", "fleet.yaml", "--agent", "alpha", "--yes"],
     )
     .success();
     assert_eq!(image(&server, "alpha"), IMAGE);
@@ -379,6 +399,7 @@ fn history_max_keeps_only_that_many_revisions() {
             "alpha",
             "--history-max",
             "2",
+            "--yes",
         ],
     )
     .success();
@@ -404,6 +425,7 @@ fn to_revision_to_a_missing_number_fails_clearly_and_changes_nothing() {
     apply(&server, &edited).success();
     server.clear_requests();
 
+    // No agent can go back: nothing to ask (no --yes needed), the report says why.
     let out = clawctl(
         &server,
         &edited,
@@ -437,6 +459,7 @@ fn to_revision_to_a_missing_number_fails_clearly_and_changes_nothing() {
             "alpha",
             "--to-revision",
             "1",
+            "--yes",
             "-o",
             "json",
         ],
@@ -526,5 +549,194 @@ fn unknown_agents_and_empty_history() {
         ),
         "{}",
         out.stderr
+    );
+}
+
+/// alpha and beta applied at IMAGE (revision 1), then at NEWER (revision 2).
+fn two_revisions() -> (FakeApiServer, String) {
+    let server = server();
+    apply(&server, &fleet(&["alpha", "beta"], IMAGE)).success();
+    let newer = fleet(&["alpha", "beta"], NEWER);
+    apply(&server, &newer).success();
+    (server, newer)
+}
+
+/// The line of a rollback plan (stderr) naming `agent`.
+fn plan_line(stderr: &str, agent: &str) -> String {
+    stderr
+        .lines()
+        .find(|l| l.split_whitespace().any(|w| w == agent))
+        .unwrap_or_else(|| panic!("no {agent} in the plan:\n{stderr}"))
+        .to_string()
+}
+
+#[test]
+fn without_a_terminal_rollback_shows_the_plan_asks_for_yes_and_changes_nothing() {
+    let (server, text) = two_revisions();
+    server.clear_requests();
+    let out = clawctl(
+        &server,
+        &text,
+        &["rollback", "fleet.yaml", "--agent", "alpha"],
+    )
+    .fails(2);
+    assert!(
+        out.stderr.contains("Roll these agents back on ")
+            && out.stderr.contains("pass --yes to go ahead"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("rollback of fleet demo on "),
+        "{}",
+        out.stderr
+    );
+    let alpha = plan_line(&out.stderr, "alpha");
+    assert!(
+        alpha.contains("2 (2026.5.1)") && alpha.contains("1 (2026.4.14)"),
+        "{alpha}"
+    );
+    assert_eq!(writes(&server), Vec::<String>::new());
+    assert_eq!(image(&server, "alpha"), NEWER);
+    assert_eq!(out.stdout, "");
+}
+
+#[test]
+fn rollback_dry_run_shows_each_agents_revisions_and_writes_nothing() {
+    let (server, text) = two_revisions();
+    server.clear_requests();
+
+    let out = clawctl(
+        &server,
+        &text,
+        &["rollback", "fleet.yaml", "--all", "--dry-run"],
+    )
+    .success();
+    for agent in ["alpha", "beta"] {
+        let line = plan_line(&out.stderr, agent);
+        assert!(
+            line.contains("2 (2026.5.1)") && line.contains("1 (2026.4.14)"),
+            "{line}"
+        );
+    }
+    assert!(
+        out.stderr.contains("2 of 2 agent(s) go back")
+            && out.stderr.contains("dry run: nothing was changed"),
+        "{}",
+        out.stderr
+    );
+
+    // -o json: the plan as data, from the fleet's name alone.
+    let out = clawctl(
+        &server,
+        "",
+        &[
+            "rollback",
+            "--fleet",
+            "demo",
+            "--all",
+            "--dry-run",
+            "-o",
+            "json",
+        ],
+    )
+    .success();
+    let plan = json(&out);
+    assert_eq!(plan["fleet"], "demo");
+    assert_eq!(
+        plan["agents"][0],
+        serde_json::json!({
+            "agent": "alpha",
+            "namespace": "core",
+            "from": {"revision": 2, "image": NEWER},
+            "to": {"revision": 1, "image": IMAGE}
+        })
+    );
+    assert_eq!(plan["agents"][1]["agent"], "beta");
+
+    // An agent with nothing to return to: the dry run fails as the real run would.
+    let out = clawctl(
+        &server,
+        &text,
+        &[
+            "rollback",
+            "fleet.yaml",
+            "--agent",
+            "alpha",
+            "--to-revision",
+            "7",
+            "--dry-run",
+        ],
+    )
+    .fails(1);
+    assert!(out.stderr.contains("has no revision 7"), "{}", out.stderr);
+
+    assert_eq!(writes(&server), Vec::<String>::new());
+    assert!(
+        server.requests().iter().all(|r| r.resource != "leases"),
+        "a dry run touched the Lease"
+    );
+    assert_eq!(image(&server, "alpha"), NEWER);
+    assert_eq!(image(&server, "beta"), NEWER);
+}
+
+#[test]
+fn a_rollback_plan_another_run_made_stale_is_refused_before_any_change() {
+    use clawctl::ops::history::Source;
+    use clawctl::ops::rollback::{self, Agents, Options, Request};
+    let (server, text) = two_revisions();
+    let test = Test::new()
+        .file("fleet.yaml", &text)
+        .file("kubeconfig", &server.kubeconfig());
+    let fleet_file = test.path().join("fleet.yaml");
+    let request = Request {
+        source: Source::File(&fleet_file),
+        target: clawctl::cluster::Target {
+            kubeconfig: Some(test.path().join("kubeconfig")),
+            context: None,
+        },
+        agents: Agents::Named(vec!["alpha".into()]),
+        options: Options {
+            to_revision: None,
+            wait: Some(std::time::Duration::from_secs(20)),
+            history_max: 10,
+            parallel: 1,
+        },
+    };
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let planned = runtime.block_on(rollback::plan(&request)).expect("plan");
+    // While the plan waits for its question, another run rolls alpha back.
+    clawctl(
+        &server,
+        &text,
+        &["rollback", "fleet.yaml", "--agent", "alpha", "--yes"],
+    )
+    .success();
+    server.clear_requests();
+    let progress = clawctl::output::rollback::RollbackProgress::new(true);
+    let err = runtime
+        .block_on(rollback::execute(
+            planned,
+            &progress,
+            &clawctl::interrupt::Stop::new(),
+        ))
+        .expect_err("a stale plan");
+    assert!(
+        format!("{err:#}").contains("has a new revision since the plan was made"),
+        "{err:#}"
+    );
+    let changed: Vec<String> = writes(&server)
+        .into_iter()
+        .filter(|w| !w.contains("/leases/"))
+        .collect();
+    assert_eq!(changed, Vec::<String>::new());
+    assert_eq!(
+        rows(&history(
+            &server,
+            &text,
+            &["fleet.yaml", "--agent", "alpha"]
+        ))
+        .len(),
+        3
     );
 }

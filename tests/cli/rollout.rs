@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use fake_apiserver::{FakeApiServer, Fault, FaultRule};
 use serde_json::Value;
 
-use crate::cluster::{IMAGE, apply, clawctl, fleet, lease, server, uid};
+use crate::cluster::{IMAGE, apply, clawctl, fleet, lease, server, uid, writes};
 
 const AGENTS: [&str; 5] = ["alpha", "beta", "delta", "gamma", "omega"];
 const NEW: &str = "ghcr.io/openclaw/openclaw:2026.5.1";
@@ -56,10 +56,13 @@ fn claim_uids(server: &FakeApiServer) -> Vec<String> {
         .collect()
 }
 
+/// `rollout fleet.yaml --yes` with a fast strategy (one canary, waves 50%,100%, 200ms
+/// soak) and `extra`.
 fn rollout_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec![
         "rollout",
         "fleet.yaml",
+        "--yes",
         "--canary-count",
         "1",
         "--waves",
@@ -72,6 +75,37 @@ fn rollout_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
     }
     args.extend_from_slice(extra);
     args
+}
+
+/// `rollout_args(extra)` without `--yes`.
+fn asking(extra: &[&'static str]) -> Vec<&'static str> {
+    rollout_args(extra)
+        .into_iter()
+        .filter(|a| *a != "--yes")
+        .collect()
+}
+
+/// The (group, agent) rows of a rollout plan's table (`canary`, `wave 1`, ...).
+fn plan_rows(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter_map(|line| {
+            let cells: Vec<&str> = line
+                .trim_matches(|c: char| c == '│' || c.is_whitespace())
+                .split_whitespace()
+                .collect();
+            match cells.as_slice() {
+                ["canary", agent, _, _] => Some(("canary".to_string(), agent.to_string())),
+                ["wave", n, agent, _, _] => Some((format!("wave {n}"), agent.to_string())),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+fn rows(rows: &[(&str, &str)]) -> Vec<(String, String)> {
+    rows.iter()
+        .map(|(g, a)| (g.to_string(), a.to_string()))
+        .collect()
 }
 
 fn report(out: &str) -> Value {
@@ -157,9 +191,220 @@ fn a_healthy_rollout_moves_the_canary_then_the_waves_in_order() {
         .expect("wave 1 patched");
     assert!(canary_recorded < first_wave_patch);
 
-    // Again: nothing to move.
-    let out = clawctl(&server, &text, &rollout_args(&["--tag", "2026.5.1"])).success();
+    // The plan was shown first; --yes answered the question.
+    assert!(
+        out.stderr
+            .contains(&format!("rollout of fleet demo to {NEW} on ")),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("needs confirmation"), "{}", out.stderr);
+
+    // Again: nothing to move, so nothing to ask (no --yes, no terminal) and no write.
+    server.clear_requests();
+    let out = clawctl(&server, &text, &asking(&["--tag", "2026.5.1"])).success();
     assert!(out.stderr.contains("nothing to move"), "{}", out.stderr);
+    assert_eq!(writes(&server), Vec::<String>::new());
+}
+
+#[test]
+fn without_a_terminal_rollout_shows_the_plan_asks_for_yes_and_changes_nothing() {
+    let (server, text) = deployed();
+    server.clear_requests();
+    let out = clawctl(&server, &text, &asking(&["--tag", "2026.5.1"])).fails(2);
+    assert!(
+        out.stderr.contains("Start this rollout on ")
+            && out.stderr.contains("pass --yes to go ahead"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains(&format!(
+            "rollout of fleet demo to {NEW} on {}",
+            server.url()
+        )),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        plan_rows(&out.stderr),
+        rows(&[
+            ("canary", "alpha"),
+            ("wave 1", "beta"),
+            ("wave 1", "delta"),
+            ("wave 2", "gamma"),
+            ("wave 2", "omega")
+        ]),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(writes(&server), Vec::<String>::new());
+    assert_eq!(images(&server), vec![IMAGE.to_string(); 5]);
+    assert_eq!(state(&server), Value::Null);
+}
+
+#[test]
+fn dry_run_shows_the_target_and_the_waves_and_writes_nothing() {
+    let server = server();
+    // zeta is in the file but not deployed: apply creates it, the rollout leaves it.
+    apply(&server, &fleet(&AGENTS, IMAGE), &[]).success();
+    let mut names = AGENTS.to_vec();
+    names.push("zeta");
+    let text = fleet(&names, IMAGE);
+    server.clear_requests();
+
+    let out = clawctl(&server, &text, &asking(&["--tag", "2026.5.1", "--dry-run"])).success();
+    assert!(
+        out.stderr
+            .contains(&format!("rollout of fleet demo to {NEW} on ")),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        plan_rows(&out.stderr),
+        rows(&[
+            ("canary", "alpha"),
+            ("wave 1", "beta"),
+            ("wave 1", "delta"),
+            ("wave 2", "gamma"),
+            ("wave 2", "omega")
+        ]),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("healthy for 200ms after its update; 30s per wave"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("left alone (not deployed: `clawctl apply` creates it): zeta"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("dry run: nothing was changed"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(out.stdout, "");
+
+    // -o json: the plan as data.
+    let out = clawctl(
+        &server,
+        &text,
+        &asking(&["--tag", "2026.5.1", "--dry-run", "-o", "json"]),
+    )
+    .success();
+    let plan = report(&out.stdout);
+    assert_eq!(plan["mode"], "full");
+    assert_eq!(plan["target"], NEW);
+    assert_eq!(plan["canary"], true);
+    assert_eq!(
+        plan["groups"],
+        serde_json::json!([["alpha"], ["beta", "delta"], ["gamma", "omega"]])
+    );
+    assert_eq!(
+        plan["agents"][0],
+        serde_json::json!({"agent": "alpha", "group": 0, "from": IMAGE, "to": NEW, "done": false})
+    );
+    assert_eq!(
+        plan["skipped"],
+        serde_json::json!([{"agent": "zeta", "reason": "not deployed: `clawctl apply` creates it"}])
+    );
+
+    // Nothing was written, not even the Lease; nothing moved.
+    assert_eq!(writes(&server), Vec::<String>::new());
+    assert!(
+        server.requests().iter().all(|r| r.resource != "leases"),
+        "a dry run touched the Lease"
+    );
+    assert_eq!(images(&server), vec![IMAGE.to_string(); 5]);
+    assert_eq!(state(&server), Value::Null);
+}
+
+#[test]
+fn promote_and_abort_show_what_they_will_do_and_ask() {
+    let (server, text) = deployed();
+    clawctl(
+        &server,
+        &text,
+        &rollout_args(&["--tag", "2026.5.1", "--canary"]),
+    )
+    .success();
+    let record = state(&server);
+    server.clear_requests();
+
+    // --promote: the waves left, the canary done already; refused without --yes.
+    let out = clawctl(&server, &text, &asking(&["--promote"])).fails(2);
+    assert!(
+        out.stderr.contains("Promote this rollout on ") && out.stderr.contains("--yes"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        plan_rows(&out.stderr),
+        rows(&[
+            ("wave 1", "beta"),
+            ("wave 1", "delta"),
+            ("wave 2", "gamma"),
+            ("wave 2", "omega")
+        ]),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("already moved by this rollout: alpha"),
+        "{}",
+        out.stderr
+    );
+
+    // --abort --dry-run: alpha goes back to the revision it had.
+    let out = clawctl(&server, &text, &asking(&["--abort", "--dry-run"])).success();
+    assert!(
+        out.stderr.contains(&format!(
+            "abort the canary-passed rollout of fleet demo to {NEW}"
+        )),
+        "{}",
+        out.stderr
+    );
+    let alpha = out
+        .stderr
+        .lines()
+        .find(|l| l.contains("alpha"))
+        .unwrap_or_default();
+    assert!(
+        alpha.contains("2026.5.1") && alpha.contains("revision 1 (2026.4.14)"),
+        "{}",
+        out.stderr
+    );
+    let out = clawctl(
+        &server,
+        &text,
+        &asking(&["--abort", "--dry-run", "-o", "json"]),
+    )
+    .success();
+    let plan = report(&out.stdout);
+    assert_eq!(plan["mode"], "abort");
+    assert_eq!(plan["phase"], "canary-passed");
+    assert_eq!(
+        plan["returns"],
+        serde_json::json!([{"agent": "alpha", "from": NEW, "to": {"revision": 1, "image": IMAGE}}])
+    );
+    // --abort without --yes is refused.
+    let out = clawctl(&server, &text, &asking(&["--abort"])).fails(2);
+    assert!(out.stderr.contains("Abort this rollout"), "{}", out.stderr);
+
+    assert_eq!(writes(&server), Vec::<String>::new());
+    assert_eq!(state(&server), record);
+    assert_eq!(image(&server, "alpha"), NEW);
+    assert_eq!(image(&server, "beta"), IMAGE);
+
+    // With --yes, --promote goes ahead.
+    clawctl(&server, &text, &rollout_args(&["--promote"])).success();
+    assert_eq!(images(&server), vec![NEW.to_string(); 5]);
 }
 
 #[test]
@@ -452,8 +697,11 @@ fn apply_with_a_new_image_runs_the_rollout_strategy_unless_all_at_once() {
     let server = server();
     apply(&server, &with_strategy(IMAGE), &[]).success();
     server.clear_requests();
+    // apply --yes confirmed once; the rollout it hands the image change to shows its plan
+    // and does not ask again (there is no terminal: a second question would fail).
     let out = apply(&server, &with_strategy(NEW), &[]).success();
     assert!(out.stderr.contains("change image"), "{}", out.stderr);
+    assert_eq!(plan_rows(&out.stderr)[0], ("canary".into(), "alpha".into()));
     assert_eq!(images(&server), vec![NEW.to_string(); 5]);
     let order = deployment_patches(&server);
     assert_eq!(order.len(), 5, "{order:?}");
@@ -482,11 +730,102 @@ fn rollback_is_refused_while_a_rollout_is_unfinished() {
     let out = clawctl(
         &server,
         &text,
-        &["rollback", "fleet.yaml", "--agent", "alpha"],
+        &["rollback", "fleet.yaml", "--agent", "alpha", "--yes"],
     )
     .fails(1);
     assert!(out.stderr.contains("rollout --abort"), "{}", out.stderr);
     assert_eq!(image(&server, "alpha"), NEW);
     clawctl(&server, &text, &rollout_args(&["--abort"])).success();
     assert_eq!(image(&server, "alpha"), IMAGE);
+}
+
+/// `ops::rollout::plan` in process, against `server`, for `fleet.yaml` in `test`'s folder:
+/// the fast strategy of `rollout_args`, to `tag`.
+fn plan_in_process(
+    runtime: &tokio::runtime::Runtime,
+    test: &crate::harness::Test,
+    tag: &str,
+) -> clawctl::ops::rollout::Planned {
+    use clawctl::ops::rollout::{Mode, Overrides, Request, plan, strategy::Canary};
+    let fleet = test.path().join("fleet.yaml");
+    let request = Request {
+        planning: clawctl::ops::planning::Request {
+            fleet: &fleet,
+            templates: None,
+            target: clawctl::cluster::Target {
+                kubeconfig: Some(test.path().join("kubeconfig")),
+                context: None,
+            },
+            delete_volumes: false,
+            concurrency: 16,
+        },
+        tag: Some(tag.to_string()),
+        mode: Mode::Full,
+        overrides: Overrides {
+            canary: Some(Canary::Count(1)),
+            waves: Some(vec![50, 100]),
+            soak: Some(Duration::from_millis(200)),
+            timeout: Some(Duration::from_secs(30)),
+            ..Overrides::default()
+        },
+        history_max: 10,
+    };
+    runtime.block_on(plan(request)).expect("plan")
+}
+
+#[test]
+fn a_plan_another_run_made_stale_is_refused_before_any_change() {
+    let (server, text) = deployed();
+    let test = crate::harness::Test::new()
+        .file("fleet.yaml", &text)
+        .file("kubeconfig", &server.kubeconfig());
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let planned = plan_in_process(&runtime, &test, "2026.5.1");
+    assert_eq!(planned.plan.groups.len(), 3);
+
+    // While the plan waits for its question, another run moves the canary.
+    clawctl(
+        &server,
+        &text,
+        &rollout_args(&["--tag", "2026.5.1", "--canary"]),
+    )
+    .success();
+    let record = state(&server);
+    server.clear_requests();
+    let progress = clawctl::output::rollout::RolloutProgress::new(true);
+    let stop = clawctl::interrupt::Stop::new();
+    let err = runtime
+        .block_on(clawctl::ops::rollout::execute(planned, &progress, &stop))
+        .expect_err("a stale plan");
+    assert!(
+        format!("{err:#}").contains("changed on the cluster since the plan was made"),
+        "{err:#}"
+    );
+    // Only the Lease was taken and given back.
+    let changed: Vec<String> = writes(&server)
+        .into_iter()
+        .filter(|w| !w.contains("/leases/"))
+        .collect();
+    assert_eq!(changed, Vec::<String>::new());
+    assert_eq!(state(&server), record);
+    assert_eq!(image(&server, "beta"), IMAGE);
+
+    // The same for the agents' images: a plan made before an agent moved by other means.
+    let (server, text) = deployed();
+    let test = crate::harness::Test::new()
+        .file("fleet.yaml", &text)
+        .file("kubeconfig", &server.kubeconfig());
+    let planned = plan_in_process(&runtime, &test, "2026.5.1");
+    let mut alpha = server
+        .get("apps/v1", "Deployment", Some("core"), "agent-alpha")
+        .expect("deployment");
+    alpha["spec"]["template"]["spec"]["containers"][0]["image"] = Value::from(NEW);
+    server.update_as("kubectl-edit", alpha);
+    server.clear_requests();
+    let err = runtime
+        .block_on(clawctl::ops::rollout::execute(planned, &progress, &stop))
+        .expect_err("a stale plan");
+    assert!(format!("{err:#}").contains("agents' images"), "{err:#}");
+    assert!(deployment_patches(&server).is_empty());
+    assert_eq!(state(&server), Value::Null);
 }

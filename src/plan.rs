@@ -269,6 +269,21 @@ impl Plan {
         }
     }
 
+    /// Objects of `kind` that could not be read: those the plan would create are taken to
+    /// exist, left unchanged with `note` (a user bound to the fleet's namespaces can
+    /// neither see nor write its Namespaces). Returns how many.
+    pub fn assume_present(&mut self, kind: &str, note: &str) -> usize {
+        let mut count = 0;
+        for change in &mut self.changes {
+            if change.object.kind == kind && change.action == Action::Create {
+                change.action = Action::Unchanged;
+                change.note = Some(note.to_string());
+                count += 1;
+            }
+        }
+        count
+    }
+
     pub fn count(&self, action: Action) -> usize {
         self.changes.iter().filter(|c| c.action == action).count()
     }

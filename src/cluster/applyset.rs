@@ -105,6 +105,40 @@ pub async fn find_namespace(
     }
 }
 
+/// The namespaces a fleet's objects live in, as its ApplySet parent in `namespace`
+/// records them: that namespace and the parent's additional namespaces. One namespaced
+/// read, so it works with credentials bound to the fleet's namespaces.
+pub async fn member_namespaces(
+    cluster: &super::Cluster,
+    fleet: &str,
+    namespace: &str,
+) -> anyhow::Result<Vec<String>> {
+    use anyhow::Context;
+    use k8s_openapi::api::core::v1::ConfigMap;
+    use kube::api::Api;
+
+    let api: Api<ConfigMap> = Api::namespaced(cluster.client.clone(), namespace);
+    let name = parent_name(fleet);
+    let parent = super::retry::idempotent(|| api.get_opt(&name))
+        .await
+        .with_context(|| format!("cannot read the ApplySet parent {namespace}/{name}"))?;
+    let mut namespaces = vec![namespace.to_string()];
+    if let Some(additional) = parent
+        .as_ref()
+        .and_then(|p| p.metadata.annotations.as_ref())
+        .and_then(|a| a.get(ADDITIONAL_NAMESPACES))
+    {
+        namespaces.extend(
+            additional
+                .split(',')
+                .map(str::trim)
+                .filter(|ns| !ns.is_empty())
+                .map(str::to_string),
+        );
+    }
+    Ok(namespaces)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,7 +12,7 @@ use k8s_openapi::api::apps::v1::ControllerRevision;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::runtime::RawExtension;
 use k8s_openapi::jiff::Timestamp;
-use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -279,18 +279,20 @@ fn selector(fleet: &str, agent: Option<&str>) -> String {
     selector
 }
 
-/// Every revision of the fleet (or of one agent), oldest first per agent.
+/// Every revision of the fleet (or of one agent), oldest first per agent: one list across
+/// namespaces, or, where RBAC allows only the fleet's namespaces, one per namespace the
+/// fleet's ApplySet parent in `fleet_namespace` names (known only with a fleet file, or
+/// once found by name).
 pub async fn list(
     cluster: &Cluster,
     fleet: &str,
+    fleet_namespace: Option<&str>,
     agent: Option<&str>,
 ) -> anyhow::Result<Vec<Revision>> {
-    let api: Api<ControllerRevision> = Api::all(cluster.client.clone());
-    let params = ListParams::default().labels(&selector(fleet, agent));
-    let items = retry::idempotent(|| api.list(&params))
-        .await
-        .context("cannot list the fleet's revision history (ControllerRevisions)")?
-        .items;
+    let items: Vec<ControllerRevision> =
+        super::scoped::list_members(cluster, &selector(fleet, agent), fleet, fleet_namespace)
+            .await
+            .context("cannot list the fleet's revision history (ControllerRevisions)")?;
     let mut revisions: Vec<Revision> = items.iter().filter_map(from_object).collect();
     revisions.sort_by(|a, b| (&a.agent, a.number).cmp(&(&b.agent, b.number)));
     Ok(revisions)

@@ -11,6 +11,7 @@ pub mod lease;
 pub mod objects;
 pub mod readiness;
 pub mod retry;
+pub mod scoped;
 pub mod secrets;
 pub mod storage;
 pub mod wait;

@@ -97,14 +97,23 @@ pub async fn list(
     }
 }
 
+/// The fleet's live objects, and the cluster-scoped kinds these credentials may not read.
+#[derive(Debug, Default)]
+pub struct Live {
+    pub objects: Vec<Value>,
+    /// Kinds (`Namespace`) a user bound only to the fleet's namespaces cannot list.
+    pub unreadable: Vec<&'static str>,
+}
+
 /// The fleet's live objects of every managed kind: one list per kind across all
-/// namespaces; where that is forbidden (namespace-scoped RBAC), one per namespace.
+/// namespaces; where that is forbidden (namespace-scoped RBAC), one per namespace. A
+/// cluster-scoped kind that cannot be listed is reported as unreadable.
 pub async fn list_fleet(
     cluster: &Cluster,
     selector: &str,
     namespaces: &[String],
     concurrency: usize,
-) -> Result<Vec<Value>, RequestError> {
+) -> Result<Live, RequestError> {
     let lists = futures::stream::iter(kinds::managed())
         .map(|kind| async move {
             match list(cluster, kind, None, selector).await {
@@ -118,14 +127,22 @@ pub async fn list_fleet(
                             Err(e) => return Err(e),
                         }
                     }
-                    Ok(items)
+                    Ok((kind, Some(items)))
                 }
-                other => other,
+                Err(e) if e.forbidden => Ok((kind, None)),
+                other => other.map(|items| (kind, Some(items))),
             }
         })
         .buffer_unordered(concurrency.max(1));
-    let lists: Vec<Vec<Value>> = lists.try_collect().await?;
-    Ok(lists.into_iter().flatten().collect())
+    let lists: Vec<(&Kind, Option<Vec<Value>>)> = lists.try_collect().await?;
+    let mut live = Live::default();
+    for (kind, items) in lists {
+        match items {
+            Some(items) => live.objects.extend(items),
+            None => live.unreadable.push(kind.resource.kind.as_str()),
+        }
+    }
+    Ok(live)
 }
 
 fn kind_of(object: &ObjectRef) -> Result<&'static Kind, RequestError> {

@@ -10,12 +10,11 @@ use std::time::Duration;
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Pod;
-use kube::Api;
-use kube::runtime::watcher::{self, Event};
+use kube::runtime::watcher::Event;
 
-use super::Cluster;
 use super::readiness::{self, Rollout};
 use super::storage::{self, Unbound};
+use super::{Cluster, scoped};
 use crate::render::context::{AGENT_LABEL, CONFIG_HASH};
 
 /// A Deployment to wait for.
@@ -64,14 +63,14 @@ pub async fn deployments(
     if workloads.is_empty() {
         return Ok(outcomes);
     }
-    let config = watcher::Config::default().labels(selector);
-    let deployments = watcher::watcher(
-        Api::<Deployment>::all(cluster.client.clone()),
-        config.clone(),
-    )
-    .map_ok(|e| Change::Deployment(Box::new(e)))
-    .boxed();
-    let pods = watcher::watcher(Api::<Pod>::all(cluster.client.clone()), config)
+    // Cluster-wide where allowed, else in the workloads' namespaces (`scoped`).
+    let namespaces: Vec<String> = workloads.iter().map(|w| w.namespace.clone()).collect();
+    let deployments = scoped::watch::<Deployment>(cluster, selector, &namespaces)
+        .await?
+        .map_ok(|e| Change::Deployment(Box::new(e)))
+        .boxed();
+    let pods = scoped::watch::<Pod>(cluster, selector, &namespaces)
+        .await?
         .map_ok(|e| Change::Pod(Box::new(e)))
         .boxed();
     let mut events = futures::stream::select(deployments, pods);

@@ -209,7 +209,7 @@ pub async fn apply(
     let report = finish(plan.changes, outcomes, waited);
     let recorded = record_revisions(
         &cluster,
-        &fleet,
+        (&fleet, &fleet_namespace),
         &report,
         options.history_max,
         options.concurrency,
@@ -224,7 +224,7 @@ pub async fn apply(
 /// from the wait (unknown with `--no-wait`).
 async fn record_revisions(
     cluster: &crate::cluster::Cluster,
-    fleet: &str,
+    (fleet, fleet_namespace): (&str, &str),
     report: &Report,
     max: usize,
     concurrency: usize,
@@ -245,7 +245,7 @@ async fn record_revisions(
     if agents.is_empty() {
         return Ok(());
     }
-    let existing = history::list(cluster, fleet, None).await?;
+    let existing = history::list(cluster, fleet, Some(fleet_namespace), None).await?;
     let mut by_agent: BTreeMap<&str, Vec<history::Revision>> = BTreeMap::new();
     for revision in existing {
         let agent = agents

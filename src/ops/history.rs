@@ -108,10 +108,16 @@ pub async fn history(query: &Query<'_>) -> anyhow::Result<History> {
     let fleet = query.source.fleet()?;
     fleet.check_agents(query.agent)?;
     let cluster = Cluster::connect(&query.target).await?;
-    let revisions = history::list(&cluster, &fleet.name, query.agent).await?;
+    let revisions = history::list(
+        &cluster,
+        &fleet.name,
+        fleet.namespace.as_deref(),
+        query.agent,
+    )
+    .await?;
     let mut recorded_agents = Vec::new();
     if revisions.is_empty() && query.agent.is_some() && fleet.agents.is_none() {
-        recorded_agents = history::list(&cluster, &fleet.name, None)
+        recorded_agents = history::list(&cluster, &fleet.name, fleet.namespace.as_deref(), None)
             .await?
             .into_iter()
             .map(|r| r.agent)

@@ -72,7 +72,21 @@ pub async fn plan(request: &Request<'_>) -> anyhow::Result<Planned> {
         applyset_id: applyset::id(&fleet.name, &fleet.namespace),
         delete_volumes: request.delete_volumes,
     };
-    let mut plan = Plan::new(manifests, live, &options);
+    let mut plan = Plan::new(manifests, live.objects, &options);
+    let mut warnings: Vec<String> = fleet.warnings.iter().map(ToString::to_string).collect();
+    for kind in live.unreadable {
+        let assumed = plan.assume_present(
+            kind,
+            "not readable with these credentials: assumed to exist (a cluster admin applies it)",
+        );
+        if assumed > 0 {
+            warnings.push(format!(
+                "cannot read {kind} objects with these credentials (RBAC): the fleet's {assumed} \
+                 {kind}(s) are left as they are; a cluster admin applies them (clawctl apply \
+                 with cluster-wide rights), and this apply writes only inside them"
+            ));
+        }
+    }
     let mut claims = BTreeMap::new();
     for namespace in plan.namespaces_to_prune() {
         let names = objects::claims_in(&cluster, &namespace).await?;
@@ -86,7 +100,7 @@ pub async fn plan(request: &Request<'_>) -> anyhow::Result<Planned> {
         selector,
         plan,
         needs: super::preflight::needs(&fleet),
-        warnings: fleet.warnings.iter().map(ToString::to_string).collect(),
+        warnings,
     })
 }
 

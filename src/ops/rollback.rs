@@ -305,7 +305,7 @@ pub async fn plan(request: &Request<'_>) -> anyhow::Result<Planned> {
                 )
             })?,
     };
-    let revisions = history::list(&cluster, &fleet.name, None).await?;
+    let revisions = history::list(&cluster, &fleet.name, Some(&namespace), None).await?;
     let mut by_agent: BTreeMap<String, Vec<Revision>> = BTreeMap::new();
     for revision in &revisions {
         by_agent
@@ -433,7 +433,7 @@ pub async fn execute(
     let lock = lease::acquire(&cluster, &namespace, &plan.fleet, "rollback", reporter).await?;
     let checked = async {
         refuse_during_rollout(&cluster, &namespace, &plan.fleet).await?;
-        let revisions = history::list(&cluster, &plan.fleet, None).await?;
+        let revisions = history::list(&cluster, &plan.fleet, Some(&namespace), None).await?;
         for (agent, choice) in &choices {
             let Ok((current, _)) = choice else { continue };
             let newest = revisions

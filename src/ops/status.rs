@@ -7,14 +7,11 @@ use futures::StreamExt;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
 use k8s_openapi::jiff::Timestamp;
-use kube::Api;
-use kube::api::ListParams;
-use kube::runtime::watcher;
 use serde::Serialize;
 
 use super::planning;
 use crate::cluster::readiness::{self, Rollout};
-use crate::cluster::{Cluster, Target, retry};
+use crate::cluster::{Cluster, Target, scoped};
 use crate::plan::Action;
 use crate::render::context::{AGENT_LABEL, TEAM_LABEL};
 
@@ -235,6 +232,9 @@ pub struct Prepared {
     pub fleet: String,
     pub selector: String,
     pub expected: Option<Vec<Expected>>,
+    /// Where to look when RBAC forbids looking everywhere at once (a fleet file's
+    /// namespaces; none for a fleet known by name).
+    pub namespaces: Vec<String>,
 }
 
 /// Connects and, with a fleet file, plans, to know which agents should exist and which
@@ -246,11 +246,12 @@ pub async fn prepare(source: Source<'_>) -> anyhow::Result<Prepared> {
             selector: planning::selector(&name),
             fleet: name,
             expected: None,
+            namespaces: Vec::new(),
         }),
         Source::File(request) => {
             let (_, resolved) = super::load(request.fleet)?;
             let planned = planning::plan(&request).await?;
-            let expected = resolved
+            let expected: Vec<Expected> = resolved
                 .agents
                 .iter()
                 .map(|a| {
@@ -277,27 +278,32 @@ pub async fn prepare(source: Source<'_>) -> anyhow::Result<Prepared> {
                     }
                 })
                 .collect();
+            let mut namespaces: Vec<String> =
+                expected.iter().map(|e| e.namespace.clone()).collect();
+            namespaces.push(planned.fleet_namespace.clone());
             Ok(Prepared {
                 cluster: planned.cluster,
                 fleet: planned.fleet,
                 selector: planned.selector,
                 expected: Some(expected),
+                namespaces,
             })
         }
     }
 }
 
-/// One snapshot: three lists (Deployments, Pods, PersistentVolumeClaims) by label.
+/// One snapshot: three lists (Deployments, Pods, PersistentVolumeClaims) by label,
+/// across namespaces where allowed, else in each of the fleet's.
 pub async fn status(prepared: &Prepared) -> anyhow::Result<FleetStatus> {
-    let client = &prepared.cluster.client;
-    let params = ListParams::default().labels(&prepared.selector);
-    let deployments = Api::<Deployment>::all(client.clone());
-    let pods = Api::<Pod>::all(client.clone());
-    let claims = Api::<PersistentVolumeClaim>::all(client.clone());
+    let (cluster, selector, namespaces) = (
+        &prepared.cluster,
+        prepared.selector.as_str(),
+        prepared.namespaces.as_slice(),
+    );
     let live = Live {
-        deployments: retry::idempotent(|| deployments.list(&params)).await?.items,
-        pods: retry::idempotent(|| pods.list(&params)).await?.items,
-        claims: retry::idempotent(|| claims.list(&params)).await?.items,
+        deployments: scoped::list(cluster, selector, namespaces).await?,
+        pods: scoped::list(cluster, selector, namespaces).await?,
+        claims: scoped::list(cluster, selector, namespaces).await?,
     };
     Ok(compute(
         &prepared.fleet,
@@ -313,17 +319,20 @@ pub async fn watch(
     prepared: &Prepared,
     mut show: impl FnMut(&FleetStatus) -> bool,
 ) -> anyhow::Result<()> {
-    let client = &prepared.cluster.client;
-    let config = watcher::Config::default().labels(&prepared.selector);
-    let deployments = watcher::watcher(Api::<Deployment>::all(client.clone()), config.clone())
-        .map(|_| ())
-        .boxed();
-    let pods = watcher::watcher(Api::<Pod>::all(client.clone()), config.clone())
-        .map(|_| ())
-        .boxed();
-    let claims = watcher::watcher(Api::<PersistentVolumeClaim>::all(client.clone()), config)
-        .map(|_| ())
-        .boxed();
+    let (cluster, selector, namespaces) = (
+        &prepared.cluster,
+        prepared.selector.as_str(),
+        prepared.namespaces.as_slice(),
+    );
+    let deployments = scoped::watch::<Deployment>(cluster, selector, namespaces)
+        .await?
+        .map(|_| ());
+    let pods = scoped::watch::<Pod>(cluster, selector, namespaces)
+        .await?
+        .map(|_| ());
+    let claims = scoped::watch::<PersistentVolumeClaim>(cluster, selector, namespaces)
+        .await?
+        .map(|_| ());
     let mut changes = futures::stream::select(futures::stream::select(deployments, pods), claims);
     let mut last: Option<FleetStatus> = None;
     while changes.next().await.is_some() {

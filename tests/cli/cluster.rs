@@ -1094,3 +1094,95 @@ fn a_volume_whose_class_does_not_exist_fails_the_wait_fast_and_says_why() {
         assert!(out.stderr.contains(expected), "{expected}\n{}", out.stderr);
     }
 }
+
+/// Issue 11: a person or CI job bound only to the fleet's namespaces (the `admin`
+/// ClusterRole through a RoleBinding in the team and fleet namespaces; no cluster-wide
+/// list or watch, no Namespaces) runs diff, apply, status, rollout, history and rollback.
+/// Lists and watches fall back to one per namespace; the Namespaces, which such an
+/// account cannot read, are left to the admin who created them.
+#[test]
+fn team_scoped_credentials_run_every_command() {
+    let server = server();
+    let text = fleet(&["alpha", "beta"], IMAGE);
+    apply(&server, &text, &[]).success(); // the cluster admin's first apply
+    server.restrict_to_namespaces(&["core", "clawctl-system"]);
+    server.clear_requests();
+
+    let out = clawctl(&server, &text, &["status", "fleet.yaml"]).success();
+    assert!(
+        out.stdout.contains("alpha") && out.stdout.contains("Ready"),
+        "{}",
+        out.stdout
+    );
+    let out = clawctl(&server, &text, &["diff", "fleet.yaml", "--exit-code"]).success();
+    assert!(
+        out.stderr
+            .contains("cannot read Namespace objects with these credentials"),
+        "{}",
+        out.stderr
+    );
+    let out = apply(&server, &text, &[]).success();
+    assert!(out.stderr.contains("nothing to change"), "{}", out.stderr);
+
+    let changed = text.replace("You are alpha.", "You are alpha, v2.");
+    apply(&server, &changed, &[]).success();
+    let cm = server
+        .get("v1", "ConfigMap", Some("core"), "agent-alpha")
+        .expect("cm");
+    assert_eq!(cm["data"]["SOUL.md"], "You are alpha, v2.");
+
+    clawctl(
+        &server,
+        &changed,
+        &[
+            "rollout",
+            "fleet.yaml",
+            "--yes",
+            "--tag",
+            "2026.5.1",
+            "--soak",
+            "200ms",
+            "--timeout",
+            "30s",
+        ],
+    )
+    .success();
+    let out = clawctl(&server, &changed, &["history", "fleet.yaml"]).success();
+    assert!(out.stdout.contains("2026.5.1"), "{}", out.stdout);
+    clawctl(
+        &server,
+        &changed,
+        &[
+            "rollback",
+            "fleet.yaml",
+            "--all",
+            "--yes",
+            "--timeout",
+            "30s",
+        ],
+    )
+    .success();
+    let deployment = server
+        .get("apps/v1", "Deployment", Some("core"), "agent-alpha")
+        .expect("deployment");
+    assert_eq!(
+        deployment["spec"]["template"]["spec"]["containers"][0]["image"],
+        IMAGE
+    );
+
+    // Nothing was asked of the server outside the two namespaces but what RBAC refused
+    // (the cluster-wide probes), and none of that was a write.
+    let refused: Vec<String> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.status == 403)
+        .map(|r| format!("{} {} {}", r.verb, r.method, r.path))
+        .collect();
+    assert!(!refused.is_empty());
+    assert!(
+        refused
+            .iter()
+            .all(|r| r.starts_with("list ") || r.starts_with("watch ") || r.starts_with("get ")),
+        "{refused:?}"
+    );
+}

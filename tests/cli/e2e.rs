@@ -25,7 +25,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::future::Future;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -170,15 +170,112 @@ impl E2e {
 
     /// Runs clawctl with `args` (the fleet file is `fleet.yaml`) against the cluster.
     pub(crate) fn clawctl(&self, fleet_text: &str, args: &[&str]) -> Test {
+        self.clawctl_as(&self.kubeconfig, fleet_text, args)
+    }
+
+    /// [`E2e::clawctl`] with another kubeconfig (another user of the same cluster).
+    pub(crate) fn clawctl_as(&self, kubeconfig: &Path, fleet_text: &str, args: &[&str]) -> Test {
         let mut test = Test::new()
             .file("fleet.yaml", fleet_text)
-            .env("KUBECONFIG", &self.kubeconfig.to_string_lossy());
+            .env("KUBECONFIG", &kubeconfig.to_string_lossy());
         // Exec credential plugins (gcloud, aws, ...) read their own files under HOME;
         // the harness's empty HOME would break them. KUBECONFIG still decides the cluster.
         if let Ok(home) = std::env::var("HOME") {
             test = test.env("HOME", &home);
         }
         test.args(args)
+    }
+
+    /// A kubeconfig for a team-scoped account of this cluster: ServiceAccount `team-ci` in
+    /// the fleet namespace, bound to the `admin` ClusterRole by a RoleBinding in each of
+    /// `namespaces` and nothing else (no cluster-wide list or watch, no Namespaces), with
+    /// a token from the TokenRequest API. Written next to the test binary's temp files.
+    pub(crate) fn team_scoped_kubeconfig(&self, namespaces: &[&str]) -> PathBuf {
+        use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
+        use k8s_openapi::api::rbac::v1::{RoleBinding, RoleRef, Subject};
+        use kube::api::PostParams;
+
+        let account = "team-ci";
+        let token = self.block_on(async {
+            let accounts: Api<ServiceAccount> = self.api(&self.fleet_ns);
+            let sa = ServiceAccount {
+                metadata: ObjectMeta {
+                    name: Some(account.into()),
+                    ..ObjectMeta::default()
+                },
+                ..ServiceAccount::default()
+            };
+            accounts
+                .create(&PostParams::default(), &sa)
+                .await
+                .expect("create the team's ServiceAccount");
+            for ns in namespaces {
+                let binding = RoleBinding {
+                    metadata: ObjectMeta {
+                        name: Some(format!("{account}-admin")),
+                        ..ObjectMeta::default()
+                    },
+                    role_ref: RoleRef {
+                        api_group: "rbac.authorization.k8s.io".into(),
+                        kind: "ClusterRole".into(),
+                        name: "admin".into(),
+                    },
+                    subjects: Some(vec![Subject {
+                        kind: "ServiceAccount".into(),
+                        name: account.into(),
+                        namespace: Some(self.fleet_ns.clone()),
+                        ..Subject::default()
+                    }]),
+                };
+                self.api::<RoleBinding>(ns)
+                    .create(&PostParams::default(), &binding)
+                    .await
+                    .unwrap_or_else(|e| panic!("bind admin in {ns}: {e}"));
+            }
+            let request = TokenRequest {
+                spec: TokenRequestSpec {
+                    expiration_seconds: Some(3600),
+                    ..TokenRequestSpec::default()
+                },
+                ..TokenRequest::default()
+            };
+            accounts
+                .create_token_request(account, &PostParams::default(), &request)
+                .await
+                .expect("a token for the team's ServiceAccount")
+                .status
+                .expect("token status")
+                .token
+        });
+        // The same cluster entry (server, CA) as the admin's current context.
+        let admin = Kubeconfig::read_from(&self.kubeconfig).expect("admin kubeconfig");
+        let context = admin
+            .contexts
+            .iter()
+            .find(|c| Some(&c.name) == admin.current_context.as_ref())
+            .and_then(|c| c.context.clone())
+            .expect("a current context");
+        let mut cluster = admin
+            .clusters
+            .iter()
+            .find(|c| c.name == context.cluster)
+            .and_then(|c| c.cluster.clone())
+            .expect("the context's cluster");
+        if let Some(ca) = cluster.certificate_authority.as_mut()
+            && std::path::Path::new(ca.as_str()).is_relative()
+        {
+            let dir = self.kubeconfig.parent().expect("kubeconfig folder");
+            *ca = dir.join(&*ca).to_string_lossy().into_owned();
+        }
+        let config = json!({
+            "apiVersion": "v1", "kind": "Config", "current-context": "team",
+            "clusters": [{"name": "cluster", "cluster": cluster}],
+            "users": [{"name": account, "user": {"token": token}}],
+            "contexts": [{"name": "team", "context": {"cluster": "cluster", "user": account}}],
+        });
+        let path = std::env::temp_dir().join(format!("{}-team-kubeconfig.json", self.fleet));
+        std::fs::write(&path, config.to_string()).expect("write the team kubeconfig");
+        path
     }
 
     pub(crate) fn apply(&self, fleet_text: &str, extra: &[&str]) -> Test {
@@ -805,5 +902,8 @@ fn a_storage_class_that_does_not_exist_is_refused_before_anything_is_written() {
         "{}",
         out.stderr
     );
-    assert!(e2e.namespace(&e2e.ns("core")).is_none(), "nothing was written");
+    assert!(
+        e2e.namespace(&e2e.ns("core")).is_none(),
+        "nothing was written"
+    );
 }

@@ -595,3 +595,49 @@ fn apply_with_a_new_image_runs_the_rollout_strategy_unless_all_at_once() {
     assert_eq!(after.resource_version(), record.resource_version());
     assert_eq!(claim_uids(&e2e), claims);
 }
+
+/// Issue 11: a person or CI job bound only to the fleet's namespaces (the `admin`
+/// ClusterRole through RoleBindings in the team and fleet namespaces, no cluster-wide list
+/// or watch, no Namespaces) runs status, diff, apply, rollout, history and rollback.
+#[test]
+#[ignore = "needs cluster"]
+fn team_scoped_credentials_run_every_command() {
+    let e2e = E2e::new();
+    let text = deployed(&e2e); // the cluster admin's first apply
+    let next = next_image(&e2e);
+    let team = e2e.team_scoped_kubeconfig(&[&e2e.ns("core"), &e2e.fleet_ns]);
+    let run = |fleet_text: &str, args: &[&str]| e2e.clawctl_as(&team, fleet_text, args);
+
+    let out = run(&text, &["status", "fleet.yaml"]).success();
+    assert!(out.stdout.contains("alpha"), "{}", out.stdout);
+    // On a real cluster this warns that the Namespaces cannot be read (the fake-server
+    // test checks that wording; the fake authenticates no one).
+    run(&text, &["diff", "fleet.yaml", "--exit-code"]).success();
+    let changed = text.replace("You are alpha.", "You are alpha, v2.");
+    run(
+        &changed,
+        &["apply", "fleet.yaml", "--yes", "--timeout", WAVE_TIMEOUT],
+    )
+    .success();
+
+    let target = e2e
+        .fleet(&AGENTS, &next)
+        .replace("You are alpha.", "You are alpha, v2.");
+    run(&target, &rollout_args(&["--soak", "1s"])).success();
+    assert_eq!(images(&e2e), vec![next.clone(); 3]);
+    let out = run(&target, &["history", "fleet.yaml"]).success();
+    assert!(out.stdout.contains("rollout"), "{}", out.stdout);
+    run(
+        &target,
+        &[
+            "rollback",
+            "fleet.yaml",
+            "--all",
+            "--yes",
+            "--timeout",
+            WAVE_TIMEOUT,
+        ],
+    )
+    .success();
+    assert_eq!(images(&e2e), vec![image(); 3]);
+}

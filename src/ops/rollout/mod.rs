@@ -14,8 +14,6 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::Deployment;
-use kube::Api;
-use kube::api::ListParams;
 use serde::Serialize;
 use tokio::sync::Mutex;
 
@@ -26,7 +24,7 @@ use super::planning;
 use crate::cluster::gate::{self, Verdict};
 use crate::cluster::history::{self, Cause, Gate, Revision};
 use crate::cluster::wait::{Progress, Workload};
-use crate::cluster::{Cluster, applyset, lease, retry};
+use crate::cluster::{Cluster, applyset, lease};
 use crate::error::ExitStatus;
 use crate::interrupt::Stop;
 use crate::render::context::AGENT_LABEL;
@@ -305,7 +303,7 @@ pub async fn plan(request: Request<'_>) -> anyhow::Result<Planned> {
     fleet.image = target.clone();
     let manifests = render::render(&fleet, &templates, &Filter::default())?;
     let agents = agents::by_agent(&manifests);
-    let live = live_images(&cluster, &fleet.name).await?;
+    let live = live_images(&cluster, &fleet.name, &fleet.namespace).await?;
     let image = |agent: &str| live.get(agent).cloned().unwrap_or_default();
 
     let mut plan = Plan {
@@ -350,7 +348,8 @@ pub async fn plan(request: Request<'_>) -> anyhow::Result<Planned> {
             plan.start = s.group;
         }
         (Mode::Abort, Some(s)) => {
-            let history = history::list(&cluster, &fleet.name, None).await?;
+            let history =
+                history::list(&cluster, &fleet.name, Some(&fleet.namespace), None).await?;
             plan.returns = s
                 .touched
                 .iter()
@@ -499,7 +498,7 @@ pub async fn execute(
             )));
         }
         if matches!(plan.mode, Mode::Full | Mode::CanaryOnly) {
-            let live = live_images(&cluster, &plan.fleet).await?;
+            let live = live_images(&cluster, &plan.fleet, &fleet_namespace).await?;
             if strategy.groups(&moving(&agents, &live, &plan.target)) != plan.groups {
                 return Err(stale("the agents' images"));
             }
@@ -577,14 +576,20 @@ async fn drive(run: &Run<'_>, plan: &Plan, record: Option<State>) -> anyhow::Res
 }
 
 /// Each deployed agent's gateway image, from one list of the fleet's Deployments.
-async fn live_images(cluster: &Cluster, fleet: &str) -> anyhow::Result<BTreeMap<String, String>> {
-    let api: Api<Deployment> = Api::all(cluster.client.clone());
-    let params = ListParams::default().labels(&planning::selector(fleet));
-    let list = retry::idempotent(|| api.list(&params))
-        .await
-        .context("cannot list the fleet's Deployments")?;
-    Ok(list
-        .items
+async fn live_images(
+    cluster: &Cluster,
+    fleet: &str,
+    fleet_namespace: &str,
+) -> anyhow::Result<BTreeMap<String, String>> {
+    let deployments: Vec<Deployment> = crate::cluster::scoped::list_members(
+        cluster,
+        &planning::selector(fleet),
+        fleet,
+        Some(fleet_namespace),
+    )
+    .await
+    .context("cannot list the fleet's Deployments")?;
+    Ok(deployments
         .iter()
         .filter_map(|d| {
             let agent = d.metadata.labels.as_ref()?.get(AGENT_LABEL)?.clone();
@@ -606,7 +611,7 @@ async fn live_images(cluster: &Cluster, fleet: &str) -> anyhow::Result<BTreeMap<
 /// Works through the groups from where the state says, until done, a failed gate, an
 /// interruption, or (with `--canary`) the canary passed.
 async fn execute_groups(run: &Run<'_>, mode: Mode) -> anyhow::Result<Report> {
-    let history = history::list(&run.cluster, &run.fleet, None).await?;
+    let history = history::list(&run.cluster, &run.fleet, Some(&run.fleet_namespace), None).await?;
     let (groups, first, canary) = {
         let state = run.state.lock().await;
         (state.groups.clone(), state.group, state.canary)
@@ -815,7 +820,7 @@ async fn run_agent(
 /// Returns every touched agent to its recorded previous revision (config and image
 /// together; never its volume), waits for it, and records the rollback as a revision.
 async fn roll_back_all(run: &Run<'_>, phase: Phase, message: &str) -> anyhow::Result<Report> {
-    let history = history::list(&run.cluster, &run.fleet, None).await?;
+    let history = history::list(&run.cluster, &run.fleet, Some(&run.fleet_namespace), None).await?;
     let (touched, previous) = {
         let state = run.state.lock().await;
         (state.touched.clone(), state.previous.clone())

@@ -166,6 +166,7 @@ impl FakeApiServer {
                 unpullable_images: Vec::new(),
                 faults: Vec::new(),
                 denies: Vec::new(),
+                namespaces_only: None,
             }),
             log: Mutex::new(Vec::new()),
             url: Mutex::new(String::new()),
@@ -411,8 +412,17 @@ users:
         ));
     }
 
-    /// Removes every denial.
+    /// From now on the client has only the rights of a team-scoped account: the `admin`
+    /// ClusterRole bound by a RoleBinding in each of `namespaces` (no cluster-scoped
+    /// objects, no list or watch across namespaces, ResourceQuotas read-only).
+    pub fn restrict_to_namespaces(&self, namespaces: &[&str]) {
+        lock(&self.shared.cfg).namespaces_only =
+            Some(namespaces.iter().map(|s| s.to_string()).collect());
+    }
+
+    /// Removes every denial and restriction.
     pub fn allow_all(&self) {
+        lock(&self.shared.cfg).namespaces_only = None;
         lock(&self.shared.cfg).denies.clear();
     }
 

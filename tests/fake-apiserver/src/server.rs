@@ -9,7 +9,8 @@
 //!   list are accepted but not used to read the past;
 //! - watches send a BOOKMARK every `bookmark_interval` (real servers: about a minute) when
 //!   `allowWatchBookmarks` is set;
-//! - the legacy `/api/v1/watch/...` paths and subresources other than `status` are not
+//! - the legacy `/api/v1/watch/...` paths and subresources other than `status` (and a
+//!   ServiceAccount's `token`, which answers any token) are not
 //!   served (404).
 
 use std::convert::Infallible;
@@ -52,6 +53,10 @@ pub struct Config {
     pub faults: Vec<(FaultRule, usize)>,
     /// (verb, resource, namespace) triples answered with 403.
     pub denies: Vec<(String, String, Option<String>)>,
+    /// When set, the user's only rights: the `admin` ClusterRole bound by a RoleBinding in
+    /// each of these namespaces (everything else, cluster-scoped kinds and
+    /// all-namespace lists and watches included, is 403).
+    pub namespaces_only: Option<Vec<String>>,
 }
 
 /// State shared by the server, the controllers and the test-facing handle.
@@ -183,10 +188,12 @@ fn route(method: &str, path: &str, query: &Query, accept: &str, url: &str) -> Ta
     let bad_scope = (!rt.namespaced && namespace.is_some())
         || (rt.namespaced && namespace.is_none() && name.is_some())
         || rest.len() > 3
-        || subresource
-            .as_deref()
-            .is_some_and(|s| s != "status" || !rt.status_subresource);
+        || subresource.as_deref().is_some_and(|s| {
+            !(s == "status" && rt.status_subresource
+                || s == "token" && rt.plural == "serviceaccounts")
+        });
     let verb = match (method, name.is_some()) {
+        ("POST", true) if subresource.as_deref() == Some("token") => "create",
         ("GET", true) => "get",
         ("GET", false) if query.watch => "watch",
         ("GET", false) => "list",
@@ -585,6 +592,20 @@ fn handle_resource(
             let store = lock(&shared.store);
             list(&store, res, t.namespace.as_deref(), q).map(|b| (200, b))
         }
+        "create" if t.subresource.as_deref() == Some("token") => {
+            // TokenRequest: a token for the ServiceAccount (this fake authenticates no one,
+            // so it only has to look like one).
+            let mut request = api::parse_body(body)?;
+            let store = lock(&shared.store);
+            if store.get(res, &ns, &name).is_none() {
+                return Err(status::not_found(&RESOURCES[res], &name));
+            }
+            request["status"] = serde_json::json!({
+                "token": format!("fake-token-{ns}-{name}-{}", crate::util::random_suffix(8)),
+                "expirationTimestamp": crate::util::now_rfc3339(),
+            });
+            to_bytes(201, request)
+        }
         "create" => {
             let obj = api::parse_body(body)?;
             let mut store = lock(&shared.store);
@@ -808,7 +829,10 @@ pub async fn serve(
                 (verb == "*" || *verb == t.verb)
                     && (resource == "*" || *resource == t.resource)
                     && (ns.is_none() || *ns == t.namespace)
-            });
+            }) || cfg
+                .namespaces_only
+                .as_ref()
+                .is_some_and(|allowed| !namespace_admin_allows(allowed, &t));
             if denied {
                 let name = if t.verb == "create" {
                     ""
@@ -867,4 +891,17 @@ pub async fn serve(
     entry.status = response.status().as_u16();
     log(entry);
     Ok(response)
+}
+
+/// What the `admin` ClusterRole bound by RoleBindings in `allowed` permits
+/// (kubernetes/plugin/pkg/auth/authorizer/rbac/bootstrappolicy: admin reads and writes
+/// namespaced workload, config and RBAC objects, but only reads ResourceQuotas; a
+/// RoleBinding grants nothing cluster-scoped, and a list or watch across all namespaces
+/// needs a ClusterRoleBinding).
+fn namespace_admin_allows(allowed: &[String], t: &Target) -> bool {
+    let Some(ns) = t.namespace.as_deref() else {
+        return false;
+    };
+    let read = matches!(t.verb.as_str(), "get" | "list" | "watch");
+    allowed.iter().any(|a| a == ns) && (read || t.resource != "resourcequotas")
 }

@@ -52,6 +52,7 @@ pub fn managed() -> &'static [Kind] {
             Kind::of::<core::v1::ResourceQuota>(true),
             Kind::of::<networking::v1::NetworkPolicy>(true),
             Kind::of::<core::v1::ServiceAccount>(true),
+            Kind::of::<rbac::v1::ClusterRole>(false),
             Kind::of::<rbac::v1::Role>(true),
             Kind::of::<rbac::v1::RoleBinding>(true),
             Kind::of::<core::v1::ConfigMap>(true),

@@ -54,11 +54,21 @@ pub fn fleet_context(fleet: &ResolvedFleet) -> Json {
         })
         .collect();
     let routes_json = serde_json::to_string_pretty(&routes).unwrap_or_default() + "\n";
+    // Aggregated into the admin and edit ClusterRoles (Kubernetes RBAC aggregation).
+    let mut revision_role_labels = fleet_labels(fleet);
+    for role in ["admin", "edit"] {
+        revision_role_labels.insert(
+            format!("rbac.authorization.k8s.io/aggregate-to-{role}"),
+            "true".into(),
+        );
+    }
     json!({
         "name": fleet.name,
         "namespace": fleet.namespace,
         "image": fleet.image,
         "labels": fleet_labels(fleet),
+        "revisionRoleName": format!("clawctl-{}-revisions", fleet.name),
+        "revisionRoleLabels": revision_role_labels,
         "routesName": format!("{}-routes", fleet.name),
         "routesJson": routes_json,
     })

@@ -56,7 +56,7 @@ pub fn rank(kind: &str) -> u8 {
         "ResourceQuota" => 1,
         "NetworkPolicy" => 2,
         "ServiceAccount" => 3,
-        "Role" => 4,
+        "ClusterRole" | "Role" => 4,
         "RoleBinding" => 5,
         "ConfigMap" => 6,
         "PersistentVolumeClaim" => 7,
@@ -387,6 +387,15 @@ fn check<'d>(doc: &'d Doc, expect: &Expect<'d>) -> Result<Object<'d>, String> {
             return Err(format!(
                 "Namespace {name:?}: only namespace {:?} may be rendered here",
                 expect.namespace
+            ));
+        }
+    } else if kind == "ClusterRole" {
+        // Cluster-scoped: only the fleet's own (its revision-history role).
+        let prefix = format!("clawctl-{}-", expect.fleet);
+        if namespace.is_some() || !name.starts_with(&prefix) {
+            return Err(format!(
+                "ClusterRole {name:?}: a fleet's ClusterRole has no namespace and a name \
+                 starting with {prefix:?}"
             ));
         }
     } else if namespace != Some(expect.namespace) {

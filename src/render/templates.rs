@@ -16,7 +16,11 @@ impl Scope {
     /// The kinds a template of this scope may produce; anything else is refused.
     pub fn allowed_kinds(self) -> &'static [(&'static str, &'static str)] {
         match self {
-            Scope::Fleet => &[("v1", "Namespace"), ("v1", "ConfigMap")],
+            Scope::Fleet => &[
+                ("v1", "Namespace"),
+                ("v1", "ConfigMap"),
+                ("rbac.authorization.k8s.io/v1", "ClusterRole"),
+            ],
             Scope::Team => &[
                 ("v1", "Namespace"),
                 ("networking.k8s.io/v1", "NetworkPolicy"),
@@ -50,6 +54,7 @@ macro_rules! builtins {
 builtins![
     (Fleet, "fleet-namespace.yaml.j2"),
     (Fleet, "fleet-routes.yaml.j2"),
+    (Fleet, "fleet-revisions-role.yaml.j2"),
     (Team, "team-namespace.yaml.j2"),
     (Team, "team-networkpolicy.yaml.j2"),
     (Team, "team-viewers.yaml.j2"),

@@ -47,6 +47,7 @@ fn objects_come_in_apply_order() {
         "ResourceQuota",
         "NetworkPolicy",
         "ServiceAccount",
+        "ClusterRole",
         "Role",
         "RoleBinding",
         "ConfigMap",
@@ -309,7 +310,7 @@ fn validate_reports_success_and_json() {
         .success()
         .stdout;
     assert!(
-        out.contains("is valid: 2 agents in 2 teams, 24 objects"),
+        out.contains("is valid: 2 agents in 2 teams, 25 objects"),
         "{out}"
     );
     let out = Test::new()

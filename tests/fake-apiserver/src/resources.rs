@@ -171,6 +171,15 @@ pub static RESOURCES: &[ResourceType] = &[
     rt(
         "rbac.authorization.k8s.io",
         "v1",
+        "clusterroles",
+        "clusterrole",
+        "ClusterRole",
+        false,
+        &[],
+    ),
+    rt(
+        "rbac.authorization.k8s.io",
+        "v1",
         "roles",
         "role",
         "Role",

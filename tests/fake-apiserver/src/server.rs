@@ -825,14 +825,36 @@ pub async fn serve(
         let rt = &RESOURCES[res];
         {
             let cfg = lock(&shared.cfg);
+            // Rules aggregated into `admin` by ClusterRoles labelled for it.
+            let aggregated = |resource: &str| {
+                let store = lock(&shared.store);
+                store
+                    .iter(crate::resources::idx("clusterroles"), None, None)
+                    .filter(|r| {
+                        r["metadata"]["labels"]["rbac.authorization.k8s.io/aggregate-to-admin"]
+                            == "true"
+                    })
+                    .flat_map(|r| r["rules"].as_array().cloned().unwrap_or_default())
+                    .any(|rule| {
+                        rule["resources"]
+                            .as_array()
+                            .is_some_and(|rs| rs.iter().any(|r| r == resource))
+                            && rule["verbs"]
+                                .as_array()
+                                .is_some_and(|vs| vs.iter().any(|v| v == &t.verb || v == "*"))
+                    })
+            };
             let denied = cfg.denies.iter().any(|(verb, resource, ns)| {
                 (verb == "*" || *verb == t.verb)
                     && (resource == "*" || *resource == t.resource)
                     && (ns.is_none() || *ns == t.namespace)
-            }) || cfg
-                .namespaces_only
-                .as_ref()
-                .is_some_and(|allowed| !namespace_admin_allows(allowed, &t));
+            }) || cfg.namespaces_only.as_ref().is_some_and(|allowed| {
+                let in_scope = t
+                    .namespace
+                    .as_deref()
+                    .is_some_and(|ns| allowed.iter().any(|a| a == ns));
+                !(namespace_admin_allows(allowed, &t) || in_scope && aggregated(&t.resource))
+            });
             if denied {
                 let name = if t.verb == "create" {
                     ""
@@ -893,15 +915,21 @@ pub async fn serve(
     Ok(response)
 }
 
-/// What the `admin` ClusterRole bound by RoleBindings in `allowed` permits
-/// (kubernetes/plugin/pkg/auth/authorizer/rbac/bootstrappolicy: admin reads and writes
-/// namespaced workload, config and RBAC objects, but only reads ResourceQuotas; a
-/// RoleBinding grants nothing cluster-scoped, and a list or watch across all namespaces
-/// needs a ClusterRoleBinding).
+/// What the `admin` ClusterRole bound by RoleBindings in `allowed` permits before
+/// aggregation (kubernetes/plugin/pkg/auth/authorizer/rbac/bootstrappolicy/policy.go:
+/// admin reads and writes namespaced workload, config and RBAC objects, but only reads
+/// ResourceQuotas and ControllerRevisions; a RoleBinding grants nothing cluster-scoped,
+/// and a list or watch across all namespaces needs a ClusterRoleBinding). Rules that
+/// ClusterRoles labelled `aggregate-to-admin` add are checked by the caller.
 fn namespace_admin_allows(allowed: &[String], t: &Target) -> bool {
     let Some(ns) = t.namespace.as_deref() else {
         return false;
     };
     let read = matches!(t.verb.as_str(), "get" | "list" | "watch");
-    allowed.iter().any(|a| a == ns) && (read || t.resource != "resourcequotas")
+    allowed.iter().any(|a| a == ns)
+        && (read
+            || !matches!(
+                t.resource.as_str(),
+                "resourcequotas" | "controllerrevisions"
+            ))
 }

@@ -315,6 +315,11 @@ def make_plan(dep: dict, docs: list[dict], version: str, fleet: str, paths: dict
 
             for k, v in (s.get("data") or {}).items():
                 data.setdefault(k, base64.b64decode(v).decode())
+            # A key clawctl's apply generates (a routed agent's own gateway token) is
+            # rendered empty; apply fills it with a random value, here the run's token.
+            generated = (s["metadata"].get("annotations") or {}).get("clawctl.io/generated-key")
+            if generated:
+                data.setdefault(generated, token)
             secrets_data[name] = data
         else:
             secrets_data[name] = dict(dummy)
@@ -1673,6 +1678,37 @@ class Pod:
         if not ok and last[3]:
             detail += f"; body: {last[3][:300]!r}"
         self.check(f"POST /tools/invoke {{tool: {tool}}}: 401 without/wrong token, 200 with it", ok, detail)
+        self.chat_endpoint_checks(port, token, cfg)
+
+    def chat_endpoint_checks(self, port: int, token: str, cfg: dict) -> None:
+        """A routed agent (routing.from) serves OpenClaw's OpenAI-compatible HTTP
+        surface for its orchestrator, behind its own token; any other agent does not.
+        GET /v1/models needs no model call, so it answers without network."""
+        enabled = ((((cfg.get("gateway") or {}).get("http") or {}).get("endpoints") or {})
+                   .get("chatCompletions") or {}).get("enabled") is True
+        hdr = {"Connection": "close"}
+        st_none, _, err_none = self.http("GET", port, "/v1/models", hdr, None, timeout=15)
+        st_tok, body, err_tok = self.http("GET", port, "/v1/models",
+                                          {**hdr, "Authorization": "Bearer " + token}, None, timeout=15)
+        if enabled:
+            ok = st_none == 401 and st_tok == 200
+            detail = f"no token: {st_none or err_none} (want 401); token: {st_tok or err_tok} (want 200)"
+            if st_tok == 200:
+                try:
+                    ids = [m.get("id") for m in json.loads(body).get("data", [])]
+                    detail += f"; models {ids}"
+                except (json.JSONDecodeError, AttributeError):
+                    ok = False
+                    detail += "; body not JSON"
+            self.check("routed agent: GET /v1/models (chat endpoint) 401 without token, 200 with it", ok, detail)
+        else:
+            # Off: no model list (a 404, or the Control UI's page for unknown paths).
+            try:
+                listed = st_tok == 200 and "data" in json.loads(body)
+            except (json.JSONDecodeError, TypeError):
+                listed = False
+            self.check("unrouted agent: the chat endpoint stays off", not listed,
+                       f"GET /v1/models with token: {st_tok or err_tok}")
 
     def cli(self, c, ctr, argv: list[str], name: str) -> tuple[int | None, bytes, str]:
         """Run an OpenClaw CLI command as the gateway container: kubectl exec

@@ -269,6 +269,40 @@ impl Plan {
         }
     }
 
+    /// Secrets whose generated key (the `clawctl.io/generated-key` annotation of their
+    /// manifest) the live object lacks: updated, so that apply fills the key. Returns how
+    /// many.
+    pub fn fill_missing_keys(&mut self) -> usize {
+        let annotation = format!(
+            "/metadata/annotations/{}",
+            crate::render::context::GENERATED_KEY.replace('/', "~1")
+        );
+        let mut count = 0;
+        for change in &mut self.changes {
+            if change.action != Action::Unchanged || change.object.kind != "Secret" {
+                continue;
+            }
+            let key = change
+                .desired
+                .as_ref()
+                .and_then(|d| d.pointer(&annotation))
+                .and_then(Value::as_str);
+            let held = change
+                .live
+                .as_ref()
+                .and_then(|l| l.get("data"))
+                .and_then(Value::as_object);
+            if let Some(key) = key
+                && !held.is_some_and(|data| data.contains_key(key))
+            {
+                change.action = Action::Update;
+                change.note = Some(format!("{key} is missing: apply generates it"));
+                count += 1;
+            }
+        }
+        count
+    }
+
     /// Objects of `kind` that could not be read: those the plan would create are taken to
     /// exist, left unchanged with `note` (a user bound to the fleet's namespaces can
     /// neither see nor write its Namespaces). Returns how many.

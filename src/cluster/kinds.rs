@@ -55,6 +55,7 @@ pub fn managed() -> &'static [Kind] {
             Kind::of::<rbac::v1::ClusterRole>(false),
             Kind::of::<rbac::v1::Role>(true),
             Kind::of::<rbac::v1::RoleBinding>(true),
+            Kind::of::<core::v1::Secret>(true),
             Kind::of::<core::v1::ConfigMap>(true),
             Kind::of::<core::v1::PersistentVolumeClaim>(true),
             Kind::of::<apps::v1::Deployment>(true),

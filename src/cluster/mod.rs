@@ -14,6 +14,7 @@ pub mod retry;
 pub mod scoped;
 pub mod secrets;
 pub mod storage;
+pub mod tokens;
 pub mod wait;
 
 pub use client::{Cluster, Target};

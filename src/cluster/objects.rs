@@ -52,6 +52,9 @@ fn api(cluster: &Cluster, kind: &Kind, namespace: Option<&str>) -> Api<DynamicOb
 
 fn to_value(kind: &Kind, object: DynamicObject) -> Value {
     let mut value = serde_json::to_value(object).unwrap_or(Value::Null);
+    if kind.resource.kind == "Secret" {
+        forget_values(&mut value);
+    }
     // List items come without apiVersion and kind; the plan matches on them.
     if let Some(map) = value.as_object_mut() {
         map.insert(
@@ -61,6 +64,19 @@ fn to_value(kind: &Kind, object: DynamicObject) -> Value {
         map.insert("kind".into(), kind.resource.kind.clone().into());
     }
     value
+}
+
+/// Keeps a Secret's key names and drops its values at once: clawctl's manifests of
+/// Secrets carry none, so nothing compares or shows them.
+fn forget_values(secret: &mut Value) {
+    if let Some(map) = secret.as_object_mut() {
+        map.remove("stringData");
+        if let Some(Value::Object(data)) = map.get_mut("data") {
+            for value in data.values_mut() {
+                *value = Value::String(String::new());
+            }
+        }
+    }
 }
 
 /// Lists every object of `kind` matching `selector`, in all namespaces (`namespace`

@@ -165,6 +165,8 @@ pub struct Canary {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Routing {
     /// The only pods allowed to open connections to agents (an orchestrator, a gateway).
+    /// With it, every agent gets its own gateway token (a Secret clawctl creates) and
+    /// OpenClaw's HTTP chat endpoint, for the orchestrator to forward messages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<PeerSelector>,
 }
@@ -175,6 +177,10 @@ pub struct PeerSelector {
     pub namespace: String,
     #[serde(default)]
     pub pod_selector: BTreeMap<String, String>,
+    /// The orchestrator's ServiceAccount in `namespace` (routing only): allowed to read
+    /// exactly the agents' gateway token Secrets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_account: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]

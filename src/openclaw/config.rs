@@ -63,6 +63,12 @@ pub fn config_json(agent: &ResolvedAgent, release: &Release) -> Value {
             "fs": { "workspaceOnly": agent.tools.fs_workspace_only },
         },
     });
+    if agent.routed {
+        // The orchestrator forwards each message over HTTP: OpenClaw's OpenAI-compatible
+        // endpoint (docs/gateway/openai-http-api.md, the same key on every verified
+        // release), behind the agent's own token.
+        owned["gateway"]["http"] = json!({ "endpoints": { "chatCompletions": { "enabled": true } } });
+    }
     let mut deny: Vec<Value> = agent
         .config
         .get("tools")

@@ -11,7 +11,7 @@ use super::planning::Planned;
 use crate::cluster::errors::FieldConflict;
 use crate::cluster::history::{self, Cause, Gate};
 use crate::cluster::wait::{self, Workload};
-use crate::cluster::{lease, objects};
+use crate::cluster::{lease, objects, tokens};
 use crate::plan::{Action, Change};
 
 /// How to apply.
@@ -81,6 +81,56 @@ fn step_of(change: &Change) -> usize {
     }
 }
 
+/// The step that applies workloads (Deployments).
+const WORKLOADS: usize = 2;
+
+/// Fills the generated key of every Secret applied in this run (a routed agent's gateway
+/// token) unless it holds one; an agent already running gets its pods restarted, since
+/// they read the token from their environment at start.
+async fn fill_generated_keys(
+    cluster: &crate::cluster::Cluster,
+    changes: &[Change],
+    outcomes: &[Option<Outcome>],
+    reporter: &dyn Reporter,
+) -> anyhow::Result<()> {
+    let pointer = format!(
+        "/metadata/annotations/{}",
+        crate::render::context::GENERATED_KEY.replace('/', "~1")
+    );
+    for (change, outcome) in changes.iter().zip(outcomes) {
+        if change.object.kind != "Secret" || *outcome != Some(Outcome::Applied) {
+            continue;
+        }
+        let Some(key) = change
+            .desired
+            .as_ref()
+            .and_then(|d| d.pointer(&pointer))
+            .and_then(serde_json::Value::as_str)
+        else {
+            continue;
+        };
+        let namespace = change.object.namespace.as_deref().unwrap_or_default();
+        if !tokens::fill(cluster, namespace, &change.object.name, key).await? {
+            continue;
+        }
+        reporter.note(&format!(
+            "generated {key} in Secret {namespace}/{} (its value is never shown)",
+            change.object.name
+        ));
+        let running = changes.iter().find(|c| {
+            c.object.kind == "Deployment" && c.agent == change.agent && c.live.is_some()
+        });
+        if let Some(deployment) = running {
+            tokens::restart(cluster, namespace, &deployment.object.name).await?;
+            reporter.note(&format!(
+                "restarted {} to read its new {key}",
+                deployment.object
+            ));
+        }
+    }
+    Ok(())
+}
+
 const STEPS: [&str; 5] = [
     "namespaces",
     "policies, accounts, RBAC, config and volumes",
@@ -141,6 +191,13 @@ pub async fn apply(
 
     let stop = AtomicBool::new(false);
     for (step, name) in STEPS.iter().enumerate() {
+        if step == WORKLOADS && !stop.load(Ordering::SeqCst) {
+            // Before any pod can read them: the keys of the Secrets just applied.
+            if let Err(e) = fill_generated_keys(&cluster, &plan.changes, &outcomes, reporter).await {
+                reporter.note(&format!("FAILED {e:#}"));
+                stop.store(true, Ordering::SeqCst);
+            }
+        }
         let pending: Vec<usize> = (0..plan.changes.len())
             .filter(|&i| outcomes[i].is_none() && step_of(&plan.changes[i]) == step)
             .collect();

@@ -34,7 +34,12 @@ pub fn needs(fleet: &ResolvedFleet) -> Vec<Need> {
         .agents
         .iter()
         .map(|agent| {
-            let mut keys = vec![TOKEN_ENV.to_string()];
+            // A routed agent's token is its own, in a Secret apply generates.
+            let mut keys = if agent.routed {
+                Vec::new()
+            } else {
+                vec![TOKEN_ENV.to_string()]
+            };
             if let Some(var) = agent
                 .model_endpoint
                 .as_ref()

@@ -24,6 +24,15 @@ pub fn resource_name(agent: &str) -> String {
     format!("agent-{agent}")
 }
 
+/// The Secret holding a routed agent's own gateway token (`routing.from`), created and
+/// filled by `apply`, never rendered with a value.
+pub fn token_secret(agent: &str) -> String {
+    format!("{}-gateway-token", resource_name(agent))
+}
+
+/// Annotation on a Secret whose key `apply` fills once with a random value.
+pub const GENERATED_KEY: &str = "clawctl.io/generated-key";
+
 pub fn fleet_labels(fleet: &ResolvedFleet) -> BTreeMap<String, String> {
     BTreeMap::from([
         (MANAGED_BY.to_string(), "clawctl".to_string()),
@@ -39,18 +48,29 @@ fn team_labels(fleet: &ResolvedFleet, team: &str) -> BTreeMap<String, String> {
 }
 
 pub fn fleet_context(fleet: &ResolvedFleet) -> Json {
-    let routes: BTreeMap<String, String> = fleet
+    // user identity -> where the orchestrator sends that user's messages, and which
+    // Secret holds the token it sends with them (routed agents only).
+    let routes: BTreeMap<String, Json> = fleet
         .agents
         .iter()
         .flat_map(|a| {
-            let address = format!(
-                "{}.{}.svc.cluster.local:{GATEWAY_PORT}",
-                resource_name(&a.name),
-                a.namespace
-            );
+            let host = format!("{}.{}.svc.cluster.local", resource_name(&a.name), a.namespace);
+            let mut route = json!({
+                "agent": a.name,
+                "address": format!("{host}:{GATEWAY_PORT}"),
+            });
+            if a.routed {
+                // OpenClaw's chat endpoint, enabled for routed agents only.
+                route["url"] = json!(format!("http://{host}:{GATEWAY_PORT}/v1/chat/completions"));
+                route["tokenSecret"] = json!({
+                    "namespace": a.namespace,
+                    "name": token_secret(&a.name),
+                    "key": openclaw::TOKEN_ENV,
+                });
+            }
             a.user
                 .iter()
-                .map(move |(channel, id)| (format!("{channel}:{id}"), address.clone()))
+                .map(move |(channel, id)| (format!("{channel}:{id}"), route.clone()))
         })
         .collect();
     let routes_json = serde_json::to_string_pretty(&routes).unwrap_or_default() + "\n";
@@ -103,6 +123,25 @@ pub fn team_context(fleet: &ResolvedFleet, team: &ResolvedTeam) -> Json {
         }
         Json::Object(hard)
     });
+    // The orchestrator may read exactly this team's routed agents' token Secrets.
+    let token_secrets: Vec<String> = fleet
+        .agents
+        .iter()
+        .filter(|a| a.routed && a.team == team.name)
+        .map(|a| token_secret(&a.name))
+        .collect();
+    let orchestrator = fleet
+        .routing
+        .from
+        .as_ref()
+        .filter(|_| !token_secrets.is_empty())
+        .and_then(|from| {
+            Some(json!([{
+                "kind": "ServiceAccount",
+                "name": from.service_account.as_ref()?,
+                "namespace": from.namespace,
+            }]))
+        });
     json!({
         "name": team.name,
         "namespace": team.namespace,
@@ -110,6 +149,8 @@ pub fn team_context(fleet: &ResolvedFleet, team: &ResolvedTeam) -> Json {
         "namespaceLabels": ns_labels,
         "viewers": viewers,
         "quota": quota,
+        "orchestrator": orchestrator,
+        "tokenSecrets": token_secrets,
     })
 }
 
@@ -267,6 +308,22 @@ pub fn agent_context(shared: &AgentShared, fleet: &ResolvedFleet, agent: &Resolv
         .map(|(k, v)| env_var(k, v))
         .collect();
     env.extend(agent.env.iter().map(|(k, v)| env_var(k, v)));
+    if agent.routed {
+        // The agent's own token; `env` wins over the shared Secrets' envFrom.
+        env.push(map([
+            ("name", Value::from(openclaw::TOKEN_ENV)),
+            (
+                "valueFrom",
+                map([(
+                    "secretKeyRef",
+                    map([
+                        ("name", Value::from(token_secret(&agent.name))),
+                        ("key", Value::from(openclaw::TOKEN_ENV)),
+                    ]),
+                )]),
+            ),
+        ]));
+    }
     let env_from: Vec<Value> = agent
         .secrets
         .iter()
@@ -306,6 +363,10 @@ pub fn agent_context(shared: &AgentShared, fleet: &ResolvedFleet, agent: &Resolv
         ("port", Value::from(GATEWAY_PORT)),
         ("stateDir", shared.state_dir.clone()),
         ("automountToken", Value::from(!agent.access.is_empty())),
+        ("routed", Value::from(agent.routed)),
+        ("tokenSecret", Value::from(token_secret(&agent.name))),
+        ("tokenKey", Value::from(openclaw::TOKEN_ENV)),
+        ("generatedKeyAnnotation", Value::from(GENERATED_KEY)),
         ("access", Value::from(access)),
         ("configData", config_data),
         ("configItems", config_items),

@@ -58,7 +58,7 @@ pub fn rank(kind: &str) -> u8 {
         "ServiceAccount" => 3,
         "ClusterRole" | "Role" => 4,
         "RoleBinding" => 5,
-        "ConfigMap" => 6,
+        "Secret" | "ConfigMap" => 6,
         "PersistentVolumeClaim" => 7,
         "Deployment" => 8,
         "Service" => 9,

@@ -30,6 +30,7 @@ impl Scope {
             ],
             Scope::Agent => &[
                 ("v1", "ServiceAccount"),
+                ("v1", "Secret"),
                 ("rbac.authorization.k8s.io/v1", "Role"),
                 ("rbac.authorization.k8s.io/v1", "RoleBinding"),
                 ("v1", "ConfigMap"),
@@ -59,8 +60,10 @@ builtins![
     (Team, "team-networkpolicy.yaml.j2"),
     (Team, "team-viewers.yaml.j2"),
     (Team, "team-quota.yaml.j2"),
+    (Team, "team-orchestrator.yaml.j2"),
     (Agent, "agent-serviceaccount.yaml.j2"),
     (Agent, "agent-rbac.yaml.j2"),
+    (Agent, "agent-token.yaml.j2"),
     (Agent, "agent-configmap.yaml.j2"),
     (Agent, "agent-pvc.yaml.j2"),
     (Agent, "agent-deployment.yaml.j2"),

@@ -1186,3 +1186,151 @@ fn team_scoped_credentials_run_every_command() {
         "{refused:?}"
     );
 }
+
+/// A swarm fleet: an orchestrator (ServiceAccount `orchestrator` in clawctl-system)
+/// routes to each agent, so each agent has its own gateway token.
+fn routed_fleet(agents: &[&str]) -> String {
+    let mut text = format!(
+        "apiVersion: clawctl.io/v1alpha1\nkind: Fleet\nmetadata: {{name: demo}}\nspec:\n  image: {IMAGE}\n  \
+         routing:\n    from: {{namespace: clawctl-system, podSelector: {{app: orchestrator}}, serviceAccount: orchestrator}}\n  \
+         defaults:\n    model: {{primary: anthropic/claude-sonnet-4-20250514}}\n  teams: [{{name: core}}]\n  agents:\n"
+    );
+    for (i, agent) in agents.iter().enumerate() {
+        text.push_str(&format!(
+            "    - {{name: {agent}, user: {{slack: U{i:03}}}, soulInline: \"You are {agent}.\"}}\n"
+        ));
+    }
+    text
+}
+
+fn token_of(server: &FakeApiServer, agent: &str) -> Option<String> {
+    let secret = server.get(
+        "v1",
+        "Secret",
+        Some("core"),
+        &format!("agent-{agent}-gateway-token"),
+    )?;
+    secret["data"]["OPENCLAW_GATEWAY_TOKEN"]
+        .as_str()
+        .map(str::to_string)
+}
+
+/// Issue 9: in the swarm pattern the orchestrator forwards to each person's agent over
+/// HTTP with that agent's own token. clawctl creates the token Secret on first apply,
+/// keeps it across applies, never shows it, never prunes it while the agent exists, and
+/// makes a new one (restarting the agent) only when asked by deleting the Secret.
+#[test]
+fn a_routed_agents_token_is_created_once_kept_never_shown_and_pruned_with_it() {
+    let server = server();
+    let text = routed_fleet(&["alpha", "beta"]);
+    let mut outputs = Vec::new();
+    let out = apply(&server, &text, &[]).success();
+    outputs.push(out.stdout + &out.stderr);
+    let token = token_of(&server, "alpha").expect("alpha's token");
+    use base64::Engine;
+    let plain = String::from_utf8(
+        base64::engine::general_purpose::STANDARD
+            .decode(&token)
+            .expect("base64"),
+    )
+    .expect("utf-8");
+    assert_eq!(plain.len(), 64, "{plain}");
+    assert_ne!(token_of(&server, "beta"), Some(token.clone()));
+
+    // The gateway reads it from its own Secret; the orchestrator may read exactly these.
+    let deployment = server
+        .get("apps/v1", "Deployment", Some("core"), "agent-alpha")
+        .expect("deployment");
+    let env = deployment["spec"]["template"]["spec"]["containers"][0]["env"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let from_secret = env
+        .iter()
+        .find(|e| e["name"] == "OPENCLAW_GATEWAY_TOKEN")
+        .expect("token env");
+    assert_eq!(
+        from_secret["valueFrom"]["secretKeyRef"]["name"],
+        "agent-alpha-gateway-token"
+    );
+    let role = server
+        .get(
+            "rbac.authorization.k8s.io/v1",
+            "Role",
+            Some("core"),
+            "clawctl-orchestrator",
+        )
+        .expect("role");
+    assert_eq!(
+        role["rules"][0]["resourceNames"],
+        json!(["agent-alpha-gateway-token", "agent-beta-gateway-token"])
+    );
+    let routes = server
+        .get("v1", "ConfigMap", Some("clawctl-system"), "demo-routes")
+        .expect("routes");
+    let routes: Value =
+        serde_json::from_str(routes["data"]["routes.json"].as_str().unwrap_or("{}")).expect("json");
+    assert_eq!(
+        routes["slack:U000"]["tokenSecret"]["name"],
+        "agent-alpha-gateway-token"
+    );
+    assert_eq!(
+        routes["slack:U000"]["url"],
+        "http://agent-alpha.core.svc.cluster.local:18789/v1/chat/completions"
+    );
+
+    // Kept across applies: a re-apply writes nothing, an edit leaves the token alone.
+    server.clear_requests();
+    let out = apply(&server, &text, &[]).success();
+    assert!(out.stderr.contains("nothing to change"), "{}", out.stderr);
+    assert_eq!(writes(&server), Vec::<String>::new());
+    outputs.push(out.stdout + &out.stderr);
+    let edited = text.replace("You are alpha.", "You are alpha, v2.");
+    let out = apply(&server, &edited, &["--prune"]).success();
+    outputs.push(out.stdout + &out.stderr);
+    assert_eq!(token_of(&server, "alpha"), Some(token.clone()));
+    for args in [
+        vec!["diff", "fleet.yaml"],
+        vec!["status", "fleet.yaml"],
+        vec!["history", "fleet.yaml"],
+        vec!["render", "fleet.yaml"],
+        vec!["apply", "fleet.yaml", "--dry-run", "server"],
+    ] {
+        let out = clawctl(&server, &edited, &args).run();
+        outputs.push(out.stdout + &out.stderr);
+    }
+
+    // Asked for anew: the Secret deleted, apply makes a new token and restarts the agent.
+    server.delete("v1", "Secret", Some("core"), "agent-alpha-gateway-token");
+    let out = apply(&server, &edited, &[]).success();
+    assert!(
+        out.stderr
+            .contains("generated OPENCLAW_GATEWAY_TOKEN in Secret core/agent-alpha-gateway-token"),
+        "{}",
+        out.stderr
+    );
+    outputs.push(out.stdout + &out.stderr);
+    let renewed = token_of(&server, "alpha").expect("a new token");
+    assert_ne!(renewed, token);
+    let deployment = server
+        .get("apps/v1", "Deployment", Some("core"), "agent-alpha")
+        .expect("deployment");
+    assert!(
+        deployment["spec"]["template"]["metadata"]["annotations"]["clawctl.io/token-renewed-at"]
+            .is_string(),
+        "{deployment}"
+    );
+
+    // Pruned with its agent, not before.
+    let without_beta = routed_fleet(&["alpha"]).replace("You are alpha.", "You are alpha, v2.");
+    let out = apply(&server, &without_beta, &["--prune"]).success();
+    outputs.push(out.stdout + &out.stderr);
+    assert!(token_of(&server, "beta").is_none());
+    assert_eq!(token_of(&server, "alpha"), Some(renewed.clone()));
+
+    for text in &outputs {
+        for secret in [&token, &plain, &renewed] {
+            assert!(!text.contains(secret.as_str()), "a token was shown:\n{text}");
+        }
+    }
+}

@@ -121,7 +121,7 @@ fn hostile_text_renders_into_exactly_the_expected_objects() {
         .expect("routes.json");
     let key = format!("slack:{text}");
     assert_eq!(
-        table[key.as_str()],
+        table[key.as_str()]["address"],
         "agent-eve.crew.svc.cluster.local:18789",
         "user id intact as a routing key"
     );

@@ -98,7 +98,7 @@ fn agent_and_team_filters_select_their_objects() {
         .success()
         .stdout;
     let all = docs(&out);
-    assert_eq!(all.len(), 6, "{}", kinds(&all).join(","));
+    assert_eq!(all.len(), 7, "{}", kinds(&all).join(","));
     assert!(
         all.iter()
             .all(|d| d["metadata"]["labels"]["clawctl.io/agent"] == "bob")
@@ -406,7 +406,12 @@ fn validate_warns_when_runtime_tools_can_read_loaded_secrets() {
 fn the_newest_release_renders_its_own_dialect_and_says_what_the_image_needs() {
     let text = std::fs::read_to_string(example("swarm.yaml"))
         .unwrap_or_default()
-        .replace("openclaw:2026.4.14", "openclaw:2026.9.6");
+        .replace("openclaw:2026.4.14", "openclaw:2026.9.6")
+        .replace(
+            "    storage: {size: 2Gi}\n",
+            "    storage: {size: 2Gi}\n    channels: [{channel: slack}]\n",
+        );
+    assert!(text.contains("channel: slack"), "{text}");
     let mut t = Test::new().file("swarm.yaml", &text);
     for soul in ["alice", "bob", "carol"] {
         let path = format!("souls/{soul}.md");

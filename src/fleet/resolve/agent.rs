@@ -149,6 +149,7 @@ pub(super) fn resolve_agent(
         config,
         control_ui,
         bootstrap,
+        routed: false,
     })
 }
 

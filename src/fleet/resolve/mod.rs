@@ -10,6 +10,7 @@ mod gateway;
 mod model;
 mod network;
 mod resources;
+mod routing;
 mod tools;
 mod workspace;
 
@@ -93,6 +94,9 @@ pub struct ResolvedAgent {
     pub control_ui: ResolvedControlUi,
     /// Whether OpenClaw's first-run bootstrap ritual runs on a new workspace.
     pub bootstrap: bool,
+    /// Reached through an orchestrator (`routing.from`): its own gateway token, in a
+    /// Secret clawctl creates, and OpenClaw's HTTP chat endpoint.
+    pub routed: bool,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -134,7 +138,7 @@ pub fn resolve(loaded: &Loaded) -> Result<ResolvedFleet, Diagnostics> {
     }
     let release = check_release(&mut cx, &spec_path);
     check_policy(&mut cx, &spec.policy, &spec_path.key("policy"));
-    check_routing(&mut cx, &spec.routing, &spec_path.key("routing"));
+    routing::check(&mut cx, &spec.routing, &spec_path.key("routing"));
     let templates = spec.templates.as_ref().and_then(|t| {
         let path = spec_path.key("templates");
         match safe_path(&loaded.dir, t) {
@@ -191,6 +195,12 @@ pub fn resolve(loaded: &Loaded) -> Result<ResolvedFleet, Diagnostics> {
             agents.push(resolved);
         }
     }
+    routing::route_agents(
+        &mut cx,
+        &spec.routing,
+        &mut agents,
+        &spec_path.key("routing"),
+    );
     advice::runtime_tools(&mut cx, &agents);
     if let Some(release) = &release {
         advice::plugins(&mut cx, release, &agents);
@@ -366,17 +376,6 @@ fn check_policy(cx: &mut Cx, policy: &Policy, path: &FieldPath) {
                 );
             }
         }
-    }
-}
-
-fn check_routing(cx: &mut Cx, routing: &Routing, path: &FieldPath) {
-    if let Some(from) = &routing.from {
-        let from_path = path.key("from");
-        cx.check(
-            &from_path.key("namespace"),
-            rules::dns_label(&from.namespace, 63),
-        );
-        check_selector(cx, &from.pod_selector, &|_| from_path.key("podSelector"));
     }
 }
 

@@ -26,6 +26,18 @@ pub fn load(path: &Path) -> Result<(Loaded, ResolvedFleet), Diagnostics> {
     Ok((loaded, resolved))
 }
 
+/// [`load`] for fleet text already read: `label` names it in diagnostics and `dir`
+/// resolves its file references.
+pub fn load_str(
+    label: &str,
+    dir: PathBuf,
+    text: &str,
+) -> Result<(Loaded, ResolvedFleet), Diagnostics> {
+    let loaded = fleet::load_str(label, dir, text)?;
+    let resolved = fleet::resolve(&loaded)?;
+    Ok((loaded, resolved))
+}
+
 /// The templates for a fleet: built-ins, overridden by `--templates` (which wins) or
 /// else by the fleet's `spec.templates`.
 pub fn templates(cli_dir: Option<&Path>, fleet: &ResolvedFleet) -> anyhow::Result<Templates> {
@@ -53,8 +65,16 @@ pub struct Validated {
 /// parse-back checks are caught as well.
 pub fn validate(path: &Path, templates_dir: Option<&Path>) -> anyhow::Result<Validated> {
     let (_, fleet) = load(path)?;
-    let templates = templates(templates_dir, &fleet)?;
-    let manifests = render::render(&fleet, &templates, &Filter::default())?;
+    validate_resolved(&fleet, templates_dir)
+}
+
+/// [`validate`] for a fleet already loaded and resolved.
+pub fn validate_resolved(
+    fleet: &ResolvedFleet,
+    templates_dir: Option<&Path>,
+) -> anyhow::Result<Validated> {
+    let templates = templates(templates_dir, fleet)?;
+    let manifests = render::render(fleet, &templates, &Filter::default())?;
     Ok(Validated {
         agents: fleet.agents.len(),
         teams: fleet.teams.len(),
@@ -76,9 +96,18 @@ pub fn render_fleet(
     filter: &Filter,
 ) -> anyhow::Result<Rendered> {
     let (_, fleet) = load(path)?;
-    let templates = templates(templates_dir, &fleet)?;
+    render_resolved(&fleet, templates_dir, filter)
+}
+
+/// [`render_fleet`] for a fleet already loaded and resolved.
+pub fn render_resolved(
+    fleet: &ResolvedFleet,
+    templates_dir: Option<&Path>,
+    filter: &Filter,
+) -> anyhow::Result<Rendered> {
+    let templates = templates(templates_dir, fleet)?;
     Ok(Rendered {
-        objects: render::render_yaml(&fleet, &templates, filter)?,
+        objects: render::render_yaml(fleet, &templates, filter)?,
         warnings: fleet.warnings.iter().map(ToString::to_string).collect(),
     })
 }

@@ -45,14 +45,14 @@ impl<K> Kind for K where
 
 /// Where to look: every namespace at once, or these.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Scope {
+enum Scope {
     Cluster,
     Namespaces(Vec<String>),
 }
 
 /// Whether a cluster-wide list of `K` with `selector` is allowed; if not, the namespaces
 /// to look in instead. Without namespaces to fall back on, the refusal is the error.
-pub async fn scope<K: Kind>(
+async fn scope<K: Kind>(
     cluster: &Cluster,
     selector: &str,
     namespaces: &[String],
@@ -106,7 +106,7 @@ pub async fn list_members<K: Kind>(
     }
 }
 
-/// Every `K` matching `selector` in all namespaces (one list, page by page as kube does).
+/// Every `K` matching `selector` in all namespaces, in one list request.
 pub async fn list_all<K: Kind>(cluster: &Cluster, selector: &str) -> Result<Vec<K>, kube::Error> {
     let api: Api<K> = Api::all(cluster.client.clone());
     let params = ListParams::default().labels(selector);

@@ -71,8 +71,8 @@ pub async fn unbound(cluster: &Cluster, namespace: &str, name: &str) -> Option<U
         format!(
             "{what} is {phase}: StorageClass {class:?} does not exist, so nothing will \
              provision its volume (create the class, or set storage.storageClassName to one \
-             that `kubectl get storageclass` lists; the claim must then be deleted and \
-             recreated, since its class cannot change)"
+             that `kubectl get storageclass` lists; a claim's class cannot change, so this \
+             claim, which never held data, must then be deleted)"
         )
     };
     if let Some(class) = &class

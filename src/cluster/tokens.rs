@@ -29,7 +29,12 @@ fn random_token() -> anyhow::Result<String> {
 
 /// Writes a random value into `key` of Secret `name` unless the key holds one already.
 /// Returns whether it wrote.
-pub async fn fill(cluster: &Cluster, namespace: &str, name: &str, key: &str) -> anyhow::Result<bool> {
+pub async fn fill(
+    cluster: &Cluster,
+    namespace: &str,
+    name: &str,
+    key: &str,
+) -> anyhow::Result<bool> {
     let api: Api<Secret> = Api::namespaced(cluster.client.clone(), namespace);
     let request = |verb| Request {
         verb,

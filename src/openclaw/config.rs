@@ -67,7 +67,8 @@ pub fn config_json(agent: &ResolvedAgent, release: &Release) -> Value {
         // The orchestrator forwards each message over HTTP: OpenClaw's OpenAI-compatible
         // endpoint (docs/gateway/openai-http-api.md, the same key on every verified
         // release), behind the agent's own token.
-        owned["gateway"]["http"] = json!({ "endpoints": { "chatCompletions": { "enabled": true } } });
+        owned["gateway"]["http"] =
+            json!({ "endpoints": { "chatCompletions": { "enabled": true } } });
     }
     let mut deny: Vec<Value> = agent
         .config

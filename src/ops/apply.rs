@@ -86,18 +86,19 @@ const WORKLOADS: usize = 2;
 
 /// Fills the generated key of every Secret applied in this run (a routed agent's gateway
 /// token) unless it holds one; an agent already running gets its pods restarted, since
-/// they read the token from their environment at start.
+/// they read the token from their environment at start. A failure marks that Secret
+/// failed; returns whether all went well.
 async fn fill_generated_keys(
     cluster: &crate::cluster::Cluster,
     changes: &[Change],
-    outcomes: &[Option<Outcome>],
+    outcomes: &mut [Option<Outcome>],
     reporter: &dyn Reporter,
-) -> anyhow::Result<()> {
+) -> bool {
     let pointer = format!(
         "/metadata/annotations/{}",
         crate::render::context::GENERATED_KEY.replace('/', "~1")
     );
-    for (change, outcome) in changes.iter().zip(outcomes) {
+    for (change, outcome) in changes.iter().zip(outcomes.iter_mut()) {
         if change.object.kind != "Secret" || *outcome != Some(Outcome::Applied) {
             continue;
         }
@@ -110,25 +111,38 @@ async fn fill_generated_keys(
             continue;
         };
         let namespace = change.object.namespace.as_deref().unwrap_or_default();
-        if !tokens::fill(cluster, namespace, &change.object.name, key).await? {
-            continue;
-        }
-        reporter.note(&format!(
-            "generated {key} in Secret {namespace}/{} (its value is never shown)",
-            change.object.name
-        ));
-        let running = changes.iter().find(|c| {
-            c.object.kind == "Deployment" && c.agent == change.agent && c.live.is_some()
-        });
-        if let Some(deployment) = running {
-            tokens::restart(cluster, namespace, &deployment.object.name).await?;
+        let filled = async {
+            if !tokens::fill(cluster, namespace, &change.object.name, key).await? {
+                return Ok(());
+            }
             reporter.note(&format!(
-                "restarted {} to read its new {key}",
-                deployment.object
+                "generated {key} in Secret {namespace}/{} (its value is never shown)",
+                change.object.name
             ));
+            let running = changes.iter().find(|c| {
+                c.object.kind == "Deployment" && c.agent == change.agent && c.live.is_some()
+            });
+            if let Some(deployment) = running {
+                tokens::restart(cluster, namespace, &deployment.object.name).await?;
+                reporter.note(&format!(
+                    "restarted {} to read its new {key}",
+                    deployment.object
+                ));
+            }
+            anyhow::Ok(())
+        }
+        .await;
+        if let Err(e) = filled {
+            let failed = Outcome::Failed {
+                message: format!("cannot generate {key}: {e:#}"),
+                conflicts: Vec::new(),
+            };
+            reporter.object(change, &failed);
+            *outcome = Some(failed);
+            return false;
         }
     }
-    Ok(())
+    true
 }
 
 const STEPS: [&str; 5] = [
@@ -191,12 +205,12 @@ pub async fn apply(
 
     let stop = AtomicBool::new(false);
     for (step, name) in STEPS.iter().enumerate() {
-        if step == WORKLOADS && !stop.load(Ordering::SeqCst) {
+        if step == WORKLOADS
+            && !stop.load(Ordering::SeqCst)
             // Before any pod can read them: the keys of the Secrets just applied.
-            if let Err(e) = fill_generated_keys(&cluster, &plan.changes, &outcomes, reporter).await {
-                reporter.note(&format!("FAILED {e:#}"));
-                stop.store(true, Ordering::SeqCst);
-            }
+            && !fill_generated_keys(&cluster, &plan.changes, &mut outcomes, reporter).await
+        {
+            stop.store(true, Ordering::SeqCst);
         }
         let pending: Vec<usize> = (0..plan.changes.len())
             .filter(|&i| outcomes[i].is_none() && step_of(&plan.changes[i]) == step)

@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use futures::{StreamExt, stream};
+use serde_json::Value;
 
 use crate::cluster::Cluster;
 use crate::cluster::secrets::{self, SecretKeys};
@@ -17,7 +18,6 @@ use crate::diag::agents_phrase;
 use crate::fleet::ResolvedFleet;
 use crate::openclaw::TOKEN_ENV;
 use crate::plan::{Action, Plan};
-use serde_json::Value;
 
 /// One agent's requirement: `keys` must be found in one of `secrets`.
 #[derive(Debug, Clone, PartialEq, Eq)]

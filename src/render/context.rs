@@ -54,7 +54,11 @@ pub fn fleet_context(fleet: &ResolvedFleet) -> Json {
         .agents
         .iter()
         .flat_map(|a| {
-            let host = format!("{}.{}.svc.cluster.local", resource_name(&a.name), a.namespace);
+            let host = format!(
+                "{}.{}.svc.cluster.local",
+                resource_name(&a.name),
+                a.namespace
+            );
             let mut route = json!({
                 "agent": a.name,
                 "address": format!("{host}:{GATEWAY_PORT}"),

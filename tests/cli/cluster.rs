@@ -1330,7 +1330,40 @@ fn a_routed_agents_token_is_created_once_kept_never_shown_and_pruned_with_it() {
 
     for text in &outputs {
         for secret in [&token, &plain, &renewed] {
-            assert!(!text.contains(secret.as_str()), "a token was shown:\n{text}");
+            assert!(
+                !text.contains(secret.as_str()),
+                "a token was shown:\n{text}"
+            );
         }
     }
+}
+
+/// A token that cannot be written fails the apply on that Secret, before any workload
+/// would start without it.
+#[test]
+fn a_token_that_cannot_be_generated_fails_the_apply_before_the_workloads() {
+    let server = server();
+    server.inject(
+        FaultRule::new(Fault::Status {
+            code: 403,
+            retry_after: None,
+        })
+        // The first PATCH is clawctl's server-side apply; the second writes the token.
+        .method("PATCH")
+        .path("/secrets/agent-alpha-gateway-token")
+        .nth(2)
+        .always(),
+    );
+    let out = apply(&server, &routed_fleet(&["alpha"]), &[]).fails(1);
+    assert!(
+        out.stderr.contains("cannot generate OPENCLAW_GATEWAY_TOKEN"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        server
+            .get("apps/v1", "Deployment", Some("core"), "agent-alpha")
+            .is_none(),
+        "the workload was applied without its token"
+    );
 }

@@ -142,7 +142,11 @@ pub fn mount_path(path: &str) -> Result<(), String> {
         return Err(format!("{path:?} is not an absolute path"));
     }
     let segments: Vec<&str> = path[1..].split('/').collect();
-    if path != "/" && segments.iter().any(|s| s.is_empty() || *s == "." || *s == "..") {
+    if path != "/"
+        && segments
+            .iter()
+            .any(|s| s.is_empty() || *s == "." || *s == "..")
+    {
         return Err(format!(
             "{path:?} is not a plain path: no '.', '..', '//' or trailing '/'"
         ));

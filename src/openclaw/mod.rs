@@ -254,10 +254,25 @@ mod tests {
 
     #[test]
     fn extra_mounts_may_not_cover_the_state_directory() {
-        for bad in ["/", "/home", "/home/node", STATE_DIR, "/home/node/.openclaw/x", "/tmp", "/tmp/a", "/clawctl"] {
+        for bad in [
+            "/",
+            "/home",
+            "/home/node",
+            STATE_DIR,
+            "/home/node/.openclaw/x",
+            "/tmp",
+            "/tmp/a",
+            "/clawctl",
+        ] {
             assert!(mount_conflict(bad).is_some(), "{bad}");
         }
-        for good in ["/mnt/gigs", "/home/node/.ssh", "/home/node/.openclawx", "/tmpx", "/data"] {
+        for good in [
+            "/mnt/gigs",
+            "/home/node/.ssh",
+            "/home/node/.openclawx",
+            "/tmpx",
+            "/data",
+        ] {
             assert_eq!(mount_conflict(good), None, "{good}");
         }
     }

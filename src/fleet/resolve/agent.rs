@@ -4,8 +4,7 @@
 use serde_json::Value;
 
 use super::{
-    Cx, ResolvedAgent, ResolvedTeam, env, gateway, model, network, pod, resources, tools,
-    workspace,
+    Cx, ResolvedAgent, ResolvedTeam, env, gateway, model, network, pod, resources, tools, workspace,
 };
 use super::{merged, rules, source, to_layer};
 use crate::diag::FieldPath;

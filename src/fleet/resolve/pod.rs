@@ -9,9 +9,8 @@ use super::agent::At;
 use super::{Cx, check_selector, resources, rules};
 use crate::diag::FieldPath;
 use crate::fleet::model::{
-    LabelOperator, LabelSelector, NodeOperator, NodeSelectorTerm, PodAffinityTerm,
-    ResourceList, Scheduling, Settings, SidecarPort, TaintEffect, TolerationOperator, Volume,
-    VolumeMount,
+    LabelOperator, LabelSelector, NodeOperator, NodeSelectorTerm, PodAffinityTerm, ResourceList,
+    Scheduling, Settings, SidecarPort, TaintEffect, TolerationOperator, Volume, VolumeMount,
 };
 use crate::openclaw;
 
@@ -70,12 +69,7 @@ fn sidecar_path(name: &str) -> FieldPath {
     FieldPath::root().key("sidecars").key(name)
 }
 
-fn check_volumes(
-    cx: &mut Cx,
-    at: At,
-    volumes: &BTreeMap<String, Volume>,
-    sidecars: &[&str],
-) {
+fn check_volumes(cx: &mut Cx, at: At, volumes: &BTreeMap<String, Volume>, sidecars: &[&str]) {
     let agents: Vec<String> = cx
         .loaded
         .fleet
@@ -245,14 +239,20 @@ fn sidecars(
         }
         let env = sidecar.env.clone().unwrap_or_default();
         for var in env.keys() {
-            cx.check_at(|cx| path(cx).key("env").key(var.as_str()), rules::env_name(var));
+            cx.check_at(
+                |cx| path(cx).key("env").key(var.as_str()),
+                rules::env_name(var),
+            );
         }
         let sidecar_ports = sidecar.ports.clone().unwrap_or_default();
         for (j, port) in sidecar_ports.iter().enumerate() {
             let port_at = |cx: &Cx| path(cx).key("ports").index(j);
             let number = port.container_port;
             if number == 0 {
-                cx.error(&port_at(cx).key("containerPort"), "ports must be from 1 to 65535");
+                cx.error(
+                    &port_at(cx).key("containerPort"),
+                    "ports must be from 1 to 65535",
+                );
             } else if number == openclaw::GATEWAY_PORT {
                 cx.error(
                     &port_at(cx).key("containerPort"),
@@ -270,7 +270,9 @@ fn sidecars(
                 } else if let Some(other) = port_names.insert(port_name.clone(), name.clone()) {
                     cx.error(
                         &port_at(cx).key("name"),
-                        format!("port name {port_name:?} is already used by the {other:?} container"),
+                        format!(
+                            "port name {port_name:?} is already used by the {other:?} container"
+                        ),
                     );
                 }
             }
@@ -300,9 +302,12 @@ fn sidecars(
             };
             match rules::mount_path(&mount.mount_path) {
                 Err(e) => cx.error(&mount_at(cx).key("mountPath"), e),
-                Ok(()) if mount.mount_path == "/"
-                    || mount.mount_path == openclaw::TMP_DIR
-                    || mount.mount_path.starts_with(&format!("{}/", openclaw::TMP_DIR)) =>
+                Ok(())
+                    if mount.mount_path == "/"
+                        || mount.mount_path == openclaw::TMP_DIR
+                        || mount
+                            .mount_path
+                            .starts_with(&format!("{}/", openclaw::TMP_DIR)) =>
                 {
                     cx.error(
                         &mount_at(cx).key("mountPath"),
@@ -491,7 +496,10 @@ fn node_term(cx: &mut Cx, at: At, rel: &FieldPath, term: &NodeSelectorTerm) {
         for (j, r) in reqs.iter().flatten().enumerate() {
             let p = rel.key(field).index(j);
             if field == "matchExpressions" {
-                cx.check_at(|cx| at.src_path(cx, &p.key("key")), rules::label_key(&r.key));
+                cx.check_at(
+                    |cx| at.src_path(cx, &p.key("key")),
+                    rules::label_key(&r.key),
+                );
             }
             let values = r.values.as_deref().unwrap_or_default();
             let problem = match r.operator {
@@ -544,7 +552,10 @@ fn label_selector(cx: &mut Cx, at: At, rel: &FieldPath, selector: &LabelSelector
     }
     for (j, r) in selector.match_expressions.iter().flatten().enumerate() {
         let p = rel.key("matchExpressions").index(j);
-        cx.check_at(|cx| at.src_path(cx, &p.key("key")), rules::label_key(&r.key));
+        cx.check_at(
+            |cx| at.src_path(cx, &p.key("key")),
+            rules::label_key(&r.key),
+        );
         let values = r.values.as_deref().unwrap_or_default();
         let problem = match r.operator {
             LabelOperator::In | LabelOperator::NotIn if values.is_empty() => {

@@ -1091,7 +1091,21 @@ fn preflight_refuses_a_missing_mounted_claim_secret_or_item() {
             true,
         )
         .expect("written");
-    apply(&server, &text, &["--no-wait"]).success();
+    let sidecar = text.replace(
+        "    volumes:\n",
+        "    sidecars:\n      chrome: {image: \"docker.io/chromedp/headless-shell:131.0.6778.85\", \
+         ports: [{name: cdp, containerPort: 9222}], volumeMounts: [{name: ssh, mountPath: /keys}]}\n    volumes:\n",
+    );
+    apply(&server, &sidecar, &["--no-wait"]).success();
+    // The pod shape reads back as applied: a second apply writes nothing.
+    let before = writes(&server).len();
+    apply(&server, &sidecar, &["--no-wait"]).success();
+    assert_eq!(
+        writes(&server).len(),
+        before,
+        "{:?}",
+        &writes(&server)[before..]
+    );
 }
 
 /// Issue 11: fleets/homelab.yaml names `storageClassName: local-path`; on a cluster

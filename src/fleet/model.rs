@@ -695,13 +695,13 @@ macro_rules! settings_struct {
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub bootstrap: Option<bool>,
             /// Containers beside the gateway, by name. An entry replaces the same-named
-            /// one of a layer below whole.
+            /// one of a layer below whole; `NAME: null` removes it.
             #[serde(default, skip_serializing_if = "Option::is_none")]
-            pub sidecars: Option<BTreeMap<String, Sidecar>>,
+            pub sidecars: Option<BTreeMap<String, Option<Sidecar>>>,
             /// Extra volumes mounted into the gateway, by name. An entry replaces the
-            /// same-named one of a layer below whole.
+            /// same-named one of a layer below whole; `NAME: null` removes it.
             #[serde(default, skip_serializing_if = "Option::is_none")]
-            pub volumes: Option<BTreeMap<String, Volume>>,
+            pub volumes: Option<BTreeMap<String, Option<Volume>>>,
             /// Where the pod may run: nodeSelector (merges by key), tolerations and
             /// affinity (replace whole), priorityClassName, runtimeClassName.
             #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -278,6 +278,7 @@ spec:
             requiredDuringSchedulingIgnoredDuringExecution:
               nodeSelectorTerms: [{matchExpressions: [{key: node-availability, operator: In, values: [24x7]}]}]
     - {name: ben, soulInline: "# Ben\n"}
+    - {name: cy, soulInline: "# Cy\n", sidecars: {proxy: null}, volumes: {gigs: null}}
 "##;
 
 fn pod_spec(docs: &[Value], agent: &str) -> Value {
@@ -357,6 +358,23 @@ fn pod_shape_settings_layer_by_name_and_key() {
     );
     assert!(ann["affinity"]["nodeAffinity"].is_object());
     assert_eq!(ann["runtimeClassName"], "gvisor");
+
+    let cy = pod_spec(&docs, "cy");
+    let names: Vec<&str> = cy["containers"]
+        .as_array()
+        .expect("containers")
+        .iter()
+        .map(|c| c["name"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        names,
+        ["gateway", "chrome"],
+        "`proxy: null` removes the team's proxy"
+    );
+    assert_eq!(
+        cy["containers"][0]["volumeMounts"].as_array().map(Vec::len),
+        Some(2)
+    );
 
     let ben = pod_spec(&docs, "ben");
     assert_eq!(ben["containers"][1]["ports"][0]["containerPort"], 9222);

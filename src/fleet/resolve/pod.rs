@@ -43,13 +43,20 @@ pub struct ResolvedSidecar {
 const MAX_SIDECAR_NAME: usize = 59;
 
 pub(super) fn resolve(cx: &mut Cx, at: At, settings: &Settings) -> ResolvedPod {
+    // A layer removes an entry from below with `NAME: null`.
     let sidecar_names: Vec<&str> = settings
         .sidecars
         .iter()
         .flatten()
+        .filter(|(_, s)| s.is_some())
         .map(|(n, _)| n.as_str())
         .collect();
-    let volumes = settings.volumes.clone().unwrap_or_default();
+    let volumes: BTreeMap<String, Volume> = settings
+        .volumes
+        .iter()
+        .flatten()
+        .filter_map(|(n, v)| Some((n.clone(), v.clone()?)))
+        .collect();
     check_volumes(cx, at, &volumes, &sidecar_names);
     let sidecars = sidecars(cx, at, settings, &volumes);
     let scheduling = settings.scheduling.clone().unwrap_or_default();
@@ -218,7 +225,12 @@ fn sidecars(
     let mut port_names: HashMap<String, String> = HashMap::new();
     port_names.insert("gateway".to_string(), "gateway".to_string());
     let mut out = Vec::new();
-    for (name, sidecar) in settings.sidecars.iter().flatten() {
+    let present = settings
+        .sidecars
+        .iter()
+        .flatten()
+        .filter_map(|(n, s)| Some((n, s.as_ref()?)));
+    for (name, sidecar) in present {
         let path = |cx: &Cx| at.src_path(cx, &sidecar_path(name));
         if let Err(e) = rules::dns_label(name, MAX_SIDECAR_NAME) {
             cx.error(&path(cx), e);

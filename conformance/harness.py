@@ -301,11 +301,24 @@ def make_plan(dep: dict, docs: list[dict], version: str, fleet: str, paths: dict
             ref = (e.get("valueFrom") or {}).get("secretKeyRef")
             if ref:
                 secret_names.add(ref["name"])
-    for vol in pod.get("volumes", []):
-        if "secret" in vol:
-            secret_names.add(vol["secret"]["secretName"])
     rendered_secrets = {d["metadata"]["name"]: d for d in docs
                         if d.get("kind") == "Secret" and d["metadata"].get("namespace", "default") == ns}
+    # Secrets only mounted as files (an SSH key, cookies) are the user's too, and the
+    # gateway does not read them to start: each gets a placeholder per key asked for
+    # (or one placeholder file), never the gateway token.
+    volume_secrets = {}
+    for vol in pod.get("volumes", []):
+        src = vol.get("secret")
+        if src and src["secretName"] not in secret_names and src["secretName"] not in rendered_secrets:
+            keys = [it["key"] for it in src.get("items") or []] or ["placeholder"]
+            data = volume_secrets.setdefault(src["secretName"], {})
+            for k in keys:
+                data[k] = f"conformance stand-in for key {k} of Secret {src['secretName']}\n"
+        elif src:
+            secret_names.add(src["secretName"])
+    rendered_claims = sorted(d["metadata"]["name"] for d in docs
+                             if d.get("kind") == "PersistentVolumeClaim"
+                             and d["metadata"].get("namespace", "default") == ns)
     secrets_data = {}
     for name in sorted(secret_names):
         if name in rendered_secrets:
@@ -323,6 +336,8 @@ def make_plan(dep: dict, docs: list[dict], version: str, fleet: str, paths: dict
             secrets_data[name] = data
         else:
             secrets_data[name] = dict(dummy)
+    standin_secrets = sorted(volume_secrets)
+    secrets_data.update(volume_secrets)
     rs_hash = "".join(random.choice("bcdfghjklmnpqrstvwxz2456789") for _ in range(10))
     pod_name = f"{dep['metadata']['name']}-{rs_hash}-" + "".join(
         random.choice("bcdfghjklmnpqrstvwxz2456789") for _ in range(5))
@@ -337,6 +352,8 @@ def make_plan(dep: dict, docs: list[dict], version: str, fleet: str, paths: dict
         "pod_labels": tmpl.get("metadata", {}).get("labels", {}),
         "configmaps": {k: v.get("data") or {} for k, v in configmaps.items()},
         "secrets": secrets_data,
+        "standin_secrets": standin_secrets,
+        "rendered_claims": rendered_claims,
         "token": token,
         "config_json": config,
         "paths": paths,
@@ -1032,6 +1049,19 @@ class Pod:
                 if fsg is not None:
                     lchown_chmod_fsgroup(d, fsg, readonly=False)
                 self.volumes[name] = {"path": d, "ro": bool(vol["persistentVolumeClaim"].get("readOnly"))}
+                if claim not in self.plan.get("rendered_claims", [claim]) and self.phase == "boot":
+                    self.info(f"volume {name}: PersistentVolumeClaim {claim} is not rendered by the fleet "
+                              f"(an existing claim); standing in an empty directory")
+            elif "nfs" in vol:
+                # The kubelet mounts NFS on the node; the harness has no server to mount.
+                nfs = vol["nfs"]
+                d = os.path.join(self.podrun, "nfs", name)
+                os.makedirs(d)
+                os.chmod(d, 0o755)
+                self.volumes[name] = {"path": d, "ro": bool(nfs.get("readOnly"))}
+                if self.phase == "boot":
+                    self.info(f"volume {name}: NFS {nfs.get('server')}:{nfs.get('path')} cannot be mounted "
+                              f"here; standing in an empty directory")
             elif "emptyDir" in vol:
                 d = os.path.join(self.podrun, "emptydir", name)
                 os.makedirs(d)
@@ -1051,6 +1081,9 @@ class Pod:
                 else:
                     data = self.plan["secrets"].get(src["secretName"])
                     label = f"Secret {src['secretName']}"
+                    if src["secretName"] in self.plan.get("standin_secrets", []) and self.phase == "boot":
+                        self.info(f"volume {name}: {label} is the user's; standing in placeholder files "
+                                  f"for {', '.join(sorted(data or {}))}")
                 if data is None:
                     if src.get("optional"):
                         data = {}
@@ -1435,7 +1468,11 @@ class Pod:
             return
         ctrs = self.spec.get("containers", [])
         if len(ctrs) != 1:
-            self.info(f"{len(ctrs)} containers; checking the first ({ctrs[0]['name']})")
+            # Sidecars run images other than OpenClaw's, which the harness does not have
+            # (it models only the OpenClaw image); the gateway must boot without them.
+            others = ", ".join(f"{c['name']} ({c.get('image')})" for c in ctrs[1:])
+            self.info(f"{len(ctrs)} containers; booting and checking the first ({ctrs[0]['name']}); "
+                      f"sidecars not started: {others}")
         ctr = ctrs[0]
         lim = (ctr.get("resources") or {}).get("limits") or {}
         mem_limit = parse_quantity(lim.get("memory"))

@@ -8,7 +8,7 @@ use kube::api::{Api, ListParams};
 use super::errors::{self, Request};
 use super::{Cluster, retry};
 
-/// Whether a cluster-scoped object exists.
+/// Whether an object exists.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Lookup {
     Found,
@@ -28,6 +28,28 @@ pub async fn class(cluster: &Cluster, name: &str) -> anyhow::Result<Lookup> {
                 verb: "get",
                 resource: "storageclasses.storage.k8s.io",
                 namespace: None,
+                name: Some(name),
+            };
+            let message = errors::describe(&err, &request);
+            match &err {
+                kube::Error::Api(status) if status.code == 403 => Ok(Lookup::Forbidden(message)),
+                _ => Err(anyhow::anyhow!(message)),
+            }
+        }
+    }
+}
+
+/// Whether claim `name` exists in `namespace` (an existing claim an agent mounts).
+pub async fn claim(cluster: &Cluster, namespace: &str, name: &str) -> anyhow::Result<Lookup> {
+    let api: Api<PersistentVolumeClaim> = Api::namespaced(cluster.client.clone(), namespace);
+    match retry::idempotent(|| api.get_opt(name)).await {
+        Ok(Some(_)) => Ok(Lookup::Found),
+        Ok(None) => Ok(Lookup::Missing),
+        Err(err) => {
+            let request = Request {
+                verb: "get",
+                resource: "persistentvolumeclaims",
+                namespace: Some(namespace),
                 name: Some(name),
             };
             let message = errors::describe(&err, &request);

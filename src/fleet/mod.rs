@@ -12,7 +12,9 @@ mod units;
 
 use std::path::{Path, PathBuf};
 
-pub use resolve::{ResolvedAgent, ResolvedFleet, ResolvedTeam, Subject, resolve};
+pub use resolve::{
+    ResolvedAgent, ResolvedFleet, ResolvedPod, ResolvedSidecar, ResolvedTeam, Subject, resolve,
+};
 pub use units::{Duration, Quantity};
 
 use crate::diag::{Diagnostic, Diagnostics, FieldPath};

@@ -135,6 +135,62 @@ pub fn file_name(name: &str) -> Result<(), String> {
     }
 }
 
+/// A container mount path: absolute and normalised (no `.`, `..`, empty segments or
+/// trailing '/'), no ':' (Kubernetes refuses it).
+pub fn mount_path(path: &str) -> Result<(), String> {
+    if !path.starts_with('/') {
+        return Err(format!("{path:?} is not an absolute path"));
+    }
+    let segments: Vec<&str> = path[1..].split('/').collect();
+    if path != "/"
+        && segments
+            .iter()
+            .any(|s| s.is_empty() || *s == "." || *s == "..")
+    {
+        return Err(format!(
+            "{path:?} is not a plain path: no '.', '..', '//' or trailing '/'"
+        ));
+    }
+    if path.contains(':') || path.contains(char::is_control) {
+        return Err(format!("{path:?} may not hold ':' or control characters"));
+    }
+    Ok(())
+}
+
+/// A file path inside a Secret or ConfigMap volume (`items[].path`): relative, no `..`.
+pub fn item_path(path: &str) -> Result<(), String> {
+    if path.is_empty()
+        || path.starts_with('/')
+        || path.split('/').any(|s| s.is_empty() || s == "..")
+    {
+        return Err(format!(
+            "{path:?} is not a relative file path inside the volume (no leading '/', no '..')"
+        ));
+    }
+    Ok(())
+}
+
+/// A container port's name (IANA service name): at most 15 lowercase letters, digits
+/// and '-', with a letter, no '--', not starting or ending with '-'.
+pub fn port_name(name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= 15
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && name.bytes().any(|b| b.is_ascii_lowercase())
+        && !name.contains("--")
+        && !name.starts_with('-')
+        && !name.ends_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{name:?} is not a valid port name: at most 15 lowercase letters, digits and '-', with at least one letter"
+        ))
+    }
+}
+
 /// Whether `image` is pinned: a digest, or a tag other than `latest`.
 pub fn image_pin(image: &str) -> Result<(), String> {
     if image.is_empty() || image.contains(char::is_whitespace) {

@@ -25,6 +25,48 @@ pub const STATE_DIR: &str = "/home/node/.openclaw";
 pub const TOKEN_ENV: &str = "OPENCLAW_GATEWAY_TOKEN";
 /// Where the pod's writable scratch space (an emptyDir) is mounted.
 pub const TMP_DIR: &str = "/tmp";
+/// Where the init container reads the agent's ConfigMap (see [`INIT_SCRIPT`]).
+pub const CONFIG_MOUNT: &str = "/clawctl";
+
+/// The pod's own volumes, as the Deployment template names them: the state volume,
+/// the scratch space and the ConfigMap. A fleet's extra volumes take other names.
+pub const POD_VOLUMES: [&str; 3] = ["state", "tmp", "config"];
+/// The pod's own containers: the gateway and the init container. Sidecars take other
+/// names.
+pub const POD_CONTAINERS: [&str; 2] = ["gateway", "workspace"];
+
+/// The name of the scratch space (`/tmp`, an emptyDir) a sidecar gets: its root
+/// filesystem is read-only too.
+pub fn sidecar_tmp_volume(sidecar: &str) -> String {
+    format!("tmp-{sidecar}")
+}
+
+/// Why an extra volume may not be mounted at `path` in the gateway: at, above or under
+/// the state directory (it would hide or split the agent's memory), the scratch space or
+/// the init container's ConfigMap. `path` is absolute and normalised.
+pub fn mount_conflict(path: &str) -> Option<String> {
+    let nested = |a: &str, b: &str| {
+        a == b
+            || b.strip_prefix(a)
+                .is_some_and(|rest| a == "/" || rest.starts_with('/'))
+    };
+    [
+        (STATE_DIR, "OpenClaw's state directory (the agent's volume)"),
+        (TMP_DIR, "the pod's scratch space"),
+        (CONFIG_MOUNT, "clawctl's ConfigMap mount"),
+    ]
+    .into_iter()
+    .find(|(own, _)| nested(path, own) || nested(own, path))
+    .map(|(own, what)| {
+        if path == own {
+            format!("{path} is {what}")
+        } else if nested(path, own) {
+            format!("{path} would hide {own}, {what}")
+        } else {
+            format!("{path} is inside {own}, {what}")
+        }
+    })
+}
 
 /// Tools that run programs in the gateway's container: they see its whole environment,
 /// every Secret loaded with envFrom included, and `fs.workspaceOnly` does not confine
@@ -208,6 +250,31 @@ mod tests {
         assert!(runtime_tools_denied(&deny(&["group:runtime"])));
         assert!(!runtime_tools_denied(&deny(&["exec"])));
         assert!(!runtime_tools_denied(&deny(&[])));
+    }
+
+    #[test]
+    fn extra_mounts_may_not_cover_the_state_directory() {
+        for bad in [
+            "/",
+            "/home",
+            "/home/node",
+            STATE_DIR,
+            "/home/node/.openclaw/x",
+            "/tmp",
+            "/tmp/a",
+            "/clawctl",
+        ] {
+            assert!(mount_conflict(bad).is_some(), "{bad}");
+        }
+        for good in [
+            "/mnt/gigs",
+            "/home/node/.ssh",
+            "/home/node/.openclawx",
+            "/tmpx",
+            "/data",
+        ] {
+            assert_eq!(mount_conflict(good), None, "{good}");
+        }
     }
 
     #[test]

@@ -35,6 +35,8 @@ pub struct Planned {
     pub plan: Plan,
     /// What each agent needs from its Secrets, checked by [`plan_and_check`].
     pub needs: Vec<super::preflight::Need>,
+    /// The existing claims agents mount, by (namespace, claim), with their agents.
+    pub claims: std::collections::BTreeMap<(String, String), Vec<String>>,
     /// Problems that do not stop the command: the fleet's own and the preflight's.
     pub warnings: Vec<String>,
 }
@@ -101,6 +103,7 @@ pub async fn plan(request: &Request<'_>) -> anyhow::Result<Planned> {
         selector,
         plan,
         needs: super::preflight::needs(&fleet),
+        claims: super::preflight::claims(&fleet),
         warnings,
     })
 }
@@ -115,6 +118,7 @@ pub async fn plan_and_check(request: &Request<'_>) -> anyhow::Result<Planned> {
         &planned.cluster,
         &planned.needs,
         &classes,
+        &planned.claims,
         request.concurrency,
     )
     .await?;

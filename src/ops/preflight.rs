@@ -1,10 +1,12 @@
 //! Preflight: what the cluster must hold before an apply can start agents that work.
 //! Each agent's Secrets must exist in its namespace and hold the keys the gateway reads
 //! (OPENCLAW_GATEWAY_TOKEN, every `model.endpoint.apiKeyEnv`), unless the fleet's `env`
-//! sets them; every StorageClass a new volume names must exist. A missing one would
-//! surface minutes later as CreateContainerConfigError, a crash loop or a Pending volume;
-//! here it is named before anything is written. Secret values are never
-//! kept: only key names leave `cluster::secrets`.
+//! sets them; every Secret mounted as a volume (unless `optional`) must exist and hold
+//! the keys its `items` name; every StorageClass a new volume names must exist. A
+//! missing one would surface minutes later as CreateContainerConfigError, a pod stuck
+//! in ContainerCreating, a crash loop or a Pending volume; here it is named before
+//! anything is written. Secret values are never kept: only key names leave
+//! `cluster::secrets`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -28,9 +30,24 @@ pub struct Need {
     pub keys: Vec<String>,
 }
 
-/// What each agent needs from its Secrets. Pure.
+/// What each agent needs from its Secrets: its environment's keys from the `secrets`
+/// it loads, then each mounted Secret (its `items` keys, or only that it exists). Pure.
 pub fn needs(fleet: &ResolvedFleet) -> Vec<Need> {
-    fleet
+    let mounted = fleet.agents.iter().flat_map(|agent| {
+        agent
+            .pod
+            .volumes
+            .values()
+            .filter_map(|v| v.secret.as_ref())
+            .filter(|s| s.optional != Some(true))
+            .map(|s| Need {
+                agent: agent.name.clone(),
+                namespace: agent.namespace.clone(),
+                secrets: vec![s.secret_name.clone()],
+                keys: s.items.iter().flatten().map(|i| i.key.clone()).collect(),
+            })
+    });
+    let env = fleet
         .agents
         .iter()
         .map(|agent| {
@@ -56,8 +73,8 @@ pub fn needs(fleet: &ResolvedFleet) -> Vec<Need> {
                 keys,
             }
         })
-        .filter(|n| !n.keys.is_empty())
-        .collect()
+        .filter(|n| !n.keys.is_empty());
+    env.chain(mounted).collect()
 }
 
 /// What the preflight found that does not stop the apply.
@@ -97,12 +114,29 @@ pub fn storage_classes(plan: &Plan) -> BTreeMap<String, Vec<String>> {
     classes
 }
 
-/// Reads each (namespace, Secret) and each StorageClass once; checks every agent's keys
-/// and that every new volume's class exists.
+/// The existing claims agents mount as extra volumes, by (namespace, claim), each with
+/// the agents that mount it. Pure.
+pub fn claims(fleet: &ResolvedFleet) -> BTreeMap<(String, String), Vec<String>> {
+    let mut claims: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for agent in &fleet.agents {
+        for volume in agent.pod.volumes.values() {
+            if let Some(claim) = &volume.persistent_volume_claim {
+                let key = (agent.namespace.clone(), claim.claim_name.clone());
+                claims.entry(key).or_default().push(agent.name.clone());
+            }
+        }
+    }
+    claims
+}
+
+/// Reads each (namespace, Secret), each StorageClass and each mounted claim once; checks
+/// every agent's keys, that every new volume's class exists and that every claim an
+/// agent mounts exists.
 pub async fn check(
     cluster: &Cluster,
     needs: &[Need],
     classes: &BTreeMap<String, Vec<String>>,
+    claims: &BTreeMap<(String, String), Vec<String>>,
     concurrency: usize,
 ) -> anyhow::Result<Findings> {
     let wanted: BTreeSet<(String, String)> = needs
@@ -136,6 +170,34 @@ pub async fn check(
             )),
         }
     }
+    let found: Vec<(&(String, String), anyhow::Result<Lookup>)> = stream::iter(
+        claims
+            .keys()
+            .map(|key| async move { (key, storage::claim(cluster, &key.0, &key.1).await) }),
+    )
+    .buffer_unordered(concurrency.max(1))
+    .collect()
+    .await;
+    let mut found: Vec<_> = found
+        .into_iter()
+        .map(|(key, result)| result.map(|lookup| (key, lookup)))
+        .collect::<anyhow::Result<_>>()?;
+    found.sort_by(|a, b| a.0.cmp(b.0));
+    for ((namespace, claim), lookup) in found {
+        let agents = claims.get(&(namespace.clone(), claim.clone()));
+        let agents = agents.map(|a| agents_phrase(a)).unwrap_or_default();
+        match lookup {
+            Lookup::Found => {}
+            Lookup::Missing => problems.push(format!(
+                "{agents}: PersistentVolumeClaim {claim:?} does not exist in namespace \
+                 {namespace:?}, so the pod would stay Pending (create the claim, or correct \
+                 volumes.NAME.persistentVolumeClaim.claimName)"
+            )),
+            Lookup::Forbidden(message) => warnings.push(format!(
+                "cannot check that PersistentVolumeClaim {namespace}/{claim} exists: {message}"
+            )),
+        }
+    }
     if problems.is_empty() {
         Ok(Findings { warnings })
     } else {
@@ -164,6 +226,12 @@ fn judge(
                         need.namespace
                     );
                     problems.entry(problem).or_default().push(&need.agent);
+                    unknown = true;
+                }
+                Some(SecretKeys::Forbidden(message)) if need.keys.is_empty() => {
+                    warnings.insert(format!(
+                        "cannot check that Secret {secret:?} exists: {message}"
+                    ));
                     unknown = true;
                 }
                 Some(SecretKeys::Forbidden(message)) => {
@@ -203,7 +271,12 @@ fn judge(
     }
     let problems = problems
         .into_iter()
-        .map(|(problem, agents)| format!("{}: {problem}", agents_phrase(&agents)))
+        .map(|(problem, mut agents)| {
+            // An agent may need one Secret twice (loaded and mounted): name it once.
+            let mut seen = BTreeSet::new();
+            agents.retain(|a| seen.insert(*a));
+            format!("{}: {problem}", agents_phrase(&agents))
+        })
         .collect();
     (problems, warnings.into_iter().collect())
 }
@@ -275,6 +348,60 @@ mod tests {
             ]
         );
         assert!(warnings.is_empty());
+    }
+
+    #[test]
+    fn mounted_secrets_must_exist_and_hold_their_items() {
+        let lookup = BTreeMap::from([
+            (("team".into(), "ssh".into()), found(&["id_rsa"])),
+            (("team".into(), "cookies".into()), SecretKeys::Missing),
+        ]);
+        let needs = [
+            need("a", &["ssh"], &["id_ed25519"]),
+            need("a", &["cookies"], &[]),
+            need("a", &["cookies"], &[]),
+        ];
+        let (problems, _) = judge(&needs, &lookup);
+        assert_eq!(
+            problems,
+            vec![
+                "agent \"a\": Secret \"cookies\" does not exist in namespace \"team\"",
+                "agent \"a\": no key id_ed25519 in Secret \"ssh\" (namespace \"team\")",
+            ]
+        );
+    }
+
+    #[test]
+    fn needs_cover_mounted_secrets_unless_optional() {
+        let text = r#"apiVersion: clawctl.io/v1alpha1
+kind: Fleet
+metadata: {name: f}
+spec:
+  image: ghcr.io/openclaw/openclaw:2026.4.14
+  defaults: {model: {primary: anthropic/claude-sonnet-4-20250514}, secrets: [env]}
+  teams: [{name: t}]
+  agents:
+    - name: a
+      volumes:
+        key: {secret: {secretName: ssh, items: [{key: id_ed25519, path: id}]}, mountPath: /k}
+        cookies: {secret: {secretName: cookies}, mountPath: /c}
+        maybe: {secret: {secretName: maybe, optional: true}, mountPath: /m}
+"#;
+        let loaded = crate::fleet::load_str("f.yaml", std::env::temp_dir(), text).expect("loads");
+        let fleet = crate::fleet::resolve(&loaded).expect("valid");
+        let got: Vec<(Vec<String>, Vec<String>)> = needs(&fleet)
+            .into_iter()
+            .map(|n| (n.secrets, n.keys))
+            .collect();
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            got,
+            vec![
+                (s(&["env"]), s(&["OPENCLAW_GATEWAY_TOKEN"])),
+                (s(&["cookies"]), s(&[])),
+                (s(&["ssh"]), s(&["id_ed25519"])),
+            ]
+        );
     }
 
     #[test]

@@ -400,7 +400,172 @@ pub fn agent_context(shared: &AgentShared, fleet: &ResolvedFleet, agent: &Resolv
         ("ingress", shared.ingress.clone()),
         ("egress", egress(shared, agent)),
         ("containerSecurity", shared.container_security.clone()),
+        ("gatewayMounts", to_value(gateway_mounts(agent))),
+        ("sidecars", to_value(sidecars(agent))),
+        ("extraVolumes", to_value(extra_volumes(agent))),
+        ("scheduling", to_value(scheduling(agent))),
     ])
+}
+
+/// The extra volumes' mounts in the gateway container, by volume name.
+fn gateway_mounts(agent: &ResolvedAgent) -> Json {
+    let mounts: Vec<Json> = agent
+        .pod
+        .volumes
+        .iter()
+        .map(|(name, v)| {
+            let files = v.secret.is_some() || v.config_map.is_some();
+            json!({
+                "name": name,
+                "mountPath": v.mount_path,
+                "readOnly": files || v.read_only.unwrap_or(false),
+            })
+        })
+        .collect();
+    Json::Array(mounts)
+}
+
+/// Secrets are mounted owner-read only: an SSH client refuses a key others may read.
+const SECRET_MODE: u32 = 0o400;
+
+/// The extra volumes, then each sidecar's scratch space.
+fn extra_volumes(agent: &ResolvedAgent) -> Json {
+    let items = |items: &Option<Vec<crate::fleet::model::KeyToPath>>| {
+        items.as_ref().map(|items| {
+            items
+                .iter()
+                .map(|i| json!({"key": i.key, "path": i.path}))
+                .collect::<Vec<_>>()
+        })
+    };
+    let mut out: Vec<Json> = Vec::new();
+    for (name, v) in &agent.pod.volumes {
+        let read_only = v.read_only.unwrap_or(false);
+        let mut volume = serde_json::Map::new();
+        volume.insert("name".into(), json!(name));
+        if let Some(claim) = &v.persistent_volume_claim {
+            let mut source = json!({"claimName": claim.claim_name});
+            if read_only {
+                source["readOnly"] = json!(true);
+            }
+            volume.insert("persistentVolumeClaim".into(), source);
+        } else if let Some(nfs) = &v.nfs {
+            let mut source = json!({"server": nfs.server, "path": nfs.path});
+            if read_only {
+                source["readOnly"] = json!(true);
+            }
+            volume.insert("nfs".into(), source);
+        } else if let Some(secret) = &v.secret {
+            let mut source = json!({"secretName": secret.secret_name, "defaultMode": SECRET_MODE});
+            if let Some(items) = items(&secret.items) {
+                source["items"] = json!(items);
+            }
+            if let Some(optional) = secret.optional {
+                source["optional"] = json!(optional);
+            }
+            volume.insert("secret".into(), source);
+        } else if let Some(cm) = &v.config_map {
+            let mut source = json!({"name": cm.name});
+            if let Some(items) = items(&cm.items) {
+                source["items"] = json!(items);
+            }
+            if let Some(optional) = cm.optional {
+                source["optional"] = json!(optional);
+            }
+            volume.insert("configMap".into(), source);
+        }
+        out.push(Json::Object(volume));
+    }
+    for sidecar in &agent.pod.sidecars {
+        out.push(json!({"name": openclaw::sidecar_tmp_volume(&sidecar.name), "emptyDir": {}}));
+    }
+    Json::Array(out)
+}
+
+/// Sidecar containers: the gateway's restricted security context (the root
+/// filesystem writable only where the fleet gave a reason), a scratch `/tmp` of their
+/// own, and the extra volumes they asked for.
+fn sidecars(agent: &ResolvedAgent) -> Json {
+    let quantities = |l: &crate::fleet::model::ResourceList| {
+        json!({
+            "cpu": l.cpu.as_ref().map(|q| q.as_str()),
+            "memory": l.memory.as_ref().map(|q| q.as_str()),
+        })
+    };
+    let containers: Vec<Json> = agent
+        .pod
+        .sidecars
+        .iter()
+        .map(|s| {
+            let mut c = serde_json::Map::new();
+            c.insert("name".into(), json!(s.name));
+            c.insert("image".into(), json!(s.image));
+            if let Some(command) = &s.command {
+                c.insert("command".into(), json!(command));
+            }
+            if let Some(args) = &s.args {
+                c.insert("args".into(), json!(args));
+            }
+            if !s.ports.is_empty() {
+                let ports: Vec<Json> = s
+                    .ports
+                    .iter()
+                    .map(|p| {
+                        let mut port = json!({"containerPort": p.container_port, "protocol": "TCP"});
+                        if let Some(name) = &p.name {
+                            port["name"] = json!(name);
+                        }
+                        port
+                    })
+                    .collect();
+                c.insert("ports".into(), json!(ports));
+            }
+            if !s.env.is_empty() {
+                let env: Vec<Json> = s
+                    .env
+                    .iter()
+                    .map(|(k, v)| json!({"name": k, "value": v}))
+                    .collect();
+                c.insert("env".into(), json!(env));
+            }
+            c.insert(
+                "resources".into(),
+                json!({"requests": quantities(&s.requests), "limits": quantities(&s.limits)}),
+            );
+            c.insert(
+                "securityContext".into(),
+                json!({
+                    "allowPrivilegeEscalation": false,
+                    "readOnlyRootFilesystem": s.read_only_root,
+                    "runAsNonRoot": true,
+                    "capabilities": {"drop": ["ALL"]},
+                    "seccompProfile": {"type": "RuntimeDefault"},
+                }),
+            );
+            let mut mounts = vec![json!({
+                "name": openclaw::sidecar_tmp_volume(&s.name),
+                "mountPath": openclaw::TMP_DIR,
+            })];
+            mounts.extend(s.mounts.iter().map(|m| {
+                json!({"name": m.name, "mountPath": m.mount_path, "readOnly": m.read_only.unwrap_or(false)})
+            }));
+            c.insert("volumeMounts".into(), json!(mounts));
+            Json::Object(c)
+        })
+        .collect();
+    Json::Array(containers)
+}
+
+/// The pod spec's scheduling fields the fleet set, as a Pod spec spells them.
+fn scheduling(agent: &ResolvedAgent) -> Json {
+    let mut s = agent.pod.scheduling.clone();
+    if s.node_selector.as_ref().is_some_and(|m| m.is_empty()) {
+        s.node_selector = None;
+    }
+    if s.tolerations.as_ref().is_some_and(|t| t.is_empty()) {
+        s.tolerations = None;
+    }
+    serde_json::to_value(&s).unwrap_or_else(|_| json!({}))
 }
 
 fn ingress(fleet: &ResolvedFleet) -> Json {

@@ -1032,6 +1032,82 @@ fn preflight_refuses_a_missing_secret_or_key_before_writing_anything() {
     assert!(writes(&server).len() > before);
 }
 
+/// Issue 9: an agent's extra volumes name a claim and Secrets the user creates; a missing
+/// one would leave the pod Pending or in ContainerCreating. The preflight names each
+/// before anything is written, and never prints a mounted Secret's value.
+#[test]
+fn preflight_refuses_a_missing_mounted_claim_secret_or_item() {
+    let server = server();
+    let text = fleet(&["alpha"], IMAGE).replace(
+        "    env: {OPENCLAW_GATEWAY_TOKEN: demo-token}\n",
+        "    env: {OPENCLAW_GATEWAY_TOKEN: demo-token}\n    volumes:\n      \
+         gigs: {persistentVolumeClaim: {claimName: gigs-pvc}, mountPath: /mnt/gigs, readOnly: true}\n      \
+         ssh: {secret: {secretName: deploy-key, items: [{key: id_ed25519, path: id_ed25519}]}, mountPath: /home/node/.ssh}\n      \
+         extra: {secret: {secretName: maybe, optional: true}, mountPath: /mnt/maybe}\n",
+    );
+    let out = apply(&server, &text, &[]).fails(1);
+    for expected in [
+        "agent \"alpha\": PersistentVolumeClaim \"gigs-pvc\" does not exist in namespace \"core\", so the pod would stay Pending",
+        "agent \"alpha\": Secret \"deploy-key\" does not exist in namespace \"core\"",
+    ] {
+        assert!(out.stderr.contains(expected), "{expected}\n{}", out.stderr);
+    }
+    assert!(
+        !out.stderr.contains("\"maybe\""),
+        "an optional Secret may be missing"
+    );
+    assert_eq!(writes(&server), Vec::<String>::new());
+
+    for object in [
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "core"}}),
+        json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+               "metadata": {"name": "gigs-pvc", "namespace": "core"},
+               "spec": {"accessModes": ["ReadOnlyMany"], "resources": {"requests": {"storage": "1Gi"}}}}),
+        json!({"apiVersion": "v1", "kind": "Secret",
+               "metadata": {"name": "deploy-key", "namespace": "core"},
+               "data": {"id_rsa": "c2VjcmV0LWtleS12YWx1ZQ=="}}),
+    ] {
+        server.apply_as("kubectl", object, true).expect("written");
+    }
+    let out = apply(&server, &text, &[]).fails(1);
+    assert!(
+        out.stderr.contains(
+            "agent \"alpha\": no key id_ed25519 in Secret \"deploy-key\" (namespace \"core\")"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("gigs-pvc"), "{}", out.stderr);
+    assert!(
+        !out.stderr.contains("c2VjcmV0LWtleS12YWx1ZQ") && !out.stderr.contains("secret-key-value")
+    );
+
+    server
+        .apply_as(
+            "kubectl",
+            json!({"apiVersion": "v1", "kind": "Secret",
+                   "metadata": {"name": "deploy-key", "namespace": "core"},
+                   "data": {"id_ed25519": "c2VjcmV0LWtleS12YWx1ZQ=="}}),
+            true,
+        )
+        .expect("written");
+    let sidecar = text.replace(
+        "    volumes:\n",
+        "    sidecars:\n      chrome: {image: \"docker.io/chromedp/headless-shell:131.0.6778.85\", \
+         ports: [{name: cdp, containerPort: 9222}], volumeMounts: [{name: ssh, mountPath: /keys}]}\n    volumes:\n",
+    );
+    apply(&server, &sidecar, &["--no-wait"]).success();
+    // The pod shape reads back as applied: a second apply writes nothing.
+    let before = writes(&server).len();
+    apply(&server, &sidecar, &["--no-wait"]).success();
+    assert_eq!(
+        writes(&server).len(),
+        before,
+        "{:?}",
+        &writes(&server)[before..]
+    );
+}
+
 /// Issue 11: fleets/homelab.yaml names `storageClassName: local-path`; on a cluster
 /// without it the volume stays Pending, the pod Unschedulable, and apply used to wait its
 /// whole timeout. The preflight names the class first, and writes nothing.

@@ -236,6 +236,178 @@ fn a_soul_edit_changes_only_that_agents_pod_template() {
     );
 }
 
+const LAYERED_POD: &str = r##"apiVersion: clawctl.io/v1alpha1
+kind: Fleet
+metadata: {name: pods}
+spec:
+  image: ghcr.io/openclaw/openclaw:2026.4.14
+  defaults:
+    model: {primary: anthropic/claude-sonnet-4-20250514}
+    scheduling:
+      nodeSelector: {kubernetes.io/arch: amd64}
+      tolerations: [{key: dedicated, operator: Equal, value: agents, effect: NoSchedule}]
+      affinity:
+        podAntiAffinity:
+          preferredDuringSchedulingIgnoredDuringExecution:
+            - weight: 10
+              podAffinityTerm: {topologyKey: kubernetes.io/hostname}
+  teams:
+    - name: crew
+      defaults:
+        sidecars:
+          chrome: {image: "docker.io/chromedp/headless-shell:131.0.6778.85", ports: [{name: cdp, containerPort: 9222}]}
+          proxy: {image: "docker.io/library/nginx:1.27.3"}
+        volumes:
+          gigs: {persistentVolumeClaim: {claimName: gigs-pvc}, mountPath: /mnt/gigs, readOnly: true}
+        scheduling: {runtimeClassName: gvisor}
+  agents:
+    - name: ann
+      soulInline: "# Ann\n"
+      sidecars:
+        chrome:
+          image: "docker.io/chromedp/headless-shell:132.0.6834.83"
+          readOnlyRootFilesystem: false
+          writableRootReason: "the browser keeps its profile next to its binary"
+          volumeMounts: [{name: key, mountPath: /keys}]
+      volumes:
+        key: {secret: {secretName: ann-key}, mountPath: /home/node/.ssh}
+      scheduling:
+        nodeSelector: {node-availability: 24x7}
+        affinity:
+          nodeAffinity:
+            requiredDuringSchedulingIgnoredDuringExecution:
+              nodeSelectorTerms: [{matchExpressions: [{key: node-availability, operator: In, values: [24x7]}]}]
+    - {name: ben, soulInline: "# Ben\n"}
+    - {name: cy, soulInline: "# Cy\n", sidecars: {proxy: null}, volumes: {gigs: null}}
+"##;
+
+fn pod_spec(docs: &[Value], agent: &str) -> Value {
+    docs.iter()
+        .find(|d| d["kind"] == "Deployment" && d["metadata"]["name"] == format!("agent-{agent}"))
+        .map(|d| d["spec"]["template"]["spec"].clone())
+        .expect("the agent's Deployment")
+}
+
+#[test]
+fn pod_shape_settings_layer_by_name_and_key() {
+    let out = Test::new()
+        .file("f.yaml", LAYERED_POD)
+        .args(&["render", "f.yaml"])
+        .success()
+        .stdout;
+    let docs = docs(&out);
+    let ann = pod_spec(&docs, "ann");
+    let names: Vec<&str> = ann["containers"]
+        .as_array()
+        .expect("containers")
+        .iter()
+        .map(|c| c["name"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        names,
+        ["gateway", "chrome", "proxy"],
+        "the gateway stays first"
+    );
+    let chrome = &ann["containers"][1];
+    assert_eq!(
+        chrome["image"],
+        "docker.io/chromedp/headless-shell:132.0.6834.83"
+    );
+    assert!(
+        chrome.get("ports").is_none(),
+        "the agent's entry replaced the team's whole"
+    );
+    assert_eq!(chrome["securityContext"]["readOnlyRootFilesystem"], false);
+    for c in ann["containers"].as_array().expect("containers") {
+        let sc = &c["securityContext"];
+        assert_eq!(sc["allowPrivilegeEscalation"], false, "{c}");
+        assert_eq!(sc["runAsNonRoot"], true, "{c}");
+        assert_eq!(sc["capabilities"]["drop"][0], "ALL", "{c}");
+        assert_eq!(sc["seccompProfile"]["type"], "RuntimeDefault", "{c}");
+        assert!(c["resources"]["limits"]["memory"].is_string(), "{c}");
+    }
+    let proxy = &ann["containers"][2];
+    assert_eq!(proxy["securityContext"]["readOnlyRootFilesystem"], true);
+    assert_eq!(proxy["volumeMounts"][0]["mountPath"], "/tmp");
+    assert_eq!(
+        chrome["volumeMounts"][1],
+        serde_json::json!({"name": "key", "mountPath": "/keys", "readOnly": true})
+    );
+    let gateway_mounts: Vec<&str> = ann["containers"][0]["volumeMounts"]
+        .as_array()
+        .expect("mounts")
+        .iter()
+        .map(|m| m["name"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(gateway_mounts, ["state", "tmp", "gigs", "key"]);
+    let key = ann["volumes"]
+        .as_array()
+        .expect("volumes")
+        .iter()
+        .find(|v| v["name"] == "key")
+        .expect("the key volume");
+    assert_eq!(key["secret"]["defaultMode"], 0o400);
+    assert_eq!(
+        ann["nodeSelector"],
+        serde_json::json!({"kubernetes.io/arch": "amd64", "node-availability": "24x7"})
+    );
+    assert_eq!(ann["tolerations"][0]["key"], "dedicated");
+    assert!(
+        ann["affinity"].get("podAntiAffinity").is_none(),
+        "affinity replaces whole"
+    );
+    assert!(ann["affinity"]["nodeAffinity"].is_object());
+    assert_eq!(ann["runtimeClassName"], "gvisor");
+
+    let cy = pod_spec(&docs, "cy");
+    let names: Vec<&str> = cy["containers"]
+        .as_array()
+        .expect("containers")
+        .iter()
+        .map(|c| c["name"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        names,
+        ["gateway", "chrome"],
+        "`proxy: null` removes the team's proxy"
+    );
+    assert_eq!(
+        cy["containers"][0]["volumeMounts"].as_array().map(Vec::len),
+        Some(2)
+    );
+
+    let ben = pod_spec(&docs, "ben");
+    assert_eq!(ben["containers"][1]["ports"][0]["containerPort"], 9222);
+    assert_eq!(
+        ben["nodeSelector"],
+        serde_json::json!({"kubernetes.io/arch": "amd64"})
+    );
+    assert_eq!(
+        ben["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"][0]["weight"],
+        10
+    );
+}
+
+#[test]
+fn a_fleet_without_pod_settings_renders_no_extra_pod_fields() {
+    let out = Test::new()
+        .file("f.yaml", SMALL_FLEET)
+        .args(&["render", "f.yaml"])
+        .success()
+        .stdout;
+    let ann = pod_spec(&docs(&out), "ann");
+    assert_eq!(ann["containers"].as_array().map(Vec::len), Some(1));
+    for field in [
+        "nodeSelector",
+        "tolerations",
+        "affinity",
+        "priorityClassName",
+        "runtimeClassName",
+    ] {
+        assert!(ann.get(field).is_none(), "{field}");
+    }
+}
+
 #[test]
 fn template_overrides_replace_one_file_and_are_checked() {
     let service =

@@ -5,12 +5,16 @@ use super::{Cx, ResolvedAgent};
 use crate::diag::FieldPath;
 use crate::openclaw::Release;
 
-/// Runtime tools run programs that see the container's environment, and so every Secret
-/// loaded with envFrom: worth a warning (once, naming the agents) unless they are denied.
+/// Runtime tools run programs that see the container's environment and files, and so
+/// every Secret loaded with envFrom or mounted as a volume: worth a warning (once,
+/// naming the agents) unless they are denied.
 pub(super) fn runtime_tools(cx: &mut Cx, agents: &[ResolvedAgent]) {
+    let has_secrets = |a: &ResolvedAgent| {
+        !a.secrets.is_empty() || a.pod.volumes.values().any(|v| v.secret.is_some())
+    };
     let exposed: Vec<&str> = agents
         .iter()
-        .filter(|a| !a.secrets.is_empty() && !crate::openclaw::runtime_tools_denied(&a.tools.deny))
+        .filter(|a| has_secrets(a) && !crate::openclaw::runtime_tools_denied(&a.tools.deny))
         .map(|a| a.name.as_str())
         .collect();
     if exposed.is_empty() {
@@ -20,7 +24,7 @@ pub(super) fn runtime_tools(cx: &mut Cx, agents: &[ResolvedAgent]) {
     cx.warn(
         &path,
         format!(
-            "runtime tools ({}) are allowed for {} while Secrets are loaded into their environment: an agent can read every Secret value with them; deny {:?} here or in the agents' tools.deny unless they need them",
+            "runtime tools ({}) are allowed for {} while Secrets are loaded into their environment or mounted in their files: an agent can read every Secret value with them; deny {:?} here or in the agents' tools.deny unless they need them",
             crate::openclaw::RUNTIME_TOOLS.join(", "),
             crate::diag::agents_phrase(&exposed),
             crate::openclaw::RUNTIME_GROUP,

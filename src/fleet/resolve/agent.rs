@@ -1,10 +1,10 @@
 //! One agent: its team, its three layers merged, then each concern resolved by the
-//! module that owns it (model, resources, workspace, env, network, tools).
+//! module that owns it (model, resources, workspace, env, network, tools, pod).
 
 use serde_json::Value;
 
 use super::{
-    Cx, ResolvedAgent, ResolvedTeam, env, gateway, model, network, resources, tools, workspace,
+    Cx, ResolvedAgent, ResolvedTeam, env, gateway, model, network, pod, resources, tools, workspace,
 };
 use super::{merged, rules, source, to_layer};
 use crate::diag::FieldPath;
@@ -102,6 +102,7 @@ pub(super) fn resolve_agent(
     let tools = tools::resolve(cx, at, &settings);
     let config = tools::config(cx, at, &settings, &tools);
     let control_ui = gateway::control_ui(cx, at, &settings);
+    let pod = pod::resolve(cx, at, &settings);
     let bootstrap = settings.bootstrap.unwrap_or(false);
 
     let channels = settings.channels.clone().unwrap_or_default();
@@ -150,6 +151,7 @@ pub(super) fn resolve_agent(
         control_ui,
         bootstrap,
         routed: false,
+        pod,
     })
 }
 

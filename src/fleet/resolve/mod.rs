@@ -9,6 +9,7 @@ mod env;
 mod gateway;
 mod model;
 mod network;
+mod pod;
 mod resources;
 mod routing;
 mod tools;
@@ -28,6 +29,7 @@ use super::model::{
 use super::rules;
 use crate::diag::{Diagnostic, Diagnostics, FieldPath};
 pub use gateway::ResolvedControlUi;
+pub use pod::{ResolvedPod, ResolvedSidecar};
 
 /// Largest workspace or soul file: a ConfigMap holds at most 1 MiB in all.
 const MAX_FILE_BYTES: usize = 512 * 1024;
@@ -97,6 +99,8 @@ pub struct ResolvedAgent {
     /// Reached through an orchestrator (`routing.from`): its own gateway token, in a
     /// Secret clawctl creates, and OpenClaw's HTTP chat endpoint.
     pub routed: bool,
+    /// Sidecars, extra volumes and scheduling.
+    pub pod: ResolvedPod,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -458,21 +462,34 @@ fn to_layer<T: serde::Serialize>(settings: &T) -> Map<String, Value> {
     }
 }
 
+/// Settings whose entries (by name) are each one thing: a layer's entry replaces the
+/// same-named entry below whole, as a workspace file, a sidecar or a volume does.
+const WHOLE_ENTRIES: [&str; 3] = ["workspace", "sidecars", "volumes"];
+
 /// Merges `over` onto `base`: mappings merge key by key, everything else replaces.
-/// A workspace file is one thing, so its entry replaces whole; `soul` and `soulInline`
-/// are one choice, so a layer setting either drops both from below.
+/// A workspace file, a sidecar and a volume are one thing each, so their entries
+/// replace whole; so does `scheduling.affinity` (half of one layer's affinity and half
+/// of another's is a rule nobody wrote). `soul` and `soulInline` are one choice, so a
+/// layer setting either drops both from below.
 fn merged(mut base: Map<String, Value>, over: Map<String, Value>) -> Map<String, Value> {
     if over.contains_key("soul") || over.contains_key("soulInline") {
         base.remove("soul");
         base.remove("soulInline");
     }
     for (key, value) in over {
-        let replace_children = key == "workspace";
+        let replace_children = WHOLE_ENTRIES.contains(&key.as_str());
         match (base.get_mut(&key), value) {
             (Some(Value::Object(b)), Value::Object(o)) if replace_children => {
                 for (k, v) in o {
                     b.insert(k, v);
                 }
+            }
+            (Some(Value::Object(b)), Value::Object(mut o)) if key == "scheduling" => {
+                if let Some(affinity) = o.remove("affinity") {
+                    b.insert("affinity".to_string(), affinity);
+                }
+                let inner = std::mem::take(b);
+                *b = merged(inner, o);
             }
             (Some(Value::Object(b)), Value::Object(o)) => {
                 let inner = std::mem::take(b);
@@ -640,6 +657,36 @@ mod tests {
         assert_eq!(
             m,
             serde_json::json!({"workspace": {"A.md": {"inline": "x"}, "B.md": {"file": "b"}}, "soulInline": "hi"})
+        );
+    }
+
+    #[test]
+    fn sidecars_and_volumes_merge_by_name_and_affinity_replaces_whole() {
+        let base = serde_json::json!({
+            "sidecars": {"chrome": {"image": "a:1", "args": ["x"]}, "proxy": {"image": "p:1"}},
+            "volumes": {"gigs": {"mountPath": "/mnt/gigs", "readOnly": true}},
+            "scheduling": {"nodeSelector": {"a": "1"}, "tolerations": [{"key": "t"}],
+                           "affinity": {"nodeAffinity": {"x": 1}, "podAffinity": {"y": 1}}},
+        });
+        let over = serde_json::json!({
+            "sidecars": {"chrome": {"image": "a:2"}},
+            "volumes": {"media": {"mountPath": "/mnt/media"}},
+            "scheduling": {"nodeSelector": {"b": "2"}, "tolerations": [],
+                           "affinity": {"nodeAffinity": {"z": 1}}},
+        });
+        let (Value::Object(b), Value::Object(o)) = (base, over) else {
+            unreachable!()
+        };
+        let m = Value::Object(merged(b, o));
+        assert_eq!(
+            m,
+            serde_json::json!({
+                "sidecars": {"chrome": {"image": "a:2"}, "proxy": {"image": "p:1"}},
+                "volumes": {"gigs": {"mountPath": "/mnt/gigs", "readOnly": true},
+                            "media": {"mountPath": "/mnt/media"}},
+                "scheduling": {"nodeSelector": {"a": "1", "b": "2"}, "tolerations": [],
+                               "affinity": {"nodeAffinity": {"z": 1}}},
+            })
         );
     }
 

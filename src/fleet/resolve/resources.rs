@@ -3,7 +3,7 @@
 
 use super::agent::At;
 use super::{Cx, rules};
-use crate::fleet::model::{Quantity, ResourceList, Settings};
+use crate::fleet::model::{Quantity, ResourceList, Resources, Settings};
 
 pub(super) struct ResolvedResources {
     pub requests: ResourceList,
@@ -36,6 +36,36 @@ pub(super) fn resolve(cx: &mut Cx, at: At, settings: &Settings) -> ResolvedResou
         cpu: Some(lim.cpu.unwrap_or_else(|| builtin("1"))),
         memory: Some(lim.memory.unwrap_or_else(|| builtin("1536Mi"))),
     };
+    check(cx, at, "resources", &requests, &limits);
+    ResolvedResources { requests, limits }
+}
+
+/// A sidecar's CPU and memory, `resources` written at `rel` (dotted): built-in defaults
+/// small enough for a helper process, checked like the gateway's.
+pub(super) fn sidecar(
+    cx: &mut Cx,
+    at: At,
+    rel: &str,
+    resources: Option<&Resources>,
+) -> ResolvedResources {
+    let resources = resources.cloned().unwrap_or_default();
+    let req = resources.requests.unwrap_or_default();
+    let lim = resources.limits.unwrap_or_default();
+    let requests = ResourceList {
+        cpu: Some(req.cpu.unwrap_or_else(|| builtin("100m"))),
+        memory: Some(req.memory.unwrap_or_else(|| builtin("128Mi"))),
+    };
+    let limits = ResourceList {
+        cpu: Some(lim.cpu.unwrap_or_else(|| builtin("500m"))),
+        memory: Some(lim.memory.unwrap_or_else(|| builtin("512Mi"))),
+    };
+    check(cx, at, rel, &requests, &limits);
+    ResolvedResources { requests, limits }
+}
+
+/// Limits at least the requests, both above zero and within `policy.maxResources`
+/// (which bounds each container). `rel` is where `resources` is written.
+fn check(cx: &mut Cx, at: At, rel: &str, requests: &ResourceList, limits: &ResourceList) {
     let max = cx
         .loaded
         .fleet
@@ -52,7 +82,7 @@ pub(super) fn resolve(cx: &mut Cx, at: At, settings: &Settings) -> ResolvedResou
                 l.memory.clone()
             }
         };
-        let (Some(r), Some(l)) = (pick(&requests), pick(&limits)) else {
+        let (Some(r), Some(l)) = (pick(requests), pick(limits)) else {
             continue;
         };
         if r.millis() == 0 || l.millis() == 0 {
@@ -61,17 +91,17 @@ pub(super) fn resolve(cx: &mut Cx, at: At, settings: &Settings) -> ResolvedResou
             } else {
                 "limits"
             };
-            let path = at.src(cx, &format!("resources.{which}.{field}"));
+            let path = at.src(cx, &format!("{rel}.{which}.{field}"));
             cx.error(&path, format!("{field} {which} must be greater than zero"));
         }
         if l.millis() < r.millis() {
-            let path = at.src(cx, &format!("resources.limits.{field}"));
+            let path = at.src(cx, &format!("{rel}.limits.{field}"));
             cx.error(&path, format!("{field} limit {l} is below the request {r}"));
         }
         if let Some(m) = pick(&max) {
             for (which, one, q) in [("limits", "limit", &l), ("requests", "request", &r)] {
                 if q.millis() > m.millis() {
-                    let path = at.src(cx, &format!("resources.{which}.{field}"));
+                    let path = at.src(cx, &format!("{rel}.{which}.{field}"));
                     cx.error(
                         &path,
                         format!("{field} {one} {q} exceeds spec.policy.maxResources.{field} ({m})"),
@@ -81,7 +111,6 @@ pub(super) fn resolve(cx: &mut Cx, at: At, settings: &Settings) -> ResolvedResou
             }
         }
     }
-    ResolvedResources { requests, limits }
 }
 
 pub(super) fn storage(cx: &mut Cx, at: At, settings: &Settings) -> ResolvedStorage {

@@ -1432,7 +1432,8 @@ fn a_token_that_cannot_be_generated_fails_the_apply_before_the_workloads() {
     );
     let out = apply(&server, &routed_fleet(&["alpha"]), &[]).fails(1);
     assert!(
-        out.stderr.contains("cannot generate OPENCLAW_GATEWAY_TOKEN"),
+        out.stderr
+            .contains("cannot generate OPENCLAW_GATEWAY_TOKEN"),
         "{}",
         out.stderr
     );

@@ -79,9 +79,9 @@ pub fn fleet_context(fleet: &ResolvedFleet) -> Json {
         .collect();
     let routes_json = serde_json::to_string_pretty(&routes).unwrap_or_default() + "\n";
     // Aggregated into the admin and edit ClusterRoles (Kubernetes RBAC aggregation).
-    let mut revision_role_labels = fleet_labels(fleet);
+    let mut bookkeeping_role_labels = fleet_labels(fleet);
     for role in ["admin", "edit"] {
-        revision_role_labels.insert(
+        bookkeeping_role_labels.insert(
             format!("rbac.authorization.k8s.io/aggregate-to-{role}"),
             "true".into(),
         );
@@ -91,8 +91,8 @@ pub fn fleet_context(fleet: &ResolvedFleet) -> Json {
         "namespace": fleet.namespace,
         "image": fleet.image,
         "labels": fleet_labels(fleet),
-        "revisionRoleName": format!("clawctl-{}-revisions", fleet.name),
-        "revisionRoleLabels": revision_role_labels,
+        "bookkeepingRoleName": format!("clawctl-{}-bookkeeping", fleet.name),
+        "bookkeepingRoleLabels": bookkeeping_role_labels,
         "routesName": format!("{}-routes", fleet.name),
         "routesJson": routes_json,
     })

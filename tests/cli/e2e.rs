@@ -455,7 +455,7 @@ impl Drop for E2e {
             // The fleet's cluster-scoped revision-history role.
             let roles: Api<k8s_openapi::api::rbac::v1::ClusterRole> = Api::all(self.client.clone());
             for role in roles.list(&params).await?.items {
-                if role.name_any() == format!("clawctl-{}-revisions", self.fleet) {
+                if role.name_any() == format!("clawctl-{}-bookkeeping", self.fleet) {
                     roles
                         .delete(&role.name_any(), &DeleteParams::background())
                         .await?;

@@ -918,7 +918,8 @@ pub async fn serve(
 /// What the `admin` ClusterRole bound by RoleBindings in `allowed` permits before
 /// aggregation (kubernetes/plugin/pkg/auth/authorizer/rbac/bootstrappolicy/policy.go:
 /// admin reads and writes namespaced workload, config and RBAC objects, but only reads
-/// ResourceQuotas and ControllerRevisions; a RoleBinding grants nothing cluster-scoped,
+/// ResourceQuotas and ControllerRevisions and has no Leases; a RoleBinding grants nothing
+/// cluster-scoped,
 /// and a list or watch across all namespaces needs a ClusterRoleBinding). Rules that
 /// ClusterRoles labelled `aggregate-to-admin` add are checked by the caller.
 fn namespace_admin_allows(allowed: &[String], t: &Target) -> bool {
@@ -930,6 +931,6 @@ fn namespace_admin_allows(allowed: &[String], t: &Target) -> bool {
         && (read
             || !matches!(
                 t.resource.as_str(),
-                "resourcequotas" | "controllerrevisions"
+                "resourcequotas" | "controllerrevisions" | "leases"
             ))
 }

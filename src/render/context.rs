@@ -415,14 +415,21 @@ fn gateway_mounts(agent: &ResolvedAgent) -> Json {
         .iter()
         .map(|(name, v)| {
             let files = v.secret.is_some() || v.config_map.is_some();
-            json!({
-                "name": name,
-                "mountPath": v.mount_path,
-                "readOnly": files || v.read_only.unwrap_or(false),
-            })
+            mount(name, &v.mount_path, files || v.read_only.unwrap_or(false))
         })
         .collect();
     Json::Array(mounts)
+}
+
+/// A volume mount. `readOnly` only when true: `VolumeMount.ReadOnly` is a plain `bool`
+/// with `omitempty`, so the API server stores `false` as no field at all, and a rendered
+/// `false` would differ from the live object at every apply.
+fn mount(name: &str, path: &str, read_only: bool) -> Json {
+    let mut mount = json!({"name": name, "mountPath": path});
+    if read_only {
+        mount["readOnly"] = json!(true);
+    }
+    mount
 }
 
 /// Secrets are mounted owner-read only: an SSH client refuses a key others may read.
@@ -511,7 +518,8 @@ fn sidecars(agent: &ResolvedAgent) -> Json {
                     .ports
                     .iter()
                     .map(|p| {
-                        let mut port = json!({"containerPort": p.container_port, "protocol": "TCP"});
+                        let mut port =
+                            json!({"containerPort": p.container_port, "protocol": "TCP"});
                         if let Some(name) = &p.name {
                             port["name"] = json!(name);
                         }
@@ -546,9 +554,11 @@ fn sidecars(agent: &ResolvedAgent) -> Json {
                 "name": openclaw::sidecar_tmp_volume(&s.name),
                 "mountPath": openclaw::TMP_DIR,
             })];
-            mounts.extend(s.mounts.iter().map(|m| {
-                json!({"name": m.name, "mountPath": m.mount_path, "readOnly": m.read_only.unwrap_or(false)})
-            }));
+            mounts.extend(
+                s.mounts
+                    .iter()
+                    .map(|m| mount(&m.name, &m.mount_path, m.read_only.unwrap_or(false))),
+            );
             c.insert("volumeMounts".into(), json!(mounts));
             Json::Object(c)
         })

@@ -1444,3 +1444,40 @@ fn a_token_that_cannot_be_generated_fails_the_apply_before_the_workloads() {
         "the workload was applied without its token"
     );
 }
+
+/// A writable extra volume: the mount's `readOnly: false` is not stored by the API server
+/// (a plain `bool` with `omitempty`), so rendering it would update the Deployment at
+/// every apply. A re-apply writes nothing.
+#[test]
+fn a_writable_extra_volume_reapplies_without_a_write() {
+    let server = server();
+    let text = fleet(&["alpha"], IMAGE).replace(
+        "    env: {OPENCLAW_GATEWAY_TOKEN: demo-token}\n",
+        "    env: {OPENCLAW_GATEWAY_TOKEN: demo-token}\n    volumes:\n      \
+         shared: {persistentVolumeClaim: {claimName: shared-pvc}, mountPath: /mnt/shared}\n",
+    );
+    for object in [
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "core"}}),
+        json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+               "metadata": {"name": "shared-pvc", "namespace": "core"},
+               "spec": {"accessModes": ["ReadWriteMany"], "resources": {"requests": {"storage": "1Gi"}}}}),
+    ] {
+        server.apply_as("kubectl", object, true).expect("written");
+    }
+    apply(&server, &text, &["--no-wait"]).success();
+    let deployment = server
+        .get("apps/v1", "Deployment", Some("core"), "agent-alpha")
+        .expect("deployment");
+    let mounts = deployment["spec"]["template"]["spec"]["containers"][0]["volumeMounts"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        mounts.iter().any(|m| m["mountPath"] == "/mnt/shared"),
+        "{mounts:?}"
+    );
+    server.clear_requests();
+    let out = apply(&server, &text, &["--no-wait"]).success();
+    assert!(out.stderr.contains("nothing to change"), "{}", out.stderr);
+    assert_eq!(writes(&server), Vec::<String>::new());
+}

@@ -17,6 +17,9 @@
 //!   (`2048Mi` → `2Gi`, `0.5Gi` → `512Mi`), binary values under 1024 or with a fraction
 //!   as decimal (`1.1Ki` → `1126400m`), decimal exponents as `e` + a multiple of 3.
 //!
+//! - `readOnly: false` is dropped too: a plain `bool` with `omitempty` on volume mounts
+//!   and volume sources.
+//!
 //! Simplifications: list and map fields are told apart by name (the map fields below);
 //! a required list that is empty (`rules: []` of a Role) is dropped, where the real server
 //! answers `null`; quantities finer than a nano-unit are not rounded.
@@ -102,6 +105,10 @@ fn walk(kind: &str, value: &mut Value, path: &mut Vec<String>) {
 
 fn dropped_when_empty(kind: &str, path: &[String], key: &str, value: &Value) -> bool {
     match value {
+        // `readOnly` of volume mounts and of most volume sources is a plain `bool` with
+        // `omitempty` (VolumeMount, NFSVolumeSource, PersistentVolumeClaimVolumeSource):
+        // `false` is not stored.
+        Value::Bool(false) => key == "readOnly",
         Value::Array(items) => items.is_empty(),
         Value::Object(map) if map.is_empty() => {
             MAP_FIELDS.contains(&key)
@@ -296,6 +303,20 @@ mod tests {
                     }}
                 }
             })
+        );
+    }
+
+    #[test]
+    fn read_only_false_is_not_stored_and_true_is() {
+        let mut pod = json!({"volumeMounts": [{"name": "a", "mountPath": "/a", "readOnly": false},
+                                              {"name": "b", "mountPath": "/b", "readOnly": true}],
+                             "securityContext": {"readOnlyRootFilesystem": false}});
+        stored_form("Pod", &mut pod);
+        assert_eq!(
+            pod,
+            json!({"volumeMounts": [{"name": "a", "mountPath": "/a"},
+                                    {"name": "b", "mountPath": "/b", "readOnly": true}],
+                   "securityContext": {"readOnlyRootFilesystem": false}})
         );
     }
 

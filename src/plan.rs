@@ -95,6 +95,25 @@ pub struct Change {
     pub note: Option<String>,
 }
 
+impl Change {
+    /// The key of this Secret that apply fills with a random value (its manifest's
+    /// `clawctl.io/generated-key` annotation).
+    pub fn generated_key(&self) -> Option<&str> {
+        if self.object.kind != "Secret" {
+            return None;
+        }
+        annotation(
+            self.desired.as_ref()?,
+            crate::render::context::GENERATED_KEY,
+        )
+    }
+}
+
+/// The value of annotation `key` of an object.
+fn annotation<'a>(object: &'a Value, key: &str) -> Option<&'a str> {
+    object.pointer("/metadata/annotations")?.get(key)?.as_str()
+}
+
 /// Inputs that are not objects.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -269,38 +288,27 @@ impl Plan {
         }
     }
 
-    /// Secrets whose generated key (the `clawctl.io/generated-key` annotation of their
-    /// manifest) the live object lacks: updated, so that apply fills the key. Returns how
-    /// many.
-    pub fn fill_missing_keys(&mut self) -> usize {
-        let annotation = format!(
-            "/metadata/annotations/{}",
-            crate::render::context::GENERATED_KEY.replace('/', "~1")
-        );
-        let mut count = 0;
+    /// Secrets whose generated key the live object lacks: updated, so that apply fills
+    /// the key.
+    pub fn fill_missing_keys(&mut self) {
         for change in &mut self.changes {
-            if change.action != Action::Unchanged || change.object.kind != "Secret" {
+            if change.action != Action::Unchanged {
                 continue;
             }
-            let key = change
-                .desired
-                .as_ref()
-                .and_then(|d| d.pointer(&annotation))
-                .and_then(Value::as_str);
+            let Some(key) = change.generated_key() else {
+                continue;
+            };
             let held = change
                 .live
                 .as_ref()
                 .and_then(|l| l.get("data"))
-                .and_then(Value::as_object);
-            if let Some(key) = key
-                && !held.is_some_and(|data| data.contains_key(key))
-            {
-                change.action = Action::Update;
+                .and_then(Value::as_object)
+                .is_some_and(|data| data.contains_key(key));
+            if !held {
                 change.note = Some(format!("{key} is missing: apply generates it"));
-                count += 1;
+                change.action = Action::Update;
             }
         }
-        count
     }
 
     /// Objects of `kind` that could not be read: those the plan would create are taken to
@@ -380,10 +388,8 @@ fn hash(value: &Value) -> String {
 /// Unchanged: the live object carries the hash of exactly this configuration, and
 /// every field of it still has the value clawctl applied (so nobody edited them).
 fn unchanged(desired: &Value, live: &Value) -> bool {
-    let annotation = format!("/metadata/annotations/{}", APPLIED_HASH.replace('/', "~1"));
-    desired.pointer(&annotation).is_some()
-        && desired.pointer(&annotation) == live.pointer(&annotation)
-        && contains(live, desired)
+    let applied = annotation(desired, APPLIED_HASH);
+    applied.is_some() && applied == annotation(live, APPLIED_HASH) && contains(live, desired)
 }
 
 /// Whether every field of `want` is in `have` with an equal value, as the API server

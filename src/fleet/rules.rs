@@ -118,14 +118,29 @@ pub fn env_name(name: &str) -> Result<(), String> {
     }
 }
 
-/// A ConfigMap key (also a workspace file name): [-._a-zA-Z0-9]+, not "." or "..".
-pub fn file_name(name: &str) -> Result<(), String> {
-    let ok = !name.is_empty()
-        && name.len() <= 253
-        && !name.starts_with('.')
-        && name
+/// The characters and length of a Secret or ConfigMap key: `[-._a-zA-Z0-9]+`, at most 253.
+fn key_chars(key: &str) -> bool {
+    !key.is_empty()
+        && key.len() <= 253
+        && key
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+}
+
+/// A Secret or ConfigMap key, not "." or "..".
+pub fn data_key(key: &str) -> Result<(), String> {
+    if key_chars(key) && key != "." && key != ".." {
+        Ok(())
+    } else {
+        Err(format!(
+            "{key:?} is not a valid key: use letters, digits, '-', '_' and '.'"
+        ))
+    }
+}
+
+/// A workspace file name: a ConfigMap key that does not start with '.'.
+pub fn file_name(name: &str) -> Result<(), String> {
+    let ok = key_chars(name) && !name.starts_with('.');
     if ok {
         Ok(())
     } else {

@@ -94,22 +94,13 @@ async fn fill_generated_keys(
     outcomes: &mut [Option<Outcome>],
     reporter: &dyn Reporter,
 ) -> bool {
-    let pointer = format!(
-        "/metadata/annotations/{}",
-        crate::render::context::GENERATED_KEY.replace('/', "~1")
-    );
     for (change, outcome) in changes.iter().zip(outcomes.iter_mut()) {
-        if change.object.kind != "Secret" || *outcome != Some(Outcome::Applied) {
-            continue;
-        }
-        let Some(key) = change
-            .desired
-            .as_ref()
-            .and_then(|d| d.pointer(&pointer))
-            .and_then(serde_json::Value::as_str)
-        else {
+        let Some(key) = change.generated_key() else {
             continue;
         };
+        if *outcome != Some(Outcome::Applied) {
+            continue;
+        }
         let namespace = change.object.namespace.as_deref().unwrap_or_default();
         let filled = async {
             if !tokens::fill(cluster, namespace, &change.object.name, key).await? {

@@ -64,6 +64,14 @@ pub(crate) fn writes(server: &FakeApiServer) -> Vec<String> {
         .collect()
 }
 
+/// [`writes`] but the fleet Lease's (taken and given back by every mutating command).
+pub(crate) fn writes_but_lease(server: &FakeApiServer) -> Vec<String> {
+    writes(server)
+        .into_iter()
+        .filter(|w| !w.contains("/leases/"))
+        .collect()
+}
+
 pub(crate) fn uid(object: &Value) -> String {
     object["metadata"]["uid"]
         .as_str()

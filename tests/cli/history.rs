@@ -5,7 +5,7 @@
 use fake_apiserver::FakeApiServer;
 use serde_json::Value;
 
-use crate::cluster::{IMAGE, fleet, server};
+use crate::cluster::{IMAGE, fleet, server, writes, writes_but_lease};
 use crate::harness::{Output, Test};
 
 const NEWER: &str = "ghcr.io/openclaw/openclaw:2026.5.1";
@@ -114,17 +114,6 @@ fn volume_uid(server: &FakeApiServer, agent: &str) -> String {
         )
         .expect("volume");
     claim["metadata"]["uid"].as_str().expect("uid").to_string()
-}
-
-fn writes(server: &FakeApiServer) -> Vec<String> {
-    server
-        .requests()
-        .into_iter()
-        .filter(|r| {
-            matches!(r.verb.as_str(), "create" | "update" | "patch" | "delete") && !r.dry_run
-        })
-        .map(|r| format!("{} {}", r.method, r.path))
-        .collect()
 }
 
 /// `rollback -o json` report's one agent: (from, to, recorded, result).
@@ -725,11 +714,7 @@ fn a_rollback_plan_another_run_made_stale_is_refused_before_any_change() {
         format!("{err:#}").contains("has a new revision since the plan was made"),
         "{err:#}"
     );
-    let changed: Vec<String> = writes(&server)
-        .into_iter()
-        .filter(|w| !w.contains("/leases/"))
-        .collect();
-    assert_eq!(changed, Vec::<String>::new());
+    assert_eq!(writes_but_lease(&server), Vec::<String>::new());
     assert_eq!(
         rows(&history(
             &server,

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use fake_apiserver::{FakeApiServer, Fault, FaultRule};
 use serde_json::Value;
 
-use crate::cluster::{IMAGE, apply, clawctl, fleet, lease, server, uid, writes};
+use crate::cluster::{IMAGE, apply, clawctl, fleet, lease, server, uid, writes, writes_but_lease};
 
 const AGENTS: [&str; 5] = ["alpha", "beta", "delta", "gamma", "omega"];
 const NEW: &str = "ghcr.io/openclaw/openclaw:2026.5.1";
@@ -802,11 +802,7 @@ fn a_plan_another_run_made_stale_is_refused_before_any_change() {
         "{err:#}"
     );
     // Only the Lease was taken and given back.
-    let changed: Vec<String> = writes(&server)
-        .into_iter()
-        .filter(|w| !w.contains("/leases/"))
-        .collect();
-    assert_eq!(changed, Vec::<String>::new());
+    assert_eq!(writes_but_lease(&server), Vec::<String>::new());
     assert_eq!(state(&server), record);
     assert_eq!(image(&server, "beta"), IMAGE);
 

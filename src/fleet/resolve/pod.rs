@@ -182,7 +182,7 @@ fn check_volumes(cx: &mut Cx, at: At, volumes: &BTreeMap<String, Volume>, sideca
             let mut seen = HashMap::new();
             for (j, item) in items.iter().flatten().enumerate() {
                 let item_at = |cx: &Cx| path(cx).key(kind).key("items").index(j);
-                cx.check_at(|cx| item_at(cx).key("key"), data_key(&item.key));
+                cx.check_at(|cx| item_at(cx).key("key"), rules::data_key(&item.key));
                 cx.check_at(|cx| item_at(cx).key("path"), rules::item_path(&item.path));
                 if let Some(first) = seen.insert(item.path.as_str(), j) {
                     cx.error(
@@ -192,24 +192,6 @@ fn check_volumes(cx: &mut Cx, at: At, volumes: &BTreeMap<String, Volume>, sideca
                 }
             }
         }
-    }
-}
-
-/// A Secret or ConfigMap key: `[-._a-zA-Z0-9]+`, at most 253 characters.
-fn data_key(key: &str) -> Result<(), String> {
-    let ok = !key.is_empty()
-        && key.len() <= 253
-        && key != "."
-        && key != ".."
-        && key
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "{key:?} is not a valid key: use letters, digits, '-', '_' and '.'"
-        ))
     }
 }
 

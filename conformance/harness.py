@@ -399,21 +399,23 @@ def grep_token(token: str, roots: list[str]) -> list[str]:
     return hits
 
 
-def workspace_host_dir(plan: dict, pvc_dirs: dict) -> str | None:
-    """The agent workspace on the PVC: openclaw.json's agents.defaults.workspace
-    (default ~/.openclaw/workspace), mapped through the init container's
-    volumeMounts to the host directory of its persistentVolumeClaim."""
-    pod = plan["pod"]
-    cfg = plan.get("config_json") or {}
-    ws = ((cfg.get("agents") or {}).get("defaults") or {}).get("workspace")
+def container_path(plan: dict, path: str) -> str:
+    """`path` from openclaw.json with `~` as the container's HOME."""
     home = "/home/node"
+    pod = plan["pod"]
     for c in pod.get("initContainers", []) + pod.get("containers", []):
         for e in c.get("env", []) or []:
             if e.get("name") == "HOME" and "value" in e:
                 home = e["value"]
-    if not ws:
-        ws = home + "/.openclaw/workspace"
-    ws = ws.replace("~", home, 1) if ws.startswith("~") else ws
+    return path.replace("~", home, 1) if path.startswith("~") else path
+
+
+def workspace_host_dir(plan: dict, pvc_dirs: dict, ws: str) -> str | None:
+    """The host directory of workspace `ws` (a container path): mapped through the
+    init container's volumeMounts to the host directory of the persistentVolumeClaim
+    mounted deepest above it (a multi-agent gateway's workspaces are volumes of
+    their own, mounted inside the state volume)."""
+    pod = plan["pod"]
     vols = {v["name"]: v for v in pod.get("volumes", [])}
     best = None
     for c in pod.get("initContainers", []) + pod.get("containers", []):
@@ -432,22 +434,41 @@ def workspace_host_dir(plan: dict, pvc_dirs: dict) -> str | None:
     return best[1] if best else None
 
 
-def workspace_files(plan: dict) -> tuple[dict, dict]:
-    """Managed and seed workspace files from the ConfigMap items: path
-    managed/NAME or seed/NAME -> {NAME: content}."""
-    managed, seed = {}, {}
+def roster(cfg: dict) -> dict:
+    """A multi-agent gateway's agents in openclaw.json, id -> entry, in either
+    dialect (agents.list on 2026.4, agents.entries on 2026.9)."""
+    agents = cfg.get("agents") or {}
+    out = {a["id"]: a for a in agents.get("list") or [] if "id" in a}
+    out.update(agents.get("entries") or {})
+    return out
+
+
+def workspaces(plan: dict) -> list[dict]:
+    """Each workspace the init container fills, with the managed and seed files the
+    ConfigMap items put there: items managed/NAME and seed/NAME go to
+    agents.defaults.workspace (default ~/.openclaw/workspace); agents/ID/managed/NAME
+    and agents/ID/seed/NAME to agent ID's workspace in openclaw.json's roster."""
+    cfg = plan.get("config_json") or {}
+    default_ws = ((cfg.get("agents") or {}).get("defaults") or {}).get("workspace") or "~/.openclaw/workspace"
+    agents = roster(cfg)
+    out = {}
     for vol in plan["pod"].get("volumes", []):
         cm = vol.get("configMap")
         if not cm:
             continue
         data = plan["configmaps"].get(cm["name"], {})
         for it in cm.get("items", []) or []:
-            p = it["path"]
-            if p.startswith("managed/") and it["key"] in data:
-                managed[p.split("/", 1)[1]] = data[it["key"]]
-            elif p.startswith("seed/") and it["key"] in data:
-                seed[p.split("/", 1)[1]] = data[it["key"]]
-    return managed, seed
+            parts = it["path"].split("/")
+            agent = None
+            if len(parts) == 4 and parts[0] == "agents":
+                agent, parts = parts[1], parts[2:]
+            if len(parts) != 2 or parts[0] not in ("managed", "seed") or it["key"] not in data:
+                continue
+            ws = default_ws if agent is None else (agents.get(agent) or {}).get("workspace")
+            w = out.setdefault(agent, {"agent": agent, "ws": ws and container_path(plan, ws),
+                                       "managed": {}, "seed": {}})
+            w[parts[0]][parts[1]] = data[it["key"]]
+    return [out[k] for k in sorted(out, key=lambda a: a or "")]
 
 
 def run_agent(rep: Reporter, plan: dict, args, logdir: str) -> dict:
@@ -521,48 +542,55 @@ def run_agent(rep: Reporter, plan: dict, args, logdir: str) -> dict:
 
 
 def second_init(rep: Reporter, row: dict, plan: dict, pvc_dirs: dict, plan_path: str, workdir: str) -> None:
-    managed, seed = workspace_files(plan)
-    ws = workspace_host_dir(plan, pvc_dirs)
-    if ws is None or not os.path.isdir(ws):
-        rep.check(row, "second init run", False, f"workspace dir not found on the PVC ({ws})")
-        return
-    if not managed and not seed:
+    wss = workspaces(plan)
+    if not wss:
         rep.check(row, "second init run", None, "no managed/ or seed/ items in the ConfigMap")
         return
-    names = sorted(managed)
+    problems = []
+    for w in wss:
+        w["host"] = w["ws"] and workspace_host_dir(plan, pvc_dirs, w["ws"])
+        w["name"] = f"agent {w['agent']}: " if w["agent"] else ""
+        if not w["host"] or not os.path.isdir(w["host"]):
+            rep.check(row, "second init run", False,
+                      f"{w['name']}workspace dir not found on the PVC ({w['ws']})")
+            return
+    # Every workspace is changed the same way at once, then the init container runs
+    # again: each agent's managed files come back, its seed edits stay.
+    names = sorted({n for w in wss for n in w["managed"]})
     rounds = []
     if names:
-        r1 = {"modify": [names[0]], "delete": [names[-1]] if len(names) > 1 else []}
-        rounds.append(r1)
+        rounds.append({"modify": [names[0]], "delete": [names[-1]] if len(names) > 1 else []})
         if len(names) == 1:
             rounds.append({"modify": [], "delete": [names[0]]})
     else:
         rounds.append({"modify": [], "delete": []})
-    seed_edit = {}
-    problems = []
-    for n in sorted(seed):
-        p = os.path.join(ws, n)
-        if not os.path.exists(p):
-            problems.append(f"seed {n} missing after first start")
-            continue
-        with open(p, "rb") as f:
-            if f.read() != seed[n].encode():
-                problems.append(f"seed {n} after first start differs from the ConfigMap")
-    if seed:
-        n = sorted(seed)[0]
-        p = os.path.join(ws, n)
-        if os.path.exists(p):
-            with open(p, "ab") as f:
-                f.write(b"\n- edited by the agent during the conformance run\n")
+    for w in wss:
+        w["seed_edit"] = {}
+        for n in sorted(w["seed"]):
+            p = os.path.join(w["host"], n)
+            if not os.path.exists(p):
+                problems.append(f"{w['name']}seed {n} missing after first start")
+                continue
             with open(p, "rb") as f:
-                seed_edit[n] = f.read()
+                if f.read() != w["seed"][n].encode():
+                    problems.append(f"{w['name']}seed {n} after first start differs from the ConfigMap")
+        if w["seed"]:
+            p = os.path.join(w["host"], sorted(w["seed"])[0])
+            if os.path.exists(p):
+                with open(p, "ab") as f:
+                    f.write(b"\n- edited by the agent during the conformance run\n")
+                with open(p, "rb") as f:
+                    w["seed_edit"][sorted(w["seed"])[0]] = f.read()
     done = []
     for i, rnd in enumerate(rounds):
-        for n in rnd["modify"]:
-            with open(os.path.join(ws, n), "ab") as f:
-                f.write(b"\n<!-- changed by the agent: must be reverted at next start -->\n")
-        for n in rnd["delete"]:
-            os.unlink(os.path.join(ws, n))
+        for w in wss:
+            for n in rnd["modify"]:
+                if n in w["managed"]:
+                    with open(os.path.join(w["host"], n), "ab") as f:
+                        f.write(b"\n<!-- changed by the agent: must be reverted at next start -->\n")
+            for n in rnd["delete"]:
+                if n in w["managed"]:
+                    os.unlink(os.path.join(w["host"], n))
         rc = run_sandbox(plan_path, f"init{i + 2}", timeout=180)
         res_path = os.path.join(workdir, f"result-init{i + 2}.json")
         res = {}
@@ -572,23 +600,25 @@ def second_init(rep: Reporter, row: dict, plan: dict, pvc_dirs: dict, plan_path:
         if rc != 0 or not res.get("init_ok"):
             problems.append(f"init run {i + 2} failed: " + res.get("init_error", f"sandbox exit {rc}"))
             break
-        for n, content in managed.items():
-            p = os.path.join(ws, n)
-            if not os.path.exists(p):
-                problems.append(f"managed {n} not restored (deleted)")
-            else:
-                with open(p, "rb") as f:
-                    got = f.read()
-                if got != content.encode():
-                    problems.append(f"managed {n} differs from the ConfigMap after init run {i + 2}")
-        for n, content in seed_edit.items():
-            with open(os.path.join(ws, n), "rb") as f:
-                if f.read() != content:
-                    problems.append(f"seed {n}: the agent's edit was overwritten")
+        for w in wss:
+            for n, content in w["managed"].items():
+                p = os.path.join(w["host"], n)
+                if not os.path.exists(p):
+                    problems.append(f"{w['name']}managed {n} not restored (deleted)")
+                else:
+                    with open(p, "rb") as f:
+                        got = f.read()
+                    if got != content.encode():
+                        problems.append(f"{w['name']}managed {n} differs from the ConfigMap after init run {i + 2}")
+            for n, content in w["seed_edit"].items():
+                with open(os.path.join(w["host"], n), "rb") as f:
+                    if f.read() != content:
+                        problems.append(f"{w['name']}seed {n}: the agent's edit was overwritten")
         done.append(f"run {i + 2}: modified {rnd['modify'] or '-'}, deleted {rnd['delete'] or '-'}")
+    summary = "; ".join(f"{w['name']}managed {sorted(w['managed']) or '-'}, seed {sorted(w['seed']) or '-'}"
+                        for w in wss)
     rep.check(row, "second init run: managed restored byte for byte, seed edits kept", not problems,
-              "; ".join(problems) if problems else
-              f"managed {names or '-'}, seed {sorted(seed) or '-'}; " + "; ".join(done))
+              "; ".join(problems) if problems else summary + "; " + "; ".join(done))
 
 
 def host_main(args) -> int:
@@ -1208,8 +1238,11 @@ class Pod:
                 sh("mount", "--bind", p, target)
                 if name in ("passwd", "group"):
                     sh("mount", "-o", "remount,bind,ro", target)
-        # Volumes, in volumeMounts order.
-        mounts = list(ctr.get("volumeMounts", []) or [])
+        # Volumes, parents before the mounts inside them, as the runtime does
+        # (containerd's CRI sorts a container's mounts by path depth: sortMounts), so a
+        # workspace volume lands inside the state volume, not under it.
+        mounts = sorted(ctr.get("volumeMounts", []) or [],
+                        key=lambda vm: len([p for p in vm["mountPath"].split("/") if p]))
         if "__sa" in self.volumes:
             mounts.append({"name": "__sa", "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
                            "readOnly": True})
@@ -1508,8 +1541,8 @@ class Pod:
         if not self.gateway_alive_for_checks:
             # The gateway is gone: run the CLI checks in a copy of its container
             # (same root, volumes, user, env), as `kubectl debug --copy-to` would.
-            self.report(self.validate(None, ctr))
-            self.report(self.audit(None, ctr))
+            for _, check in self.cli_checks():
+                self.report(check(None, ctr))
 
     def gateway_checks(self, c, ctr, budget, budget_from, mem_limit, sampler, log) -> None:
         probe = ctr.get("readinessProbe") or ctr.get("startupProbe") or {}
@@ -1567,7 +1600,7 @@ class Pod:
                 cli_results[name] = ([], (name, False, f"harness error: {e}"))
 
         threads = [threading.Thread(target=run_cli, args=(n, f), daemon=True)
-                   for n, f in (("validate", self.validate), ("audit", self.audit))]
+                   for n, f in self.cli_checks()]
         for t in threads:
             t.start()
         # 8. memory: keep sampling until `window` seconds after ready, while
@@ -1603,7 +1636,7 @@ class Pod:
         if not alive:
             return  # the CLI checks run again in a copy of the container
         self.gateway_alive_for_checks = True
-        for n in ("validate", "audit"):
+        for n, _ in self.cli_checks():
             if n in cli_results:
                 self.report(cli_results[n])
             else:
@@ -1767,6 +1800,54 @@ class Pod:
         with open(err, "wb") as f:
             f.write(out)
         return rc, out, "copy of the stopped container"
+
+    def cli_checks(self) -> list:
+        """The OpenClaw CLI checks exec'd into the gateway: config validate, the
+        security audit, and for a multi-agent gateway the roster it loaded."""
+        checks = [("validate", self.validate), ("audit", self.audit)]
+        if roster(self.plan.get("config_json") or {}):
+            checks.append(("agents", self.agents))
+        return checks
+
+    def agents(self, c, ctr):
+        """`openclaw agents list --json --bindings`: the gateway sees every agent of
+        the rendered roster, default first, at its own workspace and agentDir, with
+        its bindings."""
+        t0 = now()
+        rc, out, how = self.cli(c, ctr, ["node", "/app/dist/index.js", "agents", "list", "--json", "--bindings"],
+                                "agents-list")
+        with open(os.path.join(self.logdir, "agents-list.json"), "wb") as f:
+            f.write(out)
+        title = "openclaw agents list: the rendered agents, default first, own workspace and bindings"
+        j = parse_json_tail(out)
+        if not isinstance(j, list):
+            return [], (title, False, f"exit {rc}, no JSON list ({how}); "
+                        + tail_text(os.path.join(self.logdir, "agents-list.stderr"), 4))
+        cfg = self.plan.get("config_json") or {}
+        want = roster(cfg)
+        order = [a["id"] for a in (cfg.get("agents") or {}).get("list") or []] or list(want)
+        bindings = {}
+        for b in cfg.get("bindings") or []:
+            bindings[b.get("agentId")] = bindings.get(b.get("agentId"), 0) + 1
+        got = {a.get("id"): a for a in j}
+        problems = []
+        if [a.get("id") for a in j] != order:
+            problems.append(f"agents {[a.get('id') for a in j]}, rendered {order}")
+        default = [a.get("id") for a in j if a.get("isDefault")]
+        if default != order[:1]:
+            problems.append(f"default {default}, rendered {order[:1]}")
+        for aid, entry in want.items():
+            a = got.get(aid) or {}
+            for key in ("workspace", "agentDir"):
+                if entry.get(key) and a.get(key) != container_path(self.plan, entry[key]):
+                    problems.append(f"{aid}: {key} {a.get(key)!r}, rendered {entry[key]!r}")
+            if a.get("bindings", 0) != bindings.get(aid, 0):
+                problems.append(f"{aid}: {a.get('bindings')} bindings, rendered {bindings.get(aid, 0)}")
+        infos = [f"agent {a.get('id')}: {a.get('model')}, {', '.join(a.get('bindingDetails') or []) or 'no bindings'}"
+                 + (" (default)" if a.get("isDefault") else "") for a in j]
+        return infos, (title, rc == 0 and not problems,
+                       f"exit {rc}, {now() - t0:.1f}s ({how}); " + ("; ".join(problems) if problems
+                                                                  else f"{len(j)} agents as rendered"))
 
     def validate(self, c, ctr):
         t0 = now()

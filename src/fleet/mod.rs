@@ -13,7 +13,8 @@ mod units;
 use std::path::{Path, PathBuf};
 
 pub use resolve::{
-    ResolvedAgent, ResolvedFleet, ResolvedPod, ResolvedSidecar, ResolvedTeam, Subject, resolve,
+    ResolvedAgent, ResolvedFleet, ResolvedHosted, ResolvedPod, ResolvedSidecar, ResolvedTeam,
+    Subject, resolve,
 };
 pub use units::{Duration, Quantity};
 

@@ -740,8 +740,81 @@ settings_struct!(
         /// The owner's identities by channel (`slack: U012ABC`), for the routing table.
         #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
         pub user: BTreeMap<String, String>,
+        /// Several OpenClaw agents in this one gateway (OpenClaw's multi-agent routing),
+        /// each with its own workspace volume, persona files, model and `bindings`. The
+        /// entry's settings are then the gateway's (pod, channels, tools) and every hosted
+        /// agent's defaults. The first is the default agent. Without it the gateway
+        /// hosts one agent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub agents: Option<Vec<HostedAgent>>,
     }
 );
+
+/// One OpenClaw agent in a gateway that hosts several. Unset fields come from the
+/// gateway's settings.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HostedAgent {
+    /// OpenClaw's agent id: a DNS-1123 label. Its workspace volume is named
+    /// `agent-<gateway>-<name>`.
+    pub name: String,
+    /// Which messages it answers: a channel, narrowed by account, peer, guild or team.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bindings: Vec<Binding>,
+    /// Its model. The endpoint (one provider config per gateway) is the gateway's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<Model>,
+    /// Its workspace volume. Default: the gateway's storage settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage: Option<Storage>,
+    /// Files placed in its workspace, over the gateway's, by file name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<BTreeMap<String, WorkspaceFile>>,
+    /// Its SOUL.md from a file relative to the fleet file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub soul: Option<String>,
+    /// Its SOUL.md written inline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub soul_inline: Option<String>,
+}
+
+/// Routes a gateway's messages to one of its agents (OpenClaw `bindings[].match`). Every
+/// field given must match; the most specific binding wins (peer, guild, team, account,
+/// then the channel).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Binding {
+    /// One of the gateway's `channels`.
+    pub channel: String,
+    /// A channel account (`*`: every account). Default: the channel's default account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    /// One conversation: a direct chat, a group or a channel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer: Option<Peer>,
+    /// A Discord server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guild_id: Option<String>,
+    /// A Slack workspace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Peer {
+    pub kind: PeerKind,
+    /// The chat's id on the channel (a user id, a phone number, a group id).
+    pub id: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PeerKind {
+    Direct,
+    Group,
+    Channel,
+}
 
 /// The JSON Schema of the fleet file.
 pub fn json_schema() -> serde_json::Value {

@@ -3,9 +3,9 @@
 
 use serde_json::{Map, Value, json};
 
-use super::version::Release;
-use super::{GATEWAY_PORT, STATE_DIR, channel_plugin};
-use crate::fleet::ResolvedAgent;
+use super::version::{Dialect, Release};
+use super::{GATEWAY_PORT, STATE_DIR, agent_dir, channel_plugin, workspace_dir};
+use crate::fleet::{ResolvedAgent, ResolvedHosted};
 
 /// Failed gateway logins allowed per client before it is locked out: OpenClaw's own
 /// audit suggestion (`gateway.auth_no_rate_limit`), the same on every verified release.
@@ -63,6 +63,18 @@ pub fn config_json(agent: &ResolvedAgent, release: &Release) -> Value {
             "fs": { "workspaceOnly": agent.tools.fs_workspace_only },
         },
     });
+    if !agent.hosted.is_empty() {
+        hosted_agents(&mut owned, &agent.hosted, release);
+        // Agents sharing a gateway keep out of each other's sessions unless the fleet's
+        // config says otherwise (OpenClaw lets them reach each other by default).
+        let set = agent
+            .config
+            .get("tools")
+            .and_then(|t| t.get("agentToAgent"));
+        if set.is_none() {
+            owned["tools"]["agentToAgent"] = json!({ "enabled": false });
+        }
+    }
     if agent.routed {
         // The orchestrator forwards each message over HTTP: OpenClaw's OpenAI-compatible
         // endpoint (docs/gateway/openai-http-api.md, the same key on every verified
@@ -104,9 +116,21 @@ pub fn config_json(agent: &ResolvedAgent, release: &Release) -> Value {
     if let Some(endpoint) = &agent.model_endpoint {
         // Models reached through the endpoint are those addressed as `<provider>/<id>`.
         let prefix = format!("{}/", endpoint.provider);
-        let models: Vec<Value> = std::iter::once(&agent.model_primary)
+        let mut ids: Vec<&str> = std::iter::once(&agent.model_primary)
             .chain(&agent.model_fallbacks)
+            .chain(
+                agent
+                    .hosted
+                    .iter()
+                    .flat_map(|h| std::iter::once(&h.model_primary).chain(&h.model_fallbacks)),
+            )
             .filter_map(|m| m.strip_prefix(&prefix))
+            .collect();
+        // Each model once, in the order first named.
+        let mut seen = std::collections::HashSet::new();
+        ids.retain(|id| seen.insert(*id));
+        let models: Vec<Value> = ids
+            .into_iter()
             .map(|id| {
                 let mut model = json!({ "id": id, "name": id });
                 if let Some(params) = endpoint.models.get(id) {
@@ -136,6 +160,73 @@ pub fn config_json(agent: &ResolvedAgent, release: &Release) -> Value {
     let mut out = Value::Object(agent.config.clone());
     overlay(&mut out, owned);
     out
+}
+
+/// A multi-agent gateway's roster and bindings, in `release`'s dialect: 2026.4 takes
+/// `agents.list` with the default marked; 2026.9 keys `agents.entries` by id, retired the
+/// marker, and wants the roster's ownership explicit (what its doctor would otherwise
+/// write into the file) with the default named as the system agent.
+fn hosted_agents(owned: &mut Value, hosted: &[ResolvedHosted], release: &Release) {
+    let entry = |h: &ResolvedHosted| {
+        let mut model = json!({ "primary": h.model_primary });
+        // The object form with `fallbacks`, even empty: a bare primary is strict on 2026.9
+        // and inherits the defaults' fallbacks on 2026.4.
+        model["fallbacks"] = json!(h.model_fallbacks);
+        json!({
+            "workspace": workspace_dir(&h.name),
+            "agentDir": agent_dir(&h.name),
+            "model": model,
+        })
+    };
+    let agents = &mut owned["agents"];
+    match release.dialect {
+        Dialect::V2026_4 => {
+            let list: Vec<Value> = hosted
+                .iter()
+                .enumerate()
+                .map(|(i, h)| {
+                    let mut e = json!({ "id": h.name });
+                    if i == 0 {
+                        e["default"] = json!(true);
+                    }
+                    overlay(&mut e, entry(h));
+                    e
+                })
+                .collect();
+            agents["list"] = Value::Array(list);
+        }
+        Dialect::V2026_9 => {
+            let entries: Map<String, Value> =
+                hosted.iter().map(|h| (h.name.clone(), entry(h))).collect();
+            agents["ownership"] = json!("explicit");
+            agents["entries"] = Value::Object(entries);
+            agents["defaults"]["systemAgent"] = json!({ "agentId": hosted[0].name });
+        }
+    }
+    let bindings: Vec<Value> = hosted
+        .iter()
+        .flat_map(|h| {
+            h.bindings.iter().map(|b| {
+                let mut m = json!({ "channel": b.channel });
+                if let Some(account) = &b.account_id {
+                    m["accountId"] = json!(account);
+                }
+                if let Some(peer) = &b.peer {
+                    m["peer"] = json!({ "kind": peer.kind, "id": peer.id });
+                }
+                if let Some(guild) = &b.guild_id {
+                    m["guildId"] = json!(guild);
+                }
+                if let Some(team) = &b.team_id {
+                    m["teamId"] = json!(team);
+                }
+                json!({ "agentId": h.name, "match": m })
+            })
+        })
+        .collect();
+    if !bindings.is_empty() {
+        owned["bindings"] = Value::Array(bindings);
+    }
 }
 
 /// Deep-merges `top` onto `base`; `top` wins on every scalar and list.

@@ -35,6 +35,24 @@ pub const POD_VOLUMES: [&str; 3] = ["state", "tmp", "config"];
 /// names.
 pub const POD_CONTAINERS: [&str; 2] = ["gateway", "workspace"];
 
+/// Where a multi-agent gateway's agent `id` keeps its workspace: OpenClaw's own default
+/// for agents other than the first (`<stateDir>/workspace-<agentId>`), here the mount
+/// point of the agent's own volume.
+pub fn workspace_dir(id: &str) -> String {
+    format!("{STATE_DIR}/workspace-{id}")
+}
+
+/// Agent `id`'s own state (auth profiles, sessions), on the gateway's state volume:
+/// OpenClaw's default layout, spelled out because two agents may never share it.
+pub fn agent_dir(id: &str) -> String {
+    format!("{STATE_DIR}/agents/{id}/agent")
+}
+
+/// The pod volume holding agent `id`'s workspace in a multi-agent gateway.
+pub fn workspace_volume(id: &str) -> String {
+    format!("workspace-{id}")
+}
+
 /// The name of the scratch space (`/tmp`, an emptyDir) a sidecar gets: its root
 /// filesystem is read-only too.
 pub fn sidecar_tmp_volume(sidecar: &str) -> String {
@@ -159,19 +177,25 @@ pub fn gateway_command() -> Vec<String> {
 
 /// The init container's script: openclaw.json readable by its owner only (the security
 /// audit flags anything wider), managed files copied at every start, seed files only
-/// when absent. Static text: file names reach it only as ConfigMap item paths, never as
-/// shell words.
+/// when absent; a multi-agent gateway's files go to each agent's workspace
+/// ([`workspace_dir`]) from its own ConfigMap folder, `agents/<id>/`. Static text: file
+/// names and agent ids reach it only as ConfigMap item paths, never as shell words.
 pub const INIT_SCRIPT: &str = r#"set -eu
 state=/home/node/.openclaw
-ws="$state/workspace"
-mkdir -p "$ws"
 cp -L /clawctl/openclaw.json "$state/openclaw.json"
 chmod 600 "$state/openclaw.json"
-for f in /clawctl/managed/*; do
-  if [ -f "$f" ]; then cp -L "$f" "$ws/"; fi
-done
-for f in /clawctl/seed/*; do
-  if [ -f "$f" ] && [ ! -e "$ws/${f##*/}" ]; then cp -L "$f" "$ws/"; fi
+place() {
+  mkdir -p "$2"
+  for f in "$1"/managed/*; do
+    if [ -f "$f" ]; then cp -L "$f" "$2/"; fi
+  done
+  for f in "$1"/seed/*; do
+    if [ -f "$f" ] && [ ! -e "$2/${f##*/}" ]; then cp -L "$f" "$2/"; fi
+  done
+}
+place /clawctl "$state/workspace"
+for d in /clawctl/agents/*; do
+  if [ -d "$d" ]; then place "$d" "$state/workspace-${d##*/}"; fi
 done
 "#;
 

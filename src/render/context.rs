@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::InvalidInput;
 use crate::fleet::model::FileMode;
-use crate::fleet::{ResolvedAgent, ResolvedFleet, ResolvedTeam};
+use crate::fleet::{ResolvedAgent, ResolvedFleet, ResolvedHosted, ResolvedTeam};
 use crate::openclaw::{self, GATEWAY_PORT, Release, STATE_DIR};
 
 pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
@@ -259,14 +259,29 @@ pub fn agent_context(shared: &AgentShared, fleet: &ResolvedFleet, agent: &Resolv
             + "\n";
     let mut data: BTreeMap<&str, &str> = BTreeMap::new();
     data.insert("openclaw.json", openclaw_json.as_str());
-    let mut items = vec![("openclaw.json", "openclaw.json".to_string())];
+    let mut items: Vec<(&str, String)> = vec![("openclaw.json", "openclaw.json".to_string())];
     for (file, entry) in &agent.files {
         data.insert(file, &entry.content);
-        let folder = match entry.mode {
-            FileMode::Managed => "managed",
-            FileMode::Seed => "seed",
-        };
-        items.push((file, format!("{folder}/{file}")));
+        items.push((file, format!("{}/{file}", mode_folder(entry.mode))));
+    }
+    // A multi-agent gateway's agents' files: keys `<id>_<file>` (an id has no `_`, and
+    // openclaw.json none), placed under `agents/<id>/` for the init container.
+    let hosted_keys: Vec<(String, &ResolvedHosted, &str)> = agent
+        .hosted
+        .iter()
+        .flat_map(|h| {
+            h.files
+                .keys()
+                .map(move |file| (format!("{}_{file}", h.name), h, file.as_str()))
+        })
+        .collect();
+    for (key, h, file) in &hosted_keys {
+        let entry = &h.files[*file];
+        data.insert(key, &entry.content);
+        items.push((
+            key,
+            format!("agents/{}/{}/{file}", h.name, mode_folder(entry.mode)),
+        ));
     }
     let mut hasher = Sha256::new();
     for (key, value) in &data {
@@ -356,9 +371,15 @@ pub fn agent_context(shared: &AgentShared, fleet: &ResolvedFleet, agent: &Resolv
         })
         .collect();
 
+    let workspaces = workspaces(agent, &name, &labels);
+
     map([
         ("name", Value::from(agent.name.as_str())),
         ("resourceName", Value::from(name.as_str())),
+        ("hostedAgents", opt_str(hosted_names(agent).as_deref())),
+        ("workspaceClaims", to_value(workspaces.claims)),
+        ("workspaceMounts", to_value(workspaces.mounts)),
+        ("workspaceVolumes", to_value(workspaces.volumes)),
         ("namespace", Value::from(agent.namespace.as_str())),
         ("team", Value::from(agent.team.as_str())),
         ("image", shared.image.clone()),
@@ -405,6 +426,60 @@ pub fn agent_context(shared: &AgentShared, fleet: &ResolvedFleet, agent: &Resolv
         ("extraVolumes", to_value(extra_volumes(agent))),
         ("scheduling", to_value(scheduling(agent))),
     ])
+}
+
+/// The ConfigMap folder of a file placed with `mode`.
+fn mode_folder(mode: FileMode) -> &'static str {
+    match mode {
+        FileMode::Managed => "managed",
+        FileMode::Seed => "seed",
+    }
+}
+
+/// A multi-agent gateway's agent ids, default first, for its Deployment's
+/// `clawctl.io/agents` annotation (what `status` shows).
+fn hosted_names(agent: &ResolvedAgent) -> Option<String> {
+    let names: Vec<&str> = agent.hosted.iter().map(|h| h.name.as_str()).collect();
+    (!names.is_empty()).then(|| names.join(","))
+}
+
+/// Annotation on a multi-agent gateway's Deployment: its agents, default first.
+pub const AGENTS_ANNOTATION: &str = "clawctl.io/agents";
+
+/// Label on a workspace claim of a multi-agent gateway: the agent it belongs to.
+pub const HOSTED_AGENT_LABEL: &str = "clawctl.io/hosted-agent";
+
+/// A multi-agent gateway's per-agent workspace volumes: the claims, their pod volumes,
+/// and where the init container and the gateway mount them.
+struct Workspaces {
+    claims: Json,
+    mounts: Json,
+    volumes: Json,
+}
+
+fn workspaces(agent: &ResolvedAgent, name: &str, labels: &BTreeMap<String, String>) -> Workspaces {
+    let mut claims = Vec::new();
+    let mut mounts = Vec::new();
+    let mut volumes = Vec::new();
+    for h in &agent.hosted {
+        let claim = format!("{name}-{}", h.name);
+        let volume = openclaw::workspace_volume(&h.name);
+        let mut claim_labels = labels.clone();
+        claim_labels.insert(HOSTED_AGENT_LABEL.to_string(), h.name.clone());
+        claims.push(json!({
+            "name": claim,
+            "labels": claim_labels,
+            "size": h.storage_size.as_str(),
+            "className": h.storage_class,
+        }));
+        mounts.push(mount(&volume, &openclaw::workspace_dir(&h.name), false));
+        volumes.push(json!({"name": volume, "persistentVolumeClaim": {"claimName": claim}}));
+    }
+    Workspaces {
+        claims: Json::Array(claims),
+        mounts: Json::Array(mounts),
+        volumes: Json::Array(volumes),
+    }
 }
 
 /// The extra volumes' mounts in the gateway container, by volume name.

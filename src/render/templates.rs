@@ -66,6 +66,7 @@ builtins![
     (Agent, "agent-token.yaml.j2"),
     (Agent, "agent-configmap.yaml.j2"),
     (Agent, "agent-pvc.yaml.j2"),
+    (Agent, "agent-workspaces.yaml.j2"),
     (Agent, "agent-deployment.yaml.j2"),
     (Agent, "agent-service.yaml.j2"),
     (Agent, "agent-networkpolicy.yaml.j2"),

@@ -4,7 +4,8 @@
 use serde_json::Value;
 
 use super::{
-    Cx, ResolvedAgent, ResolvedTeam, env, gateway, model, network, pod, resources, tools, workspace,
+    Cx, ResolvedAgent, ResolvedTeam, env, gateway, hosted, model, network, pod, resources, tools,
+    workspace,
 };
 use super::{merged, rules, source, to_layer};
 use crate::diag::FieldPath;
@@ -14,20 +15,26 @@ use serde_json::Map;
 /// Objects are named `agent-<name>`, and a Service name is a 63-character DNS label.
 const MAX_AGENT_NAME: usize = 57;
 
-/// Where an agent's merged settings are written: its index and its team's.
+/// Where an agent's merged settings are written: its index, its team's, and for an
+/// agent hosted in a multi-agent gateway, its index in the gateway's `agents`.
 #[derive(Clone, Copy)]
 pub(super) struct At {
     pub agent: usize,
     pub team: Option<usize>,
+    pub hosted: Option<usize>,
 }
 
 impl At {
-    /// The agent's own entry, `spec.agents[i]`.
+    /// The agent's own entry, `spec.agents[i]` (or `spec.agents[i].agents[j]`).
     pub fn path(&self) -> FieldPath {
-        FieldPath::root()
+        let gateway = FieldPath::root()
             .key("spec")
             .key("agents")
-            .index(self.agent)
+            .index(self.agent);
+        match self.hosted {
+            Some(j) => gateway.key("agents").index(j),
+            None => gateway,
+        }
     }
 
     /// Where the setting at `rel` (dotted, `model.endpoint.baseUrl`) was written.
@@ -37,7 +44,7 @@ impl At {
 
     /// [`At::src`] for a path whose keys may hold dots.
     pub fn src_path(&self, cx: &Cx, rel: &FieldPath) -> FieldPath {
-        source(cx, self.agent, self.team, rel)
+        source(cx, *self, rel)
     }
 }
 
@@ -66,7 +73,7 @@ pub(super) fn resolve_agent(
     let team = team_index.and_then(|t| teams.get(t));
 
     let mut own = to_layer(agent);
-    for identity in ["name", "team", "user"] {
+    for identity in ["name", "team", "user", "agents"] {
         own.remove(identity);
     }
     let base = team_index
@@ -79,6 +86,8 @@ pub(super) fn resolve_agent(
             "set either `soul` or `soulInline`, not both",
         );
     }
+    // A multi-agent gateway's settings are also its agents' defaults.
+    let gateway_layer = agent.agents.as_ref().map(|_| layered.clone());
     let settings: Settings = match serde_json::from_value(Value::Object(layered)) {
         Ok(s) => s,
         Err(e) => {
@@ -89,6 +98,7 @@ pub(super) fn resolve_agent(
     let at = At {
         agent: i,
         team: team_index,
+        hosted: None,
     };
     // Errors found in a shared layer are reported there, naming the agent they concern.
     let errors_before = cx.diags.0.len();
@@ -111,6 +121,34 @@ pub(super) fn resolve_agent(
             |cx| at.src(cx, &format!("channels[{j}].channel")),
             rules::dns_label(&ch.channel, 63),
         );
+    }
+    let hosted = match (&agent.agents, &gateway_layer) {
+        (Some(list), Some(layer)) => hosted::resolve(cx, at, &agent.name, list, layer, &channels),
+        _ => Vec::new(),
+    };
+    if let Some(endpoint) = &model.endpoint {
+        let models = std::iter::once(&model.primary)
+            .chain(&model.fallbacks)
+            .chain(
+                hosted
+                    .iter()
+                    .flat_map(|h| std::iter::once(&h.model_primary).chain(&h.model_fallbacks)),
+            )
+            .map(String::as_str);
+        model::check_endpoint_models(cx, at, endpoint, models);
+    }
+    for (j, h) in hosted.iter().enumerate() {
+        let volume = crate::openclaw::workspace_volume(&h.name);
+        if pod.volumes.contains_key(&volume) {
+            let path = at.src(cx, "volumes").key(volume.as_str());
+            cx.error(
+                &path,
+                format!(
+                    "{volume:?} is the workspace volume of agent {:?} (spec.agents[{i}].agents[{j}]): name this volume otherwise",
+                    h.name
+                ),
+            );
+        }
     }
     let access = settings.access.clone().unwrap_or_default();
     for (j, rule) in access.iter().enumerate() {
@@ -142,7 +180,12 @@ pub(super) fn resolve_agent(
         storage_class: storage.class,
         secrets: env.secrets,
         env: env.vars,
-        files,
+        // A multi-agent gateway's files are its agents' (its own workspace is unused).
+        files: if hosted.is_empty() {
+            files
+        } else {
+            Default::default()
+        },
         egress,
         tools,
         channels,
@@ -152,6 +195,7 @@ pub(super) fn resolve_agent(
         bootstrap,
         routed: false,
         pod,
+        hosted,
     })
 }
 

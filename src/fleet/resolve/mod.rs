@@ -7,6 +7,7 @@ mod advice;
 mod agent;
 mod env;
 mod gateway;
+mod hosted;
 mod model;
 mod network;
 mod pod;
@@ -29,6 +30,7 @@ use super::model::{
 use super::rules;
 use crate::diag::{Diagnostic, Diagnostics, FieldPath};
 pub use gateway::ResolvedControlUi;
+pub use hosted::ResolvedHosted;
 pub use pod::{ResolvedPod, ResolvedSidecar};
 
 /// Largest workspace or soul file: a ConfigMap holds at most 1 MiB in all.
@@ -101,6 +103,9 @@ pub struct ResolvedAgent {
     pub routed: bool,
     /// Sidecars, extra volumes and scheduling.
     pub pod: ResolvedPod,
+    /// The OpenClaw agents of a multi-agent gateway, the default first; empty when the
+    /// gateway hosts one agent (this one).
+    pub hosted: Vec<ResolvedHosted>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -504,18 +509,29 @@ fn merged(mut base: Map<String, Value>, over: Map<String, Value>) -> Map<String,
 }
 
 /// Where a merged setting was written: the most specific layer that has it.
-fn source(cx: &Cx, agent: usize, team: Option<usize>, rel: &FieldPath) -> FieldPath {
+fn source(cx: &Cx, at: agent::At, rel: &FieldPath) -> FieldPath {
     let spec = FieldPath::root().key("spec");
-    let agent_path = spec.key("agents").index(agent).join(rel);
-    let mut candidates = vec![agent_path.clone()];
-    if let Some(t) = team {
+    let gateway_path = spec.key("agents").index(at.agent).join(rel);
+    let mut candidates = Vec::with_capacity(4);
+    if let Some(j) = at.hosted {
+        candidates.push(
+            spec.key("agents")
+                .index(at.agent)
+                .key("agents")
+                .index(j)
+                .join(rel),
+        );
+    }
+    candidates.push(gateway_path.clone());
+    if let Some(t) = at.team {
         candidates.push(spec.key("teams").index(t).key("defaults").join(rel));
     }
     candidates.push(spec.key("defaults").join(rel));
+    let first = candidates[0].clone();
     candidates
         .into_iter()
         .find(|p| cx.loaded.has(p))
-        .unwrap_or(agent_path)
+        .unwrap_or(first)
 }
 
 /// A problem in a shared layer is found once per agent; report it once, naming them.

@@ -49,7 +49,6 @@ pub(super) fn resolve(cx: &mut Cx, at: At, settings: &Settings) -> ResolvedModel
     }
     let fallbacks = model.fallbacks.clone().unwrap_or_default();
     let endpoint = model.endpoint.map(|mut endpoint| {
-        check_endpoint_models(cx, at, &endpoint, &primary, &fallbacks);
         endpoint.allow_private_network = Some(
             endpoint
                 .allow_private_network
@@ -64,17 +63,17 @@ pub(super) fn resolve(cx: &mut Cx, at: At, settings: &Settings) -> ResolvedModel
     }
 }
 
-/// Parameters may only be given for models the agent reaches through the endpoint.
-fn check_endpoint_models(
+/// Parameters may only be given for models the gateway reaches through the endpoint:
+/// `models` are every primary and fallback of its agents.
+pub(super) fn check_endpoint_models<'m>(
     cx: &mut Cx,
     at: At,
     endpoint: &ModelEndpoint,
-    primary: &str,
-    fallbacks: &[String],
+    models: impl IntoIterator<Item = &'m str>,
 ) {
     let prefix = format!("{}/", endpoint.provider);
-    let ids: Vec<&str> = std::iter::once(primary)
-        .chain(fallbacks.iter().map(String::as_str))
+    let ids: Vec<&str> = models
+        .into_iter()
         .filter_map(|m| m.strip_prefix(&prefix))
         .collect();
     for (id, params) in &endpoint.models {

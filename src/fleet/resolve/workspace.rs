@@ -11,7 +11,7 @@ use crate::fleet::model::{FileMode, Settings};
 
 /// Budget for an agent's files together, leaving room for openclaw.json in the
 /// ConfigMap's 1 MiB (Kubernetes `MaxSecretSize`, which ConfigMaps share).
-const MAX_FILES_TOTAL: usize = 1024 * 1024 - 64 * 1024;
+pub(super) const MAX_FILES_TOTAL: usize = 1024 * 1024 - 64 * 1024;
 
 pub(super) fn resolve(
     cx: &mut Cx,

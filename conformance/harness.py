@@ -1550,36 +1550,63 @@ class Pod:
         port = self.port_of(ctr, hg.get("port", 18789))
         ptimeout = float(probe.get("timeoutSeconds", 1))
         kube_probe = {"User-Agent": "kube-probe/1.31", "Accept": "*/*", "Connection": "close"}
-        # 1. /readyz within the probe budget.
+        # 1. The rendered readiness path within the probe budget, by its JSON contract
+        # (the Control UI answers unknown paths with a catch-all 200): /readyz says
+        # ready:true, /startupz (2026.8.1+) status "started".
+        rpath = (ctr.get("readinessProbe") or {}).get("httpGet", {}).get("path", "/readyz")
+        want = "status:started" if rpath.startswith("/startup") else "ready:true"
+        title = f"GET {rpath} 200 {want} within {budget:.0f}s ({budget_from})"
         t0 = c["started"]
-        ready_at, last = None, ""
+        ready_at, last, unlinked = None, "", None
         while now() - t0 < budget:
             if c["shim"].poll() is not None:
                 break
-            st, body, err = self.http("GET", port, "/readyz", kube_probe, timeout=ptimeout)
+            st, body, err = self.http("GET", port, rpath, kube_probe, timeout=ptimeout)
             last = f"{st} {body[:200]!r}" if st else err
-            if st == 200:
+            try:
+                j = json.loads(body) if st else {}
+            except (json.JSONDecodeError, AttributeError):
+                j = {}
+            if st == 200 and isinstance(j, dict) and (j.get("ready") is True or j.get("status") == "started"):
+                ready_at = now()
+                break
+            # 2026.4's /readyz counts a WhatsApp account that is not linked yet (a QR
+            # code scanned with a phone, `openclaw channels login`) as failing, for
+            # good: nothing a conformance run can do. Past the channels' connect grace,
+            # the rest of the checks go on from here, and this one says why it is skipped.
+            if st == 503 and rpath == "/readyz":
+                a_st, abody, _ = self.http("GET", port, rpath, {**kube_probe, "Authorization": f"Bearer {self.plan['token']}"},
+                                          timeout=ptimeout)
                 try:
-                    if json.loads(body).get("ready") is True:
+                    failing = json.loads(abody).get("failing") if a_st else None
+                except (json.JSONDecodeError, AttributeError):
+                    failing = None
+                if failing and set(failing) <= INTERACTIVE_CHANNELS:
+                    unlinked = unlinked or now()
+                    if now() - unlinked > 10:
                         ready_at = now()
                         break
-                except (json.JSONDecodeError, AttributeError):
-                    pass
+                else:
+                    unlinked = None
             time.sleep(0.2)
         if ready_at is None:
             rc = c["shim"].poll()
             oom = self.cg.oom_kills(c["cg"])
             why = (f"gateway exited {rc}" + (" (OOMKilled)" if oom else "")
                    if rc is not None else f"not ready after {budget:.0f}s ({budget_from}); last answer: {last}")
-            self.check(f"GET /readyz 200 ready:true within {budget:.0f}s ({budget_from})", False,
-                       why + "; log: " + tail_text(log, 6))
+            self.check(title, False, why + "; log: " + tail_text(log, 6))
             self.result["exit_code"] = rc
             return
         ready_s = ready_at - t0
         self.ready_at = ready_at
         self.result["ready_s"] = ready_s
-        self.check(f"GET /readyz 200 ready:true within {budget:.0f}s ({budget_from})", True,
-                   f"ready after {ready_s:.1f}s")
+        if unlinked:
+            self.check(title, None,
+                       f"ready but for {', '.join(sorted(INTERACTIVE_CHANNELS))} after {ready_s:.1f}s: an account "
+                       "that is not linked yet (QR code, `openclaw channels login`) keeps 2026.4's /readyz at 503 "
+                       "until someone links it; 2026.8.1+ is probed at /startupz")
+        else:
+            self.check(title, True, f"ready after {ready_s:.1f}s")
         # 2. /healthz
         lp = ctr.get("livenessProbe") or {}
         lpath = (lp.get("httpGet") or {}).get("path", "/healthz")
@@ -1891,6 +1918,11 @@ class Pod:
         self.prepare_volumes()
         self.setup_network()
         self.result["init_ok"] = self.run_inits()
+
+
+# Channels whose accounts are linked by a person (a phone scanning a QR code), not by a
+# token the fleet's Secrets hold: 2026.4's /readyz fails on them until then.
+INTERACTIVE_CHANNELS = {"whatsapp"}
 
 
 def tail_text(path: str, n: int) -> str:

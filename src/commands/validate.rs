@@ -13,11 +13,20 @@ pub fn run(args: &ValidateArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
         let v = result?;
         super::print_warnings(&v.warnings, quiet);
         if !quiet {
+            // With multi-agent gateways, count OpenClaw agents and the pods they run in.
+            let agents = if v.openclaw_agents == v.agents {
+                format!("{} agent{}", v.agents, plural(v.agents))
+            } else {
+                format!(
+                    "{} agents ({} gateway{})",
+                    v.openclaw_agents,
+                    v.agents,
+                    plural(v.agents)
+                )
+            };
             println!(
-                "{} is valid: {} agent{} in {} team{}, {} objects",
+                "{} is valid: {agents} in {} team{}, {} objects",
                 args.fleet.display(),
-                v.agents,
-                plural(v.agents),
                 v.teams,
                 plural(v.teams),
                 v.objects

@@ -93,6 +93,20 @@ pub const RUNTIME_TOOLS: &[&str] = &["exec", "process", "code_execution"];
 /// The group name that denies every runtime tool at once.
 pub const RUNTIME_GROUP: &str = "group:runtime";
 
+/// The readiness probe's path on `dialect`. 2026.9 has `/startupz`, which OpenClaw's
+/// Kubernetes guide (docs/install/kubernetes.md) names the better traffic-admission
+/// probe: it ignores channel health, so one failing or not yet linked channel account
+/// does not evict an otherwise healthy gateway and its Control UI from the Service.
+/// 2026.4 has no `/startupz` (the Control UI answers unknown paths with a catch-all 200),
+/// so it keeps `/readyz`, which reports a configured channel account that is not
+/// running (an unlinked WhatsApp, say) as not ready.
+pub fn readiness_path(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::V2026_4 => "/readyz",
+        Dialect::V2026_9 => "/startupz",
+    }
+}
+
 /// How long the gateway may take to stop: OpenClaw 2026.9 drains in-flight agent runs
 /// for up to 315 s and exits by 330 s ("Gateway stop policy", gateway-shutdown-budget);
 /// an idle gateway stops in under a second, so only a busy one waits this long.

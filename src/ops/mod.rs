@@ -54,7 +54,10 @@ pub fn templates(cli_dir: Option<&Path>, fleet: &ResolvedFleet) -> anyhow::Resul
 /// What `validate` found: the fleet's size when it is valid.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Validated {
+    /// Entries of `spec.agents`: gateways, one pod each.
     pub agents: usize,
+    /// OpenClaw agents in all: a multi-agent gateway counts each of its agents.
+    pub openclaw_agents: usize,
     pub teams: usize,
     pub objects: usize,
     /// Problems that do not make the fleet invalid.
@@ -77,6 +80,7 @@ pub fn validate_resolved(
     let manifests = render::render(fleet, &templates, &Filter::default())?;
     Ok(Validated {
         agents: fleet.agents.len(),
+        openclaw_agents: fleet.agents.iter().map(|a| a.hosted.len().max(1)).sum(),
         teams: fleet.teams.len(),
         objects: manifests.len(),
         warnings: fleet.warnings.iter().map(ToString::to_string).collect(),

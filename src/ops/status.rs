@@ -13,7 +13,9 @@ use super::planning;
 use crate::cluster::readiness::{self, Rollout};
 use crate::cluster::{Cluster, Target, scoped};
 use crate::plan::Action;
-use crate::render::context::{AGENT_LABEL, TEAM_LABEL};
+use crate::render::context::{
+    AGENT_LABEL, AGENTS_ANNOTATION, HOSTED_AGENT_LABEL, TEAM_LABEL, resource_name,
+};
 
 /// An agent's state in one word.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -44,8 +46,12 @@ pub struct AgentStatus {
     pub ready: String,
     pub phase: Phase,
     pub restarts: i32,
-    /// Bound, Pending, Lost or Missing.
+    /// Bound, Pending, Lost or Missing: the state volume's phase, or the first of a
+    /// multi-agent gateway's workspace volumes that is not Bound (`Pending (work)`).
     pub volume: String,
+    /// A multi-agent gateway's agents, the default first (empty for one agent).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub agents: Vec<String>,
     /// Seconds since the Deployment was created.
     pub age_seconds: Option<i64>,
     /// Why the phase is not Ready, when known.
@@ -87,6 +93,8 @@ pub struct Expected {
     /// A planned create or update of one of its objects, if any: the agent is not as the
     /// file says.
     pub drift: Option<String>,
+    /// A multi-agent gateway's agents, the default first.
+    pub agents: Vec<String>,
 }
 
 /// The live objects status is computed from.
@@ -149,7 +157,8 @@ pub fn compute(
                 .iter()
                 .filter(|p| mine(&p.metadata) && p.metadata.deletion_timestamp.is_none())
                 .collect();
-            let claim = live.claims.iter().find(|c| mine(&c.metadata));
+            let claims: Vec<&PersistentVolumeClaim> =
+                live.claims.iter().filter(|c| mine(&c.metadata)).collect();
             let wanted = expected.and_then(|e| {
                 e.iter()
                     .find(|e| e.agent == agent && e.namespace == namespace)
@@ -197,6 +206,7 @@ pub fn compute(
                     },
                 },
             };
+            let volume = volume(&agent, &claims);
             let age_seconds = deployment
                 .and_then(|d| d.metadata.creation_timestamp.as_ref())
                 .map(|t| now.as_second() - t.0.as_second());
@@ -208,7 +218,8 @@ pub fn compute(
                 ready,
                 phase,
                 restarts: pods.iter().map(|p| readiness::restarts(p)).sum(),
-                volume: readiness::volume(claim).to_string(),
+                volume,
+                agents: hosted_agents(deployment, wanted),
                 age_seconds,
                 reason,
             }
@@ -218,6 +229,37 @@ pub fn compute(
         fleet: fleet.to_string(),
         agents: rows,
     }
+}
+
+/// The state volume's phase, unless a workspace volume of a multi-agent gateway is not
+/// Bound: then that one's, naming its agent.
+fn volume(agent: &str, claims: &[&PersistentVolumeClaim]) -> String {
+    let state_name = resource_name(agent);
+    let state = claims
+        .iter()
+        .find(|c| c.metadata.name.as_deref() == Some(state_name.as_str()));
+    let phase = readiness::volume(state.copied());
+    if phase != "Bound" {
+        return phase.to_string();
+    }
+    claims
+        .iter()
+        .filter_map(|c| Some((label(&c.metadata, HOSTED_AGENT_LABEL)?, c)))
+        .find(|(_, c)| readiness::volume(Some(c)) != "Bound")
+        .map_or_else(
+            || phase.to_string(),
+            |(id, c)| format!("{} ({id})", readiness::volume(Some(c))),
+        )
+}
+
+/// A multi-agent gateway's agents: from its Deployment's annotation, else the file.
+fn hosted_agents(deployment: Option<&Deployment>, wanted: Option<&Expected>) -> Vec<String> {
+    let annotated = deployment
+        .and_then(|d| d.metadata.annotations.as_ref()?.get(AGENTS_ANNOTATION))
+        .map(|list| list.split(',').map(str::to_string).collect());
+    annotated
+        .or_else(|| wanted.map(|w| w.agents.clone()))
+        .unwrap_or_default()
 }
 
 /// Where status gets its fleet: a file (rendered and compared) or a name (labels only).
@@ -275,6 +317,7 @@ pub async fn prepare(source: Source<'_>) -> anyhow::Result<Prepared> {
                         team: a.team.clone(),
                         namespace,
                         drift,
+                        agents: a.hosted.iter().map(|h| h.name.clone()).collect(),
                     }
                 })
                 .collect();
@@ -439,6 +482,45 @@ mod tests {
     }
 
     #[test]
+    fn a_multi_agent_gateway_is_one_row_with_its_agents_and_their_volumes() {
+        let mut gateway = deployment("home", 1, "img:1");
+        gateway.metadata.annotations = Some(
+            [(AGENTS_ANNOTATION.to_string(), "work,personal".to_string())]
+                .into_iter()
+                .collect(),
+        );
+        let workspace = |id: &str, phase: &str| -> PersistentVolumeClaim {
+            parse(&format!(
+                "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {{name: agent-home-{id}, namespace: core, \
+                 labels: {{clawctl.io/agent: home, clawctl.io/hosted-agent: {id}}}}}\nstatus: {{phase: {phase}}}\n"
+            ))
+        };
+        let mut live = Live {
+            deployments: vec![gateway],
+            pods: vec![pod("home", None, 0)],
+            // A workspace claim listed first must not stand in for the state volume.
+            claims: vec![
+                workspace("personal", "Bound"),
+                claim("home", "Bound"),
+                workspace("work", "Bound"),
+            ],
+        };
+        let status = compute("demo", &live, None, Timestamp::now());
+        assert_eq!(status.agents.len(), 1);
+        assert_eq!(status.agents[0].agents, ["work", "personal"]);
+        assert_eq!(status.agents[0].volume, "Bound");
+        let table = crate::output::status::table(&status);
+        assert!(table.contains("work, personal"), "{table}");
+
+        live.claims[2] = workspace("work", "Pending");
+        let status = compute("demo", &live, None, Timestamp::now());
+        assert_eq!(status.agents[0].volume, "Pending (work)");
+        live.claims.remove(1);
+        let status = compute("demo", &live, None, Timestamp::now());
+        assert_eq!(status.agents[0].volume, "Missing");
+    }
+
+    #[test]
     fn a_fleet_file_adds_missing_and_drifted() {
         let live = Live {
             deployments: vec![
@@ -453,12 +535,14 @@ mod tests {
                 team: "core".into(),
                 namespace: "core".into(),
                 drift: Some("ConfigMap core/agent-alpha differs".into()),
+                agents: Vec::new(),
             },
             Expected {
                 agent: "new".into(),
                 team: "core".into(),
                 namespace: "core".into(),
                 drift: None,
+                agents: Vec::new(),
             },
         ];
         let status = compute("demo", &live, Some(&expected), Timestamp::now());

@@ -18,13 +18,24 @@ pub fn age(seconds: Option<i64>) -> String {
 pub fn table(status: &FleetStatus) -> String {
     let mut table = Table::new();
     table.load_preset(UTF8_BORDERS_ONLY);
-    table.set_header([
-        "agent", "team", "image", "ready", "phase", "restarts", "volume", "age", "reason",
+    // A gateway hosting several agents is one row (one pod); the column of its agents
+    // shows only when the fleet has one.
+    let hosted = status.agents.iter().any(|a| !a.agents.is_empty());
+    let mut header = vec!["agent", "team"];
+    if hosted {
+        header.push("agents");
+    }
+    header.extend([
+        "image", "ready", "phase", "restarts", "volume", "age", "reason",
     ]);
+    table.set_header(header);
     for a in &status.agents {
-        table.add_row([
-            a.agent.clone(),
-            a.team.clone(),
+        let mut row = vec![a.agent.clone(), a.team.clone()];
+        if hosted {
+            row.push(a.agents.join(", "));
+        }
+        row.extend([
+            a.image.clone(),
             a.image.clone(),
             a.ready.clone(),
             format!("{:?}", a.phase),
@@ -33,6 +44,7 @@ pub fn table(status: &FleetStatus) -> String {
             age(a.age_seconds),
             a.reason.clone().unwrap_or_default(),
         ]);
+        table.add_row(row);
     }
     format!("{table}\n{}", status.summary())
 }

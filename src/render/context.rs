@@ -166,6 +166,7 @@ pub struct AgentShared {
     state_dir: Value,
     init_script: Value,
     termination_grace: Value,
+    readiness_path: Value,
     command: Value,
     ingress: Value,
     container_security: Value,
@@ -185,6 +186,7 @@ impl AgentShared {
             state_dir: Value::from(STATE_DIR),
             init_script: Value::from(openclaw::INIT_SCRIPT),
             termination_grace: Value::from(openclaw::TERMINATION_GRACE_SECONDS),
+            readiness_path: Value::from(openclaw::readiness_path(release.dialect)),
             command: to_value(json!(openclaw::gateway_command())),
             ingress: to_value(ingress(fleet)),
             container_security: to_value(json!({
@@ -402,6 +404,7 @@ pub fn agent_context(shared: &AgentShared, fleet: &ResolvedFleet, agent: &Resolv
             shared.termination_grace.clone(),
         ),
         ("command", shared.command.clone()),
+        ("readinessPath", shared.readiness_path.clone()),
         ("env", Value::from(env)),
         ("envFrom", Value::from(env_from)),
         (

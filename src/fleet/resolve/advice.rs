@@ -37,7 +37,15 @@ pub(super) fn runtime_tools(cx: &mut Cx, agents: &[ResolvedAgent]) {
 pub(super) fn plugins(cx: &mut Cx, release: &Release, agents: &[ResolvedAgent]) {
     let providers: std::collections::BTreeSet<&str> = agents
         .iter()
-        .flat_map(|a| std::iter::once(&a.model_primary).chain(&a.model_fallbacks))
+        .flat_map(|a| {
+            let hosted = a
+                .hosted
+                .iter()
+                .flat_map(|h| std::iter::once(&h.model_primary).chain(&h.model_fallbacks));
+            std::iter::once(&a.model_primary)
+                .chain(&a.model_fallbacks)
+                .chain(hosted)
+        })
         .filter_map(|m| m.split_once('/').map(|(p, _)| p))
         .filter_map(|p| crate::openclaw::provider_plugin(release.dialect, p))
         .collect();
@@ -64,5 +72,24 @@ pub(super) fn plugins(cx: &mut Cx, release: &Release, agents: &[ResolvedAgent]) 
                 "OpenClaw {v} has this fleet's channel in the plugin {package}, which the image must contain (FROM the OpenClaw image, RUN npm install -g {package}@{v}); a gateway without it does not start"
             ),
         );
+    }
+}
+
+/// A WhatsApp account is linked by a person scanning a QR code, after the pod starts; on
+/// a release whose readiness probe is channel-aware, the pod is not Ready until then.
+pub(super) fn unlinked_channels(cx: &mut Cx, release: &Release, agents: &[ResolvedAgent]) {
+    if crate::openclaw::readiness_path(release.dialect) != "/readyz" {
+        return;
+    }
+    for (i, agent) in agents.iter().enumerate() {
+        if agent.channels.iter().any(|c| c.channel == "whatsapp") {
+            cx.warn(
+                &FieldPath::parse("spec.agents").index(i),
+                format!(
+                    "OpenClaw {} reports the gateway not ready while its WhatsApp account is not linked, so agent {:?} stays not Ready (and `apply` waits for it) until someone links it: kubectl exec -n {} deploy/agent-{} -c gateway -- node /app/dist/index.js channels login --channel whatsapp. From 2026.8.1 clawctl probes /startupz, which does not wait for channels",
+                    release.version, agent.name, agent.namespace, agent.name
+                ),
+            );
+        }
     }
 }

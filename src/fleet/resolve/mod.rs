@@ -213,6 +213,7 @@ pub fn resolve(loaded: &Loaded) -> Result<ResolvedFleet, Diagnostics> {
     advice::runtime_tools(&mut cx, &agents);
     if let Some(release) = &release {
         advice::plugins(&mut cx, release, &agents);
+        advice::unlinked_channels(&mut cx, release, &agents);
     }
     check_rollout(
         &mut cx,

@@ -321,6 +321,64 @@ mod dialect_tests {
         }
     }
 
+    const HOSTED: &str = "    model: {primary: litellm/big, fallbacks: [litellm/small]}\n    channels: [{channel: slack}, {channel: discord}]\n    agents:\n      - {name: work, bindings: [{channel: slack}]}\n      - {name: support, model: {primary: litellm/small, fallbacks: []}, bindings: [{channel: discord, guildId: \"42\", peer: {kind: channel, id: c1}}]}\n    ";
+
+    fn hosted_config(image: &str) -> Value {
+        // `agents` is the entry's own field, not a layered setting: write the agent whole.
+        let text = format!(
+            "apiVersion: clawctl.io/v1alpha1\nkind: Fleet\nmetadata: {{name: t}}\nspec:\n  image: {image}\n  teams: [{{name: core}}]\n  agents:\n  - name: gw\n    model: {{primary: litellm/big, fallbacks: [litellm/small], endpoint: {{provider: litellm, baseUrl: \"http://l.svc:4000\"}}}}\n{}",
+            &HOSTED[HOSTED.find("    channels").unwrap_or(0)..]
+        );
+        let loaded = fleet::load_str("t.yaml", std::env::temp_dir(), &text).unwrap();
+        let f = fleet::resolve(&loaded).unwrap();
+        let (release, _) = super::super::release(&f.image, None).unwrap();
+        config_json(&f.agents[0], &release)
+    }
+
+    #[test]
+    fn a_multi_agent_gateway_lists_its_agents_in_each_releases_dialect() {
+        let old = hosted_config("ghcr.io/openclaw/openclaw:2026.4.14");
+        assert_eq!(
+            old["agents"]["list"],
+            json!([
+                {"id": "work", "default": true, "workspace": "/home/node/.openclaw/workspace-work",
+                 "agentDir": "/home/node/.openclaw/agents/work/agent",
+                 "model": {"primary": "litellm/big", "fallbacks": ["litellm/small"]}},
+                {"id": "support", "workspace": "/home/node/.openclaw/workspace-support",
+                 "agentDir": "/home/node/.openclaw/agents/support/agent",
+                 "model": {"primary": "litellm/small", "fallbacks": []}},
+            ])
+        );
+        assert!(old["agents"].get("entries").is_none(), "{old}");
+        let new = hosted_config("ghcr.io/openclaw/openclaw:2026.9.6");
+        assert!(new["agents"].get("list").is_none(), "{new}");
+        assert_eq!(new["agents"]["ownership"], "explicit");
+        assert_eq!(new["agents"]["defaults"]["systemAgent"]["agentId"], "work");
+        assert_eq!(
+            new["agents"]["entries"]["support"]["workspace"],
+            "/home/node/.openclaw/workspace-support"
+        );
+        assert!(new["agents"]["entries"]["work"].get("default").is_none());
+        for c in [&old, &new] {
+            assert_eq!(
+                c["bindings"],
+                json!([
+                    {"agentId": "work", "match": {"channel": "slack"}},
+                    {"agentId": "support", "match": {"channel": "discord", "peer": {"kind": "channel", "id": "c1"}, "guildId": "42"}},
+                ])
+            );
+            assert_eq!(c["tools"]["agentToAgent"], json!({"enabled": false}));
+            // Each model the agents use once, through the gateway's endpoint.
+            let ids: Vec<&str> = c["models"]["providers"]["litellm"]["models"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["id"].as_str().unwrap())
+                .collect();
+            assert_eq!(ids, ["big", "small"]);
+        }
+    }
+
     #[test]
     fn endpoints_get_secret_refs_private_network_and_model_parameters() {
         let c = config(

@@ -24,6 +24,11 @@ fn homelab_renders_as_recorded() {
 }
 
 #[test]
+fn household_renders_as_recorded() {
+    golden("household.yaml", &render_example("household"));
+}
+
+#[test]
 fn starter_renders_as_recorded() {
     golden("starter.yaml", &render_example("starter/fleet"));
 }

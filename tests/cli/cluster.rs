@@ -1489,3 +1489,71 @@ fn a_writable_extra_volume_reapplies_without_a_write() {
     assert!(out.stderr.contains("nothing to change"), "{}", out.stderr);
     assert_eq!(writes(&server), Vec::<String>::new());
 }
+
+/// Issue 9: a gateway hosting several agents is one Deployment with a workspace volume
+/// per agent. It applies, waits ready and re-applies without a write; `status` shows
+/// one row with its agents; an agent taken out of the gateway leaves its workspace
+/// volume behind, even with `--prune`.
+#[test]
+fn a_multi_agent_gateway_applies_as_one_pod_and_keeps_a_removed_agents_workspace() {
+    let server = server();
+    let gateway = |agents: &str| {
+        fleet(&[], IMAGE)
+            + "    - name: home\n      channels: [{channel: slack}, {channel: discord}]\n      agents:\n"
+            + agents
+    };
+    let both = gateway(
+        "        - {name: work, soulInline: \"You are work.\", bindings: [{channel: slack}]}\n        \
+         - {name: support, soulInline: \"You help.\", storage: {size: 3Gi}, bindings: [{channel: discord}]}\n",
+    );
+    apply(&server, &both, &[]).success();
+    let deployment = server
+        .get("apps/v1", "Deployment", Some("core"), "agent-home")
+        .expect("one Deployment for the gateway");
+    assert_eq!(
+        deployment["metadata"]["annotations"]["clawctl.io/agents"],
+        "work,support"
+    );
+    let claim = |name: &str| server.get("v1", "PersistentVolumeClaim", Some("core"), name);
+    assert!(claim("agent-home").is_some(), "the gateway's state volume");
+    let support = claim("agent-home-support").expect("support's workspace volume");
+    assert_eq!(support["spec"]["resources"]["requests"]["storage"], "3Gi");
+    assert_eq!(
+        support["metadata"]["labels"]["clawctl.io/hosted-agent"],
+        "support"
+    );
+    let cm = server
+        .get("v1", "ConfigMap", Some("core"), "agent-home")
+        .expect("configmap");
+    assert_eq!(cm["data"]["work_SOUL.md"], "You are work.");
+    assert!(cm["data"].get("SOUL.md").is_none(), "{cm}");
+
+    server.clear_requests();
+    apply(&server, &both, &["--no-wait"]).success();
+    assert_eq!(writes_but_lease(&server), Vec::<String>::new());
+
+    let status = status_json(&server, &both, &["fleet.yaml"]);
+    let rows = status["agents"].as_array().expect("rows");
+    assert_eq!(rows.len(), 1, "{status}");
+    assert_eq!(rows[0]["agent"], "home");
+    assert_eq!(rows[0]["agents"], json!(["work", "support"]));
+    assert_eq!(rows[0]["phase"], "Ready");
+
+    let one = gateway("        - {name: work, soulInline: \"You are work.\", bindings: [{channel: slack}]}\n");
+    let out = apply(&server, &one, &["--no-wait", "--prune"]).success();
+    assert!(
+        out.stderr
+            .contains("keep PersistentVolumeClaim core/agent-home-support"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        uid(&claim("agent-home-support").expect("kept")),
+        uid(&support)
+    );
+    let deployment = server
+        .get("apps/v1", "Deployment", Some("core"), "agent-home")
+        .expect("deployment");
+    let volumes = deployment["spec"]["template"]["spec"]["volumes"].to_string();
+    assert!(!volumes.contains("agent-home-support"), "{volumes}");
+}

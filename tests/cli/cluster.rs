@@ -1539,7 +1539,9 @@ fn a_multi_agent_gateway_applies_as_one_pod_and_keeps_a_removed_agents_workspace
     assert_eq!(rows[0]["agents"], json!(["work", "support"]));
     assert_eq!(rows[0]["phase"], "Ready");
 
-    let one = gateway("        - {name: work, soulInline: \"You are work.\", bindings: [{channel: slack}]}\n");
+    let one = gateway(
+        "        - {name: work, soulInline: \"You are work.\", bindings: [{channel: slack}]}\n",
+    );
     let out = apply(&server, &one, &["--no-wait", "--prune"]).success();
     assert!(
         out.stderr

@@ -916,3 +916,48 @@ fn a_storage_class_that_does_not_exist_is_refused_before_anything_is_written() {
         "nothing was written"
     );
 }
+
+/// Issue 9: a multi-agent gateway on a real server: one Deployment that becomes ready
+/// with a workspace claim per agent mounted, a re-apply that changes no object, and a
+/// removed agent's workspace claim kept through `--prune`.
+#[test]
+#[ignore = "needs cluster"]
+fn a_multi_agent_gateway_is_one_pod_with_a_workspace_volume_per_agent() {
+    let e2e = E2e::new();
+    let ns = e2e.ns("core");
+    let gateway = |agents: &str| {
+        e2e.fleet(&[], &image())
+            + "    - name: home\n      team: core\n      channels: [{channel: slack}]\n      agents:\n"
+            + agents
+    };
+    let both = gateway(
+        "        - {name: work, soulInline: \"You are work.\", bindings: [{channel: slack}]}\n        \
+         - {name: support, soulInline: \"You help.\", bindings: [{channel: slack, accountId: support}]}\n",
+    );
+    e2e.apply(&both, &[]).success();
+    let deployment: Deployment = e2e.get(&ns, "agent-home").expect("deployment");
+    let claims: Vec<String> = deployment
+        .spec
+        .and_then(|s| s.template.spec)
+        .map(|p| p.volumes.unwrap_or_default())
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|v| Some(v.persistent_volume_claim?.claim_name))
+        .collect();
+    assert_eq!(
+        claims,
+        ["agent-home", "agent-home-work", "agent-home-support"]
+    );
+    let support: PersistentVolumeClaim = e2e.get(&ns, "agent-home-support").expect("claim");
+    e2e.clawctl(&both, &["diff", "fleet.yaml", "--exit-code"])
+        .success();
+
+    let one = gateway(
+        "        - {name: work, soulInline: \"You are work.\", bindings: [{channel: slack}]}\n",
+    );
+    e2e.apply(&one, &["--no-wait", "--prune"]).success();
+    let kept: PersistentVolumeClaim = e2e
+        .get(&ns, "agent-home-support")
+        .expect("the workspace claim is kept");
+    assert_eq!(kept.uid(), support.uid());
+}

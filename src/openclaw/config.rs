@@ -302,6 +302,19 @@ mod dialect_tests {
     }
 
     #[test]
+    fn discord_on_2026_9_is_warned_about() {
+        let discord = "    model: {primary: anthropic/claude-sonnet-4-20250514}\n    channels: [{channel: discord}]";
+        let warned = |image: &str| {
+            fleet(image, discord)
+                .warnings
+                .iter()
+                .any(|w| w.message.contains("refuses to register the Discord plugin"))
+        };
+        assert!(warned("ghcr.io/openclaw/openclaw:2026.9.6"));
+        assert!(!warned("ghcr.io/openclaw/openclaw:2026.4.14"));
+    }
+
+    #[test]
     fn both_dialects_keep_the_token_out_and_lock_the_gateway_down() {
         for image in [
             "ghcr.io/openclaw/openclaw:2026.4.14",

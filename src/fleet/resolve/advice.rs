@@ -64,6 +64,22 @@ pub(super) fn plugins(cx: &mut Cx, release: &Release, agents: &[ResolvedAgent]) 
         .filter_map(|c| crate::openclaw::channel_plugin(release.dialect, &c.channel))
         .map(|p| p.package)
         .collect();
+    if release.dialect >= crate::openclaw::Dialect::V2026_9
+        && agents
+            .iter()
+            .any(|a| a.channels.iter().any(|c| c.channel == "discord"))
+    {
+        // Measured by the conformance suite on 2026.9.6: PluginTrustRefusalError,
+        // "openKeyedStore is only available for trusted plugins" (no install record in
+        // the state database for a plugin found through plugins.load.paths).
+        cx.warn(
+            &FieldPath::parse("spec.image"),
+            format!(
+                "OpenClaw {} refuses to register the Discord plugin from the image (it needs an install record that only `openclaw plugins install` writes): the gateway starts without Discord",
+                release.version
+            ),
+        );
+    }
     for package in plugins {
         let v = release.version;
         cx.warn(

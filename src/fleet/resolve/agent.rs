@@ -4,7 +4,8 @@
 use serde_json::Value;
 
 use super::{
-    Cx, ResolvedAgent, ResolvedTeam, env, gateway, model, network, pod, resources, tools, workspace,
+    Cx, ResolvedAgent, ResolvedTeam, env, exposure, gateway, model, network, pod, resources, tools,
+    workspace,
 };
 use super::{merged, rules, source, to_layer};
 use crate::diag::FieldPath;
@@ -103,6 +104,7 @@ pub(super) fn resolve_agent(
     let config = tools::config(cx, at, &settings, &tools);
     let control_ui = gateway::control_ui(cx, at, &settings);
     let pod = pod::resolve(cx, at, &settings);
+    let exposure = exposure::resolve(cx, at, &settings);
     let bootstrap = settings.bootstrap.unwrap_or(false);
 
     let channels = settings.channels.clone().unwrap_or_default();
@@ -152,6 +154,7 @@ pub(super) fn resolve_agent(
         bootstrap,
         routed: false,
         pod,
+        exposure,
     })
 }
 

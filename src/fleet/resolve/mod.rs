@@ -6,6 +6,7 @@
 mod advice;
 mod agent;
 mod env;
+mod exposure;
 mod gateway;
 mod model;
 mod network;
@@ -28,6 +29,7 @@ use super::model::{
 };
 use super::rules;
 use crate::diag::{Diagnostic, Diagnostics, FieldPath};
+pub use exposure::ResolvedExposure;
 pub use gateway::ResolvedControlUi;
 pub use pod::{ResolvedPod, ResolvedSidecar};
 
@@ -101,6 +103,8 @@ pub struct ResolvedAgent {
     pub routed: bool,
     /// Sidecars, extra volumes and scheduling.
     pub pod: ResolvedPod,
+    /// Service type, HTTPRoute, Ingress, and the proxy the NetworkPolicy admits.
+    pub exposure: ResolvedExposure,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -205,6 +209,7 @@ pub fn resolve(loaded: &Loaded) -> Result<ResolvedFleet, Diagnostics> {
         &mut agents,
         &spec_path.key("routing"),
     );
+    exposure::unique_hosts(&mut cx, &agents);
     advice::runtime_tools(&mut cx, &agents);
     if let Some(release) = &release {
         advice::plugins(&mut cx, release, &agents);

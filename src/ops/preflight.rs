@@ -138,7 +138,9 @@ pub fn missing_crds(plan: &Plan, absent: &[&Kind]) -> Vec<String> {
         }
         let crd = kind.crd.unwrap_or_default();
         problems.push(format!(
-            "the cluster does not serve {} ({}): CustomResourceDefinition {crd} is not              installed, and the fleet renders {} {}: {} (install the CRD, e.g. with Gateway              API's standard channel, or remove exposure.httpRoute)",
+            "the cluster does not serve {} ({}): CustomResourceDefinition {crd} is not \
+             installed, and the fleet renders {} {}: {} (install the CRD, e.g. with Gateway \
+             API's standard channel, or remove exposure.httpRoute)",
             kind.resource.kind,
             kind.resource.api_version,
             objects.len(),

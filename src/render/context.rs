@@ -398,7 +398,6 @@ pub fn agent_context(shared: &AgentShared, fleet: &ResolvedFleet, agent: &Resolv
             ]),
         ),
         ("ingress", ingress_rules(shared, fleet, agent)),
-        ("serviceType", Value::from("ClusterIP")),
         ("exposurePath", Value::from(agent.exposure.path.as_str())),
         ("httpRoute", to_value(http_route(agent))),
         ("ingressRoute", to_value(ingress_route(agent))),

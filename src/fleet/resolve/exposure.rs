@@ -350,6 +350,66 @@ mod tests {
         }
     }
 
+    fn resolved(exposure: &str) -> crate::fleet::ResolvedFleet {
+        let text = format!(
+            "apiVersion: clawctl.io/v1alpha1\nkind: Fleet\nmetadata: {{name: t}}\nspec:\n  \
+             image: ghcr.io/openclaw/openclaw:2026.9.6\n  defaults:\n    \
+             model: {{primary: anthropic/claude-sonnet-4-20250514}}\n{exposure}\n  \
+             teams: [{{name: core}}]\n  agents: [{{name: a}}]\n"
+        );
+        let loaded = crate::fleet::load_str("t.yaml", std::env::temp_dir(), &text)
+            .unwrap_or_else(|e| panic!("{e}"));
+        crate::fleet::resolve(&loaded).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn openclaw_json(fleet: &crate::fleet::ResolvedFleet) -> serde_json::Value {
+        let (release, _) =
+            crate::openclaw::release(&fleet.image, None).unwrap_or_else(|e| panic!("{e}"));
+        crate::openclaw::config_json(&fleet.agents[0], &release)
+    }
+
+    #[test]
+    fn declared_hosts_join_the_origins_and_the_proxy_is_trusted() {
+        // Both routes at once, under a prefix; no explicit origins: the port-forward
+        // defaults stay, then the hosts (https with TLS, http without).
+        let fleet = resolved(
+            "    exposure:\n      path: /claw\n      \
+             httpRoute: {parentRefs: [{name: gw}], hostnames: [a.example.com]}\n      \
+             ingress: {className: nginx, host: b.example.com}\n      \
+             from: {namespace: ingress-nginx}\n      trustedProxies: [10.42.0.0/16, 10.0.0.7]",
+        );
+        assert_eq!(fleet.warnings.len(), 1, "{:?}", fleet.warnings);
+        let c = openclaw_json(&fleet);
+        assert_eq!(
+            c["gateway"]["controlUi"]["allowedOrigins"],
+            serde_json::json!([
+                "http://127.0.0.1:18789",
+                "http://localhost:18789",
+                "https://a.example.com",
+                "http://b.example.com"
+            ])
+        );
+        assert_eq!(c["gateway"]["controlUi"]["basePath"], "/claw");
+        assert_eq!(
+            c["gateway"]["trustedProxies"],
+            serde_json::json!(["10.42.0.0/16", "10.0.0.7"])
+        );
+
+        // Explicit origins replace the port-forward defaults; the host is still added once.
+        let fleet = resolved(
+            "    controlUi: {allowedOrigins: [\"https://a.example.com\", \"https://ops.example.com\"]}\n    \
+             exposure:\n      httpRoute: {parentRefs: [{name: gw}], hostnames: [a.example.com]}\n      \
+             from: {namespace: gateway-system}",
+        );
+        let c = openclaw_json(&fleet);
+        assert_eq!(
+            c["gateway"]["controlUi"]["allowedOrigins"],
+            serde_json::json!(["https://a.example.com", "https://ops.example.com"])
+        );
+        assert!(c["gateway"]["controlUi"].get("basePath").is_none(), "{c}");
+        assert!(c["gateway"].get("trustedProxies").is_none(), "{c}");
+    }
+
     #[test]
     fn paths_are_clean_prefixes() {
         for ok in ["/", "/claw", "/a/b-c"] {

@@ -1603,3 +1603,29 @@ fn httproutes_apply_and_prune_where_gateway_api_is_installed() {
             .is_none()
     );
 }
+
+/// Namespace admins have no rights on a CRD's kind unless a ClusterRole is aggregated
+/// into `admin`: where Gateway API is installed, team-scoped credentials cannot list
+/// HTTPRoutes at all, which must not stop a fleet that renders none.
+#[test]
+fn team_scoped_credentials_need_no_rights_on_httproutes_when_the_fleet_has_none() {
+    let server = FakeApiServer::start_with(Options {
+        rollout_delay: Some(Duration::from_millis(100)),
+        gateway_api: true,
+        ..Options::default()
+    });
+    let text = fleet(&["alpha"], IMAGE);
+    apply(&server, &text, &[]).success();
+    server.restrict_to_namespaces(&["core", "clawctl-system"]);
+    server.clear_requests();
+    clawctl(&server, &text, &["diff", "fleet.yaml", "--exit-code"]).success();
+    assert!(
+        server.requests().iter().any(|r| r
+            .path
+            .starts_with("/apis/gateway.networking.k8s.io/v1/namespaces/")
+            && r.path.ends_with("/httproutes")
+            && r.status == 403),
+        "no refused httproutes list"
+    );
+    clawctl(&server, &text, &["status", "fleet.yaml"]).success();
+}

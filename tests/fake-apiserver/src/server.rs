@@ -925,7 +925,8 @@ pub async fn serve(
 /// What the `admin` ClusterRole bound by RoleBindings in `allowed` permits before
 /// aggregation (kubernetes/plugin/pkg/auth/authorizer/rbac/bootstrappolicy/policy.go:
 /// admin reads and writes namespaced workload, config and RBAC objects, but only reads
-/// ResourceQuotas and ControllerRevisions and has no Leases; a RoleBinding grants nothing
+/// ResourceQuotas and ControllerRevisions and has no Leases nor custom resources; a
+/// RoleBinding grants nothing
 /// cluster-scoped,
 /// and a list or watch across all namespaces needs a ClusterRoleBinding). Rules that
 /// ClusterRoles labelled `aggregate-to-admin` add are checked by the caller.
@@ -933,6 +934,11 @@ fn namespace_admin_allows(allowed: &[String], t: &Target) -> bool {
     let Some(ns) = t.namespace.as_deref() else {
         return false;
     };
+    // The bootstrap roles know only built-in kinds: a CRD's kind (HTTPRoute) is in
+    // `admin` only through a ClusterRole aggregated into it.
+    if t.res.is_some_and(|r| RESOURCES[r].crd) {
+        return false;
+    }
     let read = matches!(t.verb.as_str(), "get" | "list" | "watch");
     allowed.iter().any(|a| a == ns)
         && (read

@@ -421,7 +421,10 @@ pub fn agent_context(shared: &AgentShared, fleet: &ResolvedFleet, agent: &Resolv
                 ("className", opt_str(agent.storage_class.as_deref())),
             ]),
         ),
-        ("ingress", shared.ingress.clone()),
+        ("ingress", ingress_rules(shared, fleet, agent)),
+        ("exposurePath", Value::from(agent.exposure.path.as_str())),
+        ("httpRoute", to_value(http_route(agent))),
+        ("ingressRoute", to_value(ingress_route(agent))),
         ("egress", egress(shared, agent)),
         ("containerSecurity", shared.container_security.clone()),
         ("gatewayMounts", to_value(gateway_mounts(agent))),
@@ -667,6 +670,64 @@ fn ingress(fleet: &ResolvedFleet) -> Json {
         }],
         "ports": [{"port": GATEWAY_PORT, "protocol": "TCP"}],
     }])
+}
+
+/// The NetworkPolicy's ingress rules: the fleet's `routing.from`, then the proxy the
+/// agent is exposed through (`exposure.from`), each on the gateway port only.
+fn ingress_rules(shared: &AgentShared, fleet: &ResolvedFleet, agent: &ResolvedAgent) -> Value {
+    let Some(from) = &agent.exposure.from else {
+        return shared.ingress.clone();
+    };
+    let mut rules = match ingress(fleet) {
+        Json::Array(rules) => rules,
+        _ => Vec::new(),
+    };
+    rules.push(json!({
+        "from": [{
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": from.namespace}},
+            "podSelector": {"matchLabels": from.pod_selector},
+        }],
+        "ports": [{"port": GATEWAY_PORT, "protocol": "TCP"}],
+    }));
+    to_value(Json::Array(rules))
+}
+
+/// The HTTPRoute's parentRefs and hostnames, `null` without one. A parentRef names its
+/// group and kind as the CRD's defaults would fill them (Gateway API `ParentReference`),
+/// so what clawctl applies equals what the API server stores.
+fn http_route(agent: &ResolvedAgent) -> Json {
+    let Some(route) = &agent.exposure.http_route else {
+        return Json::Null;
+    };
+    let refs: Vec<Json> = route
+        .parent_refs
+        .iter()
+        .map(|p| {
+            let mut r =
+                json!({"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": p.name});
+            if let Some(ns) = &p.namespace {
+                r["namespace"] = json!(ns);
+            }
+            if let Some(section) = &p.section_name {
+                r["sectionName"] = json!(section);
+            }
+            r
+        })
+        .collect();
+    json!({"parentRefs": refs, "hostnames": route.hostnames})
+}
+
+/// The Ingress's class, host, TLS Secret and annotations, `null` without one.
+fn ingress_route(agent: &ResolvedAgent) -> Json {
+    let Some(ing) = &agent.exposure.ingress else {
+        return Json::Null;
+    };
+    json!({
+        "className": ing.class_name,
+        "host": ing.host,
+        "tlsSecretName": ing.tls_secret_name,
+        "annotations": ing.annotations,
+    })
 }
 
 fn egress(shared: &AgentShared, agent: &ResolvedAgent) -> Value {

@@ -4,8 +4,8 @@
 use serde_json::Value;
 
 use super::{
-    Cx, ResolvedAgent, ResolvedTeam, env, gateway, hosted, model, network, pod, resources, tools,
-    workspace,
+    Cx, ResolvedAgent, ResolvedTeam, env, exposure, gateway, hosted, model, network, pod,
+    resources, tools, workspace,
 };
 use super::{merged, rules, source, to_layer};
 use crate::diag::FieldPath;
@@ -113,6 +113,7 @@ pub(super) fn resolve_agent(
     let config = tools::config(cx, at, &settings, &tools);
     let control_ui = gateway::control_ui(cx, at, &settings);
     let pod = pod::resolve(cx, at, &settings);
+    let exposure = exposure::resolve(cx, at, &settings);
     let bootstrap = settings.bootstrap.unwrap_or(false);
 
     let channels = settings.channels.clone().unwrap_or_default();
@@ -196,6 +197,7 @@ pub(super) fn resolve_agent(
         routed: false,
         pod,
         hosted,
+        exposure,
     })
 }
 

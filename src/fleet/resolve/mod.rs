@@ -6,6 +6,7 @@
 mod advice;
 mod agent;
 mod env;
+mod exposure;
 mod gateway;
 mod hosted;
 mod model;
@@ -29,6 +30,7 @@ use super::model::{
 };
 use super::rules;
 use crate::diag::{Diagnostic, Diagnostics, FieldPath};
+pub use exposure::ResolvedExposure;
 pub use gateway::ResolvedControlUi;
 pub use hosted::ResolvedHosted;
 pub use pod::{ResolvedPod, ResolvedSidecar};
@@ -106,6 +108,8 @@ pub struct ResolvedAgent {
     /// The OpenClaw agents of a multi-agent gateway, the default first; empty when the
     /// gateway hosts one agent (this one).
     pub hosted: Vec<ResolvedHosted>,
+    /// Service type, HTTPRoute, Ingress, and the proxy the NetworkPolicy admits.
+    pub exposure: ResolvedExposure,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -210,6 +214,7 @@ pub fn resolve(loaded: &Loaded) -> Result<ResolvedFleet, Diagnostics> {
         &mut agents,
         &spec_path.key("routing"),
     );
+    exposure::unique_hosts(&mut cx, &agents);
     advice::runtime_tools(&mut cx, &agents);
     if let Some(release) = &release {
         advice::plugins(&mut cx, release, &agents);

@@ -8,7 +8,6 @@ use serde_json::{Value as Json, json};
 use sha2::{Digest, Sha256};
 
 use crate::error::InvalidInput;
-use crate::fleet::model::FileMode;
 use crate::fleet::{ResolvedAgent, ResolvedFleet, ResolvedTeam};
 use crate::openclaw::{self, GATEWAY_PORT, Release, STATE_DIR};
 
@@ -262,11 +261,7 @@ pub fn agent_context(shared: &AgentShared, fleet: &ResolvedFleet, agent: &Resolv
     let mut items = vec![("openclaw.json", "openclaw.json".to_string())];
     for (file, entry) in &agent.files {
         data.insert(file, &entry.content);
-        let folder = match entry.mode {
-            FileMode::Managed => "managed",
-            FileMode::Seed => "seed",
-        };
-        items.push((file, format!("{folder}/{file}")));
+        items.push((file, format!("{}/{file}", entry.mode.folder())));
     }
     let mut hasher = Sha256::new();
     for (key, value) in &data {

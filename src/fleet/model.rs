@@ -732,6 +732,12 @@ macro_rules! settings_struct {
             /// affinity (replace whole), priorityClassName, runtimeClassName.
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub scheduling: Option<Scheduling>,
+            /// Scale the gateway to zero, keeping its volume (its memory), its Service and
+            /// everything else; `false` runs it again. A team or an agent setting: fleet
+            /// defaults may not carry it. `clawctl suspend`/`resume` do the same without
+            /// editing the file.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub suspended: Option<bool>,
             /// RBAC rules for the agent's service account (namespaced resources only).
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub access: Option<Vec<AccessRule>>,

@@ -370,6 +370,8 @@ pub fn agent_context(shared: &AgentShared, fleet: &ResolvedFleet, agent: &Resolv
         ("configData", config_data),
         ("configItems", config_items),
         ("configHash", Value::from(config_hash.as_str())),
+        // One gateway per agent; none while it is suspended (its volume stays).
+        ("replicas", Value::from(u8::from(!agent.suspended))),
         ("initScript", shared.init_script.clone()),
         (
             "terminationGracePeriodSeconds",

@@ -4,7 +4,8 @@
 use serde_json::Value;
 
 use super::{
-    Cx, ResolvedAgent, ResolvedTeam, env, gateway, model, network, pod, resources, tools, workspace,
+    Cx, ResolvedAgent, ResolvedTeam, env, gateway, model, network, pod, resources, suspend, tools,
+    workspace,
 };
 use super::{merged, rules, source, to_layer};
 use crate::diag::FieldPath;
@@ -104,6 +105,7 @@ pub(super) fn resolve_agent(
     let control_ui = gateway::control_ui(cx, at, &settings);
     let pod = pod::resolve(cx, at, &settings);
     let bootstrap = settings.bootstrap.unwrap_or(false);
+    let suspended = suspend::resolve(&settings);
 
     let channels = settings.channels.clone().unwrap_or_default();
     for (j, ch) in channels.iter().enumerate() {
@@ -152,6 +154,7 @@ pub(super) fn resolve_agent(
         bootstrap,
         routed: false,
         pod,
+        suspended,
     })
 }
 

@@ -12,6 +12,7 @@ mod network;
 mod pod;
 mod resources;
 mod routing;
+mod suspend;
 mod tools;
 mod workspace;
 
@@ -101,6 +102,8 @@ pub struct ResolvedAgent {
     pub routed: bool,
     /// Sidecars, extra volumes and scheduling.
     pub pod: ResolvedPod,
+    /// Scaled to zero by the fleet file (`suspended: true`).
+    pub suspended: bool,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -170,6 +173,7 @@ pub fn resolve(loaded: &Loaded) -> Result<ResolvedFleet, Diagnostics> {
         check_layer_only_fields(&mut cx, &team.defaults, &base);
     }
     check_layer_only_fields(&mut cx, &spec.defaults, &spec_path.key("defaults"));
+    suspend::check_fleet_defaults(&mut cx, &spec.defaults, &spec_path.key("defaults"));
 
     let mut agents = Vec::with_capacity(spec.agents.len());
     let mut seen_names: HashMap<&str, usize> = HashMap::new();

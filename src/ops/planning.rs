@@ -76,6 +76,7 @@ pub async fn plan(request: &Request<'_>) -> anyhow::Result<Planned> {
     };
     let mut plan = Plan::new(manifests, live.objects, &options);
     plan.fill_missing_keys();
+    plan.keep_suspended();
     let mut warnings: Vec<String> = fleet.warnings.iter().map(ToString::to_string).collect();
     for kind in live.unreadable {
         let assumed = plan.assume_present(

@@ -283,8 +283,9 @@ impl Plan {
     /// manager until `clawctl resume` gives it up (see `cluster::suspend`), and applying
     /// it would either start the agent again (forced) or conflict. The applied-hash stays
     /// the hash of the fleet's whole configuration, so a suspended, otherwise unchanged
-    /// agent costs no write.
-    pub fn keep_suspended(&mut self) {
+    /// agent costs no write. Returns those agents.
+    pub fn keep_suspended(&mut self) -> Vec<String> {
+        let mut agents = Vec::new();
         for change in &mut self.changes {
             if change.object.kind != "Deployment"
                 || !matches!(change.action, Action::Update | Action::Unchanged)
@@ -306,7 +307,9 @@ impl Plan {
             change.note = Some(
                 "suspended by `clawctl suspend`: kept at 0 replicas until `clawctl resume`".into(),
             );
+            agents.extend(change.agent.clone());
         }
+        agents
     }
 
     /// Leaves these agents' creates and updates out (their volumes stay in the plan).
@@ -743,7 +746,7 @@ mod tests {
             vec![live.clone()],
             &options(),
         );
-        plan.keep_suspended();
+        assert_eq!(plan.keep_suspended(), ["a"]);
         assert_eq!(plan.changes[0].action, Action::Unchanged);
         // Another change is applied, without replicas, and is not held for a rollout.
         let mut plan = Plan::new(
@@ -759,7 +762,7 @@ mod tests {
         // Suspended by the fleet file: zero replicas are clawctl's own, and applied.
         let live = stored(&prepare(deployment("img:1", 0), "applyset-abc-v1"));
         let mut plan = Plan::new(vec![m(deployment("img:2", 0))], vec![live], &options());
-        plan.keep_suspended();
+        assert!(plan.keep_suspended().is_empty());
         let desired = plan.changes[0].desired.as_ref().expect("desired");
         assert_eq!(desired.pointer("/spec/replicas"), Some(&json!(0)));
         assert!(plan.image_changes().is_empty());

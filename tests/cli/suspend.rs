@@ -125,6 +125,12 @@ fn suspend_keeps_the_volume_and_service_apply_keeps_it_suspended_and_resume_star
     // apply does not take the agent back: no write at all for an unchanged fleet ...
     let out = apply(&server, &text, &[]).success();
     assert_eq!(writes_but_lease(&server).len(), before, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("agent \"alpha\" suspended by `clawctl suspend`"),
+        "{}",
+        out.stderr
+    );
     // ... and a changed one is applied without spec.replicas, and waits for nothing.
     let edited = text.replace("You are alpha.", "You are alpha, resting.");
     let out = apply(&server, &edited, &[]).success();

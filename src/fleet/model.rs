@@ -293,17 +293,37 @@ pub struct WorkspaceFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inline: Option<String>,
     /// `managed`: rewritten at every start (default); `seed`: written only when absent,
-    /// so the agent may change it.
+    /// so the agent may change it; `tracked`: written when absent or when the fleet's
+    /// version changed since it was last written, otherwise the agent's edits are kept.
     #[serde(default)]
     pub mode: FileMode,
 }
 
+/// How the init container treats a workspace file at every start of the pod.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum FileMode {
+    /// The fleet's version, rewritten at every start: the agent's edits last until then.
     #[default]
     Managed,
+    /// Written only when absent: the agent owns it from then on.
     Seed,
+    /// Written when absent or when the fleet's version changed (its SHA-256 differs from
+    /// the one recorded on the volume when it was last written); otherwise the agent's
+    /// edits are kept. An agent refines it, and still gets the fleet's updates.
+    Tracked,
+}
+
+impl FileMode {
+    /// The folder of the init container's ConfigMap mount the file is placed in, which
+    /// tells the init script what to do with it (see `openclaw::INIT_SCRIPT`).
+    pub fn folder(self) -> &'static str {
+        match self {
+            FileMode::Managed => "managed",
+            FileMode::Seed => "seed",
+            FileMode::Tracked => "tracked",
+        }
+    }
 }
 
 /// Allowed outbound traffic. With no `namespace` and no `cidr`, any destination on `ports`.
@@ -810,6 +830,12 @@ macro_rules! settings_struct {
             /// How the agent is reached: Service type, HTTPRoute, Ingress, proxy pods.
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub exposure: Option<Exposure>,
+            /// Scale the gateway to zero, keeping its volume (its memory), its Service and
+            /// everything else; `false` runs it again. A team or an agent setting: fleet
+            /// defaults may not carry it. `clawctl suspend`/`resume` do the same without
+            /// editing the file.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub suspended: Option<bool>,
             /// RBAC rules for the agent's service account (namespaced resources only).
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub access: Option<Vec<AccessRule>>,

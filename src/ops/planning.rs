@@ -78,7 +78,14 @@ pub async fn plan(request: &Request<'_>) -> anyhow::Result<Planned> {
     };
     let mut plan = Plan::new(manifests, live.objects, &options);
     plan.fill_missing_keys();
+    let suspended = plan.keep_suspended();
     let mut warnings: Vec<String> = fleet.warnings.iter().map(ToString::to_string).collect();
+    if !suspended.is_empty() {
+        warnings.push(format!(
+            "{} suspended by `clawctl suspend`: kept at 0 replicas (`clawctl resume` starts them)",
+            crate::diag::agents_phrase(&suspended)
+        ));
+    }
     for kind in live.unreadable {
         let assumed = plan.assume_present(
             kind,

@@ -119,6 +119,14 @@ pub fn table(report: &Report) -> String {
         };
         table.add_row([a.agent.clone(), group, result.to_string(), reason]);
     }
+    for skip in &report.skipped {
+        table.add_row([
+            skip.agent.clone(),
+            "-".to_string(),
+            "skipped".to_string(),
+            skip.reason.clone(),
+        ]);
+    }
     table.to_string()
 }
 

@@ -8,7 +8,6 @@ use serde_json::{Value as Json, json};
 use sha2::{Digest, Sha256};
 
 use crate::error::InvalidInput;
-use crate::fleet::model::FileMode;
 use crate::fleet::{ResolvedAgent, ResolvedFleet, ResolvedHosted, ResolvedTeam};
 use crate::openclaw::{self, GATEWAY_PORT, Release, STATE_DIR};
 
@@ -264,7 +263,7 @@ pub fn agent_context(shared: &AgentShared, fleet: &ResolvedFleet, agent: &Resolv
     let mut items: Vec<(&str, String)> = vec![("openclaw.json", "openclaw.json".to_string())];
     for (file, entry) in &agent.files {
         data.insert(file, &entry.content);
-        items.push((file, format!("{}/{file}", mode_folder(entry.mode))));
+        items.push((file, format!("{}/{file}", entry.mode.folder())));
     }
     // A multi-agent gateway's agents' files: keys `<id>_<file>` (an id has no `_`, and
     // openclaw.json none), placed under `agents/<id>/` for the init container.
@@ -282,7 +281,7 @@ pub fn agent_context(shared: &AgentShared, fleet: &ResolvedFleet, agent: &Resolv
         data.insert(key, &entry.content);
         items.push((
             key,
-            format!("agents/{}/{}/{file}", h.name, mode_folder(entry.mode)),
+            format!("agents/{}/{}/{file}", h.name, entry.mode.folder()),
         ));
     }
     let mut hasher = Sha256::new();
@@ -398,6 +397,8 @@ pub fn agent_context(shared: &AgentShared, fleet: &ResolvedFleet, agent: &Resolv
         ("configData", config_data),
         ("configItems", config_items),
         ("configHash", Value::from(config_hash.as_str())),
+        // One gateway per agent; none while it is suspended (its volume stays).
+        ("replicas", Value::from(u8::from(!agent.suspended))),
         ("initScript", shared.init_script.clone()),
         (
             "terminationGracePeriodSeconds",
@@ -432,14 +433,6 @@ pub fn agent_context(shared: &AgentShared, fleet: &ResolvedFleet, agent: &Resolv
         ("extraVolumes", to_value(extra_volumes(agent))),
         ("scheduling", to_value(scheduling(agent))),
     ])
-}
-
-/// The ConfigMap folder of a file placed with `mode`.
-fn mode_folder(mode: FileMode) -> &'static str {
-    match mode {
-        FileMode::Managed => "managed",
-        FileMode::Seed => "seed",
-    }
 }
 
 /// A multi-agent gateway's agent ids, default first, for its Deployment's

@@ -12,3 +12,4 @@ mod history;
 mod injection;
 mod render;
 mod rollout;
+mod suspend;

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::{
     Cx, ResolvedAgent, ResolvedTeam, env, exposure, gateway, hosted, model, network, pod,
-    resources, tools, workspace,
+    resources, suspend, tools, workspace,
 };
 use super::{merged, rules, source, to_layer};
 use crate::diag::FieldPath;
@@ -115,6 +115,7 @@ pub(super) fn resolve_agent(
     let pod = pod::resolve(cx, at, &settings);
     let exposure = exposure::resolve(cx, at, &settings);
     let bootstrap = settings.bootstrap.unwrap_or(false);
+    let suspended = suspend::resolve(&settings);
 
     let channels = settings.channels.clone().unwrap_or_default();
     for (j, ch) in channels.iter().enumerate() {
@@ -198,6 +199,7 @@ pub(super) fn resolve_agent(
         pod,
         hosted,
         exposure,
+        suspended,
     })
 }
 

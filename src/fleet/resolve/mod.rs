@@ -14,6 +14,7 @@ mod network;
 mod pod;
 mod resources;
 mod routing;
+mod suspend;
 mod tools;
 mod workspace;
 
@@ -110,6 +111,8 @@ pub struct ResolvedAgent {
     pub hosted: Vec<ResolvedHosted>,
     /// Service type, HTTPRoute, Ingress, and the proxy the NetworkPolicy admits.
     pub exposure: ResolvedExposure,
+    /// Scaled to zero by the fleet file (`suspended: true`).
+    pub suspended: bool,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -179,6 +182,7 @@ pub fn resolve(loaded: &Loaded) -> Result<ResolvedFleet, Diagnostics> {
         check_layer_only_fields(&mut cx, &team.defaults, &base);
     }
     check_layer_only_fields(&mut cx, &spec.defaults, &spec_path.key("defaults"));
+    suspend::check_fleet_defaults(&mut cx, &spec.defaults, &spec_path.key("defaults"));
 
     let mut agents = Vec::with_capacity(spec.agents.len());
     let mut seen_names: HashMap<&str, usize> = HashMap::new();

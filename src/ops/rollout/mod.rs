@@ -157,6 +157,9 @@ pub struct Move {
     pub to: String,
     /// Moved and passed in an earlier run of this rollout (`--resume`, `--promote`).
     pub done: bool,
+    /// A multi-agent gateway's agents, which move with its pod.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<String>,
 }
 
 /// Why a rollout skips a suspended agent. It is not moved: no pod runs, so no health gate
@@ -420,6 +423,12 @@ pub async fn plan(request: Request<'_>) -> anyhow::Result<Planned> {
             from: image(agent),
             to: target.clone(),
             done: done.contains(agent),
+            hosts: fleet
+                .agents
+                .iter()
+                .find(|a| &a.name == agent)
+                .map(|a| a.hosted.iter().map(|h| h.name.clone()).collect())
+                .unwrap_or_default(),
         })
         .collect();
     Ok(Planned {

@@ -10,5 +10,6 @@ mod e2e_rollout;
 mod golden;
 mod history;
 mod injection;
+mod knowledge;
 mod render;
 mod rollout;

@@ -4,8 +4,8 @@
 use serde_json::Value;
 
 use super::{
-    Cx, ResolvedAgent, ResolvedTeam, env, gateway, hosted, model, network, pod, resources, tools,
-    workspace,
+    Cx, ResolvedAgent, ResolvedTeam, env, gateway, hosted, knowledge, model, network, pod,
+    resources, tools, workspace,
 };
 use super::{merged, rules, source, to_layer};
 use crate::diag::FieldPath;
@@ -108,12 +108,20 @@ pub(super) fn resolve_agent(
     let storage = resources::storage(cx, at, &settings);
     let env = env::resolve(cx, at, &settings);
     let files = workspace::resolve(cx, at, &settings);
-    let egress = network::egress(cx, at, &settings);
+    let mut egress = network::egress(cx, at, &settings);
     let tools = tools::resolve(cx, at, &settings);
     let config = tools::config(cx, at, &settings, &tools);
     let control_ui = gateway::control_ui(cx, at, &settings);
     let pod = pod::resolve(cx, at, &settings);
     let bootstrap = settings.bootstrap.unwrap_or(false);
+    let knowledge = knowledge::resolve(cx, at, &settings, &agent.name, &pod);
+    if let Some(rule) = knowledge
+        .as_ref()
+        .and_then(|k| knowledge::egress(k, &egress))
+    {
+        egress.push(rule);
+    }
+    let identity = knowledge::identity(cx, at, &settings);
 
     let channels = settings.channels.clone().unwrap_or_default();
     for (j, ch) in channels.iter().enumerate() {
@@ -196,6 +204,8 @@ pub(super) fn resolve_agent(
         routed: false,
         pod,
         hosted,
+        knowledge,
+        identity,
     })
 }
 

@@ -8,6 +8,7 @@ mod agent;
 mod env;
 mod gateway;
 mod hosted;
+mod knowledge;
 mod model;
 mod network;
 mod pod;
@@ -31,6 +32,7 @@ use super::rules;
 use crate::diag::{Diagnostic, Diagnostics, FieldPath};
 pub use gateway::ResolvedControlUi;
 pub use hosted::ResolvedHosted;
+pub use knowledge::ResolvedIdentity;
 pub use pod::{ResolvedPod, ResolvedSidecar};
 
 /// Largest workspace or soul file: a ConfigMap holds at most 1 MiB in all.
@@ -106,6 +108,10 @@ pub struct ResolvedAgent {
     /// The OpenClaw agents of a multi-agent gateway, the default first; empty when the
     /// gateway hosts one agent (this one).
     pub hosted: Vec<ResolvedHosted>,
+    /// The bucket its knowledge syncs with, if any.
+    pub knowledge: Option<crate::knowledge::Knowledge>,
+    /// The cloud identities its ServiceAccount stands for.
+    pub identity: ResolvedIdentity,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -211,6 +217,7 @@ pub fn resolve(loaded: &Loaded) -> Result<ResolvedFleet, Diagnostics> {
         &spec_path.key("routing"),
     );
     advice::runtime_tools(&mut cx, &agents);
+    knowledge::shared_credentials(&mut cx, &agents);
     if let Some(release) = &release {
         advice::plugins(&mut cx, release, &agents);
         advice::unlinked_channels(&mut cx, release, &agents);

@@ -1,0 +1,322 @@
+//! Knowledge sync round trip: the rendered pull and push scripts, run with `sh` and a
+//! real rclone against a real S3-compatible server on loopback (moto's server mode),
+//! with temp folders standing in for the agent's volume. Skipped, saying why, when
+//! rclone or moto is not installed (.ci/run installs both).
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use clawctl::yaml::parse_documents;
+use serde_json::Value;
+
+use crate::harness::{Test, repo};
+
+const FLEET: &str = r#"apiVersion: clawctl.io/v1alpha1
+kind: Fleet
+metadata:
+  name: kb
+spec:
+  image: ghcr.io/openclaw/openclaw:2026.4.14
+  defaults:
+    model: {primary: anthropic/claude-sonnet-4-20250514}
+    knowledge:
+      s3: {bucket: kb-test, region: us-east-1, endpoint: "ENDPOINT"}
+      prefix: fleets/kb
+      credentialsSecret: kb-bucket-keys
+  teams:
+    - name: lab
+  agents:
+    - name: writer
+    - name: reader
+      knowledge: {from: writer, mode: readOnly}
+"#;
+
+/// moto's server, stopped when dropped.
+struct Moto(Child);
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn find_moto() -> Option<PathBuf> {
+    if let Ok(p) = std::env::var("CLAWCTL_MOTO_SERVER") {
+        return Some(PathBuf::from(p));
+    }
+    for venv in ["target/ci-venv", "target/s3-venv"] {
+        let p = repo().join(venv).join("bin/moto_server");
+        if p.is_file() {
+            return Some(p);
+        }
+    }
+    on_path("moto_server")
+}
+
+fn on_path(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+fn start_moto(bin: &Path) -> (Moto, u16) {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let child = Command::new(bin)
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start moto_server");
+    let moto = Moto(child);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "moto_server did not listen");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    (moto, port)
+}
+
+/// A container of the agent's Deployment by name (init containers included).
+fn container(docs: &[Value], agent: &str, name: &str) -> Option<Value> {
+    let deployment = docs
+        .iter()
+        .find(|d| d["kind"] == "Deployment" && d["metadata"]["name"] == format!("agent-{agent}"))?;
+    let spec = &deployment["spec"]["template"]["spec"];
+    spec["initContainers"]
+        .as_array()
+        .into_iter()
+        .chain(spec["containers"].as_array())
+        .flatten()
+        .find(|c| c["name"] == name)
+        .cloned()
+}
+
+/// The container's script and environment, with the volume and $HOME moved to temp
+/// folders and the Secret's keys (moto accepts any) standing in for `envFrom`.
+fn command_for(c: &Value, state: &Path, home: &Path) -> Command {
+    let script = c["command"][2].as_str().expect("script");
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c").arg(script).env_clear();
+    cmd.env("PATH", std::env::var_os("PATH").unwrap_or_default());
+    for e in c["env"].as_array().expect("env") {
+        cmd.env(
+            e["name"].as_str().expect("name"),
+            e["value"].as_str().expect("value"),
+        );
+    }
+    assert_eq!(c["envFrom"][0]["secretRef"]["name"], "kb-bucket-keys");
+    cmd.env("HOME", home)
+        .env("RCLONE_CONFIG", home.join("rclone.conf"))
+        .env("KNOWLEDGE_LOCAL", state)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing");
+    cmd
+}
+
+/// rclone with the rendered remote, for setting up and inspecting the bucket.
+fn rclone(c: &Value, home: &Path, args: &[&str]) -> String {
+    let sh = command_for(c, Path::new("/nonexistent"), home);
+    let mut rc = Command::new("rclone");
+    rc.args(args).env_clear();
+    for (k, v) in sh.get_envs() {
+        if let Some(v) = v {
+            rc.env(k, v);
+        }
+    }
+    let out = rc.output().expect("run rclone");
+    assert!(
+        out.status.success(),
+        "rclone {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn write(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    std::fs::write(path, text).expect("write");
+}
+
+#[test]
+fn knowledge_round_trips_through_a_real_s3_server() {
+    if on_path("rclone").is_none() {
+        eprintln!(
+            "SKIPPED knowledge round trip: rclone is not installed (apt-get install rclone; .ci/run installs it)"
+        );
+        return;
+    }
+    let Some(moto_bin) = find_moto() else {
+        eprintln!(
+            "SKIPPED knowledge round trip: moto_server is not installed (pip install 'moto[server]' into target/ci-venv; .ci/run installs it)"
+        );
+        return;
+    };
+    let started = Instant::now();
+    let (_moto, port) = start_moto(&moto_bin);
+    let fleet = FLEET.replace("ENDPOINT", &format!("http://127.0.0.1:{port}"));
+    let out = Test::new()
+        .file("fleet.yaml", &fleet)
+        .args(&["render", "fleet.yaml"])
+        .success();
+    let docs = parse_documents(&out.stdout).expect("rendered output parses");
+    let pull = container(&docs, "writer", "knowledge-pull").expect("writer pulls");
+    let push = container(&docs, "writer", "knowledge-push").expect("writer pushes");
+    assert_eq!(push["restartPolicy"], "Always", "push is a native sidecar");
+
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let home = tmp.path().join("home");
+    let state = tmp.path().join("state");
+    std::fs::create_dir_all(&home).expect("mkdir");
+    let remote = "kb-test/fleets/kb/writer";
+
+    // The bucket before the pod starts: knowledge from an earlier life, an old
+    // openclaw.json and (never to be pulled) something under credentials/.
+    let seed = tmp.path().join("seed");
+    write(
+        &seed.join("workspace/memory/2026-11-30.md"),
+        "learned before\n",
+    );
+    write(&seed.join("openclaw.json"), "{\"old\": true}\n");
+    write(&seed.join("credentials/leak.json"), "{}\n");
+    // The pods never create buckets (no_check_bucket); the test does.
+    rclone(
+        &pull,
+        &home,
+        &["mkdir", "--s3-no-check-bucket=false", "knowledge:kb-test"],
+    );
+    rclone(
+        &pull,
+        &home,
+        &[
+            "copy",
+            seed.to_str().expect("utf-8"),
+            &format!("knowledge:{remote}"),
+        ],
+    );
+
+    // The volume: state that must never leave it, and a rendered openclaw.json.
+    write(
+        &state.join("credentials/slack.json"),
+        "{\"token\": \"xoxb\"}\n",
+    );
+    write(&state.join("agents/main/sessions/today.jsonl"), "{}\n");
+    write(&state.join("openclaw.json"), "{\"rendered\": true}\n");
+
+    // Pull on start.
+    let status = command_for(&pull, &state, &home).status().expect("pull");
+    assert!(status.success(), "pull failed");
+    assert_eq!(
+        std::fs::read_to_string(state.join("workspace/memory/2026-11-30.md")).expect("pulled"),
+        "learned before\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(state.join("openclaw.json")).expect("config"),
+        "{\"rendered\": true}\n",
+        "a pull never replaces the rendered openclaw.json"
+    );
+    assert!(!state.join("credentials/leak.json").exists());
+
+    // A change, pushed by the periodic push (interval shortened for the test), then
+    // one more, pushed by the final push on SIGTERM.
+    write(
+        &state.join("workspace/memory/2026-12-01.md"),
+        "learned today\n",
+    );
+    std::fs::remove_file(state.join("workspace/memory/2026-11-30.md")).expect("rm");
+    let mut sidecar = command_for(&push, &state, &home)
+        .env("KNOWLEDGE_INTERVAL", "1")
+        .spawn()
+        .expect("push");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let listing = rclone(&pull, &home, &["lsf", "-R", &format!("knowledge:{remote}")]);
+        if listing.contains("workspace/memory/2026-12-01.md") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no periodic push: {listing}");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    write(&state.join("workspace/MEMORY.md"), "# Memory\nlast words\n");
+    let killed = Command::new("kill")
+        .args(["-TERM", &sidecar.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let exit = loop {
+        if let Some(s) = sidecar.try_wait().expect("wait") {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "push did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(exit.success(), "push exits 0 after its final push");
+
+    let listing = rclone(&pull, &home, &["lsf", "-R", &format!("knowledge:{remote}")]);
+    let files: Vec<&str> = listing.lines().filter(|l| !l.ends_with('/')).collect();
+    assert!(
+        files.contains(&"workspace/MEMORY.md"),
+        "final push: {listing}"
+    );
+    assert!(
+        files.contains(&"workspace/memory/2026-11-30.md"),
+        "a push never deletes remote history: {listing}"
+    );
+    let ours = rclone(
+        &pull,
+        &home,
+        &["cat", &format!("knowledge:{remote}/openclaw.json")],
+    );
+    assert_eq!(
+        ours, "{\"rendered\": true}\n",
+        "openclaw.json pushed for the record"
+    );
+    // Nothing of the volume's credentials/ or sessions/ (the seeded leak.json was put
+    // there by the test, not pushed).
+    for f in &files {
+        assert!(
+            !f.contains("sessions/") && *f != "credentials/slack.json",
+            "{f} must never reach the bucket: {listing}"
+        );
+    }
+
+    // The read-only agent pulls the writer's folder and has no way to write it: no
+    // push container, and no container of its pod runs a push.
+    let reader_pull = container(&docs, "reader", "knowledge-pull").expect("reader pulls");
+    assert_eq!(
+        reader_pull["env"]
+            .as_array()
+            .expect("env")
+            .iter()
+            .find(|e| e["name"] == "KNOWLEDGE_REMOTE")
+            .map(|e| e["value"].clone()),
+        Some(Value::from(format!("knowledge:{remote}")))
+    );
+    assert!(container(&docs, "reader", "knowledge-push").is_none());
+    let reader_state = tmp.path().join("reader");
+    let status = command_for(&reader_pull, &reader_state, &home)
+        .status()
+        .expect("reader pull");
+    assert!(status.success());
+    assert!(reader_state.join("workspace/MEMORY.md").is_file());
+    let deployment = docs
+        .iter()
+        .find(|d| d["kind"] == "Deployment" && d["metadata"]["name"] == "agent-reader")
+        .expect("reader deployment");
+    let text = serde_json::to_string(deployment).expect("json");
+    assert!(
+        !text.contains("rclone copy \\\"$KNOWLEDGE_LOCAL\\\""),
+        "the read-only agent's pod has no push path"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "took {:?}",
+        started.elapsed()
+    );
+}

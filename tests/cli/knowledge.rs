@@ -62,6 +62,58 @@ fn on_path(name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// Creates the bucket and two IAM users, `writer` (s3:*) and `reader` (get and list
+/// only), and prints their keys. moto enforces IAM after its first
+/// [`SETUP_ACTIONS`] requests (`INITIAL_NO_AUTH_ACTION_COUNT`), which are these.
+const SETUP: &str = r#"
+import json, sys, boto3
+kw = dict(endpoint_url=sys.argv[1], region_name="us-east-1",
+          aws_access_key_id="setup", aws_secret_access_key="setup")
+iam, s3 = boto3.client("iam", **kw), boto3.client("s3", **kw)
+s3.create_bucket(Bucket="kb-test")
+keys = {}
+for user, actions in [("writer", ["s3:*"]), ("reader", ["s3:GetObject", "s3:ListBucket"])]:
+    iam.create_user(UserName=user)
+    iam.put_user_policy(UserName=user, PolicyName="knowledge", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17",
+         "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}))
+    k = iam.create_access_key(UserName=user)["AccessKey"]
+    keys[user] = [k["AccessKeyId"], k["SecretAccessKey"]]
+print(json.dumps(keys))
+"#;
+const SETUP_ACTIONS: &str = "7";
+
+/// An access key pair.
+struct Keys(String, String);
+
+fn setup_bucket(moto_bin: &Path, port: u16) -> (Keys, Keys) {
+    let python = moto_bin.with_file_name("python");
+    let python = if python.is_file() {
+        python
+    } else {
+        PathBuf::from("python3")
+    };
+    let out = Command::new(python)
+        .args(["-c", SETUP, &format!("http://127.0.0.1:{port}")])
+        .env_remove("AWS_CA_BUNDLE")
+        .env_remove("REQUESTS_CA_BUNDLE")
+        .output()
+        .expect("run the bucket setup");
+    assert!(
+        out.status.success(),
+        "bucket setup: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let keys: Value = serde_json::from_slice(&out.stdout).expect("keys");
+    let pair = |user: &str| {
+        Keys(
+            keys[user][0].as_str().expect("id").to_string(),
+            keys[user][1].as_str().expect("secret").to_string(),
+        )
+    };
+    (pair("writer"), pair("reader"))
+}
+
 fn start_moto(bin: &Path) -> (Moto, u16) {
     let port = TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -69,6 +121,7 @@ fn start_moto(bin: &Path) -> (Moto, u16) {
         .port();
     let child = Command::new(bin)
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .env("INITIAL_NO_AUTH_ACTION_COUNT", SETUP_ACTIONS)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -99,7 +152,7 @@ fn container(docs: &[Value], agent: &str, name: &str) -> Option<Value> {
 
 /// The container's script and environment, with the volume and $HOME moved to temp
 /// folders and the Secret's keys (moto accepts any) standing in for `envFrom`.
-fn command_for(c: &Value, state: &Path, home: &Path) -> Command {
+fn command_for(c: &Value, state: &Path, home: &Path, keys: &Keys) -> Command {
     let script = c["command"][2].as_str().expect("script");
     let mut cmd = Command::new("sh");
     cmd.arg("-c").arg(script).env_clear();
@@ -114,14 +167,18 @@ fn command_for(c: &Value, state: &Path, home: &Path) -> Command {
     cmd.env("HOME", home)
         .env("RCLONE_CONFIG", home.join("rclone.conf"))
         .env("KNOWLEDGE_LOCAL", state)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing");
+        .env("AWS_ACCESS_KEY_ID", &keys.0)
+        .env("AWS_SECRET_ACCESS_KEY", &keys.1);
     cmd
 }
 
 /// rclone with the rendered remote, for setting up and inspecting the bucket.
-fn rclone(c: &Value, home: &Path, args: &[&str]) -> String {
-    let sh = command_for(c, Path::new("/nonexistent"), home);
+fn rclone(c: &Value, home: &Path, keys: &Keys, args: &[&str]) -> String {
+    try_rclone(c, home, keys, args).unwrap_or_else(|e| panic!("rclone {args:?}: {e}"))
+}
+
+fn try_rclone(c: &Value, home: &Path, keys: &Keys, args: &[&str]) -> Result<String, String> {
+    let sh = command_for(c, Path::new("/nonexistent"), home, keys);
     let mut rc = Command::new("rclone");
     rc.args(args).env_clear();
     for (k, v) in sh.get_envs() {
@@ -130,12 +187,10 @@ fn rclone(c: &Value, home: &Path, args: &[&str]) -> String {
         }
     }
     let out = rc.output().expect("run rclone");
-    assert!(
-        out.status.success(),
-        "rclone {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 fn write(path: &Path, text: &str) {
@@ -159,6 +214,7 @@ fn knowledge_round_trips_through_a_real_s3_server() {
     };
     let started = Instant::now();
     let (_moto, port) = start_moto(&moto_bin);
+    let (writer, reader) = setup_bucket(&moto_bin, port);
     let fleet = FLEET.replace("ENDPOINT", &format!("http://127.0.0.1:{port}"));
     let out = Test::new()
         .file("fleet.yaml", &fleet)
@@ -184,15 +240,10 @@ fn knowledge_round_trips_through_a_real_s3_server() {
     );
     write(&seed.join("openclaw.json"), "{\"old\": true}\n");
     write(&seed.join("credentials/leak.json"), "{}\n");
-    // The pods never create buckets (no_check_bucket); the test does.
     rclone(
         &pull,
         &home,
-        &["mkdir", "--s3-no-check-bucket=false", "knowledge:kb-test"],
-    );
-    rclone(
-        &pull,
-        &home,
+        &writer,
         &[
             "copy",
             seed.to_str().expect("utf-8"),
@@ -209,7 +260,9 @@ fn knowledge_round_trips_through_a_real_s3_server() {
     write(&state.join("openclaw.json"), "{\"rendered\": true}\n");
 
     // Pull on start.
-    let status = command_for(&pull, &state, &home).status().expect("pull");
+    let status = command_for(&pull, &state, &home, &writer)
+        .status()
+        .expect("pull");
     assert!(status.success(), "pull failed");
     assert_eq!(
         std::fs::read_to_string(state.join("workspace/memory/2026-11-30.md")).expect("pulled"),
@@ -229,13 +282,18 @@ fn knowledge_round_trips_through_a_real_s3_server() {
         "learned today\n",
     );
     std::fs::remove_file(state.join("workspace/memory/2026-11-30.md")).expect("rm");
-    let mut sidecar = command_for(&push, &state, &home)
+    let mut sidecar = command_for(&push, &state, &home, &writer)
         .env("KNOWLEDGE_INTERVAL", "1")
         .spawn()
         .expect("push");
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let listing = rclone(&pull, &home, &["lsf", "-R", &format!("knowledge:{remote}")]);
+        let listing = rclone(
+            &pull,
+            &home,
+            &writer,
+            &["lsf", "-R", &format!("knowledge:{remote}")],
+        );
         if listing.contains("workspace/memory/2026-12-01.md") {
             break;
         }
@@ -258,7 +316,12 @@ fn knowledge_round_trips_through_a_real_s3_server() {
     };
     assert!(exit.success(), "push exits 0 after its final push");
 
-    let listing = rclone(&pull, &home, &["lsf", "-R", &format!("knowledge:{remote}")]);
+    let listing = rclone(
+        &pull,
+        &home,
+        &writer,
+        &["lsf", "-R", &format!("knowledge:{remote}")],
+    );
     let files: Vec<&str> = listing.lines().filter(|l| !l.ends_with('/')).collect();
     assert!(
         files.contains(&"workspace/MEMORY.md"),
@@ -271,6 +334,7 @@ fn knowledge_round_trips_through_a_real_s3_server() {
     let ours = rclone(
         &pull,
         &home,
+        &writer,
         &["cat", &format!("knowledge:{remote}/openclaw.json")],
     );
     assert_eq!(
@@ -300,11 +364,36 @@ fn knowledge_round_trips_through_a_real_s3_server() {
     );
     assert!(container(&docs, "reader", "knowledge-push").is_none());
     let reader_state = tmp.path().join("reader");
-    let status = command_for(&reader_pull, &reader_state, &home)
+    let status = command_for(&reader_pull, &reader_state, &home, &reader)
         .status()
         .expect("reader pull");
     assert!(status.success());
     assert!(reader_state.join("workspace/MEMORY.md").is_file());
+    // And its credentials cannot write: the server refuses (moto enforcing the IAM
+    // policy of the `reader` user), whatever runs in its pod.
+    write(
+        &reader_state.join("workspace/forged.md"),
+        "not mine to write\n",
+    );
+    let refused = try_rclone(
+        &reader_pull,
+        &home,
+        &reader,
+        &[
+            "copy",
+            reader_state.join("workspace").to_str().expect("utf-8"),
+            &format!("knowledge:{remote}/workspace"),
+        ],
+    );
+    let err = refused.expect_err("the read-only credentials wrote to the bucket");
+    assert!(err.contains("AccessDenied"), "{err}");
+    let listing = rclone(
+        &pull,
+        &home,
+        &writer,
+        &["lsf", "-R", &format!("knowledge:{remote}")],
+    );
+    assert!(!listing.contains("forged.md"), "{listing}");
     let deployment = docs
         .iter()
         .find(|d| d["kind"] == "Deployment" && d["metadata"]["name"] == "agent-reader")

@@ -409,3 +409,183 @@ fn knowledge_round_trips_through_a_real_s3_server() {
         started.elapsed()
     );
 }
+
+/// What `knowledge` and `identity` put into the manifests, without rclone or a server.
+#[test]
+fn knowledge_and_identity_render_into_the_pod_and_service_account() {
+    let fleet = r#"apiVersion: clawctl.io/v1alpha1
+kind: Fleet
+metadata:
+  name: kb
+spec:
+  image: ghcr.io/openclaw/openclaw:2026.9.6
+  defaults:
+    model: {primary: anthropic/claude-sonnet-4-20250514}
+    egress: [{ports: [443]}]
+    knowledge:
+      s3: {bucket: kb-1, endpoint: "http://minio.data.svc:9000"}
+      credentialsSecret: kb-keys
+  teams:
+    - name: lab
+  agents:
+    - name: writer
+      identity:
+        gcp: {serviceAccount: writer@acme.iam.gserviceaccount.com}
+        aws: {roleArn: "arn:aws:iam::123456789012:role/kb-writer"}
+        azure: {clientId: 3f2504e0-4f89-11d3-9a0c-0305e82c3301}
+    - name: reader
+      knowledge: {from: writer, mode: readOnly, s3: {bucket: kb-1}}
+      identity:
+        aws: {roleArn: "arn:aws:iam::123456789012:role/kb-writer"}
+    - name: plain
+      knowledge: {gcs: {bucket: kb-1}}
+"#;
+    let out = Test::new()
+        .file("fleet.yaml", fleet)
+        .args(&["render", "fleet.yaml"])
+        .success();
+    let docs = parse_documents(&out.stdout).expect("parses");
+    let find = |kind: &str, name: &str| {
+        docs.iter()
+            .find(|d| d["kind"] == kind && d["metadata"]["name"] == name)
+            .unwrap_or_else(|| panic!("{kind} {name}"))
+    };
+    let pod = |agent: &str| &find("Deployment", &format!("agent-{agent}"))["spec"]["template"];
+    let names = |list: &Value| -> Vec<String> {
+        list.as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| c["name"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+
+    // The writer: pull before clawctl's workspace init container, push after it as a
+    // native sidecar, the gateway alone in `containers`, the grace period grown.
+    let w = pod("writer");
+    assert_eq!(
+        names(&w["spec"]["initContainers"]),
+        ["knowledge-pull", "workspace", "knowledge-push"]
+    );
+    assert_eq!(names(&w["spec"]["containers"]), ["gateway"]);
+    assert_eq!(w["spec"]["terminationGracePeriodSeconds"], 390);
+    let push = &w["spec"]["initContainers"][2];
+    assert_eq!(push["restartPolicy"], "Always");
+    for c in [&w["spec"]["initContainers"][0], push] {
+        assert_eq!(c["image"], "docker.io/rclone/rclone:1.68.2");
+        assert_eq!(c["securityContext"]["readOnlyRootFilesystem"], true);
+        assert_eq!(c["securityContext"]["capabilities"]["drop"][0], "ALL");
+        assert_eq!(c["envFrom"][0]["secretRef"]["name"], "kb-keys");
+    }
+    // The bucket's keys never reach the gateway.
+    assert!(
+        w["spec"]["containers"][0]["envFrom"]
+            .to_string()
+            .find("kb-keys")
+            .is_none()
+    );
+    assert_eq!(
+        w["metadata"]["labels"]["azure.workload.identity/use"],
+        "true"
+    );
+    assert!(
+        find("Deployment", "agent-writer")["metadata"]["labels"]
+            .get("azure.workload.identity/use")
+            .is_none(),
+        "the label is the pod's"
+    );
+    let sa = find("ServiceAccount", "agent-writer");
+    let a = &sa["metadata"]["annotations"];
+    assert_eq!(
+        a["iam.gke.io/gcp-service-account"],
+        "writer@acme.iam.gserviceaccount.com"
+    );
+    assert_eq!(
+        a["eks.amazonaws.com/role-arn"],
+        "arn:aws:iam::123456789012:role/kb-writer"
+    );
+    assert_eq!(
+        a["azure.workload.identity/client-id"],
+        "3f2504e0-4f89-11d3-9a0c-0305e82c3301"
+    );
+    assert_eq!(sa["automountServiceAccountToken"], false);
+    // The endpoint's port is let out; 443 was already.
+    let egress = find("NetworkPolicy", "agent-writer")["spec"]["egress"].to_string();
+    assert!(egress.contains("9000"), "{egress}");
+
+    // The reader: a pull, no push, the default grace period, the writer's folder.
+    let r = pod("reader");
+    assert_eq!(
+        names(&r["spec"]["initContainers"]),
+        ["knowledge-pull", "workspace"]
+    );
+    assert_eq!(r["spec"]["terminationGracePeriodSeconds"], 330);
+    let env = r["spec"]["initContainers"][0]["env"].to_string();
+    assert!(env.contains("knowledge:kb-1/writer"), "{env}");
+    // It shares the writer's IAM role: validate says the bucket cannot refuse its writes.
+    let v = Test::new()
+        .file("fleet.yaml", fleet)
+        .args(&["validate", "fleet.yaml"])
+        .success();
+    assert!(
+        v.stderr.contains("same cloud identity as agent \"writer\""),
+        "{}",
+        v.stderr
+    );
+
+    // GCS: its own rclone backend, HTTPS let out.
+    let p = pod("plain");
+    let env = p["spec"]["initContainers"][0]["env"].to_string();
+    assert!(env.contains("google cloud storage"), "{env}");
+    let egress = find("NetworkPolicy", "agent-plain")["spec"]["egress"].to_string();
+    assert!(egress.contains("443"), "{egress}");
+    assert!(
+        find("ServiceAccount", "agent-plain")["metadata"]
+            .get("annotations")
+            .is_none()
+    );
+}
+
+/// A multi-agent gateway syncs every hosted agent's workspace volume: the sync
+/// containers mount them where the gateway does.
+#[test]
+fn a_multi_agent_gateway_syncs_every_workspace_volume() {
+    let out = Test::new()
+        .file(
+            "fleet.yaml",
+            r#"apiVersion: clawctl.io/v1alpha1
+kind: Fleet
+metadata:
+  name: kb
+spec:
+  image: ghcr.io/openclaw/openclaw:2026.9.6
+  defaults:
+    model: {primary: anthropic/claude-sonnet-4-20250514}
+  teams:
+    - name: home
+  agents:
+    - name: house
+      channels: [{channel: telegram}]
+      knowledge: {gcs: {bucket: kb-1}}
+      agents:
+        - name: work
+          bindings: [{channel: telegram}]
+        - name: personal
+"#,
+        )
+        .args(&["render", "fleet.yaml"])
+        .success();
+    let docs = parse_documents(&out.stdout).expect("parses");
+    let spec = &docs
+        .iter()
+        .find(|d| d["kind"] == "Deployment")
+        .expect("deployment")["spec"]["template"]["spec"];
+    for c in spec["initContainers"].as_array().expect("inits") {
+        if c["name"] == "workspace" {
+            continue;
+        }
+        let mounts = c["volumeMounts"].to_string();
+        for dir in ["workspace-work", "workspace-personal"] {
+            assert!(mounts.contains(dir), "{} lacks {dir}: {mounts}", c["name"]);
+        }
+    }
+}

@@ -504,6 +504,16 @@ fn merged(mut base: Map<String, Value>, over: Map<String, Value>) -> Map<String,
                 let inner = std::mem::take(b);
                 *b = merged(inner, o);
             }
+            // The knowledge bucket is one choice: a layer naming `s3` or `gcs`
+            // replaces the bucket below whole (a region is another bucket's).
+            (Some(Value::Object(b)), Value::Object(o)) if key == "knowledge" => {
+                if o.contains_key("s3") || o.contains_key("gcs") {
+                    b.remove("s3");
+                    b.remove("gcs");
+                }
+                let inner = std::mem::take(b);
+                *b = merged(inner, o);
+            }
             (Some(Value::Object(b)), Value::Object(o)) => {
                 let inner = std::mem::take(b);
                 *b = merged(inner, o);
@@ -711,6 +721,20 @@ mod tests {
                 "scheduling": {"nodeSelector": {"a": "1", "b": "2"}, "tolerations": [],
                                "affinity": {"nodeAffinity": {"z": 1}}},
             })
+        );
+    }
+
+    #[test]
+    fn a_layers_knowledge_bucket_replaces_the_bucket_below_whole() {
+        let base = serde_json::json!({"knowledge": {"s3": {"bucket": "a", "region": "eu-west-1"}, "prefix": "p"}});
+        let over = serde_json::json!({"knowledge": {"gcs": {"bucket": "b"}, "mode": "readOnly"}});
+        let (Value::Object(b), Value::Object(o)) = (base, over) else {
+            unreachable!()
+        };
+        let m = Value::Object(merged(b, o));
+        assert_eq!(
+            m,
+            serde_json::json!({"knowledge": {"prefix": "p", "gcs": {"bucket": "b"}, "mode": "readOnly"}})
         );
     }
 

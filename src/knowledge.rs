@@ -35,6 +35,13 @@ pub const PULL_CONTAINER: &str = "knowledge-pull";
 pub const PUSH_CONTAINER: &str = "knowledge-push";
 pub const TMP_VOLUME: &str = "knowledge-tmp";
 
+/// The sync containers' resources: requests, then limits, as (CPU, memory).
+pub const REQUESTS: (&str, &str) = ("10m", "64Mi");
+pub const LIMITS: (&str, &str) = ("500m", "256Mi");
+/// [`LIMITS`] in millicores and bytes, to hold against `policy.maxResources`.
+pub const LIMIT_MILLICORES: u128 = 500;
+pub const LIMIT_BYTES: u128 = 256 * 1024 * 1024;
+
 /// Default push interval.
 pub const DEFAULT_INTERVAL_SECONDS: u64 = 15 * 60;
 /// Shortest push interval: every push lists the bucket prefix.

@@ -797,8 +797,8 @@ fn knowledge_containers(agent: &ResolvedAgent, workspace_mounts: &Json) -> Knowl
             "command": ["/bin/sh", "-c", script],
             "env": env,
             "resources": {
-                "requests": {"cpu": "10m", "memory": "64Mi"},
-                "limits": {"cpu": "500m", "memory": "256Mi"},
+                "requests": {"cpu": knowledge::REQUESTS.0, "memory": knowledge::REQUESTS.1},
+                "limits": {"cpu": knowledge::LIMITS.0, "memory": knowledge::LIMITS.1},
             },
             "securityContext": restricted_security(),
             "volumeMounts": mounts,

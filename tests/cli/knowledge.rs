@@ -589,3 +589,51 @@ spec:
         }
     }
 }
+
+/// The sync containers stay within the policy, and a second writer to another agent's
+/// folder is pointed out.
+#[test]
+fn sync_containers_obey_the_policy_and_second_writers_are_warned_about() {
+    let fleet = |max: &str, mode: &str| {
+        format!(
+            r#"apiVersion: clawctl.io/v1alpha1
+kind: Fleet
+metadata:
+  name: kb
+spec:
+  image: ghcr.io/openclaw/openclaw:2026.9.6
+  policy: {{maxResources: {{cpu: "{max}", memory: 4Gi}}}}
+  defaults:
+    model: {{primary: anthropic/claude-sonnet-4-20250514}}
+    resources: {{requests: {{cpu: 100m, memory: 1Gi}}, limits: {{cpu: 250m, memory: 2Gi}}}}
+    knowledge: {{gcs: {{bucket: kb-1}}}}
+  teams:
+    - name: lab
+  agents:
+    - name: writer
+    - name: second
+      knowledge: {{from: writer, mode: {mode}}}
+"#
+        )
+    };
+    let out = Test::new()
+        .file("fleet.yaml", &fleet("250m", "readOnly"))
+        .args(&["validate", "fleet.yaml"])
+        .fails(2);
+    assert!(
+        out.stderr
+            .contains("spec.defaults.knowledge: the sync containers' limits (500m CPU, 256Mi memory) exceed spec.policy.maxResources"),
+        "{}",
+        out.stderr
+    );
+    let out = Test::new()
+        .file("fleet.yaml", &fleet("2", "readWrite"))
+        .args(&["validate", "fleet.yaml"])
+        .success();
+    assert!(
+        out.stderr
+            .contains("agent \"second\" writes knowledge to kb-1/writer, another agent's folder"),
+        "{}",
+        out.stderr
+    );
+}

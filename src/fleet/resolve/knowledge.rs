@@ -141,6 +141,26 @@ pub(super) fn resolve(
             ),
         );
     }
+    if let Some(max) = &cx.loaded.fleet.spec.policy.max_resources {
+        let cpu = max
+            .cpu
+            .as_ref()
+            .is_some_and(|q| q.millis() < sync::LIMIT_MILLICORES);
+        let memory = max
+            .memory
+            .as_ref()
+            .is_some_and(|q| q.units() < sync::LIMIT_BYTES);
+        if cpu || memory {
+            cx.error(
+                &at.src(cx, "knowledge"),
+                format!(
+                    "the sync containers' limits ({} CPU, {} memory) exceed spec.policy.maxResources",
+                    sync::LIMITS.0,
+                    sync::LIMITS.1
+                ),
+            );
+        }
+    }
     let (bucket, backend) = backend?;
     if cx.diags.0.len() > before {
         return None;
@@ -206,6 +226,28 @@ pub(super) fn identity(cx: &mut Cx, at: At, settings: &Settings) -> ResolvedIden
         gcp: gcp.as_ref().map(|g| g.service_account.clone()),
         aws: aws.as_ref().map(|a| a.role_arn.clone()),
         azure: azure.as_ref().map(|a| a.client_id.clone()),
+    }
+}
+
+/// An agent that writes another agent's folder (`from`) is a second writer there.
+pub(super) fn foreign_writers(cx: &mut Cx, agents: &[ResolvedAgent]) {
+    for (i, agent) in agents.iter().enumerate() {
+        let Some(k) = &agent.knowledge else { continue };
+        let own = k.path.ends_with(&format!("/{}", agent.name));
+        if k.mode == KnowledgeMode::ReadWrite && !own {
+            let path = crate::diag::FieldPath::root()
+                .key("spec")
+                .key("agents")
+                .index(i)
+                .key("name");
+            cx.warn(
+                &path,
+                format!(
+                    "agent {:?} writes knowledge to {}, another agent's folder: two writers overwrite each other's files; set `mode: readOnly` if it only reads",
+                    agent.name, k.path
+                ),
+            );
+        }
     }
 }
 

@@ -218,6 +218,7 @@ pub fn resolve(loaded: &Loaded) -> Result<ResolvedFleet, Diagnostics> {
     );
     advice::runtime_tools(&mut cx, &agents);
     knowledge::shared_credentials(&mut cx, &agents);
+    knowledge::foreign_writers(&mut cx, &agents);
     if let Some(release) = &release {
         advice::plugins(&mut cx, release, &agents);
         advice::unlinked_channels(&mut cx, release, &agents);

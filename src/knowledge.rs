@@ -27,8 +27,14 @@ pub const DEFAULT_INCLUDE: [&str; 3] = ["workspace/**", "workspace-*/**", "openc
 
 /// Never synced, whatever `include` says, and listed first so they win (rclone's first
 /// matching rule decides): channel credentials are another security boundary, session
-/// transcripts are already distilled into memory/. `credentials/` at any depth.
-pub const HARD_EXCLUDES: [&str; 2] = ["credentials/**", "/agents/*/sessions/**"];
+/// transcripts are already distilled into memory/, and an agent's model API keys live
+/// in its `agents/<id>/agent/auth-profiles.json` (OpenClaw's auth store).
+/// `credentials/` and `auth-profiles.json` at any depth.
+pub const HARD_EXCLUDES: [&str; 3] = [
+    "credentials/**",
+    "/agents/*/sessions/**",
+    "auth-profiles.json",
+];
 
 /// The pod's container names and the sync containers' scratch volume.
 pub const PULL_CONTAINER: &str = "knowledge-pull";
@@ -116,9 +122,13 @@ pub fn include_problem(pattern: &str) -> Option<String> {
         ));
     }
     let first = pattern.split('/').next().unwrap_or_default();
-    if first == "credentials" || pattern.split('/').any(|s| s == "sessions") {
+    if first == "credentials"
+        || pattern
+            .split('/')
+            .any(|s| s == "sessions" || s == "auth-profiles.json")
+    {
         return Some(format!(
-            "{pattern:?}: credentials/ and agents/*/sessions/ never sync"
+            "{pattern:?}: credentials/, agents/*/sessions/ and auth-profiles.json never sync"
         ));
     }
     None
@@ -260,11 +270,13 @@ mod tests {
         let pull = filter(&include, Direction::Pull);
         assert_eq!(
             pull,
-            "- credentials/**\n- /agents/*/sessions/**\n- /openclaw.json\n+ /workspace/**\n- **\n"
+            "- credentials/**\n- /agents/*/sessions/**\n- auth-profiles.json\n- /openclaw.json\n+ /workspace/**\n- **\n"
         );
         let push = filter(&include, Direction::Push);
         assert!(!push.contains("openclaw.json"));
-        assert!(push.starts_with("- credentials/**\n- /agents/*/sessions/**\n"));
+        assert!(
+            push.starts_with("- credentials/**\n- /agents/*/sessions/**\n- auth-profiles.json\n")
+        );
     }
 
     #[test]

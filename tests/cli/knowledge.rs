@@ -29,6 +29,8 @@ spec:
     - name: lab
   agents:
     - name: writer
+      # Everything, to show the hard excludes hold whatever `include` says.
+      knowledge: {include: ["**"]}
     - name: reader
       knowledge: {from: writer, mode: readOnly}
 "#;
@@ -257,6 +259,10 @@ fn knowledge_round_trips_through_a_real_s3_server() {
         "{\"token\": \"xoxb\"}\n",
     );
     write(&state.join("agents/main/sessions/today.jsonl"), "{}\n");
+    write(
+        &state.join("agents/main/agent/auth-profiles.json"),
+        "{\"anthropic\": \"sk-ant\"}\n",
+    );
     write(&state.join("openclaw.json"), "{\"rendered\": true}\n");
 
     // Pull on start.
@@ -345,7 +351,9 @@ fn knowledge_round_trips_through_a_real_s3_server() {
     // there by the test, not pushed).
     for f in &files {
         assert!(
-            !f.contains("sessions/") && *f != "credentials/slack.json",
+            !f.contains("sessions/")
+                && !f.contains("auth-profiles")
+                && *f != "credentials/slack.json",
             "{f} must never reach the bucket: {listing}"
         );
     }

@@ -37,6 +37,9 @@ _clawctl() {
             clawctl,render)
                 cmd="clawctl__subcmd__render"
                 ;;
+            clawctl,resume)
+                cmd="clawctl__subcmd__resume"
+                ;;
             clawctl,rollback)
                 cmd="clawctl__subcmd__rollback"
                 ;;
@@ -48,6 +51,9 @@ _clawctl() {
                 ;;
             clawctl,status)
                 cmd="clawctl__subcmd__status"
+                ;;
+            clawctl,suspend)
+                cmd="clawctl__subcmd__suspend"
                 ;;
             clawctl,validate)
                 cmd="clawctl__subcmd__validate"
@@ -73,6 +79,9 @@ _clawctl() {
             clawctl__subcmd__help,render)
                 cmd="clawctl__subcmd__help__subcmd__render"
                 ;;
+            clawctl__subcmd__help,resume)
+                cmd="clawctl__subcmd__help__subcmd__resume"
+                ;;
             clawctl__subcmd__help,rollback)
                 cmd="clawctl__subcmd__help__subcmd__rollback"
                 ;;
@@ -85,6 +94,9 @@ _clawctl() {
             clawctl__subcmd__help,status)
                 cmd="clawctl__subcmd__help__subcmd__status"
                 ;;
+            clawctl__subcmd__help,suspend)
+                cmd="clawctl__subcmd__help__subcmd__suspend"
+                ;;
             clawctl__subcmd__help,validate)
                 cmd="clawctl__subcmd__help__subcmd__validate"
                 ;;
@@ -95,7 +107,7 @@ _clawctl() {
 
     case "${cmd}" in
         clawctl)
-            opts="-q -h -V --quiet --help --version validate render diff apply status rollout rollback history completions schema init help"
+            opts="-q -h -V --quiet --help --version validate render diff apply status rollout rollback history suspend resume completions schema init help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -203,7 +215,7 @@ _clawctl() {
             return 0
             ;;
         clawctl__subcmd__help)
-            opts="validate render diff apply status rollout rollback history completions schema init help"
+            opts="validate render diff apply status rollout rollback history suspend resume completions schema init help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -314,6 +326,20 @@ _clawctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        clawctl__subcmd__help__subcmd__resume)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         clawctl__subcmd__help__subcmd__rollback)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -357,6 +383,20 @@ _clawctl() {
             return 0
             ;;
         clawctl__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        clawctl__subcmd__help__subcmd__suspend)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -465,6 +505,44 @@ _clawctl() {
                     ;;
                 --templates)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        clawctl__subcmd__resume)
+            opts="-y -o -q -h -V --team --kubeconfig --context --timeout --no-wait --yes --dry-run --output --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --team)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -637,6 +715,44 @@ _clawctl() {
                     ;;
                 --templates)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        clawctl__subcmd__suspend)
+            opts="-y -o -q -h -V --team --kubeconfig --context --timeout --no-wait --yes --dry-run --output --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --team)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
                     return 0
                     ;;
                 *)

@@ -32,6 +32,8 @@ set edit:completion:arg-completer[clawctl] = {|@words|
             cand rollout 'Move agents to a new image tag: canary first, then waves'
             cand rollback 'Return agents to a recorded revision (config and image together)'
             cand history 'List the revisions of each agent'
+            cand suspend 'Scale agents to zero, keeping their volumes and Services, until `resume`'
+            cand resume 'Start agents suspended by `clawctl suspend` again'
             cand completions 'Print shell completions (also committed under completions/)'
             cand schema 'Print the JSON Schema of the fleet file, for editors and yaml-language-server'
             cand init 'Write a small starter fleet (fleet.yaml and a soul) into a folder'
@@ -180,6 +182,42 @@ set edit:completion:arg-completer[clawctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'clawctl;suspend'= {
+            cand --team 'Every agent of this team (repeatable)'
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)'
+            cand --context 'The kubeconfig context to use'
+            cand --timeout 'How long to wait for the agents'' pods to stop (suspend) or be ready (resume)'
+            cand -o 'Output format (with --dry-run, json prints the plan)'
+            cand --output 'Output format (with --dry-run, json prints the plan)'
+            cand --no-wait 'Do not wait for the pods'
+            cand -y 'Go ahead without asking (needed when there is no terminal to ask on)'
+            cand --yes 'Go ahead without asking (needed when there is no terminal to ask on)'
+            cand --dry-run 'Show what would change; change nothing'
+            cand -q 'Print only data and errors: no progress, no summaries'
+            cand --quiet 'Print only data and errors: no progress, no summaries'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'clawctl;resume'= {
+            cand --team 'Every agent of this team (repeatable)'
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)'
+            cand --context 'The kubeconfig context to use'
+            cand --timeout 'How long to wait for the agents'' pods to stop (suspend) or be ready (resume)'
+            cand -o 'Output format (with --dry-run, json prints the plan)'
+            cand --output 'Output format (with --dry-run, json prints the plan)'
+            cand --no-wait 'Do not wait for the pods'
+            cand -y 'Go ahead without asking (needed when there is no terminal to ask on)'
+            cand --yes 'Go ahead without asking (needed when there is no terminal to ask on)'
+            cand --dry-run 'Show what would change; change nothing'
+            cand -q 'Print only data and errors: no progress, no summaries'
+            cand --quiet 'Print only data and errors: no progress, no summaries'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'clawctl;completions'= {
             cand -q 'Print only data and errors: no progress, no summaries'
             cand --quiet 'Print only data and errors: no progress, no summaries'
@@ -214,6 +252,8 @@ set edit:completion:arg-completer[clawctl] = {|@words|
             cand rollout 'Move agents to a new image tag: canary first, then waves'
             cand rollback 'Return agents to a recorded revision (config and image together)'
             cand history 'List the revisions of each agent'
+            cand suspend 'Scale agents to zero, keeping their volumes and Services, until `resume`'
+            cand resume 'Start agents suspended by `clawctl suspend` again'
             cand completions 'Print shell completions (also committed under completions/)'
             cand schema 'Print the JSON Schema of the fleet file, for editors and yaml-language-server'
             cand init 'Write a small starter fleet (fleet.yaml and a soul) into a folder'
@@ -234,6 +274,10 @@ set edit:completion:arg-completer[clawctl] = {|@words|
         &'clawctl;help;rollback'= {
         }
         &'clawctl;help;history'= {
+        }
+        &'clawctl;help;suspend'= {
+        }
+        &'clawctl;help;resume'= {
         }
         &'clawctl;help;completions'= {
         }

@@ -54,6 +54,7 @@ fn main() -> anyhow::Result<()> {
     let server = FakeApiServer::start_with(Options {
         latency: LATENCY,
         rollout_delay: Some(ROLLOUT_DELAY),
+        ..Options::default()
     });
     let dir = tempfile::tempdir()?;
     let fleet = write_fleet(dir.path())?;

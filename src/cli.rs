@@ -38,6 +38,10 @@ pub enum Command {
     Rollback(RollbackArgs),
     /// List the revisions of each agent.
     History(HistoryArgs),
+    /// Scale agents to zero, keeping their volumes and Services, until `resume`.
+    Suspend(SuspendArgs),
+    /// Start agents suspended by `clawctl suspend` again.
+    Resume(SuspendArgs),
     /// Print shell completions (also committed under completions/).
     Completions(CompletionsArgs),
     /// Print the JSON Schema of the fleet file, for editors and yaml-language-server.
@@ -244,6 +248,36 @@ pub struct RollbackArgs {
     #[arg(long, short)]
     pub yes: bool,
     /// Show each agent's current revision and the one it would return to; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Output format (with --dry-run, json prints the plan).
+    #[arg(long, short, value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("whom").required(true).multiple(true).args(["agents", "teams"]))]
+pub struct SuspendArgs {
+    /// The fleet file.
+    pub fleet: PathBuf,
+    /// The agents, by name.
+    #[arg(value_name = "AGENT")]
+    pub agents: Vec<String>,
+    /// Every agent of this team (repeatable).
+    #[arg(long = "team", value_name = "NAME")]
+    pub teams: Vec<String>,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// How long to wait for the agents' pods to stop (suspend) or be ready (resume).
+    #[arg(long, value_name = "DURATION", default_value = "5m")]
+    pub timeout: String,
+    /// Do not wait for the pods.
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Go ahead without asking (needed when there is no terminal to ask on).
+    #[arg(long, short)]
+    pub yes: bool,
+    /// Show what would change; change nothing.
     #[arg(long)]
     pub dry_run: bool,
     /// Output format (with --dry-run, json prints the plan).

@@ -256,13 +256,16 @@ impl Plan {
     }
 
     /// Agents whose Deployment update changes the gateway image: what `apply` hands to
-    /// the rollout strategy instead of moving them all at once.
+    /// the rollout strategy instead of moving them all at once. A suspended agent is not
+    /// among them: no pod starts, so there is no health to gate on; its Deployment's
+    /// template moves with the rest of the apply, and `clawctl resume` waits for the pod.
     pub fn image_changes(&self) -> Vec<String> {
         const IMAGE: &str = "/spec/template/spec/containers/0/image";
         let mut agents: Vec<String> = self
             .changes
             .iter()
             .filter(|c| c.action == Action::Update && c.object.kind == "Deployment")
+            .filter(|c| !is_suspended(c))
             .filter(|c| {
                 let desired = c.desired.as_ref().and_then(|d| d.pointer(IMAGE));
                 let live = c.live.as_ref().and_then(|l| l.pointer(IMAGE));
@@ -272,6 +275,40 @@ impl Plan {
             .collect();
         agents.sort();
         agents.dedup();
+        agents
+    }
+
+    /// Leaves `spec.replicas` out of the Deployments `clawctl suspend` scaled to zero (the
+    /// live object carries its annotation): that field belongs to the `clawctl-suspend`
+    /// manager until `clawctl resume` gives it up (see `cluster::suspend`), and applying
+    /// it would either start the agent again (forced) or conflict. The applied-hash stays
+    /// the hash of the fleet's whole configuration, so a suspended, otherwise unchanged
+    /// agent costs no write. Returns those agents.
+    pub fn keep_suspended(&mut self) -> Vec<String> {
+        let mut agents = Vec::new();
+        for change in &mut self.changes {
+            if change.object.kind != "Deployment"
+                || !matches!(change.action, Action::Update | Action::Unchanged)
+            {
+                continue;
+            }
+            let (Some(desired), Some(live)) = (&mut change.desired, &change.live) else {
+                continue;
+            };
+            if !crate::cluster::suspend::annotated(live) {
+                continue;
+            }
+            if let Some(spec) = desired.get_mut("spec").and_then(Value::as_object_mut) {
+                spec.remove("replicas");
+            }
+            if unchanged(desired, live) {
+                change.action = Action::Unchanged;
+            }
+            change.note = Some(
+                "suspended by `clawctl suspend`: kept at 0 replicas until `clawctl resume`".into(),
+            );
+            agents.extend(change.agent.clone());
+        }
         agents
     }
 
@@ -338,6 +375,21 @@ impl Plan {
             Action::Unchanged | Action::Keep => true,
         })
     }
+}
+
+/// Whether a Deployment change is of a suspended agent: by `clawctl suspend` (the live
+/// annotation) or by the fleet file (no replicas).
+fn is_suspended(change: &Change) -> bool {
+    change
+        .live
+        .as_ref()
+        .is_some_and(crate::cluster::suspend::annotated)
+        || change
+            .desired
+            .as_ref()
+            .and_then(|d| d.pointer("/spec/replicas"))
+            .and_then(Value::as_i64)
+            == Some(0)
 }
 
 /// The object clawctl applies: the rendered manifest plus the ApplySet membership label
@@ -656,6 +708,63 @@ mod tests {
         plan.hold_back(&["a".into()]);
         assert!(plan.is_noop(false));
         let plan = Plan::new(vec![m(deployment("img:1"))], vec![live], &options());
+        assert!(plan.image_changes().is_empty());
+    }
+
+    #[test]
+    fn a_suspended_agents_replicas_are_left_to_clawctl_suspend() {
+        let deployment = |image: &str, replicas: i64| {
+            json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                   "metadata": {"name": "agent-a", "namespace": "ns"},
+                   "spec": {"replicas": replicas,
+                            "template": {"spec": {"containers": [{"name": "gateway", "image": image}]}}}})
+        };
+        let m = |value: Value| Manifest {
+            api_version: "apps/v1".into(),
+            kind: "Deployment".into(),
+            name: "agent-a".into(),
+            namespace: Some("ns".into()),
+            team: None,
+            agent: Some("a".into()),
+            value,
+        };
+        // Applied with one replica, then `clawctl suspend`: zero and the annotation.
+        let mut live = stored(&prepare(deployment("img:1", 1), "applyset-abc-v1"));
+        live["spec"]["replicas"] = json!(0);
+        live["metadata"]["annotations"][crate::cluster::suspend::ANNOTATION] = json!("true");
+
+        // Without the rule apply would take the replica back.
+        let plan = Plan::new(
+            vec![m(deployment("img:1", 1))],
+            vec![live.clone()],
+            &options(),
+        );
+        assert_eq!(plan.changes[0].action, Action::Update);
+        // With it: nothing to write, and replicas are not clawctl's to apply.
+        let mut plan = Plan::new(
+            vec![m(deployment("img:1", 1))],
+            vec![live.clone()],
+            &options(),
+        );
+        assert_eq!(plan.keep_suspended(), ["a"]);
+        assert_eq!(plan.changes[0].action, Action::Unchanged);
+        // Another change is applied, without replicas, and is not held for a rollout.
+        let mut plan = Plan::new(
+            vec![m(deployment("img:2", 1))],
+            vec![live.clone()],
+            &options(),
+        );
+        plan.keep_suspended();
+        assert_eq!(plan.changes[0].action, Action::Update);
+        let desired = plan.changes[0].desired.as_ref().expect("desired");
+        assert_eq!(desired.pointer("/spec/replicas"), None);
+        assert!(plan.image_changes().is_empty());
+        // Suspended by the fleet file: zero replicas are clawctl's own, and applied.
+        let live = stored(&prepare(deployment("img:1", 0), "applyset-abc-v1"));
+        let mut plan = Plan::new(vec![m(deployment("img:2", 0))], vec![live], &options());
+        assert!(plan.keep_suspended().is_empty());
+        let desired = plan.changes[0].desired.as_ref().expect("desired");
+        assert_eq!(desired.pointer("/spec/replicas"), Some(&json!(0)));
         assert!(plan.image_changes().is_empty());
     }
 

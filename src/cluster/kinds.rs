@@ -10,6 +10,11 @@ use kube::discovery::ApiResource;
 pub struct Kind {
     pub resource: ApiResource,
     pub namespaced: bool,
+    /// The CustomResourceDefinition that serves this kind (`httproutes.gateway.networking.k8s.io`),
+    /// for kinds a cluster may lack. A list of such a kind answered 404 means the CRD is
+    /// not installed: the fleet then has none of them, and only a fleet that renders one
+    /// fails (preflight), naming this CRD.
+    pub crd: Option<&'static str>,
 }
 
 impl Kind {
@@ -20,6 +25,22 @@ impl Kind {
         Kind {
             resource: ApiResource::erase::<K>(&()),
             namespaced,
+            crd: None,
+        }
+    }
+
+    /// A kind served by a CRD, which k8s-openapi has no type for.
+    fn custom(group: &str, version: &str, kind: &str, plural: &str, crd: &'static str) -> Kind {
+        Kind {
+            resource: ApiResource {
+                group: group.to_string(),
+                version: version.to_string(),
+                api_version: format!("{group}/{version}"),
+                kind: kind.to_string(),
+                plural: plural.to_string(),
+            },
+            namespaced: true,
+            crd: Some(crd),
         }
     }
 
@@ -60,6 +81,15 @@ pub fn managed() -> &'static [Kind] {
             Kind::of::<core::v1::PersistentVolumeClaim>(true),
             Kind::of::<apps::v1::Deployment>(true),
             Kind::of::<core::v1::Service>(true),
+            Kind::of::<networking::v1::Ingress>(true),
+            // Gateway API is not built in: its CRDs are installed with a gateway controller.
+            Kind::custom(
+                "gateway.networking.k8s.io",
+                "v1",
+                "HTTPRoute",
+                "httproutes",
+                "httproutes.gateway.networking.k8s.io",
+            ),
         ]
     });
     &MANAGED
@@ -97,6 +127,13 @@ mod tests {
         let deployment = find("apps/v1", "Deployment").expect("Deployment is managed");
         assert_eq!(deployment.group_kind(), "Deployment.apps");
         assert_eq!(deployment.group_resource(), "deployments.apps");
+        let route =
+            find("gateway.networking.k8s.io/v1", "HTTPRoute").expect("HTTPRoute is managed");
+        assert_eq!(
+            route.group_resource(),
+            "httproutes.gateway.networking.k8s.io"
+        );
+        assert_eq!(route.crd, Some("httproutes.gateway.networking.k8s.io"));
         let cm = find("v1", "ConfigMap").expect("ConfigMap is managed");
         assert_eq!(cm.group_kind(), "ConfigMap");
         assert_eq!(cm.group_resource(), "configmaps");

@@ -14,6 +14,7 @@ pub mod retry;
 pub mod scoped;
 pub mod secrets;
 pub mod storage;
+pub mod suspend;
 pub mod tokens;
 pub mod wait;
 

@@ -119,6 +119,17 @@ pub struct Live {
     pub objects: Vec<Value>,
     /// Kinds (`Namespace`) a user bound only to the fleet's namespaces cannot list.
     pub unreadable: Vec<&'static str>,
+    /// Kinds served by a CRD the cluster lacks (their list answered 404).
+    pub absent: Vec<&'static Kind>,
+}
+
+/// What listing one kind found.
+enum Listed {
+    Items(Vec<Value>),
+    /// Forbidden to these credentials.
+    Unreadable,
+    /// Not served: its CRD is not installed.
+    Absent,
 }
 
 /// The fleet's live objects of every managed kind: one list per kind across all
@@ -140,22 +151,31 @@ pub async fn list_fleet(
                             Ok(found) => items.extend(found),
                             // A namespace that does not exist yet holds nothing.
                             Err(e) if e.not_found => {}
+                            // Namespace admins get no rights on a CRD's kind unless its
+                            // roles are aggregated: it matters only to a fleet using it.
+                            Err(e) if e.forbidden && kind.crd.is_some() => {
+                                return Ok((kind, Listed::Unreadable));
+                            }
                             Err(e) => return Err(e),
                         }
                     }
-                    Ok((kind, Some(items)))
+                    Ok((kind, Listed::Items(items)))
                 }
-                Err(e) if e.forbidden => Ok((kind, None)),
-                other => other.map(|items| (kind, Some(items))),
+                Err(e) if e.forbidden => Ok((kind, Listed::Unreadable)),
+                // The API server answers 404 for a resource type it does not serve: a
+                // kind whose CRD is not installed has no objects, fleet's or not.
+                Err(e) if e.not_found && kind.crd.is_some() => Ok((kind, Listed::Absent)),
+                other => other.map(|items| (kind, Listed::Items(items))),
             }
         })
         .buffer_unordered(concurrency.max(1));
-    let lists: Vec<(&Kind, Option<Vec<Value>>)> = lists.try_collect().await?;
+    let lists: Vec<(&'static Kind, Listed)> = lists.try_collect().await?;
     let mut live = Live::default();
-    for (kind, items) in lists {
-        match items {
-            Some(items) => live.objects.extend(items),
-            None => live.unreadable.push(kind.resource.kind.as_str()),
+    for (kind, listed) in lists {
+        match listed {
+            Listed::Items(items) => live.objects.extend(items),
+            Listed::Unreadable => live.unreadable.push(kind.resource.kind.as_str()),
+            Listed::Absent => live.absent.push(kind),
         }
     }
     Ok(live)

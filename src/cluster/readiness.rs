@@ -19,6 +19,9 @@ pub enum Rollout {
 /// The rules `kubectl rollout status` applies (kubectl/pkg/polymorphichelpers/
 /// rollout_status.go, DeploymentStatusViewer), checked in its order: first that the
 /// controller observed this generation, then the progress deadline, then the counts.
+/// A Deployment scaled to zero (a suspended agent) is done once no old replica is left:
+/// zero updated, ready and available replicas are what it wants ("complete" in the
+/// Deployment docs: all replicas updated and available, no old ones running).
 pub fn deployment(d: &Deployment) -> Rollout {
     let generation = d.metadata.generation.unwrap_or(0);
     let Some(status) = &d.status else {
@@ -212,6 +215,25 @@ mod tests {
             deployment(&d),
             Rollout::Waiting("0 of 1 updated replicas available".into())
         );
+    }
+
+    /// A suspended agent (`replicas: 0`) is done once its pod is gone: kubectl's rules
+    /// want no updated, ready or available replica, only no old one left; the controller
+    /// then reports no counts at all (zero `omitempty` int32s) and `Available` True.
+    #[test]
+    fn zero_replicas_are_done_once_the_old_pod_is_gone() {
+        let zero = BASE.replace("replicas: 1", "replicas: 0");
+        let stopping: Deployment = parse(&format!(
+            "{zero}status: {{observedGeneration: 2, replicas: 1, readyReplicas: 1, availableReplicas: 1}}\n"
+        ));
+        assert_eq!(
+            deployment(&stopping),
+            Rollout::Waiting("1 old replicas pending termination".into())
+        );
+        let stopped: Deployment = parse(&format!(
+            "{zero}status: {{observedGeneration: 2, conditions: [{{type: Available, status: 'True', reason: MinimumReplicasAvailable}}]}}\n"
+        ));
+        assert_eq!(deployment(&stopped), Rollout::Done);
     }
 
     #[test]

@@ -10,10 +10,12 @@ mod render;
 mod rollback;
 mod rollout;
 mod status;
+mod suspend;
 mod validate;
 
 use crate::cli::{Cli, Command};
 use crate::error::ExitStatus;
+use crate::ops::suspend::Action;
 
 /// Prints warnings to stderr, one `warning: ...` line each, unless `--quiet`.
 fn print_warnings(warnings: &[String], quiet: bool) {
@@ -49,6 +51,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Status(args) => status::run(&args, cli.quiet),
         Command::Rollout(args) => rollout::run(&args, cli.quiet),
         Command::Rollback(args) => rollback::run(&args, cli.quiet),
+        Command::Suspend(args) => suspend::run(&args, Action::Suspend, cli.quiet),
+        Command::Resume(args) => suspend::run(&args, Action::Resume, cli.quiet),
         Command::History(args) => history::run(&args, cli.quiet),
     }
 }

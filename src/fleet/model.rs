@@ -293,17 +293,37 @@ pub struct WorkspaceFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inline: Option<String>,
     /// `managed`: rewritten at every start (default); `seed`: written only when absent,
-    /// so the agent may change it.
+    /// so the agent may change it; `tracked`: written when absent or when the fleet's
+    /// version changed since it was last written, otherwise the agent's edits are kept.
     #[serde(default)]
     pub mode: FileMode,
 }
 
+/// How the init container treats a workspace file at every start of the pod.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum FileMode {
+    /// The fleet's version, rewritten at every start: the agent's edits last until then.
     #[default]
     Managed,
+    /// Written only when absent: the agent owns it from then on.
     Seed,
+    /// Written when absent or when the fleet's version changed (its SHA-256 differs from
+    /// the one recorded on the volume when it was last written); otherwise the agent's
+    /// edits are kept. An agent refines it, and still gets the fleet's updates.
+    Tracked,
+}
+
+impl FileMode {
+    /// The folder of the init container's ConfigMap mount the file is placed in, which
+    /// tells the init script what to do with it (see `openclaw::INIT_SCRIPT`).
+    pub fn folder(self) -> &'static str {
+        match self {
+            FileMode::Managed => "managed",
+            FileMode::Seed => "seed",
+            FileMode::Tracked => "tracked",
+        }
+    }
 }
 
 /// Allowed outbound traffic. With no `namespace` and no `cidr`, any destination on `ports`.
@@ -469,6 +489,101 @@ pub struct KeyToPath {
     pub key: String,
     /// A relative file name inside the mount.
     pub path: String,
+}
+
+/// How the agent is reached from outside its namespace: its Service's type, a Gateway
+/// API HTTPRoute and/or an Ingress, and the proxy pods its NetworkPolicy admits.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Exposure {
+    /// The Service's type. Default and only allowed value `ClusterIP`: the gateway speaks
+    /// plain HTTP, so TLS ends at a proxy (`httpRoute`, `ingress`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_type: Option<ServiceType>,
+    /// A Gateway API HTTPRoute (gateway.networking.k8s.io/v1) to the agent's Service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_route: Option<HttpRoute>,
+    /// An Ingress (networking.k8s.io/v1) to the agent's Service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ingress: Option<IngressSpec>,
+    /// The path prefix the HTTPRoute and the Ingress send to the agent, default `/`;
+    /// another prefix is also the Control UI's base path (`gateway.controlUi.basePath`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// The proxy's pods (the Gateway's data plane or the ingress controller), admitted
+    /// on port 18789 by the agent's NetworkPolicy. Required with `httpRoute` or `ingress`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<ProxySelector>,
+    /// Addresses or CIDR blocks of that proxy, whose `X-Forwarded-For` the gateway
+    /// trusts (OpenClaw's `gateway.trustedProxies`): without them the gateway sees every
+    /// browser as the proxy, and its login rate limit locks them all out together.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trusted_proxies: Option<Vec<String>>,
+}
+
+/// A Service type (`ServiceSpec.type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub enum ServiceType {
+    ClusterIP,
+    NodePort,
+    LoadBalancer,
+}
+
+/// Gateway API HTTPRoute settings: attached to `parentRefs`, for `hostnames`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HttpRoute {
+    /// The Gateways (and listeners) the route attaches to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_refs: Option<Vec<ParentRef>>,
+    /// DNS names the route answers for; each becomes an allowed Control UI origin
+    /// `https://<hostname>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hostnames: Option<Vec<String>>,
+}
+
+/// A Gateway an HTTPRoute attaches to.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ParentRef {
+    /// The Gateway's name.
+    pub name: String,
+    /// The Gateway's namespace. Default: the agent's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// One listener of the Gateway, by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub section_name: Option<String>,
+}
+
+/// Ingress settings: one host, one path, to the agent's gateway port.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IngressSpec {
+    /// The IngressClass (`nginx`, `traefik`). Required: a default class would make the
+    /// agent's exposure depend on the cluster.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class_name: Option<String>,
+    /// The DNS name the Ingress answers for. Required.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// A `kubernetes.io/tls` Secret in the agent's namespace; the allowed origin is then
+    /// `https://<host>`, else `http://<host>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_secret_name: Option<String>,
+    /// Annotations for the ingress controller (merge key by key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<BTreeMap<String, String>>,
+}
+
+/// Pods in a namespace, for a NetworkPolicy rule.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProxySelector {
+    pub namespace: String,
+    /// Labels of the proxy's pods. Empty: every pod of `namespace`.
+    #[serde(default)]
+    pub pod_selector: BTreeMap<String, String>,
 }
 
 /// Where the agent's pod may run. Fields as in a Pod spec.
@@ -712,6 +827,15 @@ macro_rules! settings_struct {
             /// affinity (replace whole), priorityClassName, runtimeClassName.
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub scheduling: Option<Scheduling>,
+            /// How the agent is reached: Service type, HTTPRoute, Ingress, proxy pods.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub exposure: Option<Exposure>,
+            /// Scale the gateway to zero, keeping its volume (its memory), its Service and
+            /// everything else; `false` runs it again. A team or an agent setting: fleet
+            /// defaults may not carry it. `clawctl suspend`/`resume` do the same without
+            /// editing the file.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub suspended: Option<bool>,
             /// RBAC rules for the agent's service account (namespaced resources only).
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub access: Option<Vec<AccessRule>>,

@@ -36,11 +36,18 @@ pub fn config_json(agent: &ResolvedAgent, release: &Release) -> Value {
     if !agent.model_fallbacks.is_empty() {
         model["fallbacks"] = json!(agent.model_fallbacks);
     }
-    let origins = if agent.control_ui.allowed_origins.is_empty() {
+    // Explicit origins replace the port-forward defaults; the origins of the hosts the
+    // agent is exposed on (`exposure`) are always added, so a route works as declared.
+    let mut origins = if agent.control_ui.allowed_origins.is_empty() {
         loopback_origins()
     } else {
         agent.control_ui.allowed_origins.clone()
     };
+    for origin in &agent.exposure.origins {
+        if !origins.contains(origin) {
+            origins.push(origin.clone());
+        }
+    }
     let mut owned = json!({
         "gateway": {
             "mode": "local",
@@ -74,6 +81,15 @@ pub fn config_json(agent: &ResolvedAgent, release: &Release) -> Value {
         if set.is_none() {
             owned["tools"]["agentToAgent"] = json!({ "enabled": false });
         }
+    }
+    if let Some(base) = agent.exposure.base_path() {
+        // Served under a prefix by the HTTPRoute or Ingress (docs/web/control-ui.md).
+        owned["gateway"]["controlUi"]["basePath"] = json!(base);
+    }
+    if !agent.exposure.trusted_proxies.is_empty() {
+        // The proxy's X-Forwarded-For names the browser (docs/gateway/security: reverse
+        // proxy configuration), so rate limits and audits see clients, not the proxy.
+        owned["gateway"]["trustedProxies"] = json!(agent.exposure.trusted_proxies);
     }
     if agent.routed {
         // The orchestrator forwards each message over HTTP: OpenClaw's OpenAI-compatible

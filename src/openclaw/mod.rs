@@ -191,25 +191,65 @@ pub fn gateway_command() -> Vec<String> {
 
 /// The init container's script: openclaw.json readable by its owner only (the security
 /// audit flags anything wider), managed files copied at every start, seed files only
-/// when absent; a multi-agent gateway's files go to each agent's workspace
-/// ([`workspace_dir`]) from its own ConfigMap folder, `agents/<id>/`. Static text: file
-/// names and agent ids reach it only as ConfigMap item paths, never as shell words.
+/// when absent, tracked files when absent or when the fleet's version changed; a
+/// multi-agent gateway's files go to each agent's workspace ([`workspace_dir`]) from
+/// its own ConfigMap folder, `agents/<id>/`, its records under `.clawctl/agents/<id>/`.
+/// Static text: file names and agent ids reach it only as ConfigMap item paths (the
+/// folder tells the mode), never as shell words.
+///
+/// Tracked files: the SHA-256 of the fleet's version last written is recorded on the
+/// volume (`.clawctl/digests/NAME.sha256` in the state directory, beside the workspace
+/// so the agent's file tools, confined to the workspace, do not see it). At start the
+/// file is written when it is absent or the fleet's digest differs from the recorded
+/// one (the fleet changed it: the fleet wins), and left alone otherwise (the agent may
+/// have refined it). An agent's edit that a fleet change replaces is kept as
+/// `.clawctl/replaced/NAME`, so nothing the agent wrote is lost without a trace. A
+/// volume without a record (a new agent, or a file that was `managed` or `seed`
+/// before) gets the fleet's version. `sha256sum` is GNU coreutils' (the image is
+/// Debian-based).
 pub const INIT_SCRIPT: &str = r#"set -eu
 state=/home/node/.openclaw
+mkdir -p "$state"
 cp -L /clawctl/openclaw.json "$state/openclaw.json"
 chmod 600 "$state/openclaw.json"
+# place FILES WORKSPACE RECORDS: one workspace's managed, seed and tracked files.
 place() {
-  mkdir -p "$2"
+  ws="$2"
+  digests="$3/digests"
+  replaced="$3/replaced"
+  mkdir -p "$ws"
   for f in "$1"/managed/*; do
-    if [ -f "$f" ]; then cp -L "$f" "$2/"; fi
+    if [ -f "$f" ]; then cp -L "$f" "$ws/"; fi
   done
   for f in "$1"/seed/*; do
-    if [ -f "$f" ] && [ ! -e "$2/${f##*/}" ]; then cp -L "$f" "$2/"; fi
+    if [ -f "$f" ] && [ ! -e "$ws/${f##*/}" ]; then cp -L "$f" "$ws/"; fi
+  done
+  for f in "$1"/tracked/*; do
+    if [ ! -f "$f" ]; then continue; fi
+    name="${f##*/}"
+    new="$(sha256sum < "$f")"
+    new="${new%% *}"
+    old=""
+    if [ -f "$digests/$name.sha256" ]; then old="$(cat "$digests/$name.sha256")"; fi
+    if [ -e "$ws/$name" ] && [ "$new" = "$old" ]; then continue; fi
+    if [ -f "$ws/$name" ]; then
+      have="$(sha256sum < "$ws/$name")"
+      have="${have%% *}"
+      if [ "$have" != "$old" ] && [ "$have" != "$new" ]; then
+        mkdir -p "$replaced"
+        cp "$ws/$name" "$replaced/$name"
+      fi
+    fi
+    mkdir -p "$digests"
+    cp -L "$f" "$ws/"
+    printf '%s\n' "$new" > "$digests/$name.sha256"
   done
 }
-place /clawctl "$state/workspace"
+place /clawctl/ "$state/workspace" "$state/.clawctl"
 for d in /clawctl/agents/*; do
-  if [ -d "$d" ]; then place "$d" "$state/workspace-${d##*/}"; fi
+  if [ -d "$d" ]; then
+    place "$d" "$state/workspace-${d##*/}" "$state/.clawctl/agents/${d##*/}"
+  fi
 done
 "#;
 
@@ -313,6 +353,193 @@ mod tests {
         ] {
             assert_eq!(mount_conflict(good), None, "{good}");
         }
+    }
+
+    /// Runs [`INIT_SCRIPT`] with `sh` as the init container would, its two fixed paths
+    /// moved into temporary folders (the text is otherwise unchanged).
+    struct Pod {
+        dir: tempfile::TempDir,
+    }
+
+    impl Pod {
+        fn new() -> Pod {
+            let pod = Pod {
+                dir: tempfile::tempdir().expect("temp dir"),
+            };
+            pod.config("openclaw.json", "{}");
+            pod
+        }
+
+        fn path(&self, rel: &str) -> std::path::PathBuf {
+            self.dir.path().join(rel)
+        }
+
+        /// Puts `content` at `rel` in the ConfigMap mount (`tracked/SOUL.md`).
+        fn config(&self, rel: &str, content: &str) {
+            let path = self.path("clawctl").join(rel);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(path, content).expect("write");
+        }
+
+        fn start(&self) {
+            let root = self.dir.path().to_str().expect("utf-8 temp path");
+            let script = INIT_SCRIPT
+                .replace(STATE_DIR, &format!("{root}/state"))
+                .replace(&format!("{CONFIG_MOUNT}/"), &format!("{root}/clawctl/"));
+            // Every fixed path moved: none of the pod's own is left.
+            assert!(!script.contains(HOME));
+            assert_eq!(
+                INIT_SCRIPT.matches("/clawctl/").count(),
+                script.matches(&format!("{root}/clawctl/")).count()
+            );
+            let out = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(&script)
+                .output()
+                .expect("run sh");
+            assert!(
+                out.status.success(),
+                "init script failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+
+        fn workspace(&self, name: &str) -> Option<String> {
+            std::fs::read_to_string(self.path("state/workspace").join(name)).ok()
+        }
+
+        fn edit(&self, name: &str, content: &str) {
+            std::fs::write(self.path("state/workspace").join(name), content).expect("edit");
+        }
+
+        fn replaced(&self, name: &str) -> Option<String> {
+            std::fs::read_to_string(self.path("state/.clawctl/replaced").join(name)).ok()
+        }
+    }
+
+    #[test]
+    fn a_multi_agent_gateways_files_go_to_each_agents_workspace() {
+        let pod = Pod::new();
+        pod.config("agents/work/managed/SOUL.md", "work\n");
+        pod.config("agents/support/seed/USER.md", "user\n");
+        pod.config("agents/support/tracked/AGENTS.md", "rules v1\n");
+        pod.start();
+        let read = |rel: &str| std::fs::read_to_string(pod.path(rel)).ok();
+        assert_eq!(
+            read("state/workspace-work/SOUL.md").as_deref(),
+            Some("work\n")
+        );
+        assert_eq!(
+            read("state/workspace-support/USER.md").as_deref(),
+            Some("user\n")
+        );
+        assert_eq!(
+            read("state/workspace-support/AGENTS.md").as_deref(),
+            Some("rules v1\n")
+        );
+        assert!(
+            pod.path("state/.clawctl/agents/support/digests/AGENTS.md.sha256")
+                .is_file()
+        );
+        // Nothing of theirs lands in the default workspace.
+        assert_eq!(pod.workspace("SOUL.md"), None);
+        // The support agent's edit of its tracked file survives a restart.
+        std::fs::write(pod.path("state/workspace-support/AGENTS.md"), "refined\n").expect("edit");
+        pod.start();
+        assert_eq!(
+            read("state/workspace-support/AGENTS.md").as_deref(),
+            Some("refined\n")
+        );
+    }
+
+    #[test]
+    fn the_init_script_names_no_file() {
+        // File names reach the script only as ConfigMap item paths, never as shell words.
+        for word in ["SOUL.md", "AGENTS.md", "USER.md"] {
+            assert!(!INIT_SCRIPT.contains(word), "{word}");
+        }
+    }
+
+    #[test]
+    fn tracked_files_keep_the_agents_edits_until_the_fleet_changes_them() {
+        let pod = Pod::new();
+        pod.config("tracked/SOUL.md", "fleet v1\n");
+        pod.config("managed/AGENTS.md", "agents v1\n");
+        pod.config("seed/USER.md", "user v1\n");
+
+        // First start: every file is written, the tracked one's digest recorded.
+        pod.start();
+        assert_eq!(pod.workspace("SOUL.md").as_deref(), Some("fleet v1\n"));
+        assert_eq!(pod.workspace("AGENTS.md").as_deref(), Some("agents v1\n"));
+        assert_eq!(pod.workspace("USER.md").as_deref(), Some("user v1\n"));
+        let digest = std::fs::read_to_string(pod.path("state/.clawctl/digests/SOUL.md.sha256"))
+            .expect("digest recorded");
+        assert_eq!(digest.trim().len(), 64, "{digest:?}");
+
+        // The agent edits its files; a restart keeps its tracked and seed edits, and
+        // restores the managed file.
+        pod.edit("SOUL.md", "agent's own\n");
+        pod.edit("AGENTS.md", "agent's own\n");
+        pod.edit("USER.md", "agent's own\n");
+        pod.start();
+        assert_eq!(pod.workspace("SOUL.md").as_deref(), Some("agent's own\n"));
+        assert_eq!(pod.workspace("AGENTS.md").as_deref(), Some("agents v1\n"));
+        assert_eq!(pod.workspace("USER.md").as_deref(), Some("agent's own\n"));
+        assert_eq!(pod.replaced("SOUL.md"), None);
+
+        // The fleet changes the file: the fleet wins, the agent's edit is kept aside.
+        pod.config("tracked/SOUL.md", "fleet v2\n");
+        pod.start();
+        assert_eq!(pod.workspace("SOUL.md").as_deref(), Some("fleet v2\n"));
+        assert_eq!(pod.replaced("SOUL.md").as_deref(), Some("agent's own\n"));
+
+        // Edited again, restarted: kept.
+        pod.edit("SOUL.md", "agent's second\n");
+        pod.start();
+        assert_eq!(
+            pod.workspace("SOUL.md").as_deref(),
+            Some("agent's second\n")
+        );
+
+        // The fleet goes back to v1: a change too, so written again.
+        pod.config("tracked/SOUL.md", "fleet v1\n");
+        pod.start();
+        assert_eq!(pod.workspace("SOUL.md").as_deref(), Some("fleet v1\n"));
+        assert_eq!(pod.replaced("SOUL.md").as_deref(), Some("agent's second\n"));
+
+        // Deleted by the agent: written again at the next start.
+        std::fs::remove_file(pod.path("state/workspace/SOUL.md")).expect("rm");
+        pod.start();
+        assert_eq!(pod.workspace("SOUL.md").as_deref(), Some("fleet v1\n"));
+    }
+
+    #[test]
+    fn a_seed_file_turned_tracked_gets_the_fleets_version_and_keeps_the_agents_aside() {
+        let pod = Pod::new();
+        pod.config("seed/USER.md", "seed\n");
+        pod.start();
+        pod.edit("USER.md", "agent's own\n");
+        std::fs::remove_dir_all(pod.path("clawctl/seed")).expect("rm");
+        pod.config("tracked/USER.md", "seed\n");
+        pod.start();
+        assert_eq!(pod.workspace("USER.md").as_deref(), Some("seed\n"));
+        assert_eq!(pod.replaced("USER.md").as_deref(), Some("agent's own\n"));
+        // From then on the agent's edits are kept.
+        pod.edit("USER.md", "agent's again\n");
+        pod.start();
+        assert_eq!(pod.workspace("USER.md").as_deref(), Some("agent's again\n"));
+    }
+
+    #[test]
+    fn file_names_with_shell_characters_stay_names() {
+        // Workspace names are letters, digits, '-', '_' and '.'; a name the shell would
+        // treat specially (a glob, a space) still is only a path.
+        let pod = Pod::new();
+        pod.config("tracked/a b*.md", "x\n");
+        pod.start();
+        assert_eq!(pod.workspace("a b*.md").as_deref(), Some("x\n"));
+        pod.start();
+        assert_eq!(pod.workspace("a b*.md").as_deref(), Some("x\n"));
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod preflight;
 pub mod rollback;
 pub mod rollout;
 pub mod status;
+pub mod suspend;
 
 use std::path::{Path, PathBuf};
 

@@ -39,6 +39,8 @@ pub struct Planned {
     pub claims: std::collections::BTreeMap<(String, String), Vec<String>>,
     /// Problems that do not stop the command: the fleet's own and the preflight's.
     pub warnings: Vec<String>,
+    /// Kinds whose CRD the cluster lacks (see `cluster::kinds::Kind::crd`).
+    pub absent: Vec<&'static cluster::kinds::Kind>,
 }
 
 /// The selector of a fleet's objects: managed by clawctl and labelled with the fleet.
@@ -76,7 +78,14 @@ pub async fn plan(request: &Request<'_>) -> anyhow::Result<Planned> {
     };
     let mut plan = Plan::new(manifests, live.objects, &options);
     plan.fill_missing_keys();
+    let suspended = plan.keep_suspended();
     let mut warnings: Vec<String> = fleet.warnings.iter().map(ToString::to_string).collect();
+    if !suspended.is_empty() {
+        warnings.push(format!(
+            "{} suspended by `clawctl suspend`: kept at 0 replicas (`clawctl resume` starts them)",
+            crate::diag::agents_phrase(&suspended)
+        ));
+    }
     for kind in live.unreadable {
         let assumed = plan.assume_present(
             kind,
@@ -105,14 +114,20 @@ pub async fn plan(request: &Request<'_>) -> anyhow::Result<Planned> {
         needs: super::preflight::needs(&fleet),
         claims: super::preflight::claims(&fleet),
         warnings,
+        absent: live.absent,
     })
 }
 
 /// [`plan`], then the preflight (`ops::preflight`): what diff and apply start from.
-/// Fails before anything is written when an agent's Secret or key, or a new volume's
-/// StorageClass, is missing.
+/// Fails before anything is written when a kind the fleet renders is not served (its
+/// CRD is not installed), or an agent's Secret or key, or a new volume's StorageClass, is
+/// missing.
 pub async fn plan_and_check(request: &Request<'_>) -> anyhow::Result<Planned> {
     let mut planned = plan(request).await?;
+    let crds = super::preflight::missing_crds(&planned.plan, &planned.absent);
+    if !crds.is_empty() {
+        return Err(super::preflight::Missing(crds).into());
+    }
     let classes = super::preflight::storage_classes(&planned.plan);
     let findings = super::preflight::check(
         &planned.cluster,

@@ -14,6 +14,7 @@ use futures::{StreamExt, stream};
 use serde_json::Value;
 
 use crate::cluster::Cluster;
+use crate::cluster::kinds::Kind;
 use crate::cluster::secrets::{self, SecretKeys};
 use crate::cluster::storage::{self, Lookup};
 use crate::diag::agents_phrase;
@@ -112,6 +113,42 @@ pub fn storage_classes(plan: &Plan) -> BTreeMap<String, Vec<String>> {
         }
     }
     classes
+}
+
+/// One problem per kind the plan would write whose CRD the cluster lacks (its list
+/// answered 404), naming the CRD and the objects that need it. Pure.
+pub fn missing_crds(plan: &Plan, absent: &[&Kind]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for kind in absent {
+        let objects: Vec<String> = plan
+            .changes
+            .iter()
+            .filter(|c| matches!(c.action, Action::Create | Action::Update))
+            .filter(|c| {
+                c.object.kind == kind.resource.kind
+                    && c.object.api_version == kind.resource.api_version
+            })
+            .map(|c| {
+                let ns = c.object.namespace.as_deref().unwrap_or_default();
+                format!("{ns}/{}", c.object.name)
+            })
+            .collect();
+        if objects.is_empty() {
+            continue;
+        }
+        let crd = kind.crd.unwrap_or_default();
+        problems.push(format!(
+            "the cluster does not serve {} ({}): CustomResourceDefinition {crd} is not \
+             installed, and the fleet renders {} {}: {} (install the CRD, e.g. with Gateway \
+             API's standard channel, or remove exposure.httpRoute)",
+            kind.resource.kind,
+            kind.resource.api_version,
+            objects.len(),
+            kind.resource.kind,
+            objects.join(", ")
+        ));
+    }
+    problems
 }
 
 /// The existing claims agents mount as extra volumes, by (namespace, claim), each with

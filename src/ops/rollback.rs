@@ -329,6 +329,16 @@ pub async fn plan(request: &Request<'_>) -> anyhow::Result<Planned> {
             seen
         }
     };
+    // A rollback re-applies a revision with force, which would take `spec.replicas` back
+    // from `clawctl suspend` and start the pod under its annotation; and its health gate
+    // needs a pod. So an agent suspended that way is resumed first.
+    let suspended = crate::cluster::suspend::suspended_agents(
+        &cluster,
+        &super::planning::selector(&fleet.name),
+        &fleet.name,
+        &namespace,
+    )
+    .await?;
     let empty = Vec::new();
     let known: Vec<&str> = by_agent.keys().map(String::as_str).collect();
     let choices: Vec<(String, Chosen)> = wanted
@@ -341,6 +351,13 @@ pub async fn plan(request: &Request<'_>) -> anyhow::Result<Planned> {
                 && let Err(why) = &mut choice
             {
                 why.push_str(&super::history::hint(&agent, &known));
+            }
+            if suspended.contains(&agent) && choice.is_ok() {
+                choice = Err(
+                    "suspended by `clawctl suspend`: `clawctl resume` it first (a rollback \
+                     starts its pod and gates on it)"
+                        .to_string(),
+                );
             }
             (agent, choice)
         })

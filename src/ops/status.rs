@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use super::planning;
 use crate::cluster::readiness::{self, Rollout};
+use crate::cluster::suspend::SuspendedBy;
 use crate::cluster::{Cluster, Target, scoped};
 use crate::plan::Action;
 use crate::render::context::{
@@ -31,6 +32,9 @@ pub enum Phase {
     /// On the cluster, but not as the fleet file says (edited, not applied yet, or removed
     /// from the file).
     Drifted,
+    /// Scaled to zero by the fleet file's `suspended: true` or `clawctl suspend`: no pod,
+    /// its volume and Service kept.
+    Suspended,
 }
 
 /// One row of `status`.
@@ -196,6 +200,14 @@ pub fn compute(
                     Phase::Drifted,
                     Some("not in the fleet file (apply --prune removes it)".into()),
                 ),
+                (Some(d), _, wanted) if suspended(d, wanted).is_some() => {
+                    let why = suspended(d, wanted).unwrap_or_default();
+                    let stopping = match pods.len() {
+                        0 => String::new(),
+                        n => format!("; stopping ({n} pod{} left)", if n == 1 { "" } else { "s" }),
+                    };
+                    (Phase::Suspended, Some(format!("{why}{stopping}")))
+                }
                 (Some(d), _, wanted) => match (readiness::deployment(d), pod_failure) {
                     (Rollout::Failed(why), _) => (Phase::Degraded, Some(why)),
                     (Rollout::Waiting(_), Some(why)) => (Phase::Degraded, Some(why)),
@@ -260,6 +272,23 @@ fn hosted_agents(deployment: Option<&Deployment>, wanted: Option<&Expected>) -> 
     annotated
         .or_else(|| wanted.map(|w| w.agents.clone()))
         .unwrap_or_default()
+}
+
+/// Why a Deployment is suspended, if it is. Zero replicas not asked for by the fleet file
+/// (which then plans to change them: drift) are not a suspension but a drift.
+fn suspended(d: &Deployment, wanted: Option<&Expected>) -> Option<String> {
+    let drift = wanted.and_then(|w| w.drift.as_deref());
+    match crate::cluster::suspend::suspended(d)? {
+        SuspendedBy::Command => Some(match drift {
+            Some(drift) => format!("suspended by `clawctl suspend` ({drift})"),
+            None => "suspended by `clawctl suspend`".into(),
+        }),
+        SuspendedBy::Replicas if drift.is_none() => Some(match wanted {
+            Some(_) => "suspended by the fleet file".into(),
+            None => "scaled to 0 replicas".into(),
+        }),
+        SuspendedBy::Replicas => None,
+    }
 }
 
 /// Where status gets its fleet: a file (rendered and compared) or a name (labels only).

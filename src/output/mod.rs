@@ -8,6 +8,7 @@ pub mod progress;
 pub mod rollback;
 pub mod rollout;
 pub mod status;
+pub mod suspend;
 
 use std::io::IsTerminal;
 

@@ -119,6 +119,14 @@ pub fn table(report: &Report) -> String {
         };
         table.add_row([a.agent.clone(), group, result.to_string(), reason]);
     }
+    for skip in &report.skipped {
+        table.add_row([
+            skip.agent.clone(),
+            "-".to_string(),
+            "skipped".to_string(),
+            skip.reason.clone(),
+        ]);
+    }
     table.to_string()
 }
 
@@ -218,9 +226,15 @@ pub fn plan(plan: &Plan) -> String {
         table.load_preset(UTF8_BORDERS_ONLY);
         table.set_header(["group", "agent", "from", "to"]);
         for m in plan.agents.iter().filter(|m| !m.done) {
+            // A multi-agent gateway moves as one pod: its agents beside it.
+            let agent = if m.hosts.is_empty() {
+                m.agent.clone()
+            } else {
+                format!("{} ({})", m.agent, m.hosts.join(", "))
+            };
             table.add_row([
                 group_name(m.group, plan.canary),
-                m.agent.clone(),
+                agent,
                 tag(&m.from),
                 tag(&m.to),
             ]);
@@ -285,6 +299,7 @@ mod tests {
                     from: "img:1".into(),
                     to: "img:2".into(),
                     done: false,
+                    hosts: Vec::new(),
                 })
             })
             .collect()
@@ -315,6 +330,14 @@ mod tests {
             max_parallel: 5,
             auto_rollback: true,
         }
+    }
+
+    #[test]
+    fn a_multi_agent_gateway_moves_with_its_agents_named() {
+        let mut p = full(&[&["home"], &["beta"]], true);
+        p.agents[0].hosts = vec!["work".into(), "support".into()];
+        let text = plan(&p);
+        assert!(text.contains("home (work, support)"), "{text}");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use serde_json::{Value as Json, json};
 use sha2::{Digest, Sha256};
 
 use crate::error::InvalidInput;
-use crate::fleet::model::{FileMode, KnowledgeMode};
+use crate::fleet::model::KnowledgeMode;
 use crate::fleet::{ResolvedAgent, ResolvedFleet, ResolvedHosted, ResolvedTeam};
 use crate::knowledge::{self, Direction};
 use crate::openclaw::{self, GATEWAY_PORT, Release, STATE_DIR};
@@ -271,7 +271,7 @@ pub fn agent_context(shared: &AgentShared, fleet: &ResolvedFleet, agent: &Resolv
     let mut items: Vec<(&str, String)> = vec![("openclaw.json", "openclaw.json".to_string())];
     for (file, entry) in &agent.files {
         data.insert(file, &entry.content);
-        items.push((file, format!("{}/{file}", mode_folder(entry.mode))));
+        items.push((file, format!("{}/{file}", entry.mode.folder())));
     }
     // A multi-agent gateway's agents' files: keys `<id>_<file>` (an id has no `_`, and
     // openclaw.json none), placed under `agents/<id>/` for the init container.
@@ -289,7 +289,7 @@ pub fn agent_context(shared: &AgentShared, fleet: &ResolvedFleet, agent: &Resolv
         data.insert(key, &entry.content);
         items.push((
             key,
-            format!("agents/{}/{}/{file}", h.name, mode_folder(entry.mode)),
+            format!("agents/{}/{}/{file}", h.name, entry.mode.folder()),
         ));
     }
     let mut hasher = Sha256::new();
@@ -406,6 +406,8 @@ pub fn agent_context(shared: &AgentShared, fleet: &ResolvedFleet, agent: &Resolv
         ("configData", config_data),
         ("configItems", config_items),
         ("configHash", Value::from(config_hash.as_str())),
+        // One gateway per agent; none while it is suspended (its volume stays).
+        ("replicas", Value::from(u8::from(!agent.suspended))),
         ("initScript", shared.init_script.clone()),
         (
             "terminationGracePeriodSeconds",
@@ -434,7 +436,10 @@ pub fn agent_context(shared: &AgentShared, fleet: &ResolvedFleet, agent: &Resolv
                 ("className", opt_str(agent.storage_class.as_deref())),
             ]),
         ),
-        ("ingress", shared.ingress.clone()),
+        ("ingress", ingress_rules(shared, fleet, agent)),
+        ("exposurePath", Value::from(agent.exposure.path.as_str())),
+        ("httpRoute", to_value(http_route(agent))),
+        ("ingressRoute", to_value(ingress_route(agent))),
         ("egress", egress(shared, agent)),
         ("containerSecurity", shared.container_security.clone()),
         ("gatewayMounts", to_value(gateway_mounts(agent))),
@@ -450,14 +455,6 @@ pub fn agent_context(shared: &AgentShared, fleet: &ResolvedFleet, agent: &Resolv
         ("knowledgePush", to_value(knowledge.push)),
         ("knowledgeVolumes", to_value(knowledge.volumes)),
     ])
-}
-
-/// The ConfigMap folder of a file placed with `mode`.
-fn mode_folder(mode: FileMode) -> &'static str {
-    match mode {
-        FileMode::Managed => "managed",
-        FileMode::Seed => "seed",
-    }
 }
 
 /// A multi-agent gateway's agent ids, default first, for its Deployment's
@@ -688,6 +685,64 @@ fn ingress(fleet: &ResolvedFleet) -> Json {
         }],
         "ports": [{"port": GATEWAY_PORT, "protocol": "TCP"}],
     }])
+}
+
+/// The NetworkPolicy's ingress rules: the fleet's `routing.from`, then the proxy the
+/// agent is exposed through (`exposure.from`), each on the gateway port only.
+fn ingress_rules(shared: &AgentShared, fleet: &ResolvedFleet, agent: &ResolvedAgent) -> Value {
+    let Some(from) = &agent.exposure.from else {
+        return shared.ingress.clone();
+    };
+    let mut rules = match ingress(fleet) {
+        Json::Array(rules) => rules,
+        _ => Vec::new(),
+    };
+    rules.push(json!({
+        "from": [{
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": from.namespace}},
+            "podSelector": {"matchLabels": from.pod_selector},
+        }],
+        "ports": [{"port": GATEWAY_PORT, "protocol": "TCP"}],
+    }));
+    to_value(Json::Array(rules))
+}
+
+/// The HTTPRoute's parentRefs and hostnames, `null` without one. A parentRef names its
+/// group and kind as the CRD's defaults would fill them (Gateway API `ParentReference`),
+/// so what clawctl applies equals what the API server stores.
+fn http_route(agent: &ResolvedAgent) -> Json {
+    let Some(route) = &agent.exposure.http_route else {
+        return Json::Null;
+    };
+    let refs: Vec<Json> = route
+        .parent_refs
+        .iter()
+        .map(|p| {
+            let mut r =
+                json!({"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": p.name});
+            if let Some(ns) = &p.namespace {
+                r["namespace"] = json!(ns);
+            }
+            if let Some(section) = &p.section_name {
+                r["sectionName"] = json!(section);
+            }
+            r
+        })
+        .collect();
+    json!({"parentRefs": refs, "hostnames": route.hostnames})
+}
+
+/// The Ingress's class, host, TLS Secret and annotations, `null` without one.
+fn ingress_route(agent: &ResolvedAgent) -> Json {
+    let Some(ing) = &agent.exposure.ingress else {
+        return Json::Null;
+    };
+    json!({
+        "className": ing.class_name,
+        "host": ing.host,
+        "tlsSecretName": ing.tls_secret_name,
+        "annotations": ing.annotations,
+    })
 }
 
 fn egress(shared: &AgentShared, agent: &ResolvedAgent) -> Value {

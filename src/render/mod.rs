@@ -4,6 +4,7 @@
 //! checked (kind allowed for the template, namespace, managed labels) and typed.
 
 pub mod context;
+mod gateway_api;
 mod json;
 pub mod templates;
 
@@ -62,7 +63,9 @@ pub fn rank(kind: &str) -> u8 {
         "PersistentVolumeClaim" => 7,
         "Deployment" => 8,
         "Service" => 9,
-        _ => 10,
+        // Routes go last, beside the Service they send to (DESIGN §4: services last).
+        "Ingress" | "HTTPRoute" => 10,
+        _ => 11,
     }
 }
 
@@ -463,6 +466,10 @@ fn typed(kind: &str, doc: &Doc) -> Result<(), serde_json::Error> {
         "ResourceQuota" => parse::<core::v1::ResourceQuota>(doc),
         "Deployment" => parse::<apps::v1::Deployment>(doc),
         "NetworkPolicy" => parse::<networking::v1::NetworkPolicy>(doc),
+        "Ingress" => parse::<networking::v1::Ingress>(doc),
+        // No Rust type for a CRD: its shape is checked by `gateway_api::check_route`.
+        "HTTPRoute" => gateway_api::check_route(&doc.to_value())
+            .map_err(<serde_json::Error as serde::de::Error>::custom),
         "Role" => parse::<rbac::v1::Role>(doc),
         "RoleBinding" => parse::<rbac::v1::RoleBinding>(doc),
         _ => Ok(()),

@@ -38,6 +38,8 @@ impl Scope {
                 ("apps/v1", "Deployment"),
                 ("v1", "Service"),
                 ("networking.k8s.io/v1", "NetworkPolicy"),
+                ("networking.k8s.io/v1", "Ingress"),
+                ("gateway.networking.k8s.io/v1", "HTTPRoute"),
             ],
         }
     }
@@ -69,6 +71,8 @@ builtins![
     (Agent, "agent-workspaces.yaml.j2"),
     (Agent, "agent-deployment.yaml.j2"),
     (Agent, "agent-service.yaml.j2"),
+    (Agent, "agent-httproute.yaml.j2"),
+    (Agent, "agent-ingress.yaml.j2"),
     (Agent, "agent-networkpolicy.yaml.j2"),
 ];
 

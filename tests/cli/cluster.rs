@@ -1559,3 +1559,141 @@ fn a_multi_agent_gateway_applies_as_one_pod_and_keeps_a_removed_agents_workspace
     let volumes = deployment["spec"]["template"]["spec"]["volumes"].to_string();
     assert!(!volumes.contains("agent-home-support"), "{volumes}");
 }
+
+/// The fleet of [`fleet`] with agent "alpha" exposed through an HTTPRoute on a shared
+/// Gateway, its proxy pods admitted by the NetworkPolicy.
+fn exposed_fleet() -> String {
+    fleet(&["alpha", "beta"], IMAGE).replace(
+        "    - {name: alpha, soulInline: \"You are alpha.\"}\n",
+        "    - name: alpha\n      soulInline: \"You are alpha.\"\n      exposure:\n        \
+         httpRoute:\n          parentRefs: [{name: shared, namespace: gateway-system, sectionName: https}]\n          \
+         hostnames: [alpha.example.com]\n        from: {namespace: gateway-system, podSelector: {app: gateway}}\n",
+    )
+}
+
+/// Issue 9: Gateway API is a CRD. On a cluster without it, a fleet that renders an
+/// HTTPRoute is refused by the preflight, naming the CRD and the objects needing it,
+/// before anything is written; `diff` says the same. A fleet without HTTPRoutes is not
+/// bothered by the 404 of listing them (every other test here runs without the CRD).
+#[test]
+fn preflight_refuses_an_httproute_on_a_cluster_without_gateway_api() {
+    let server = server();
+    let text = exposed_fleet();
+    let expected = "the cluster does not serve HTTPRoute (gateway.networking.k8s.io/v1): \
+                    CustomResourceDefinition httproutes.gateway.networking.k8s.io is not \
+                    installed, and the fleet renders 1 HTTPRoute: core/agent-alpha";
+    let out = apply(&server, &text, &[]).fails(1);
+    assert!(out.stderr.contains(expected), "{}", out.stderr);
+    assert!(out.stderr.contains("nothing was changed"), "{}", out.stderr);
+    assert_eq!(writes(&server), Vec::<String>::new());
+    let out = clawctl(&server, &text, &["diff", "fleet.yaml"]).fails(1);
+    assert!(out.stderr.contains(expected), "{}", out.stderr);
+    // The list that found the CRD missing was answered as a real server answers an
+    // unknown resource type.
+    assert!(
+        server.requests().iter().any(|r| r
+            .path
+            .ends_with("/apis/gateway.networking.k8s.io/v1/httproutes")
+            && r.status == 404),
+        "no 404 for the httproutes list"
+    );
+
+    // Without the route, the same fleet applies, diffs and reports status on that cluster.
+    let plain = fleet(&["alpha", "beta"], IMAGE);
+    apply(&server, &plain, &[]).success();
+    clawctl(&server, &plain, &["diff", "fleet.yaml", "--exit-code"]).success();
+    clawctl(&server, &plain, &["status", "fleet.yaml"]).success();
+}
+
+/// With Gateway API installed, the route is applied after the Service, owned by clawctl,
+/// pruned with its agent, and the agent's NetworkPolicy admits the Gateway's pods.
+#[test]
+fn httproutes_apply_and_prune_where_gateway_api_is_installed() {
+    let server = FakeApiServer::start_with(Options {
+        rollout_delay: Some(Duration::from_millis(100)),
+        gateway_api: true,
+        ..Options::default()
+    });
+    apply(&server, &exposed_fleet(), &[]).success();
+    let route = server
+        .get(
+            "gateway.networking.k8s.io/v1",
+            "HTTPRoute",
+            Some("core"),
+            "agent-alpha",
+        )
+        .expect("route");
+    assert_eq!(route["spec"]["hostnames"], json!(["alpha.example.com"]));
+    assert_eq!(
+        route["spec"]["rules"][0]["backendRefs"][0],
+        json!({"name": "agent-alpha", "port": 18789})
+    );
+    let policy = server
+        .get(
+            "networking.k8s.io/v1",
+            "NetworkPolicy",
+            Some("core"),
+            "agent-alpha",
+        )
+        .expect("policy");
+    assert_eq!(
+        policy["spec"]["ingress"][0]["from"][0]["podSelector"],
+        json!({"matchLabels": {"app": "gateway"}}),
+        "{policy}"
+    );
+    let order: Vec<String> = writes(&server)
+        .into_iter()
+        .filter(|w| w.contains("/services/") || w.contains("/httproutes/"))
+        .collect();
+    // Both in the last step (services and routes), sent in parallel: either may land
+    // first, and a route to a Service that is not there yet resolves once it is.
+    assert!(
+        order.iter().any(|w| w.contains("/services/agent-alpha"))
+            && order.iter().any(|w| w.contains("/httproutes/agent-alpha")),
+        "{order:?}"
+    );
+    clawctl(
+        &server,
+        &exposed_fleet(),
+        &["diff", "fleet.yaml", "--exit-code"],
+    )
+    .success();
+
+    apply(&server, &fleet(&["alpha", "beta"], IMAGE), &["--prune"]).success();
+    assert!(
+        server
+            .get(
+                "gateway.networking.k8s.io/v1",
+                "HTTPRoute",
+                Some("core"),
+                "agent-alpha"
+            )
+            .is_none()
+    );
+}
+
+/// Namespace admins have no rights on a CRD's kind unless a ClusterRole is aggregated
+/// into `admin`: where Gateway API is installed, team-scoped credentials cannot list
+/// HTTPRoutes at all, which must not stop a fleet that renders none.
+#[test]
+fn team_scoped_credentials_need_no_rights_on_httproutes_when_the_fleet_has_none() {
+    let server = FakeApiServer::start_with(Options {
+        rollout_delay: Some(Duration::from_millis(100)),
+        gateway_api: true,
+        ..Options::default()
+    });
+    let text = fleet(&["alpha"], IMAGE);
+    apply(&server, &text, &[]).success();
+    server.restrict_to_namespaces(&["core", "clawctl-system"]);
+    server.clear_requests();
+    clawctl(&server, &text, &["diff", "fleet.yaml", "--exit-code"]).success();
+    assert!(
+        server.requests().iter().any(|r| r
+            .path
+            .starts_with("/apis/gateway.networking.k8s.io/v1/namespaces/")
+            && r.path.ends_with("/httproutes")
+            && r.status == 403),
+        "no refused httproutes list"
+    );
+    clawctl(&server, &text, &["status", "fleet.yaml"]).success();
+}

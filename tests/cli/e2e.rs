@@ -624,6 +624,115 @@ fn a_soul_edit_updates_one_configmap_and_restarts_one_pod() {
     assert_ne!(pod(&pods_before, "alpha"), pod(&pods_after, "alpha"));
 }
 
+/// `suspend.rs`'s first scenario: `clawctl suspend` scales one agent to zero (its pod
+/// gone, its volume and Service the same objects), `apply` neither starts it nor writes,
+/// `status` says Suspended, `clawctl resume` brings the pod back.
+#[test]
+#[ignore = "needs cluster"]
+fn suspend_keeps_the_volume_and_service_apply_keeps_it_suspended_and_resume_starts_it() {
+    let e2e = E2e::new();
+    let ns = e2e.ns("core");
+    let text = e2e.fleet(&["alpha", "beta"], &image());
+    e2e.apply(&text, &[]).success();
+    let uid_of = |kind: &str| -> Option<String> {
+        match kind {
+            "claim" => e2e.get::<PersistentVolumeClaim>(&ns, "agent-alpha")?.uid(),
+            _ => e2e.get::<Service>(&ns, "agent-alpha")?.uid(),
+        }
+    };
+    let (claim, service) = (uid_of("claim"), uid_of("service"));
+    assert!(claim.is_some() && service.is_some());
+    let agents = |pods: Vec<(String, String)>| -> Vec<String> {
+        pods.into_iter().map(|(agent, _)| agent).collect()
+    };
+    let status = |text: &str| -> Vec<(String, String)> {
+        let out = e2e
+            .clawctl(text, &["status", "fleet.yaml", "-o", "json"])
+            .success();
+        let status: Value = serde_json::from_str(&out.stdout).expect("json");
+        status["agents"]
+            .as_array()
+            .expect("agents")
+            .iter()
+            .map(|a| {
+                (
+                    a["agent"].as_str().unwrap_or_default().to_string(),
+                    a["phase"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    };
+
+    e2e.clawctl(
+        &text,
+        &[
+            "suspend",
+            "fleet.yaml",
+            "alpha",
+            "--yes",
+            "--timeout",
+            READY_TIMEOUT,
+        ],
+    )
+    .success();
+    let d: Deployment = e2e.get(&ns, "agent-alpha").expect("deployment");
+    assert_eq!(d.spec.as_ref().and_then(|s| s.replicas), Some(0));
+    assert_eq!(
+        d.annotations()
+            .get("clawctl.io/suspended")
+            .map(String::as_str),
+        Some("true")
+    );
+    assert_eq!(agents(e2e.pod_uids(&ns)), ["beta"]);
+    assert_eq!(
+        (uid_of("claim"), uid_of("service")),
+        (claim.clone(), service.clone())
+    );
+    assert_eq!(
+        status(&text),
+        [
+            ("alpha".into(), "Suspended".into()),
+            ("beta".into(), "Ready".into())
+        ]
+    );
+
+    let before = e2e.written(&["core"]);
+    e2e.apply(&text, &[]).success();
+    let after = e2e.written(&["core"]);
+    let changed: Vec<&String> = after
+        .iter()
+        .filter(|(k, v)| before.get(*k) != Some(*v) && !k.starts_with("Lease "))
+        .map(|(k, _)| k)
+        .collect();
+    assert!(changed.is_empty(), "{changed:?}");
+    assert_eq!(agents(e2e.pod_uids(&ns)), ["beta"]);
+
+    e2e.clawctl(
+        &text,
+        &[
+            "resume",
+            "fleet.yaml",
+            "alpha",
+            "--yes",
+            "--timeout",
+            READY_TIMEOUT,
+        ],
+    )
+    .success();
+    let d: Deployment = e2e.get(&ns, "agent-alpha").expect("deployment");
+    assert_eq!(d.spec.as_ref().and_then(|s| s.replicas), Some(1));
+    assert!(d.annotations().get("clawctl.io/suspended").is_none());
+    assert_eq!(agents(e2e.pod_uids(&ns)), ["alpha", "beta"]);
+    assert_eq!(
+        status(&text),
+        [
+            ("alpha".into(), "Ready".into()),
+            ("beta".into(), "Ready".into())
+        ]
+    );
+    assert_eq!(uid_of("claim"), claim);
+}
+
 #[test]
 #[ignore = "needs cluster"]
 fn an_unpullable_image_fails_apply_fast_with_the_pods_reason() {

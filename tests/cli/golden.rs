@@ -37,3 +37,8 @@ fn knowledge_renders_as_recorded() {
 fn starter_renders_as_recorded() {
     golden("starter.yaml", &render_example("starter/fleet"));
 }
+
+#[test]
+fn official_renders_as_recorded() {
+    golden("official.yaml", &render_example("official"));
+}

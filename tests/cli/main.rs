@@ -13,3 +13,4 @@ mod injection;
 mod knowledge;
 mod render;
 mod rollout;
+mod suspend;

@@ -4,8 +4,8 @@
 use serde_json::Value;
 
 use super::{
-    Cx, ResolvedAgent, ResolvedTeam, env, gateway, hosted, knowledge, model, network, pod,
-    resources, tools, workspace,
+    Cx, ResolvedAgent, ResolvedTeam, env, exposure, gateway, hosted, knowledge, model, network,
+    pod, resources, suspend, tools, workspace,
 };
 use super::{merged, rules, source, to_layer};
 use crate::diag::FieldPath;
@@ -113,6 +113,7 @@ pub(super) fn resolve_agent(
     let config = tools::config(cx, at, &settings, &tools);
     let control_ui = gateway::control_ui(cx, at, &settings);
     let pod = pod::resolve(cx, at, &settings);
+    let exposure = exposure::resolve(cx, at, &settings);
     let bootstrap = settings.bootstrap.unwrap_or(false);
     let knowledge = knowledge::resolve(cx, at, &settings, &agent.name, &pod);
     if let Some(rule) = knowledge
@@ -122,6 +123,7 @@ pub(super) fn resolve_agent(
         egress.push(rule);
     }
     let identity = knowledge::identity(cx, at, &settings);
+    let suspended = suspend::resolve(&settings);
 
     let channels = settings.channels.clone().unwrap_or_default();
     for (j, ch) in channels.iter().enumerate() {
@@ -206,6 +208,8 @@ pub(super) fn resolve_agent(
         hosted,
         knowledge,
         identity,
+        exposure,
+        suspended,
     })
 }
 

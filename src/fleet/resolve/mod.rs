@@ -6,6 +6,7 @@
 mod advice;
 mod agent;
 mod env;
+mod exposure;
 mod gateway;
 mod hosted;
 mod knowledge;
@@ -14,6 +15,7 @@ mod network;
 mod pod;
 mod resources;
 mod routing;
+mod suspend;
 mod tools;
 mod workspace;
 
@@ -30,6 +32,7 @@ use super::model::{
 };
 use super::rules;
 use crate::diag::{Diagnostic, Diagnostics, FieldPath};
+pub use exposure::ResolvedExposure;
 pub use gateway::ResolvedControlUi;
 pub use hosted::ResolvedHosted;
 pub use knowledge::ResolvedIdentity;
@@ -108,6 +111,10 @@ pub struct ResolvedAgent {
     /// The OpenClaw agents of a multi-agent gateway, the default first; empty when the
     /// gateway hosts one agent (this one).
     pub hosted: Vec<ResolvedHosted>,
+    /// Service type, HTTPRoute, Ingress, and the proxy the NetworkPolicy admits.
+    pub exposure: ResolvedExposure,
+    /// Scaled to zero by the fleet file (`suspended: true`).
+    pub suspended: bool,
     /// The bucket its knowledge syncs with, if any.
     pub knowledge: Option<crate::knowledge::Knowledge>,
     /// The cloud identities its ServiceAccount stands for.
@@ -181,6 +188,7 @@ pub fn resolve(loaded: &Loaded) -> Result<ResolvedFleet, Diagnostics> {
         check_layer_only_fields(&mut cx, &team.defaults, &base);
     }
     check_layer_only_fields(&mut cx, &spec.defaults, &spec_path.key("defaults"));
+    suspend::check_fleet_defaults(&mut cx, &spec.defaults, &spec_path.key("defaults"));
 
     let mut agents = Vec::with_capacity(spec.agents.len());
     let mut seen_names: HashMap<&str, usize> = HashMap::new();
@@ -216,6 +224,7 @@ pub fn resolve(loaded: &Loaded) -> Result<ResolvedFleet, Diagnostics> {
         &mut agents,
         &spec_path.key("routing"),
     );
+    exposure::unique_hosts(&mut cx, &agents);
     advice::runtime_tools(&mut cx, &agents);
     knowledge::shared_credentials(&mut cx, &agents);
     knowledge::foreign_writers(&mut cx, &agents);

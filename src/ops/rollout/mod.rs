@@ -102,6 +102,9 @@ pub struct Report {
     pub phase: Phase,
     pub groups: Vec<Vec<String>>,
     pub agents: Vec<AgentReport>,
+    /// Agents left alone because they are suspended (none: the field is left out).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<Skip>,
     /// One sentence for people.
     pub message: String,
 }
@@ -154,7 +157,18 @@ pub struct Move {
     pub to: String,
     /// Moved and passed in an earlier run of this rollout (`--resume`, `--promote`).
     pub done: bool,
+    /// A multi-agent gateway's agents, which move with its pod.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<String>,
 }
+
+/// Why a rollout skips a suspended agent. It is not moved: no pod runs, so no health gate
+/// can pass or fail, and an image nobody checked would start at `clawctl resume`. Its
+/// Deployment keeps the image it was suspended with (and `clawctl resume` starts that
+/// one, known to have run); once resumed, the next `rollout` moves it through its gate.
+/// (`kubectl set image` on a Deployment scaled to zero would change the template and
+/// start nothing, which is exactly the unchecked move this avoids.)
+pub const SUSPENDED: &str = "suspended: no pod to check; `clawctl resume` it, then roll out";
 
 /// An agent of the fleet file a rollout leaves alone, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -218,7 +232,24 @@ impl Plan {
 
     /// The sentence a run that has nothing to do ends with.
     pub fn noop_message(&self) -> String {
-        format!("nothing to move: every deployed agent runs {}", self.target)
+        let suspended = self.suspended().len();
+        if suspended == 0 {
+            format!("nothing to move: every deployed agent runs {}", self.target)
+        } else {
+            format!(
+                "nothing to move: every deployed agent runs {} or is suspended ({suspended} skipped)",
+                self.target
+            )
+        }
+    }
+
+    /// The agents skipped because they are suspended.
+    pub fn suspended(&self) -> Vec<Skip> {
+        self.skipped
+            .iter()
+            .filter(|s| s.reason == SUSPENDED)
+            .cloned()
+            .collect()
     }
 }
 
@@ -304,7 +335,7 @@ pub async fn plan(request: Request<'_>) -> anyhow::Result<Planned> {
     let manifests = render::render(&fleet, &templates, &Filter::default())?;
     let agents = agents::by_agent(&manifests);
     let live = live_images(&cluster, &fleet.name, &fleet.namespace).await?;
-    let image = |agent: &str| live.get(agent).cloned().unwrap_or_default();
+    let image = |agent: &str| live.images.get(agent).cloned().unwrap_or_default();
 
     let mut plan = Plan {
         fleet: fleet.name.clone(),
@@ -334,7 +365,9 @@ pub async fn plan(request: Request<'_>) -> anyhow::Result<Planned> {
                 .filter(|agent| !moving.contains(agent))
                 .map(|agent| Skip {
                     agent: agent.clone(),
-                    reason: if live.contains_key(agent) {
+                    reason: if live.suspended.contains(agent) {
+                        SUSPENDED.into()
+                    } else if live.images.contains_key(agent) {
                         "already runs the target".into()
                     } else {
                         "not deployed: `clawctl apply` creates it".into()
@@ -390,6 +423,12 @@ pub async fn plan(request: Request<'_>) -> anyhow::Result<Planned> {
             from: image(agent),
             to: target.clone(),
             done: done.contains(agent),
+            hosts: fleet
+                .agents
+                .iter()
+                .find(|a| &a.name == agent)
+                .map(|a| a.hosted.iter().map(|h| h.name.clone()).collect())
+                .unwrap_or_default(),
         })
         .collect();
     Ok(Planned {
@@ -439,16 +478,13 @@ fn check(mode: Mode, fleet: &str, unfinished: Option<&State>) -> anyhow::Result<
     }
 }
 
-/// The agents to move: deployed, with another image than `target`. Agents not deployed
-/// yet are `apply`'s to create.
-fn moving(
-    agents: &BTreeMap<String, AgentObjects>,
-    live: &BTreeMap<String, String>,
-    target: &str,
-) -> Vec<String> {
+/// The agents to move: deployed, not suspended (see [`SUSPENDED`]), with another image
+/// than `target`. Agents not deployed yet are `apply`'s to create.
+fn moving(agents: &BTreeMap<String, AgentObjects>, live: &Live, target: &str) -> Vec<String> {
     agents
         .keys()
-        .filter(|agent| live.get(*agent).is_some_and(|image| image != target))
+        .filter(|agent| !live.suspended.contains(*agent))
+        .filter(|agent| live.images.get(*agent).is_some_and(|image| image != target))
         .cloned()
         .collect()
 }
@@ -474,6 +510,7 @@ pub async fn execute(
     if plan.is_noop() {
         return Ok(Report {
             message: plan.noop_message(),
+            skipped: plan.suspended(),
             fleet: plan.fleet,
             target: plan.target,
             phase: Phase::Done,
@@ -522,6 +559,7 @@ pub async fn execute(
                 done: Vec::new(),
                 touched: Vec::new(),
                 previous: BTreeMap::new(),
+                suspended: Vec::new(),
                 reason: None,
                 holder: lease::identity("rollout"),
             }),
@@ -565,6 +603,7 @@ async fn drive(run: &Run<'_>, plan: &Plan, record: Option<State>) -> anyhow::Res
             let mut state = run.state.lock().await;
             state.canary = plan.canary;
             state.groups = plan.groups.clone();
+            state.suspended = plan.suspended().into_iter().map(|s| s.agent).collect();
             state::save(&run.cluster, &run.fleet_namespace, &run.fleet, &state).await?;
         }
         (Mode::Abort | Mode::Resume | Mode::Promote, None)
@@ -575,12 +614,21 @@ async fn drive(run: &Run<'_>, plan: &Plan, record: Option<State>) -> anyhow::Res
     execute_groups(run, plan.mode).await
 }
 
-/// Each deployed agent's gateway image, from one list of the fleet's Deployments.
+/// The deployed agents as a rollout sees them.
+struct Live {
+    /// Each deployed agent's gateway image.
+    images: BTreeMap<String, String>,
+    /// The agents suspended (`cluster::suspend::suspended`).
+    suspended: std::collections::BTreeSet<String>,
+}
+
+/// Each deployed agent's gateway image and whether it is suspended, from one list of the
+/// fleet's Deployments.
 async fn live_images(
     cluster: &Cluster,
     fleet: &str,
     fleet_namespace: &str,
-) -> anyhow::Result<BTreeMap<String, String>> {
+) -> anyhow::Result<Live> {
     let deployments: Vec<Deployment> = crate::cluster::scoped::list_members(
         cluster,
         &planning::selector(fleet),
@@ -589,10 +637,15 @@ async fn live_images(
     )
     .await
     .context("cannot list the fleet's Deployments")?;
-    Ok(deployments
+    let agent = |d: &Deployment| Some(d.metadata.labels.as_ref()?.get(AGENT_LABEL)?.clone());
+    let suspended = deployments
+        .iter()
+        .filter(|d| crate::cluster::suspend::suspended(d).is_some())
+        .filter_map(agent)
+        .collect();
+    let images = deployments
         .iter()
         .filter_map(|d| {
-            let agent = d.metadata.labels.as_ref()?.get(AGENT_LABEL)?.clone();
             let image = d
                 .spec
                 .as_ref()?
@@ -603,9 +656,10 @@ async fn live_images(
                 .first()?
                 .image
                 .clone()?;
-            Some((agent, image))
+            Some((agent(d)?, image))
         })
-        .collect())
+        .collect();
+    Ok(Live { images, suspended })
 }
 
 /// Works through the groups from where the state says, until done, a failed gate, an
@@ -947,6 +1001,14 @@ async fn report(run: &Run<'_>, phase: Phase, message: String) -> Report {
         })
         .collect();
     Report {
+        skipped: state
+            .suspended
+            .iter()
+            .map(|agent| Skip {
+                agent: agent.clone(),
+                reason: SUSPENDED.into(),
+            })
+            .collect(),
         fleet: run.fleet.clone(),
         target: state.target.clone(),
         phase,

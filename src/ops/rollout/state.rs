@@ -73,6 +73,9 @@ pub struct State {
     pub touched: Vec<String>,
     /// Each touched agent's revision before the rollout (ControllerRevision name).
     pub previous: BTreeMap<String, String>,
+    /// Agents the rollout skipped because they were suspended (`rollout::SUSPENDED`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suspended: Vec<String>,
     /// Why it stopped, when it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -159,6 +162,7 @@ mod tests {
             done: vec!["a".into()],
             touched: vec!["a".into()],
             previous: BTreeMap::from([("a".into(), "agent-a-r1".into())]),
+            suspended: vec!["d".into()],
             reason: None,
             holder: "me".into(),
         };

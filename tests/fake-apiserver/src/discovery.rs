@@ -7,7 +7,7 @@
 
 use serde_json::{Value, json};
 
-use crate::resources::{RESOURCES, ResourceType, VERBS};
+use crate::resources::{RESOURCES, ResourceType, VERBS, served};
 
 /// `Content-Type` of an aggregated discovery answer.
 pub const AGGREGATED_CONTENT_TYPE: &str =
@@ -50,10 +50,13 @@ pub fn core_versions(server: &str) -> Value {
     })
 }
 
-/// Named groups in table order, each once.
-fn groups() -> Vec<(&'static str, &'static str)> {
+/// Named groups in table order, each once (with `crds`, those served by CRDs too).
+fn groups(crds: bool) -> Vec<(&'static str, &'static str)> {
     let mut out: Vec<(&str, &str)> = Vec::new();
-    for r in RESOURCES.iter().filter(|r| !r.group.is_empty()) {
+    for r in RESOURCES
+        .iter()
+        .filter(|r| !r.group.is_empty() && served(r, crds))
+    {
         if !out.contains(&(r.group, r.version)) {
             out.push((r.group, r.version));
         }
@@ -62,8 +65,8 @@ fn groups() -> Vec<(&'static str, &'static str)> {
 }
 
 /// `/apis`: the named groups.
-pub fn group_list() -> Value {
-    let groups: Vec<Value> = groups()
+pub fn group_list(crds: bool) -> Value {
+    let groups: Vec<Value> = groups(crds)
         .into_iter()
         .map(|(g, v)| {
             let gv = json!({"groupVersion": format!("{g}/{v}"), "version": v});
@@ -74,8 +77,8 @@ pub fn group_list() -> Value {
 }
 
 /// `/apis/{group}`: one group.
-pub fn group(name: &str) -> Option<Value> {
-    let (g, v) = groups().into_iter().find(|(g, _)| *g == name)?;
+pub fn group(name: &str, crds: bool) -> Option<Value> {
+    let (g, v) = groups(crds).into_iter().find(|(g, _)| *g == name)?;
     let gv = json!({"groupVersion": format!("{g}/{v}"), "version": v});
     Some(json!({
         "kind": "APIGroup",
@@ -93,10 +96,10 @@ fn storage_version_hash(r: &ResourceType) -> String {
 
 /// `/api/v1` or `/apis/{group}/{version}`: the resources of one group version, including
 /// their `status` subresources.
-pub fn resource_list(group: &str, version: &str) -> Option<Value> {
+pub fn resource_list(group: &str, version: &str, crds: bool) -> Option<Value> {
     let rs: Vec<&ResourceType> = RESOURCES
         .iter()
-        .filter(|r| r.group == group && r.version == version)
+        .filter(|r| r.group == group && r.version == version && served(r, crds))
         .collect();
     if rs.is_empty() {
         return None;
@@ -141,10 +144,10 @@ pub fn resource_list(group: &str, version: &str) -> Option<Value> {
     }))
 }
 
-fn aggregated_group(group: &str, version: &str) -> Value {
+fn aggregated_group(group: &str, version: &str, crds: bool) -> Value {
     let resources: Vec<Value> = RESOURCES
         .iter()
-        .filter(|r| r.group == group && r.version == version)
+        .filter(|r| r.group == group && r.version == version && served(r, crds))
         .map(|r| {
             let kind = json!({"group": r.group, "version": r.version, "kind": r.kind});
             let mut res = json!({
@@ -181,13 +184,13 @@ fn aggregated_group(group: &str, version: &str) -> Value {
 }
 
 /// Aggregated discovery for `/api` (`core`) or `/apis` (the named groups).
-pub fn aggregated(core: bool) -> Value {
+pub fn aggregated(core: bool, crds: bool) -> Value {
     let items: Vec<Value> = if core {
-        vec![aggregated_group("", "v1")]
+        vec![aggregated_group("", "v1", crds)]
     } else {
-        groups()
+        groups(crds)
             .into_iter()
-            .map(|(g, v)| aggregated_group(g, v))
+            .map(|(g, v)| aggregated_group(g, v, crds))
             .collect()
     };
     json!({

@@ -47,6 +47,9 @@ pub struct Options {
     /// How long pods stay Pending before they run (or crash, or fail to pull);
     /// `None`: 300 ms.
     pub rollout_delay: Option<Duration>,
+    /// Serve Gateway API's HTTPRoutes, as a cluster with its CRDs installed does. Off by
+    /// default, like a fresh kind or kubeadm cluster: their paths answer 404.
+    pub gateway_api: bool,
 }
 
 /// What an injected fault does to a request.
@@ -167,6 +170,7 @@ impl FakeApiServer {
                 faults: Vec::new(),
                 denies: Vec::new(),
                 namespaces_only: None,
+                gateway_api: o.gateway_api,
             }),
             log: Mutex::new(Vec::new()),
             url: Mutex::new(String::new()),

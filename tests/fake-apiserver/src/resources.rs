@@ -1,7 +1,11 @@
 //! The built-in resource table: every kind the fake serves, with what discovery and the
 //! storage rules need to know about it (scope, verbs, status subresource, generation).
 //!
-//! Simplification: a fixed table, no CustomResourceDefinitions, one version per group.
+//! Simplification: a fixed table, one version per group. Kinds a real cluster serves
+//! only once their CustomResourceDefinition is installed (Gateway API's HTTPRoute) are
+//! in the table marked `crd`, and served only when the server is started with them
+//! (`Options::gateway_api`); otherwise the server answers as for any unknown resource
+//! type (404, and nothing in discovery). No CustomResourceDefinition objects.
 
 /// One served resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,6 +25,8 @@ pub struct ResourceType {
     pub generation: bool,
     /// Member of the `all` category (what `kubectl get all` lists).
     pub category_all: bool,
+    /// Served by a CustomResourceDefinition: only when the server has it installed.
+    pub crd: bool,
 }
 
 /// Verbs every resource in the table supports.
@@ -55,7 +61,15 @@ const fn rt(
         status_subresource: false,
         generation: false,
         category_all: false,
+        crd: false,
     }
+}
+
+/// Custom resources always keep `metadata.generation` (apiextensions' strategy).
+const fn from_crd(mut r: ResourceType) -> ResourceType {
+    r.crd = true;
+    r.generation = true;
+    r
 }
 
 const fn with_status(mut r: ResourceType) -> ResourceType {
@@ -222,6 +236,26 @@ pub static RESOURCES: &[ResourceType] = &[
         true,
         &["netpol"],
     )),
+    // Ingress: generation bumps on spec changes (networking registry strategy).
+    with_generation(with_status(rt(
+        "networking.k8s.io",
+        "v1",
+        "ingresses",
+        "ingress",
+        "Ingress",
+        true,
+        &["ing"],
+    ))),
+    // Gateway API (its standard-channel CRD declares the status subresource).
+    from_crd(with_status(rt(
+        "gateway.networking.k8s.io",
+        "v1",
+        "httproutes",
+        "httproute",
+        "HTTPRoute",
+        true,
+        &[],
+    ))),
     rt(
         "coordination.k8s.io",
         "v1",
@@ -280,6 +314,11 @@ pub fn by_plural(group: &str, version: &str, plural: &str) -> Option<ResIdx> {
     RESOURCES
         .iter()
         .position(|r| r.group == group && r.version == version && r.plural == plural)
+}
+
+/// Whether `r` is served: built in, or its CRD is installed (`crds`).
+pub fn served(r: &ResourceType, crds: bool) -> bool {
+    !r.crd || crds
 }
 
 /// Finds a resource by apiVersion (`apps/v1`, `v1`) and kind.

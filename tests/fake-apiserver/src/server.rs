@@ -29,7 +29,7 @@ use serde_json::{Value, json};
 
 use crate::api::{self, Ctx, DeleteOpts, PatchType};
 use crate::discovery;
-use crate::resources::{RESOURCES, ResIdx, by_plural};
+use crate::resources::{RESOURCES, ResIdx, by_plural, served};
 use crate::selector::{FieldSelector, LabelSelector, Selector};
 use crate::status::{self, ApiError};
 use crate::store::{EventType, Store, meta_str};
@@ -57,6 +57,8 @@ pub struct Config {
     /// each of these namespaces (everything else, cluster-scoped kinds and
     /// all-namespace lists and watches included, is 403).
     pub namespaces_only: Option<Vec<String>>,
+    /// Gateway API's CRDs are installed: HTTPRoutes are served.
+    pub gateway_api: bool,
 }
 
 /// State shared by the server, the controllers and the test-facing handle.
@@ -102,7 +104,11 @@ fn error_response(e: &ApiError) -> Response<Body> {
 }
 
 /// Classifies a path and method.
-fn route(method: &str, path: &str, query: &Query, accept: &str, url: &str) -> Target {
+/// `crds`: whether the resources served by CRDs (see `resources`) are installed; when not,
+/// their paths are unknown, as on a cluster without the CRD.
+fn route(method: &str, path: &str, query: &Query, accept: &str, url: &str, crds: bool) -> Target {
+    let by_plural =
+        |g: &str, v: &str, r: &str| by_plural(g, v, r).filter(|&i| served(&RESOURCES[i], crds));
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     let disc = |v: Value| Target {
         verb: "discovery".into(),
@@ -113,19 +119,19 @@ fn route(method: &str, path: &str, query: &Query, accept: &str, url: &str) -> Ta
         ["version"] => return disc(discovery::version()),
         ["healthz"] | ["livez"] | ["readyz"] => return disc(Value::String("ok".into())),
         ["api"] if discovery::wants_aggregated(accept) => {
-            let mut t = disc(discovery::aggregated(true));
+            let mut t = disc(discovery::aggregated(true, crds));
             t.content_type = Some(discovery::AGGREGATED_CONTENT_TYPE);
             return t;
         }
         ["api"] => return disc(discovery::core_versions(url)),
         ["apis"] if discovery::wants_aggregated(accept) => {
-            let mut t = disc(discovery::aggregated(false));
+            let mut t = disc(discovery::aggregated(false, crds));
             t.content_type = Some(discovery::AGGREGATED_CONTENT_TYPE);
             return t;
         }
-        ["apis"] => return disc(discovery::group_list()),
+        ["apis"] => return disc(discovery::group_list(crds)),
         ["api", v] => {
-            return match discovery::resource_list("", v) {
+            return match discovery::resource_list("", v, crds) {
                 Some(d) => disc(d),
                 None => Target {
                     verb: "discovery".into(),
@@ -135,7 +141,7 @@ fn route(method: &str, path: &str, query: &Query, accept: &str, url: &str) -> Ta
             };
         }
         ["apis", g] => {
-            return match discovery::group(g) {
+            return match discovery::group(g, crds) {
                 Some(d) => disc(d),
                 None => Target {
                     verb: "discovery".into(),
@@ -145,7 +151,7 @@ fn route(method: &str, path: &str, query: &Query, accept: &str, url: &str) -> Ta
             };
         }
         ["apis", g, v] => {
-            return match discovery::resource_list(g, v) {
+            return match discovery::resource_list(g, v, crds) {
                 Some(d) => disc(d),
                 None => Target {
                     verb: "discovery".into(),
@@ -757,7 +763,8 @@ pub async fn serve(
     };
     let q = parse_query(&query_str);
     let url = lock(&shared.url).clone();
-    let t = route(&method, &path, &q, &accept, &url);
+    let crds = lock(&shared.cfg).gateway_api;
+    let t = route(&method, &path, &q, &accept, &url, crds);
     let dry_run = q.dry_run.as_deref() == Some("All");
     let mut entry = Request {
         method: method.clone(),
@@ -918,7 +925,8 @@ pub async fn serve(
 /// What the `admin` ClusterRole bound by RoleBindings in `allowed` permits before
 /// aggregation (kubernetes/plugin/pkg/auth/authorizer/rbac/bootstrappolicy/policy.go:
 /// admin reads and writes namespaced workload, config and RBAC objects, but only reads
-/// ResourceQuotas and ControllerRevisions and has no Leases; a RoleBinding grants nothing
+/// ResourceQuotas and ControllerRevisions and has no Leases nor custom resources; a
+/// RoleBinding grants nothing
 /// cluster-scoped,
 /// and a list or watch across all namespaces needs a ClusterRoleBinding). Rules that
 /// ClusterRoles labelled `aggregate-to-admin` add are checked by the caller.
@@ -926,6 +934,11 @@ fn namespace_admin_allows(allowed: &[String], t: &Target) -> bool {
     let Some(ns) = t.namespace.as_deref() else {
         return false;
     };
+    // The bootstrap roles know only built-in kinds: a CRD's kind (HTTPRoute) is in
+    // `admin` only through a ClusterRole aggregated into it.
+    if t.res.is_some_and(|r| RESOURCES[r].crd) {
+        return false;
+    }
     let read = matches!(t.verb.as_str(), "get" | "list" | "watch");
     allowed.iter().any(|a| a == ns)
         && (read

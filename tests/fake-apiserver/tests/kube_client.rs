@@ -448,6 +448,122 @@ async fn watch_sees_a_deployment_become_ready_after_the_delay() {
     );
 }
 
+/// Scaling to zero as the real controller reports it (pkg/controller/deployment,
+/// `calculateStatus`): the counts are 0 and, being `omitempty` int32s, absent;
+/// `Available` stays True with `MinimumReplicasAvailable` (0 available >= 0 desired
+/// minus maxUnavailable); `observedGeneration` follows the spec. A second manager takes
+/// `spec.replicas` with a forced apply and gives it up with an empty one, after which
+/// the field returns to its default of 1 (Server-Side Apply: "reset to their default
+/// value if they have one").
+#[tokio::test(flavor = "multi_thread")]
+async fn scaled_to_zero_and_back_by_another_field_manager() {
+    let s = FakeApiServer::start_with(Options {
+        rollout_delay: Some(Duration::from_millis(100)),
+        ..Default::default()
+    });
+    let c = client(&s).await;
+    let deps: Api<Deployment> = Api::namespaced(c.clone(), "default");
+    let mut recreate = deployment("default", "agent", "ghcr.io/o/agent:1.0", 1);
+    recreate["spec"]["strategy"] = json!({"type": "Recreate"});
+    apply(&deps, &recreate).await.expect("deployment");
+    within(10, await_condition(deps.clone(), "agent", deployment_done))
+        .await
+        .expect("ready");
+
+    // clawctl owns replicas: a plain apply of another value by another manager conflicts.
+    let scale = |replicas: Option<i64>| {
+        let mut patch = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                               "metadata": {"name": "agent", "namespace": "default"}});
+        if let Some(n) = replicas {
+            patch["metadata"]["annotations"] = json!({"clawctl.io/suspended": "true"});
+            patch["spec"] = json!({"replicas": n});
+        }
+        patch
+    };
+    let mut params = PatchParams::apply("clawctl-suspend");
+    let err = deps
+        .patch("agent", &params, &Patch::Apply(&scale(Some(0))))
+        .await
+        .expect_err("conflict");
+    assert_eq!(api_error(err).code, 409);
+    params.force = true;
+    let d = deps
+        .patch("agent", &params, &Patch::Apply(&scale(Some(0))))
+        .await
+        .expect("forced");
+    assert_eq!(d.spec.as_ref().and_then(|s| s.replicas), Some(0));
+    let generation = d.metadata.generation;
+    let done = within(10, await_condition(deps.clone(), "agent", deployment_done))
+        .await
+        .expect("scaled down")
+        .expect("object");
+    let st = done.status.clone().expect("status");
+    assert_eq!(st.observed_generation, generation);
+    assert_eq!(
+        (
+            st.replicas,
+            st.updated_replicas,
+            st.ready_replicas,
+            st.available_replicas
+        ),
+        (None, None, None, None)
+    );
+    let conds = st.conditions.expect("conditions");
+    let available = conds
+        .iter()
+        .find(|c| c.type_ == "Available")
+        .expect("Available");
+    assert_eq!(
+        (available.status.as_str(), available.reason.as_deref()),
+        ("True", Some("MinimumReplicasAvailable"))
+    );
+    let pods: Api<Pod> = Api::namespaced(c.clone(), "default");
+    assert!(
+        pods.list(&ListParams::default())
+            .await
+            .expect("pods")
+            .items
+            .is_empty()
+    );
+    // replicas moved to the new manager: clawctl's re-apply without it keeps zero.
+    let owners: Vec<String> = done
+        .managed_fields()
+        .iter()
+        .filter(|e| {
+            e.fields_v1
+                .as_ref()
+                .is_some_and(|f| f.0.pointer("/f:spec/f:replicas").is_some())
+        })
+        .filter_map(|e| e.manager.clone())
+        .collect();
+    assert_eq!(owners, ["clawctl-suspend"]);
+    let mut without = recreate.clone();
+    without["spec"]
+        .as_object_mut()
+        .expect("spec")
+        .remove("replicas");
+    let d = apply(&deps, &without).await.expect("re-apply");
+    assert_eq!(d.spec.as_ref().and_then(|s| s.replicas), Some(0));
+
+    // Given up: the annotation goes, replicas back to the default, a pod again.
+    params.force = false;
+    let d = deps
+        .patch("agent", &params, &Patch::Apply(&scale(None)))
+        .await
+        .expect("released");
+    assert_eq!(d.spec.as_ref().and_then(|s| s.replicas), Some(1));
+    assert!(
+        d.annotations().get("clawctl.io/suspended").is_none(),
+        "{:?}",
+        d.annotations()
+    );
+    let done = within(10, await_condition(deps.clone(), "agent", deployment_done))
+        .await
+        .expect("ready again")
+        .expect("object");
+    assert_eq!(done.status.and_then(|s| s.ready_replicas), Some(1));
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn crash_and_unpullable_images() {
     let s = FakeApiServer::start_with(Options {

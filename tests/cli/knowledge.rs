@@ -47,7 +47,7 @@ impl Drop for Moto {
 
 fn find_moto() -> Option<PathBuf> {
     if let Ok(p) = std::env::var("CLAWCTL_MOTO_SERVER") {
-        return Some(PathBuf::from(p));
+        return Some(PathBuf::from(p)).filter(|p| p.is_file());
     }
     for venv in ["target/ci-venv", "target/s3-venv"] {
         let p = repo().join(venv).join("bin/moto_server");

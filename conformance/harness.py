@@ -1462,7 +1462,15 @@ class Pod:
 
     # ------------------------------------------------------------ phases
     def run_inits(self) -> bool:
+        gateway_image = (self.spec.get("containers") or [{}])[0].get("image")
         for ctr in self.spec.get("initContainers", []) or []:
+            if ctr.get("image") != gateway_image:
+                # Like sidecars: another image (clawctl's knowledge sync runs rclone's),
+                # which the harness does not have; the gateway must boot without it
+                # (its tests run the sync scripts against a real S3 server instead).
+                self.info(f"init container {ctr['name']} ({ctr.get('image')}) not started: "
+                          f"not the OpenClaw image")
+                continue
             log = os.path.join(self.logdir, f"init-{ctr['name']}.log")
             c = self.start_container(ctr, "init", log)
             rc = self.wait_container(c, 120)

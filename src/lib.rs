@@ -10,6 +10,7 @@ pub mod diag;
 pub mod error;
 pub mod fleet;
 pub mod interrupt;
+pub mod knowledge;
 pub mod openclaw;
 pub mod ops;
 pub mod output;

@@ -843,6 +843,14 @@ macro_rules! settings_struct {
             #[serde(default, skip_serializing_if = "Option::is_none")]
             #[schemars(with = "Option<BTreeMap<String, serde_json::Value>>")]
             pub config: Option<serde_json::Value>,
+            /// The agent's knowledge (its workspace) kept in an S3-compatible or GCS bucket:
+            /// pulled before the gateway starts, pushed every `interval` and at shutdown.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub knowledge: Option<Knowledge>,
+            /// Cloud identities for the agent's ServiceAccount (GKE Workload Identity, EKS
+            /// IRSA, Azure Workload Identity): credentials without static keys.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub identity: Option<Identity>,
         }
     };
 }
@@ -938,6 +946,108 @@ pub enum PeerKind {
     Direct,
     Group,
     Channel,
+}
+
+/// Where an agent's knowledge is kept and how it syncs. Exactly one of `s3` and `gcs`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Knowledge {
+    /// An S3 or S3-compatible bucket (MinIO, Ceph, R2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s3: Option<S3Bucket>,
+    /// A Google Cloud Storage bucket.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gcs: Option<GcsBucket>,
+    /// Where in the bucket the fleet's agents keep their knowledge, each under
+    /// `<prefix>/<agent>/`. Default: the bucket's root.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
+    /// Whose knowledge this agent syncs (the folder under `prefix`). Default: its own
+    /// name. A read-only agent names another to read what that one writes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// `readWrite` (default): pull at start, push periodically and at shutdown;
+    /// `readOnly`: pull only, the pod has no push container.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<KnowledgeMode>,
+    /// How often changes are pushed. Default 15m.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<Duration>,
+    /// What syncs: rclone glob patterns relative to OpenClaw's state directory. Default
+    /// `workspace/**`, `workspace-*/**` (a multi-agent gateway's agents) and
+    /// `openclaw.json` (pushed for the record, never pulled). `credentials/` and
+    /// `agents/*/sessions/` never sync, whatever this says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include: Option<Vec<String>>,
+    /// A Secret (in the team's namespace) with the bucket's keys, loaded into the sync
+    /// containers only, never the gateway. Leave out to use the cloud identity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials_secret: Option<String>,
+    /// The rclone image, pinned. Default `docker.io/rclone/rclone:1.68.2`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct S3Bucket {
+    pub bucket: String,
+    /// e.g. `eu-west-1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// An S3-compatible endpoint, `https://host[:port]`. Default: AWS S3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GcsBucket {
+    pub bucket: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum KnowledgeMode {
+    #[default]
+    ReadWrite,
+    ReadOnly,
+}
+
+/// The cloud identities the agent's ServiceAccount stands for, one per cloud.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Identity {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gcp: Option<GcpIdentity>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aws: Option<AwsIdentity>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub azure: Option<AzureIdentity>,
+}
+
+/// GKE Workload Identity.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GcpIdentity {
+    /// `NAME@PROJECT.iam.gserviceaccount.com`.
+    pub service_account: String,
+}
+
+/// EKS IAM roles for service accounts (IRSA). EKS Pod Identity needs nothing here.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AwsIdentity {
+    /// `arn:aws:iam::ACCOUNT:role/NAME`.
+    pub role_arn: String,
+}
+
+/// Azure Workload Identity.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AzureIdentity {
+    /// The managed identity's or application's client id (a UUID).
+    pub client_id: String,
 }
 
 /// The JSON Schema of the fleet file.

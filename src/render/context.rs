@@ -8,7 +8,9 @@ use serde_json::{Value as Json, json};
 use sha2::{Digest, Sha256};
 
 use crate::error::InvalidInput;
+use crate::fleet::model::KnowledgeMode;
 use crate::fleet::{ResolvedAgent, ResolvedFleet, ResolvedHosted, ResolvedTeam};
+use crate::knowledge::{self, Direction};
 use crate::openclaw::{self, GATEWAY_PORT, Release, STATE_DIR};
 
 pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
@@ -188,13 +190,7 @@ impl AgentShared {
             readiness_path: Value::from(openclaw::readiness_path(release.dialect)),
             command: to_value(json!(openclaw::gateway_command())),
             ingress: to_value(ingress(fleet)),
-            container_security: to_value(json!({
-                "allowPrivilegeEscalation": false,
-                "readOnlyRootFilesystem": true,
-                "runAsNonRoot": true,
-                "capabilities": {"drop": ["ALL"]},
-                "seccompProfile": {"type": "RuntimeDefault"},
-            })),
+            container_security: to_value(restricted_security()),
             // DNS is always allowed: without it no egress rule by name can work.
             dns_egress: to_value(json!({
                 "to": [{
@@ -205,6 +201,18 @@ impl AgentShared {
             })),
         })
     }
+}
+
+/// The restricted security context of clawctl's own containers (Pod Security
+/// Standards, `restricted`).
+fn restricted_security() -> Json {
+    json!({
+        "allowPrivilegeEscalation": false,
+        "readOnlyRootFilesystem": true,
+        "runAsNonRoot": true,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    })
 }
 
 /// A JSON value as a template value.
@@ -373,6 +381,7 @@ pub fn agent_context(shared: &AgentShared, fleet: &ResolvedFleet, agent: &Resolv
         .collect();
 
     let workspaces = workspaces(agent, &name, &labels);
+    let knowledge = knowledge_containers(agent, &workspaces.mounts);
 
     map([
         ("name", Value::from(agent.name.as_str())),
@@ -402,7 +411,12 @@ pub fn agent_context(shared: &AgentShared, fleet: &ResolvedFleet, agent: &Resolv
         ("initScript", shared.init_script.clone()),
         (
             "terminationGracePeriodSeconds",
-            shared.termination_grace.clone(),
+            match &agent.knowledge {
+                Some(k) if k.mode == KnowledgeMode::ReadWrite => {
+                    Value::from(openclaw::TERMINATION_GRACE_SECONDS + knowledge::FINAL_PUSH_SECONDS)
+                }
+                _ => shared.termination_grace.clone(),
+            },
         ),
         ("command", shared.command.clone()),
         ("readinessPath", shared.readiness_path.clone()),
@@ -432,6 +446,14 @@ pub fn agent_context(shared: &AgentShared, fleet: &ResolvedFleet, agent: &Resolv
         ("sidecars", to_value(sidecars(agent))),
         ("extraVolumes", to_value(extra_volumes(agent))),
         ("scheduling", to_value(scheduling(agent))),
+        ("podLabels", str_map(&pod_labels(agent, &labels))),
+        (
+            "serviceAccountAnnotations",
+            str_map(&service_account_annotations(agent)),
+        ),
+        ("knowledgePull", to_value(knowledge.pull)),
+        ("knowledgePush", to_value(knowledge.push)),
+        ("knowledgeVolumes", to_value(knowledge.volumes)),
     ])
 }
 
@@ -752,4 +774,119 @@ fn egress(shared: &AgentShared, agent: &ResolvedAgent) -> Value {
         rules.push(map(out));
     }
     Value::from(rules)
+}
+
+/// Azure Workload Identity's webhook mutates only pods with this label (it then injects
+/// the projected token volume and `AZURE_*` variables).
+/// <https://azure.github.io/azure-workload-identity/docs/topics/service-account-labels-and-annotations.html>
+pub const AZURE_USE_LABEL: &str = "azure.workload.identity/use";
+
+/// The pod template's labels: the agent's, plus what a cloud identity needs.
+fn pod_labels(
+    agent: &ResolvedAgent,
+    labels: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    let mut labels = labels.clone();
+    if agent.identity.azure.is_some() {
+        labels.insert(AZURE_USE_LABEL.to_string(), "true".to_string());
+    }
+    labels
+}
+
+/// The ServiceAccount's cloud identity annotations. None of them needs the Kubernetes
+/// API token mounted (`automountServiceAccountToken` stays off unless `access` is set):
+/// EKS's pod identity webhook and Azure's webhook inject their own projected token
+/// volumes (audiences `sts.amazonaws.com`, `api://AzureADTokenExchange`), and GKE's
+/// metadata server identifies the pod without any token in it. EKS Pod Identity needs
+/// no annotation at all: its association is made AWS-side, by namespace and name.
+fn service_account_annotations(agent: &ResolvedAgent) -> BTreeMap<String, String> {
+    let id = &agent.identity;
+    let mut out = BTreeMap::new();
+    // https://cloud.google.com/kubernetes-engine/docs/how-to/workload-identity
+    if let Some(gcp) = &id.gcp {
+        out.insert("iam.gke.io/gcp-service-account".to_string(), gcp.clone());
+    }
+    // https://docs.aws.amazon.com/eks/latest/userguide/associate-service-account-role.html
+    if let Some(aws) = &id.aws {
+        out.insert("eks.amazonaws.com/role-arn".to_string(), aws.clone());
+    }
+    // https://azure.github.io/azure-workload-identity/docs/topics/service-account-labels-and-annotations.html
+    if let Some(azure) = &id.azure {
+        out.insert(
+            "azure.workload.identity/client-id".to_string(),
+            azure.clone(),
+        );
+    }
+    out
+}
+
+/// The knowledge sync containers and their scratch volume: a pull init container
+/// (before `workspace`), a push native sidecar (after it, `readWrite` only).
+struct KnowledgeContainers {
+    pull: Json,
+    push: Json,
+    volumes: Json,
+}
+
+fn knowledge_containers(agent: &ResolvedAgent, workspace_mounts: &Json) -> KnowledgeContainers {
+    let Some(k) = &agent.knowledge else {
+        return KnowledgeContainers {
+            pull: json!([]),
+            push: json!([]),
+            volumes: json!([]),
+        };
+    };
+    let mut mounts = vec![
+        mount("state", STATE_DIR, false),
+        mount(knowledge::TMP_VOLUME, openclaw::TMP_DIR, false),
+    ];
+    mounts.extend(workspace_mounts.as_array().into_iter().flatten().cloned());
+    let container = |name: &str, script: &str, direction: Direction| {
+        let env: Vec<Json> = knowledge::env(k, direction)
+            .into_iter()
+            .map(|(name, value)| json!({"name": name, "value": value}))
+            .collect();
+        let mut c = json!({
+            "name": name,
+            "image": k.image,
+            "command": ["/bin/sh", "-c", script],
+            "env": env,
+            "resources": {
+                "requests": {"cpu": knowledge::REQUESTS.0, "memory": knowledge::REQUESTS.1},
+                "limits": {"cpu": knowledge::LIMITS.0, "memory": knowledge::LIMITS.1},
+            },
+            "securityContext": restricted_security(),
+            "volumeMounts": mounts,
+        });
+        // The bucket's keys reach the sync containers only, never the gateway (whose
+        // runtime tools could read its environment).
+        if let Some(secret) = &k.credentials_secret {
+            c["envFrom"] = json!([{"secretRef": {"name": secret}}]);
+        }
+        c
+    };
+    let pull = container(
+        knowledge::PULL_CONTAINER,
+        knowledge::PULL_SCRIPT,
+        Direction::Pull,
+    );
+    let push = match k.mode {
+        KnowledgeMode::ReadWrite => {
+            let mut push = container(
+                knowledge::PUSH_CONTAINER,
+                knowledge::PUSH_SCRIPT,
+                Direction::Push,
+            );
+            // A native sidecar: started after the init containers before it, stopped
+            // after the gateway exits.
+            push["restartPolicy"] = json!("Always");
+            json!([push])
+        }
+        KnowledgeMode::ReadOnly => json!([]),
+    };
+    KnowledgeContainers {
+        pull: json!([pull]),
+        push,
+        volumes: json!([{"name": knowledge::TMP_VOLUME, "emptyDir": {}}]),
+    }
 }

@@ -29,6 +29,11 @@ fn household_renders_as_recorded() {
 }
 
 #[test]
+fn knowledge_renders_as_recorded() {
+    golden("knowledge.yaml", &render_example("knowledge"));
+}
+
+#[test]
 fn starter_renders_as_recorded() {
     golden("starter.yaml", &render_example("starter/fleet"));
 }

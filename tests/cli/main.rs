@@ -10,6 +10,7 @@ mod e2e_rollout;
 mod golden;
 mod history;
 mod injection;
+mod knowledge;
 mod render;
 mod rollout;
 mod suspend;

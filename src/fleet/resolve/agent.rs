@@ -4,8 +4,8 @@
 use serde_json::Value;
 
 use super::{
-    Cx, ResolvedAgent, ResolvedTeam, env, exposure, gateway, hosted, model, network, pod,
-    resources, suspend, tools, workspace,
+    Cx, ResolvedAgent, ResolvedTeam, env, exposure, gateway, hosted, knowledge, model, network,
+    pod, resources, suspend, tools, workspace,
 };
 use super::{merged, rules, source, to_layer};
 use crate::diag::FieldPath;
@@ -108,13 +108,21 @@ pub(super) fn resolve_agent(
     let storage = resources::storage(cx, at, &settings);
     let env = env::resolve(cx, at, &settings);
     let files = workspace::resolve(cx, at, &settings);
-    let egress = network::egress(cx, at, &settings);
+    let mut egress = network::egress(cx, at, &settings);
     let tools = tools::resolve(cx, at, &settings);
     let config = tools::config(cx, at, &settings, &tools);
     let control_ui = gateway::control_ui(cx, at, &settings);
     let pod = pod::resolve(cx, at, &settings);
     let exposure = exposure::resolve(cx, at, &settings);
     let bootstrap = settings.bootstrap.unwrap_or(false);
+    let knowledge = knowledge::resolve(cx, at, &settings, &agent.name, &pod);
+    if let Some(rule) = knowledge
+        .as_ref()
+        .and_then(|k| knowledge::egress(k, &egress))
+    {
+        egress.push(rule);
+    }
+    let identity = knowledge::identity(cx, at, &settings);
     let suspended = suspend::resolve(&settings);
 
     let channels = settings.channels.clone().unwrap_or_default();
@@ -198,6 +206,8 @@ pub(super) fn resolve_agent(
         routed: false,
         pod,
         hosted,
+        knowledge,
+        identity,
         exposure,
         suspended,
     })

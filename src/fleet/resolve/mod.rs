@@ -9,6 +9,7 @@ mod env;
 mod exposure;
 mod gateway;
 mod hosted;
+mod knowledge;
 mod model;
 mod network;
 mod pod;
@@ -34,6 +35,7 @@ use crate::diag::{Diagnostic, Diagnostics, FieldPath};
 pub use exposure::ResolvedExposure;
 pub use gateway::ResolvedControlUi;
 pub use hosted::ResolvedHosted;
+pub use knowledge::ResolvedIdentity;
 pub use pod::{ResolvedPod, ResolvedSidecar};
 
 /// Largest workspace or soul file: a ConfigMap holds at most 1 MiB in all.
@@ -113,6 +115,10 @@ pub struct ResolvedAgent {
     pub exposure: ResolvedExposure,
     /// Scaled to zero by the fleet file (`suspended: true`).
     pub suspended: bool,
+    /// The bucket its knowledge syncs with, if any.
+    pub knowledge: Option<crate::knowledge::Knowledge>,
+    /// The cloud identities its ServiceAccount stands for.
+    pub identity: ResolvedIdentity,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -220,6 +226,8 @@ pub fn resolve(loaded: &Loaded) -> Result<ResolvedFleet, Diagnostics> {
     );
     exposure::unique_hosts(&mut cx, &agents);
     advice::runtime_tools(&mut cx, &agents);
+    knowledge::shared_credentials(&mut cx, &agents);
+    knowledge::foreign_writers(&mut cx, &agents);
     if let Some(release) = &release {
         advice::plugins(&mut cx, release, &agents);
         advice::unlinked_channels(&mut cx, release, &agents);
@@ -506,6 +514,16 @@ fn merged(mut base: Map<String, Value>, over: Map<String, Value>) -> Map<String,
                 let inner = std::mem::take(b);
                 *b = merged(inner, o);
             }
+            // The knowledge bucket is one choice: a layer naming `s3` or `gcs`
+            // replaces the bucket below whole (a region is another bucket's).
+            (Some(Value::Object(b)), Value::Object(o)) if key == "knowledge" => {
+                if o.contains_key("s3") || o.contains_key("gcs") {
+                    b.remove("s3");
+                    b.remove("gcs");
+                }
+                let inner = std::mem::take(b);
+                *b = merged(inner, o);
+            }
             (Some(Value::Object(b)), Value::Object(o)) => {
                 let inner = std::mem::take(b);
                 *b = merged(inner, o);
@@ -713,6 +731,20 @@ mod tests {
                 "scheduling": {"nodeSelector": {"a": "1", "b": "2"}, "tolerations": [],
                                "affinity": {"nodeAffinity": {"z": 1}}},
             })
+        );
+    }
+
+    #[test]
+    fn a_layers_knowledge_bucket_replaces_the_bucket_below_whole() {
+        let base = serde_json::json!({"knowledge": {"s3": {"bucket": "a", "region": "eu-west-1"}, "prefix": "p"}});
+        let over = serde_json::json!({"knowledge": {"gcs": {"bucket": "b"}, "mode": "readOnly"}});
+        let (Value::Object(b), Value::Object(o)) = (base, over) else {
+            unreachable!()
+        };
+        let m = Value::Object(merged(b, o));
+        assert_eq!(
+            m,
+            serde_json::json!({"knowledge": {"prefix": "p", "gcs": {"bucket": "b"}, "mode": "readOnly"}})
         );
     }
 

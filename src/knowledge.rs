@@ -1,0 +1,309 @@
+//! What clawctl knows about keeping an agent's knowledge in a bucket with rclone: the
+//! image, the remote, what never syncs, the filter rules, and the static pull and push
+//! scripts with the environment they read. `fleet::resolve` checks the fleet's
+//! `knowledge` into a [`Knowledge`]; `render` asks here for the containers' parts.
+//!
+//! Layout: the bucket mirrors OpenClaw's state directory under
+//! `<bucket>/<prefix>/<agent>/`: `workspace/...`, a multi-agent gateway's
+//! `workspace-<id>/...`, and `openclaw.json`. Pushes are `rclone copy --update`: they
+//! never delete or roll back anything in the bucket (a file deleted locally stays
+//! remote), and an overwritten object survives only in a versioned bucket, which is
+//! what the fleet is expected to use.
+
+use crate::fleet::model::KnowledgeMode;
+use crate::openclaw::STATE_DIR;
+
+/// The rclone image the sync containers run, pinned by tag: 1.68.2 is a patch release
+/// of a line whose S3 and GCS backends, `copy --update` and environment-configured
+/// remotes behave as the tests check them with Debian's rclone 1.60 (the flags used
+/// here are older than both). Override with `knowledge.image`.
+pub const RCLONE_IMAGE: &str = "docker.io/rclone/rclone:1.68.2";
+
+/// The name of the rclone remote, configured through `RCLONE_CONFIG_KNOWLEDGE_*`.
+pub const REMOTE: &str = "knowledge";
+
+/// What syncs when the fleet does not say: every agent's workspace and openclaw.json.
+pub const DEFAULT_INCLUDE: [&str; 3] = ["workspace/**", "workspace-*/**", "openclaw.json"];
+
+/// Never synced, whatever `include` says, and listed first so they win (rclone's first
+/// matching rule decides): channel credentials are another security boundary, session
+/// transcripts are already distilled into memory/, and an agent's model API keys live
+/// in its `agents/<id>/agent/auth-profiles.json` (OpenClaw's auth store).
+/// `credentials/` and `auth-profiles.json` at any depth.
+pub const HARD_EXCLUDES: [&str; 3] = [
+    "credentials/**",
+    "/agents/*/sessions/**",
+    "auth-profiles.json",
+];
+
+/// The pod's container names and the sync containers' scratch volume.
+pub const PULL_CONTAINER: &str = "knowledge-pull";
+pub const PUSH_CONTAINER: &str = "knowledge-push";
+pub const TMP_VOLUME: &str = "knowledge-tmp";
+
+/// The sync containers' resources: requests, then limits, as (CPU, memory).
+pub const REQUESTS: (&str, &str) = ("10m", "64Mi");
+pub const LIMITS: (&str, &str) = ("500m", "256Mi");
+/// [`LIMITS`] in millicores and bytes, to hold against `policy.maxResources`.
+pub const LIMIT_MILLICORES: u128 = 500;
+pub const LIMIT_BYTES: u128 = 256 * 1024 * 1024;
+
+/// Default push interval.
+pub const DEFAULT_INTERVAL_SECONDS: u64 = 15 * 60;
+/// Shortest push interval: every push lists the bucket prefix.
+pub const MIN_INTERVAL_SECONDS: u64 = 60;
+
+/// Time added to the pod's grace period for the final push. The push container is a
+/// native sidecar (an init container with `restartPolicy: Always`), which Kubernetes
+/// stops only after the gateway has exited, so the final push sees the gateway's last
+/// writes; it must still fit in the grace period the gateway's drain shares.
+/// <https://kubernetes.io/docs/concepts/workloads/pods/sidecar-containers/>
+pub const FINAL_PUSH_SECONDS: u32 = 60;
+
+/// A checked `knowledge` setting.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Knowledge {
+    pub backend: Backend,
+    /// `<bucket>/<prefix>/<from>`, without a trailing '/'.
+    pub path: String,
+    pub mode: KnowledgeMode,
+    pub interval_seconds: u64,
+    /// Patterns relative to the state directory.
+    pub include: Vec<String>,
+    pub credentials_secret: Option<String>,
+    pub image: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub enum Backend {
+    S3 {
+        region: Option<String>,
+        endpoint: Option<String>,
+    },
+    Gcs,
+}
+
+/// Which way a sync goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Pull,
+    Push,
+}
+
+/// rclone filter rules (`--filter-from`): the hard excludes, on a pull also
+/// openclaw.json (clawctl renders it; a pulled copy would only be overwritten, and an
+/// old one must never win), then the includes, then nothing else.
+pub fn filter(include: &[String], direction: Direction) -> String {
+    let mut out = String::new();
+    for rule in HARD_EXCLUDES {
+        out.push_str(&format!("- {rule}\n"));
+    }
+    if direction == Direction::Pull {
+        out.push_str("- /openclaw.json\n");
+    }
+    for pattern in include {
+        out.push_str(&format!("+ /{pattern}\n"));
+    }
+    out.push_str("- **\n");
+    out
+}
+
+/// Why `pattern` cannot be an include pattern, if it cannot.
+pub fn include_problem(pattern: &str) -> Option<String> {
+    if pattern.trim().is_empty() {
+        return Some("the pattern is empty".to_string());
+    }
+    if pattern.chars().any(char::is_control) {
+        return Some(format!("{pattern:?} holds a control character"));
+    }
+    if pattern.starts_with('/') || pattern.split('/').any(|s| s == "..") {
+        return Some(format!(
+            "{pattern:?} must be relative to OpenClaw's state directory, without '..'"
+        ));
+    }
+    let first = pattern.split('/').next().unwrap_or_default();
+    if first == "credentials"
+        || pattern
+            .split('/')
+            .any(|s| s == "sessions" || s == "auth-profiles.json")
+    {
+        return Some(format!(
+            "{pattern:?}: credentials/, agents/*/sessions/ and auth-profiles.json never sync"
+        ));
+    }
+    None
+}
+
+/// The pull script (an init container before clawctl's `workspace` one, so the fleet's
+/// managed files overwrite pulled copies and seed files fill only what the bucket did
+/// not have). `--update` keeps files newer on the volume than in the bucket (a pod that
+/// stopped before it could push). Exit 3 is rclone's "directory not found": a new agent
+/// with nothing in the bucket yet. Static text: every value comes from the environment.
+pub const PULL_SCRIPT: &str = r#"set -eu
+printf '%s\n' "$KNOWLEDGE_FILTER" > "$HOME/knowledge.filter"
+rc=0
+rclone copy "$KNOWLEDGE_REMOTE" "$KNOWLEDGE_LOCAL" --filter-from "$HOME/knowledge.filter" --update --skip-links --log-level NOTICE || rc=$?
+if [ "$rc" -eq 3 ]; then
+  echo "clawctl: nothing in $KNOWLEDGE_REMOTE yet"
+elif [ "$rc" -ne 0 ]; then
+  echo "clawctl: pulling $KNOWLEDGE_REMOTE failed (rclone exit $rc)" >&2
+  exit "$rc"
+fi
+"#;
+
+/// The push script (a native sidecar): a push every `$KNOWLEDGE_INTERVAL` seconds and a
+/// final one on SIGTERM, which Kubernetes sends it after the gateway has exited. A
+/// failed push is logged and retried at the next interval. `copy`, never `sync`: no
+/// remote object is ever deleted.
+pub const PUSH_SCRIPT: &str = r#"set -u
+printf '%s\n' "$KNOWLEDGE_FILTER" > "$HOME/knowledge.filter"
+push() {
+  rclone copy "$KNOWLEDGE_LOCAL" "$KNOWLEDGE_REMOTE" --filter-from "$HOME/knowledge.filter" --update --skip-links --log-level NOTICE \
+    || echo "clawctl: pushing to $KNOWLEDGE_REMOTE failed (rclone exit $?)" >&2
+}
+sleeper=
+trap 'if [ -n "$sleeper" ]; then kill "$sleeper" 2>/dev/null; fi; push; exit 0' TERM INT
+while true; do
+  sleep "$KNOWLEDGE_INTERVAL" &
+  sleeper=$!
+  wait "$sleeper" || true
+  sleeper=
+  push
+done
+"#;
+
+/// The sync containers' environment: rclone's remote configured by variables
+/// (`RCLONE_CONFIG_<REMOTE>_<OPTION>`, rclone's documented way), credentials from the
+/// environment (`env_auth`: the Secret's `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`, an
+/// IRSA web identity token, or GCP application default credentials such as GKE's
+/// metadata server), and what the scripts read.
+pub fn env(k: &Knowledge, direction: Direction) -> Vec<(String, String)> {
+    let var = |option: &str| format!("RCLONE_CONFIG_{}_{option}", REMOTE.to_uppercase());
+    let mut env: Vec<(String, String)> = vec![
+        ("HOME".into(), "/tmp".into()),
+        ("RCLONE_CONFIG".into(), "/tmp/rclone.conf".into()),
+        ("RCLONE_CACHE_DIR".into(), "/tmp/rclone".into()),
+    ];
+    match &k.backend {
+        Backend::S3 { region, endpoint } => {
+            env.push((var("TYPE"), "s3".into()));
+            let provider = if endpoint.is_some() { "Other" } else { "AWS" };
+            env.push((var("PROVIDER"), provider.into()));
+            env.push((var("ENV_AUTH"), "true".into()));
+            if let Some(region) = region {
+                env.push((var("REGION"), region.clone()));
+            }
+            if let Some(endpoint) = endpoint {
+                env.push((var("ENDPOINT"), endpoint.clone()));
+            }
+            // The agent may write objects, not create buckets.
+            env.push((var("NO_CHECK_BUCKET"), "true".into()));
+        }
+        Backend::Gcs => {
+            env.push((var("TYPE"), "google cloud storage".into()));
+            env.push((var("ENV_AUTH"), "true".into()));
+            env.push((var("BUCKET_POLICY_ONLY"), "true".into()));
+        }
+    }
+    env.push(("KNOWLEDGE_REMOTE".into(), format!("{REMOTE}:{}", k.path)));
+    env.push(("KNOWLEDGE_LOCAL".into(), STATE_DIR.into()));
+    env.push(("KNOWLEDGE_FILTER".into(), filter(&k.include, direction)));
+    if direction == Direction::Push {
+        env.push(("KNOWLEDGE_INTERVAL".into(), k.interval_seconds.to_string()));
+    }
+    env
+}
+
+/// The TCP port the bucket is reached on: the endpoint's, or HTTPS.
+pub fn port(k: &Knowledge) -> u16 {
+    let Backend::S3 {
+        endpoint: Some(endpoint),
+        ..
+    } = &k.backend
+    else {
+        return 443;
+    };
+    endpoint_port(endpoint).unwrap_or(443)
+}
+
+/// The port of an `http(s)://host[:port][/path]` endpoint, or `None` when it is not one.
+pub fn endpoint_port(endpoint: &str) -> Option<u16> {
+    let (scheme, rest) = endpoint.split_once("://")?;
+    let default = match scheme {
+        "https" => 443,
+        "http" => 80,
+        _ => return None,
+    };
+    let authority = rest.split('/').next().unwrap_or_default();
+    if authority.contains('@') {
+        return None;
+    }
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(v6) => {
+            let (host, after) = v6.split_once(']')?;
+            match after {
+                "" => (host, None),
+                _ => (host, Some(after.strip_prefix(':')?)),
+            }
+        }
+        None => match authority.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        },
+    };
+    if host.is_empty() {
+        return None;
+    }
+    match port {
+        None => Some(default),
+        Some(p) => p.parse::<u16>().ok().filter(|p| *p != 0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hard_excludes_come_first_and_pulls_never_take_openclaw_json() {
+        let include = vec!["workspace/**".to_string()];
+        let pull = filter(&include, Direction::Pull);
+        assert_eq!(
+            pull,
+            "- credentials/**\n- /agents/*/sessions/**\n- auth-profiles.json\n- /openclaw.json\n+ /workspace/**\n- **\n"
+        );
+        let push = filter(&include, Direction::Push);
+        assert!(!push.contains("openclaw.json"));
+        assert!(
+            push.starts_with("- credentials/**\n- /agents/*/sessions/**\n- auth-profiles.json\n")
+        );
+    }
+
+    #[test]
+    fn include_patterns_stay_inside_and_away_from_secrets() {
+        assert!(include_problem("workspace/memory/**").is_none());
+        for bad in [
+            "",
+            "/etc/**",
+            "../x",
+            "credentials/**",
+            "agents/main/sessions/**",
+            "a\nb",
+        ] {
+            assert!(include_problem(bad).is_some(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn endpoint_ports() {
+        assert_eq!(endpoint_port("https://s3.example.com"), Some(443));
+        assert_eq!(endpoint_port("http://minio.data.svc:9000"), Some(9000));
+        assert_eq!(endpoint_port("http://minio/"), Some(80));
+        assert_eq!(endpoint_port("http://[::1]:9000"), Some(9000));
+        assert_eq!(endpoint_port("ftp://x"), None);
+        assert_eq!(endpoint_port("https://"), None);
+        assert_eq!(endpoint_port("https://x:0"), None);
+        assert_eq!(endpoint_port("https://x:abc"), None);
+        assert_eq!(endpoint_port("minio:9000"), None);
+    }
+}

@@ -132,14 +132,8 @@ pub fn config_json(agent: &ResolvedAgent, release: &Release) -> Value {
     if let Some(endpoint) = &agent.model_endpoint {
         // Models reached through the endpoint are those addressed as `<provider>/<id>`.
         let prefix = format!("{}/", endpoint.provider);
-        let mut ids: Vec<&str> = std::iter::once(&agent.model_primary)
-            .chain(&agent.model_fallbacks)
-            .chain(
-                agent
-                    .hosted
-                    .iter()
-                    .flat_map(|h| std::iter::once(&h.model_primary).chain(&h.model_fallbacks)),
-            )
+        let mut ids: Vec<&str> = agent
+            .models()
             .filter_map(|m| m.strip_prefix(&prefix))
             .collect();
         // Each model once, in the order first named.

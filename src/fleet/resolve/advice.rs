@@ -37,15 +37,7 @@ pub(super) fn runtime_tools(cx: &mut Cx, agents: &[ResolvedAgent]) {
 pub(super) fn plugins(cx: &mut Cx, release: &Release, agents: &[ResolvedAgent]) {
     let providers: std::collections::BTreeSet<&str> = agents
         .iter()
-        .flat_map(|a| {
-            let hosted = a
-                .hosted
-                .iter()
-                .flat_map(|h| std::iter::once(&h.model_primary).chain(&h.model_fallbacks));
-            std::iter::once(&a.model_primary)
-                .chain(&a.model_fallbacks)
-                .chain(hosted)
-        })
+        .flat_map(ResolvedAgent::models)
         .filter_map(|m| m.split_once('/').map(|(p, _)| p))
         .filter_map(|p| crate::openclaw::provider_plugin(release.dialect, p))
         .collect();

@@ -137,14 +137,7 @@ pub(super) fn resolve_agent(
         _ => Vec::new(),
     };
     if let Some(endpoint) = &model.endpoint {
-        let models = std::iter::once(&model.primary)
-            .chain(&model.fallbacks)
-            .chain(
-                hosted
-                    .iter()
-                    .flat_map(|h| std::iter::once(&h.model_primary).chain(&h.model_fallbacks)),
-            )
-            .map(String::as_str);
+        let models = hosted::gateway_models(&model.primary, &model.fallbacks, &hosted);
         model::check_endpoint_models(cx, at, endpoint, models);
     }
     for (j, h) in hosted.iter().enumerate() {

@@ -24,6 +24,21 @@ pub struct ResolvedHosted {
     pub bindings: Vec<Binding>,
 }
 
+/// Every model a gateway's agents name, in order: its own primary and fallbacks, then
+/// each hosted agent's (what its model endpoint and the image's plugins must serve).
+pub fn gateway_models<'a>(
+    primary: &'a str,
+    fallbacks: &'a [String],
+    hosted: &'a [ResolvedHosted],
+) -> impl Iterator<Item = &'a str> {
+    let own = std::iter::once(primary).chain(fallbacks.iter().map(String::as_str));
+    let theirs = hosted.iter().flat_map(|h| {
+        std::iter::once(h.model_primary.as_str())
+            .chain(h.model_fallbacks.iter().map(String::as_str))
+    });
+    own.chain(theirs)
+}
+
 /// Objects are named `agent-<gateway>-<name>`: a DNS label of at most 63 characters.
 const MAX_OBJECT_NAME: usize = 63;
 

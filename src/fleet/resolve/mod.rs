@@ -121,6 +121,13 @@ pub struct ResolvedAgent {
     pub identity: ResolvedIdentity,
 }
 
+impl ResolvedAgent {
+    /// Every model the gateway's agents name (see [`hosted::gateway_models`]).
+    pub fn models(&self) -> impl Iterator<Item = &str> {
+        hosted::gateway_models(&self.model_primary, &self.model_fallbacks, &self.hosted)
+    }
+}
+
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct WorkspaceEntry {
     pub content: Arc<str>,

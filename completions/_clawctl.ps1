@@ -37,6 +37,9 @@ Register-ArgumentCompleter -Native -CommandName 'clawctl' -ScriptBlock {
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'List the revisions of each agent')
             [CompletionResult]::new('suspend', 'suspend', [CompletionResultType]::ParameterValue, 'Scale agents to zero, keeping their volumes and Services, until `resume`')
             [CompletionResult]::new('resume', 'resume', [CompletionResultType]::ParameterValue, 'Start agents suspended by `clawctl suspend` again')
+            [CompletionResult]::new('backup', 'backup', [CompletionResultType]::ParameterValue, 'Snapshot agents'' brains (their volumes, secrets left out) to their knowledge bucket')
+            [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Replace an agent''s brain with one of its snapshots (asks you to type its name)')
+            [CompletionResult]::new('clone', 'clone', [CompletionResultType]::ParameterValue, 'Copy one agent''s brain into another agent of the fleet')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions (also committed under completions/)')
             [CompletionResult]::new('schema', 'schema', [CompletionResultType]::ParameterValue, 'Print the JSON Schema of the fleet file, for editors and yaml-language-server')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a small starter fleet (fleet.yaml and a soul) into a folder')
@@ -232,6 +235,61 @@ Register-ArgumentCompleter -Native -CommandName 'clawctl' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'clawctl;backup' {
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long one copy (a Job) may run, and how long to wait for readiness after a restore (e.g. 30m)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format (with --dry-run, json prints the plan)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format (with --dry-run, json prints the plan)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would be copied where; change nothing')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors: no progress, no summaries')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data and errors: no progress, no summaries')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'clawctl;restore' {
+            [CompletionResult]::new('--snapshot', '--snapshot', [CompletionResultType]::ParameterName, 'The snapshot to return to (the id `clawctl backup` printed)')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long one copy (a Job) may run, and how long to wait for readiness after a restore (e.g. 30m)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format (with --dry-run, json prints the plan)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format (with --dry-run, json prints the plan)')
+            [CompletionResult]::new('--no-snapshot', '--no-snapshot', [CompletionResultType]::ParameterName, 'Do not snapshot the volume being replaced first')
+            [CompletionResult]::new('--no-wait', '--no-wait', [CompletionResultType]::ParameterName, 'Do not wait for the agent to be ready again')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Replace the agent''s brain without asking you to type its name (needed when there is no terminal to ask on)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Replace the agent''s brain without asking you to type its name (needed when there is no terminal to ask on)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would be copied where; change nothing')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors: no progress, no summaries')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data and errors: no progress, no summaries')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'clawctl;clone' {
+            [CompletionResult]::new('--snapshot', '--snapshot', [CompletionResultType]::ParameterName, 'Copy this snapshot of SOURCE instead of taking a new one')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long one copy (a Job) may run, and how long to wait for readiness after a restore (e.g. 30m)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format (with --dry-run, json prints the plan)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format (with --dry-run, json prints the plan)')
+            [CompletionResult]::new('--no-snapshot', '--no-snapshot', [CompletionResultType]::ParameterName, 'Do not snapshot the volume being replaced first')
+            [CompletionResult]::new('--no-wait', '--no-wait', [CompletionResultType]::ParameterName, 'Do not wait for the agent to be ready again')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Replace the agent''s brain without asking you to type its name (needed when there is no terminal to ask on)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Replace the agent''s brain without asking you to type its name (needed when there is no terminal to ask on)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would be copied where; change nothing')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors: no progress, no summaries')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data and errors: no progress, no summaries')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'clawctl;completions' {
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors: no progress, no summaries')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data and errors: no progress, no summaries')
@@ -271,6 +329,9 @@ Register-ArgumentCompleter -Native -CommandName 'clawctl' -ScriptBlock {
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'List the revisions of each agent')
             [CompletionResult]::new('suspend', 'suspend', [CompletionResultType]::ParameterValue, 'Scale agents to zero, keeping their volumes and Services, until `resume`')
             [CompletionResult]::new('resume', 'resume', [CompletionResultType]::ParameterValue, 'Start agents suspended by `clawctl suspend` again')
+            [CompletionResult]::new('backup', 'backup', [CompletionResultType]::ParameterValue, 'Snapshot agents'' brains (their volumes, secrets left out) to their knowledge bucket')
+            [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Replace an agent''s brain with one of its snapshots (asks you to type its name)')
+            [CompletionResult]::new('clone', 'clone', [CompletionResultType]::ParameterValue, 'Copy one agent''s brain into another agent of the fleet')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions (also committed under completions/)')
             [CompletionResult]::new('schema', 'schema', [CompletionResultType]::ParameterValue, 'Print the JSON Schema of the fleet file, for editors and yaml-language-server')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a small starter fleet (fleet.yaml and a soul) into a folder')
@@ -305,6 +366,15 @@ Register-ArgumentCompleter -Native -CommandName 'clawctl' -ScriptBlock {
             break
         }
         'clawctl;help;resume' {
+            break
+        }
+        'clawctl;help;backup' {
+            break
+        }
+        'clawctl;help;restore' {
+            break
+        }
+        'clawctl;help;clone' {
             break
         }
         'clawctl;help;completions' {

@@ -19,6 +19,12 @@ _clawctl() {
             clawctl,apply)
                 cmd="clawctl__subcmd__apply"
                 ;;
+            clawctl,backup)
+                cmd="clawctl__subcmd__backup"
+                ;;
+            clawctl,clone)
+                cmd="clawctl__subcmd__clone"
+                ;;
             clawctl,completions)
                 cmd="clawctl__subcmd__completions"
                 ;;
@@ -36,6 +42,9 @@ _clawctl() {
                 ;;
             clawctl,render)
                 cmd="clawctl__subcmd__render"
+                ;;
+            clawctl,restore)
+                cmd="clawctl__subcmd__restore"
                 ;;
             clawctl,resume)
                 cmd="clawctl__subcmd__resume"
@@ -61,6 +70,12 @@ _clawctl() {
             clawctl__subcmd__help,apply)
                 cmd="clawctl__subcmd__help__subcmd__apply"
                 ;;
+            clawctl__subcmd__help,backup)
+                cmd="clawctl__subcmd__help__subcmd__backup"
+                ;;
+            clawctl__subcmd__help,clone)
+                cmd="clawctl__subcmd__help__subcmd__clone"
+                ;;
             clawctl__subcmd__help,completions)
                 cmd="clawctl__subcmd__help__subcmd__completions"
                 ;;
@@ -78,6 +93,9 @@ _clawctl() {
                 ;;
             clawctl__subcmd__help,render)
                 cmd="clawctl__subcmd__help__subcmd__render"
+                ;;
+            clawctl__subcmd__help,restore)
+                cmd="clawctl__subcmd__help__subcmd__restore"
                 ;;
             clawctl__subcmd__help,resume)
                 cmd="clawctl__subcmd__help__subcmd__resume"
@@ -107,7 +125,7 @@ _clawctl() {
 
     case "${cmd}" in
         clawctl)
-            opts="-q -h -V --quiet --help --version validate render diff apply status rollout rollback history suspend resume completions schema init help"
+            opts="-q -h -V --quiet --help --version validate render diff apply status rollout rollback history suspend resume backup restore clone completions schema init help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -153,6 +171,78 @@ _clawctl() {
                     ;;
                 --templates)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        clawctl__subcmd__backup)
+            opts="-o -q -h -V --kubeconfig --context --timeout --dry-run --output --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        clawctl__subcmd__clone)
+            opts="-y -o -q -h -V --snapshot --no-snapshot --no-wait --yes --kubeconfig --context --timeout --dry-run --output --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --snapshot)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -215,7 +305,7 @@ _clawctl() {
             return 0
             ;;
         clawctl__subcmd__help)
-            opts="validate render diff apply status rollout rollback history suspend resume completions schema init help"
+            opts="validate render diff apply status rollout rollback history suspend resume backup restore clone completions schema init help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -229,6 +319,34 @@ _clawctl() {
             return 0
             ;;
         clawctl__subcmd__help__subcmd__apply)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        clawctl__subcmd__help__subcmd__backup)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        clawctl__subcmd__help__subcmd__clone)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -313,6 +431,20 @@ _clawctl() {
             return 0
             ;;
         clawctl__subcmd__help__subcmd__render)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        clawctl__subcmd__help__subcmd__restore)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -505,6 +637,44 @@ _clawctl() {
                     ;;
                 --templates)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        clawctl__subcmd__restore)
+            opts="-y -o -q -h -V --snapshot --no-snapshot --no-wait --yes --kubeconfig --context --timeout --dry-run --output --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --snapshot)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
                     return 0
                     ;;
                 *)

@@ -34,6 +34,9 @@ set edit:completion:arg-completer[clawctl] = {|@words|
             cand history 'List the revisions of each agent'
             cand suspend 'Scale agents to zero, keeping their volumes and Services, until `resume`'
             cand resume 'Start agents suspended by `clawctl suspend` again'
+            cand backup 'Snapshot agents'' brains (their volumes, secrets left out) to their knowledge bucket'
+            cand restore 'Replace an agent''s brain with one of its snapshots (asks you to type its name)'
+            cand clone 'Copy one agent''s brain into another agent of the fleet'
             cand completions 'Print shell completions (also committed under completions/)'
             cand schema 'Print the JSON Schema of the fleet file, for editors and yaml-language-server'
             cand init 'Write a small starter fleet (fleet.yaml and a soul) into a folder'
@@ -218,6 +221,58 @@ set edit:completion:arg-completer[clawctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'clawctl;backup'= {
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)'
+            cand --context 'The kubeconfig context to use'
+            cand --timeout 'How long one copy (a Job) may run, and how long to wait for readiness after a restore (e.g. 30m)'
+            cand -o 'Output format (with --dry-run, json prints the plan)'
+            cand --output 'Output format (with --dry-run, json prints the plan)'
+            cand --dry-run 'Show what would be copied where; change nothing'
+            cand -q 'Print only data and errors: no progress, no summaries'
+            cand --quiet 'Print only data and errors: no progress, no summaries'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'clawctl;restore'= {
+            cand --snapshot 'The snapshot to return to (the id `clawctl backup` printed)'
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)'
+            cand --context 'The kubeconfig context to use'
+            cand --timeout 'How long one copy (a Job) may run, and how long to wait for readiness after a restore (e.g. 30m)'
+            cand -o 'Output format (with --dry-run, json prints the plan)'
+            cand --output 'Output format (with --dry-run, json prints the plan)'
+            cand --no-snapshot 'Do not snapshot the volume being replaced first'
+            cand --no-wait 'Do not wait for the agent to be ready again'
+            cand -y 'Replace the agent''s brain without asking you to type its name (needed when there is no terminal to ask on)'
+            cand --yes 'Replace the agent''s brain without asking you to type its name (needed when there is no terminal to ask on)'
+            cand --dry-run 'Show what would be copied where; change nothing'
+            cand -q 'Print only data and errors: no progress, no summaries'
+            cand --quiet 'Print only data and errors: no progress, no summaries'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'clawctl;clone'= {
+            cand --snapshot 'Copy this snapshot of SOURCE instead of taking a new one'
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)'
+            cand --context 'The kubeconfig context to use'
+            cand --timeout 'How long one copy (a Job) may run, and how long to wait for readiness after a restore (e.g. 30m)'
+            cand -o 'Output format (with --dry-run, json prints the plan)'
+            cand --output 'Output format (with --dry-run, json prints the plan)'
+            cand --no-snapshot 'Do not snapshot the volume being replaced first'
+            cand --no-wait 'Do not wait for the agent to be ready again'
+            cand -y 'Replace the agent''s brain without asking you to type its name (needed when there is no terminal to ask on)'
+            cand --yes 'Replace the agent''s brain without asking you to type its name (needed when there is no terminal to ask on)'
+            cand --dry-run 'Show what would be copied where; change nothing'
+            cand -q 'Print only data and errors: no progress, no summaries'
+            cand --quiet 'Print only data and errors: no progress, no summaries'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'clawctl;completions'= {
             cand -q 'Print only data and errors: no progress, no summaries'
             cand --quiet 'Print only data and errors: no progress, no summaries'
@@ -254,6 +309,9 @@ set edit:completion:arg-completer[clawctl] = {|@words|
             cand history 'List the revisions of each agent'
             cand suspend 'Scale agents to zero, keeping their volumes and Services, until `resume`'
             cand resume 'Start agents suspended by `clawctl suspend` again'
+            cand backup 'Snapshot agents'' brains (their volumes, secrets left out) to their knowledge bucket'
+            cand restore 'Replace an agent''s brain with one of its snapshots (asks you to type its name)'
+            cand clone 'Copy one agent''s brain into another agent of the fleet'
             cand completions 'Print shell completions (also committed under completions/)'
             cand schema 'Print the JSON Schema of the fleet file, for editors and yaml-language-server'
             cand init 'Write a small starter fleet (fleet.yaml and a soul) into a folder'
@@ -278,6 +336,12 @@ set edit:completion:arg-completer[clawctl] = {|@words|
         &'clawctl;help;suspend'= {
         }
         &'clawctl;help;resume'= {
+        }
+        &'clawctl;help;backup'= {
+        }
+        &'clawctl;help;restore'= {
+        }
+        &'clawctl;help;clone'= {
         }
         &'clawctl;help;completions'= {
         }

@@ -37,6 +37,9 @@ complete -c clawctl -n "__fish_clawctl_needs_command" -f -a "rollback" -d 'Retur
 complete -c clawctl -n "__fish_clawctl_needs_command" -f -a "history" -d 'List the revisions of each agent'
 complete -c clawctl -n "__fish_clawctl_needs_command" -f -a "suspend" -d 'Scale agents to zero, keeping their volumes and Services, until `resume`'
 complete -c clawctl -n "__fish_clawctl_needs_command" -f -a "resume" -d 'Start agents suspended by `clawctl suspend` again'
+complete -c clawctl -n "__fish_clawctl_needs_command" -f -a "backup" -d 'Snapshot agents\' brains (their volumes, secrets left out) to their knowledge bucket'
+complete -c clawctl -n "__fish_clawctl_needs_command" -f -a "restore" -d 'Replace an agent\'s brain with one of its snapshots (asks you to type its name)'
+complete -c clawctl -n "__fish_clawctl_needs_command" -f -a "clone" -d 'Copy one agent\'s brain into another agent of the fleet'
 complete -c clawctl -n "__fish_clawctl_needs_command" -f -a "completions" -d 'Print shell completions (also committed under completions/)'
 complete -c clawctl -n "__fish_clawctl_needs_command" -f -a "schema" -d 'Print the JSON Schema of the fleet file, for editors and yaml-language-server'
 complete -c clawctl -n "__fish_clawctl_needs_command" -f -a "init" -d 'Write a small starter fleet (fleet.yaml and a soul) into a folder'
@@ -163,6 +166,41 @@ complete -c clawctl -n "__fish_clawctl_using_subcommand resume" -l dry-run -d 'S
 complete -c clawctl -n "__fish_clawctl_using_subcommand resume" -s q -l quiet -d 'Print only data and errors: no progress, no summaries'
 complete -c clawctl -n "__fish_clawctl_using_subcommand resume" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c clawctl -n "__fish_clawctl_using_subcommand resume" -s V -l version -d 'Print version'
+complete -c clawctl -n "__fish_clawctl_using_subcommand backup" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)' -r -F
+complete -c clawctl -n "__fish_clawctl_using_subcommand backup" -l context -d 'The kubeconfig context to use' -r
+complete -c clawctl -n "__fish_clawctl_using_subcommand backup" -l timeout -d 'How long one copy (a Job) may run, and how long to wait for readiness after a restore (e.g. 30m)' -r
+complete -c clawctl -n "__fish_clawctl_using_subcommand backup" -s o -l output -d 'Output format (with --dry-run, json prints the plan)' -r -f -a "table\t'Tables and text for people'
+json\t'One JSON document (documented in the README)'"
+complete -c clawctl -n "__fish_clawctl_using_subcommand backup" -l dry-run -d 'Show what would be copied where; change nothing'
+complete -c clawctl -n "__fish_clawctl_using_subcommand backup" -s q -l quiet -d 'Print only data and errors: no progress, no summaries'
+complete -c clawctl -n "__fish_clawctl_using_subcommand backup" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c clawctl -n "__fish_clawctl_using_subcommand backup" -s V -l version -d 'Print version'
+complete -c clawctl -n "__fish_clawctl_using_subcommand restore" -l snapshot -d 'The snapshot to return to (the id `clawctl backup` printed)' -r
+complete -c clawctl -n "__fish_clawctl_using_subcommand restore" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)' -r -F
+complete -c clawctl -n "__fish_clawctl_using_subcommand restore" -l context -d 'The kubeconfig context to use' -r
+complete -c clawctl -n "__fish_clawctl_using_subcommand restore" -l timeout -d 'How long one copy (a Job) may run, and how long to wait for readiness after a restore (e.g. 30m)' -r
+complete -c clawctl -n "__fish_clawctl_using_subcommand restore" -s o -l output -d 'Output format (with --dry-run, json prints the plan)' -r -f -a "table\t'Tables and text for people'
+json\t'One JSON document (documented in the README)'"
+complete -c clawctl -n "__fish_clawctl_using_subcommand restore" -l no-snapshot -d 'Do not snapshot the volume being replaced first'
+complete -c clawctl -n "__fish_clawctl_using_subcommand restore" -l no-wait -d 'Do not wait for the agent to be ready again'
+complete -c clawctl -n "__fish_clawctl_using_subcommand restore" -s y -l yes -d 'Replace the agent\'s brain without asking you to type its name (needed when there is no terminal to ask on)'
+complete -c clawctl -n "__fish_clawctl_using_subcommand restore" -l dry-run -d 'Show what would be copied where; change nothing'
+complete -c clawctl -n "__fish_clawctl_using_subcommand restore" -s q -l quiet -d 'Print only data and errors: no progress, no summaries'
+complete -c clawctl -n "__fish_clawctl_using_subcommand restore" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c clawctl -n "__fish_clawctl_using_subcommand restore" -s V -l version -d 'Print version'
+complete -c clawctl -n "__fish_clawctl_using_subcommand clone" -l snapshot -d 'Copy this snapshot of SOURCE instead of taking a new one' -r
+complete -c clawctl -n "__fish_clawctl_using_subcommand clone" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)' -r -F
+complete -c clawctl -n "__fish_clawctl_using_subcommand clone" -l context -d 'The kubeconfig context to use' -r
+complete -c clawctl -n "__fish_clawctl_using_subcommand clone" -l timeout -d 'How long one copy (a Job) may run, and how long to wait for readiness after a restore (e.g. 30m)' -r
+complete -c clawctl -n "__fish_clawctl_using_subcommand clone" -s o -l output -d 'Output format (with --dry-run, json prints the plan)' -r -f -a "table\t'Tables and text for people'
+json\t'One JSON document (documented in the README)'"
+complete -c clawctl -n "__fish_clawctl_using_subcommand clone" -l no-snapshot -d 'Do not snapshot the volume being replaced first'
+complete -c clawctl -n "__fish_clawctl_using_subcommand clone" -l no-wait -d 'Do not wait for the agent to be ready again'
+complete -c clawctl -n "__fish_clawctl_using_subcommand clone" -s y -l yes -d 'Replace the agent\'s brain without asking you to type its name (needed when there is no terminal to ask on)'
+complete -c clawctl -n "__fish_clawctl_using_subcommand clone" -l dry-run -d 'Show what would be copied where; change nothing'
+complete -c clawctl -n "__fish_clawctl_using_subcommand clone" -s q -l quiet -d 'Print only data and errors: no progress, no summaries'
+complete -c clawctl -n "__fish_clawctl_using_subcommand clone" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c clawctl -n "__fish_clawctl_using_subcommand clone" -s V -l version -d 'Print version'
 complete -c clawctl -n "__fish_clawctl_using_subcommand completions" -s q -l quiet -d 'Print only data and errors: no progress, no summaries'
 complete -c clawctl -n "__fish_clawctl_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c clawctl -n "__fish_clawctl_using_subcommand completions" -s V -l version -d 'Print version'
@@ -173,17 +211,20 @@ complete -c clawctl -n "__fish_clawctl_using_subcommand init" -l name -d 'The fl
 complete -c clawctl -n "__fish_clawctl_using_subcommand init" -s q -l quiet -d 'Print only data and errors: no progress, no summaries'
 complete -c clawctl -n "__fish_clawctl_using_subcommand init" -s h -l help -d 'Print help'
 complete -c clawctl -n "__fish_clawctl_using_subcommand init" -s V -l version -d 'Print version'
-complete -c clawctl -n "__fish_clawctl_using_subcommand help; and not __fish_seen_subcommand_from validate render diff apply status rollout rollback history suspend resume completions schema init help" -f -a "validate" -d 'Check a fleet file: precise errors, touches no cluster (exit 0 valid, 2 invalid)'
-complete -c clawctl -n "__fish_clawctl_using_subcommand help; and not __fish_seen_subcommand_from validate render diff apply status rollout rollback history suspend resume completions schema init help" -f -a "render" -d 'Print (or write with -o DIR) every manifest of the fleet, in apply order'
-complete -c clawctl -n "__fish_clawctl_using_subcommand help; and not __fish_seen_subcommand_from validate render diff apply status rollout rollback history suspend resume completions schema init help" -f -a "diff" -d 'Show what apply would change on the cluster, secrets masked'
-complete -c clawctl -n "__fish_clawctl_using_subcommand help; and not __fish_seen_subcommand_from validate render diff apply status rollout rollback history suspend resume completions schema init help" -f -a "apply" -d 'Converge the cluster to the fleet: plan, confirm, apply, wait'
-complete -c clawctl -n "__fish_clawctl_using_subcommand help; and not __fish_seen_subcommand_from validate render diff apply status rollout rollback history suspend resume completions schema init help" -f -a "status" -d 'One table: every agent, its image, health, restarts, volume'
-complete -c clawctl -n "__fish_clawctl_using_subcommand help; and not __fish_seen_subcommand_from validate render diff apply status rollout rollback history suspend resume completions schema init help" -f -a "rollout" -d 'Move agents to a new image tag: canary first, then waves'
-complete -c clawctl -n "__fish_clawctl_using_subcommand help; and not __fish_seen_subcommand_from validate render diff apply status rollout rollback history suspend resume completions schema init help" -f -a "rollback" -d 'Return agents to a recorded revision (config and image together)'
-complete -c clawctl -n "__fish_clawctl_using_subcommand help; and not __fish_seen_subcommand_from validate render diff apply status rollout rollback history suspend resume completions schema init help" -f -a "history" -d 'List the revisions of each agent'
-complete -c clawctl -n "__fish_clawctl_using_subcommand help; and not __fish_seen_subcommand_from validate render diff apply status rollout rollback history suspend resume completions schema init help" -f -a "suspend" -d 'Scale agents to zero, keeping their volumes and Services, until `resume`'
-complete -c clawctl -n "__fish_clawctl_using_subcommand help; and not __fish_seen_subcommand_from validate render diff apply status rollout rollback history suspend resume completions schema init help" -f -a "resume" -d 'Start agents suspended by `clawctl suspend` again'
-complete -c clawctl -n "__fish_clawctl_using_subcommand help; and not __fish_seen_subcommand_from validate render diff apply status rollout rollback history suspend resume completions schema init help" -f -a "completions" -d 'Print shell completions (also committed under completions/)'
-complete -c clawctl -n "__fish_clawctl_using_subcommand help; and not __fish_seen_subcommand_from validate render diff apply status rollout rollback history suspend resume completions schema init help" -f -a "schema" -d 'Print the JSON Schema of the fleet file, for editors and yaml-language-server'
-complete -c clawctl -n "__fish_clawctl_using_subcommand help; and not __fish_seen_subcommand_from validate render diff apply status rollout rollback history suspend resume completions schema init help" -f -a "init" -d 'Write a small starter fleet (fleet.yaml and a soul) into a folder'
-complete -c clawctl -n "__fish_clawctl_using_subcommand help; and not __fish_seen_subcommand_from validate render diff apply status rollout rollback history suspend resume completions schema init help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c clawctl -n "__fish_clawctl_using_subcommand help; and not __fish_seen_subcommand_from validate render diff apply status rollout rollback history suspend resume backup restore clone completions schema init help" -f -a "validate" -d 'Check a fleet file: precise errors, touches no cluster (exit 0 valid, 2 invalid)'
+complete -c clawctl -n "__fish_clawctl_using_subcommand help; and not __fish_seen_subcommand_from validate render diff apply status rollout rollback history suspend resume backup restore clone completions schema init help" -f -a "render" -d 'Print (or write with -o DIR) every manifest of the fleet, in apply order'
+complete -c clawctl -n "__fish_clawctl_using_subcommand help; and not __fish_seen_subcommand_from validate render diff apply status rollout rollback history suspend resume backup restore clone completions schema init help" -f -a "diff" -d 'Show what apply would change on the cluster, secrets masked'
+complete -c clawctl -n "__fish_clawctl_using_subcommand help; and not __fish_seen_subcommand_from validate render diff apply status rollout rollback history suspend resume backup restore clone completions schema init help" -f -a "apply" -d 'Converge the cluster to the fleet: plan, confirm, apply, wait'
+complete -c clawctl -n "__fish_clawctl_using_subcommand help; and not __fish_seen_subcommand_from validate render diff apply status rollout rollback history suspend resume backup restore clone completions schema init help" -f -a "status" -d 'One table: every agent, its image, health, restarts, volume'
+complete -c clawctl -n "__fish_clawctl_using_subcommand help; and not __fish_seen_subcommand_from validate render diff apply status rollout rollback history suspend resume backup restore clone completions schema init help" -f -a "rollout" -d 'Move agents to a new image tag: canary first, then waves'
+complete -c clawctl -n "__fish_clawctl_using_subcommand help; and not __fish_seen_subcommand_from validate render diff apply status rollout rollback history suspend resume backup restore clone completions schema init help" -f -a "rollback" -d 'Return agents to a recorded revision (config and image together)'
+complete -c clawctl -n "__fish_clawctl_using_subcommand help; and not __fish_seen_subcommand_from validate render diff apply status rollout rollback history suspend resume backup restore clone completions schema init help" -f -a "history" -d 'List the revisions of each agent'
+complete -c clawctl -n "__fish_clawctl_using_subcommand help; and not __fish_seen_subcommand_from validate render diff apply status rollout rollback history suspend resume backup restore clone completions schema init help" -f -a "suspend" -d 'Scale agents to zero, keeping their volumes and Services, until `resume`'
+complete -c clawctl -n "__fish_clawctl_using_subcommand help; and not __fish_seen_subcommand_from validate render diff apply status rollout rollback history suspend resume backup restore clone completions schema init help" -f -a "resume" -d 'Start agents suspended by `clawctl suspend` again'
+complete -c clawctl -n "__fish_clawctl_using_subcommand help; and not __fish_seen_subcommand_from validate render diff apply status rollout rollback history suspend resume backup restore clone completions schema init help" -f -a "backup" -d 'Snapshot agents\' brains (their volumes, secrets left out) to their knowledge bucket'
+complete -c clawctl -n "__fish_clawctl_using_subcommand help; and not __fish_seen_subcommand_from validate render diff apply status rollout rollback history suspend resume backup restore clone completions schema init help" -f -a "restore" -d 'Replace an agent\'s brain with one of its snapshots (asks you to type its name)'
+complete -c clawctl -n "__fish_clawctl_using_subcommand help; and not __fish_seen_subcommand_from validate render diff apply status rollout rollback history suspend resume backup restore clone completions schema init help" -f -a "clone" -d 'Copy one agent\'s brain into another agent of the fleet'
+complete -c clawctl -n "__fish_clawctl_using_subcommand help; and not __fish_seen_subcommand_from validate render diff apply status rollout rollback history suspend resume backup restore clone completions schema init help" -f -a "completions" -d 'Print shell completions (also committed under completions/)'
+complete -c clawctl -n "__fish_clawctl_using_subcommand help; and not __fish_seen_subcommand_from validate render diff apply status rollout rollback history suspend resume backup restore clone completions schema init help" -f -a "schema" -d 'Print the JSON Schema of the fleet file, for editors and yaml-language-server'
+complete -c clawctl -n "__fish_clawctl_using_subcommand help; and not __fish_seen_subcommand_from validate render diff apply status rollout rollback history suspend resume backup restore clone completions schema init help" -f -a "init" -d 'Write a small starter fleet (fleet.yaml and a soul) into a folder'
+complete -c clawctl -n "__fish_clawctl_using_subcommand help; and not __fish_seen_subcommand_from validate render diff apply status rollout rollback history suspend resume backup restore clone completions schema init help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

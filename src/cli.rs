@@ -42,6 +42,12 @@ pub enum Command {
     Suspend(SuspendArgs),
     /// Start agents suspended by `clawctl suspend` again.
     Resume(SuspendArgs),
+    /// Snapshot agents' brains (their volumes, secrets left out) to their knowledge bucket.
+    Backup(BackupArgs),
+    /// Replace an agent's brain with one of its snapshots (asks you to type its name).
+    Restore(RestoreArgs),
+    /// Copy one agent's brain into another agent of the fleet.
+    Clone(CloneArgs),
     /// Print shell completions (also committed under completions/).
     Completions(CompletionsArgs),
     /// Print the JSON Schema of the fleet file, for editors and yaml-language-server.
@@ -278,6 +284,82 @@ pub struct SuspendArgs {
     #[arg(long, short)]
     pub yes: bool,
     /// Show what would change; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Output format (with --dry-run, json prints the plan).
+    #[arg(long, short, value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The fleet file.
+    pub fleet: PathBuf,
+    /// The agents to snapshot, by name.
+    #[arg(value_name = "AGENT", required = true)]
+    pub agents: Vec<String>,
+    #[command(flatten)]
+    pub job: SnapshotJobArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The fleet file.
+    pub fleet: PathBuf,
+    /// The agent to restore.
+    #[arg(value_name = "AGENT")]
+    pub agent: String,
+    /// The snapshot to return to (the id `clawctl backup` printed).
+    #[arg(long, value_name = "ID")]
+    pub snapshot: String,
+    #[command(flatten)]
+    pub replace: ReplaceArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CloneArgs {
+    /// The fleet file.
+    pub fleet: PathBuf,
+    /// The agent whose brain is copied.
+    #[arg(value_name = "SOURCE")]
+    pub source: String,
+    /// The agent that receives it (deployed, and in the fleet file).
+    #[arg(value_name = "TARGET")]
+    pub target: String,
+    /// Copy this snapshot of SOURCE instead of taking a new one.
+    #[arg(long, value_name = "ID")]
+    pub snapshot: Option<String>,
+    #[command(flatten)]
+    pub replace: ReplaceArgs,
+}
+
+/// What `restore` and `clone` share.
+#[derive(Debug, Args)]
+pub struct ReplaceArgs {
+    /// Do not snapshot the volume being replaced first.
+    #[arg(long)]
+    pub no_snapshot: bool,
+    /// Do not wait for the agent to be ready again.
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Replace the agent's brain without asking you to type its name (needed when there
+    /// is no terminal to ask on).
+    #[arg(long, short)]
+    pub yes: bool,
+    #[command(flatten)]
+    pub job: SnapshotJobArgs,
+}
+
+/// What every snapshot command shares.
+#[derive(Debug, Args)]
+pub struct SnapshotJobArgs {
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// How long one copy (a Job) may run, and how long to wait for readiness after a
+    /// restore (e.g. 30m).
+    #[arg(long, value_name = "DURATION", default_value = "30m")]
+    pub timeout: String,
+    /// Show what would be copied where; change nothing.
     #[arg(long)]
     pub dry_run: bool,
     /// Output format (with --dry-run, json prints the plan).

@@ -90,7 +90,8 @@ pub enum Direction {
     Push,
 }
 
-/// rclone filter rules (`--filter-from`): the hard excludes, on a pull also
+/// rclone filter rules (`--filter-from`): the hard excludes, the agent's snapshots
+/// (`crate::snapshot`: they sit in its folder and are never synced), on a pull also
 /// openclaw.json (clawctl renders it; a pulled copy would only be overwritten, and an
 /// old one must never win), then the includes, then nothing else.
 pub fn filter(include: &[String], direction: Direction) -> String {
@@ -98,6 +99,7 @@ pub fn filter(include: &[String], direction: Direction) -> String {
     for rule in HARD_EXCLUDES {
         out.push_str(&format!("- {rule}\n"));
     }
+    out.push_str(&format!("- /{}/**\n", crate::snapshot::SNAPSHOT_DIR));
     if direction == Direction::Pull {
         out.push_str("- /openclaw.json\n");
     }
@@ -270,7 +272,7 @@ mod tests {
         let pull = filter(&include, Direction::Pull);
         assert_eq!(
             pull,
-            "- credentials/**\n- /agents/*/sessions/**\n- auth-profiles.json\n- /openclaw.json\n+ /workspace/**\n- **\n"
+            "- credentials/**\n- /agents/*/sessions/**\n- auth-profiles.json\n- /.clawctl-snapshots/**\n- /openclaw.json\n+ /workspace/**\n- **\n"
         );
         let push = filter(&include, Direction::Push);
         assert!(!push.contains("openclaw.json"));

@@ -17,4 +17,5 @@ pub mod output;
 pub mod plan;
 pub mod prompt;
 pub mod render;
+pub mod snapshot;
 pub mod yaml;

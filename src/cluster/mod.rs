@@ -6,6 +6,7 @@ pub mod client;
 pub mod errors;
 pub mod gate;
 pub mod history;
+pub mod jobs;
 pub mod kinds;
 pub mod lease;
 pub mod objects;

@@ -9,6 +9,7 @@ mod init;
 mod render;
 mod rollback;
 mod rollout;
+mod snapshot;
 mod status;
 mod suspend;
 mod validate;
@@ -54,5 +55,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Suspend(args) => suspend::run(&args, Action::Suspend, cli.quiet),
         Command::Resume(args) => suspend::run(&args, Action::Resume, cli.quiet),
         Command::History(args) => history::run(&args, cli.quiet),
+        Command::Backup(args) => snapshot::backup(&args, cli.quiet),
+        Command::Restore(args) => snapshot::restore(&args, cli.quiet),
+        Command::Clone(args) => snapshot::clone(&args, cli.quiet),
     }
 }

@@ -9,6 +9,7 @@ pub mod planning;
 pub mod preflight;
 pub mod rollback;
 pub mod rollout;
+pub mod snapshot;
 pub mod status;
 pub mod suspend;
 

@@ -7,6 +7,7 @@ pub mod history;
 pub mod progress;
 pub mod rollback;
 pub mod rollout;
+pub mod snapshot;
 pub mod status;
 pub mod suspend;
 

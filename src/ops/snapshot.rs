@@ -1,0 +1,732 @@
+//! `backup`, `restore` and `clone`: snapshots of agents' brains in their knowledge
+//! buckets (layout and scripts: `crate::snapshot`), taken and restored by one-pod Jobs
+//! beside the agents (`cluster::jobs`).
+//!
+//! The rules:
+//! - A snapshot needs the agent's `knowledge` bucket, and credentials that write it: a
+//!   `readOnly` agent is refused (its identity only reads, by design).
+//! - A backup runs beside a running gateway (same node, its ReadWriteOnce volumes
+//!   mounted read-only): what OpenClaw writes during the copy may be caught half way, as
+//!   with the knowledge push; a suspended agent's snapshot is exact.
+//! - A restore replaces the agent's volume, so it asks for the agent's name typed (the
+//!   command's job) or `--yes`, and then, under the fleet Lease: takes a snapshot of
+//!   what it replaces (unless told not to, or the agent cannot write its bucket),
+//!   suspends the agent (`cluster::suspend`) and waits for its pod to stop, runs the
+//!   restore Job, and resumes the agent if it was running. A failed restore leaves the
+//!   agent suspended: a half-restored brain does not start; `clawctl restore` again or
+//!   `clawctl resume` decide.
+//! - `clone SOURCE TARGET` restores TARGET from a snapshot of SOURCE (a new one unless
+//!   `--snapshot` names one), with TARGET's own identity reading SOURCE's folder: both
+//!   agents' buckets must be the same service, and TARGET must be deployed (`apply` it
+//!   first, `suspended: true` keeps it from starting before the clone).
+//! - Channel credentials, session transcripts and model keys are never in a snapshot,
+//!   and a restore leaves TARGET's own in place.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use anyhow::Context;
+use futures::StreamExt;
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::jiff::Timestamp;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::planning;
+use crate::cluster::jobs::{self, Outcome as JobOutcome};
+use crate::cluster::suspend::{self, SuspendedBy};
+use crate::cluster::wait::{self, Outcome as WaitOutcome, Workload};
+use crate::cluster::{Cluster, lease, scoped};
+use crate::error::InvalidInput;
+use crate::fleet::ResolvedFleet;
+use crate::fleet::model::KnowledgeMode;
+use crate::knowledge::{Backend, Knowledge};
+use crate::render::context::{AGENT_LABEL, resource_name};
+use crate::render::{self, Filter};
+use crate::snapshot::{self, JobSpec, Operation, Reason};
+
+/// How often a Job's status is read.
+const POLL: Duration = Duration::from_secs(2);
+/// Snapshots taken at once.
+const PARALLEL: usize = 4;
+
+/// What the command asks for.
+#[derive(Debug, Clone)]
+pub enum Ask {
+    Backup {
+        agents: Vec<String>,
+    },
+    Restore {
+        agent: String,
+        snapshot: String,
+    },
+    Clone {
+        source: String,
+        target: String,
+        snapshot: Option<String>,
+    },
+}
+
+pub struct Request<'a> {
+    pub planning: planning::Request<'a>,
+    pub ask: Ask,
+    /// How long one Job may run.
+    pub timeout: Duration,
+    /// Restore and clone: snapshot what is replaced first.
+    pub safety_snapshot: bool,
+    /// Wait this long for a restored agent to be ready again (`None`: `--no-wait`).
+    pub wait: Option<Duration>,
+}
+
+/// One snapshot to take.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Backup {
+    pub agent: String,
+    pub namespace: String,
+    pub id: String,
+    /// Where it goes, as a URL (`s3://bucket/...`, `gs://bucket/...`).
+    pub location: String,
+    pub reason: Reason,
+    /// Why it cannot be taken, when it cannot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+    #[serde(skip)]
+    job: Option<Value>,
+}
+
+/// The restore of one agent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Restore {
+    pub agent: String,
+    pub namespace: String,
+    /// The agent whose snapshot it is (itself, or a clone's source).
+    pub from_agent: String,
+    /// The snapshot's id: `None` until the source's new snapshot is taken (clone).
+    pub snapshot: Option<String>,
+    pub location: String,
+    /// The gateway runs now: it is suspended for the restore and resumed after.
+    pub running: bool,
+    #[serde(skip)]
+    job: Value,
+    #[serde(skip)]
+    knowledge: Knowledge,
+}
+
+/// What a run will do, from reads alone.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Plan {
+    pub fleet: String,
+    pub cluster: String,
+    pub operation: &'static str,
+    /// Snapshots taken first (a backup's, a clone's source, a restore's safety copy).
+    pub backups: Vec<Backup>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restore: Option<Restore>,
+}
+
+impl Plan {
+    pub fn has_problems(&self) -> bool {
+        self.backups.iter().any(|b| b.problem.is_some())
+    }
+}
+
+pub struct Planned {
+    pub plan: Plan,
+    pub cluster: Cluster,
+    fleet_namespace: String,
+    selector: String,
+    timeout: Duration,
+    wait: Option<Duration>,
+}
+
+/// What happened to one snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BackupReport {
+    pub agent: String,
+    pub id: String,
+    pub location: String,
+    pub reason: Reason,
+    /// `taken` or `failed`.
+    pub result: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
+}
+
+/// What happened to the restore.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RestoreReport {
+    pub agent: String,
+    pub from_agent: String,
+    pub snapshot: Option<String>,
+    /// `restored`, `failed` or `not-started`.
+    pub result: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
+    /// Left at zero replicas by this run (a failed restore).
+    pub left_suspended: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    pub fleet: String,
+    pub operation: &'static str,
+    pub backups: Vec<BackupReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restore: Option<RestoreReport>,
+}
+
+impl Report {
+    pub fn succeeded(&self) -> bool {
+        self.backups.iter().all(|b| b.result == "taken")
+            && self.restore.as_ref().is_none_or(|r| r.result == "restored")
+    }
+}
+
+/// `s3://bucket/path`, `gs://bucket/path`.
+pub fn url(k: &Knowledge, path: &str) -> String {
+    let scheme = match k.backend {
+        Backend::S3 { .. } => "s3",
+        Backend::Gcs => "gs",
+    };
+    format!("{scheme}://{path}")
+}
+
+/// An agent of the fleet as the snapshot commands see it.
+struct Agent<'f> {
+    name: &'f str,
+    namespace: &'f str,
+    knowledge: Option<&'f Knowledge>,
+    /// The rendered Deployment.
+    rendered: Value,
+    /// Its live Deployment: `None` when it is not deployed.
+    live: Option<&'f Deployment>,
+}
+
+impl Agent<'_> {
+    /// Its gateway has (or is getting) a pod.
+    fn running(&self) -> bool {
+        self.live.is_some_and(|d| {
+            suspend::suspended(d).is_none()
+                || d.status.as_ref().and_then(|s| s.replicas).unwrap_or(0) > 0
+        })
+    }
+
+    fn suspended_by_command(&self) -> bool {
+        self.live
+            .is_some_and(|d| suspend::suspended(d) == Some(SuspendedBy::Command))
+    }
+
+    /// Why no snapshot of it can be taken, if none can.
+    fn backup_problem(&self) -> Option<String> {
+        match self.knowledge {
+            None => Some(format!(
+                "agent {:?} has no knowledge bucket: snapshots live in the bucket `knowledge` sets",
+                self.name
+            )),
+            Some(k) if k.mode == KnowledgeMode::ReadOnly => Some(format!(
+                "agent {:?} reads its bucket read-only (`knowledge.mode: readOnly`): its \
+                 identity cannot write a snapshot",
+                self.name
+            )),
+            Some(_) if self.live.is_none() => Some(format!(
+                "agent {:?} is not deployed: `clawctl apply` creates it",
+                self.name
+            )),
+            Some(_) => None,
+        }
+    }
+
+    fn backup(&self, id: &str, reason: Reason, timeout: Duration) -> Backup {
+        let problem = self.backup_problem();
+        let (location, job) = match (problem.is_none(), self.knowledge) {
+            (true, Some(k)) => {
+                let remote = snapshot::remote(k, self.name, id);
+                let marker = json!({
+                    "agent": self.name,
+                    "id": id,
+                    "reason": reason,
+                    "image": self.live_image(),
+                    "takenAt": Timestamp::now().to_string(),
+                });
+                let spec = JobSpec {
+                    operation: Operation::Backup,
+                    agent: self.name,
+                    remote: remote.clone(),
+                    marker: Some(marker),
+                    name: snapshot::job_name(&resource_name(self.name), Operation::Backup, id),
+                    deadline_seconds: timeout.as_secs(),
+                    beside_gateway: self.running(),
+                };
+                match snapshot::job(&self.rendered, &spec) {
+                    Ok(job) => (location(k, self.name, id), Some(job)),
+                    Err(e) => {
+                        return Backup {
+                            agent: self.name.to_string(),
+                            namespace: self.namespace.to_string(),
+                            id: id.to_string(),
+                            location: String::new(),
+                            reason,
+                            problem: Some(format!("{e:#}")),
+                            job: None,
+                        };
+                    }
+                }
+            }
+            (_, k) => (
+                k.map(|k| location(k, self.name, id)).unwrap_or_default(),
+                None,
+            ),
+        };
+        Backup {
+            agent: self.name.to_string(),
+            namespace: self.namespace.to_string(),
+            id: id.to_string(),
+            location,
+            reason,
+            problem,
+            job,
+        }
+    }
+
+    fn live_image(&self) -> Option<String> {
+        self.live?
+            .spec
+            .as_ref()?
+            .template
+            .spec
+            .as_ref()?
+            .containers
+            .iter()
+            .find(|c| c.name == "gateway")?
+            .image
+            .clone()
+    }
+}
+
+fn location(k: &Knowledge, agent: &str, id: &str) -> String {
+    url(
+        k,
+        &format!("{}/{}/{agent}/{id}", k.path, snapshot::SNAPSHOT_DIR),
+    )
+}
+
+/// The fleet's agents named in `names`, rendered and matched with their live Deployments.
+fn agents<'f>(
+    fleet: &'f ResolvedFleet,
+    rendered: &BTreeMap<String, Value>,
+    live: &'f BTreeMap<(String, String), Deployment>,
+    names: &[&str],
+) -> anyhow::Result<Vec<Agent<'f>>> {
+    let known: Vec<&str> = fleet.agents.iter().map(|a| a.name.as_str()).collect();
+    names
+        .iter()
+        .map(|name| {
+            let a = fleet
+                .agents
+                .iter()
+                .find(|a| a.name == *name)
+                .ok_or_else(|| {
+                    InvalidInput(format!(
+                        "the fleet has no agent named {name:?}{}",
+                        super::history::hint(name, &known)
+                    ))
+                })?;
+            Ok(Agent {
+                name: &a.name,
+                namespace: &a.namespace,
+                knowledge: a.knowledge.as_ref(),
+                rendered: rendered.get(&a.name).cloned().unwrap_or(Value::Null),
+                live: live.get(&(a.namespace.clone(), a.name.clone())),
+            })
+        })
+        .collect()
+}
+
+/// Reads the fleet file and the agents' Deployments; writes nothing.
+pub async fn plan(request: &Request<'_>) -> anyhow::Result<Planned> {
+    let (_, fleet) = super::load(request.planning.fleet)?;
+    let names: Vec<&str> = match &request.ask {
+        Ask::Backup { agents } => agents.iter().map(String::as_str).collect(),
+        Ask::Restore { agent, snapshot } => {
+            if let Some(problem) = snapshot::id_problem(snapshot) {
+                return Err(InvalidInput(format!("--snapshot: {problem}")).into());
+            }
+            vec![agent]
+        }
+        Ask::Clone {
+            source,
+            target,
+            snapshot,
+        } => {
+            if let Some(problem) = snapshot.as_deref().and_then(snapshot::id_problem) {
+                return Err(InvalidInput(format!("--snapshot: {problem}")).into());
+            }
+            if source == target {
+                return Err(InvalidInput(format!(
+                    "cannot clone {source:?} into itself: `clawctl restore` returns an agent to its own snapshot"
+                ))
+                .into());
+            }
+            vec![source, target]
+        }
+    };
+    // Names are checked before anything is rendered or read.
+    agents(&fleet, &BTreeMap::new(), &BTreeMap::new(), &names)?;
+    let templates = super::templates(request.planning.templates, &fleet)?;
+    let filter = Filter {
+        agents: names.iter().map(|n| n.to_string()).collect(),
+        teams: Vec::new(),
+    };
+    let rendered: BTreeMap<String, Value> = render::render(&fleet, &templates, &filter)?
+        .into_iter()
+        .filter(|m| m.kind == "Deployment")
+        .filter_map(|m| Some((m.agent.clone()?, m.value)))
+        .collect();
+
+    let cluster = Cluster::connect(&request.planning.target).await?;
+    let selector = planning::selector(&fleet.name);
+    let deployments: Vec<Deployment> =
+        scoped::list_members(&cluster, &selector, &fleet.name, Some(&fleet.namespace))
+            .await
+            .context("cannot list the fleet's Deployments")?;
+    let live: BTreeMap<(String, String), Deployment> = deployments
+        .into_iter()
+        .filter_map(|d| {
+            let agent = d.metadata.labels.as_ref()?.get(AGENT_LABEL)?.clone();
+            Some(((d.metadata.namespace.clone()?, agent), d))
+        })
+        .collect();
+    let chosen = agents(&fleet, &rendered, &live, &names)?;
+    let id = snapshot::new_id(Timestamp::now());
+    let timeout = request.timeout;
+
+    let (operation, backups, restore) = match &request.ask {
+        Ask::Backup { .. } => {
+            let backups = chosen
+                .iter()
+                .map(|a| a.backup(&id, Reason::Manual, timeout))
+                .collect();
+            ("backup", backups, None)
+        }
+        Ask::Restore { snapshot, .. } => {
+            let target = &chosen[0];
+            let restore = restore_step(target, target, Some(snapshot.as_str()), timeout)?;
+            let backups = safety(target, request.safety_snapshot, &id, timeout);
+            ("restore", backups, Some(restore))
+        }
+        Ask::Clone { snapshot, .. } => {
+            let (source, target) = (&chosen[0], &chosen[1]);
+            let mut backups = Vec::new();
+            if snapshot.is_none() {
+                let b = source.backup(&id, Reason::Manual, timeout);
+                if let Some(problem) = &b.problem {
+                    return Err(InvalidInput(format!(
+                        "cannot take a snapshot of {:?} to clone: {problem}; name one with --snapshot",
+                        source.name
+                    ))
+                    .into());
+                }
+                backups.push(b);
+            }
+            let restore = restore_step(
+                target,
+                source,
+                Some(snapshot.as_deref().unwrap_or(&id)),
+                timeout,
+            )?;
+            backups.extend(safety(target, request.safety_snapshot, &id, timeout));
+            ("clone", backups, Some(restore))
+        }
+    };
+    Ok(Planned {
+        plan: Plan {
+            fleet: fleet.name.clone(),
+            cluster: cluster.url.clone(),
+            operation,
+            backups,
+            restore,
+        },
+        cluster,
+        fleet_namespace: fleet.namespace.clone(),
+        selector,
+        timeout,
+        wait: request.wait,
+    })
+}
+
+/// The safety snapshot before a restore: only when asked for and possible (a
+/// read-only agent's identity cannot write one; that is said, not failed).
+fn safety(target: &Agent<'_>, wanted: bool, id: &str, timeout: Duration) -> Vec<Backup> {
+    if !wanted || target.backup_problem().is_some() {
+        return Vec::new();
+    }
+    vec![target.backup(&format!("{id}-pre-restore"), Reason::PreRestore, timeout)]
+}
+
+/// The restore of `target` from `source`'s snapshot `id`, or why there is none.
+fn restore_step(
+    target: &Agent<'_>,
+    source: &Agent<'_>,
+    id: Option<&str>,
+    timeout: Duration,
+) -> anyhow::Result<Restore> {
+    let refuse = |why: String| -> anyhow::Result<Restore> { Err(InvalidInput(why).into()) };
+    let Some(tk) = target.knowledge else {
+        return refuse(format!(
+            "agent {:?} has no knowledge bucket: a restore reads the snapshot with the agent's own bucket settings",
+            target.name
+        ));
+    };
+    let Some(sk) = source.knowledge else {
+        return refuse(format!(
+            "agent {:?} has no knowledge bucket, so it has no snapshots",
+            source.name
+        ));
+    };
+    if std::mem::discriminant(&tk.backend) != std::mem::discriminant(&sk.backend)
+        || tk.backend != sk.backend
+    {
+        return refuse(format!(
+            "agents {:?} and {:?} keep their knowledge in different bucket services: \
+             {:?} reads the snapshot with its own settings and identity",
+            source.name, target.name, target.name
+        ));
+    }
+    if target.live.is_none() {
+        return refuse(format!(
+            "agent {:?} is not deployed: `clawctl apply` creates its volume first \
+             (`suspended: true` keeps it stopped until the restore)",
+            target.name
+        ));
+    }
+    let id = id.unwrap_or_default();
+    let remote = snapshot::remote(sk, source.name, id);
+    let spec = JobSpec {
+        operation: Operation::Restore,
+        agent: target.name,
+        remote,
+        marker: None,
+        name: snapshot::job_name(&resource_name(target.name), Operation::Restore, id),
+        deadline_seconds: timeout.as_secs(),
+        beside_gateway: false,
+    };
+    let job = snapshot::job(&target.rendered, &spec).map_err(|e| InvalidInput(format!("{e:#}")))?;
+    Ok(Restore {
+        agent: target.name.to_string(),
+        namespace: target.namespace.to_string(),
+        from_agent: source.name.to_string(),
+        snapshot: Some(id.to_string()),
+        location: location(sk, source.name, id),
+        running: target.running() && !target.suspended_by_command(),
+        job,
+        knowledge: tk.clone(),
+    })
+}
+
+/// Takes `backups` (those without a problem), a few at a time.
+pub async fn take(cluster: &Cluster, backups: &[Backup], timeout: Duration) -> Vec<BackupReport> {
+    let runs = backups.iter().map(|b| async move {
+        let (result, why) = match (&b.problem, &b.job) {
+            (Some(problem), _) => ("failed", Some(problem.clone())),
+            (None, None) => ("failed", Some("no Job to run".to_string())),
+            (None, Some(job)) => match jobs::run(cluster, job, timeout + POLL * 5, POLL).await {
+                Ok(JobOutcome::Succeeded) => ("taken", None),
+                Ok(JobOutcome::Failed(why)) => ("failed", Some(why)),
+                Ok(JobOutcome::Unfinished(why)) => {
+                    ("failed", Some(format!("not done in time: {why}")))
+                }
+                Err(e) => ("failed", Some(format!("{e:#}"))),
+            },
+        };
+        BackupReport {
+            agent: b.agent.clone(),
+            id: b.id.clone(),
+            location: b.location.clone(),
+            reason: b.reason,
+            result,
+            why,
+        }
+    });
+    futures::stream::iter(runs)
+        .buffered(PARALLEL)
+        .collect()
+        .await
+}
+
+/// Carries out a plan: the snapshots first; then, under the fleet Lease, the restore.
+pub async fn execute(planned: Planned, progress: &dyn wait::Progress) -> anyhow::Result<Report> {
+    let Planned {
+        plan,
+        cluster,
+        fleet_namespace,
+        selector,
+        timeout,
+        wait: wait_for,
+    } = planned;
+    let Some(restore) = plan.restore.clone() else {
+        let backups = take(&cluster, &plan.backups, timeout).await;
+        return Ok(Report {
+            fleet: plan.fleet,
+            operation: plan.operation,
+            backups,
+            restore: None,
+        });
+    };
+    let lock = lease::acquire(
+        &cluster,
+        &fleet_namespace,
+        &plan.fleet,
+        plan.operation,
+        progress,
+    )
+    .await?;
+    let backups = take(&cluster, &plan.backups, timeout).await;
+    let mut report = RestoreReport {
+        agent: restore.agent.clone(),
+        from_agent: restore.from_agent.clone(),
+        snapshot: restore.snapshot.clone(),
+        result: "not-started",
+        why: None,
+        left_suspended: false,
+    };
+    if let Some(failed) = backups.iter().find(|b| b.result != "taken") {
+        report.why = Some(format!(
+            "the snapshot of {:?} failed, so nothing was replaced",
+            failed.agent
+        ));
+    } else {
+        restore_agent(
+            &cluster,
+            &selector,
+            &restore,
+            timeout,
+            wait_for,
+            progress,
+            &mut report,
+        )
+        .await;
+    }
+    lock.release().await;
+    Ok(Report {
+        fleet: plan.fleet,
+        operation: plan.operation,
+        backups,
+        restore: Some(report),
+    })
+}
+
+async fn restore_agent(
+    cluster: &Cluster,
+    selector: &str,
+    restore: &Restore,
+    timeout: Duration,
+    wait_for: Option<Duration>,
+    progress: &dyn wait::Progress,
+    report: &mut RestoreReport,
+) {
+    let name = resource_name(&restore.agent);
+    let workload = Workload {
+        namespace: restore.namespace.clone(),
+        name: name.clone(),
+        agent: Some(restore.agent.clone()),
+    };
+    let mut fail = |why: String, left_suspended: bool| {
+        report.result = "failed";
+        report.why = Some(why);
+        report.left_suspended = left_suspended;
+    };
+    if restore.running {
+        if let Err(e) = suspend::suspend(cluster, &restore.namespace, &name).await {
+            return fail(format!("cannot stop the agent: {e:#}"), false);
+        }
+        // Its pod must be gone before the volume is written (zero replicas count as
+        // ready once the old pod is gone).
+        match wait_one(cluster, selector, &workload, timeout, progress).await {
+            Ok(()) => {}
+            Err(why) => return fail(format!("its pod did not stop: {why}"), true),
+        }
+    }
+    match jobs::run(cluster, &restore.job, timeout + POLL * 5, POLL).await {
+        Ok(JobOutcome::Succeeded) => {}
+        Ok(JobOutcome::Failed(why)) => return fail(why, restore.running),
+        Ok(JobOutcome::Unfinished(why)) => {
+            return fail(format!("not done in time: {why}"), restore.running);
+        }
+        Err(e) => return fail(format!("{e:#}"), restore.running),
+    }
+    report.result = "restored";
+    if restore.running {
+        if let Err(e) = suspend::resume(cluster, &restore.namespace, &name).await {
+            report.why = Some(format!("restored, but not resumed: {e:#}"));
+            report.left_suspended = true;
+            report.result = "failed";
+            return;
+        }
+        if let Some(wait_for) = wait_for
+            && let Err(why) = wait_one(cluster, selector, &workload, wait_for, progress).await
+        {
+            report.result = "failed";
+            report.why = Some(format!("restored, but not ready again: {why}"));
+        }
+    }
+}
+
+async fn wait_one(
+    cluster: &Cluster,
+    selector: &str,
+    workload: &Workload,
+    timeout: Duration,
+    progress: &dyn wait::Progress,
+) -> Result<(), String> {
+    let outcomes = wait::deployments(
+        cluster,
+        selector,
+        std::slice::from_ref(workload),
+        timeout,
+        progress,
+    )
+    .await
+    .map_err(|e| format!("{e:#}"))?;
+    match outcomes.into_values().next() {
+        Some(WaitOutcome::Ready) => Ok(()),
+        Some(WaitOutcome::Failed(why)) => Err(why),
+        Some(WaitOutcome::Unfinished(why)) => Err(format!("not done in time: {why}")),
+        None => Err("no status".to_string()),
+    }
+}
+
+/// The snapshots to take before moving `agents` to a new image (`rollout`, `rollback`):
+/// every one of them that has a bucket it can write. The others are returned by name
+/// with why they get none, to be said, not failed.
+pub fn before_image_change(
+    fleet: &ResolvedFleet,
+    rendered: &BTreeMap<String, Value>,
+    live: &BTreeMap<(String, String), Deployment>,
+    agents: &[&str],
+    reason: Reason,
+    timeout: Duration,
+) -> (Vec<Backup>, Vec<(String, String)>) {
+    let id = snapshot::new_id(Timestamp::now());
+    let Ok(chosen) = self::agents(fleet, rendered, live, agents) else {
+        return (Vec::new(), Vec::new());
+    };
+    let mut backups = Vec::new();
+    let mut skipped = Vec::new();
+    for a in &chosen {
+        match a.backup_problem() {
+            None => backups.push(a.backup(&id, reason, timeout)),
+            Some(why) if a.knowledge.is_some() && a.live.is_some() => {
+                skipped.push((a.name.to_string(), why))
+            }
+            // No bucket, or not deployed yet: nothing to keep.
+            Some(_) => {}
+        }
+    }
+    (backups, skipped)
+}

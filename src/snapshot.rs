@@ -125,11 +125,13 @@ printf '%s\n' "$SNAPSHOT_MARKER" | rclone rcat "$SNAPSHOT_REMOTE/.clawctl-snapsh
 echo "clawctl: snapshot written to $SNAPSHOT_REMOTE"
 "#;
 
-/// The restore script: refuse an unfinished or missing snapshot (no marker), then make
+/// The restore script: refuse an unfinished or missing snapshot (no marker, found by
+/// listing: `rclone cat` of a missing object prints nothing and succeeds), then make
 /// the volume equal to it for the files a snapshot holds (`sync`: what the snapshot
 /// lacks is deleted; excluded files are neither copied nor deleted).
 pub const RESTORE_SCRIPT: &str = r#"set -eu
-if ! rclone cat "$SNAPSHOT_REMOTE/.clawctl-snapshot.json" > "$HOME/marker.json"; then
+marker=$(rclone lsf "$SNAPSHOT_REMOTE" --files-only --max-depth 1 --include "/.clawctl-snapshot.json" 2>/dev/null || true)
+if [ "$marker" != ".clawctl-snapshot.json" ]; then
   echo "clawctl: no finished snapshot at $SNAPSHOT_REMOTE" >&2
   exit 3
 fi

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::harness::{Test, repo};
 
-const FLEET: &str = r#"apiVersion: clawctl.io/v1alpha1
+pub(crate) const FLEET: &str = r#"apiVersion: clawctl.io/v1alpha1
 kind: Fleet
 metadata:
   name: kb
@@ -36,7 +36,7 @@ spec:
 "#;
 
 /// moto's server, stopped when dropped.
-struct Moto(Child);
+pub(crate) struct Moto(Child);
 
 impl Drop for Moto {
     fn drop(&mut self) {
@@ -45,7 +45,7 @@ impl Drop for Moto {
     }
 }
 
-fn find_moto() -> Option<PathBuf> {
+pub(crate) fn find_moto() -> Option<PathBuf> {
     if let Ok(p) = std::env::var("CLAWCTL_MOTO_SERVER") {
         return Some(PathBuf::from(p)).filter(|p| p.is_file());
     }
@@ -58,7 +58,7 @@ fn find_moto() -> Option<PathBuf> {
     on_path("moto_server")
 }
 
-fn on_path(name: &str) -> Option<PathBuf> {
+pub(crate) fn on_path(name: &str) -> Option<PathBuf> {
     std::env::split_paths(&std::env::var_os("PATH")?)
         .map(|d| d.join(name))
         .find(|p| p.is_file())
@@ -86,9 +86,9 @@ print(json.dumps(keys))
 const SETUP_ACTIONS: &str = "7";
 
 /// An access key pair.
-struct Keys(String, String);
+pub(crate) struct Keys(pub String, pub String);
 
-fn setup_bucket(moto_bin: &Path, port: u16) -> (Keys, Keys) {
+pub(crate) fn setup_bucket(moto_bin: &Path, port: u16) -> (Keys, Keys) {
     let python = moto_bin.with_file_name("python");
     let python = if python.is_file() {
         python
@@ -116,7 +116,7 @@ fn setup_bucket(moto_bin: &Path, port: u16) -> (Keys, Keys) {
     (pair("writer"), pair("reader"))
 }
 
-fn start_moto(bin: &Path) -> (Moto, u16) {
+pub(crate) fn start_moto(bin: &Path) -> (Moto, u16) {
     let port = TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("free port")
@@ -138,7 +138,7 @@ fn start_moto(bin: &Path) -> (Moto, u16) {
 }
 
 /// A container of the agent's Deployment by name (init containers included).
-fn container(docs: &[Value], agent: &str, name: &str) -> Option<Value> {
+pub(crate) fn container(docs: &[Value], agent: &str, name: &str) -> Option<Value> {
     let deployment = docs
         .iter()
         .find(|d| d["kind"] == "Deployment" && d["metadata"]["name"] == format!("agent-{agent}"))?;
@@ -154,7 +154,7 @@ fn container(docs: &[Value], agent: &str, name: &str) -> Option<Value> {
 
 /// The container's script and environment, with the volume and $HOME moved to temp
 /// folders and the Secret's keys (moto accepts any) standing in for `envFrom`.
-fn command_for(c: &Value, state: &Path, home: &Path, keys: &Keys) -> Command {
+pub(crate) fn command_for(c: &Value, state: &Path, home: &Path, keys: &Keys) -> Command {
     let script = c["command"][2].as_str().expect("script");
     let mut cmd = Command::new("sh");
     cmd.arg("-c").arg(script).env_clear();
@@ -175,11 +175,16 @@ fn command_for(c: &Value, state: &Path, home: &Path, keys: &Keys) -> Command {
 }
 
 /// rclone with the rendered remote, for setting up and inspecting the bucket.
-fn rclone(c: &Value, home: &Path, keys: &Keys, args: &[&str]) -> String {
+pub(crate) fn rclone(c: &Value, home: &Path, keys: &Keys, args: &[&str]) -> String {
     try_rclone(c, home, keys, args).unwrap_or_else(|e| panic!("rclone {args:?}: {e}"))
 }
 
-fn try_rclone(c: &Value, home: &Path, keys: &Keys, args: &[&str]) -> Result<String, String> {
+pub(crate) fn try_rclone(
+    c: &Value,
+    home: &Path,
+    keys: &Keys,
+    args: &[&str],
+) -> Result<String, String> {
     let sh = command_for(c, Path::new("/nonexistent"), home, keys);
     let mut rc = Command::new("rclone");
     rc.args(args).env_clear();
@@ -195,7 +200,7 @@ fn try_rclone(c: &Value, home: &Path, keys: &Keys, args: &[&str]) -> Result<Stri
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-fn write(path: &Path, text: &str) {
+pub(crate) fn write(path: &Path, text: &str) {
     std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
     std::fs::write(path, text).expect("write");
 }

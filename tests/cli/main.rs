@@ -13,4 +13,5 @@ mod injection;
 mod knowledge;
 mod render;
 mod rollout;
+mod snapshot_bucket;
 mod suspend;

@@ -14,7 +14,12 @@
 //! - deletion is immediate (no grace periods, no finalizers) except for Namespaces, which
 //!   go Terminating: their content is deleted at once and the Namespace itself is removed
 //!   by the namespace controller after the rollout delay;
-//! - Foreground propagation behaves like Background (dependents are deleted at once).
+//! - Foreground propagation behaves like Background (dependents are deleted at once);
+//!   a DELETE naming no propagation policy orphans a batch/v1 Job's pods, as the real
+//!   Job strategy's `DefaultGarbageCollectionPolicy` does (the real server also answers
+//!   with a `Warning` header saying so; this one sends none);
+//! - a Job's spec is not checked for immutability on update (the real server refuses a
+//!   changed `spec.template` or `spec.selector` of an unsuspended Job).
 
 use std::sync::Arc;
 
@@ -71,6 +76,10 @@ impl PatchType {
 #[derive(Debug, Clone, Default)]
 pub struct DeleteOpts {
     pub orphan: bool,
+    /// The request named a `propagationPolicy` (or `orphanDependents`). Without one, a
+    /// Job's pods are orphaned (batch/v1's legacy default); other kinds' dependents are
+    /// deleted in the background.
+    pub explicit_policy: bool,
     pub precondition_rv: Option<String>,
     pub precondition_uid: Option<String>,
 }
@@ -221,7 +230,10 @@ fn validate(r: &ResourceType, obj: &Value) -> Result<(), ApiError> {
             format!("Invalid value: {name:?}: {SUBDOMAIN_MSG}"),
         ));
     }
-    if r.kind == "Deployment" || r.kind == "ReplicaSet" {
+    if r.kind == "Job" {
+        validate_job(obj, &mut causes);
+    }
+    if r.kind == "Deployment" || r.kind == "ReplicaSet" || r.kind == "Job" {
         let selector = &obj["spec"]["selector"];
         if selector.is_null() {
             causes.push((
@@ -249,6 +261,106 @@ fn validate(r: &ResourceType, obj: &Value) -> Result<(), ApiError> {
     } else {
         Err(status::invalid_object(r, name, &causes))
     }
+}
+
+/// The label the real server generates a Job's selector from (and its legacy twin), and
+/// the job-name labels it adds to the pod template.
+pub const JOB_UID_LABEL: &str = "batch.kubernetes.io/controller-uid";
+pub const JOB_NAME_LABEL: &str = "batch.kubernetes.io/job-name";
+const LEGACY_JOB_UID_LABEL: &str = "controller-uid";
+const LEGACY_JOB_NAME_LABEL: &str = "job-name";
+
+/// The Job strategy's validation (pkg/apis/batch/validation and pkg/registry/batch/job):
+/// the pod template's restartPolicy, and a generated selector that must select only this
+/// Job's uid (`validateGeneratedSelector`) unless `spec.manualSelector` is true.
+fn validate_job(obj: &Value, causes: &mut Vec<(String, String, String)>) {
+    let policy = &obj["spec"]["template"]["spec"]["restartPolicy"];
+    if policy != "Never" && policy != "OnFailure" {
+        causes.push((
+            "spec.template.spec.restartPolicy".into(),
+            "FieldValueNotSupported".into(),
+            format!(
+                "Unsupported value: {}: supported values: \"OnFailure\", \"Never\"",
+                serde_json::to_string(policy.as_str().unwrap_or("")).unwrap_or_default()
+            ),
+        ));
+    }
+    let uid = meta_str(obj, "uid");
+    if obj["spec"]["manualSelector"] == json!(true) || uid.is_empty() {
+        return;
+    }
+    let labels = &obj["spec"]["template"]["metadata"]["labels"];
+    for (key, want) in [
+        (LEGACY_JOB_UID_LABEL, uid),
+        (LEGACY_JOB_NAME_LABEL, meta_str(obj, "name")),
+    ] {
+        let have = labels[key].as_str();
+        if have != Some(want) {
+            causes.push((
+                format!("spec.template.metadata.labels[{key}]"),
+                if have.is_none() {
+                    "FieldValueRequired"
+                } else {
+                    "FieldValueInvalid"
+                }
+                .into(),
+                match have {
+                    None => "Required value".into(),
+                    Some(v) => format!("Invalid value: {v:?}: must be '{want}'"),
+                },
+            ));
+        }
+    }
+    let selector = &obj["spec"]["selector"];
+    if !selector.is_null() && !selector_matches(selector, &json!({JOB_UID_LABEL: uid})) {
+        causes.push((
+            "spec.selector".into(),
+            "FieldValueInvalid".into(),
+            format!(
+                "Invalid value: {}: `selector` not auto-generated",
+                serde_json::to_string(selector).unwrap_or_default()
+            ),
+        ));
+    }
+}
+
+/// The Job strategy's `generateSelector` (PrepareForCreate, unless
+/// `spec.manualSelector`): job-name and controller-uid labels (current and legacy) on
+/// the pod template, unless already there, and `batch.kubernetes.io/controller-uid` in
+/// `spec.selector.matchLabels`.
+fn generate_job_selector(obj: &mut Value) {
+    if obj["spec"]["manualSelector"] == json!(true) || !obj["spec"].is_object() {
+        return;
+    }
+    let uid = meta_str(obj, "uid").to_string();
+    let name = meta_str(obj, "name").to_string();
+    let template = &mut obj["spec"]["template"];
+    if !template.is_object() {
+        *template = json!({});
+    }
+    if !template["metadata"].is_object() {
+        template["metadata"] = json!({});
+    }
+    let labels = &mut template["metadata"]["labels"];
+    if !labels.is_object() {
+        *labels = json!({});
+    }
+    for (key, value) in [
+        (LEGACY_JOB_NAME_LABEL, &name),
+        (JOB_NAME_LABEL, &name),
+        (LEGACY_JOB_UID_LABEL, &uid),
+        (JOB_UID_LABEL, &uid),
+    ] {
+        set_default(labels, key, json!(value));
+    }
+    let selector = &mut obj["spec"]["selector"];
+    if !selector.is_object() {
+        *selector = json!({});
+    }
+    if !selector["matchLabels"].is_object() {
+        selector["matchLabels"] = json!({});
+    }
+    set_default(&mut selector["matchLabels"], JOB_UID_LABEL, json!(uid));
 }
 
 /// Go's `%#v` of a `map[string]string`, as validation messages print label maps.
@@ -379,6 +491,52 @@ fn apply_defaults(r: &ResourceType, obj: &mut Value, store: &Store) {
                 );
             }
         }
+        "Job" => {
+            // batch/v1 `SetDefaults_Job` as a 1.30+ server applies it on every decode
+            // (https://kubernetes.io/docs/concepts/workloads/controllers/job/: completions
+            // and parallelism 1 for a non-parallel Job, backoffLimit 6, completionMode
+            // NonIndexed, suspend false, podReplacementPolicy TerminatingOrFailed without
+            // a podFailurePolicy). manualSelector stays absent.
+            let spec = &mut obj["spec"];
+            if !spec.is_object() {
+                return;
+            }
+            if spec["completions"].is_null() && spec["parallelism"].is_null() {
+                spec["completions"] = json!(1);
+            }
+            set_default(spec, "parallelism", json!(1));
+            let backoff = if spec["backoffLimitPerIndex"].is_null() {
+                6
+            } else {
+                i32::MAX as i64
+            };
+            set_default(spec, "backoffLimit", json!(backoff));
+            set_default(spec, "completionMode", json!("NonIndexed"));
+            set_default(spec, "suspend", json!(false));
+            let replacement = if spec["podFailurePolicy"].is_null() {
+                "TerminatingOrFailed"
+            } else {
+                "Failed"
+            };
+            set_default(spec, "podReplacementPolicy", json!(replacement));
+            default_pod_spec(&mut spec["template"]["spec"]);
+            if spec["template"]["metadata"].is_object() {
+                set_default(
+                    &mut spec["template"]["metadata"],
+                    "creationTimestamp",
+                    Value::Null,
+                );
+            }
+            // A Job without labels takes its pod template's (the generated ones included,
+            // since the server defaults again when it reads the stored object back).
+            let template_labels = spec["template"]["metadata"]["labels"].clone();
+            let has_labels = obj["metadata"]["labels"]
+                .as_object()
+                .is_some_and(|m| !m.is_empty());
+            if template_labels.is_object() && !has_labels {
+                metadata_mut(obj).insert("labels".into(), template_labels);
+            }
+        }
         "ReplicaSet" => {
             set_default(&mut obj["spec"], "replicas", json!(1));
             default_pod_spec(&mut obj["spec"]["template"]["spec"]);
@@ -473,6 +631,9 @@ fn prepare_create(r: &ResourceType, obj: &mut Value, ctx: &Ctx, store: &Store) {
         if let Some(s) = initial_status(r) {
             m.insert("status".into(), s);
         }
+    }
+    if r.kind == "Job" {
+        generate_job_selector(obj);
     }
     apply_defaults(r, obj, store);
     crate::normalize::stored_form(r.kind, obj);
@@ -942,8 +1103,9 @@ pub fn delete(
     if ctx.dry_run {
         return Ok(deleted_body(r, &live));
     }
+    let orphan = opts.orphan || (r.kind == "Job" && !opts.explicit_policy);
     let gone = store
-        .delete_cascading(res, ns, name, opts.orphan)
+        .delete_cascading(res, ns, name, orphan)
         .ok_or_else(|| status::not_found(r, name))?;
     Ok(deleted_body(r, &gone))
 }

@@ -360,8 +360,9 @@ users:
             })
     }
 
-    /// Deletes an object as a DELETE would (garbage collection of dependents; a Namespace
-    /// goes Terminating). Missing objects are ignored.
+    /// Deletes an object as a DELETE with `propagationPolicy: Background` would (garbage
+    /// collection of dependents, a Job's pods included; a Namespace goes Terminating).
+    /// Missing objects are ignored.
     pub fn delete(&self, api_version: &str, kind: &str, namespace: Option<&str>, name: &str) {
         let res = res_of(api_version, kind);
         let ctx = api::Ctx::new("fake", false);
@@ -371,7 +372,10 @@ users:
             res,
             namespace.unwrap_or(""),
             name,
-            &api::DeleteOpts::default(),
+            &api::DeleteOpts {
+                explicit_policy: true,
+                ..Default::default()
+            },
             &ctx,
         );
     }

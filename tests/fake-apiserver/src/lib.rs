@@ -7,7 +7,8 @@
 //!
 //! Modules: [`resources`] (the served kinds), [`store`] (objects, resourceVersions, watch
 //! history), [`api`] (write semantics), [`server`] (HTTP, read verbs, watch, faults),
-//! [`controller`] (Deployment/ReplicaSet/Pod/Namespace/PVC simulation), [`discovery`],
+//! [`controller`] (Deployment/ReplicaSet/Pod/Namespace/PVC simulation), [`jobs`] (the
+//! Job controller and the kubelet's run-to-completion pods), [`discovery`],
 //! [`selector`], [`status`] (error bodies), [`ssa`] (server-side apply), [`normalize`] (how
 //! stored objects are normalized: empty lists and maps, quantities). Each module's
 //! doc lists what it simplifies compared with a real cluster.
@@ -15,6 +16,7 @@
 pub mod api;
 pub mod controller;
 pub mod discovery;
+pub mod jobs;
 pub mod normalize;
 pub mod resources;
 pub mod selector;

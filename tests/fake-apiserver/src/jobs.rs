@@ -29,7 +29,10 @@
 //!   deleted, then `Failed` (reason `BackoffLimitExceeded` or `DeadlineExceeded`).
 //!
 //! Writes are as `kube-controller-manager` (Job status through the `status` subresource)
-//! and `kubelet` (pod status).
+//! and `kubelet` (pod status). The controller records the real Events about the Job
+//! (source `job-controller`): Normal `SuccessfulCreate` (`Created pod: <name>`), Normal
+//! `Completed` (`Job completed`), Warning `BackoffLimitExceeded`/`DeadlineExceeded`
+//! (the condition's message).
 //!
 //! Simplifications: no backoff delay before a replacement pod (the real controller waits
 //! 10 s, 20 s, ...); `restartPolicy: OnFailure` behaves as `Never` (a failing container
@@ -51,7 +54,7 @@ use crate::controller::{
 };
 use crate::resources::idx;
 use crate::store::{Event, EventType, Store, meta_str};
-use crate::util::{new_uid, now_rfc3339, random_suffix};
+use crate::util::{new_uid, now_rfc3339, random_suffix, random_u64};
 
 /// The finalizer the Job controller puts on its pods until it has counted them.
 pub const TRACKING_FINALIZER: &str = "batch.kubernetes.io/job-tracking";
@@ -76,10 +79,12 @@ const DEADLINE: (&str, &str) = (
     "Job was active longer than specified deadline",
 );
 
-/// Whether the kubelet runs this pod to completion here: it belongs to a Job and none of
+/// Whether the kubelet runs this pod to completion here: it belongs to a Job (or did, and
+/// was orphaned: it still has the Job's `batch.kubernetes.io/job-name` label) and none of
 /// its images fails to pull (those stay Pending like any other pod's).
 pub(crate) fn runs_to_completion(pod: &Value, knobs: &Knobs) -> bool {
-    controller_owner(pod, "Job").is_some()
+    (controller_owner(pod, "Job").is_some()
+        || pod["metadata"]["labels"][api::JOB_NAME_LABEL].is_string())
         && !containers(pod, "initContainers")
             .iter()
             .chain(containers(pod, "containers").iter())
@@ -127,6 +132,26 @@ fn failure_message(c: &Value) -> String {
         })
         .unwrap_or(DEFAULT_FAILURE_MESSAGE)
         .to_string()
+}
+
+/// An Event about a Job from the Job controller (the event recorder's name: the Job's
+/// name, a dot, a unique hex suffix).
+fn job_event(store: &mut Store, job: &Value, ty: &str, reason: &str, message: &str) {
+    let ns = meta_str(job, "namespace").to_string();
+    let name = meta_str(job, "name").to_string();
+    let now = now_rfc3339();
+    let event = json!({
+        "apiVersion": "v1", "kind": "Event",
+        "metadata": {"name": format!("{name}.{:016x}", random_u64()), "namespace": ns},
+        "involvedObject": {"kind": "Job", "namespace": ns, "name": name,
+                           "uid": meta_str(job, "uid"), "apiVersion": "batch/v1",
+                           "resourceVersion": meta_str(job, "resourceVersion")},
+        "reason": reason, "message": message, "type": ty, "count": 1,
+        "source": {"component": "job-controller"},
+        "firstTimestamp": now, "lastTimestamp": now, "reportingComponent": "job-controller",
+        "reportingInstance": "",
+    });
+    api::controller_create(store, idx("events"), event);
 }
 
 impl Controller {
@@ -246,12 +271,15 @@ impl Controller {
             if active.is_empty() {
                 conditions.push(job_condition("Complete", COMPLETIONS_REACHED, &now));
                 completion_time = Some(now.clone());
+                job_event(store, &job, "Normal", "Completed", "Job completed");
             }
         } else if failed > backoff_limit {
             conditions.push(job_condition("FailureTarget", BACKOFF_LIMIT, &now));
+            job_event(store, &job, "Warning", BACKOFF_LIMIT.0, BACKOFF_LIMIT.1);
             finishing = true;
         } else if deadline_passed {
             conditions.push(job_condition("FailureTarget", DEADLINE, &now));
+            job_event(store, &job, "Warning", DEADLINE.0, DEADLINE.1);
             finishing = true;
         } else if succeeded >= completions {
             conditions.push(job_condition(
@@ -296,7 +324,11 @@ impl Controller {
                 let pod =
                     json!({"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": pod_spec});
                 match api::controller_create(store, pod_res, pod) {
-                    Some(p) => active.push(p),
+                    Some(p) => {
+                        let message = format!("Created pod: {}", meta_str(&p, "name"));
+                        job_event(store, &job, "Normal", "SuccessfulCreate", &message);
+                        active.push(p);
+                    }
                     None => break,
                 }
             }

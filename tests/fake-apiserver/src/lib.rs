@@ -46,8 +46,8 @@ pub const DEFAULT_STORAGE_CLASS: &str = "standard";
 pub struct Options {
     /// Added to every request before it is handled.
     pub latency: Duration,
-    /// How long pods stay Pending before they run (or crash, or fail to pull);
-    /// `None`: 300 ms.
+    /// How long pods stay Pending before they run (or crash, or fail to pull); a Job's
+    /// pod then runs this long again before it succeeds or fails. `None`: 300 ms.
     pub rollout_delay: Option<Duration>,
     /// Serve Gateway API's HTTPRoutes, as a cluster with its CRDs installed does. Off by
     /// default, like a fresh kind or kubeadm cluster: their paths answer 404.
@@ -440,14 +440,17 @@ users:
         lock(&self.shared.cfg).latency = d;
     }
 
-    /// Pods created from now on whose (init) container image contains `substring` crash-loop.
+    /// Pods created from now on whose (init) container image contains `substring` crash-loop;
+    /// a Job's pod fails instead (exit code 1, the message from the container's
+    /// `CLAWCTL_FAKE_FAILURE` env var or `fake failure`; see [`jobs`]).
     pub fn crash_images(&self, substring: &str) {
         lock(&self.shared.cfg)
             .crash_images
             .push(substring.to_string());
     }
 
-    /// Pods created from now on whose (init) container image contains `substring` fail to pull.
+    /// Pods created from now on whose (init) container image contains `substring` fail to pull
+    /// (a Job's pod too: its Job stays active).
     pub fn unpullable_images(&self, substring: &str) {
         lock(&self.shared.cfg)
             .unpullable_images

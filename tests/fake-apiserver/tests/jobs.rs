@@ -10,6 +10,7 @@ use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::core::GroupVersionKind;
 use kube::discovery::Discovery;
+use kube::runtime::wait::{await_condition, conditions};
 use kube::{Client, ResourceExt};
 use serde_json::{Value, json};
 
@@ -309,6 +310,16 @@ async fn a_job_runs_one_pod_to_completion() {
             .any(|e| e["manager"] == "kube-controller-manager" && e["subresource"] == "status"),
         "{mf:#?}"
     );
+    // The controller's Events, as `kubectl describe job` shows them.
+    let reasons: Vec<String> = s
+        .list("v1", "Event", Some("default"))
+        .iter()
+        .filter(|e| e["involvedObject"]["kind"] == "Job" && e["involvedObject"]["name"] == "backup")
+        .map(|e| e["reason"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(reasons.len(), 2, "{reasons:?}");
+    assert!(reasons.contains(&"SuccessfulCreate".to_string()));
+    assert!(reasons.contains(&"Completed".to_string()));
     // The typed client reads it as kube-rs users check completion.
     let typed = jobs.get("backup").await.expect("get");
     let typed_st = typed.status.expect("status");
@@ -398,6 +409,14 @@ async fn a_crash_image_fails_the_job_with_the_pods_message() {
     assert_eq!(term["exitCode"], 1);
     assert_eq!(term["reason"], "Error");
     assert_eq!(term["message"], "Failed to sync: 403 Forbidden");
+    assert!(
+        s.list("v1", "Event", Some("default"))
+            .iter()
+            .any(|e| e["involvedObject"]["name"] == "restore"
+                && e["type"] == "Warning"
+                && e["reason"] == "BackoffLimitExceeded"),
+        "a Warning event"
+    );
 
     // backoffLimit 1: the failed pod is replaced once; no env var: the default message.
     let mut twice = job("restore-2", "registry/broken-rclone:1");
@@ -505,4 +524,54 @@ async fn deleting_a_job_collects_or_orphans_its_pods() {
         assert!(pods[0]["metadata"].get("ownerReferences").is_none());
     }
     assert!(s.list("batch/v1", "Job", Some("default")).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kube_rs_waits_for_completion_and_an_orphaned_pod_still_finishes() {
+    let s = server(200);
+    let c = client(&s).await;
+    let jobs: Api<Job> = Api::namespaced(c.clone(), "default");
+    for name in ["waited", "orphaned"] {
+        jobs.patch(
+            name,
+            &PatchParams::apply("clawctl"),
+            &Patch::Apply(&job(name, "rclone/rclone:1.68")),
+        )
+        .await
+        .expect("apply");
+    }
+    wait_job(&s, "orphaned", 5, |j| j["status"]["active"] == 1).await;
+    jobs.delete("orphaned", &DeleteParams::orphan())
+        .await
+        .expect("delete");
+    tokio::time::timeout(
+        Duration::from_secs(5),
+        await_condition(jobs.clone(), "waited", conditions::is_job_completed()),
+    )
+    .await
+    .expect("in time")
+    .expect("watch");
+    let st = jobs
+        .get("waited")
+        .await
+        .expect("get")
+        .status
+        .expect("status");
+    assert_eq!(st.succeeded, Some(1));
+    // The orphaned pod runs to completion all the same.
+    let until = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let pods = pods_of(&s, "orphaned");
+        assert_eq!(pods.len(), 1);
+        assert!(pods[0]["metadata"].get("ownerReferences").is_none());
+        if pods[0]["status"]["phase"] == "Succeeded" {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < until,
+            "{:#}",
+            pods[0]["status"]
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }

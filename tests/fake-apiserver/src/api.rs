@@ -18,8 +18,11 @@
 //!   a DELETE naming no propagation policy orphans a batch/v1 Job's pods, as the real
 //!   Job strategy's `DefaultGarbageCollectionPolicy` does (the real server also answers
 //!   with a `Warning` header saying so; this one sends none);
-//! - a Job's spec is not checked for immutability on update (the real server refuses a
-//!   changed `spec.template` or `spec.selector` of an unsuspended Job).
+//! - a Job's `spec.template`, `selector`, `completions` and `completionMode` are
+//!   immutable, as on the real server, but the template of a suspended Job that never
+//!   started may change whole (the real server allows only scheduling directives, labels
+//!   and annotations) and the rejected value is printed as `{...}` where the real server
+//!   prints Go's `%#v` of it.
 
 use std::sync::Arc;
 
@@ -321,6 +324,39 @@ fn validate_job(obj: &Value, causes: &mut Vec<(String, String, String)>) {
                 serde_json::to_string(selector).unwrap_or_default()
             ),
         ));
+    }
+}
+
+/// Update validation: the immutable parts of a Job's spec (batch `ValidateJobSpecUpdate`).
+fn validate_update(r: &ResourceType, old: &Value, new: &Value) -> Result<(), ApiError> {
+    if r.kind != "Job" {
+        return Ok(());
+    }
+    let mut causes = Vec::new();
+    let never_started_suspended =
+        new["spec"]["suspend"] == json!(true) && old["status"]["startTime"].is_null();
+    for field in ["selector", "template", "completions", "completionMode"] {
+        if field == "template" && never_started_suspended {
+            continue;
+        }
+        let (was, is) = (&old["spec"][field], &new["spec"][field]);
+        if was != is {
+            let shown = match is {
+                Value::Object(_) => "{...}".to_string(),
+                Value::String(s) => format!("{s:?}"),
+                v => v.to_string(),
+            };
+            causes.push((
+                format!("spec.{field}"),
+                "FieldValueInvalid".into(),
+                format!("Invalid value: {shown}: field is immutable"),
+            ));
+        }
+    }
+    if causes.is_empty() {
+        Ok(())
+    } else {
+        Err(status::invalid_object(r, meta_str(new, "name"), &causes))
     }
 }
 
@@ -737,6 +773,7 @@ fn finish_update(
     ctx: &Ctx,
 ) -> Result<Value, ApiError> {
     validate(rt(res), &new)?;
+    validate_update(rt(res), old, &new)?;
     if is_noop(old, &new) {
         return Ok((**old).clone());
     }

@@ -204,6 +204,36 @@ async fn a_job_stores_the_real_defaults_and_generated_labels() {
         raw_job(&s, "backup-b")["spec"]["selector"],
         b["spec"]["selector"]
     );
+    // Its pod template is immutable; parallelism is not.
+    let mut changed = own.clone();
+    changed["spec"]["template"]["spec"]["containers"][0]["image"] = json!("rclone/rclone:1.69");
+    let e = api_error(
+        jobs.patch(
+            "backup-b",
+            &PatchParams::apply("clawctl"),
+            &Patch::Apply(&changed),
+        )
+        .await
+        .expect_err("a changed template"),
+    );
+    assert_eq!(e.code, 422);
+    assert!(
+        e.message
+            .starts_with("Job.batch \"backup-b\" is invalid: spec.template: Invalid value: ")
+            && e.message.ends_with(": field is immutable"),
+        "{}",
+        e.message
+    );
+    let mut scaled = own.clone();
+    scaled["spec"]["parallelism"] = json!(1);
+    jobs.patch(
+        "backup-b",
+        &PatchParams::apply("clawctl"),
+        &Patch::Apply(&scaled),
+    )
+    .await
+    .expect("parallelism may change");
+    assert_eq!(raw_job(&s, "backup-b")["spec"]["parallelism"], 1);
 
     // A selector of one's own without manualSelector is refused, as the real server does.
     let mut manual = job("backup-c", "rclone/rclone:1.68");

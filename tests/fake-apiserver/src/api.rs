@@ -6,9 +6,11 @@
 //! Simplifications (vs the real registry strategies):
 //! - defaulting covers the fields a rendered manifest commonly omits (Deployment strategy,
 //!   replicas, history limits, pod template and container defaults, Service type/ports,
-//!   PVC volumeMode), not every default of every kind;
-//! - validation covers names (RFC 1123), a Deployment's selector against its template
-//!   labels, and kind/name/namespace consistency with the URL; no schema validation;
+//!   PVC volumeMode, a Job's spec and generated selector and labels), not every default
+//!   of every kind;
+//! - validation covers names (RFC 1123), a Deployment's or Job's selector against its
+//!   template labels, a Job's restartPolicy and generated selector, and
+//!   kind/name/namespace consistency with the URL; no schema validation;
 //! - server-side apply through the `status` subresource drops the applied status (the
 //!   ssa module strips `status` from every applied configuration); use PUT or PATCH;
 //! - deletion is immediate (no grace periods, no finalizers) except for Namespaces, which

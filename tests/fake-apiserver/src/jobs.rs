@@ -18,9 +18,10 @@
 //!   `fake failure`: what a kubelet shows for `terminationMessagePolicy:
 //!   FallbackToLogsOnError`). A pod with an unpullable image stays Pending with
 //!   `ErrImagePull`/`ImagePullBackOff`, as other pods do, and the Job stays active;
-//! - a finished pod is counted into `succeeded`/`failed` and loses its finalizer; a pod
-//!   deleted before it finished counts as failed (podReplacementPolicy
-//!   TerminatingOrFailed);
+//! - a finished pod is counted into `succeeded`/`failed` and loses its finalizer in the
+//!   same sync (the real controller first lists it in `uncountedTerminatedPods`, which
+//!   here is always `{}`); a pod deleted before it finished counts as failed
+//!   (podReplacementPolicy TerminatingOrFailed) and is replaced;
 //! - enough successes: condition `SuccessCriteriaMet`, then (in a later write)
 //!   `Complete` and `completionTime`, both reason `CompletionsReached`;
 //! - more failures than `backoffLimit` (failed pods are replaced until then, so a crash

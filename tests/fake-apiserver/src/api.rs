@@ -6,15 +6,25 @@
 //! Simplifications (vs the real registry strategies):
 //! - defaulting covers the fields a rendered manifest commonly omits (Deployment strategy,
 //!   replicas, history limits, pod template and container defaults, Service type/ports,
-//!   PVC volumeMode), not every default of every kind;
-//! - validation covers names (RFC 1123), a Deployment's selector against its template
-//!   labels, and kind/name/namespace consistency with the URL; no schema validation;
+//!   PVC volumeMode, a Job's spec and generated selector and labels), not every default
+//!   of every kind;
+//! - validation covers names (RFC 1123), a Deployment's or Job's selector against its
+//!   template labels, a Job's restartPolicy and generated selector, and
+//!   kind/name/namespace consistency with the URL; no schema validation;
 //! - server-side apply through the `status` subresource drops the applied status (the
 //!   ssa module strips `status` from every applied configuration); use PUT or PATCH;
 //! - deletion is immediate (no grace periods, no finalizers) except for Namespaces, which
 //!   go Terminating: their content is deleted at once and the Namespace itself is removed
 //!   by the namespace controller after the rollout delay;
-//! - Foreground propagation behaves like Background (dependents are deleted at once).
+//! - Foreground propagation behaves like Background (dependents are deleted at once);
+//!   a DELETE naming no propagation policy orphans a batch/v1 Job's pods, as the real
+//!   Job strategy's `DefaultGarbageCollectionPolicy` does (the real server also answers
+//!   with a `Warning` header saying so; this one sends none);
+//! - a Job's `spec.template`, `selector`, `completions` and `completionMode` are
+//!   immutable, as on the real server, but the template of a suspended Job that never
+//!   started may change whole (the real server allows only scheduling directives, labels
+//!   and annotations) and the rejected value is printed as `{...}` where the real server
+//!   prints Go's `%#v` of it.
 
 use std::sync::Arc;
 
@@ -71,6 +81,10 @@ impl PatchType {
 #[derive(Debug, Clone, Default)]
 pub struct DeleteOpts {
     pub orphan: bool,
+    /// The request named a `propagationPolicy` (or `orphanDependents`). Without one, a
+    /// Job's pods are orphaned (batch/v1's legacy default); other kinds' dependents are
+    /// deleted in the background.
+    pub explicit_policy: bool,
     pub precondition_rv: Option<String>,
     pub precondition_uid: Option<String>,
 }
@@ -221,7 +235,10 @@ fn validate(r: &ResourceType, obj: &Value) -> Result<(), ApiError> {
             format!("Invalid value: {name:?}: {SUBDOMAIN_MSG}"),
         ));
     }
-    if r.kind == "Deployment" || r.kind == "ReplicaSet" {
+    if r.kind == "Job" {
+        validate_job(obj, &mut causes);
+    }
+    if r.kind == "Deployment" || r.kind == "ReplicaSet" || r.kind == "Job" {
         let selector = &obj["spec"]["selector"];
         if selector.is_null() {
             causes.push((
@@ -249,6 +266,139 @@ fn validate(r: &ResourceType, obj: &Value) -> Result<(), ApiError> {
     } else {
         Err(status::invalid_object(r, name, &causes))
     }
+}
+
+/// The label the real server generates a Job's selector from (and its legacy twin), and
+/// the job-name labels it adds to the pod template.
+pub const JOB_UID_LABEL: &str = "batch.kubernetes.io/controller-uid";
+pub const JOB_NAME_LABEL: &str = "batch.kubernetes.io/job-name";
+const LEGACY_JOB_UID_LABEL: &str = "controller-uid";
+const LEGACY_JOB_NAME_LABEL: &str = "job-name";
+
+/// The Job strategy's validation (pkg/apis/batch/validation and pkg/registry/batch/job):
+/// the pod template's restartPolicy, and a generated selector that must select only this
+/// Job's uid (`validateGeneratedSelector`) unless `spec.manualSelector` is true.
+fn validate_job(obj: &Value, causes: &mut Vec<(String, String, String)>) {
+    let policy = &obj["spec"]["template"]["spec"]["restartPolicy"];
+    if policy != "Never" && policy != "OnFailure" {
+        causes.push((
+            "spec.template.spec.restartPolicy".into(),
+            "FieldValueNotSupported".into(),
+            format!(
+                "Unsupported value: {}: supported values: \"OnFailure\", \"Never\"",
+                serde_json::to_string(policy.as_str().unwrap_or("")).unwrap_or_default()
+            ),
+        ));
+    }
+    let uid = meta_str(obj, "uid");
+    if obj["spec"]["manualSelector"] == json!(true) || uid.is_empty() {
+        return;
+    }
+    let labels = &obj["spec"]["template"]["metadata"]["labels"];
+    for (key, want) in [
+        (LEGACY_JOB_UID_LABEL, uid),
+        (LEGACY_JOB_NAME_LABEL, meta_str(obj, "name")),
+    ] {
+        let have = labels[key].as_str();
+        if have != Some(want) {
+            causes.push((
+                format!("spec.template.metadata.labels[{key}]"),
+                if have.is_none() {
+                    "FieldValueRequired"
+                } else {
+                    "FieldValueInvalid"
+                }
+                .into(),
+                match have {
+                    None => "Required value".into(),
+                    Some(v) => format!("Invalid value: {v:?}: must be '{want}'"),
+                },
+            ));
+        }
+    }
+    let selector = &obj["spec"]["selector"];
+    if !selector.is_null() && !selector_matches(selector, &json!({JOB_UID_LABEL: uid})) {
+        causes.push((
+            "spec.selector".into(),
+            "FieldValueInvalid".into(),
+            format!(
+                "Invalid value: {}: `selector` not auto-generated",
+                serde_json::to_string(selector).unwrap_or_default()
+            ),
+        ));
+    }
+}
+
+/// Update validation: the immutable parts of a Job's spec (batch `ValidateJobSpecUpdate`).
+fn validate_update(r: &ResourceType, old: &Value, new: &Value) -> Result<(), ApiError> {
+    if r.kind != "Job" {
+        return Ok(());
+    }
+    let mut causes = Vec::new();
+    let never_started_suspended =
+        new["spec"]["suspend"] == json!(true) && old["status"]["startTime"].is_null();
+    for field in ["selector", "template", "completions", "completionMode"] {
+        if field == "template" && never_started_suspended {
+            continue;
+        }
+        let (was, is) = (&old["spec"][field], &new["spec"][field]);
+        if was != is {
+            let shown = match is {
+                Value::Object(_) => "{...}".to_string(),
+                Value::String(s) => format!("{s:?}"),
+                v => v.to_string(),
+            };
+            causes.push((
+                format!("spec.{field}"),
+                "FieldValueInvalid".into(),
+                format!("Invalid value: {shown}: field is immutable"),
+            ));
+        }
+    }
+    if causes.is_empty() {
+        Ok(())
+    } else {
+        Err(status::invalid_object(r, meta_str(new, "name"), &causes))
+    }
+}
+
+/// The Job strategy's `generateSelector` (PrepareForCreate, unless
+/// `spec.manualSelector`): job-name and controller-uid labels (current and legacy) on
+/// the pod template, unless already there, and `batch.kubernetes.io/controller-uid` in
+/// `spec.selector.matchLabels`.
+fn generate_job_selector(obj: &mut Value) {
+    if obj["spec"]["manualSelector"] == json!(true) || !obj["spec"].is_object() {
+        return;
+    }
+    let uid = meta_str(obj, "uid").to_string();
+    let name = meta_str(obj, "name").to_string();
+    let template = &mut obj["spec"]["template"];
+    if !template.is_object() {
+        *template = json!({});
+    }
+    if !template["metadata"].is_object() {
+        template["metadata"] = json!({});
+    }
+    let labels = &mut template["metadata"]["labels"];
+    if !labels.is_object() {
+        *labels = json!({});
+    }
+    for (key, value) in [
+        (LEGACY_JOB_NAME_LABEL, &name),
+        (JOB_NAME_LABEL, &name),
+        (LEGACY_JOB_UID_LABEL, &uid),
+        (JOB_UID_LABEL, &uid),
+    ] {
+        set_default(labels, key, json!(value));
+    }
+    let selector = &mut obj["spec"]["selector"];
+    if !selector.is_object() {
+        *selector = json!({});
+    }
+    if !selector["matchLabels"].is_object() {
+        selector["matchLabels"] = json!({});
+    }
+    set_default(&mut selector["matchLabels"], JOB_UID_LABEL, json!(uid));
 }
 
 /// Go's `%#v` of a `map[string]string`, as validation messages print label maps.
@@ -379,6 +529,52 @@ fn apply_defaults(r: &ResourceType, obj: &mut Value, store: &Store) {
                 );
             }
         }
+        "Job" => {
+            // batch/v1 `SetDefaults_Job` as a 1.30+ server applies it on every decode
+            // (https://kubernetes.io/docs/concepts/workloads/controllers/job/: completions
+            // and parallelism 1 for a non-parallel Job, backoffLimit 6, completionMode
+            // NonIndexed, suspend false, podReplacementPolicy TerminatingOrFailed without
+            // a podFailurePolicy). manualSelector stays absent.
+            let spec = &mut obj["spec"];
+            if !spec.is_object() {
+                return;
+            }
+            if spec["completions"].is_null() && spec["parallelism"].is_null() {
+                spec["completions"] = json!(1);
+            }
+            set_default(spec, "parallelism", json!(1));
+            let backoff = if spec["backoffLimitPerIndex"].is_null() {
+                6
+            } else {
+                i32::MAX as i64
+            };
+            set_default(spec, "backoffLimit", json!(backoff));
+            set_default(spec, "completionMode", json!("NonIndexed"));
+            set_default(spec, "suspend", json!(false));
+            let replacement = if spec["podFailurePolicy"].is_null() {
+                "TerminatingOrFailed"
+            } else {
+                "Failed"
+            };
+            set_default(spec, "podReplacementPolicy", json!(replacement));
+            default_pod_spec(&mut spec["template"]["spec"]);
+            if spec["template"]["metadata"].is_object() {
+                set_default(
+                    &mut spec["template"]["metadata"],
+                    "creationTimestamp",
+                    Value::Null,
+                );
+            }
+            // A Job without labels takes its pod template's (the generated ones included,
+            // since the server defaults again when it reads the stored object back).
+            let template_labels = spec["template"]["metadata"]["labels"].clone();
+            let has_labels = obj["metadata"]["labels"]
+                .as_object()
+                .is_some_and(|m| !m.is_empty());
+            if template_labels.is_object() && !has_labels {
+                metadata_mut(obj).insert("labels".into(), template_labels);
+            }
+        }
         "ReplicaSet" => {
             set_default(&mut obj["spec"], "replicas", json!(1));
             default_pod_spec(&mut obj["spec"]["template"]["spec"]);
@@ -473,6 +669,9 @@ fn prepare_create(r: &ResourceType, obj: &mut Value, ctx: &Ctx, store: &Store) {
         if let Some(s) = initial_status(r) {
             m.insert("status".into(), s);
         }
+    }
+    if r.kind == "Job" {
+        generate_job_selector(obj);
     }
     apply_defaults(r, obj, store);
     crate::normalize::stored_form(r.kind, obj);
@@ -576,6 +775,7 @@ fn finish_update(
     ctx: &Ctx,
 ) -> Result<Value, ApiError> {
     validate(rt(res), &new)?;
+    validate_update(rt(res), old, &new)?;
     if is_noop(old, &new) {
         return Ok((**old).clone());
     }
@@ -942,8 +1142,9 @@ pub fn delete(
     if ctx.dry_run {
         return Ok(deleted_body(r, &live));
     }
+    let orphan = opts.orphan || (r.kind == "Job" && !opts.explicit_policy);
     let gone = store
-        .delete_cascading(res, ns, name, opts.orphan)
+        .delete_cascading(res, ns, name, orphan)
         .ok_or_else(|| status::not_found(r, name))?;
     Ok(deleted_body(r, &gone))
 }

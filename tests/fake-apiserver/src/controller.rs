@@ -16,6 +16,8 @@
 //!   `kubelet`, subresource `status`), but with the fake's own timing;
 //! - no collision counts, no pod disruption, no scheduling: every pod lands on node
 //!   `fake-node`; pod IPs are counted up from 10.244.0.10.
+//!
+//! The Job controller and the kubelet's handling of a Job's pods live in [`crate::jobs`].
 
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap, HashMap};
@@ -34,31 +36,39 @@ use crate::util::{new_uid, now_rfc3339, pod_template_hash, random_suffix};
 const REVISION: &str = "deployment.kubernetes.io/revision";
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-enum Timer {
+pub(crate) enum Timer {
     /// Kubelet step `n` of a pod (ns, name, uid).
     Pod(String, String, String, u32),
     PvcBind(String, String),
     NamespaceFinalize(String),
     /// Re-check a Deployment's progress deadline.
     Deployment(String, String),
+    /// Re-check a Job (its activeDeadlineSeconds).
+    Job(String, String),
 }
 
 /// Settings snapshot for one reconcile round.
-struct Knobs {
-    delay: Duration,
-    crash: Vec<String>,
-    unpullable: Vec<String>,
+pub(crate) struct Knobs {
+    pub(crate) delay: Duration,
+    pub(crate) crash: Vec<String>,
+    pub(crate) unpullable: Vec<String>,
 }
 
 #[derive(Default)]
-struct Controller {
+pub(crate) struct Controller {
     timers: BinaryHeap<Reverse<(Instant, Timer)>>,
     /// When each Deployment last made progress (for progressDeadlineSeconds).
     progress: HashMap<(String, String), Instant>,
-    pod_ips: u32,
+    pub(crate) pod_ips: u32,
+    /// Jobs (ns, name) to reconcile in this round.
+    pub(crate) dirty_jobs: BTreeSet<(String, String)>,
+    /// When each Job (by uid) got its startTime, for activeDeadlineSeconds.
+    pub(crate) job_started: HashMap<String, Instant>,
+    /// Pods of each Job (by uid) deleted before they finished, not yet counted as failed.
+    pub(crate) job_lost: HashMap<String, i64>,
 }
 
-fn controller_owner(obj: &Value, kind: &str) -> Option<String> {
+pub(crate) fn controller_owner(obj: &Value, kind: &str) -> Option<String> {
     obj["metadata"]["ownerReferences"]
         .as_array()?
         .iter()
@@ -69,7 +79,7 @@ fn controller_owner(obj: &Value, kind: &str) -> Option<String> {
         })
 }
 
-fn int(v: &Value, default: i64) -> i64 {
+pub(crate) fn int(v: &Value, default: i64) -> i64 {
     v.as_i64().unwrap_or(default)
 }
 
@@ -118,14 +128,14 @@ fn set_condition(conds: &mut Vec<Value>, ty: &str, status: &str, reason: &str, m
     }));
 }
 
-fn image_matches(image: &str, patterns: &[String]) -> bool {
+pub(crate) fn image_matches(image: &str, patterns: &[String]) -> bool {
     patterns
         .iter()
         .any(|p| !p.is_empty() && image.contains(p.as_str()))
 }
 
 impl Controller {
-    fn schedule(&mut self, after: Duration, t: Timer) {
+    pub(crate) fn schedule(&mut self, after: Duration, t: Timer) {
         self.timers.push(Reverse((Instant::now() + after, t)));
     }
 
@@ -570,6 +580,10 @@ impl Controller {
             );
             return;
         }
+        if crate::jobs::runs_to_completion(&pod, knobs) {
+            self.job_pod_step(store, knobs, &pod, step);
+            return;
+        }
         self.pod_ips += 1;
         let ip = format!(
             "10.244.{}.{}",
@@ -859,6 +873,9 @@ impl Controller {
             Timer::Deployment(ns, name) => {
                 dirty.insert((ns, name));
             }
+            Timer::Job(ns, name) => {
+                self.dirty_jobs.insert((ns, name));
+            }
         }
     }
 
@@ -894,8 +911,20 @@ impl Controller {
                         Timer::Pod(ns.clone(), name.clone(), meta_str(obj, "uid").into(), 0),
                     );
                 }
+                if let Some(job) = controller_owner(obj, "Job") {
+                    self.observe_job_pod(store, ev, &ns, &job);
+                }
                 if let Some(rs) = controller_owner(obj, "ReplicaSet") {
                     replicasets.insert((ns, rs));
+                }
+            }
+            "jobs" => {
+                if ev.kind == EventType::Deleted {
+                    let uid = meta_str(obj, "uid");
+                    self.job_started.remove(uid);
+                    self.job_lost.remove(uid);
+                } else {
+                    self.dirty_jobs.insert((ns, name));
                 }
             }
             "namespaces" => {
@@ -970,7 +999,7 @@ fn claim_event(store: &mut Store, pvc: &Value, reason: &str, message: &str) {
     api::controller_create(store, res, event);
 }
 
-fn pod_ready(p: &Value) -> bool {
+pub(crate) fn pod_ready(p: &Value) -> bool {
     p["status"]["conditions"].as_array().is_some_and(|cs| {
         cs.iter()
             .any(|c| c["type"] == "Ready" && c["status"] == "True")
@@ -1031,6 +1060,16 @@ pub async fn run(shared: Arc<Shared>) {
                             })
                             .collect();
                         deployments.extend(all);
+                        let jobs: Vec<(String, String)> = store
+                            .iter(idx("jobs"), None, None)
+                            .map(|j| {
+                                (
+                                    meta_str(j, "namespace").to_string(),
+                                    meta_str(j, "name").to_string(),
+                                )
+                            })
+                            .collect();
+                        ctl.dirty_jobs.extend(jobs);
                         Vec::new()
                     }
                 };
@@ -1040,8 +1079,15 @@ pub async fn run(shared: Arc<Shared>) {
                         ctl.observe(&mut store, &knobs, ev, &mut deployments, &mut replicasets)
                     });
                 }
-                if evs.is_empty() && deployments.is_empty() && replicasets.is_empty() {
+                if evs.is_empty()
+                    && deployments.is_empty()
+                    && replicasets.is_empty()
+                    && ctl.dirty_jobs.is_empty()
+                {
                     break;
+                }
+                for (ns, name) in std::mem::take(&mut ctl.dirty_jobs) {
+                    guarded("job", || ctl.reconcile_job(&mut store, &ns, &name));
                 }
                 for (ns, name) in std::mem::take(&mut replicasets) {
                     guarded("replicaset", || ctl.reconcile_rs(&mut store, &ns, &name));

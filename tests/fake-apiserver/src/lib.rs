@@ -7,7 +7,8 @@
 //!
 //! Modules: [`resources`] (the served kinds), [`store`] (objects, resourceVersions, watch
 //! history), [`api`] (write semantics), [`server`] (HTTP, read verbs, watch, faults),
-//! [`controller`] (Deployment/ReplicaSet/Pod/Namespace/PVC simulation), [`discovery`],
+//! [`controller`] (Deployment/ReplicaSet/Pod/Namespace/PVC simulation), [`jobs`] (the
+//! Job controller and the kubelet's run-to-completion pods), [`discovery`],
 //! [`selector`], [`status`] (error bodies), [`ssa`] (server-side apply), [`normalize`] (how
 //! stored objects are normalized: empty lists and maps, quantities). Each module's
 //! doc lists what it simplifies compared with a real cluster.
@@ -15,6 +16,7 @@
 pub mod api;
 pub mod controller;
 pub mod discovery;
+pub mod jobs;
 pub mod normalize;
 pub mod resources;
 pub mod selector;
@@ -44,8 +46,8 @@ pub const DEFAULT_STORAGE_CLASS: &str = "standard";
 pub struct Options {
     /// Added to every request before it is handled.
     pub latency: Duration,
-    /// How long pods stay Pending before they run (or crash, or fail to pull);
-    /// `None`: 300 ms.
+    /// How long pods stay Pending before they run (or crash, or fail to pull); a Job's
+    /// pod then runs this long again before it succeeds or fails. `None`: 300 ms.
     pub rollout_delay: Option<Duration>,
     /// Serve Gateway API's HTTPRoutes, as a cluster with its CRDs installed does. Off by
     /// default, like a fresh kind or kubeadm cluster: their paths answer 404.
@@ -360,8 +362,9 @@ users:
             })
     }
 
-    /// Deletes an object as a DELETE would (garbage collection of dependents; a Namespace
-    /// goes Terminating). Missing objects are ignored.
+    /// Deletes an object as a DELETE with `propagationPolicy: Background` would (garbage
+    /// collection of dependents, a Job's pods included; a Namespace goes Terminating).
+    /// Missing objects are ignored.
     pub fn delete(&self, api_version: &str, kind: &str, namespace: Option<&str>, name: &str) {
         let res = res_of(api_version, kind);
         let ctx = api::Ctx::new("fake", false);
@@ -371,7 +374,10 @@ users:
             res,
             namespace.unwrap_or(""),
             name,
-            &api::DeleteOpts::default(),
+            &api::DeleteOpts {
+                explicit_policy: true,
+                ..Default::default()
+            },
             &ctx,
         );
     }
@@ -434,14 +440,17 @@ users:
         lock(&self.shared.cfg).latency = d;
     }
 
-    /// Pods created from now on whose (init) container image contains `substring` crash-loop.
+    /// Pods created from now on whose (init) container image contains `substring` crash-loop;
+    /// a Job's pod fails instead (exit code 1, the message from the container's
+    /// `CLAWCTL_FAKE_FAILURE` env var or `fake failure`; see [`jobs`]).
     pub fn crash_images(&self, substring: &str) {
         lock(&self.shared.cfg)
             .crash_images
             .push(substring.to_string());
     }
 
-    /// Pods created from now on whose (init) container image contains `substring` fail to pull.
+    /// Pods created from now on whose (init) container image contains `substring` fail to pull
+    /// (a Job's pod too: its Job stays active).
     pub fn unpullable_images(&self, substring: &str) {
         lock(&self.shared.cfg)
             .unpullable_images

@@ -87,8 +87,8 @@ const fn in_all(mut r: ResourceType) -> ResourceType {
     r
 }
 
-/// The table. Generation follows the real registry strategies: apps/* and NetworkPolicies
-/// bump it on spec changes; core kinds, RBAC, Leases and ControllerRevisions have none.
+/// The table. Generation follows the real registry strategies: apps/*, Jobs and
+/// NetworkPolicies bump it on spec changes; core kinds, RBAC, Leases and ControllerRevisions have none.
 pub static RESOURCES: &[ResourceType] = &[
     with_status(rt(
         "",
@@ -182,6 +182,16 @@ pub static RESOURCES: &[ResourceType] = &[
         true,
         &[],
     ),
+    // Jobs: generation bumps on spec changes (batch registry strategy); in `all`.
+    in_all(with_generation(with_status(rt(
+        "batch",
+        "v1",
+        "jobs",
+        "job",
+        "Job",
+        true,
+        &[],
+    )))),
     rt(
         "rbac.authorization.k8s.io",
         "v1",

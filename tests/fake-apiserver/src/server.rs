@@ -560,6 +560,7 @@ fn delete_opts(q: &Query, body: &[u8]) -> (DeleteOpts, bool) {
     (
         DeleteOpts {
             orphan,
+            explicit_policy: policy.is_some() || !b["orphanDependents"].is_null(),
             precondition_rv: b["preconditions"]["resourceVersion"]
                 .as_str()
                 .map(str::to_string),

@@ -148,6 +148,7 @@ Register-ArgumentCompleter -Native -CommandName 'clawctl' -ScriptBlock {
             [CompletionResult]::new('--resume', '--resume', [CompletionResultType]::ParameterName, 'Continue an interrupted rollout where it stopped')
             [CompletionResult]::new('--abort', '--abort', [CompletionResultType]::ParameterName, 'Roll back every agent the unfinished rollout touched, and end it')
             [CompletionResult]::new('--no-auto-rollback', '--no-auto-rollback', [CompletionResultType]::ParameterName, 'Do not roll back when a gate fails (the failed agents stay as they are)')
+            [CompletionResult]::new('--no-snapshot', '--no-snapshot', [CompletionResultType]::ParameterName, 'Move images without first snapshotting each moved agent''s brain to its knowledge bucket (agents without a bucket never get one)')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Go ahead without asking (needed when there is no terminal to ask on)')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Go ahead without asking (needed when there is no terminal to ask on)')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show the plan (target image, canary and waves, or what --abort returns) and change nothing')

@@ -773,7 +773,7 @@ _clawctl() {
             return 0
             ;;
         clawctl__subcmd__rollout)
-            opts="-y -o -q -h -V --kubeconfig --context --tag --canary --promote --resume --abort --canary-agents --canary-count --canary-percent --waves --soak --timeout --max-parallel --no-auto-rollback --history-max --yes --dry-run --output --templates --quiet --help --version"
+            opts="-y -o -q -h -V --kubeconfig --context --tag --canary --promote --resume --abort --canary-agents --canary-count --canary-percent --waves --soak --timeout --max-parallel --no-auto-rollback --no-snapshot --history-max --yes --dry-run --output --templates --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -139,6 +139,7 @@ set edit:completion:arg-completer[clawctl] = {|@words|
             cand --resume 'Continue an interrupted rollout where it stopped'
             cand --abort 'Roll back every agent the unfinished rollout touched, and end it'
             cand --no-auto-rollback 'Do not roll back when a gate fails (the failed agents stay as they are)'
+            cand --no-snapshot 'Move images without first snapshotting each moved agent''s brain to its knowledge bucket (agents without a bucket never get one)'
             cand -y 'Go ahead without asking (needed when there is no terminal to ask on)'
             cand --yes 'Go ahead without asking (needed when there is no terminal to ask on)'
             cand --dry-run 'Show the plan (target image, canary and waves, or what --abort returns) and change nothing'

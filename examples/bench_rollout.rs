@@ -107,6 +107,7 @@ fn main() -> anyhow::Result<()> {
                     timeout: Some(TIMEOUT),
                     max_parallel: Some(MAX_PARALLEL),
                     no_auto_rollback: false,
+                    no_snapshot: false,
                 },
                 history_max: 10,
             },

@@ -202,6 +202,10 @@ pub struct RolloutArgs {
     /// Do not roll back when a gate fails (the failed agents stay as they are).
     #[arg(long)]
     pub no_auto_rollback: bool,
+    /// Move images without first snapshotting each moved agent's brain to its knowledge
+    /// bucket (agents without a bucket never get one).
+    #[arg(long)]
+    pub no_snapshot: bool,
     /// Revisions kept per agent.
     #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=1000))]
     pub history_max: u16,

@@ -93,9 +93,63 @@ pub fn id_problem(id: &str) -> Option<String> {
     })
 }
 
-/// The rclone path of a snapshot: `knowledge:<folder path>/.clawctl-snapshots/<agent>/<id>`.
-pub fn remote(knowledge: &knowledge::Knowledge, agent: &str, id: &str) -> String {
-    format!("{REMOTE}:{}/{SNAPSHOT_DIR}/{agent}/{id}", knowledge.path)
+/// An agent's bucket as its Deployment shows it: the knowledge pull container's remote
+/// and configuration, and whether the pod can write (it has a push container).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bucket {
+    /// `knowledge:<bucket>/<prefix>/<folder>`.
+    pub remote: String,
+    /// The same as a URL: `s3://...`, `gs://...`.
+    pub url: String,
+    pub writable: bool,
+    /// The remote's configuration (`RCLONE_CONFIG_KNOWLEDGE_*`): two agents with the same
+    /// reach the same service.
+    pub service: Vec<(String, String)>,
+}
+
+/// The bucket of the agent whose Deployment (JSON) this is, if it has one.
+pub fn bucket(deployment: &Value) -> Option<Bucket> {
+    let pod = &deployment["spec"]["template"]["spec"];
+    let containers = || pod["initContainers"].as_array().into_iter().flatten();
+    let pull = containers().find(|c| c["name"] == knowledge::PULL_CONTAINER)?;
+    let env: Vec<(String, String)> = pull["env"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| {
+            Some((
+                e["name"].as_str()?.to_string(),
+                e["value"].as_str()?.to_string(),
+            ))
+        })
+        .collect();
+    let get = |name: &str| env.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
+    let remote = get("KNOWLEDGE_REMOTE")?;
+    let path = remote.strip_prefix(&format!("{REMOTE}:"))?.to_string();
+    let prefix = format!("RCLONE_CONFIG_{}_", REMOTE.to_uppercase());
+    let scheme = match get(&format!("{prefix}TYPE")).as_deref() {
+        Some("s3") => "s3",
+        _ => "gs",
+    };
+    Some(Bucket {
+        url: format!("{scheme}://{path}"),
+        remote,
+        writable: containers().any(|c| c["name"] == knowledge::PUSH_CONTAINER),
+        service: env
+            .into_iter()
+            .filter(|(n, _)| n.starts_with(&prefix))
+            .collect(),
+    })
+}
+
+/// The rclone path of a snapshot: `<folder remote>/.clawctl-snapshots/<agent>/<id>`.
+pub fn remote(bucket: &Bucket, agent: &str, id: &str) -> String {
+    format!("{}/{SNAPSHOT_DIR}/{agent}/{id}", bucket.remote)
+}
+
+/// [`remote`] as a URL, for people.
+pub fn url(bucket: &Bucket, agent: &str, id: &str) -> String {
+    format!("{}/{SNAPSHOT_DIR}/{agent}/{id}", bucket.url)
 }
 
 /// rclone filter rules (`--filter-from`) of a snapshot: the hard excludes, the
@@ -463,6 +517,23 @@ mod tests {
             labels.get("clawctl.io/agent").is_none(),
             "the gateway's Service must not select it"
         );
+    }
+
+    #[test]
+    fn the_bucket_is_read_from_the_deployment() {
+        let b = bucket(&deployment(true)).expect("bucket");
+        assert_eq!(b.remote, "knowledge:b/p/a");
+        assert_eq!(b.url, "s3://b/p/a");
+        assert!(!b.writable, "no push container");
+        assert_eq!(
+            b.service,
+            [("RCLONE_CONFIG_KNOWLEDGE_TYPE".to_string(), "s3".to_string())]
+        );
+        assert_eq!(
+            remote(&b, "a", "1"),
+            "knowledge:b/p/a/.clawctl-snapshots/a/1"
+        );
+        assert!(bucket(&deployment(false)).is_none());
     }
 
     #[test]

@@ -51,6 +51,7 @@ pub fn run(args: &RolloutArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
         timeout: duration("--timeout", &args.timeout)?,
         max_parallel: Some(usize::from(args.max_parallel)),
         no_auto_rollback: args.no_auto_rollback,
+        no_snapshot: args.no_snapshot,
     };
     let mode = match (args.canary, args.promote, args.resume, args.abort) {
         (true, ..) => Mode::CanaryOnly,

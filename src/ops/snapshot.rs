@@ -39,10 +39,7 @@ use crate::cluster::wait::{self, Outcome as WaitOutcome, Workload};
 use crate::cluster::{Cluster, lease, scoped};
 use crate::error::InvalidInput;
 use crate::fleet::ResolvedFleet;
-use crate::fleet::model::KnowledgeMode;
-use crate::knowledge::{Backend, Knowledge};
 use crate::render::context::{AGENT_LABEL, resource_name};
-use crate::render::{self, Filter};
 use crate::snapshot::{self, JobSpec, Operation, Reason};
 
 /// How often a Job's status is read.
@@ -110,8 +107,6 @@ pub struct Restore {
     pub running: bool,
     #[serde(skip)]
     job: Value,
-    #[serde(skip)]
-    knowledge: Knowledge,
 }
 
 /// What a run will do, from reads alone.
@@ -188,30 +183,31 @@ impl Report {
     }
 }
 
-/// `s3://bucket/path`, `gs://bucket/path`.
-pub fn url(k: &Knowledge, path: &str) -> String {
-    let scheme = match k.backend {
-        Backend::S3 { .. } => "s3",
-        Backend::Gcs => "gs",
-    };
-    format!("{scheme}://{path}")
-}
-
-/// An agent of the fleet as the snapshot commands see it.
+/// An agent of the fleet as the snapshot commands see it: by its live Deployment, so a
+/// snapshot goes where the agent's running sync goes, with the identity it runs with.
 struct Agent<'f> {
     name: &'f str,
     namespace: &'f str,
-    knowledge: Option<&'f Knowledge>,
-    /// The rendered Deployment.
-    rendered: Value,
-    /// Its live Deployment: `None` when it is not deployed.
-    live: Option<&'f Deployment>,
+    /// Its live Deployment, as typed and as JSON: `None` when it is not deployed.
+    live: Option<(&'f Deployment, Value)>,
+    bucket: Option<snapshot::Bucket>,
 }
 
-impl Agent<'_> {
+impl<'f> Agent<'f> {
+    fn new(name: &'f str, namespace: &'f str, live: Option<&'f Deployment>) -> Agent<'f> {
+        let live = live.map(|d| (d, serde_json::to_value(d).unwrap_or(Value::Null)));
+        let bucket = live.as_ref().and_then(|(_, json)| snapshot::bucket(json));
+        Agent {
+            name,
+            namespace,
+            live,
+            bucket,
+        }
+    }
+
     /// Its gateway has (or is getting) a pod.
     fn running(&self) -> bool {
-        self.live.is_some_and(|d| {
+        self.live.as_ref().is_some_and(|(d, _)| {
             suspend::suspended(d).is_none()
                 || d.status.as_ref().and_then(|s| s.replicas).unwrap_or(0) > 0
         })
@@ -219,23 +215,27 @@ impl Agent<'_> {
 
     fn suspended_by_command(&self) -> bool {
         self.live
-            .is_some_and(|d| suspend::suspended(d) == Some(SuspendedBy::Command))
+            .as_ref()
+            .is_some_and(|(d, _)| suspend::suspended(d) == Some(SuspendedBy::Command))
     }
 
     /// Why no snapshot of it can be taken, if none can.
     fn backup_problem(&self) -> Option<String> {
-        match self.knowledge {
+        if self.live.is_none() {
+            return Some(format!(
+                "agent {:?} is not deployed: `clawctl apply` creates it",
+                self.name
+            ));
+        }
+        match &self.bucket {
             None => Some(format!(
-                "agent {:?} has no knowledge bucket: snapshots live in the bucket `knowledge` sets",
+                "agent {:?} has no knowledge bucket (none on its live Deployment): snapshots \
+                 live in the bucket `knowledge` sets",
                 self.name
             )),
-            Some(k) if k.mode == KnowledgeMode::ReadOnly => Some(format!(
+            Some(b) if !b.writable => Some(format!(
                 "agent {:?} reads its bucket read-only (`knowledge.mode: readOnly`): its \
                  identity cannot write a snapshot",
-                self.name
-            )),
-            Some(_) if self.live.is_none() => Some(format!(
-                "agent {:?} is not deployed: `clawctl apply` creates it",
                 self.name
             )),
             Some(_) => None,
@@ -243,59 +243,50 @@ impl Agent<'_> {
     }
 
     fn backup(&self, id: &str, reason: Reason, timeout: Duration) -> Backup {
-        let problem = self.backup_problem();
-        let (location, job) = match (problem.is_none(), self.knowledge) {
-            (true, Some(k)) => {
-                let remote = snapshot::remote(k, self.name, id);
-                let marker = json!({
-                    "agent": self.name,
-                    "id": id,
-                    "reason": reason,
-                    "image": self.live_image(),
-                    "takenAt": Timestamp::now().to_string(),
-                });
-                let spec = JobSpec {
-                    operation: Operation::Backup,
-                    agent: self.name,
-                    remote: remote.clone(),
-                    marker: Some(marker),
-                    name: snapshot::job_name(&resource_name(self.name), Operation::Backup, id),
-                    deadline_seconds: timeout.as_secs(),
-                    beside_gateway: self.running(),
-                };
-                match snapshot::job(&self.rendered, &spec) {
-                    Ok(job) => (location(k, self.name, id), Some(job)),
-                    Err(e) => {
-                        return Backup {
-                            agent: self.name.to_string(),
-                            namespace: self.namespace.to_string(),
-                            id: id.to_string(),
-                            location: String::new(),
-                            reason,
-                            problem: Some(format!("{e:#}")),
-                            job: None,
-                        };
-                    }
-                }
-            }
-            (_, k) => (
-                k.map(|k| location(k, self.name, id)).unwrap_or_default(),
-                None,
-            ),
-        };
-        Backup {
+        let mut out = Backup {
             agent: self.name.to_string(),
             namespace: self.namespace.to_string(),
             id: id.to_string(),
-            location,
+            location: self
+                .bucket
+                .as_ref()
+                .map(|b| snapshot::url(b, self.name, id))
+                .unwrap_or_default(),
             reason,
-            problem,
-            job,
+            problem: self.backup_problem(),
+            job: None,
+        };
+        let (Some(bucket), Some((_, deployment)), None) = (&self.bucket, &self.live, &out.problem)
+        else {
+            return out;
+        };
+        let marker = json!({
+            "agent": self.name,
+            "id": id,
+            "reason": reason,
+            "image": self.live_image(),
+            "takenAt": Timestamp::now().to_string(),
+        });
+        let spec = JobSpec {
+            operation: Operation::Backup,
+            agent: self.name,
+            remote: snapshot::remote(bucket, self.name, id),
+            marker: Some(marker),
+            name: snapshot::job_name(&resource_name(self.name), Operation::Backup, id),
+            deadline_seconds: timeout.as_secs(),
+            beside_gateway: self.running(),
+        };
+        match snapshot::job(deployment, &spec) {
+            Ok(job) => out.job = Some(job),
+            Err(e) => out.problem = Some(format!("{e:#}")),
         }
+        out
     }
 
     fn live_image(&self) -> Option<String> {
-        self.live?
+        self.live
+            .as_ref()?
+            .0
             .spec
             .as_ref()?
             .template
@@ -309,17 +300,9 @@ impl Agent<'_> {
     }
 }
 
-fn location(k: &Knowledge, agent: &str, id: &str) -> String {
-    url(
-        k,
-        &format!("{}/{}/{agent}/{id}", k.path, snapshot::SNAPSHOT_DIR),
-    )
-}
-
-/// The fleet's agents named in `names`, rendered and matched with their live Deployments.
+/// The fleet's agents named in `names`, with their live Deployments.
 fn agents<'f>(
     fleet: &'f ResolvedFleet,
-    rendered: &BTreeMap<String, Value>,
     live: &'f BTreeMap<(String, String), Deployment>,
     names: &[&str],
 ) -> anyhow::Result<Vec<Agent<'f>>> {
@@ -337,15 +320,33 @@ fn agents<'f>(
                         super::history::hint(name, &known)
                     ))
                 })?;
-            Ok(Agent {
-                name: &a.name,
-                namespace: &a.namespace,
-                knowledge: a.knowledge.as_ref(),
-                rendered: rendered.get(&a.name).cloned().unwrap_or(Value::Null),
-                live: live.get(&(a.namespace.clone(), a.name.clone())),
-            })
+            Ok(Agent::new(
+                &a.name,
+                &a.namespace,
+                live.get(&(a.namespace.clone(), a.name.clone())),
+            ))
         })
         .collect()
+}
+
+/// The fleet's live Deployments by (namespace, agent).
+pub async fn live_deployments(
+    cluster: &Cluster,
+    fleet: &str,
+    fleet_namespace: &str,
+) -> anyhow::Result<BTreeMap<(String, String), Deployment>> {
+    let selector = planning::selector(fleet);
+    let deployments: Vec<Deployment> =
+        scoped::list_members(cluster, &selector, fleet, Some(fleet_namespace))
+            .await
+            .context("cannot list the fleet's Deployments")?;
+    Ok(deployments
+        .into_iter()
+        .filter_map(|d| {
+            let agent = d.metadata.labels.as_ref()?.get(AGENT_LABEL)?.clone();
+            Some(((d.metadata.namespace.clone()?, agent), d))
+        })
+        .collect())
 }
 
 /// Reads the fleet file and the agents' Deployments; writes nothing.
@@ -376,33 +377,12 @@ pub async fn plan(request: &Request<'_>) -> anyhow::Result<Planned> {
             vec![source, target]
         }
     };
-    // Names are checked before anything is rendered or read.
-    agents(&fleet, &BTreeMap::new(), &BTreeMap::new(), &names)?;
-    let templates = super::templates(request.planning.templates, &fleet)?;
-    let filter = Filter {
-        agents: names.iter().map(|n| n.to_string()).collect(),
-        teams: Vec::new(),
-    };
-    let rendered: BTreeMap<String, Value> = render::render(&fleet, &templates, &filter)?
-        .into_iter()
-        .filter(|m| m.kind == "Deployment")
-        .filter_map(|m| Some((m.agent.clone()?, m.value)))
-        .collect();
-
+    // Names are checked before anything is read.
+    agents(&fleet, &BTreeMap::new(), &names)?;
     let cluster = Cluster::connect(&request.planning.target).await?;
     let selector = planning::selector(&fleet.name);
-    let deployments: Vec<Deployment> =
-        scoped::list_members(&cluster, &selector, &fleet.name, Some(&fleet.namespace))
-            .await
-            .context("cannot list the fleet's Deployments")?;
-    let live: BTreeMap<(String, String), Deployment> = deployments
-        .into_iter()
-        .filter_map(|d| {
-            let agent = d.metadata.labels.as_ref()?.get(AGENT_LABEL)?.clone();
-            Some(((d.metadata.namespace.clone()?, agent), d))
-        })
-        .collect();
-    let chosen = agents(&fleet, &rendered, &live, &names)?;
+    let live = live_deployments(&cluster, &fleet.name, &fleet.namespace).await?;
+    let chosen = agents(&fleet, &live, &names)?;
     let id = snapshot::new_id(Timestamp::now());
     let timeout = request.timeout;
 
@@ -416,7 +396,7 @@ pub async fn plan(request: &Request<'_>) -> anyhow::Result<Planned> {
         }
         Ask::Restore { snapshot, .. } => {
             let target = &chosen[0];
-            let restore = restore_step(target, target, Some(snapshot.as_str()), timeout)?;
+            let restore = restore_step(target, target, snapshot, timeout)?;
             let backups = safety(target, request.safety_snapshot, &id, timeout);
             ("restore", backups, Some(restore))
         }
@@ -434,12 +414,8 @@ pub async fn plan(request: &Request<'_>) -> anyhow::Result<Planned> {
                 }
                 backups.push(b);
             }
-            let restore = restore_step(
-                target,
-                source,
-                Some(snapshot.as_deref().unwrap_or(&id)),
-                timeout,
-            )?;
+            let restore =
+                restore_step(target, source, snapshot.as_deref().unwrap_or(&id), timeout)?;
             backups.extend(safety(target, request.safety_snapshot, &id, timeout));
             ("clone", backups, Some(restore))
         }
@@ -473,59 +449,55 @@ fn safety(target: &Agent<'_>, wanted: bool, id: &str, timeout: Duration) -> Vec<
 fn restore_step(
     target: &Agent<'_>,
     source: &Agent<'_>,
-    id: Option<&str>,
+    id: &str,
     timeout: Duration,
 ) -> anyhow::Result<Restore> {
     let refuse = |why: String| -> anyhow::Result<Restore> { Err(InvalidInput(why).into()) };
-    let Some(tk) = target.knowledge else {
-        return refuse(format!(
-            "agent {:?} has no knowledge bucket: a restore reads the snapshot with the agent's own bucket settings",
-            target.name
-        ));
-    };
-    let Some(sk) = source.knowledge else {
-        return refuse(format!(
-            "agent {:?} has no knowledge bucket, so it has no snapshots",
-            source.name
-        ));
-    };
-    if std::mem::discriminant(&tk.backend) != std::mem::discriminant(&sk.backend)
-        || tk.backend != sk.backend
-    {
-        return refuse(format!(
-            "agents {:?} and {:?} keep their knowledge in different bucket services: \
-             {:?} reads the snapshot with its own settings and identity",
-            source.name, target.name, target.name
-        ));
-    }
-    if target.live.is_none() {
+    let Some((_, deployment)) = &target.live else {
         return refuse(format!(
             "agent {:?} is not deployed: `clawctl apply` creates its volume first \
              (`suspended: true` keeps it stopped until the restore)",
             target.name
         ));
+    };
+    let Some(tb) = &target.bucket else {
+        return refuse(format!(
+            "agent {:?} has no knowledge bucket: a restore reads the snapshot with the \
+             agent's own bucket settings and identity",
+            target.name
+        ));
+    };
+    let Some(sb) = &source.bucket else {
+        return refuse(format!(
+            "agent {:?} has no knowledge bucket (none on its live Deployment), so it has no snapshots",
+            source.name
+        ));
+    };
+    if tb.service != sb.service {
+        return refuse(format!(
+            "agents {:?} and {:?} keep their knowledge in different bucket services: {:?} \
+             reads the snapshot with its own settings and identity",
+            source.name, target.name, target.name
+        ));
     }
-    let id = id.unwrap_or_default();
-    let remote = snapshot::remote(sk, source.name, id);
     let spec = JobSpec {
         operation: Operation::Restore,
         agent: target.name,
-        remote,
+        remote: snapshot::remote(sb, source.name, id),
         marker: None,
         name: snapshot::job_name(&resource_name(target.name), Operation::Restore, id),
         deadline_seconds: timeout.as_secs(),
         beside_gateway: false,
     };
-    let job = snapshot::job(&target.rendered, &spec).map_err(|e| InvalidInput(format!("{e:#}")))?;
+    let job = snapshot::job(deployment, &spec).map_err(|e| InvalidInput(format!("{e:#}")))?;
     Ok(Restore {
         agent: target.name.to_string(),
         namespace: target.namespace.to_string(),
         from_agent: source.name.to_string(),
         snapshot: Some(id.to_string()),
-        location: location(sk, source.name, id),
+        location: snapshot::url(sb, source.name, id),
         running: target.running() && !target.suspended_by_command(),
         job,
-        knowledge: tk.clone(),
     })
 }
 
@@ -701,30 +673,25 @@ async fn wait_one(
     }
 }
 
-/// The snapshots to take before moving `agents` to a new image (`rollout`, `rollback`):
-/// every one of them that has a bucket it can write. The others are returned by name
-/// with why they get none, to be said, not failed.
+/// The snapshots to take before moving `agents` to another image (`rollout`,
+/// `rollback`), from their live Deployments: every one that has a bucket it can write.
+/// The others that have a bucket are returned with why they get none, to be said, not
+/// failed; agents without a bucket have nothing to keep there.
 pub fn before_image_change(
-    fleet: &ResolvedFleet,
-    rendered: &BTreeMap<String, Value>,
     live: &BTreeMap<(String, String), Deployment>,
-    agents: &[&str],
+    agents: &[(&str, &str)],
     reason: Reason,
     timeout: Duration,
 ) -> (Vec<Backup>, Vec<(String, String)>) {
     let id = snapshot::new_id(Timestamp::now());
-    let Ok(chosen) = self::agents(fleet, rendered, live, agents) else {
-        return (Vec::new(), Vec::new());
-    };
     let mut backups = Vec::new();
     let mut skipped = Vec::new();
-    for a in &chosen {
+    for (namespace, name) in agents {
+        let live = live.get(&(namespace.to_string(), name.to_string()));
+        let a = Agent::new(name, namespace, live);
         match a.backup_problem() {
             None => backups.push(a.backup(&id, reason, timeout)),
-            Some(why) if a.knowledge.is_some() && a.live.is_some() => {
-                skipped.push((a.name.to_string(), why))
-            }
-            // No bucket, or not deployed yet: nothing to keep.
+            Some(why) if a.bucket.is_some() => skipped.push((name.to_string(), why)),
             Some(_) => {}
         }
     }

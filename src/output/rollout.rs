@@ -127,7 +127,14 @@ pub fn table(report: &Report) -> String {
             skip.reason.clone(),
         ]);
     }
-    table.to_string()
+    let mut out = table.to_string();
+    for b in &report.snapshots {
+        out.push_str(&format!(
+            "\nsnapshot of {} before the rollout: {} ({})",
+            b.agent, b.id, b.location
+        ));
+    }
+    out
 }
 
 /// A group's name: `canary`, then `wave 1`, `wave 2`...
@@ -270,6 +277,16 @@ pub fn plan(plan: &Plan) -> String {
             );
         }
     }
+    if !plan.snapshots.is_empty() {
+        let agents: Vec<&str> = plan.snapshots.iter().map(|b| b.agent.as_str()).collect();
+        lines.push(format!(
+            "first, a snapshot of each moved agent's brain to its bucket: {} (--no-snapshot skips)",
+            agents.join(", ")
+        ));
+    }
+    for skip in &plan.unsnapshotted {
+        lines.push(format!("no snapshot of {}: {}", skip.agent, skip.reason));
+    }
     let mut by_reason: Vec<(&str, Vec<&str>)> = Vec::new();
     for skip in &plan.skipped {
         match by_reason.iter_mut().find(|(r, _)| *r == skip.reason) {
@@ -325,6 +342,8 @@ mod tests {
                 reason: "already runs the target".into(),
             }],
             returns: Vec::new(),
+            snapshots: Vec::new(),
+            unsnapshotted: Vec::new(),
             soak_seconds: 0.2,
             timeout_seconds: 600.0,
             max_parallel: 5,

@@ -55,6 +55,8 @@ pub struct Overrides {
     pub timeout: Option<Duration>,
     pub max_parallel: Option<usize>,
     pub no_auto_rollback: bool,
+    /// Move images without taking snapshots first (`ops::snapshot`).
+    pub no_snapshot: bool,
 }
 
 pub struct Request<'a> {
@@ -105,6 +107,9 @@ pub struct Report {
     /// Agents left alone because they are suspended (none: the field is left out).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub skipped: Vec<Skip>,
+    /// The snapshots taken before images moved.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub snapshots: Vec<super::snapshot::BackupReport>,
     /// One sentence for people.
     pub message: String,
 }
@@ -218,6 +223,12 @@ pub struct Plan {
     pub skipped: Vec<Skip>,
     /// `--abort`: the agents that go back.
     pub returns: Vec<Return>,
+    /// Snapshots taken before any image moves: the agents this run moves that have a
+    /// bucket they can write (`ops::snapshot`), unless `--no-snapshot`.
+    pub snapshots: Vec<super::snapshot::Backup>,
+    /// Agents this run moves that have a bucket but get no snapshot, and why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unsnapshotted: Vec<Skip>,
     pub soak_seconds: f64,
     pub timeout_seconds: f64,
     pub max_parallel: usize,
@@ -283,6 +294,8 @@ struct Run<'r> {
     stop: &'r Stop,
     state: Mutex<State>,
     outcomes: Mutex<BTreeMap<String, Outcome>>,
+    /// The snapshots taken before the run moved anything.
+    snapshots: Vec<super::snapshot::BackupReport>,
 }
 
 /// Plans, then runs a rollout without asking (for callers that confirmed already).
@@ -350,6 +363,8 @@ pub async fn plan(request: Request<'_>) -> anyhow::Result<Planned> {
         agents: Vec::new(),
         skipped: Vec::new(),
         returns: Vec::new(),
+        snapshots: Vec::new(),
+        unsnapshotted: Vec::new(),
         soak_seconds: strategy.soak.as_secs_f64(),
         timeout_seconds: strategy.timeout.as_secs_f64(),
         max_parallel: strategy.max_parallel,
@@ -431,6 +446,26 @@ pub async fn plan(request: Request<'_>) -> anyhow::Result<Planned> {
                 .unwrap_or_default(),
         })
         .collect();
+    if !o.no_snapshot {
+        let moved: Vec<(&str, &str)> = plan
+            .agents
+            .iter()
+            .filter(|m| !m.done && m.group >= plan.start)
+            .filter(|m| !plan.stop_after_canary || m.group == 0)
+            .filter_map(|m| Some((agents.get(&m.agent)?.namespace.as_str(), m.agent.as_str())))
+            .collect();
+        let (snapshots, skipped) = super::snapshot::before_image_change(
+            &live.deployments,
+            &moved,
+            crate::snapshot::Reason::PreRollout,
+            strategy.timeout,
+        );
+        plan.snapshots = snapshots;
+        plan.unsnapshotted = skipped
+            .into_iter()
+            .map(|(agent, reason)| Skip { agent, reason })
+            .collect();
+    }
     Ok(Planned {
         plan,
         applyset_id: applyset::id(&fleet.name, &fleet.namespace),
@@ -516,6 +551,7 @@ pub async fn execute(
             phase: Phase::Done,
             groups: Vec::new(),
             agents: Vec::new(),
+            snapshots: Vec::new(),
         });
     }
     let lock = lease::acquire(&cluster, &fleet_namespace, &plan.fleet, "rollout", reporter).await?;
@@ -539,6 +575,24 @@ pub async fn execute(
             if strategy.groups(&moving(&agents, &live, &plan.target)) != plan.groups {
                 return Err(stale("the agents' images"));
             }
+        }
+        // Snapshots before any image moves; one that fails stops the run here, before
+        // anything changed.
+        let timeout = strategy.timeout;
+        if !plan.snapshots.is_empty() {
+            reporter.note(&format!(
+                "taking {} snapshot(s) before moving images",
+                plan.snapshots.len()
+            ));
+        }
+        let snapshots = super::snapshot::take(&cluster, &plan.snapshots, timeout).await;
+        if let Some(failed) = snapshots.iter().find(|b| b.result != "taken") {
+            bail!(
+                "the snapshot of agent {:?} before the rollout failed: {}; nothing was moved \
+                 (fix it, or roll out without snapshots: --no-snapshot)",
+                failed.agent,
+                failed.why.as_deref().unwrap_or("no reason given")
+            );
         }
         let run = Run {
             cluster,
@@ -564,6 +618,7 @@ pub async fn execute(
                 holder: lease::identity("rollout"),
             }),
             outcomes: Mutex::new(BTreeMap::new()),
+            snapshots,
         };
         drive(&run, &plan, now).await
     }
@@ -620,6 +675,8 @@ struct Live {
     images: BTreeMap<String, String>,
     /// The agents suspended (`cluster::suspend::suspended`).
     suspended: std::collections::BTreeSet<String>,
+    /// The Deployments, by (namespace, agent).
+    deployments: BTreeMap<(String, String), Deployment>,
 }
 
 /// Each deployed agent's gateway image and whether it is suspended, from one list of the
@@ -659,7 +716,15 @@ async fn live_images(
             Some((agent(d)?, image))
         })
         .collect();
-    Ok(Live { images, suspended })
+    let deployments = deployments
+        .into_iter()
+        .filter_map(|d| Some(((d.metadata.namespace.clone()?, agent(&d)?), d)))
+        .collect();
+    Ok(Live {
+        images,
+        suspended,
+        deployments,
+    })
 }
 
 /// Works through the groups from where the state says, until done, a failed gate, an
@@ -1014,6 +1079,7 @@ async fn report(run: &Run<'_>, phase: Phase, message: String) -> Report {
         phase,
         groups: state.groups.clone(),
         agents,
+        snapshots: run.snapshots.clone(),
         message,
     }
 }

@@ -13,5 +13,6 @@ mod injection;
 mod knowledge;
 mod render;
 mod rollout;
+mod snapshot;
 mod snapshot_bucket;
 mod suspend;

@@ -172,6 +172,7 @@ Register-ArgumentCompleter -Native -CommandName 'clawctl' -ScriptBlock {
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format (with --dry-run, json prints the plan)')
             [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Every agent of the fleet')
             [CompletionResult]::new('--no-wait', '--no-wait', [CompletionResultType]::ParameterName, 'Do not wait for the agents to become ready')
+            [CompletionResult]::new('--no-snapshot', '--no-snapshot', [CompletionResultType]::ParameterName, 'Move images back without first snapshotting each moved agent''s brain to its knowledge bucket')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Go ahead without asking (needed when there is no terminal to ask on)')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Go ahead without asking (needed when there is no terminal to ask on)')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show each agent''s current revision and the one it would return to; change nothing')

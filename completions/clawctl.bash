@@ -723,7 +723,7 @@ _clawctl() {
             return 0
             ;;
         clawctl__subcmd__rollback)
-            opts="-y -o -q -h -V --fleet --kubeconfig --context --agent --all --to-revision --timeout --no-wait --history-max --yes --dry-run --output --quiet --help --version"
+            opts="-y -o -q -h -V --fleet --kubeconfig --context --agent --all --to-revision --timeout --no-wait --no-snapshot --history-max --yes --dry-run --output --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

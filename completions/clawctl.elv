@@ -162,6 +162,7 @@ set edit:completion:arg-completer[clawctl] = {|@words|
             cand --output 'Output format (with --dry-run, json prints the plan)'
             cand --all 'Every agent of the fleet'
             cand --no-wait 'Do not wait for the agents to become ready'
+            cand --no-snapshot 'Move images back without first snapshotting each moved agent''s brain to its knowledge bucket'
             cand -y 'Go ahead without asking (needed when there is no terminal to ask on)'
             cand --yes 'Go ahead without asking (needed when there is no terminal to ask on)'
             cand --dry-run 'Show each agent''s current revision and the one it would return to; change nothing'

@@ -129,6 +129,7 @@ complete -c clawctl -n "__fish_clawctl_using_subcommand rollback" -s o -l output
 json\t'One JSON document (documented in the README)'"
 complete -c clawctl -n "__fish_clawctl_using_subcommand rollback" -l all -d 'Every agent of the fleet'
 complete -c clawctl -n "__fish_clawctl_using_subcommand rollback" -l no-wait -d 'Do not wait for the agents to become ready'
+complete -c clawctl -n "__fish_clawctl_using_subcommand rollback" -l no-snapshot -d 'Move images back without first snapshotting each moved agent\'s brain to its knowledge bucket'
 complete -c clawctl -n "__fish_clawctl_using_subcommand rollback" -s y -l yes -d 'Go ahead without asking (needed when there is no terminal to ask on)'
 complete -c clawctl -n "__fish_clawctl_using_subcommand rollback" -l dry-run -d 'Show each agent\'s current revision and the one it would return to; change nothing'
 complete -c clawctl -n "__fish_clawctl_using_subcommand rollback" -s q -l quiet -d 'Print only data and errors: no progress, no summaries'

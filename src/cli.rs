@@ -251,6 +251,10 @@ pub struct RollbackArgs {
     /// Do not wait for the agents to become ready.
     #[arg(long)]
     pub no_wait: bool,
+    /// Move images back without first snapshotting each moved agent's brain to its
+    /// knowledge bucket.
+    #[arg(long)]
+    pub no_snapshot: bool,
     /// Revisions kept per agent.
     #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=1000))]
     pub history_max: u16,

@@ -46,6 +46,7 @@ pub fn run(args: &RollbackArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
             wait: (!args.no_wait).then_some(timeout),
             history_max: usize::from(args.history_max),
             parallel: rollback::DEFAULT_PARALLEL,
+            snapshot: !args.no_snapshot,
         },
     };
     let runtime = super::cluster::runtime()?;

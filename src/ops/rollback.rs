@@ -48,6 +48,9 @@ use crate::render::context::FLEET_LABEL;
 /// Agents rolled back at once unless told otherwise.
 pub const DEFAULT_PARALLEL: usize = 4;
 
+/// How long a snapshot before a rollback may take.
+const SNAPSHOT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
 /// Which agents.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Agents {
@@ -67,6 +70,8 @@ pub struct Options {
     pub history_max: usize,
     /// Agents rolled back at once.
     pub parallel: usize,
+    /// Snapshot each agent whose image changes to its bucket first (`ops::snapshot`).
+    pub snapshot: bool,
 }
 
 /// What `rollback` is asked.
@@ -145,6 +150,9 @@ pub struct Report {
     pub fleet: String,
     pub agents: Vec<AgentReport>,
     pub interrupted: bool,
+    /// The snapshots taken before any image moved back.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub snapshots: Vec<super::snapshot::BackupReport>,
 }
 
 impl Report {
@@ -258,6 +266,12 @@ pub struct Plan {
     /// The API server's URL.
     pub cluster: String,
     pub agents: Vec<Step>,
+    /// Snapshots taken before any image moves: the agents whose image changes that have
+    /// a bucket they can write, unless `--no-snapshot`.
+    pub snapshots: Vec<super::snapshot::Backup>,
+    /// Agents whose image changes that have a bucket but get no snapshot, and why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unsnapshotted: Vec<super::snapshot::Unsnapshotted>,
 }
 
 impl Plan {
@@ -362,7 +376,7 @@ pub async fn plan(request: &Request<'_>) -> anyhow::Result<Planned> {
             (agent, choice)
         })
         .collect();
-    let plan = Plan {
+    let mut plan = Plan {
         fleet: fleet.name.clone(),
         cluster: cluster.url.clone(),
         agents: choices
@@ -384,9 +398,30 @@ pub async fn plan(request: &Request<'_>) -> anyhow::Result<Planned> {
                 },
             })
             .collect(),
+        snapshots: Vec::new(),
+        unsnapshotted: Vec::new(),
     };
     if !plan.is_noop() {
         refuse_during_rollout(&cluster, &namespace, &fleet.name).await?;
+    }
+    if request.options.snapshot && !plan.is_noop() {
+        let moved: Vec<(&str, &str)> = choices
+            .iter()
+            .filter_map(|(agent, choice)| {
+                let (current, target) = choice.as_ref().ok()?;
+                (current.image != target.image)
+                    .then_some((target.namespace.as_str(), agent.as_str()))
+            })
+            .collect();
+        let live = super::snapshot::live_deployments(&cluster, &fleet.name, &namespace).await?;
+        let (snapshots, skipped) = super::snapshot::before_image_change(
+            &live,
+            &moved,
+            crate::snapshot::Reason::PreRollback,
+            SNAPSHOT_TIMEOUT,
+        );
+        plan.snapshots = snapshots;
+        plan.unsnapshotted = skipped;
     }
     Ok(Planned {
         plan,
@@ -435,6 +470,7 @@ pub async fn execute(
         fleet: plan.fleet.clone(),
         agents: Vec::new(),
         interrupted: false,
+        snapshots: Vec::new(),
     };
     if plan.is_noop() {
         report.agents = choices
@@ -474,6 +510,27 @@ pub async fn execute(
             return Err(e);
         }
     };
+    // Snapshots before any image moves back; one that fails stops here, nothing changed.
+    if !plan.snapshots.is_empty() {
+        reporter.note(&format!(
+            "taking {} snapshot(s) before moving images",
+            plan.snapshots.len()
+        ));
+    }
+    report.snapshots =
+        super::snapshot::take(&cluster, &plan.snapshots, SNAPSHOT_TIMEOUT, reporter).await;
+    if let Some(failed) = report.snapshots.iter().find(|b| b.result != "taken") {
+        let why = failed
+            .why
+            .clone()
+            .unwrap_or_else(|| "no reason given".into());
+        let agent = failed.agent.clone();
+        lock.release().await;
+        anyhow::bail!(
+            "the snapshot of agent {agent:?} before the rollback failed: {why}; nothing was \
+             rolled back (fix it, or roll back without snapshots: --no-snapshot)"
+        );
+    }
     let context = Context {
         cluster: &cluster,
         fleet: &plan.fleet,
@@ -785,6 +842,7 @@ mod tests {
             fleet: "demo".into(),
             agents: vec![agent(Outcome::Ready), agent(Outcome::Applied)],
             interrupted: false,
+            snapshots: Vec::new(),
         };
         assert!(report.succeeded());
         report.agents.push(agent(Outcome::Failed));

@@ -137,6 +137,13 @@ pub struct Planned {
     wait: Option<Duration>,
 }
 
+/// An agent that gets no snapshot before its image moves, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unsnapshotted {
+    pub agent: String,
+    pub reason: String,
+}
+
 /// What happened to one snapshot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -502,7 +509,12 @@ fn restore_step(
 }
 
 /// Takes `backups` (those without a problem), a few at a time.
-pub async fn take(cluster: &Cluster, backups: &[Backup], timeout: Duration) -> Vec<BackupReport> {
+pub async fn take(
+    cluster: &Cluster,
+    backups: &[Backup],
+    timeout: Duration,
+    progress: &dyn wait::Progress,
+) -> Vec<BackupReport> {
     let runs = backups.iter().map(|b| async move {
         let (result, why) = match (&b.problem, &b.job) {
             (Some(problem), _) => ("failed", Some(problem.clone())),
@@ -516,6 +528,10 @@ pub async fn take(cluster: &Cluster, backups: &[Backup], timeout: Duration) -> V
                 Err(e) => ("failed", Some(format!("{e:#}"))),
             },
         };
+        progress.note(&match &why {
+            None => format!("snapshot of {}: taken ({})", b.agent, b.location),
+            Some(why) => format!("snapshot of {}: failed: {why}", b.agent),
+        });
         BackupReport {
             agent: b.agent.clone(),
             id: b.id.clone(),
@@ -542,7 +558,7 @@ pub async fn execute(planned: Planned, progress: &dyn wait::Progress) -> anyhow:
         wait: wait_for,
     } = planned;
     let Some(restore) = plan.restore.clone() else {
-        let backups = take(&cluster, &plan.backups, timeout).await;
+        let backups = take(&cluster, &plan.backups, timeout, progress).await;
         return Ok(Report {
             fleet: plan.fleet,
             operation: plan.operation,
@@ -558,7 +574,7 @@ pub async fn execute(planned: Planned, progress: &dyn wait::Progress) -> anyhow:
         progress,
     )
     .await?;
-    let backups = take(&cluster, &plan.backups, timeout).await;
+    let backups = take(&cluster, &plan.backups, timeout, progress).await;
     let mut report = RestoreReport {
         agent: restore.agent.clone(),
         from_agent: restore.from_agent.clone(),
@@ -682,7 +698,7 @@ pub fn before_image_change(
     agents: &[(&str, &str)],
     reason: Reason,
     timeout: Duration,
-) -> (Vec<Backup>, Vec<(String, String)>) {
+) -> (Vec<Backup>, Vec<Unsnapshotted>) {
     let id = snapshot::new_id(Timestamp::now());
     let mut backups = Vec::new();
     let mut skipped = Vec::new();
@@ -691,7 +707,10 @@ pub fn before_image_change(
         let a = Agent::new(name, namespace, live);
         match a.backup_problem() {
             None => backups.push(a.backup(&id, reason, timeout)),
-            Some(why) if a.bucket.is_some() => skipped.push((name.to_string(), why)),
+            Some(reason) if a.bucket.is_some() => skipped.push(Unsnapshotted {
+                agent: name.to_string(),
+                reason,
+            }),
             Some(_) => {}
         }
     }

@@ -119,6 +119,10 @@ pub fn plan(plan: &Plan) -> String {
     if going == 0 {
         text.push_str("\nnothing to roll back: no agent has a revision to return to");
     }
+    for line in super::snapshot::before_moving(&plan.snapshots, &plan.unsnapshotted) {
+        text.push('\n');
+        text.push_str(&line);
+    }
     text
 }
 
@@ -152,6 +156,7 @@ pub fn table(report: &Report) -> String {
     if report.interrupted {
         text.push_str(" (interrupted: no further agent was started)");
     }
+    text.push_str(&super::snapshot::taken(&report.snapshots));
     text
 }
 
@@ -165,6 +170,8 @@ mod tests {
         let plan = Plan {
             fleet: "demo".into(),
             cluster: "https://k8s:6443".into(),
+            snapshots: Vec::new(),
+            unsnapshotted: Vec::new(),
             agents: vec![
                 Step {
                     agent: "alpha".into(),
@@ -209,6 +216,7 @@ mod tests {
     fn the_table_names_both_revisions_and_the_result() {
         let report = Report {
             fleet: "demo".into(),
+            snapshots: Vec::new(),
             agents: vec![
                 AgentReport {
                     agent: "alpha".into(),

@@ -127,14 +127,7 @@ pub fn table(report: &Report) -> String {
             skip.reason.clone(),
         ]);
     }
-    let mut out = table.to_string();
-    for b in &report.snapshots {
-        out.push_str(&format!(
-            "\nsnapshot of {} before the rollout: {} ({})",
-            b.agent, b.id, b.location
-        ));
-    }
-    out
+    format!("{table}{}", super::snapshot::taken(&report.snapshots))
 }
 
 /// A group's name: `canary`, then `wave 1`, `wave 2`...
@@ -277,16 +270,10 @@ pub fn plan(plan: &Plan) -> String {
             );
         }
     }
-    if !plan.snapshots.is_empty() {
-        let agents: Vec<&str> = plan.snapshots.iter().map(|b| b.agent.as_str()).collect();
-        lines.push(format!(
-            "first, a snapshot of each moved agent's brain to its bucket: {} (--no-snapshot skips)",
-            agents.join(", ")
-        ));
-    }
-    for skip in &plan.unsnapshotted {
-        lines.push(format!("no snapshot of {}: {}", skip.agent, skip.reason));
-    }
+    lines.extend(super::snapshot::before_moving(
+        &plan.snapshots,
+        &plan.unsnapshotted,
+    ));
     let mut by_reason: Vec<(&str, Vec<&str>)> = Vec::new();
     for skip in &plan.skipped {
         match by_reason.iter_mut().find(|(r, _)| *r == skip.reason) {

@@ -4,7 +4,7 @@
 use comfy_table::Table;
 use comfy_table::presets::UTF8_BORDERS_ONLY;
 
-use crate::ops::snapshot::{Plan, Report};
+use crate::ops::snapshot::{Backup, BackupReport, Plan, Report, Unsnapshotted};
 use crate::snapshot::Reason;
 
 fn reason(r: Reason) -> &'static str {
@@ -14,6 +14,38 @@ fn reason(r: Reason) -> &'static str {
         Reason::PreRollback => "snapshot before rollback",
         Reason::PreRestore => "snapshot of what is replaced",
     }
+}
+
+/// The lines a rollout or rollback plan adds for the snapshots it takes first.
+pub fn before_moving(backups: &[Backup], unsnapshotted: &[Unsnapshotted]) -> Vec<String> {
+    let mut lines = Vec::new();
+    if !backups.is_empty() {
+        let agents: Vec<&str> = backups.iter().map(|b| b.agent.as_str()).collect();
+        lines.push(format!(
+            "first, a snapshot of each moved agent's brain to its bucket: {} (--no-snapshot skips)",
+            agents.join(", ")
+        ));
+    }
+    for u in unsnapshotted {
+        lines.push(format!("no snapshot of {}: {}", u.agent, u.reason));
+    }
+    lines
+}
+
+/// The lines a rollout or rollback report adds for the snapshots it took.
+pub fn taken(reports: &[BackupReport]) -> String {
+    reports
+        .iter()
+        .map(|b| {
+            format!(
+                "\n{} of {}: {} ({})",
+                reason(b.reason),
+                b.agent,
+                b.id,
+                b.location
+            )
+        })
+        .collect()
 }
 
 /// What will be copied where, in order.

@@ -690,6 +690,7 @@ fn a_rollback_plan_another_run_made_stale_is_refused_before_any_change() {
             wait: Some(std::time::Duration::from_secs(20)),
             history_max: 10,
             parallel: 1,
+            snapshot: true,
         },
     };
     let runtime = tokio::runtime::Runtime::new().expect("runtime");

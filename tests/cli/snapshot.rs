@@ -390,12 +390,12 @@ fn rollout_snapshots_every_moved_agent_before_any_image_moves() {
     .success();
     assert!(out.stderr.contains("no snapshot of beta"), "{}", out.stderr);
     assert!(
-        out.stdout.contains("snapshot of alpha before the rollout"),
+        out.stdout.contains("snapshot before rollout of alpha: "),
         "{}",
         out.stdout
     );
     assert!(
-        out.stdout.contains("snapshot of gamma before the rollout"),
+        out.stdout.contains("snapshot before rollout of gamma: "),
         "{}",
         out.stdout
     );
@@ -441,5 +441,82 @@ fn a_failed_snapshot_stops_a_rollout_before_anything_moves() {
     assert_eq!(
         deployment(&server, "alpha")["spec"]["template"]["spec"]["containers"][0]["image"],
         IMAGE
+    );
+}
+
+#[test]
+fn rollback_snapshots_agents_whose_image_moves_back() {
+    let server = server();
+    let text = kb_fleet();
+    apply(&server, &text, &[]).success();
+    let rollout = [
+        "rollout",
+        "fleet.yaml",
+        "--tag",
+        "2026.5.1",
+        "--yes",
+        "--soak",
+        "100ms",
+        "--timeout",
+        "30s",
+        "--no-snapshot",
+    ];
+    clawctl(&server, &text, &rollout).success();
+    server.clear_requests();
+    let out = clawctl(
+        &server,
+        &text,
+        &[
+            "rollback",
+            "fleet.yaml",
+            "--agent",
+            "alpha",
+            "--agent",
+            "beta",
+            "--yes",
+            "--timeout",
+            "30s",
+        ],
+    )
+    .success();
+    assert!(out.stderr.contains("no snapshot of beta"), "{}", out.stderr);
+    assert!(
+        out.stdout.contains("snapshot before rollback of alpha: "),
+        "{}",
+        out.stdout
+    );
+    let writes = steps(&server);
+    let first_move = writes
+        .iter()
+        .position(|s| s.contains("deployment"))
+        .expect("images moved back");
+    assert_eq!(
+        writes[..first_move],
+        ["post job", "delete job"],
+        "{writes:?}"
+    );
+
+    // And without one, when asked.
+    clawctl(&server, &text, &rollout).success();
+    server.clear_requests();
+    clawctl(
+        &server,
+        &text,
+        &[
+            "rollback",
+            "fleet.yaml",
+            "--agent",
+            "alpha",
+            "--yes",
+            "--timeout",
+            "30s",
+            "--no-snapshot",
+        ],
+    )
+    .success();
+    assert!(
+        steps(&server).iter().all(|s| !s.contains("job")),
+        "{:?}",
+        steps(&server)
     );
 }

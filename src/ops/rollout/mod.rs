@@ -228,7 +228,7 @@ pub struct Plan {
     pub snapshots: Vec<super::snapshot::Backup>,
     /// Agents this run moves that have a bucket but get no snapshot, and why.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub unsnapshotted: Vec<Skip>,
+    pub unsnapshotted: Vec<super::snapshot::Unsnapshotted>,
     pub soak_seconds: f64,
     pub timeout_seconds: f64,
     pub max_parallel: usize,
@@ -461,10 +461,7 @@ pub async fn plan(request: Request<'_>) -> anyhow::Result<Planned> {
             strategy.timeout,
         );
         plan.snapshots = snapshots;
-        plan.unsnapshotted = skipped
-            .into_iter()
-            .map(|(agent, reason)| Skip { agent, reason })
-            .collect();
+        plan.unsnapshotted = skipped;
     }
     Ok(Planned {
         plan,
@@ -585,7 +582,7 @@ pub async fn execute(
                 plan.snapshots.len()
             ));
         }
-        let snapshots = super::snapshot::take(&cluster, &plan.snapshots, timeout).await;
+        let snapshots = super::snapshot::take(&cluster, &plan.snapshots, timeout, reporter).await;
         if let Some(failed) = snapshots.iter().find(|b| b.result != "taken") {
             bail!(
                 "the snapshot of agent {:?} before the rollout failed: {}; nothing was moved \

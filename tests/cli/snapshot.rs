@@ -47,10 +47,10 @@ fn steps(server: &FakeApiServer) -> Vec<String> {
             let path = path.split('?').next().unwrap_or(path);
             if path.contains("/jobs") {
                 Some(format!("{} job", method.to_lowercase()))
-            } else if let Some(rest) = path.split("/deployments/").nth(1) {
-                Some(format!("{} deployment/{rest}", method.to_lowercase()))
             } else {
-                None
+                path.split("/deployments/")
+                    .nth(1)
+                    .map(|rest| format!("{} deployment/{rest}", method.to_lowercase()))
             }
         })
         .collect()

@@ -1,0 +1,44 @@
+//! Prints, as one YAML stream, the Jobs `clawctl backup` and `clawctl restore` would
+//! create for each agent of a fleet that has a knowledge bucket, built from its rendered
+//! Deployment (the commands build them from the live one, which has the same shape), so
+//! the manifest validator can check them beside the rendered fleet (`.ci/run`):
+//!
+//!     cargo run --example snapshot_jobs -- fleets/knowledge.yaml > jobs.yaml
+
+use clawctl::render::{self, Filter};
+use clawctl::snapshot::{self, JobSpec, Operation};
+
+fn main() -> anyhow::Result<()> {
+    let path = std::env::args()
+        .nth(1)
+        .ok_or_else(|| anyhow::anyhow!("usage: snapshot_jobs FLEET"))?;
+    let (_, fleet) = clawctl::ops::load(std::path::Path::new(&path))
+        .map_err(|d| anyhow::anyhow!("{path}: {} problem(s)", d.0.len()))?;
+    let templates = clawctl::ops::templates(None, &fleet)?;
+    let manifests = render::render(&fleet, &templates, &Filter::default())?;
+    let mut out = String::new();
+    for m in manifests.iter().filter(|m| m.kind == "Deployment") {
+        let Some(bucket) = snapshot::bucket(&m.value) else {
+            continue;
+        };
+        let agent = m.agent.as_deref().unwrap_or_default();
+        for (operation, beside_gateway) in [(Operation::Backup, true), (Operation::Restore, false)]
+        {
+            let id = "20261202-011503";
+            let spec = JobSpec {
+                operation,
+                agent,
+                remote: snapshot::remote(&bucket, agent, id),
+                marker: (operation == Operation::Backup)
+                    .then(|| serde_json::json!({"agent": agent, "id": id})),
+                name: snapshot::job_name(&m.name, operation, id),
+                deadline_seconds: 1800,
+                beside_gateway,
+            };
+            out.push_str("---\n");
+            out.push_str(&clawctl::yaml::to_yaml(&snapshot::job(&m.value, &spec)?)?);
+        }
+    }
+    print!("{out}");
+    Ok(())
+}

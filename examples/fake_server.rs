@@ -21,6 +21,9 @@ fn main() -> anyhow::Result<()> {
     });
     // What a registry would answer for the suites' deliberately missing tags.
     server.unpullable_images("does-not-exist");
+    // The suites' knowledge buckets are closed ports: rclone fails there, in the
+    // agents' pull init containers and in snapshot Jobs alike.
+    server.crash_images("rclone");
     std::fs::write(&path, server.kubeconfig())?;
     println!("{path}: {}", server.url());
     loop {

@@ -1070,3 +1070,82 @@ fn a_multi_agent_gateway_is_one_pod_with_a_workspace_volume_per_agent() {
         .expect("the workspace claim is kept");
     assert_eq!(kept.uid(), support.uid());
 }
+
+/// Issue 10: a real API server accepts the snapshot Job clawctl derives from an agent's
+/// Deployment (its validation is the real one: pod affinity, restart policy, TTL), and a
+/// Job that cannot reach its bucket is reported as failed, kept for `kubectl logs`, with
+/// the gateway left alone. The bucket's endpoint is a closed port, so no cloud is
+/// needed; the agent's own knowledge pull fails the same way, so it is applied without
+/// waiting.
+#[test]
+#[ignore = "needs cluster"]
+fn a_snapshot_job_is_accepted_and_its_failure_reported() {
+    let e2e = E2e::new();
+    let ns = e2e.ns("core");
+    let text = e2e.fleet(&["alpha"], &image()).replace(
+        "\n  teams: [",
+        "\n    knowledge: {s3: {bucket: e2e-brains, region: us-east-1, endpoint: \"http://127.0.0.1:9\"}}\
+         \n  teams: [",
+    );
+    e2e.apply(&text, &["--no-wait"]).success();
+    let before: Deployment = e2e.get(&ns, "agent-alpha").expect("deployment");
+
+    let out = e2e
+        .clawctl(
+            &text,
+            &[
+                "backup",
+                "fleet.yaml",
+                "alpha",
+                "--timeout",
+                "90s",
+                "-o",
+                "json",
+            ],
+        )
+        .fails(1);
+    let report: Value = serde_json::from_str(&out.stdout).expect("json report");
+    assert_eq!(report["backups"][0]["result"], "failed", "{report:#}");
+    assert!(
+        report["backups"][0]["why"]
+            .as_str()
+            .is_some_and(|w| !w.is_empty()),
+        "{report:#}"
+    );
+    let jobs: Api<k8s_openapi::api::batch::v1::Job> = e2e.api(&ns);
+    let kept = e2e
+        .block_on(jobs.list(&ListParams::default().labels("clawctl.io/snapshot-of=alpha")))
+        .expect("list jobs");
+    assert_eq!(kept.items.len(), 1, "the failed Job stays for its logs");
+    let job = &kept.items[0];
+    let pod = job
+        .spec
+        .as_ref()
+        .and_then(|s| s.template.spec.as_ref())
+        .expect("pod spec");
+    assert_eq!(pod.service_account_name.as_deref(), Some("agent-alpha"));
+    assert_eq!(pod.restart_policy.as_deref(), Some("Never"));
+    let after: Deployment = e2e.get(&ns, "agent-alpha").expect("deployment");
+    assert_eq!(
+        before.resource_version(),
+        after.resource_version(),
+        "a backup never touches the gateway"
+    );
+
+    // A restore without a terminal or --yes writes nothing.
+    let written = e2e.written(&["core"]);
+    let out = e2e
+        .clawctl(
+            &text,
+            &[
+                "restore",
+                "fleet.yaml",
+                "alpha",
+                "--snapshot",
+                "20261202-011503",
+            ],
+        )
+        .fails(2);
+    assert!(out.stderr.contains("--yes"), "{}", out.stderr);
+    assert_eq!(e2e.written(&["core"]), written);
+}

@@ -41,6 +41,16 @@ pub const PULL_CONTAINER: &str = "knowledge-pull";
 pub const PUSH_CONTAINER: &str = "knowledge-push";
 pub const TMP_VOLUME: &str = "knowledge-tmp";
 
+/// The sync containers an agent's pod has for its knowledge, if any: a pull, and a push
+/// when it writes.
+pub fn containers(knowledge: Option<&Knowledge>) -> &'static [&'static str] {
+    match knowledge.map(|k| k.mode) {
+        None => &[],
+        Some(KnowledgeMode::ReadOnly) => &[PULL_CONTAINER],
+        Some(KnowledgeMode::ReadWrite) => &[PULL_CONTAINER, PUSH_CONTAINER],
+    }
+}
+
 /// The sync containers' resources: requests, then limits, as (CPU, memory).
 pub const REQUESTS: (&str, &str) = ("10m", "64Mi");
 pub const LIMITS: (&str, &str) = ("500m", "256Mi");

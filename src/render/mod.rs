@@ -203,6 +203,7 @@ fn render_checked<T>(
                     fleet: &fleet.name,
                     team: None,
                     agent: None,
+                    sync: &[],
                 };
                 render_one(&env, t, ctx, &expect, &mut sink)?;
             }
@@ -218,6 +219,7 @@ fn render_checked<T>(
                         fleet: &fleet.name,
                         team: Some(&team.name),
                         agent: None,
+                        sync: &[],
                     };
                     render_one(&env, t, ctx, &expect, &mut sink)?;
                 }
@@ -241,6 +243,7 @@ fn render_checked<T>(
             fleet: &fleet.name,
             team: Some(&agent.team),
             agent: Some(&agent.name),
+            sync: crate::knowledge::containers(agent.knowledge.as_ref()),
         };
         for t in &agent_templates {
             render_one(&env, t, ctx.clone(), &expect, &mut sink)?;
@@ -315,6 +318,9 @@ struct Expect<'a> {
     fleet: &'a str,
     team: Option<&'a str>,
     agent: Option<&'a str>,
+    /// Init containers the agent's Deployment must have: its knowledge sync (a template
+    /// override that leaves them out would silently stop it).
+    sync: &'static [&'static str],
 }
 
 fn render_one(
@@ -431,6 +437,27 @@ fn check<'d>(doc: &'d Doc, expect: &Expect<'d>) -> Result<Object<'d>, String> {
     for (key, want) in required {
         if label(key) != Some(want) {
             return Err(format!("{kind} {name:?} lacks the label {key}: {want}"));
+        }
+    }
+    if kind == "Deployment" {
+        let init: Vec<&str> = match doc
+            .get("spec")
+            .and_then(|s| s.get("template"))
+            .and_then(|t| t.get("spec"))
+            .and_then(|p| p.get("initContainers"))
+        {
+            Some(Doc::Seq(containers)) => containers
+                .iter()
+                .filter_map(|c| c.get("name")?.as_str())
+                .collect(),
+            _ => Vec::new(),
+        };
+        if let Some(missing) = expect.sync.iter().find(|c| !init.contains(c)) {
+            return Err(format!(
+                "Deployment {name:?} has no init container {missing:?}, so the agent's \
+                 `knowledge` would not sync: a Deployment template must keep the built-in \
+                 one's knowledgePull, knowledgePush and knowledgeVolumes loops"
+            ));
         }
     }
     typed(kind, doc)

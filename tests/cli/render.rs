@@ -475,6 +475,37 @@ fn template_overrides_replace_one_file_and_are_checked() {
     );
 }
 
+/// A Deployment template override that drops the knowledge containers would stop an
+/// agent's sync without a word: refused, naming what is missing.
+#[test]
+fn a_deployment_override_must_keep_the_knowledge_sync() {
+    let fleet = SMALL_FLEET.replace(
+        "defaults: {model: {primary: anthropic/claude-sonnet-4-20250514}}",
+        "defaults: {model: {primary: anthropic/claude-sonnet-4-20250514}, knowledge: {s3: {bucket: kb-1, region: us-east-1}}}",
+    );
+    assert_ne!(fleet, SMALL_FLEET);
+    let deployment = std::fs::read_to_string(repo().join("templates/agent-deployment.yaml.j2"))
+        .expect("built-in");
+    Test::new()
+        .file("f.yaml", &fleet)
+        .file("tpl/agent-deployment.yaml.j2", &deployment)
+        .args(&["render", "f.yaml", "--templates", "tpl"])
+        .success();
+    let stripped = deployment.replace("agent.knowledgePush", "[]");
+    assert_ne!(stripped, deployment);
+    let err = Test::new()
+        .file("f.yaml", &fleet)
+        .file("tpl/agent-deployment.yaml.j2", &stripped)
+        .args(&["render", "f.yaml", "--templates", "tpl"])
+        .fails(2)
+        .stderr;
+    assert!(
+        err.contains("no init container \"knowledge-push\"")
+            && err.contains("agent-deployment.yaml.j2"),
+        "{err}"
+    );
+}
+
 #[test]
 fn validate_reports_success_and_json() {
     let out = Test::new()

@@ -30,13 +30,20 @@ pub const FIELD_MANAGER: &str = "clawctl-suspend";
 /// Deployment annotation `clawctl suspend` sets (`"true"`); `resume` removes it.
 pub const ANNOTATION: &str = "clawctl.io/suspended";
 
+/// Deployment annotation the fleet file's `suspended: true` renders (`"true"`, owned by
+/// `clawctl` with the `replicas: 0` it comes with), so a reader without the file
+/// (`status --fleet NAME`) can tell it from a scale to zero by someone else.
+pub const FLEET_ANNOTATION: &str = "clawctl.io/suspended-in-fleet";
+
 /// Who keeps an agent at zero replicas.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SuspendedBy {
     /// `clawctl suspend` (the annotation).
     Command,
-    /// `spec.replicas: 0` without the annotation: the fleet file's `suspended: true`
-    /// (or another manager's scale to zero).
+    /// `spec.replicas: 0` with [`FLEET_ANNOTATION`]: the fleet file's `suspended: true`.
+    Fleet,
+    /// `spec.replicas: 0` without either annotation: another manager's scale to zero (or
+    /// a file-suspended agent applied before clawctl rendered [`FLEET_ANNOTATION`]).
     Replicas,
 }
 
@@ -48,10 +55,20 @@ pub fn suspended(d: &Deployment) -> Option<SuspendedBy> {
         .as_ref()
         .and_then(|a| a.get(ANNOTATION))
         .is_some_and(|v| v == "true");
+    let in_fleet = d
+        .metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(FLEET_ANNOTATION))
+        .is_some_and(|v| v == "true");
     if annotated {
         Some(SuspendedBy::Command)
     } else if d.spec.as_ref().and_then(|s| s.replicas) == Some(0) {
-        Some(SuspendedBy::Replicas)
+        Some(if in_fleet {
+            SuspendedBy::Fleet
+        } else {
+            SuspendedBy::Replicas
+        })
     } else {
         None
     }
@@ -154,6 +171,10 @@ mod tests {
             "{base}}}\nspec: {{replicas: 0, selector: {{}}, template: {{}}}}\n"
         ));
         assert_eq!(suspended(&d), Some(SuspendedBy::Replicas));
+        let d = deployment(&format!(
+            "{base}, annotations: {{clawctl.io/suspended-in-fleet: \"true\"}}}}\nspec: {{replicas: 0, selector: {{}}, template: {{}}}}\n"
+        ));
+        assert_eq!(suspended(&d), Some(SuspendedBy::Fleet));
         let d = deployment(&format!(
             "{base}}}\nspec: {{replicas: 1, selector: {{}}, template: {{}}}}\n"
         ));

@@ -283,11 +283,12 @@ fn suspended(d: &Deployment, wanted: Option<&Expected>) -> Option<String> {
             Some(drift) => format!("suspended by `clawctl suspend` ({drift})"),
             None => "suspended by `clawctl suspend`".into(),
         }),
+        SuspendedBy::Fleet if drift.is_none() => Some("suspended by the fleet file".into()),
         SuspendedBy::Replicas if drift.is_none() => Some(match wanted {
             Some(_) => "suspended by the fleet file".into(),
             None => "scaled to 0 replicas".into(),
         }),
-        SuspendedBy::Replicas => None,
+        SuspendedBy::Fleet | SuspendedBy::Replicas => None,
     }
 }
 

@@ -204,7 +204,7 @@ pub async fn plan(request: &Request<'_>) -> anyhow::Result<Planned> {
                 _ if a.suspended => State::SuspendedByFleet,
                 // Zero replicas the file does not ask for: someone scaled it; suspending
                 // makes that clawctl's, resuming has nothing of clawctl's to give up.
-                Some(SuspendedBy::Replicas) | None => State::Running,
+                Some(SuspendedBy::Fleet | SuspendedBy::Replicas) | None => State::Running,
             };
             entry(request.action, a.name.clone(), a.namespace.clone(), state)
         })

@@ -196,6 +196,13 @@ fn the_fleet_file_suspends_a_team_and_resume_leaves_that_to_the_file() {
         )
     );
     assert_eq!(status[1].1, "Ready");
+    // Without the file too: the Deployment says the file suspended it.
+    let out = clawctl(&server, &text, &["status", "--fleet", "demo", "-o", "json"]).success();
+    let by_name: Value = serde_json::from_str(&out.stdout).expect("json");
+    assert_eq!(
+        by_name["agents"][0]["reason"], "suspended by the fleet file",
+        "{by_name:#}"
+    );
 
     let out = clawctl(&server, &text, &["resume", "fleet.yaml", "alpha", "--yes"]).fails(1);
     assert!(
@@ -210,6 +217,11 @@ fn the_fleet_file_suspends_a_team_and_resume_leaves_that_to_the_file() {
     apply(&server, &running, &[]).success();
     assert_eq!(replicas(&server, "alpha"), Some(1));
     assert_eq!(pods(&server, "alpha"), 1);
+    assert!(
+        deployment(&server, "alpha")["metadata"]["annotations"]["clawctl.io/suspended-in-fleet"]
+            .is_null(),
+        "the annotation goes with the setting"
+    );
 }
 
 #[test]

@@ -327,6 +327,7 @@ mod tests {
             skipped: vec![Skip {
                 agent: "zeta".into(),
                 reason: "already runs the target".into(),
+                suspended: false,
             }],
             returns: Vec::new(),
             snapshots: Vec::new(),

@@ -180,6 +180,20 @@ pub const SUSPENDED: &str = "suspended: no pod to check; `clawctl resume` it, th
 pub struct Skip {
     pub agent: String,
     pub reason: String,
+    /// Skipped because it is suspended (the reason is then [`SUSPENDED`]).
+    #[serde(skip)]
+    pub suspended: bool,
+}
+
+impl Skip {
+    /// A suspended agent's skip.
+    pub fn suspended(agent: &str) -> Skip {
+        Skip {
+            agent: agent.to_string(),
+            reason: SUSPENDED.into(),
+            suspended: true,
+        }
+    }
 }
 
 /// An agent `--abort` returns to the revision it had before the rollout.
@@ -258,7 +272,7 @@ impl Plan {
     pub fn suspended(&self) -> Vec<Skip> {
         self.skipped
             .iter()
-            .filter(|s| s.reason == SUSPENDED)
+            .filter(|s| s.suspended)
             .cloned()
             .collect()
     }
@@ -378,15 +392,19 @@ pub async fn plan(request: Request<'_>) -> anyhow::Result<Planned> {
             plan.skipped = agents
                 .keys()
                 .filter(|agent| !moving.contains(agent))
-                .map(|agent| Skip {
-                    agent: agent.clone(),
-                    reason: if live.suspended.contains(agent) {
-                        SUSPENDED.into()
-                    } else if live.images.contains_key(agent) {
-                        "already runs the target".into()
-                    } else {
-                        "not deployed: `clawctl apply` creates it".into()
-                    },
+                .map(|agent| {
+                    if live.suspended.contains(agent) {
+                        return Skip::suspended(agent);
+                    }
+                    Skip {
+                        agent: agent.clone(),
+                        reason: if live.images.contains_key(agent) {
+                            "already runs the target".into()
+                        } else {
+                            "not deployed: `clawctl apply` creates it".into()
+                        },
+                        suspended: false,
+                    }
                 })
                 .collect();
         }
@@ -1066,10 +1084,7 @@ async fn report(run: &Run<'_>, phase: Phase, message: String) -> Report {
         skipped: state
             .suspended
             .iter()
-            .map(|agent| Skip {
-                agent: agent.clone(),
-                reason: SUSPENDED.into(),
-            })
+            .map(|agent| Skip::suspended(agent))
             .collect(),
         fleet: run.fleet.clone(),
         target: state.target.clone(),

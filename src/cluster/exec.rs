@@ -173,8 +173,7 @@ where
         }
     };
     let Some(status) = status else {
-        // The connection ended without a status: kube-rs's task says why.
-        drop(receive);
+        // The connection ended without a status: kube-rs's task, ended too, says why.
         return Err(match process.join().await {
             Err(e) => anyhow!("exec in {} broke off: {e}", place()),
             Ok(()) => anyhow!(

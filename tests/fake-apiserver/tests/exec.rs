@@ -295,3 +295,80 @@ async fn refusals_are_worded_as_the_real_server_words_them() {
     );
     assert!(s.exec_calls().is_empty());
 }
+
+/// The frames themselves, with a plain WebSocket client offering only `v4.channel.k8s.io`
+/// (an older client): the server answers v4, output comes in frames of at most 32 KiB
+/// (plus the channel byte), the status last, then a Close.
+#[tokio::test(flavor = "multi_thread")]
+async fn v4_frames_carry_the_channel_and_the_status_comes_last() {
+    use futures::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    let s = server();
+    let pods: Api<Pod> = Api::namespaced(client(&s).await, "default");
+    running_pod(&s, &pods, "helper").await;
+    let out = pattern(100 * 1024, 3);
+    let reply = out.clone();
+    s.on_exec(move |_| ExecReply {
+        stdout: reply.clone(),
+        stderr: b"warning\n".to_vec(),
+        exit_code: 0,
+    });
+
+    let url = s.url().replace("http://", "ws://")
+        + "/api/v1/namespaces/default/pods/helper/exec?container=main&command=tar&command=-c&stdout=true&stderr=true";
+    let mut request = url.into_client_request().expect("request");
+    let headers = request.headers_mut();
+    headers.insert(
+        "Authorization",
+        "Bearer fake-token".parse().expect("header"),
+    );
+    headers.insert(
+        "Sec-WebSocket-Protocol",
+        "v4.channel.k8s.io".parse().expect("header"),
+    );
+    let tcp = tokio::net::TcpStream::connect(s.url().trim_start_matches("http://"))
+        .await
+        .expect("connect");
+    let (mut ws, response) = tokio_tungstenite::client_async(request, tcp)
+        .await
+        .expect("upgrade");
+    assert_eq!(
+        response.headers()["Sec-WebSocket-Protocol"],
+        "v4.channel.k8s.io"
+    );
+
+    let mut frames = Vec::new();
+    let mut closed = false;
+    while let Some(msg) = ws.next().await {
+        match msg.expect("frame") {
+            Message::Binary(b) => frames.push(b.to_vec()),
+            Message::Close(_) => {
+                closed = true;
+                break;
+            }
+            _ => {}
+        }
+    }
+    assert!(closed, "the server closes after the status");
+    let stdout: Vec<u8> = frames
+        .iter()
+        .filter(|f| f[0] == 1)
+        .flat_map(|f| f[1..].to_vec())
+        .collect();
+    assert!(stdout == out);
+    assert_eq!(frames.iter().filter(|f| f[0] == 1).count(), 4);
+    assert!(frames.iter().all(|f| f.len() <= 32 * 1024 + 1));
+    let last = frames.last().expect("frames");
+    assert_eq!(last[0], 3, "the status comes last");
+    let status: serde_json::Value = serde_json::from_slice(&last[1..]).expect("status JSON");
+    assert_eq!(status, json!({"metadata": {}, "status": "Success"}));
+    let stderr: Vec<u8> = frames
+        .iter()
+        .filter(|f| f[0] == 2)
+        .flat_map(|f| f[1..].to_vec())
+        .collect();
+    assert_eq!(stderr, b"warning\n");
+    assert_eq!(s.exec_calls()[0].protocol, "v4.channel.k8s.io");
+}

@@ -147,10 +147,11 @@ where
                     tail.drain(..tail.len() - STDERR_CAP);
                 }
             }
-            tail
+            anyhow::Ok(tail)
         };
-        let (copied, tail) = tokio::join!(copy, collect);
-        copied.map(|()| tail)
+        // A failed write ends it at once: waiting for stderr's end would wait for a
+        // status that cannot come while kube-rs waits for stdout to be read.
+        tokio::try_join!(copy, collect).map(|((), tail)| tail)
     };
 
     let mut send = pin!(send);

@@ -258,3 +258,60 @@ async fn waiting_for_a_pod_says_why_it_does_not_run() {
     assert!(message.contains("was not running after"), "{message}");
     assert!(message.contains("Pending"), "{message}");
 }
+
+/// A writer that refuses everything, as a full disk does.
+struct Full;
+
+impl tokio::io::AsyncWrite for Full {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        _: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::task::Poll::Ready(Err(std::io::Error::other("No space left on device")))
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_local_write_failure_is_an_error_not_a_hang() {
+    let server = server();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cluster = ready(&server, dir.path()).await;
+    server.on_exec(|_| ExecReply::stdout(vec![7u8; 1024 * 1024]));
+    let err = tokio::time::timeout(
+        Duration::from_secs(20),
+        exec::run(
+            &cluster,
+            NS,
+            "backup-helper",
+            "helper",
+            &["tar", "-c", "."],
+            None::<tokio::fs::File>,
+            &mut Full,
+        ),
+    )
+    .await
+    .expect("no hang")
+    .expect_err("the write fails");
+    let message = format!("{err:#}");
+    assert!(message.contains("\"backup-helper\""), "{message}");
+    assert!(
+        message.contains("cannot write the command's stdout"),
+        "{message}"
+    );
+    assert!(message.contains("No space left on device"), "{message}");
+}

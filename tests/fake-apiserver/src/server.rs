@@ -750,7 +750,8 @@ pub async fn serve(
     req: hyper::Request<Incoming>,
 ) -> Result<Response<Body>, Dropped> {
     let mut req = req;
-    let exec_upgrade = req.uri().path().ends_with("/exec").then(|| {
+    let exec_path = req.uri().path().contains("/pods/") && req.uri().path().ends_with("/exec");
+    let exec_upgrade = exec_path.then(|| {
         let h = |name: header::HeaderName| {
             req.headers()
                 .get(name)

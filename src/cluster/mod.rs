@@ -4,6 +4,7 @@
 pub mod applyset;
 pub mod client;
 pub mod errors;
+pub mod exec;
 pub mod gate;
 pub mod history;
 pub mod jobs;

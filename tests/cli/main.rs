@@ -7,6 +7,7 @@ mod cluster;
 mod completions;
 mod e2e;
 mod e2e_rollout;
+mod exec;
 mod golden;
 mod history;
 mod injection;

@@ -7,6 +7,7 @@
 //!
 //! Modules: [`resources`] (the served kinds), [`store`] (objects, resourceVersions, watch
 //! history), [`api`] (write semantics), [`server`] (HTTP, read verbs, watch, faults),
+//! [`exec`] (`pods/exec` over WebSocket, played by a test's handler),
 //! [`controller`] (Deployment/ReplicaSet/Pod/Namespace/PVC simulation), [`jobs`] (the
 //! Job controller and the kubelet's run-to-completion pods), [`discovery`],
 //! [`selector`], [`status`] (error bodies), [`ssa`] (server-side apply), [`normalize`] (how
@@ -16,6 +17,7 @@
 pub mod api;
 pub mod controller;
 pub mod discovery;
+pub mod exec;
 pub mod jobs;
 pub mod normalize;
 pub mod resources;
@@ -33,6 +35,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+pub use crate::exec::{ExecCall, ExecReply};
 use crate::resources::{RESOURCES, ResIdx, by_kind};
 use crate::server::{Config, Shared, lock};
 use crate::store::Store;
@@ -176,6 +179,7 @@ impl FakeApiServer {
             }),
             log: Mutex::new(Vec::new()),
             url: Mutex::new(String::new()),
+            exec: Mutex::new(exec::ExecState::default()),
         });
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         listener
@@ -240,6 +244,7 @@ impl FakeApiServer {
                                 });
                                 let _ = hyper::server::conn::http1::Builder::new()
                                     .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
+                                    .with_upgrades()
                                     .await;
                             });
                         }
@@ -380,6 +385,18 @@ users:
             },
             &ctx,
         );
+    }
+
+    /// Plays every `pods/exec` from now on: `handler` gets the call (stdin read whole)
+    /// and answers the command's stdout, stderr and exit code. Without one, exec exits
+    /// 126 (see [`exec`]).
+    pub fn on_exec(&self, handler: impl Fn(ExecCall) -> ExecReply + Send + Sync + 'static) {
+        lock(&self.shared.exec).handler = Some(Arc::new(handler));
+    }
+
+    /// The execs played so far, in order.
+    pub fn exec_calls(&self) -> Vec<ExecCall> {
+        lock(&self.shared.exec).calls.clone()
     }
 
     /// Every request so far, in the order they were answered.

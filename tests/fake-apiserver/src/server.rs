@@ -10,8 +10,8 @@
 //! - watches send a BOOKMARK every `bookmark_interval` (real servers: about a minute) when
 //!   `allowWatchBookmarks` is set;
 //! - the legacy `/api/v1/watch/...` paths and subresources other than `status` (and a
-//!   ServiceAccount's `token`, which answers any token) are not
-//!   served (404).
+//!   ServiceAccount's `token`, which answers any token, and a Pod's `exec`, see
+//!   [`crate::exec`]) are not served (404).
 
 use std::convert::Infallible;
 use std::pin::Pin;
@@ -67,6 +67,8 @@ pub struct Shared {
     pub cfg: Mutex<Config>,
     pub log: Mutex<Vec<Request>>,
     pub url: Mutex<String>,
+    /// The `pods/exec` handler and the calls played.
+    pub exec: Mutex<crate::exec::ExecState>,
 }
 
 /// What a request addresses.
@@ -196,10 +198,13 @@ fn route(method: &str, path: &str, query: &Query, accept: &str, url: &str, crds:
         || rest.len() > 3
         || subresource.as_deref().is_some_and(|s| {
             !(s == "status" && rt.status_subresource
-                || s == "token" && rt.plural == "serviceaccounts")
+                || s == "token" && rt.plural == "serviceaccounts"
+                || s == "exec" && rt.plural == "pods")
         });
     let verb = match (method, name.is_some()) {
         ("POST", true) if subresource.as_deref() == Some("token") => "create",
+        // RBAC checks `create` on pods/exec for both (since 1.31, a WebSocket GET too).
+        ("GET" | "POST", true) if subresource.as_deref() == Some("exec") => "create",
         ("GET", true) => "get",
         ("GET", false) if query.watch => "watch",
         ("GET", false) => "list",
@@ -744,6 +749,23 @@ pub async fn serve(
     shared: Arc<Shared>,
     req: hyper::Request<Incoming>,
 ) -> Result<Response<Body>, Dropped> {
+    let mut req = req;
+    let exec_path = req.uri().path().contains("/pods/") && req.uri().path().ends_with("/exec");
+    let exec_upgrade = exec_path.then(|| {
+        let h = |name: header::HeaderName| {
+            req.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string()
+        };
+        crate::exec::Upgrade {
+            upgrade: h(header::UPGRADE),
+            key: h(header::SEC_WEBSOCKET_KEY),
+            protocols: h(header::SEC_WEBSOCKET_PROTOCOL),
+            on_upgrade: hyper::upgrade::on(&mut req),
+        }
+    });
     let method = req.method().as_str().to_string();
     let path = req.uri().path().to_string();
     let query_str = req.uri().query().unwrap_or("").to_string();
@@ -896,6 +918,15 @@ pub async fn serve(
         }
         if t.verb == "watch" {
             return watch(&shared, res, t.namespace.clone(), &q);
+        }
+        if t.subresource.as_deref() == Some("exec") {
+            return crate::exec::start(
+                &shared,
+                t.namespace.as_deref().unwrap_or(""),
+                t.name.as_deref().unwrap_or(""),
+                &query_str,
+                exec_upgrade,
+            );
         }
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             handle_resource(&shared, &t, &q, &content_type, &user_agent, &body, dry_run)

@@ -25,15 +25,23 @@ pub const REMOTE: &str = "knowledge";
 /// What syncs when the fleet does not say: every agent's workspace and openclaw.json.
 pub const DEFAULT_INCLUDE: [&str; 3] = ["workspace/**", "workspace-*/**", "openclaw.json"];
 
-/// Never synced, whatever `include` says, and listed first so they win (rclone's first
-/// matching rule decides): channel credentials are another security boundary, session
-/// transcripts are already distilled into memory/, and an agent's model API keys live
-/// in its `agents/<id>/agent/auth-profiles.json` (OpenClaw's auth store).
-/// `credentials/` and `auth-profiles.json` at any depth.
-pub const HARD_EXCLUDES: [&str; 3] = [
+/// Never synced (nor in a snapshot), whatever `include` says, and listed first so they
+/// win (rclone's first matching rule decides): channel credentials are another security
+/// boundary, session transcripts are already distilled into memory/, and model API keys
+/// live in the agents' auth stores. Per OpenClaw release:
+/// - 2026.4: `agents/<id>/agent/auth-profiles.json` (keys), `agents/<id>/sessions/`;
+/// - 2026.9: `agents/<id>/agent/openclaw-agent.sqlite` (with its `-wal`/`-shm`) holds
+///   "model auth profiles, routing state, standing intents, session rows, transcripts",
+///   and `agents/<id>/agent/codex-home/` a Codex account (docs/concepts/agent-workspace.md,
+///   "What is NOT in the workspace").
+///
+/// `credentials/`, `auth-profiles.json` and `openclaw-agent.sqlite*` at any depth.
+pub const HARD_EXCLUDES: [&str; 5] = [
     "credentials/**",
     "/agents/*/sessions/**",
     "auth-profiles.json",
+    "openclaw-agent.sqlite*",
+    "/agents/*/agent/codex-home/**",
 ];
 
 /// The pod's container names and the sync containers' scratch volume.
@@ -135,12 +143,16 @@ pub fn include_problem(pattern: &str) -> Option<String> {
     }
     let first = pattern.split('/').next().unwrap_or_default();
     if first == "credentials"
-        || pattern
-            .split('/')
-            .any(|s| s == "sessions" || s == "auth-profiles.json")
+        || pattern.split('/').any(|s| {
+            s == "sessions"
+                || s == "auth-profiles.json"
+                || s == "codex-home"
+                || s.starts_with("openclaw-agent.sqlite")
+        })
     {
         return Some(format!(
-            "{pattern:?}: credentials/, agents/*/sessions/ and auth-profiles.json never sync"
+            "{pattern:?}: credentials/, agents/*/sessions/, auth-profiles.json, \
+             openclaw-agent.sqlite and codex-home/ never sync"
         ));
     }
     None
@@ -282,7 +294,7 @@ mod tests {
         let pull = filter(&include, Direction::Pull);
         assert_eq!(
             pull,
-            "- credentials/**\n- /agents/*/sessions/**\n- auth-profiles.json\n- /.clawctl-snapshots/**\n- /openclaw.json\n+ /workspace/**\n- **\n"
+            "- credentials/**\n- /agents/*/sessions/**\n- auth-profiles.json\n- openclaw-agent.sqlite*\n- /agents/*/agent/codex-home/**\n- /.clawctl-snapshots/**\n- /openclaw.json\n+ /workspace/**\n- **\n"
         );
         let push = filter(&include, Direction::Push);
         assert!(!push.contains("openclaw.json"));
@@ -300,6 +312,8 @@ mod tests {
             "../x",
             "credentials/**",
             "agents/main/sessions/**",
+            "agents/main/agent/openclaw-agent.sqlite",
+            "agents/*/agent/codex-home/**",
             "a\nb",
         ] {
             assert!(include_problem(bad).is_some(), "{bad:?}");

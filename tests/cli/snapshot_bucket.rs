@@ -81,6 +81,8 @@ fn never_in_a_snapshot(path: &str) -> bool {
     path.starts_with("credentials/")
         || path.contains("/sessions/")
         || path.ends_with("auth-profiles.json")
+        || path.contains("openclaw-agent.sqlite")
+        || path.contains("/codex-home/")
         || path.starts_with("lost+found/")
 }
 
@@ -140,6 +142,17 @@ fn snapshots_round_trip_byte_for_byte_through_a_real_s3_server() {
         "{\"k\": \"sk-ant\"}\n",
     );
     write(&a.join("lost+found/#1234"), "fsck\n");
+    // 2026.9 keeps model auth profiles and transcripts in the agent's database.
+    write(
+        &a.join("agents/main/agent/openclaw-agent.sqlite"),
+        "SQLite format 3\0keys",
+    );
+    write(
+        &a.join("agents/main/agent/openclaw-agent.sqlite-wal"),
+        "wal",
+    );
+    write(&a.join("agents/main/agent/codex-home/auth.json"), "{}\n");
+    write(&a.join("state/openclaw.sqlite"), "SQLite format 3\0state");
 
     // Backup.
     let backup = job_container(&docs, "writer", Operation::Backup, &remote);

@@ -306,20 +306,28 @@ pub struct BackupArgs {
     /// The agents to snapshot, by name.
     #[arg(value_name = "AGENT", required = true)]
     pub agents: Vec<String>,
+    /// Write one agent's snapshot to this local .tar.gz (streamed out of the cluster)
+    /// instead of its bucket; never overwrites a file.
+    #[arg(long, value_name = "FILE")]
+    pub to: Option<PathBuf>,
     #[command(flatten)]
     pub job: SnapshotJobArgs,
 }
 
 #[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("from").required(true).args(["snapshot", "from_file"]))]
 pub struct RestoreArgs {
     /// The fleet file.
     pub fleet: PathBuf,
     /// The agent to restore.
     #[arg(value_name = "AGENT")]
     pub agent: String,
-    /// The snapshot to return to (the id `clawctl backup` printed).
+    /// The snapshot in the agent's bucket to return to (the id `clawctl backup` printed).
     #[arg(long, value_name = "ID")]
-    pub snapshot: String,
+    pub snapshot: Option<String>,
+    /// A local archive written by `clawctl backup --to` (any agent's) instead.
+    #[arg(long, value_name = "FILE")]
+    pub from_file: Option<PathBuf>,
     #[command(flatten)]
     pub replace: ReplaceArgs,
 }

@@ -304,6 +304,37 @@ pub async fn wait_running(
     }
 }
 
+/// Creates a pod (JSON) to exec into, such as `snapshot::archive`'s helper.
+pub async fn create_pod(cluster: &Cluster, pod: &serde_json::Value) -> anyhow::Result<()> {
+    let namespace = pod["metadata"]["namespace"].as_str().unwrap_or_default();
+    let name = pod["metadata"]["name"].as_str().unwrap_or_default();
+    let api: Api<Pod> = Api::namespaced(cluster.client.clone(), namespace);
+    let typed: Pod = serde_json::from_value(pod.clone())?;
+    api.create(&kube::api::PostParams::default(), &typed)
+        .await
+        .map_err(|e| {
+            anyhow!(super::errors::describe(
+                &e,
+                &Request {
+                    verb: "create",
+                    resource: "pods",
+                    namespace: Some(namespace),
+                    name: Some(name),
+                }
+            ))
+        })?;
+    Ok(())
+}
+
+/// Deletes a helper pod at once (grace period 0: it only sleeps). Best effort: its
+/// `activeDeadlineSeconds` ends it anyway.
+pub async fn delete_pod(cluster: &Cluster, namespace: &str, name: &str) {
+    let api: Api<Pod> = Api::namespaced(cluster.client.clone(), namespace);
+    let _ = api
+        .delete(name, &kube::api::DeleteParams::default().grace_period(0))
+        .await;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,21 +9,31 @@ use std::io::Write;
 use crate::cli::{BackupArgs, CloneArgs, Format, ReplaceArgs, RestoreArgs, SnapshotJobArgs};
 use crate::error::{ExitStatus, InvalidInput};
 use crate::ops::planning::DEFAULT_CONCURRENCY;
-use crate::ops::snapshot::{self, Ask, Request};
+use crate::ops::snapshot::{self, Ask, Origin, Request};
 use crate::output;
 use crate::prompt;
 
 pub fn backup(args: &BackupArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
     let ask = Ask::Backup {
         agents: args.agents.clone(),
+        to: args.to.clone(),
     };
     run(&args.fleet, ask, &args.job, None, quiet)
 }
 
 pub fn restore(args: &RestoreArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
+    let from = match (&args.snapshot, &args.from_file) {
+        (None, Some(file)) => Origin::File(file.clone()),
+        (Some(id), None) => Origin::Snapshot(id.clone()),
+        _ => {
+            return Err(
+                InvalidInput("name exactly one of --snapshot and --from-file".into()).into(),
+            );
+        }
+    };
     let ask = Ask::Restore {
         agent: args.agent.clone(),
-        snapshot: args.snapshot.clone(),
+        from,
     };
     run(
         &args.fleet,

@@ -23,6 +23,7 @@
 //!   and a restore leaves TARGET's own in place.
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -33,6 +34,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::planning;
+use crate::cluster::exec;
 use crate::cluster::jobs::{self, Outcome as JobOutcome};
 use crate::cluster::suspend::{self, SuspendedBy};
 use crate::cluster::wait::{self, Outcome as WaitOutcome, Workload};
@@ -40,7 +42,7 @@ use crate::cluster::{Cluster, lease, scoped};
 use crate::error::InvalidInput;
 use crate::fleet::ResolvedFleet;
 use crate::render::context::{AGENT_LABEL, resource_name};
-use crate::snapshot::{self, JobSpec, Operation, Reason};
+use crate::snapshot::{self, JobSpec, Operation, Reason, archive};
 
 /// How often a Job's status is read.
 const POLL: Duration = Duration::from_secs(2);
@@ -52,16 +54,35 @@ const PARALLEL: usize = 4;
 pub enum Ask {
     Backup {
         agents: Vec<String>,
+        /// To a local archive instead of the bucket (one agent).
+        to: Option<PathBuf>,
     },
     Restore {
         agent: String,
-        snapshot: String,
+        from: Origin,
     },
     Clone {
         source: String,
         target: String,
         snapshot: Option<String>,
     },
+}
+
+/// Where a restore's brain comes from.
+#[derive(Debug, Clone)]
+pub enum Origin {
+    /// A snapshot in the agent's bucket, by id.
+    Snapshot(String),
+    /// A local archive (`backup --to`).
+    File(PathBuf),
+}
+
+/// What carries the bytes: a Job to or from the bucket, or a helper pod and a local
+/// archive streamed over exec.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Carrier {
+    Job(Value),
+    Archive { pod: Value, file: PathBuf },
 }
 
 pub struct Request<'a> {
@@ -89,7 +110,7 @@ pub struct Backup {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
     #[serde(skip)]
-    job: Option<Value>,
+    carrier: Option<Carrier>,
 }
 
 /// The restore of one agent.
@@ -106,7 +127,7 @@ pub struct Restore {
     /// The gateway runs now: it is suspended for the restore and resumed after.
     pub running: bool,
     #[serde(skip)]
-    job: Value,
+    carrier: Carrier,
 }
 
 /// What a run will do, from reads alone.
@@ -261,7 +282,7 @@ impl<'f> Agent<'f> {
                 .unwrap_or_default(),
             reason,
             problem: self.backup_problem(),
-            job: None,
+            carrier: None,
         };
         let (Some(bucket), Some((_, deployment)), None) = (&self.bucket, &self.live, &out.problem)
         else {
@@ -284,7 +305,52 @@ impl<'f> Agent<'f> {
             beside_gateway: self.running(),
         };
         match snapshot::job(deployment, &spec) {
-            Ok(job) => out.job = Some(job),
+            Ok(job) => out.carrier = Some(Carrier::Job(job)),
+            Err(e) => out.problem = Some(format!("{e:#}")),
+        }
+        out
+    }
+
+    /// A snapshot of it to the local archive `file`.
+    fn archive(&self, id: &str, reason: Reason, file: &Path, timeout: Duration) -> Backup {
+        let mut out = Backup {
+            agent: self.name.to_string(),
+            namespace: self.namespace.to_string(),
+            id: id.to_string(),
+            location: file.display().to_string(),
+            reason,
+            problem: None,
+            carrier: None,
+        };
+        let Some((_, deployment)) = &self.live else {
+            out.problem = Some(format!(
+                "agent {:?} is not deployed: `clawctl apply` creates it",
+                self.name
+            ));
+            return out;
+        };
+        if file.exists() {
+            out.problem = Some(format!(
+                "{} exists: name a new file (a backup never overwrites one)",
+                file.display()
+            ));
+            return out;
+        }
+        let name = snapshot::job_name(&resource_name(self.name), Operation::Backup, id);
+        match archive::helper_pod(
+            deployment,
+            self.name,
+            &name,
+            true,
+            self.running(),
+            timeout.as_secs(),
+        ) {
+            Ok(pod) => {
+                out.carrier = Some(Carrier::Archive {
+                    pod,
+                    file: file.to_path_buf(),
+                })
+            }
             Err(e) => out.problem = Some(format!("{e:#}")),
         }
         out
@@ -360,10 +426,31 @@ pub async fn live_deployments(
 pub async fn plan(request: &Request<'_>) -> anyhow::Result<Planned> {
     let (_, fleet) = super::load(request.planning.fleet)?;
     let names: Vec<&str> = match &request.ask {
-        Ask::Backup { agents } => agents.iter().map(String::as_str).collect(),
-        Ask::Restore { agent, snapshot } => {
-            if let Some(problem) = snapshot::id_problem(snapshot) {
-                return Err(InvalidInput(format!("--snapshot: {problem}")).into());
+        Ask::Backup { agents, to } => {
+            if to.is_some() && agents.len() != 1 {
+                return Err(InvalidInput(
+                    "--to writes one agent's archive: name exactly one agent".into(),
+                )
+                .into());
+            }
+            agents.iter().map(String::as_str).collect()
+        }
+        Ask::Restore { agent, from } => {
+            match from {
+                Origin::Snapshot(id) => {
+                    if let Some(problem) = snapshot::id_problem(id) {
+                        return Err(InvalidInput(format!("--snapshot: {problem}")).into());
+                    }
+                }
+                Origin::File(file) => {
+                    if !file.is_file() {
+                        return Err(InvalidInput(format!(
+                            "--from-file: {} is not a file",
+                            file.display()
+                        ))
+                        .into());
+                    }
+                }
             }
             vec![agent]
         }
@@ -394,17 +481,33 @@ pub async fn plan(request: &Request<'_>) -> anyhow::Result<Planned> {
     let timeout = request.timeout;
 
     let (operation, backups, restore) = match &request.ask {
-        Ask::Backup { .. } => {
+        Ask::Backup { to, .. } => {
             let backups = chosen
                 .iter()
-                .map(|a| a.backup(&id, Reason::Manual, timeout))
+                .map(|a| match to {
+                    Some(file) => a.archive(&id, Reason::Manual, file, timeout),
+                    None => a.backup(&id, Reason::Manual, timeout),
+                })
                 .collect();
             ("backup", backups, None)
         }
-        Ask::Restore { snapshot, .. } => {
+        Ask::Restore {
+            from: Origin::Snapshot(snapshot),
+            ..
+        } => {
             let target = &chosen[0];
             let restore = restore_step(target, target, snapshot, timeout)?;
-            let backups = safety(target, request.safety_snapshot, &id, timeout);
+            let backups = safety(target, request.safety_snapshot, &id, timeout, None);
+            ("restore", backups, Some(restore))
+        }
+        Ask::Restore {
+            from: Origin::File(file),
+            ..
+        } => {
+            let target = &chosen[0];
+            let restore = archive_restore_step(target, file, &id, timeout)?;
+            let dir = file.parent().unwrap_or(Path::new("."));
+            let backups = safety(target, request.safety_snapshot, &id, timeout, Some(dir));
             ("restore", backups, Some(restore))
         }
         Ask::Clone { snapshot, .. } => {
@@ -423,7 +526,7 @@ pub async fn plan(request: &Request<'_>) -> anyhow::Result<Planned> {
             }
             let restore =
                 restore_step(target, source, snapshot.as_deref().unwrap_or(&id), timeout)?;
-            backups.extend(safety(target, request.safety_snapshot, &id, timeout));
+            backups.extend(safety(target, request.safety_snapshot, &id, timeout, None));
             ("clone", backups, Some(restore))
         }
     };
@@ -443,13 +546,70 @@ pub async fn plan(request: &Request<'_>) -> anyhow::Result<Planned> {
     })
 }
 
-/// The safety snapshot before a restore: only when asked for and possible (a
-/// read-only agent's identity cannot write one; that is said, not failed).
-fn safety(target: &Agent<'_>, wanted: bool, id: &str, timeout: Duration) -> Vec<Backup> {
-    if !wanted || target.backup_problem().is_some() {
+/// The safety snapshot before a restore, when asked for: to the agent's bucket when it
+/// can write one; else, for a restore from a local archive, to a local archive in
+/// `local_dir` (`<agent>-<id>-pre-restore.tar.gz`); else none (a read-only agent's
+/// identity cannot write its bucket).
+fn safety(
+    target: &Agent<'_>,
+    wanted: bool,
+    id: &str,
+    timeout: Duration,
+    local_dir: Option<&Path>,
+) -> Vec<Backup> {
+    let id = format!("{id}-pre-restore");
+    if !wanted {
         return Vec::new();
     }
-    vec![target.backup(&format!("{id}-pre-restore"), Reason::PreRestore, timeout)]
+    if target.backup_problem().is_none() {
+        return vec![target.backup(&id, Reason::PreRestore, timeout)];
+    }
+    match local_dir {
+        Some(dir) => {
+            let file = dir.join(format!("{}-{id}.tar.gz", target.name));
+            vec![target.archive(&id, Reason::PreRestore, &file, timeout)]
+        }
+        None => Vec::new(),
+    }
+}
+
+/// The restore of `target` from the local archive `file`.
+fn archive_restore_step(
+    target: &Agent<'_>,
+    file: &Path,
+    id: &str,
+    timeout: Duration,
+) -> anyhow::Result<Restore> {
+    let Some((_, deployment)) = &target.live else {
+        return Err(InvalidInput(format!(
+            "agent {:?} is not deployed: `clawctl apply` creates its volume first \
+             (`suspended: true` keeps it stopped until the restore)",
+            target.name
+        ))
+        .into());
+    };
+    let name = snapshot::job_name(&resource_name(target.name), Operation::Restore, id);
+    let pod = archive::helper_pod(
+        deployment,
+        target.name,
+        &name,
+        false,
+        false,
+        timeout.as_secs(),
+    )
+    .map_err(|e| InvalidInput(format!("{e:#}")))?;
+    Ok(Restore {
+        agent: target.name.to_string(),
+        namespace: target.namespace.to_string(),
+        from_agent: target.name.to_string(),
+        snapshot: None,
+        location: file.display().to_string(),
+        running: target.running() && !target.suspended_by_command(),
+        carrier: Carrier::Archive {
+            pod,
+            file: file.to_path_buf(),
+        },
+    })
 }
 
 /// The restore of `target` from `source`'s snapshot `id`, or why there is none.
@@ -504,7 +664,7 @@ fn restore_step(
         snapshot: Some(id.to_string()),
         location: snapshot::url(sb, source.name, id),
         running: target.running() && !target.suspended_by_command(),
-        job,
+        carrier: Carrier::Job(job),
     })
 }
 
@@ -516,16 +676,12 @@ pub async fn take(
     progress: &dyn wait::Progress,
 ) -> Vec<BackupReport> {
     let runs = backups.iter().map(|b| async move {
-        let (result, why) = match (&b.problem, &b.job) {
+        let (result, why) = match (&b.problem, &b.carrier) {
             (Some(problem), _) => ("failed", Some(problem.clone())),
-            (None, None) => ("failed", Some("no Job to run".to_string())),
-            (None, Some(job)) => match jobs::run(cluster, job, timeout + POLL * 5, POLL).await {
-                Ok(JobOutcome::Succeeded) => ("taken", None),
-                Ok(JobOutcome::Failed(why)) => ("failed", Some(why)),
-                Ok(JobOutcome::Unfinished(why)) => {
-                    ("failed", Some(format!("not done in time: {why}")))
-                }
-                Err(e) => ("failed", Some(format!("{e:#}"))),
+            (None, None) => ("failed", Some("nothing to run".to_string())),
+            (None, Some(carrier)) => match carry(cluster, carrier, timeout).await {
+                Ok(()) => ("taken", None),
+                Err(why) => ("failed", Some(why)),
             },
         };
         progress.note(&match &why {
@@ -640,13 +796,8 @@ async fn restore_agent(
             Err(why) => return fail(format!("its pod did not stop: {why}"), true),
         }
     }
-    match jobs::run(cluster, &restore.job, timeout + POLL * 5, POLL).await {
-        Ok(JobOutcome::Succeeded) => {}
-        Ok(JobOutcome::Failed(why)) => return fail(why, restore.running),
-        Ok(JobOutcome::Unfinished(why)) => {
-            return fail(format!("not done in time: {why}"), restore.running);
-        }
-        Err(e) => return fail(format!("{e:#}"), restore.running),
+    if let Err(why) = carry(cluster, &restore.carrier, timeout).await {
+        return fail(why, restore.running);
     }
     report.result = "restored";
     if restore.running {
@@ -663,6 +814,126 @@ async fn restore_agent(
             report.why = Some(format!("restored, but not ready again: {why}"));
         }
     }
+}
+
+/// Runs a carrier to its end: the Job, or the helper pod with its exec.
+async fn carry(cluster: &Cluster, carrier: &Carrier, timeout: Duration) -> Result<(), String> {
+    match carrier {
+        Carrier::Job(job) => match jobs::run(cluster, job, timeout + POLL * 5, POLL).await {
+            Ok(JobOutcome::Succeeded) => Ok(()),
+            Ok(JobOutcome::Failed(why)) => Err(why),
+            Ok(JobOutcome::Unfinished(why)) => Err(format!("not done in time: {why}")),
+            Err(e) => Err(format!("{e:#}")),
+        },
+        Carrier::Archive { pod, file } => {
+            let namespace = pod["metadata"]["namespace"].as_str().unwrap_or_default();
+            let name = pod["metadata"]["name"].as_str().unwrap_or_default();
+            exec::create_pod(cluster, pod)
+                .await
+                .map_err(|e| format!("{e:#}"))?;
+            let restore = pod["metadata"]["labels"][snapshot::OPERATION_LABEL] == "restore";
+            let result = tokio::time::timeout(timeout, async {
+                exec::wait_running(cluster, namespace, name, timeout)
+                    .await
+                    .map_err(|e| format!("{e:#}"))?;
+                if restore {
+                    archive_in(cluster, namespace, name, file).await
+                } else {
+                    archive_out(cluster, namespace, name, file).await
+                }
+            })
+            .await
+            .unwrap_or_else(|_| Err(format!("not done in {}s", timeout.as_secs())));
+            exec::delete_pod(cluster, namespace, name).await;
+            result
+        }
+    }
+}
+
+/// Streams the helper pod's archive into `file` (through `<file>.partial`, renamed
+/// once the archive is whole).
+async fn archive_out(
+    cluster: &Cluster,
+    namespace: &str,
+    pod: &str,
+    file: &Path,
+) -> Result<(), String> {
+    let partial = PathBuf::from(format!("{}.partial", file.display()));
+    let result = async {
+        let mut out = tokio::fs::File::create(&partial)
+            .await
+            .map_err(|e| format!("cannot write {}: {e}", partial.display()))?;
+        let command = archive::backup_command();
+        let command: Vec<&str> = command.iter().map(String::as_str).collect();
+        let exited = exec::run(
+            cluster,
+            namespace,
+            pod,
+            archive::CONTAINER,
+            &command,
+            None::<tokio::fs::File>,
+            &mut out,
+        )
+        .await
+        .map_err(|e| format!("{e:#}"))?;
+        // GNU tar exits 1 when a file changed while it was read (the gateway runs):
+        // the archive is whole, that file as tar saw it.
+        if exited.code > 1 {
+            return Err(format!(
+                "tar exited {}: {}",
+                exited.code,
+                exited.stderr.trim()
+            ));
+        }
+        out.sync_all()
+            .await
+            .map_err(|e| format!("cannot write {}: {e}", partial.display()))?;
+        tokio::fs::rename(&partial, file).await.map_err(|e| {
+            format!(
+                "cannot rename {} to {}: {e}",
+                partial.display(),
+                file.display()
+            )
+        })
+    }
+    .await;
+    if result.is_err() {
+        let _ = tokio::fs::remove_file(&partial).await;
+    }
+    result
+}
+
+/// Streams `file` into the helper pod's restore script.
+async fn archive_in(
+    cluster: &Cluster,
+    namespace: &str,
+    pod: &str,
+    file: &Path,
+) -> Result<(), String> {
+    let input = tokio::fs::File::open(file)
+        .await
+        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let command = archive::restore_command();
+    let command: Vec<&str> = command.iter().map(String::as_str).collect();
+    let exited = exec::run(
+        cluster,
+        namespace,
+        pod,
+        archive::CONTAINER,
+        &command,
+        Some(input),
+        &mut tokio::io::sink(),
+    )
+    .await
+    .map_err(|e| format!("{e:#}"))?;
+    if exited.code != 0 {
+        return Err(format!(
+            "the restore exited {}: {}",
+            exited.code,
+            exited.stderr.trim()
+        ));
+    }
+    Ok(())
 }
 
 async fn wait_one(

@@ -77,12 +77,13 @@ pub fn plan(plan: &Plan) -> String {
             step.to_string(),
             r.agent.clone(),
             r.namespace.clone(),
-            format!(
-                "replace its brain with {}'s snapshot {} <- {}",
-                r.from_agent,
-                r.snapshot.as_deref().unwrap_or("(new)"),
-                r.location
-            ),
+            match &r.snapshot {
+                Some(id) => format!(
+                    "replace its brain with {}'s snapshot {id} <- {}",
+                    r.from_agent, r.location
+                ),
+                None => format!("replace its brain with the archive {}", r.location),
+            },
         ]);
         if r.running {
             step += 1;
@@ -130,7 +131,10 @@ pub fn table(report: &Report) -> String {
         }
         table.add_row([
             r.agent.clone(),
-            format!("restore from {}", r.from_agent),
+            match &r.snapshot {
+                Some(_) => format!("restore from {}", r.from_agent),
+                None => "restore from an archive".to_string(),
+            },
             r.snapshot.clone().unwrap_or_default(),
             r.result.to_string(),
             why.trim().to_string(),

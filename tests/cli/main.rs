@@ -15,5 +15,6 @@ mod knowledge;
 mod render;
 mod rollout;
 mod snapshot;
+mod snapshot_archive;
 mod snapshot_bucket;
 mod suspend;

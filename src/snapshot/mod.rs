@@ -21,6 +21,8 @@
 //! rclone image, remote configuration, credentials and volume mounts), so it reaches the
 //! bucket exactly as the agent's own sync does.
 
+pub mod archive;
+
 use anyhow::{Context, anyhow};
 use serde_json::{Value, json};
 

@@ -1,0 +1,434 @@
+//! Snapshots as local archives (`backup --to`, `restore --from-file`): the real
+//! commands through the fake API server's `pods/exec`, whose handler here runs what
+//! clawctl asked for (GNU tar and `sh`) on temp folders standing in for the agents'
+//! volumes, so the bytes go the whole way: out of one "pod" into a local file, from the
+//! file into another. Compared byte for byte.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use fake_apiserver::{ExecCall, ExecReply, FakeApiServer};
+
+use crate::cluster::{IMAGE, apply, clawctl, fleet, server, writes_but_lease};
+use crate::knowledge::write;
+
+const STATE: &str = "/home/node/.openclaw";
+
+/// Every file under `root` (relative path -> bytes).
+fn files(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path
+                    .strip_prefix(root)
+                    .expect("inside")
+                    .to_string_lossy()
+                    .into_owned();
+                out.insert(rel, std::fs::read(&path).expect("read"));
+            }
+        }
+    }
+    out
+}
+
+/// Runs an exec on the host, the agent's volume being `volumes[agent]` (the agent is
+/// read from the helper pod's name, `agent-<name>-<operation>-<id>`).
+fn run_on_host(call: &ExecCall, volumes: &BTreeMap<String, PathBuf>) -> ExecReply {
+    let agent = call
+        .pod
+        .strip_prefix("agent-")
+        .and_then(|rest| rest.split('-').next())
+        .unwrap_or_default();
+    let Some(volume) = volumes.get(agent) else {
+        return ExecReply::exit(127, format!("no volume for pod {}", call.pod));
+    };
+    let args: Vec<String> = call
+        .command
+        .iter()
+        .map(|a| {
+            if a == STATE {
+                volume.display().to_string()
+            } else {
+                a.clone()
+            }
+        })
+        .collect();
+    // As the pod runs it: uid and gid 1000 (the fleet's runAsUser, runAsGroup and
+    // fsGroup), when the tests run as root and can drop to it.
+    let mut cmd = match as_pod_user() {
+        true => {
+            let mut c = Command::new("setpriv");
+            c.args(["--reuid=1000", "--regid=1000", "--clear-groups", "--"]);
+            c.args(&args);
+            c
+        }
+        false => {
+            let mut c = Command::new(&args[0]);
+            c.args(&args[1..]);
+            c
+        }
+    };
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let input = call.stdin.clone();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = child.wait_with_output().expect("wait");
+    writer.join().expect("writer");
+    ExecReply {
+        stdout: out.stdout,
+        stderr: out.stderr,
+        exit_code: out.status.code().unwrap_or(1),
+    }
+}
+
+/// Whether the exec handler runs commands as the pod's user (uid 1000): when the tests
+/// run as root and `setpriv` is there.
+fn as_pod_user() -> bool {
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    root && Command::new("setpriv").arg("--version").output().is_ok()
+}
+
+/// Gives `volume` the ownership a pod's volume has: the root folder root's, group 1000
+/// with the setgid bit (what the kubelet does for `fsGroup`), and the files the pod's.
+fn as_a_volume(volume: &Path, mounts: &[&str]) {
+    if !as_pod_user() {
+        return;
+    }
+    let run = |args: &[&str]| {
+        let ok = Command::new(args[0])
+            .args(&args[1..])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "{args:?}");
+    };
+    let v = volume.to_str().expect("utf-8");
+    run(&["chown", "-R", "1000:1000", v]);
+    for root in std::iter::once(volume.to_path_buf()).chain(mounts.iter().map(|m| volume.join(m))) {
+        let root = root.to_str().expect("utf-8").to_string();
+        run(&["chown", "0:1000", &root]);
+        run(&["chmod", "2775", &root]);
+    }
+}
+
+fn never_in_an_archive(path: &str) -> bool {
+    path.starts_with("credentials/")
+        || path.contains("/sessions/")
+        || path.ends_with("auth-profiles.json")
+        || path.contains("openclaw-agent.sqlite")
+        || path.starts_with("lost+found/")
+}
+
+/// Pods and Deployment writes, shortened.
+fn steps(server: &FakeApiServer) -> Vec<String> {
+    writes_but_lease(server)
+        .iter()
+        .filter_map(|w| {
+            let (method, path) = w.split_once(' ')?;
+            let path = path.split('?').next().unwrap_or(path);
+            let method = method.to_lowercase();
+            if path.ends_with("/exec") {
+                Some("exec".to_string())
+            } else if path.contains("/pods") {
+                Some(format!("{method} pod"))
+            } else {
+                path.split("/deployments/")
+                    .nth(1)
+                    .map(|rest| format!("{method} deployment/{rest}"))
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn an_agent_goes_to_a_local_archive_and_back_byte_for_byte() {
+    if Command::new("tar").arg("--version").output().is_err() {
+        eprintln!("SKIPPED archive round trip: no tar");
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let alpha = tmp.path().join("alpha");
+    let gamma = tmp.path().join("gamma");
+    // alpha's brain, and what never leaves its volume.
+    write(
+        &alpha.join("workspace/MEMORY.md"),
+        "# Memory\nthe user likes tea\n",
+    );
+    write(
+        &alpha.join("workspace/memory/2026-12-01.md"),
+        "learned today\n",
+    );
+    write(&alpha.join("workspace/notes with spaces.md"), "ü ✓\n");
+    write(&alpha.join("workspace/empty.md"), "");
+    let binary: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    std::fs::write(alpha.join("workspace/memory/index.bin"), &binary).expect("write");
+    write(
+        &alpha.join("state/openclaw.sqlite"),
+        "SQLite format 3\0state",
+    );
+    write(&alpha.join("openclaw.json"), "{\"alpha\": true}\n");
+    write(&alpha.join("workspace-work/MEMORY.md"), "work memory\n");
+    write(
+        &alpha.join("credentials/whatsapp/creds.json"),
+        "{\"alpha\": 1}\n",
+    );
+    write(&alpha.join("agents/main/sessions/s.jsonl"), "{}\n");
+    write(
+        &alpha.join("agents/main/agent/openclaw-agent.sqlite"),
+        "keys",
+    );
+    write(
+        &alpha.join("agents/main/agent/auth-profiles.json"),
+        "{\"k\": 1}\n",
+    );
+    // gamma's own: replaced, except its login, transcripts and rendered config.
+    write(&gamma.join("workspace/MEMORY.md"), "# Memory\ngamma's\n");
+    write(&gamma.join("workspace/memory/old.md"), "gamma only\n");
+    write(&gamma.join("credentials/telegram.json"), "{\"gamma\": 1}\n");
+    write(
+        &gamma.join("agents/main/sessions/g.jsonl"),
+        "{\"gamma\": 1}\n",
+    );
+    write(&gamma.join("openclaw.json"), "{\"gamma\": true}\n");
+    write(&gamma.join("workspace-work/old.md"), "gamma's work\n");
+    let gamma_before = files(&gamma);
+    // A multi-agent gateway's workspace volume, mounted inside the state volume.
+    as_a_volume(&alpha, &["workspace-work"]);
+    as_a_volume(&gamma, &["workspace-work"]);
+
+    let server = server();
+    let volumes = BTreeMap::from([
+        ("alpha".to_string(), alpha.clone()),
+        ("gamma".to_string(), gamma.clone()),
+    ]);
+    server.on_exec(move |call| run_on_host(&call, &volumes));
+    let text = fleet(&["alpha", "gamma"], IMAGE);
+    apply(&server, &text, &[]).success();
+
+    // Backup to a file.
+    server.clear_requests();
+    let archive = tmp.path().join("alpha.tar.gz");
+    let archive_arg = archive.display().to_string();
+    let out = clawctl(
+        &server,
+        &text,
+        &[
+            "backup",
+            "fleet.yaml",
+            "alpha",
+            "--to",
+            &archive_arg,
+            "--timeout",
+            "30s",
+            "-o",
+            "json",
+        ],
+    )
+    .success();
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
+    assert_eq!(report["backups"][0]["location"], archive_arg, "{report:#}");
+    assert_eq!(
+        steps(&server),
+        ["post pod", "exec", "delete pod"],
+        "a helper pod, then gone"
+    );
+    assert!(!PathBuf::from(format!("{archive_arg}.partial")).exists());
+    let calls = server.exec_calls();
+    assert_eq!(calls[0].container, "brain");
+    assert_eq!(calls[0].command[0], "tar");
+    let pods = server.list("v1", "Pod", Some("core"));
+    assert!(
+        pods.iter()
+            .all(|p| p["metadata"]["labels"]["clawctl.io/snapshot-of"].is_null()),
+        "the helper pod is deleted"
+    );
+
+    // Never over an existing file.
+    server.clear_requests();
+    let out = clawctl(
+        &server,
+        &text,
+        &["backup", "fleet.yaml", "alpha", "--to", &archive_arg],
+    )
+    .fails(1);
+    assert!(out.stdout.contains("exists"), "{}", out.stdout);
+    assert!(steps(&server).is_empty());
+
+    // Restore it into gamma.
+    server.clear_requests();
+    let out = clawctl(
+        &server,
+        &text,
+        &[
+            "restore",
+            "fleet.yaml",
+            "gamma",
+            "--from-file",
+            &archive_arg,
+            "--yes",
+            "--timeout",
+            "30s",
+            "-o",
+            "json",
+        ],
+    )
+    .success();
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
+    assert_eq!(report["restore"]["result"], "restored", "{report:#}");
+    // No bucket: the safety copy is an archive beside the one restored.
+    let safety = report["backups"][0]["location"]
+        .as_str()
+        .expect("safety copy");
+    assert!(
+        safety.ends_with("-pre-restore.tar.gz") && Path::new(safety).is_file(),
+        "{report:#}"
+    );
+    assert_eq!(
+        steps(&server),
+        [
+            "post pod",
+            "exec",
+            "delete pod",
+            "patch deployment/agent-gamma",
+            "post pod",
+            "exec",
+            "delete pod",
+            "patch deployment/agent-gamma",
+        ],
+        "safety archive, suspend, restore, resume"
+    );
+    let got = files(&gamma);
+    for (path, bytes) in files(&alpha) {
+        if never_in_an_archive(&path) || path == "openclaw.json" {
+            continue;
+        }
+        assert_eq!(
+            got.get(&path),
+            Some(&bytes),
+            "{path} differs after the restore"
+        );
+    }
+    assert!(
+        !got.contains_key("workspace/memory/old.md"),
+        "the brain was replaced"
+    );
+    for kept in [
+        "credentials/telegram.json",
+        "agents/main/sessions/g.jsonl",
+        "openclaw.json",
+    ] {
+        assert_eq!(
+            got.get(kept),
+            gamma_before.get(kept),
+            "{kept} is gamma's own"
+        );
+    }
+    assert!(
+        !got.keys().any(|p| p.starts_with("credentials/whatsapp")),
+        "no login cloned"
+    );
+    assert!(!got.keys().any(|p| p.contains("openclaw-agent.sqlite")));
+    assert!(
+        !gamma.join(".clawctl-restore").exists(),
+        "the staging folder is gone"
+    );
+
+    // And back again from the safety copy: gamma as it was.
+    let out = clawctl(
+        &server,
+        &text,
+        &[
+            "restore",
+            "fleet.yaml",
+            "gamma",
+            "--from-file",
+            safety,
+            "--yes",
+            "--timeout",
+            "30s",
+            "--no-snapshot",
+        ],
+    );
+    out.success();
+    assert_eq!(
+        files(&gamma),
+        gamma_before,
+        "the safety copy undoes the restore"
+    );
+
+    // A damaged archive changes nothing and leaves the agent suspended.
+    let junk = tmp.path().join("junk.tar.gz");
+    std::fs::write(&junk, b"not an archive").expect("write");
+    let out = clawctl(
+        &server,
+        &text,
+        &[
+            "restore",
+            "fleet.yaml",
+            "gamma",
+            "--from-file",
+            &junk.display().to_string(),
+            "--yes",
+            "--timeout",
+            "30s",
+            "--no-snapshot",
+        ],
+    )
+    .fails(1);
+    assert!(out.stdout.contains("left suspended"), "{}", out.stdout);
+    assert!(out.stdout.contains("nothing was changed"), "{}", out.stdout);
+    assert_eq!(files(&gamma), gamma_before);
+}
+
+#[test]
+fn restore_from_a_missing_file_is_refused_before_anything_is_read() {
+    let server = server();
+    let text = fleet(&["alpha"], IMAGE);
+    let out = clawctl(
+        &server,
+        &text,
+        &[
+            "restore",
+            "fleet.yaml",
+            "alpha",
+            "--from-file",
+            "/nonexistent.tar.gz",
+            "--yes",
+        ],
+    )
+    .fails(2);
+    assert!(out.stderr.contains("--from-file"), "{}", out.stderr);
+    let out = clawctl(&server, &text, &["restore", "fleet.yaml", "alpha", "--yes"]).fails(2);
+    assert!(
+        out.stderr.contains("--snapshot") && out.stderr.contains("--from-file"),
+        "{}",
+        out.stderr
+    );
+    let out = clawctl(
+        &server,
+        &text,
+        &["backup", "fleet.yaml", "alpha", "beta", "--to", "x.tar.gz"],
+    )
+    .fails(2);
+    assert!(out.stderr.contains("exactly one agent"), "{}", out.stderr);
+    assert!(server.requests().iter().all(|r| r.verb != "create"));
+}

@@ -1,7 +1,9 @@
-//! Prints, as one YAML stream, the Jobs `clawctl backup` and `clawctl restore` would
-//! create for each agent of a fleet that has a knowledge bucket, built from its rendered
-//! Deployment (the commands build them from the live one, which has the same shape), so
-//! the manifest validator can check them beside the rendered fleet (`.ci/run`):
+//! Prints, as one YAML stream, what `clawctl backup` and `clawctl restore` would create
+//! for each agent of a fleet: the Jobs for an agent with a knowledge bucket, and the
+//! helper pods of local archives (`--to`, `--from-file`) for every agent, built from its
+//! rendered Deployment (the commands build them from the live one, which has the same
+//! shape), so the manifest validator can check them beside the rendered fleet
+//! (`.ci/run`):
 //!
 //!     cargo run --example snapshot_jobs -- fleets/knowledge.yaml > jobs.yaml
 
@@ -18,10 +20,23 @@ fn main() -> anyhow::Result<()> {
     let manifests = render::render(&fleet, &templates, &Filter::default())?;
     let mut out = String::new();
     for m in manifests.iter().filter(|m| m.kind == "Deployment") {
+        let agent = m.agent.as_deref().unwrap_or_default();
+        for (read_only, beside_gateway) in [(true, true), (false, false)] {
+            let name = format!("{}-brain-{}", m.name, if read_only { "out" } else { "in" });
+            let pod = snapshot::archive::helper_pod(
+                &m.value,
+                agent,
+                &name,
+                read_only,
+                beside_gateway,
+                1800,
+            )?;
+            out.push_str("---\n");
+            out.push_str(&clawctl::yaml::to_yaml(&pod)?);
+        }
         let Some(bucket) = snapshot::bucket(&m.value) else {
             continue;
         };
-        let agent = m.agent.as_deref().unwrap_or_default();
         for (operation, beside_gateway) in [(Operation::Backup, true), (Operation::Restore, false)]
         {
             let id = "20261202-011503";

@@ -1149,3 +1149,76 @@ fn a_snapshot_job_is_accepted_and_its_failure_reported() {
     assert!(out.stderr.contains("--yes"), "{}", out.stderr);
     assert_eq!(e2e.written(&["core"]), written);
 }
+
+/// Issue 10: an agent's brain to a local archive and into another agent, on a real
+/// cluster: a helper pod with the gateway's image beside the running gateway, tar over
+/// `pods/exec`, then a restore that stops the target, replaces its brain and starts it
+/// again.
+#[test]
+#[ignore = "needs cluster"]
+fn a_brain_goes_to_a_local_archive_and_into_another_agent() {
+    let e2e = E2e::new();
+    let ns = e2e.ns("core");
+    let text = e2e.fleet(&["alpha", "beta"], &image());
+    e2e.apply(&text, &[]).success();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let archive = dir.path().join("alpha.tar.gz");
+    let archive_arg = archive.display().to_string();
+
+    e2e.clawctl(
+        &text,
+        &[
+            "backup",
+            "fleet.yaml",
+            "alpha",
+            "--to",
+            &archive_arg,
+            "--timeout",
+            READY_TIMEOUT,
+        ],
+    )
+    .success();
+    let listing = std::process::Command::new("tar")
+        .args(["-t", "-z", "-f", &archive_arg])
+        .output()
+        .expect("tar");
+    assert!(listing.status.success(), "not a gzipped tar");
+    let listing = String::from_utf8_lossy(&listing.stdout);
+    assert!(listing.contains("./workspace/SOUL.md"), "{listing}");
+    assert!(!listing.contains("credentials/"), "{listing}");
+    let helpers = |e2e: &E2e| {
+        let pods: Api<Pod> = e2e.api(&ns);
+        e2e.block_on(pods.list(&ListParams::default().labels("clawctl.io/snapshot-of")))
+            .expect("list pods")
+            .items
+            .len()
+    };
+    assert_eq!(helpers(&e2e), 0, "the helper pod is deleted");
+
+    let out = e2e
+        .clawctl(
+            &text,
+            &[
+                "restore",
+                "fleet.yaml",
+                "beta",
+                "--from-file",
+                &archive_arg,
+                "--yes",
+                "--timeout",
+                READY_TIMEOUT,
+                "-o",
+                "json",
+            ],
+        )
+        .success();
+    let report: Value = serde_json::from_str(&out.stdout).expect("json");
+    assert_eq!(report["restore"]["result"], "restored", "{report:#}");
+    let d: Deployment = e2e.get(&ns, "agent-beta").expect("deployment");
+    assert!(
+        !d.annotations().contains_key("clawctl.io/suspended"),
+        "resumed"
+    );
+    assert_eq!(d.status.and_then(|s| s.ready_replicas), Some(1));
+    assert_eq!(helpers(&e2e), 0);
+}

@@ -139,47 +139,19 @@ pub fn helper_pod(
             m["readOnly"] = json!(true);
         }
     }
-    let mounted: Vec<&str> = mounts.iter().filter_map(|m| m["name"].as_str()).collect();
-    let volumes: Vec<Value> = pod["volumes"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|v| v["name"].as_str().is_some_and(|n| mounted.contains(&n)))
-        .cloned()
-        .collect();
-    let mut spec = json!({
-        "restartPolicy": "Never",
-        "activeDeadlineSeconds": seconds,
-        "serviceAccountName": pod["serviceAccountName"],
-        "automountServiceAccountToken": false,
-        "enableServiceLinks": false,
-        "securityContext": pod["securityContext"],
-        "containers": [{
-            "name": CONTAINER,
-            "image": gateway["image"],
-            "command": ["sleep", seconds.to_string()],
-            "resources": {
-                "requests": {"cpu": "10m", "memory": "32Mi"},
-                "limits": {"cpu": "500m", "memory": "256Mi"},
-            },
-            "securityContext": workspace["securityContext"],
-            "volumeMounts": mounts,
-        }],
-        "volumes": volumes,
+    let container = json!({
+        "name": CONTAINER,
+        "image": gateway["image"],
+        "command": ["sleep", seconds.to_string()],
+        "resources": {
+            "requests": {"cpu": "10m", "memory": "32Mi"},
+            "limits": {"cpu": "500m", "memory": "256Mi"},
+        },
+        "securityContext": workspace["securityContext"],
+        "volumeMounts": mounts,
     });
-    for key in ["nodeSelector", "tolerations", "priorityClassName"] {
-        if !pod[key].is_null() {
-            spec[key] = pod[key].clone();
-        }
-    }
-    if beside_gateway {
-        spec["affinity"] = json!({"podAffinity": {
-            "requiredDuringSchedulingIgnoredDuringExecution": [{
-                "labelSelector": deployment["spec"]["selector"],
-                "topologyKey": "kubernetes.io/hostname",
-            }],
-        }});
-    }
+    let mut spec = super::pod_spec(deployment, container, beside_gateway);
+    spec["activeDeadlineSeconds"] = json!(seconds);
     Ok(json!({
         "apiVersion": "v1",
         "kind": "Pod",

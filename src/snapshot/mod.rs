@@ -289,15 +289,6 @@ pub fn job(deployment: &Value, spec: &JobSpec<'_>) -> anyhow::Result<Value> {
             }
         }
     }
-    let mounted: Vec<&str> = mounts.iter().filter_map(|m| m["name"].as_str()).collect();
-    let volumes: Vec<Value> = pod["volumes"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|v| v["name"].as_str().is_some_and(|n| mounted.contains(&n)))
-        .cloned()
-        .collect();
-
     let script = match spec.operation {
         Operation::Backup => BACKUP_SCRIPT,
         Operation::Restore => RESTORE_SCRIPT,
@@ -332,29 +323,7 @@ pub fn job(deployment: &Value, spec: &JobSpec<'_>) -> anyhow::Result<Value> {
         }
     }
 
-    let mut pod_spec = json!({
-        "restartPolicy": "Never",
-        "serviceAccountName": pod["serviceAccountName"],
-        "automountServiceAccountToken": false,
-        "enableServiceLinks": false,
-        "securityContext": pod["securityContext"],
-        "containers": [container],
-        "volumes": volumes,
-    });
-    for key in ["nodeSelector", "tolerations", "priorityClassName"] {
-        if !pod[key].is_null() {
-            pod_spec[key] = pod[key].clone();
-        }
-    }
-    if spec.beside_gateway {
-        // ReadWriteOnce volumes attach to one node: run where the gateway runs.
-        pod_spec["affinity"] = json!({"podAffinity": {
-            "requiredDuringSchedulingIgnoredDuringExecution": [{
-                "labelSelector": deployment["spec"]["selector"],
-                "topologyKey": "kubernetes.io/hostname",
-            }],
-        }});
-    }
+    let pod_spec = pod_spec(deployment, container, spec.beside_gateway);
 
     Ok(json!({
         "apiVersion": "batch/v1",
@@ -375,6 +344,50 @@ pub fn job(deployment: &Value, spec: &JobSpec<'_>) -> anyhow::Result<Value> {
             },
         },
     }))
+}
+
+/// The pod spec of a snapshot's Job or helper pod around `container`: from the agent's
+/// Deployment its ServiceAccount (its cloud identity), pod security context and
+/// scheduling, and only the volumes `container` mounts; with `beside_gateway`, pod
+/// affinity to the gateway's node (ReadWriteOnce volumes attach to one node).
+pub(crate) fn pod_spec(deployment: &Value, container: Value, beside_gateway: bool) -> Value {
+    let pod = &deployment["spec"]["template"]["spec"];
+    let mounted: Vec<&str> = container["volumeMounts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m["name"].as_str())
+        .collect();
+    let volumes: Vec<Value> = pod["volumes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|v| v["name"].as_str().is_some_and(|n| mounted.contains(&n)))
+        .cloned()
+        .collect();
+    let mut spec = json!({
+        "restartPolicy": "Never",
+        "serviceAccountName": pod["serviceAccountName"],
+        "automountServiceAccountToken": false,
+        "enableServiceLinks": false,
+        "securityContext": pod["securityContext"],
+        "volumes": volumes,
+        "containers": [container],
+    });
+    for key in ["nodeSelector", "tolerations", "priorityClassName"] {
+        if !pod[key].is_null() {
+            spec[key] = pod[key].clone();
+        }
+    }
+    if beside_gateway {
+        spec["affinity"] = json!({"podAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": [{
+                "labelSelector": deployment["spec"]["selector"],
+                "topologyKey": "kubernetes.io/hostname",
+            }],
+        }});
+    }
+    spec
 }
 
 #[cfg(test)]

@@ -13,33 +13,9 @@ use fake_apiserver::{ExecCall, ExecReply, FakeApiServer};
 
 use crate::cluster::{IMAGE, apply, clawctl, fleet, server, writes_but_lease};
 use crate::knowledge::write;
+use crate::snapshot_bucket::files;
 
 const STATE: &str = "/home/node/.openclaw";
-
-/// Every file under `root` (relative path -> bytes).
-fn files(root: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries {
-            let path = entry.expect("entry").path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let rel = path
-                    .strip_prefix(root)
-                    .expect("inside")
-                    .to_string_lossy()
-                    .into_owned();
-                out.insert(rel, std::fs::read(&path).expect("read"));
-            }
-        }
-    }
-    out
-}
 
 /// Runs an exec on the host, the agent's volume being `volumes[agent]` (the agent is
 /// read from the helper pod's name, `agent-<name>-<operation>-<id>`).

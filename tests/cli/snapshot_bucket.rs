@@ -56,7 +56,7 @@ fn run(c: &Value, local: &Path, home: &Path, keys: &Keys) -> std::process::Outpu
 }
 
 /// Every file under `root` (relative path -> bytes).
-fn files(root: &Path) -> BTreeMap<String, Vec<u8>> {
+pub(crate) fn files(root: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut out = BTreeMap::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {

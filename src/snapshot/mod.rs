@@ -16,10 +16,10 @@
 //! ones and the rendered `openclaw.json` as they are: the agent keeps its channel
 //! logins, and the fleet's config still wins.
 //!
-//! The Job is derived from the agent's rendered Deployment: its ServiceAccount (the
-//! cloud identity), security context, scheduling and the knowledge pull container (the
-//! rclone image, remote configuration, credentials and volume mounts), so it reaches the
-//! bucket exactly as the agent's own sync does.
+//! The Job is derived from the agent's live Deployment: its ServiceAccount (the cloud
+//! identity), security context, scheduling and the knowledge pull container (the rclone
+//! image, remote configuration, credentials and volume mounts), so it reaches the
+//! bucket exactly as the agent's own sync does. Local archives: [`archive`].
 
 pub mod archive;
 

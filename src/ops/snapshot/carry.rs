@@ -1,0 +1,259 @@
+//! Carrying a snapshot's bytes: a Job to or from the bucket, or a helper pod and a
+//! local archive over `pods/exec`; and the restore's stop, replace and start.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use futures::StreamExt;
+use serde_json::Value;
+
+use super::{Backup, BackupReport, PARALLEL, POLL, Restore, RestoreReport};
+use crate::cluster::Cluster;
+use crate::cluster::exec;
+use crate::cluster::jobs::{self, Outcome as JobOutcome};
+use crate::cluster::suspend;
+use crate::cluster::wait::{self, Outcome as WaitOutcome, Workload};
+use crate::render::context::resource_name;
+use crate::snapshot::{self, archive};
+
+/// What carries the bytes: a Job to or from the bucket, or a helper pod and a local
+/// archive streamed over exec.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Carrier {
+    Job(Value),
+    Archive { pod: Value, file: PathBuf },
+}
+
+/// Takes `backups` (those without a problem), a few at a time.
+pub async fn take(
+    cluster: &Cluster,
+    backups: &[Backup],
+    timeout: Duration,
+    progress: &dyn wait::Progress,
+) -> Vec<BackupReport> {
+    let runs = backups.iter().map(|b| async move {
+        let (result, why) = match (&b.problem, &b.carrier) {
+            (Some(problem), _) => ("failed", Some(problem.clone())),
+            (None, None) => ("failed", Some("nothing to run".to_string())),
+            (None, Some(carrier)) => match carry(cluster, carrier, timeout).await {
+                Ok(()) => ("taken", None),
+                Err(why) => ("failed", Some(why)),
+            },
+        };
+        progress.note(&match &why {
+            None => format!("snapshot of {}: taken ({})", b.agent, b.location),
+            Some(why) => format!("snapshot of {}: failed: {why}", b.agent),
+        });
+        BackupReport {
+            agent: b.agent.clone(),
+            id: b.id.clone(),
+            location: b.location.clone(),
+            reason: b.reason,
+            result,
+            why,
+        }
+    });
+    futures::stream::iter(runs)
+        .buffered(PARALLEL)
+        .collect()
+        .await
+}
+
+pub(super) async fn restore_agent(
+    cluster: &Cluster,
+    selector: &str,
+    restore: &Restore,
+    timeout: Duration,
+    wait_for: Option<Duration>,
+    progress: &dyn wait::Progress,
+    report: &mut RestoreReport,
+) {
+    let name = resource_name(&restore.agent);
+    let workload = Workload {
+        namespace: restore.namespace.clone(),
+        name: name.clone(),
+        agent: Some(restore.agent.clone()),
+    };
+    let mut fail = |why: String, left_suspended: bool| {
+        report.result = "failed";
+        report.why = Some(why);
+        report.left_suspended = left_suspended;
+    };
+    if restore.running {
+        if let Err(e) = suspend::suspend(cluster, &restore.namespace, &name).await {
+            return fail(format!("cannot stop the agent: {e:#}"), false);
+        }
+        // Its pod must be gone before the volume is written (zero replicas count as
+        // ready once the old pod is gone).
+        match wait_one(cluster, selector, &workload, timeout, progress).await {
+            Ok(()) => {}
+            Err(why) => return fail(format!("its pod did not stop: {why}"), true),
+        }
+    }
+    if let Err(why) = carry(cluster, &restore.carrier, timeout).await {
+        return fail(why, restore.running);
+    }
+    report.result = "restored";
+    if restore.running {
+        if let Err(e) = suspend::resume(cluster, &restore.namespace, &name).await {
+            report.why = Some(format!("restored, but not resumed: {e:#}"));
+            report.left_suspended = true;
+            report.result = "failed";
+            return;
+        }
+        if let Some(wait_for) = wait_for
+            && let Err(why) = wait_one(cluster, selector, &workload, wait_for, progress).await
+        {
+            report.result = "failed";
+            report.why = Some(format!("restored, but not ready again: {why}"));
+        }
+    }
+}
+
+/// Runs a carrier to its end: the Job, or the helper pod with its exec.
+pub(super) async fn carry(
+    cluster: &Cluster,
+    carrier: &Carrier,
+    timeout: Duration,
+) -> Result<(), String> {
+    match carrier {
+        Carrier::Job(job) => match jobs::run(cluster, job, timeout + POLL * 5, POLL).await {
+            Ok(JobOutcome::Succeeded) => Ok(()),
+            Ok(JobOutcome::Failed(why)) => Err(why),
+            Ok(JobOutcome::Unfinished(why)) => Err(format!("not done in time: {why}")),
+            Err(e) => Err(format!("{e:#}")),
+        },
+        Carrier::Archive { pod, file } => {
+            let namespace = pod["metadata"]["namespace"].as_str().unwrap_or_default();
+            let name = pod["metadata"]["name"].as_str().unwrap_or_default();
+            exec::create_pod(cluster, pod)
+                .await
+                .map_err(|e| format!("{e:#}"))?;
+            let restore = pod["metadata"]["labels"][snapshot::OPERATION_LABEL] == "restore";
+            let result = tokio::time::timeout(timeout, async {
+                exec::wait_running(cluster, namespace, name, timeout)
+                    .await
+                    .map_err(|e| format!("{e:#}"))?;
+                if restore {
+                    archive_in(cluster, namespace, name, file).await
+                } else {
+                    archive_out(cluster, namespace, name, file).await
+                }
+            })
+            .await
+            .unwrap_or_else(|_| Err(format!("not done in {}s", timeout.as_secs())));
+            exec::delete_pod(cluster, namespace, name).await;
+            result
+        }
+    }
+}
+
+/// Streams the helper pod's archive into `file` (through `<file>.partial`, renamed
+/// once the archive is whole).
+async fn archive_out(
+    cluster: &Cluster,
+    namespace: &str,
+    pod: &str,
+    file: &Path,
+) -> Result<(), String> {
+    let partial = PathBuf::from(format!("{}.partial", file.display()));
+    let result = async {
+        let mut out = tokio::fs::File::create(&partial)
+            .await
+            .map_err(|e| format!("cannot write {}: {e}", partial.display()))?;
+        let command = archive::backup_command();
+        let command: Vec<&str> = command.iter().map(String::as_str).collect();
+        let exited = exec::run(
+            cluster,
+            namespace,
+            pod,
+            archive::CONTAINER,
+            &command,
+            None::<tokio::fs::File>,
+            &mut out,
+        )
+        .await
+        .map_err(|e| format!("{e:#}"))?;
+        // GNU tar exits 1 when a file changed while it was read (the gateway runs):
+        // the archive is whole, that file as tar saw it.
+        if exited.code > 1 {
+            return Err(format!(
+                "tar exited {}: {}",
+                exited.code,
+                exited.stderr.trim()
+            ));
+        }
+        out.sync_all()
+            .await
+            .map_err(|e| format!("cannot write {}: {e}", partial.display()))?;
+        tokio::fs::rename(&partial, file).await.map_err(|e| {
+            format!(
+                "cannot rename {} to {}: {e}",
+                partial.display(),
+                file.display()
+            )
+        })
+    }
+    .await;
+    if result.is_err() {
+        let _ = tokio::fs::remove_file(&partial).await;
+    }
+    result
+}
+
+/// Streams `file` into the helper pod's restore script.
+async fn archive_in(
+    cluster: &Cluster,
+    namespace: &str,
+    pod: &str,
+    file: &Path,
+) -> Result<(), String> {
+    let input = tokio::fs::File::open(file)
+        .await
+        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let command = archive::restore_command();
+    let command: Vec<&str> = command.iter().map(String::as_str).collect();
+    let exited = exec::run(
+        cluster,
+        namespace,
+        pod,
+        archive::CONTAINER,
+        &command,
+        Some(input),
+        &mut tokio::io::sink(),
+    )
+    .await
+    .map_err(|e| format!("{e:#}"))?;
+    if exited.code != 0 {
+        return Err(format!(
+            "the restore exited {}: {}",
+            exited.code,
+            exited.stderr.trim()
+        ));
+    }
+    Ok(())
+}
+
+pub(super) async fn wait_one(
+    cluster: &Cluster,
+    selector: &str,
+    workload: &Workload,
+    timeout: Duration,
+    progress: &dyn wait::Progress,
+) -> Result<(), String> {
+    let outcomes = wait::deployments(
+        cluster,
+        selector,
+        std::slice::from_ref(workload),
+        timeout,
+        progress,
+    )
+    .await
+    .map_err(|e| format!("{e:#}"))?;
+    match outcomes.into_values().next() {
+        Some(WaitOutcome::Ready) => Ok(()),
+        Some(WaitOutcome::Failed(why)) => Err(why),
+        Some(WaitOutcome::Unfinished(why)) => Err(format!("not done in time: {why}")),
+        None => Err("no status".to_string()),
+    }
+}

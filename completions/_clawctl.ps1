@@ -238,6 +238,7 @@ Register-ArgumentCompleter -Native -CommandName 'clawctl' -ScriptBlock {
             break
         }
         'clawctl;backup' {
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Write one agent''s snapshot to this local .tar.gz (streamed out of the cluster) instead of its bucket; never overwrites a file')
             [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long one copy (a Job) may run, and how long to wait for readiness after a restore (e.g. 30m)')
@@ -253,7 +254,8 @@ Register-ArgumentCompleter -Native -CommandName 'clawctl' -ScriptBlock {
             break
         }
         'clawctl;restore' {
-            [CompletionResult]::new('--snapshot', '--snapshot', [CompletionResultType]::ParameterName, 'The snapshot to return to (the id `clawctl backup` printed)')
+            [CompletionResult]::new('--snapshot', '--snapshot', [CompletionResultType]::ParameterName, 'The snapshot in the agent''s bucket to return to (the id `clawctl backup` printed)')
+            [CompletionResult]::new('--from-file', '--from-file', [CompletionResultType]::ParameterName, 'A local archive written by `clawctl backup --to` (any agent''s) instead')
             [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long one copy (a Job) may run, and how long to wait for readiness after a restore (e.g. 30m)')

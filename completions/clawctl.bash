@@ -181,12 +181,16 @@ _clawctl() {
             return 0
             ;;
         clawctl__subcmd__backup)
-            opts="-o -q -h -V --kubeconfig --context --timeout --dry-run --output --quiet --help --version"
+            opts="-o -q -h -V --to --kubeconfig --context --timeout --dry-run --output --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --kubeconfig)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -647,13 +651,17 @@ _clawctl() {
             return 0
             ;;
         clawctl__subcmd__restore)
-            opts="-y -o -q -h -V --snapshot --no-snapshot --no-wait --yes --kubeconfig --context --timeout --dry-run --output --quiet --help --version"
+            opts="-y -o -q -h -V --snapshot --from-file --no-snapshot --no-wait --yes --kubeconfig --context --timeout --dry-run --output --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --snapshot)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -224,6 +224,7 @@ set edit:completion:arg-completer[clawctl] = {|@words|
             cand --version 'Print version'
         }
         &'clawctl;backup'= {
+            cand --to 'Write one agent''s snapshot to this local .tar.gz (streamed out of the cluster) instead of its bucket; never overwrites a file'
             cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)'
             cand --context 'The kubeconfig context to use'
             cand --timeout 'How long one copy (a Job) may run, and how long to wait for readiness after a restore (e.g. 30m)'
@@ -238,7 +239,8 @@ set edit:completion:arg-completer[clawctl] = {|@words|
             cand --version 'Print version'
         }
         &'clawctl;restore'= {
-            cand --snapshot 'The snapshot to return to (the id `clawctl backup` printed)'
+            cand --snapshot 'The snapshot in the agent''s bucket to return to (the id `clawctl backup` printed)'
+            cand --from-file 'A local archive written by `clawctl backup --to` (any agent''s) instead'
             cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)'
             cand --context 'The kubeconfig context to use'
             cand --timeout 'How long one copy (a Job) may run, and how long to wait for readiness after a restore (e.g. 30m)'

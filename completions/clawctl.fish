@@ -168,6 +168,7 @@ complete -c clawctl -n "__fish_clawctl_using_subcommand resume" -l dry-run -d 'S
 complete -c clawctl -n "__fish_clawctl_using_subcommand resume" -s q -l quiet -d 'Print only data and errors: no progress, no summaries'
 complete -c clawctl -n "__fish_clawctl_using_subcommand resume" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c clawctl -n "__fish_clawctl_using_subcommand resume" -s V -l version -d 'Print version'
+complete -c clawctl -n "__fish_clawctl_using_subcommand backup" -l to -d 'Write one agent\'s snapshot to this local .tar.gz (streamed out of the cluster) instead of its bucket; never overwrites a file' -r -F
 complete -c clawctl -n "__fish_clawctl_using_subcommand backup" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)' -r -F
 complete -c clawctl -n "__fish_clawctl_using_subcommand backup" -l context -d 'The kubeconfig context to use' -r
 complete -c clawctl -n "__fish_clawctl_using_subcommand backup" -l timeout -d 'How long one copy (a Job) may run, and how long to wait for readiness after a restore (e.g. 30m)' -r
@@ -177,7 +178,8 @@ complete -c clawctl -n "__fish_clawctl_using_subcommand backup" -l dry-run -d 'S
 complete -c clawctl -n "__fish_clawctl_using_subcommand backup" -s q -l quiet -d 'Print only data and errors: no progress, no summaries'
 complete -c clawctl -n "__fish_clawctl_using_subcommand backup" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c clawctl -n "__fish_clawctl_using_subcommand backup" -s V -l version -d 'Print version'
-complete -c clawctl -n "__fish_clawctl_using_subcommand restore" -l snapshot -d 'The snapshot to return to (the id `clawctl backup` printed)' -r
+complete -c clawctl -n "__fish_clawctl_using_subcommand restore" -l snapshot -d 'The snapshot in the agent\'s bucket to return to (the id `clawctl backup` printed)' -r
+complete -c clawctl -n "__fish_clawctl_using_subcommand restore" -l from-file -d 'A local archive written by `clawctl backup --to` (any agent\'s) instead' -r -F
 complete -c clawctl -n "__fish_clawctl_using_subcommand restore" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)' -r -F
 complete -c clawctl -n "__fish_clawctl_using_subcommand restore" -l context -d 'The kubeconfig context to use' -r
 complete -c clawctl -n "__fish_clawctl_using_subcommand restore" -l timeout -d 'How long one copy (a Job) may run, and how long to wait for readiness after a restore (e.g. 30m)' -r

@@ -11,7 +11,7 @@
 use std::time::Duration;
 
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{Event, Pod};
 use kube::api::{Api, DeleteParams, ListParams, PostParams};
 use serde_json::Value;
 
@@ -50,8 +50,11 @@ pub async fn run(
         .await
         .map_err(|e| anyhow::anyhow!(errors::describe(&e, &request)))?;
 
-    let deadline = tokio::time::Instant::now() + timeout;
+    let started = tokio::time::Instant::now();
+    let deadline = started + timeout;
+    let mut polls: u32 = 0;
     loop {
+        polls += 1;
         let live = retry::idempotent(|| api.get(name)).await.map_err(|e| {
             anyhow::anyhow!(errors::describe(
                 &e,
@@ -82,6 +85,24 @@ pub async fn run(
             }
             None => {}
         }
+        // A pod the Job controller cannot create (a ResourceQuota, PodSecurity or a
+        // webhook refuses it) never comes: its `FailedCreate` events say why, at once
+        // rather than at the timeout. Looked at every fifth poll once 10 s have passed.
+        if polls % 5 == 0
+            && started.elapsed() >= Duration::from_secs(10)
+            && live.status.as_ref().and_then(|s| s.active).unwrap_or(0) == 0
+            && pod_story(cluster, namespace, name).await.is_none()
+        {
+            let events: Api<Event> = Api::namespaced(cluster.client.clone(), namespace);
+            let all = ListParams::default();
+            if let Ok(list) = retry::idempotent(|| events.list(&all)).await
+                && let Some(why) = failed_create(&list.items, name)
+            {
+                return Ok(Outcome::Failed(format!(
+                    "the Job controller cannot create its pod: {why}"
+                )));
+            }
+        }
         if tokio::time::Instant::now() >= deadline {
             let pod = pod_story(cluster, namespace, name)
                 .await
@@ -90,6 +111,25 @@ pub async fn run(
         }
         tokio::time::sleep(every).await;
     }
+}
+
+/// The newest `FailedCreate` message among `events` about Job `job` (the Job
+/// controller's warning when the API server refuses its pod).
+pub fn failed_create(events: &[Event], job: &str) -> Option<String> {
+    events
+        .iter()
+        .filter(|e| {
+            e.reason.as_deref() == Some("FailedCreate")
+                && e.involved_object.kind.as_deref() == Some("Job")
+                && e.involved_object.name.as_deref() == Some(job)
+        })
+        .max_by_key(|e| {
+            e.last_timestamp
+                .as_ref()
+                .map(|t| t.0)
+                .or(e.event_time.as_ref().map(|t| t.0))
+        })
+        .and_then(|e| e.message.clone())
 }
 
 /// `Some(true)` Complete, `Some(false)` Failed, `None` still running.
@@ -213,6 +253,41 @@ mod tests {
             ]))),
             Some(false)
         );
+    }
+
+    #[test]
+    fn a_refused_pod_is_found_in_the_jobs_failed_create_events() {
+        let event = |name: &str, reason: &str, at: &str, message: &str| -> Event {
+            serde_json::from_value(serde_json::json!({
+                "metadata": {"name": format!("{name}.{at}")},
+                "involvedObject": {"kind": "Job", "name": name},
+                "reason": reason,
+                "lastTimestamp": at,
+                "message": message,
+            }))
+            .expect("event")
+        };
+        let events = [
+            event("j", "FailedCreate", "2026-12-02T01:00:00Z", "old"),
+            event(
+                "j",
+                "FailedCreate",
+                "2026-12-02T01:00:05Z",
+                "pods \"j-x\" is forbidden: exceeded quota: clawctl-quota",
+            ),
+            event(
+                "j",
+                "SuccessfulCreate",
+                "2026-12-02T01:00:09Z",
+                "Created pod",
+            ),
+            event("other", "FailedCreate", "2026-12-02T01:00:09Z", "not mine"),
+        ];
+        assert_eq!(
+            failed_create(&events, "j").as_deref(),
+            Some("pods \"j-x\" is forbidden: exceeded quota: clawctl-quota")
+        );
+        assert_eq!(failed_create(&events, "none"), None);
     }
 
     #[test]

@@ -88,7 +88,7 @@ pub async fn run(
         // A pod the Job controller cannot create (a ResourceQuota, PodSecurity or a
         // webhook refuses it) never comes: its `FailedCreate` events say why, at once
         // rather than at the timeout. Looked at every fifth poll once 10 s have passed.
-        if polls % 5 == 0
+        if polls.is_multiple_of(5)
             && started.elapsed() >= Duration::from_secs(10)
             && live.status.as_ref().and_then(|s| s.active).unwrap_or(0) == 0
             && pod_story(cluster, namespace, name).await.is_none()

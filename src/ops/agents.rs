@@ -1,13 +1,17 @@
 //! An agent's own objects (everything labelled with it except its volume): grouping
-//! rendered manifests per agent and applying one agent's set in order.
+//! rendered manifests per agent, applying one agent's set in order, and the fleet's
+//! live Deployments by agent.
 
 use std::collections::BTreeMap;
 
+use anyhow::Context;
+use k8s_openapi::api::apps::v1::Deployment;
 use serde_json::Value;
 
-use crate::cluster::{Cluster, objects};
+use crate::cluster::{Cluster, objects, scoped};
 use crate::plan::{self, ObjectRef};
 use crate::render::Manifest;
+use crate::render::context::AGENT_LABEL;
 
 /// One agent's objects, in apply order, without its PersistentVolumeClaim (rollouts and
 /// rollbacks never touch volumes).
@@ -28,6 +32,27 @@ impl AgentObjects {
             .and_then(|m| m["metadata"]["name"].as_str())
             .map(str::to_string)
     }
+}
+
+/// The fleet's live Deployments by (namespace, agent), from one list (cluster-wide
+/// where allowed, else per namespace: `cluster::scoped`).
+pub async fn live_deployments(
+    cluster: &Cluster,
+    fleet: &str,
+    fleet_namespace: &str,
+) -> anyhow::Result<BTreeMap<(String, String), Deployment>> {
+    let selector = super::planning::selector(fleet);
+    let deployments: Vec<Deployment> =
+        scoped::list_members(cluster, &selector, fleet, Some(fleet_namespace))
+            .await
+            .context("cannot list the fleet's Deployments")?;
+    Ok(deployments
+        .into_iter()
+        .filter_map(|d| {
+            let agent = d.metadata.labels.as_ref()?.get(AGENT_LABEL)?.clone();
+            Some(((d.metadata.namespace.clone()?, agent), d))
+        })
+        .collect())
 }
 
 /// Groups rendered manifests by agent.

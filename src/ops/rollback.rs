@@ -413,7 +413,7 @@ pub async fn plan(request: &Request<'_>) -> anyhow::Result<Planned> {
                     .then_some((target.namespace.as_str(), agent.as_str()))
             })
             .collect();
-        let live = super::snapshot::live_deployments(&cluster, &fleet.name, &namespace).await?;
+        let live = super::agents::live_deployments(&cluster, &fleet.name, &namespace).await?;
         let (snapshots, skipped) = super::snapshot::before_image_change(
             &live,
             &moved,

@@ -25,16 +25,14 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use anyhow::Context;
-use k8s_openapi::api::apps::v1::Deployment;
 use serde::Serialize;
 
 use super::planning;
 use crate::cluster::suspend::{self, SuspendedBy};
 use crate::cluster::wait::{self, Outcome as WaitOutcome, Workload};
-use crate::cluster::{Cluster, lease, scoped};
+use crate::cluster::{Cluster, lease};
 use crate::error::InvalidInput;
-use crate::render::context::{AGENT_LABEL, resource_name};
+use crate::render::context::resource_name;
 
 /// Which way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -182,23 +180,13 @@ pub async fn plan(request: &Request<'_>) -> anyhow::Result<Planned> {
 
     let cluster = Cluster::connect(&request.planning.target).await?;
     let selector = planning::selector(&fleet.name);
-    let deployments: Vec<Deployment> =
-        scoped::list_members(&cluster, &selector, &fleet.name, Some(&fleet.namespace))
-            .await
-            .context("cannot list the fleet's Deployments")?;
-    let live: BTreeMap<(String, String), &Deployment> = deployments
-        .iter()
-        .filter_map(|d| {
-            let agent = d.metadata.labels.as_ref()?.get(AGENT_LABEL)?.clone();
-            Some(((d.metadata.namespace.clone()?, agent), d))
-        })
-        .collect();
+    let live = super::agents::live_deployments(&cluster, &fleet.name, &fleet.namespace).await?;
 
     let agents = chosen
         .iter()
         .map(|a| {
             let deployment = live.get(&(a.namespace.clone(), a.name.clone()));
-            let state = match deployment.and_then(|d| suspend::suspended(d)) {
+            let state = match deployment.and_then(suspend::suspended) {
                 _ if deployment.is_none() => State::NotDeployed,
                 Some(SuspendedBy::Command) => State::Suspended,
                 _ if a.suspended => State::SuspendedByFleet,

@@ -6,14 +6,15 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 
 use clawctl::snapshot::{self, JobSpec, Operation};
 use clawctl::yaml::parse_documents;
 use serde_json::{Value, json};
 
 use crate::harness::Test;
-use crate::knowledge::{FLEET, Keys, find_moto, on_path, rclone, setup_bucket, start_moto, write};
+use crate::knowledge::{
+    FLEET, Keys, command_for, find_moto, on_path, rclone, setup_bucket, start_moto, write,
+};
 
 /// The Job's container for `operation` on `agent`, from the rendered Deployment.
 fn job_container(docs: &[Value], agent: &str, operation: Operation, remote: &str) -> Value {
@@ -34,25 +35,13 @@ fn job_container(docs: &[Value], agent: &str, operation: Operation, remote: &str
     job["spec"]["template"]["spec"]["containers"][0].clone()
 }
 
-/// The container's script with its environment, the volume at `local`.
+/// The container's script with its environment (knowledge's [`command_for`]), the
+/// volume at `local`.
 fn run(c: &Value, local: &Path, home: &Path, keys: &Keys) -> std::process::Output {
-    let script = c["command"][2].as_str().expect("script");
-    let mut cmd = Command::new("sh");
-    cmd.arg("-c").arg(script).env_clear();
-    cmd.env("PATH", std::env::var_os("PATH").unwrap_or_default());
-    for e in c["env"].as_array().expect("env") {
-        cmd.env(
-            e["name"].as_str().expect("name"),
-            e["value"].as_str().expect("value"),
-        );
-    }
-    assert_eq!(c["envFrom"][0]["secretRef"]["name"], "kb-bucket-keys");
-    cmd.env("HOME", home)
-        .env("RCLONE_CONFIG", home.join("rclone.conf"))
+    command_for(c, local, home, keys)
         .env("SNAPSHOT_LOCAL", local)
-        .env("AWS_ACCESS_KEY_ID", &keys.0)
-        .env("AWS_SECRET_ACCESS_KEY", &keys.1);
-    cmd.output().expect("run the script")
+        .output()
+        .expect("run the script")
 }
 
 /// Every file under `root` (relative path -> bytes).

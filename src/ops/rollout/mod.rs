@@ -11,7 +11,7 @@ pub mod strategy;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::Deployment;
 use serde::Serialize;
@@ -27,7 +27,6 @@ use crate::cluster::wait::{Progress, Workload};
 use crate::cluster::{Cluster, applyset, lease};
 use crate::error::ExitStatus;
 use crate::interrupt::Stop;
-use crate::render::context::AGENT_LABEL;
 use crate::render::{self, Filter};
 
 /// What the command asks for.
@@ -701,23 +700,15 @@ async fn live_images(
     fleet: &str,
     fleet_namespace: &str,
 ) -> anyhow::Result<Live> {
-    let deployments: Vec<Deployment> = crate::cluster::scoped::list_members(
-        cluster,
-        &planning::selector(fleet),
-        fleet,
-        Some(fleet_namespace),
-    )
-    .await
-    .context("cannot list the fleet's Deployments")?;
-    let agent = |d: &Deployment| Some(d.metadata.labels.as_ref()?.get(AGENT_LABEL)?.clone());
+    let deployments = agents::live_deployments(cluster, fleet, fleet_namespace).await?;
     let suspended = deployments
         .iter()
-        .filter(|d| crate::cluster::suspend::suspended(d).is_some())
-        .filter_map(agent)
+        .filter(|(_, d)| crate::cluster::suspend::suspended(d).is_some())
+        .map(|((_, agent), _)| agent.clone())
         .collect();
     let images = deployments
         .iter()
-        .filter_map(|d| {
+        .filter_map(|((_, agent), d)| {
             let image = d
                 .spec
                 .as_ref()?
@@ -728,12 +719,8 @@ async fn live_images(
                 .first()?
                 .image
                 .clone()?;
-            Some((agent(d)?, image))
+            Some((agent.clone(), image))
         })
-        .collect();
-    let deployments = deployments
-        .into_iter()
-        .filter_map(|d| Some(((d.metadata.namespace.clone()?, agent(&d)?), d)))
         .collect();
     Ok(Live {
         images,

@@ -29,16 +29,14 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::Context;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::jiff::Timestamp;
 use serde::Serialize;
 
 use super::planning;
 use crate::cluster::wait;
-use crate::cluster::{Cluster, lease, scoped};
+use crate::cluster::{Cluster, lease};
 use crate::error::InvalidInput;
-use crate::render::context::AGENT_LABEL;
 use crate::snapshot::{self, Reason};
 
 mod agent;
@@ -207,26 +205,6 @@ impl Report {
     }
 }
 
-/// The fleet's live Deployments by (namespace, agent).
-pub async fn live_deployments(
-    cluster: &Cluster,
-    fleet: &str,
-    fleet_namespace: &str,
-) -> anyhow::Result<BTreeMap<(String, String), Deployment>> {
-    let selector = planning::selector(fleet);
-    let deployments: Vec<Deployment> =
-        scoped::list_members(cluster, &selector, fleet, Some(fleet_namespace))
-            .await
-            .context("cannot list the fleet's Deployments")?;
-    Ok(deployments
-        .into_iter()
-        .filter_map(|d| {
-            let agent = d.metadata.labels.as_ref()?.get(AGENT_LABEL)?.clone();
-            Some(((d.metadata.namespace.clone()?, agent), d))
-        })
-        .collect())
-}
-
 /// Reads the fleet file and the agents' Deployments; writes nothing.
 pub async fn plan(request: &Request<'_>) -> anyhow::Result<Planned> {
     let (_, fleet) = super::load(request.planning.fleet)?;
@@ -280,7 +258,7 @@ pub async fn plan(request: &Request<'_>) -> anyhow::Result<Planned> {
     agents(&fleet, &BTreeMap::new(), &names)?;
     let cluster = Cluster::connect(&request.planning.target).await?;
     let selector = planning::selector(&fleet.name);
-    let live = live_deployments(&cluster, &fleet.name, &fleet.namespace).await?;
+    let live = super::agents::live_deployments(&cluster, &fleet.name, &fleet.namespace).await?;
     let chosen = agents(&fleet, &live, &names)?;
     let id = snapshot::new_id(Timestamp::now());
     let timeout = request.timeout;

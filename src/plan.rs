@@ -16,7 +16,7 @@ use crate::render::Manifest;
 pub const APPLIED_HASH: &str = "clawctl.io/applied-hash";
 
 /// Label KEP-3659 puts on every member of an ApplySet.
-pub const APPLYSET_PART_OF: &str = "applyset.kubernetes.io/part-of";
+pub use crate::ownership::PART_OF as APPLYSET_PART_OF;
 
 /// Names one object on the cluster.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -102,10 +102,7 @@ impl Change {
         if self.object.kind != "Secret" {
             return None;
         }
-        annotation(
-            self.desired.as_ref()?,
-            crate::render::context::GENERATED_KEY,
-        )
+        annotation(self.desired.as_ref()?, crate::names::GENERATED_KEY)
     }
 }
 
@@ -186,8 +183,8 @@ impl Plan {
                         (Action::Prune, None)
                     };
                 Change {
-                    team: label(crate::render::context::TEAM_LABEL),
-                    agent: label(crate::render::context::AGENT_LABEL),
+                    team: label(crate::names::TEAM_LABEL),
+                    agent: label(crate::names::AGENT_LABEL),
                     object,
                     action,
                     rank,

@@ -5,7 +5,7 @@ use base64::Engine;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-pub const PARENT_ID: &str = "applyset.kubernetes.io/id";
+pub use crate::ownership::PARENT_ID;
 pub const TOOLING: &str = "applyset.kubernetes.io/tooling";
 pub const CONTAINS_GROUP_KINDS: &str = "applyset.kubernetes.io/contains-group-kinds";
 pub const ADDITIONAL_NAMESPACES: &str = "applyset.kubernetes.io/additional-namespaces";
@@ -75,10 +75,7 @@ pub async fn find_namespace(
     use kube::api::{Api, ListParams};
 
     let api: Api<ConfigMap> = Api::all(cluster.client.clone());
-    let selector = format!(
-        "{}={fleet},{PARENT_ID}",
-        crate::render::context::FLEET_LABEL
-    );
+    let selector = format!("{}={fleet},{PARENT_ID}", crate::names::FLEET_LABEL);
     let params = ListParams::default().labels(&selector);
     let parents = super::retry::idempotent(|| api.list(&params))
         .await

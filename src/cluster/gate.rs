@@ -15,7 +15,7 @@ use super::Cluster;
 use super::readiness;
 use super::wait::{self, Progress, Workload};
 use crate::interrupt::Stop;
-use crate::render::context::{AGENT_LABEL, FLEET_LABEL};
+use crate::names::{AGENT_LABEL, FLEET_LABEL};
 
 /// How a gate ended.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,26 +1,41 @@
-//! Revision history per agent: one ControllerRevision per revision, in the agent's
-//! namespace, holding its rendered manifests (gzip + base64; never its volume) and image,
-//! labelled by fleet and agent, annotated with cause, health gate and a change summary,
-//! and capped at a number of revisions per agent.
+//! Revision history per agent: one Secret per revision in the agent's own namespace
+//! (type `clawctl.io/revision.v1`), holding its rendered manifests (gzip; never its
+//! volume) and image, labelled by fleet and agent, annotated with cause, health gate and
+//! a change summary, and capped at a number of revisions per agent.
+//!
+//! Why Secrets, as Helm keeps its releases: the built-in `admin` role of a namespace
+//! writes Secrets but only reads ControllerRevisions, so a team bound to its own
+//! namespaces records history without any role widened cluster-wide; and `view` (the
+//! viewers of a team) cannot read Secrets, while revisions hold the agent's env.
+//!
+//! History is read only from the namespaces the caller names (the fleet's own, never a
+//! cluster-wide list), and every revision is checked before anyone may apply it: it
+//! must hold only that agent's own objects ([`check`]). Revisions recorded as
+//! ControllerRevisions by clawctl before 0.2 are still read, under the same rules.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 
 use anyhow::{Context, anyhow};
 use base64::Engine;
+use k8s_openapi::ByteString;
 use k8s_openapi::api::apps::v1::ControllerRevision;
+use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use k8s_openapi::apimachinery::pkg::runtime::RawExtension;
 use k8s_openapi::jiff::Timestamp;
-use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use super::errors::{self, Request};
 use super::{Cluster, retry};
-use crate::render::context::{AGENT_LABEL, FLEET_LABEL, MANAGED_BY, TEAM_LABEL};
+pub use crate::names::HISTORY_LABEL;
+use crate::names::{AGENT_LABEL, FLEET_LABEL, MANAGED_BY, TEAM_LABEL};
 
-/// Marks a ControllerRevision as clawctl history (other controllers make them too).
-pub const HISTORY_LABEL: &str = "clawctl.io/history";
+/// The Secret type of a revision.
+pub const SECRET_TYPE: &str = "clawctl.io/revision.v1";
+/// Label holding a revision's number (so one agent's revisions sort without reading them).
+pub const NUMBER: &str = "clawctl.io/revision";
 pub const CAUSE: &str = "clawctl.io/cause";
 pub const GATE: &str = "clawctl.io/gate";
 pub const IMAGE: &str = "clawctl.io/image";
@@ -109,6 +124,21 @@ pub struct Revision {
     /// The agent's rendered objects (no PersistentVolumeClaim: rollback never touches volumes).
     #[serde(skip)]
     pub manifests: Vec<Value>,
+    /// Why clawctl will never apply this revision ([`check`]); `None` when it may.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refused: Option<String>,
+    /// What kind of object holds it.
+    #[serde(skip)]
+    pub stored: Stored,
+}
+
+/// The object a revision is kept in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Stored {
+    #[default]
+    Secret,
+    /// Recorded by clawctl before 0.2; read, gated and trimmed, never written anew.
+    ControllerRevision,
 }
 
 /// What is recorded: the agent's objects as rendered.
@@ -140,24 +170,84 @@ pub fn digest(manifests: &[Value]) -> String {
     digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
-pub fn encode(manifests: &[Value]) -> anyhow::Result<String> {
+/// The manifests as stored in a revision Secret: their JSON list, gzipped.
+pub fn compress(manifests: &[Value]) -> anyhow::Result<Vec<u8>> {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     gz.write_all(Value::Array(manifests.to_vec()).to_string().as_bytes())?;
-    Ok(base64::engine::general_purpose::STANDARD.encode(gz.finish()?))
+    Ok(gz.finish()?)
+}
+
+/// Reads [`compress`]ed manifests back, at most 8 MiB of JSON (a revision Secret is at
+/// most 1 MiB; a gzip bomb planted as one must not exhaust memory).
+pub fn decompress(bytes: &[u8]) -> anyhow::Result<Vec<Value>> {
+    const MAX: u64 = 8 << 20;
+    let mut json = String::new();
+    flate2::read::GzDecoder::new(bytes)
+        .take(MAX + 1)
+        .read_to_string(&mut json)
+        .context("revision data is not gzip")?;
+    if json.len() as u64 > MAX {
+        anyhow::bail!("revision data is larger than 8 MiB unpacked");
+    }
+    match serde_json::from_str(&json)? {
+        Value::Array(items) => Ok(items),
+        _ => Err(anyhow!("revision data is not a list of objects")),
+    }
+}
+
+/// The base64 text of [`compress`] (the data of a pre-0.2 ControllerRevision).
+pub fn encode(manifests: &[Value]) -> anyhow::Result<String> {
+    Ok(base64::engine::general_purpose::STANDARD.encode(compress(manifests)?))
 }
 
 pub fn decode(text: &str) -> anyhow::Result<Vec<Value>> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(text)
         .context("revision data is not base64")?;
-    let mut json = String::new();
-    flate2::read::GzDecoder::new(bytes.as_slice())
-        .read_to_string(&mut json)
-        .context("revision data is not gzip")?;
-    match serde_json::from_str(&json)? {
-        Value::Array(items) => Ok(items),
-        _ => Err(anyhow!("revision data is not a list of objects")),
+    decompress(&bytes)
+}
+
+/// Why a revision of `fleet` must not be applied, if it must not: it may hold only its
+/// agent's own objects (kind and name from `names::agent_objects`, a kind clawctl
+/// manages, namespaced in the revision's own namespace, labelled with that fleet and
+/// agent). Anyone who can write a Secret in a namespace can plant a "revision" there;
+/// this is what keeps one from carrying, say, a RoleBinding in kube-system to
+/// cluster-admin into a rollback run with the operator's credentials.
+pub fn check(revision: &Revision, fleet: &str) -> Option<String> {
+    if revision.manifests.is_empty() {
+        return Some("it holds no objects (or its data cannot be read)".into());
     }
+    let allowed = crate::names::agent_objects(&revision.agent);
+    for manifest in &revision.manifests {
+        let text = |path: &str| manifest.pointer(path).and_then(Value::as_str);
+        let (Some(api_version), Some(kind), Some(name)) =
+            (text("/apiVersion"), text("/kind"), text("/metadata/name"))
+        else {
+            return Some("it holds an object without apiVersion, kind or name".into());
+        };
+        let namespace = text("/metadata/namespace").unwrap_or("");
+        let what = if namespace.is_empty() {
+            format!("{kind} {name}")
+        } else {
+            format!("{kind} {namespace}/{name}")
+        };
+        let known = super::kinds::find(api_version, kind).is_some_and(|k| k.namespaced);
+        let own = allowed.iter().any(|(k, n)| *k == kind && n == name);
+        if !known || !own || namespace != revision.namespace {
+            return Some(format!(
+                "it holds {what}, which is not one of agent {:?}'s objects in namespace {:?}",
+                revision.agent, revision.namespace
+            ));
+        }
+        let label = |key: &str| text(&format!("/metadata/labels/{}", key.replace('/', "~1")));
+        if label(FLEET_LABEL) != Some(fleet) || label(AGENT_LABEL) != Some(&revision.agent) {
+            return Some(format!(
+                "its {what} is not labelled as agent {:?} of fleet {fleet:?}",
+                revision.agent
+            ));
+        }
+    }
+    None
 }
 
 /// "image 2026.4.14 → 2026.5.1; ConfigMap agent-alice: SOUL.md" — what differs from
@@ -243,24 +333,21 @@ fn tag(image: &str) -> &str {
     }
 }
 
-fn from_object(cr: &ControllerRevision) -> Option<Revision> {
-    let meta = &cr.metadata;
+fn from_meta(
+    meta: &ObjectMeta,
+    number: i64,
+    manifests: Vec<Value>,
+    stored: Stored,
+) -> Option<Revision> {
     let labels = meta.labels.as_ref()?;
     let annotations = meta.annotations.clone().unwrap_or_default();
     let note = |k: &str| annotations.get(k).cloned().unwrap_or_default();
-    let manifests = cr
-        .data
-        .as_ref()
-        .and_then(|d| d.0.get("manifests"))
-        .and_then(Value::as_str)
-        .and_then(|t| decode(t).ok())
-        .unwrap_or_default();
     Some(Revision {
         agent: labels.get(AGENT_LABEL)?.clone(),
         team: labels.get(TEAM_LABEL).cloned(),
         namespace: meta.namespace.clone()?,
         name: meta.name.clone()?,
-        number: cr.revision,
+        number,
         image: note(IMAGE),
         cause: Cause::parse(&note(CAUSE)),
         gate: Gate::parse(&note(GATE)),
@@ -268,7 +355,39 @@ fn from_object(cr: &ControllerRevision) -> Option<Revision> {
         summary: note(SUMMARY),
         digest: note(DIGEST),
         manifests,
+        refused: None,
+        stored,
     })
+}
+
+fn from_secret(secret: &Secret) -> Option<Revision> {
+    if secret.type_.as_deref() != Some(SECRET_TYPE) {
+        return None;
+    }
+    let number = secret.metadata.labels.as_ref()?.get(NUMBER)?.parse().ok()?;
+    let manifests = secret
+        .data
+        .as_ref()
+        .and_then(|d| d.get("manifests"))
+        .and_then(|b| decompress(&b.0).ok())
+        .unwrap_or_default();
+    from_meta(&secret.metadata, number, manifests, Stored::Secret)
+}
+
+fn from_controller_revision(cr: &ControllerRevision) -> Option<Revision> {
+    let manifests = cr
+        .data
+        .as_ref()
+        .and_then(|d| d.0.get("manifests"))
+        .and_then(Value::as_str)
+        .and_then(|t| decode(t).ok())
+        .unwrap_or_default();
+    from_meta(
+        &cr.metadata,
+        cr.revision,
+        manifests,
+        Stored::ControllerRevision,
+    )
 }
 
 fn selector(fleet: &str, agent: Option<&str>) -> String {
@@ -279,21 +398,48 @@ fn selector(fleet: &str, agent: Option<&str>) -> String {
     selector
 }
 
-/// Every revision of the fleet (or of one agent), oldest first per agent: one list across
-/// namespaces, or, where RBAC allows only the fleet's namespaces, one per namespace the
-/// fleet's ApplySet parent in `fleet_namespace` names (known only with a fleet file, or
-/// once found by name).
+/// Every revision of the fleet (or of one agent) in `namespaces` (the fleet's own: never
+/// a list across the cluster, where anyone's objects can carry any label), oldest first
+/// per agent, each checked ([`check`]: `refused` says why one must not be applied).
 pub async fn list(
     cluster: &Cluster,
     fleet: &str,
-    fleet_namespace: Option<&str>,
+    namespaces: &[String],
     agent: Option<&str>,
 ) -> anyhow::Result<Vec<Revision>> {
-    let items: Vec<ControllerRevision> =
-        super::scoped::list_members(cluster, &selector(fleet, agent), fleet, fleet_namespace)
-            .await
-            .context("cannot list the fleet's revision history (ControllerRevisions)")?;
-    let mut revisions: Vec<Revision> = items.iter().filter_map(from_object).collect();
+    let params = ListParams::default().labels(&selector(fleet, agent));
+    let mut namespaces = namespaces.to_vec();
+    namespaces.sort();
+    namespaces.dedup();
+    let mut revisions = Vec::new();
+    for namespace in &namespaces {
+        let secrets: Api<Secret> = Api::namespaced(cluster.client.clone(), namespace);
+        match retry::idempotent(|| secrets.list(&params)).await {
+            Ok(list) => revisions.extend(list.items.iter().filter_map(from_secret)),
+            // A namespace that does not exist (yet) holds no history.
+            Err(kube::Error::Api(status)) if status.code == 404 => continue,
+            Err(err) => {
+                return Err(anyhow!(errors::describe(
+                    &err,
+                    &Request {
+                        verb: "list",
+                        resource: "secrets",
+                        namespace: Some(namespace),
+                        name: None,
+                    }
+                )))
+                .context("cannot read the fleet's revision history");
+            }
+        }
+        // History recorded before 0.2; credentials that cannot read it have none to use.
+        let legacy: Api<ControllerRevision> = Api::namespaced(cluster.client.clone(), namespace);
+        if let Ok(list) = retry::idempotent(|| legacy.list(&params)).await {
+            revisions.extend(list.items.iter().filter_map(from_controller_revision));
+        }
+    }
+    for revision in &mut revisions {
+        revision.refused = check(revision, fleet);
+    }
     revisions.sort_by(|a, b| (&a.agent, a.number).cmp(&(&b.agent, b.number)));
     Ok(revisions)
 }
@@ -316,6 +462,7 @@ pub async fn record(
     if let Some(newest) = newest
         && newest.digest == digest
         && newest.cause == record.cause
+        && newest.refused.is_none()
     {
         if record.gate != Gate::Unknown && newest.gate != record.gate {
             return set_gate(cluster, newest, record.gate).await;
@@ -323,10 +470,7 @@ pub async fn record(
         return Ok(newest.clone());
     }
     let number = newest.map(|r| r.number).unwrap_or(0) + 1;
-    let name = format!(
-        "{}-r{number}",
-        crate::render::context::resource_name(record.agent)
-    );
+    let name = crate::names::revision(record.fleet, record.agent, number);
     let summary = summarize(newest, &record.manifests);
     let image = image_of(&record.manifests);
     let mut labels = BTreeMap::from([
@@ -334,6 +478,7 @@ pub async fn record(
         (FLEET_LABEL.to_string(), record.fleet.to_string()),
         (AGENT_LABEL.to_string(), record.agent.to_string()),
         (HISTORY_LABEL.to_string(), "true".to_string()),
+        (NUMBER.to_string(), number.to_string()),
     ]);
     if let Some(team) = record.team {
         labels.insert(TEAM_LABEL.to_string(), team.to_string());
@@ -345,7 +490,7 @@ pub async fn record(
         (SUMMARY.to_string(), summary.clone()),
         (DIGEST.to_string(), digest.clone()),
     ]);
-    let object = ControllerRevision {
+    let object = Secret {
         metadata: ObjectMeta {
             name: Some(name.clone()),
             namespace: Some(record.namespace.to_string()),
@@ -353,21 +498,33 @@ pub async fn record(
             annotations: Some(annotations),
             ..ObjectMeta::default()
         },
-        revision: number,
-        data: Some(RawExtension(json!({
-            "encoding": "gzip+base64",
-            "manifests": encode(&record.manifests)?,
-        }))),
+        type_: Some(SECRET_TYPE.to_string()),
+        // A revision never changes once written; only its gate annotation does.
+        immutable: Some(true),
+        data: Some(BTreeMap::from([(
+            "manifests".to_string(),
+            ByteString(compress(&record.manifests)?),
+        )])),
+        ..Secret::default()
     };
-    let api: Api<ControllerRevision> = Api::namespaced(cluster.client.clone(), record.namespace);
+    let api: Api<Secret> = Api::namespaced(cluster.client.clone(), record.namespace);
     let created = api
         .create(&PostParams::default(), &object)
         .await
-        .with_context(|| {
-            format!(
-                "cannot record revision {name} in namespace {}",
-                record.namespace
-            )
+        .map_err(|err| {
+            anyhow!(errors::describe(
+                &err,
+                &Request {
+                    verb: "create",
+                    resource: "secrets",
+                    namespace: Some(record.namespace),
+                    name: Some(&name),
+                }
+            ))
+            .context(format!(
+                "cannot record revision {number} of agent {:?}",
+                record.agent
+            ))
         })?;
     // Trim: the oldest beyond `max` go (the new one counts).
     let mut numbers: Vec<&Revision> = mine.clone();
@@ -375,9 +532,22 @@ pub async fn record(
     let excess = (numbers.len() + 1).saturating_sub(max.max(1));
     for old in numbers.into_iter().take(excess) {
         let params = DeleteParams::default();
-        let _ = retry::idempotent(|| api.delete(&old.name, &params)).await;
+        // A revision that cannot be deleted (a pre-0.2 one, with credentials that only
+        // read ControllerRevisions) stays; the cap is kept on the next try.
+        let _ = match old.stored {
+            Stored::Secret => retry::idempotent(|| api.delete(&old.name, &params))
+                .await
+                .map(|_| ()),
+            Stored::ControllerRevision => {
+                let legacy: Api<ControllerRevision> =
+                    Api::namespaced(cluster.client.clone(), &old.namespace);
+                retry::idempotent(|| legacy.delete(&old.name, &params))
+                    .await
+                    .map(|_| ())
+            }
+        };
     }
-    let mut revision = from_object(&created)
+    let mut revision = from_meta(&created.metadata, number, Vec::new(), Stored::Secret)
         .ok_or_else(|| anyhow!("the recorded revision {name} cannot be read back"))?;
     revision.manifests = record.manifests;
     Ok(revision)
@@ -389,21 +559,42 @@ pub async fn set_gate(
     revision: &Revision,
     gate: Gate,
 ) -> anyhow::Result<Revision> {
-    let api: Api<ControllerRevision> = Api::namespaced(cluster.client.clone(), &revision.namespace);
     let patch = json!({"metadata": {"annotations": {GATE: gate.as_str()}}});
     let params = PatchParams {
         field_manager: Some(super::objects::FIELD_MANAGER.into()),
         ..PatchParams::default()
     };
     let patch = Patch::Merge(&patch);
-    retry::idempotent(|| api.patch(&revision.name, &params, &patch))
-        .await
-        .with_context(|| {
-            format!(
-                "cannot record the health gate of revision {}",
-                revision.name
-            )
-        })?;
+    let done = match revision.stored {
+        Stored::Secret => {
+            let api: Api<Secret> = Api::namespaced(cluster.client.clone(), &revision.namespace);
+            retry::idempotent(|| api.patch(&revision.name, &params, &patch))
+                .await
+                .map(|_| ())
+        }
+        Stored::ControllerRevision => {
+            let api: Api<ControllerRevision> =
+                Api::namespaced(cluster.client.clone(), &revision.namespace);
+            retry::idempotent(|| api.patch(&revision.name, &params, &patch))
+                .await
+                .map(|_| ())
+        }
+    };
+    done.map_err(|err| {
+        anyhow!(errors::describe(
+            &err,
+            &Request {
+                verb: "patch",
+                resource: "secrets",
+                namespace: Some(&revision.namespace),
+                name: Some(&revision.name),
+            }
+        ))
+        .context(format!(
+            "cannot record the health gate of revision {} of agent {:?}",
+            revision.number, revision.agent
+        ))
+    })?;
     Ok(Revision {
         gate,
         ..revision.clone()
@@ -445,6 +636,8 @@ mod tests {
             summary: String::new(),
             digest: digest(&manifests),
             manifests,
+            refused: None,
+            stored: Stored::Secret,
         }
     }
 
@@ -490,5 +683,74 @@ mod tests {
             summarize(Some(&old), &[config("one"), applied("x/y:2")]),
             "image 1 → 2"
         );
+    }
+
+    fn own(kind: &str, api_version: &str, name: &str, namespace: &str) -> Value {
+        json!({"apiVersion": api_version, "kind": kind,
+               "metadata": {"name": name, "namespace": namespace,
+                            "labels": {FLEET_LABEL: "acme", AGENT_LABEL: "a"}}})
+    }
+
+    #[test]
+    fn a_revision_may_hold_only_its_agents_own_objects() {
+        let mut r = revision(vec![
+            own("ConfigMap", "v1", "agent-a", "ns"),
+            own("Deployment", "apps/v1", "agent-a", "ns"),
+            own("Secret", "v1", "agent-a-gateway-token", "ns"),
+        ]);
+        assert_eq!(check(&r, "acme"), None);
+        // The forged revision of issue 17: cluster-admin for whoever the binding names.
+        r.manifests.push(json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+            "metadata": {"name": "agent-a", "labels": {FLEET_LABEL: "acme", AGENT_LABEL: "a"}},
+            "roleRef": {"kind": "ClusterRole", "name": "cluster-admin"}}));
+        assert_eq!(
+            check(&r, "acme").as_deref(),
+            Some(
+                "it holds ClusterRoleBinding agent-a, which is not one of agent \"a\"'s objects in namespace \"ns\""
+            )
+        );
+        r.manifests.pop();
+        for (bad, why) in [
+            (
+                own(
+                    "RoleBinding",
+                    "rbac.authorization.k8s.io/v1",
+                    "agent-a",
+                    "kube-system",
+                ),
+                "RoleBinding kube-system/agent-a",
+            ),
+            (
+                own("ConfigMap", "v1", "agent-b", "ns"),
+                "ConfigMap ns/agent-b",
+            ),
+            (
+                own("Secret", "v1", "agent-b-gateway-token", "ns"),
+                "Secret ns/agent-b-gateway-token",
+            ),
+            (own("Pod", "v1", "agent-a", "ns"), "Pod ns/agent-a"),
+        ] {
+            let mut forged = r.clone();
+            forged.manifests.push(bad);
+            let refused = check(&forged, "acme").expect("refused");
+            assert!(refused.contains(why), "{refused}");
+        }
+        // Right names, but labelled for another fleet.
+        assert!(
+            check(&r, "other")
+                .expect("refused")
+                .contains("not labelled as agent")
+        );
+        assert!(check(&revision(Vec::new()), "acme").is_some());
+    }
+
+    #[test]
+    fn gzip_bombs_are_refused() {
+        let big = vec![json!({"pad": "x".repeat(9 << 20)})];
+        let packed = compress(&big).expect("compress");
+        assert!(packed.len() < 1 << 20, "{}", packed.len());
+        let err = decompress(&packed).expect_err("too big");
+        assert!(err.to_string().contains("8 MiB"), "{err}");
     }
 }

@@ -1,5 +1,11 @@
-//! The fleet lock: one coordination.k8s.io Lease per fleet, taken by every mutating
-//! command, renewed while it runs, and expiring by itself when the process dies.
+//! The fleet lock: one lease per fleet, taken by every mutating command, renewed while
+//! it runs, and expiring by itself when the process dies.
+//!
+//! It is kept in a ConfigMap (`clawctl-<fleet>-lock` in the fleet namespace, the fields
+//! of a coordination.k8s.io Lease as its data), as client-go's leader election kept its
+//! ConfigMap lock: the built-in `admin` role of a namespace may write ConfigMaps but not
+//! Leases, and a team bound only to its namespaces must be able to take the lock
+//! without any role widened cluster-wide (DESIGN §4.1).
 //!
 //! Taking it uses optimistic concurrency (a replace carrying the resourceVersion that
 //! was read), so of two racing runs exactly one wins; the other gets 409 and reports
@@ -12,8 +18,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
+use k8s_openapi::api::core::v1::ConfigMap;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, PostParams};
 
@@ -23,9 +29,52 @@ use super::errors::{Request, describe};
 /// How long a lease lives without renewal.
 pub const DURATION: Duration = Duration::from_secs(30);
 
-/// The Lease's name in the fleet namespace.
+/// The lock's name in the fleet namespace.
 pub fn name(fleet: &str) -> String {
-    format!("clawctl-{fleet}")
+    crate::names::lock(fleet)
+}
+
+/// A lease as the lock ConfigMap's data holds it (the fields of a Lease's spec).
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Lease {
+    holder: Option<String>,
+    duration: i64,
+    acquired: Option<Timestamp>,
+    renewed: Option<Timestamp>,
+    transitions: i64,
+}
+
+const HOLDER: &str = "holderIdentity";
+const DURATION_KEY: &str = "leaseDurationSeconds";
+const ACQUIRED: &str = "acquireTime";
+const RENEWED: &str = "renewTime";
+const TRANSITIONS: &str = "leaseTransitions";
+
+impl Lease {
+    fn read(config: &ConfigMap) -> Lease {
+        let data = config.data.clone().unwrap_or_default();
+        let text = |k: &str| data.get(k).map(String::as_str).filter(|v| !v.is_empty());
+        Lease {
+            holder: text(HOLDER).map(str::to_string),
+            duration: text(DURATION_KEY)
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(DURATION.as_secs() as i64),
+            acquired: text(ACQUIRED).and_then(|v| v.parse().ok()),
+            renewed: text(RENEWED).and_then(|v| v.parse().ok()),
+            transitions: text(TRANSITIONS).and_then(|v| v.parse().ok()).unwrap_or(0),
+        }
+    }
+
+    /// Writes the lease into `config`'s data (its other keys are left alone).
+    fn write(&self, config: &mut ConfigMap) {
+        let data = config.data.get_or_insert_with(Default::default);
+        let time = |t: Option<Timestamp>| t.map(|t| t.to_string()).unwrap_or_default();
+        data.insert(HOLDER.into(), self.holder.clone().unwrap_or_default());
+        data.insert(DURATION_KEY.into(), self.duration.to_string());
+        data.insert(ACQUIRED.into(), time(self.acquired));
+        data.insert(RENEWED.into(), time(self.renewed));
+        data.insert(TRANSITIONS.into(), self.transitions.to_string());
+    }
 }
 
 /// Who holds the lock, as recorded in `holderIdentity`: user, host, process, command.
@@ -87,7 +136,7 @@ fn holder_is_dead_here(holder: &str) -> bool {
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
     #[error(
-        "fleet {fleet:?} is locked by {holder} (Lease {namespace}/{lease}, renewed {renewed_ago} s ago, \
+        "fleet {fleet:?} is locked by {holder} (lock ConfigMap {namespace}/{lease}, renewed {renewed_ago} s ago, \
          expires in {expires_in} s unless renewed); wait for that run to finish, or, if it died, \
          for the lease to expire"
     )]
@@ -109,7 +158,7 @@ pub struct Lock {
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     renewer: Option<tokio::task::JoinHandle<()>>,
     lost: Arc<AtomicBool>,
-    api: Api<Lease>,
+    api: Api<ConfigMap>,
     name: String,
     holder: String,
 }
@@ -128,19 +177,19 @@ impl Lock {
         if let Some(renewer) = self.renewer.take() {
             let _ = renewer.await;
         }
-        if let Ok(mut lease) = self.api.get(&self.name).await
-            && holder_of(&lease) == Some(self.holder.as_str())
-        {
-            if let Some(spec) = lease.spec.as_mut() {
-                spec.holder_identity = None;
-                spec.renew_time = None;
-                spec.acquire_time = None;
+        if let Ok(mut config) = self.api.get(&self.name).await {
+            let mut lease = Lease::read(&config);
+            if holder_of(&lease) == Some(self.holder.as_str()) {
+                lease.holder = None;
+                lease.renewed = None;
+                lease.acquired = None;
+                lease.write(&mut config);
+                // A failure here is harmless: the lease expires by itself.
+                let _ = self
+                    .api
+                    .replace(&self.name, &PostParams::default(), &config)
+                    .await;
             }
-            // A failure here is harmless: the lease expires by itself.
-            let _ = self
-                .api
-                .replace(&self.name, &PostParams::default(), &lease)
-                .await;
         }
     }
 }
@@ -154,27 +203,17 @@ impl Drop for Lock {
 }
 
 fn holder_of(lease: &Lease) -> Option<&str> {
-    lease
-        .spec
-        .as_ref()?
-        .holder_identity
-        .as_deref()
-        .filter(|h| !h.is_empty())
+    lease.holder.as_deref().filter(|h| !h.is_empty())
 }
 
 /// Seconds until the lease expires (negative: expired), seconds since renewal.
 fn expiry(lease: &Lease, now: Timestamp) -> (i64, i64) {
-    let spec = lease.spec.as_ref();
-    let renewed = spec
-        .and_then(|s| s.renew_time.as_ref().or(s.acquire_time.as_ref()))
-        .map(|t| t.0)
+    let renewed = lease
+        .renewed
+        .or(lease.acquired)
         .unwrap_or(Timestamp::UNIX_EPOCH);
-    let duration = i64::from(
-        spec.and_then(|s| s.lease_duration_seconds)
-            .unwrap_or(DURATION.as_secs() as i32),
-    );
     let ago = now.as_second() - renewed.as_second();
-    (duration - ago, ago)
+    (lease.duration - ago, ago)
 }
 
 /// Takes the fleet's lock in `namespace` (which must exist), or says who holds it. A lease
@@ -186,23 +225,21 @@ pub async fn acquire(
     command: &str,
     progress: &dyn super::wait::Progress,
 ) -> Result<Lock, LockError> {
-    let api: Api<Lease> = Api::namespaced(cluster.client.clone(), namespace);
+    let api: Api<ConfigMap> = Api::namespaced(cluster.client.clone(), namespace);
     let name = name(fleet);
     let holder = identity(command);
     let request = |verb| Request {
         verb,
-        resource: "leases.coordination.k8s.io",
+        resource: "configmaps",
         namespace: Some(namespace),
         name: Some(&name),
     };
-    let now = || MicroTime(Timestamp::now());
-    let spec = |transitions: i32| LeaseSpec {
-        holder_identity: Some(holder.clone()),
-        lease_duration_seconds: Some(DURATION.as_secs() as i32),
-        acquire_time: Some(now()),
-        renew_time: Some(now()),
-        lease_transitions: Some(transitions),
-        ..LeaseSpec::default()
+    let taken = |transitions: i64| Lease {
+        holder: Some(holder.clone()),
+        duration: DURATION.as_secs() as i64,
+        acquired: Some(Timestamp::now()),
+        renewed: Some(Timestamp::now()),
+        transitions,
     };
     // Two rounds: a lost race on create or replace is read again and reported.
     for _ in 0..2 {
@@ -212,24 +249,23 @@ pub async fn acquire(
         };
         let result = match current {
             None => {
-                let lease = Lease {
+                // Labelled with the fleet only: not one of its objects (never pruned).
+                let mut config = ConfigMap {
                     metadata: ObjectMeta {
                         name: Some(name.clone()),
                         namespace: Some(namespace.to_string()),
                         labels: Some(
-                            [(
-                                crate::render::context::FLEET_LABEL.to_string(),
-                                fleet.to_string(),
-                            )]
-                            .into(),
+                            [(crate::names::FLEET_LABEL.to_string(), fleet.to_string())].into(),
                         ),
                         ..ObjectMeta::default()
                     },
-                    spec: Some(spec(0)),
+                    ..ConfigMap::default()
                 };
-                api.create(&PostParams::default(), &lease).await
+                taken(0).write(&mut config);
+                api.create(&PostParams::default(), &config).await
             }
-            Some(mut lease) => {
+            Some(mut config) => {
+                let lease = Lease::read(&config);
                 let (expires_in, renewed_ago) = expiry(&lease, Timestamp::now());
                 if let Some(other) = holder_of(&lease)
                     && expires_in > 0
@@ -250,14 +286,9 @@ pub async fn acquire(
                         });
                     }
                 }
-                let transitions = lease
-                    .spec
-                    .as_ref()
-                    .and_then(|s| s.lease_transitions)
-                    .unwrap_or(0);
-                lease.spec = Some(spec(transitions + 1));
+                taken(lease.transitions + 1).write(&mut config);
                 // Carries the resourceVersion read above: a concurrent taker makes this 409.
-                api.replace(&name, &PostParams::default(), &lease).await
+                api.replace(&name, &PostParams::default(), &config).await
             }
         };
         match result {
@@ -285,14 +316,14 @@ pub async fn acquire(
         }
     }
     Err(LockError::Request(format!(
-        "Lease {namespace}/{name} kept changing while clawctl tried to take it"
+        "the lock ConfigMap {namespace}/{name} kept changing while clawctl tried to take it"
     )))
 }
 
 /// Renews every third of the duration; after a full duration without success the lock
 /// counts as lost.
 async fn renew(
-    api: Api<Lease>,
+    api: Api<ConfigMap>,
     name: String,
     holder: String,
     lost: Arc<AtomicBool>,
@@ -306,12 +337,14 @@ async fn renew(
             _ = tokio::time::sleep(period) => {}
         }
         let renewed = async {
-            let mut lease = api.get(&name).await.ok()?;
+            let mut config = api.get(&name).await.ok()?;
+            let mut lease = Lease::read(&config);
             if holder_of(&lease) != Some(holder.as_str()) {
                 return None;
             }
-            lease.spec.as_mut()?.renew_time = Some(MicroTime(Timestamp::now()));
-            api.replace(&name, &PostParams::default(), &lease)
+            lease.renewed = Some(Timestamp::now());
+            lease.write(&mut config);
+            api.replace(&name, &PostParams::default(), &config)
                 .await
                 .ok()
         }
@@ -328,19 +361,32 @@ async fn renew(
 mod tests {
     use super::*;
 
-    fn lease(holder: Option<&str>, renewed_secs_ago: i64, duration: i32) -> Lease {
+    fn lease(holder: Option<&str>, renewed_secs_ago: i64, duration: i64) -> Lease {
         let now = Timestamp::now();
         Lease {
-            metadata: ObjectMeta::default(),
-            spec: Some(LeaseSpec {
-                holder_identity: holder.map(str::to_string),
-                lease_duration_seconds: Some(duration),
-                renew_time: Some(MicroTime(
-                    Timestamp::from_second(now.as_second() - renewed_secs_ago).expect("valid time"),
-                )),
-                ..LeaseSpec::default()
-            }),
+            holder: holder.map(str::to_string),
+            duration,
+            renewed: Some(
+                Timestamp::from_second(now.as_second() - renewed_secs_ago).expect("valid time"),
+            ),
+            ..Lease::default()
         }
+    }
+
+    #[test]
+    fn a_lease_round_trips_through_the_configmap() {
+        let mut config = ConfigMap::default();
+        let lease = Lease {
+            holder: Some("me".into()),
+            duration: 30,
+            acquired: Some(Timestamp::from_second(1_700_000_000).expect("time")),
+            renewed: Some(Timestamp::from_second(1_700_000_010).expect("time")),
+            transitions: 3,
+        };
+        lease.write(&mut config);
+        assert_eq!(Lease::read(&config), lease);
+        // An empty or hand-written ConfigMap reads as a free lock.
+        assert_eq!(holder_of(&Lease::read(&ConfigMap::default())), None);
     }
 
     #[test]

@@ -98,7 +98,7 @@ pub async fn suspended_agents(
             d.metadata
                 .labels
                 .as_ref()?
-                .get(crate::render::context::AGENT_LABEL)
+                .get(crate::names::AGENT_LABEL)
                 .cloned()
         })
         .collect())

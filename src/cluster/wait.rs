@@ -15,7 +15,7 @@ use kube::runtime::watcher::Event;
 use super::readiness::{self, Rollout};
 use super::storage::{self, Unbound};
 use super::{Cluster, scoped};
-use crate::render::context::{AGENT_LABEL, CONFIG_HASH};
+use crate::names::{AGENT_LABEL, CONFIG_HASH};
 
 /// A Deployment to wait for.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

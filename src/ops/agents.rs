@@ -9,9 +9,9 @@ use k8s_openapi::api::apps::v1::Deployment;
 use serde_json::Value;
 
 use crate::cluster::{Cluster, objects, scoped};
+use crate::names::AGENT_LABEL;
 use crate::plan::{self, ObjectRef};
 use crate::render::Manifest;
-use crate::render::context::AGENT_LABEL;
 
 /// One agent's objects, in apply order, without its PersistentVolumeClaim (rollouts and
 /// rollbacks never touch volumes).
@@ -46,8 +46,11 @@ pub async fn live_deployments(
         scoped::list_members(cluster, &selector, fleet, Some(fleet_namespace))
             .await
             .context("cannot list the fleet's Deployments")?;
+    let id = crate::cluster::applyset::id(fleet, fleet_namespace);
     Ok(deployments
         .into_iter()
+        // Labels anyone can set; ApplySet membership says the Deployment is the fleet's.
+        .filter(|d| crate::ownership::is_ours(d.metadata.labels.as_ref(), fleet, &id))
         .filter_map(|d| {
             let agent = d.metadata.labels.as_ref()?.get(AGENT_LABEL)?.clone();
             Some(((d.metadata.namespace.clone()?, agent), d))

@@ -271,7 +271,7 @@ pub async fn apply(
     let report = finish(plan.changes, outcomes, waited);
     let recorded = record_revisions(
         &cluster,
-        (&fleet, &fleet_namespace),
+        &fleet,
         &report,
         options.history_max,
         options.concurrency,
@@ -286,7 +286,7 @@ pub async fn apply(
 /// from the wait (unknown with `--no-wait`).
 async fn record_revisions(
     cluster: &crate::cluster::Cluster,
-    (fleet, fleet_namespace): (&str, &str),
+    fleet: &str,
     report: &Report,
     max: usize,
     concurrency: usize,
@@ -307,7 +307,13 @@ async fn record_revisions(
     if agents.is_empty() {
         return Ok(());
     }
-    let existing = history::list(cluster, fleet, Some(fleet_namespace), None).await?;
+    let mut namespaces: Vec<String> = agents
+        .values()
+        .filter_map(|(_, changes)| changes.first()?.object.namespace.clone())
+        .collect();
+    namespaces.sort();
+    namespaces.dedup();
+    let existing = history::list(cluster, fleet, &namespaces, None).await?;
     let mut by_agent: BTreeMap<&str, Vec<history::Revision>> = BTreeMap::new();
     for revision in existing {
         let agent = agents

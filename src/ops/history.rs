@@ -5,6 +5,7 @@
 //! A fleet file is only loaded and resolved, never rendered: what was recorded is the
 //! truth here, and the file at hand may already say something else.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::cluster::history::{self, Revision};
@@ -28,6 +29,10 @@ pub struct Fleet {
     pub namespace: Option<String>,
     /// The file's agents, when there is a file.
     pub agents: Option<Vec<String>>,
+    /// With a file: each agent's namespace.
+    pub agent_namespaces: BTreeMap<String, String>,
+    /// With a file: the namespaces it renders into (the fleet namespace and its teams').
+    pub namespaces: Option<Vec<String>>,
 }
 
 impl Source<'_> {
@@ -38,6 +43,8 @@ impl Source<'_> {
                 name: name.to_string(),
                 namespace: None,
                 agents: None,
+                agent_namespaces: BTreeMap::new(),
+                namespaces: None,
             }),
             Source::File(path) => {
                 let (_, resolved) = super::load(path)?;
@@ -45,13 +52,67 @@ impl Source<'_> {
                     name: resolved.name.clone(),
                     namespace: Some(resolved.namespace.clone()),
                     agents: Some(resolved.agents.iter().map(|a| a.name.clone()).collect()),
+                    agent_namespaces: resolved
+                        .agents
+                        .iter()
+                        .map(|a| (a.name.clone(), a.namespace.clone()))
+                        .collect(),
+                    namespaces: Some(fleet_namespaces(&resolved)),
                 })
             }
         }
     }
 }
 
+/// The namespaces a resolved fleet renders into: its own and its teams'.
+pub fn fleet_namespaces(fleet: &crate::fleet::ResolvedFleet) -> Vec<String> {
+    let mut namespaces: Vec<String> = std::iter::once(fleet.namespace.clone())
+        .chain(fleet.teams.iter().map(|t| t.namespace.clone()))
+        .chain(fleet.agents.iter().map(|a| a.namespace.clone()))
+        .collect();
+    namespaces.sort();
+    namespaces.dedup();
+    namespaces
+}
+
 impl Fleet {
+    /// The fleet namespace: the file's, else where the fleet's ApplySet parent lives.
+    pub async fn find_namespace(&self, cluster: &Cluster) -> anyhow::Result<String> {
+        if let Some(namespace) = &self.namespace {
+            return Ok(namespace.clone());
+        }
+        crate::cluster::applyset::find_namespace(cluster, &self.name)
+            .await?
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "no fleet {:?} on the cluster at {}: no ApplySet parent ConfigMap labelled \
+                     {}={} with an {} label; was the fleet ever applied?",
+                    self.name,
+                    cluster.url,
+                    crate::names::FLEET_LABEL,
+                    self.name,
+                    crate::cluster::applyset::PARENT_ID
+                )
+            })
+    }
+
+    /// Where this fleet's history may be read: the namespaces its file renders into, or,
+    /// by name alone, those its ApplySet parent in `fleet_namespace` records. Never the
+    /// whole cluster: anyone can label an object of theirs with any fleet's name.
+    pub async fn namespaces(
+        &self,
+        cluster: &Cluster,
+        fleet_namespace: &str,
+    ) -> anyhow::Result<Vec<String>> {
+        match &self.namespaces {
+            Some(namespaces) => Ok(namespaces.clone()),
+            None => {
+                crate::cluster::applyset::member_namespaces(cluster, &self.name, fleet_namespace)
+                    .await
+            }
+        }
+    }
+
     /// With a file, every name must be one of its agents (exit 2 with a did-you-mean,
     /// as `render --agent`); without one there is nothing to check against yet.
     pub fn check_agents<'n>(
@@ -108,16 +169,20 @@ pub async fn history(query: &Query<'_>) -> anyhow::Result<History> {
     let fleet = query.source.fleet()?;
     fleet.check_agents(query.agent)?;
     let cluster = Cluster::connect(&query.target).await?;
-    let revisions = history::list(
-        &cluster,
-        &fleet.name,
-        fleet.namespace.as_deref(),
-        query.agent,
-    )
-    .await?;
+    // A fleet known by name whose ApplySet parent is nowhere was never applied: it has
+    // no history (and no namespaces to read one from).
+    let fleet_namespace = match &fleet.namespace {
+        Some(namespace) => Some(namespace.clone()),
+        None => crate::cluster::applyset::find_namespace(&cluster, &fleet.name).await?,
+    };
+    let namespaces = match &fleet_namespace {
+        Some(namespace) => fleet.namespaces(&cluster, namespace).await?,
+        None => Vec::new(),
+    };
+    let revisions = history::list(&cluster, &fleet.name, &namespaces, query.agent).await?;
     let mut recorded_agents = Vec::new();
     if revisions.is_empty() && query.agent.is_some() && fleet.agents.is_none() {
-        recorded_agents = history::list(&cluster, &fleet.name, fleet.namespace.as_deref(), None)
+        recorded_agents = history::list(&cluster, &fleet.name, &namespaces, None)
             .await?
             .into_iter()
             .map(|r| r.agent)
@@ -163,6 +228,8 @@ mod tests {
             name: "demo".into(),
             namespace: None,
             agents: agents.map(|a| a.iter().map(|s| s.to_string()).collect()),
+            agent_namespaces: BTreeMap::new(),
+            namespaces: None,
         }
     }
 

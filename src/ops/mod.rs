@@ -7,6 +7,7 @@ pub mod diff;
 pub mod history;
 pub mod planning;
 pub mod preflight;
+pub mod restore;
 pub mod rollback;
 pub mod rollout;
 pub mod snapshot;

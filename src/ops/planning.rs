@@ -8,6 +8,7 @@ use anyhow::Context;
 use serde_json::Value;
 
 use crate::cluster::{self, Cluster, Target, applyset, objects};
+use crate::ownership::{self, Owner};
 use crate::plan::{self, Plan};
 use crate::render::context::{FLEET_LABEL, MANAGED_BY, fleet_labels};
 use crate::render::{self, Filter, Manifest};
@@ -43,9 +44,15 @@ pub struct Planned {
     pub absent: Vec<&'static cluster::kinds::Kind>,
 }
 
-/// The selector of a fleet's objects: managed by clawctl and labelled with the fleet.
+/// The selector of a fleet's objects: managed by clawctl and labelled with the fleet,
+/// without its revision history (Secrets the plan must neither show nor prune). Labels
+/// are only a first sieve: anyone can put them on an object, so what is listed is then
+/// kept only if it is a member of the fleet's ApplySet (`ownership`).
 pub fn selector(fleet: &str) -> String {
-    format!("{MANAGED_BY}=clawctl,{FLEET_LABEL}={fleet}")
+    format!(
+        "{MANAGED_BY}=clawctl,{FLEET_LABEL}={fleet},!{}",
+        crate::names::HISTORY_LABEL
+    )
 }
 
 /// Loads, renders, connects and plans. Invalid input is reported before connecting.
@@ -69,13 +76,15 @@ pub async fn plan(request: &Request<'_>) -> anyhow::Result<Planned> {
         .collect();
     namespaces.sort();
     namespaces.dedup();
-    let live = objects::list_fleet(&cluster, &selector, &namespaces, request.concurrency)
+    let mut live = objects::list_fleet(&cluster, &selector, &namespaces, request.concurrency)
         .await
         .context("cannot read the fleet's objects from the cluster")?;
     let options = plan::Options {
         applyset_id: applyset::id(&fleet.name, &fleet.namespace),
         delete_volumes: request.delete_volumes,
     };
+    live.objects
+        .retain(|o| ownership::of(o, &fleet.name, &options.applyset_id) == Owner::Fleet);
     let mut plan = Plan::new(manifests, live.objects, &options);
     plan.fill_missing_keys();
     let suspended = plan.keep_suspended();

@@ -33,17 +33,15 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use anyhow::anyhow;
 use futures::StreamExt;
 use serde::Serialize;
 
 use super::history::Source;
-use crate::cluster::gate::{self, Verdict};
-use crate::cluster::history::{self, Cause, Gate, Revision};
-use crate::cluster::wait::{self, Workload};
+use crate::cluster::gate::Verdict;
+use crate::cluster::history::{self, Gate, Revision};
+use crate::cluster::wait;
 use crate::cluster::{Cluster, Target, applyset, lease};
 use crate::interrupt::Stop;
-use crate::render::context::FLEET_LABEL;
 
 /// Agents rolled back at once unless told otherwise.
 pub const DEFAULT_PARALLEL: usize = 4;
@@ -188,17 +186,46 @@ pub fn choose<'a>(
     revisions: &'a [Revision],
     to_revision: Option<i64>,
 ) -> Result<Choice<'a>, String> {
-    let current = revisions
+    let mut namespaces: Vec<&str> = revisions.iter().map(|r| r.namespace.as_str()).collect();
+    namespaces.sort_unstable();
+    namespaces.dedup();
+    if namespaces.len() > 1 {
+        return Err(format!(
+            "revisions of agent {agent:?} lie in several namespaces ({}): give the fleet file, \
+             which says which namespace is the agent's",
+            namespaces.join(", ")
+        ));
+    }
+    let refused: Vec<&Revision> = revisions.iter().filter(|r| r.refused.is_some()).collect();
+    // A revision that fails `history::check` takes no part: not as the current one (a
+    // planted "newest" must not steer the choice), never as a target.
+    let trusted: Vec<&Revision> = revisions.iter().filter(|r| r.refused.is_none()).collect();
+    let current = trusted.iter().copied().max_by_key(|r| r.number).ok_or_else(|| {
+        match refused.first() {
+            Some(r) => format!(
+                "agent {agent:?} has no revision clawctl may apply: revision {} ({}) is refused: {}",
+                r.number,
+                r.name,
+                r.refused.as_deref().unwrap_or_default()
+            ),
+            None => format!("no revisions recorded for agent {agent:?}"),
+        }
+    })?;
+    let mut older: Vec<&Revision> = trusted
         .iter()
-        .max_by_key(|r| r.number)
-        .ok_or_else(|| format!("no revisions recorded for agent {agent:?}"))?;
-    let mut older: Vec<&Revision> = revisions
-        .iter()
+        .copied()
         .filter(|r| r.number < current.number)
         .collect();
     older.sort_by_key(|r| std::cmp::Reverse(r.number));
     if let Some(wanted) = to_revision {
         return match revisions.iter().find(|r| r.number == wanted) {
+            Some(target) if target.refused.is_some() => Err(format!(
+                "revision {wanted} of agent {agent:?} ({} in namespace {}) is refused and is \
+                 never applied: {}",
+                target.name,
+                target.namespace,
+                target.refused.as_deref().unwrap_or_default()
+            )),
             Some(target) => Ok(Choice { current, target }),
             None => {
                 let mut numbers: Vec<i64> = revisions.iter().map(|r| r.number).collect();
@@ -286,8 +313,10 @@ impl Plan {
 pub struct Planned {
     pub plan: Plan,
     pub cluster: Cluster,
-    /// The fleet namespace (Lease, rollout record).
+    /// The fleet namespace (lock, rollout record).
     namespace: String,
+    /// Where the fleet's history is read.
+    namespaces: Vec<String>,
     options: Options,
     choices: Vec<(String, Chosen)>,
 }
@@ -304,29 +333,10 @@ pub async fn plan(request: &Request<'_>) -> anyhow::Result<Planned> {
         fleet.check_agents(names.iter().map(String::as_str))?;
     }
     let cluster = Cluster::connect(&request.target).await?;
-    let namespace = match &fleet.namespace {
-        Some(namespace) => namespace.clone(),
-        None => applyset::find_namespace(&cluster, &fleet.name)
-            .await?
-            .ok_or_else(|| {
-                anyhow!(
-                    "no fleet {:?} on the cluster at {}: no ApplySet parent ConfigMap labelled \
-                     {FLEET_LABEL}={} with an {} label; was the fleet ever applied?",
-                    fleet.name,
-                    cluster.url,
-                    fleet.name,
-                    applyset::PARENT_ID
-                )
-            })?,
-    };
-    let revisions = history::list(&cluster, &fleet.name, Some(&namespace), None).await?;
-    let mut by_agent: BTreeMap<String, Vec<Revision>> = BTreeMap::new();
-    for revision in &revisions {
-        by_agent
-            .entry(revision.agent.clone())
-            .or_default()
-            .push(revision.clone());
-    }
+    let namespace = fleet.find_namespace(&cluster).await?;
+    let namespaces = fleet.namespaces(&cluster, &namespace).await?;
+    let revisions = history::list(&cluster, &fleet.name, &namespaces, None).await?;
+    let by_agent = by_agent(&fleet, revisions);
     let wanted: Vec<String> = match &request.agents {
         Agents::All if by_agent.is_empty() => anyhow::bail!(
             "no revisions recorded for fleet {:?}: nothing to roll back to",
@@ -427,9 +437,32 @@ pub async fn plan(request: &Request<'_>) -> anyhow::Result<Planned> {
         plan,
         cluster,
         namespace,
+        namespaces,
         options: request.options.clone(),
         choices,
     })
+}
+
+/// The revisions by agent. With a fleet file, only those in the agent's own namespace
+/// count; by fleet name alone, an agent whose revisions lie in several namespaces keeps
+/// none (which one is the agent's cannot be told), and `choose` says so.
+fn by_agent(
+    fleet: &super::history::Fleet,
+    revisions: Vec<Revision>,
+) -> BTreeMap<String, Vec<Revision>> {
+    let mut by_agent: BTreeMap<String, Vec<Revision>> = BTreeMap::new();
+    for revision in revisions {
+        if let Some(namespace) = fleet.agent_namespaces.get(&revision.agent)
+            && *namespace != revision.namespace
+        {
+            continue;
+        }
+        by_agent
+            .entry(revision.agent.clone())
+            .or_default()
+            .push(revision);
+    }
+    by_agent
 }
 
 /// A rollback in the middle of a rollout would be undone by its `--resume`: finish or
@@ -463,6 +496,7 @@ pub async fn execute(
         plan,
         cluster,
         namespace,
+        namespaces,
         options,
         choices,
     } = planned;
@@ -486,7 +520,7 @@ pub async fn execute(
     let lock = lease::acquire(&cluster, &namespace, &plan.fleet, "rollback", reporter).await?;
     let checked = async {
         refuse_during_rollout(&cluster, &namespace, &plan.fleet).await?;
-        let revisions = history::list(&cluster, &plan.fleet, Some(&namespace), None).await?;
+        let revisions = history::list(&cluster, &plan.fleet, &namespaces, None).await?;
         for (agent, choice) in &choices {
             let Ok((current, _)) = choice else { continue };
             let newest = revisions
@@ -595,7 +629,7 @@ struct Context<'a> {
     stop: &'a Stop,
 }
 
-/// Applies the target's objects, gates the agent, records the new revision.
+/// Restores one agent (`ops::restore`) and says how it went.
 async fn restore(
     context: &Context<'_>,
     agent: &str,
@@ -612,103 +646,51 @@ async fn restore(
         result: Outcome::Failed,
         reason: None,
     };
-    // Forced: a rollback is an explicit restore of a recorded state, so fields another
-    // field manager took since (a `kubectl edit`, say) are taken back, as
-    // `apply --force-conflicts` would; a conflict must not leave an agent half restored.
-    if let Err(why) = super::agents::apply(
-        context.cluster,
-        &context.applyset_id,
-        &target.manifests,
-        true,
-    )
-    .await
-    {
-        report.reason = Some(format!(
-            "applying revision {} failed: {why}; nothing was recorded",
-            target.number
-        ));
-        return report;
-    }
-    let (gate, result, reason) = match context.options.wait {
-        None => (Gate::Unknown, Outcome::Applied, None),
-        Some(timeout) => match workload(agent, target) {
-            None => (
-                Gate::Unknown,
-                Outcome::Failed,
-                Some(format!("revision {} holds no Deployment", target.number)),
-            ),
-            Some(workload) => match gate::agent(
-                context.cluster,
-                context.fleet,
-                &workload,
-                timeout,
-                Duration::ZERO,
-                context.reporter,
-                context.stop,
-            )
-            .await
-            {
-                Ok(Verdict::Passed) => (Gate::Passed, Outcome::Ready, None),
-                Ok(Verdict::Failed(why)) => (Gate::Failed, Outcome::Failed, Some(why)),
-                Ok(Verdict::Stopped) => (
-                    Gate::Unknown,
-                    Outcome::Interrupted,
-                    Some("interrupted while waiting for readiness".into()),
-                ),
-                Err(e) => (Gate::Unknown, Outcome::Failed, Some(format!("{e:#}"))),
-            },
-        },
-    };
-    let record = history::Record {
+    let shared = super::restore::Context {
+        cluster: context.cluster,
         fleet: context.fleet,
-        agent,
-        team: target.team.as_deref(),
-        namespace: &target.namespace,
-        manifests: target.manifests.clone(),
-        cause: Cause::Rollback,
-        gate,
+        applyset_id: &context.applyset_id,
+        existing: context.existing,
+        history_max: context.options.history_max,
+        progress: context.reporter,
     };
-    match history::record(
-        context.cluster,
-        record,
-        context.existing,
-        context.options.history_max,
-    )
-    .await
-    {
-        Ok(revision) => {
-            report.recorded = Some(revision.number);
+    let wait = context.options.wait.map(|timeout| (timeout, context.stop));
+    let restored = match super::restore::restore(&shared, target, wait).await {
+        Ok(restored) => restored,
+        Err(why) => {
+            report.reason = Some(why);
+            return report;
+        }
+    };
+    let (result, reason) = match restored.verdict {
+        None => (Outcome::Applied, None),
+        Some(Verdict::Passed) => (Outcome::Ready, None),
+        Some(Verdict::Failed(why)) => (Outcome::Failed, Some(why)),
+        Some(Verdict::Stopped) => (
+            Outcome::Interrupted,
+            Some("interrupted while waiting for readiness".into()),
+        ),
+    };
+    match restored.recorded {
+        Ok(number) => {
+            report.recorded = Some(number);
             report.result = result;
             report.reason = reason;
         }
         Err(e) => {
-            report.result = Outcome::Failed;
             let before = reason.map(|r| format!("{r}; ")).unwrap_or_default();
             report.reason = Some(format!(
-                "{before}rolled back, but the new revision was not recorded: {e:#}"
+                "{before}rolled back, but the new revision was not recorded: {e}"
             ));
         }
     }
     report
 }
 
-fn workload(agent: &str, revision: &Revision) -> Option<Workload> {
-    let name = revision
-        .manifests
-        .iter()
-        .find(|m| m["kind"] == "Deployment")?
-        .pointer("/metadata/name")?
-        .as_str()?;
-    Some(Workload {
-        namespace: revision.namespace.clone(),
-        name: name.to_string(),
-        agent: Some(agent.to_string()),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cluster::history::Cause;
 
     fn revision(number: i64, digest: &str, gate: Gate) -> Revision {
         Revision {
@@ -724,6 +706,8 @@ mod tests {
             summary: String::new(),
             digest: digest.into(),
             manifests: Vec::new(),
+            refused: None,
+            stored: history::Stored::Secret,
         }
     }
 
@@ -825,6 +809,30 @@ mod tests {
             why.contains("has no revision 7; recorded: 2, 3, 10"),
             "{why}"
         );
+    }
+
+    #[test]
+    fn refused_revisions_are_neither_current_nor_targets() {
+        let refused = |number, digest| Revision {
+            refused: Some("it holds RoleBinding kube-system/x".into()),
+            ..revision(number, digest, Gate::Passed)
+        };
+        let revisions = [
+            revision(1, "a", Gate::Passed),
+            refused(2, "evil"),
+            revision(3, "c", Gate::Passed),
+            // A planted "newest" must not become the current revision.
+            refused(4, "evil"),
+        ];
+        assert_eq!(target(&revisions, None), Ok((3, 1)));
+        let why = target(&revisions, Some(2)).expect_err("refused");
+        assert!(why.contains("is refused and is never applied"), "{why}");
+        let why = target(&[refused(1, "evil")], None).expect_err("nothing trusted");
+        assert!(why.contains("has no revision clawctl may apply"), "{why}");
+        let mut elsewhere = revision(1, "a", Gate::Passed);
+        elsewhere.namespace = "other".into();
+        let why = target(&[elsewhere, revision(2, "b", Gate::Passed)], None).expect_err("two");
+        assert!(why.contains("several namespaces (core, other)"), "{why}");
     }
 
     #[test]

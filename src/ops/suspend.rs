@@ -32,7 +32,7 @@ use crate::cluster::suspend::{self, SuspendedBy};
 use crate::cluster::wait::{self, Outcome as WaitOutcome, Workload};
 use crate::cluster::{Cluster, lease};
 use crate::error::InvalidInput;
-use crate::render::context::resource_name;
+use crate::names::resource_name;
 
 /// Which way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -35,7 +35,11 @@ pub fn table(revisions: &[Revision], now: Timestamp) -> String {
             tag(&r.image),
             r.cause.as_str().to_string(),
             r.gate.as_str().to_string(),
-            r.summary.clone(),
+            match &r.refused {
+                // Planted or corrupt: shown so that someone looks, never applied.
+                Some(why) => format!("REFUSED ({}): {why}", r.name),
+                None => r.summary.clone(),
+            },
         ]);
     }
     table.to_string()
@@ -61,6 +65,8 @@ mod tests {
             summary: "ConfigMap agent-alpha: SOUL.md".into(),
             digest: "0011".into(),
             manifests: Vec::new(),
+            refused: None,
+            stored: history::Stored::Secret,
         };
         let now: Timestamp = "2026-11-21T00:10:00Z".parse().expect("time");
         let text = table(&[revision], now);

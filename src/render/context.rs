@@ -13,26 +13,10 @@ use crate::fleet::{ResolvedAgent, ResolvedFleet, ResolvedHosted, ResolvedTeam};
 use crate::knowledge::{self, Direction};
 use crate::openclaw::{self, GATEWAY_PORT, Release, STATE_DIR};
 
-pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
-pub const PART_OF: &str = "app.kubernetes.io/part-of";
-pub const FLEET_LABEL: &str = "clawctl.io/fleet";
-pub const TEAM_LABEL: &str = "clawctl.io/team";
-pub const AGENT_LABEL: &str = "clawctl.io/agent";
-pub const CONFIG_HASH: &str = "clawctl.io/config-hash";
-
-/// The name of an agent's objects.
-pub fn resource_name(agent: &str) -> String {
-    format!("agent-{agent}")
-}
-
-/// The Secret holding a routed agent's own gateway token (`routing.from`), created and
-/// filled by `apply`, never rendered with a value.
-pub fn token_secret(agent: &str) -> String {
-    format!("{}-gateway-token", resource_name(agent))
-}
-
-/// Annotation on a Secret whose key `apply` fills once with a random value.
-pub const GENERATED_KEY: &str = "clawctl.io/generated-key";
+pub use crate::names::{
+    AGENT_LABEL, CONFIG_HASH, FLEET_LABEL, GENERATED_KEY, MANAGED_BY, PART_OF, TEAM_LABEL,
+    resource_name, token_secret,
+};
 
 pub fn fleet_labels(fleet: &ResolvedFleet) -> BTreeMap<String, String> {
     BTreeMap::from([
@@ -79,21 +63,11 @@ pub fn fleet_context(fleet: &ResolvedFleet) -> Json {
         })
         .collect();
     let routes_json = serde_json::to_string_pretty(&routes).unwrap_or_default() + "\n";
-    // Aggregated into the admin and edit ClusterRoles (Kubernetes RBAC aggregation).
-    let mut bookkeeping_role_labels = fleet_labels(fleet);
-    for role in ["admin", "edit"] {
-        bookkeeping_role_labels.insert(
-            format!("rbac.authorization.k8s.io/aggregate-to-{role}"),
-            "true".into(),
-        );
-    }
     json!({
         "name": fleet.name,
         "namespace": fleet.namespace,
         "image": fleet.image,
         "labels": fleet_labels(fleet),
-        "bookkeepingRoleName": format!("clawctl-{}-bookkeeping", fleet.name),
-        "bookkeepingRoleLabels": bookkeeping_role_labels,
         "routesName": format!("{}-routes", fleet.name),
         "routesJson": routes_json,
     })

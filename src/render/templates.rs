@@ -57,7 +57,6 @@ macro_rules! builtins {
 builtins![
     (Fleet, "fleet-namespace.yaml.j2"),
     (Fleet, "fleet-routes.yaml.j2"),
-    (Fleet, "fleet-bookkeeping-role.yaml.j2"),
     (Team, "team-namespace.yaml.j2"),
     (Team, "team-networkpolicy.yaml.j2"),
     (Team, "team-viewers.yaml.j2"),

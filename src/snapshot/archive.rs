@@ -159,7 +159,7 @@ pub fn helper_pod(
             "name": name,
             "namespace": namespace,
             "labels": {
-                crate::render::context::MANAGED_BY: "clawctl",
+                crate::names::MANAGED_BY: "clawctl",
                 super::SNAPSHOT_OF_LABEL: agent,
                 super::OPERATION_LABEL: if read_only { "backup" } else { "restore" },
             },

@@ -310,7 +310,7 @@ pub fn job(deployment: &Value, spec: &JobSpec<'_>) -> anyhow::Result<Value> {
     }
 
     let mut labels = serde_json::Map::new();
-    labels.insert(crate::render::context::MANAGED_BY.into(), json!("clawctl"));
+    labels.insert(crate::names::MANAGED_BY.into(), json!("clawctl"));
     labels.insert(SNAPSHOT_OF_LABEL.into(), json!(spec.agent));
     labels.insert(OPERATION_LABEL.into(), json!(spec.operation.as_str()));
     let mut pod_labels = labels.clone();

@@ -64,12 +64,22 @@ pub(crate) fn writes(server: &FakeApiServer) -> Vec<String> {
         .collect()
 }
 
-/// [`writes`] but the fleet Lease's (taken and given back by every mutating command).
+/// [`writes`] but the fleet lock's (taken and given back by every mutating command).
 pub(crate) fn writes_but_lease(server: &FakeApiServer) -> Vec<String> {
-    writes(server)
-        .into_iter()
-        .filter(|w| !w.contains("/leases/"))
-        .collect()
+    writes(server).into_iter().filter(|w| !is_lock(w)).collect()
+}
+
+/// Whether a write is to a fleet lock ConfigMap (`clawctl-<fleet>-lock`): its replaces
+/// name it; a POST of a ConfigMap is only ever the lock's creation (everything else is
+/// server-side applied, a PATCH by name).
+pub(crate) fn is_lock(write: &str) -> bool {
+    write.ends_with("/configmaps/clawctl-demo-lock")
+        || (write.starts_with("POST ") && write.ends_with("/configmaps"))
+}
+
+/// The holder of the fleet lock as its ConfigMap records it ("" once released).
+pub(crate) fn lock_holder(lock: &Value) -> &str {
+    lock["data"]["holderIdentity"].as_str().unwrap_or_default()
 }
 
 pub(crate) fn uid(object: &Value) -> String {
@@ -181,13 +191,13 @@ fn first_apply_creates_everything_in_order_and_waits_then_reapply_writes_nothing
     // The Lease was released.
     let lease = server
         .get(
-            "coordination.k8s.io/v1",
-            "Lease",
+            "v1",
+            "ConfigMap",
             Some("clawctl-system"),
-            "clawctl-demo",
+            "clawctl-demo-lock",
         )
         .expect("lease");
-    assert!(lease["spec"]["holderIdentity"].is_null(), "{lease}");
+    assert_eq!(lock_holder(&lease), "", "{lease}");
 
     server.clear_requests();
     let out = apply(&server, &text, &[]).success();
@@ -262,12 +272,12 @@ fn a_soul_edit_updates_one_configmap_and_restarts_one_pod() {
     // Everything but the Lease (taken and released around the apply) and the history.
     let all = writes(&server);
     assert!(
-        all.contains(&"POST /apis/apps/v1/namespaces/core/controllerrevisions".to_string()),
+        all.contains(&"POST /api/v1/namespaces/core/secrets".to_string()),
         "no revision recorded: {all:#?}"
     );
     let mut patched: Vec<String> = all
         .into_iter()
-        .filter(|w| !w.contains("/leases/") && !w.contains("/controllerrevisions"))
+        .filter(|w| !is_lock(w) && !w.contains("/secrets"))
         .collect();
     patched.sort();
     assert_eq!(
@@ -500,11 +510,11 @@ pub(crate) fn lease(holder: &str, renewed_secs_ago: i64) -> Value {
         - renewed_secs_ago;
     let time = format_rfc3339(renewed);
     json!({
-        "apiVersion": "coordination.k8s.io/v1",
-        "kind": "Lease",
-        "metadata": {"name": "clawctl-demo", "namespace": "clawctl-system"},
-        "spec": {"holderIdentity": holder, "leaseDurationSeconds": 30,
-                 "acquireTime": time, "renewTime": time}
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "clawctl-demo-lock", "namespace": "clawctl-system"},
+        "data": {"holderIdentity": holder, "leaseDurationSeconds": "30",
+                 "acquireTime": time, "renewTime": time, "leaseTransitions": "0"}
     })
 }
 
@@ -612,16 +622,13 @@ fn a_lease_left_by_a_dead_process_on_this_host_is_taken_over_at_once() {
     assert_eq!(cm["data"]["SOUL.md"], "You are alpha, v2.");
     let lease = server
         .get(
-            "coordination.k8s.io/v1",
-            "Lease",
+            "v1",
+            "ConfigMap",
             Some("clawctl-system"),
-            "clawctl-demo",
+            "clawctl-demo-lock",
         )
         .expect("lease");
-    assert!(
-        lease["spec"]["holderIdentity"].is_null(),
-        "released: {lease}"
-    );
+    assert_eq!(lock_holder(&lease), "", "released: {lease}");
 }
 
 #[test]

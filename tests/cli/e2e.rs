@@ -439,8 +439,8 @@ impl E2e {
 }
 
 impl Drop for E2e {
-    /// Deletes the namespaces this test's fleet created (their objects go with them) and
-    /// its ClusterRole, also after a failure. Only namespaces carrying this fleet's label: never one
+    /// Deletes the namespaces this test's fleet created (their objects go with them),
+    /// also after a failure. Only namespaces carrying this fleet's label: never one
     /// that happens to share a name. The cluster finishes the deletion in the background.
     fn drop(&mut self) {
         let api: Api<Namespace> = Api::all(self.client.clone());
@@ -450,15 +450,6 @@ impl Drop for E2e {
                 let name = ns.name_any();
                 if name == self.fleet_ns || name.starts_with(&format!("{}-", self.fleet)) {
                     api.delete(&name, &DeleteParams::background()).await?;
-                }
-            }
-            // The fleet's cluster-scoped revision-history role.
-            let roles: Api<k8s_openapi::api::rbac::v1::ClusterRole> = Api::all(self.client.clone());
-            for role in roles.list(&params).await?.items {
-                if role.name_any() == format!("clawctl-{}-bookkeeping", self.fleet) {
-                    roles
-                        .delete(&role.name_any(), &DeleteParams::background())
-                        .await?;
                 }
             }
             Ok::<_, kube::Error>(())

@@ -217,17 +217,17 @@ fn history_lists_each_apply_and_rollback_restores_the_old_soul_as_a_new_revision
     // The lock was taken and given back.
     let lease = server
         .get(
-            "coordination.k8s.io/v1",
-            "Lease",
+            "v1",
+            "ConfigMap",
             Some("clawctl-system"),
-            "clawctl-demo",
+            "clawctl-demo-lock",
         )
         .expect("lease");
-    assert!(lease["spec"]["holderIdentity"].is_null(), "{lease}");
+    assert_eq!(crate::cluster::lock_holder(&lease), "", "{lease}");
     let holders: Vec<String> = server
         .requests()
         .into_iter()
-        .filter(|r| r.resource == "leases" && r.verb == "update")
+        .filter(|r| r.resource == "configmaps" && r.verb == "update" && r.path.ends_with("-lock"))
         .map(|r| r.path)
         .collect();
     assert!(!holders.is_empty(), "rollback took no lease");
@@ -399,8 +399,10 @@ fn history_max_keeps_only_that_many_revisions() {
     assert_eq!(numbers, [2, 3]);
     assert_eq!(
         server
-            .list("apps/v1", "ControllerRevision", Some("core"))
-            .len(),
+            .list("v1", "Secret", Some("core"))
+            .iter()
+            .filter(|s| s["type"] == "clawctl.io/revision.v1")
+            .count(),
         2
     );
 }

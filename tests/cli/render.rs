@@ -47,7 +47,6 @@ fn objects_come_in_apply_order() {
         "ResourceQuota",
         "NetworkPolicy",
         "ServiceAccount",
-        "ClusterRole",
         "Role",
         "RoleBinding",
         "ConfigMap",
@@ -73,6 +72,16 @@ fn objects_come_in_apply_order() {
         assert!(
             kinds(&docs(&out)).iter().any(|k| k == kind),
             "{kind} missing"
+        );
+    }
+    // Nothing cluster-wide but Namespaces: no ClusterRole, no ClusterRoleBinding
+    // (DESIGN §4.1: clawctl never widens a role cluster-wide).
+    let documents = docs(&out);
+    assert!(documents.len() > 20, "{}", documents.len());
+    for doc in &documents {
+        assert!(
+            doc["kind"] == "Namespace" || doc["metadata"]["namespace"].is_string(),
+            "cluster-scoped: {doc}"
         );
     }
 }
@@ -513,7 +522,7 @@ fn validate_reports_success_and_json() {
         .success()
         .stdout;
     assert!(
-        out.contains("is valid: 2 agents in 2 teams, 25 objects"),
+        out.contains("is valid: 2 agents in 2 teams, 24 objects"),
         "{out}"
     );
     let out = Test::new()

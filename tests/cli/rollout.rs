@@ -179,7 +179,8 @@ fn a_healthy_rollout_moves_the_canary_then_the_waves_in_order() {
     let canary_recorded = requests
         .iter()
         .position(|r| {
-            r.method == "POST" && r.path.ends_with("/controllerrevisions") && r.status == 201
+            // Revisions are Secrets created by POST (everything else is applied).
+            r.method == "POST" && r.path.ends_with("/secrets") && r.status == 201
         })
         .expect("a revision recorded");
     let first_wave_patch = requests
@@ -640,18 +641,18 @@ fn a_killed_rollout_leaves_a_lease_that_the_next_run_on_this_host_takes_over() {
     wait_for_done(&server, 1);
     let (code, _) = interrupt(&mut child, "-KILL");
     assert_ne!(code, 0);
-    // The Lease is still held by the dead process, which ran on this host: --resume takes
+    // The lock is still held by the dead process, which ran on this host: --resume takes
     // it over at once and says so (a holder elsewhere is waited out; see the cluster
     // tests).
     let held = server
         .get(
-            "coordination.k8s.io/v1",
-            "Lease",
+            "v1",
+            "ConfigMap",
             Some("clawctl-system"),
-            "clawctl-demo",
+            "clawctl-demo-lock",
         )
         .expect("lease");
-    let holder = held["spec"]["holderIdentity"].as_str().unwrap_or_default();
+    let holder = crate::cluster::lock_holder(&held);
     assert!(holder.contains("(clawctl rollout)"), "{held}");
     let out = clawctl(
         &server,

@@ -283,6 +283,8 @@ pub struct Planned {
     pub plan: Plan,
     pub cluster: Cluster,
     fleet_namespace: String,
+    /// The namespaces the fleet renders into: where its history is read.
+    namespaces: Vec<String>,
     applyset_id: String,
     strategy: Strategy,
     /// The agents' objects at the target image.
@@ -298,6 +300,8 @@ struct Run<'r> {
     cluster: Cluster,
     fleet: String,
     fleet_namespace: String,
+    /// The namespaces the fleet renders into: where its history is read.
+    namespaces: Vec<String>,
     applyset_id: String,
     strategy: Strategy,
     /// The agents' objects at the target image.
@@ -413,14 +417,18 @@ pub async fn plan(request: Request<'_>) -> anyhow::Result<Planned> {
             plan.start = s.group;
         }
         (Mode::Abort, Some(s)) => {
-            let history =
-                history::list(&cluster, &fleet.name, Some(&fleet.namespace), None).await?;
+            let namespaces = super::history::fleet_namespaces(&fleet);
+            let history = history::list(&cluster, &fleet.name, &namespaces, None).await?;
             plan.returns = s
                 .touched
                 .iter()
                 .map(|agent| {
                     let name = s.previous.get(agent);
-                    let revision = name.and_then(|n| history.iter().find(|r| &r.name == n));
+                    let revision = name.and_then(|n| {
+                        history
+                            .iter()
+                            .find(|r| &r.name == n && r.agent == *agent && r.refused.is_none())
+                    });
                     Return {
                         agent: agent.clone(),
                         from: image(agent),
@@ -484,6 +492,7 @@ pub async fn plan(request: Request<'_>) -> anyhow::Result<Planned> {
         plan,
         applyset_id: applyset::id(&fleet.name, &fleet.namespace),
         fleet_namespace: fleet.namespace.clone(),
+        namespaces: super::history::fleet_namespaces(&fleet),
         cluster,
         strategy,
         agents,
@@ -550,6 +559,7 @@ pub async fn execute(
         plan,
         cluster,
         fleet_namespace,
+        namespaces,
         applyset_id,
         strategy,
         agents,
@@ -612,6 +622,7 @@ pub async fn execute(
             cluster,
             fleet: plan.fleet.clone(),
             fleet_namespace,
+            namespaces,
             applyset_id,
             strategy,
             agents,
@@ -732,7 +743,7 @@ async fn live_images(
 /// Works through the groups from where the state says, until done, a failed gate, an
 /// interruption, or (with `--canary`) the canary passed.
 async fn execute_groups(run: &Run<'_>, mode: Mode) -> anyhow::Result<Report> {
-    let history = history::list(&run.cluster, &run.fleet, Some(&run.fleet_namespace), None).await?;
+    let history = history::list(&run.cluster, &run.fleet, &run.namespaces, None).await?;
     let (groups, first, canary) = {
         let state = run.state.lock().await;
         (state.groups.clone(), state.group, state.canary)
@@ -941,71 +952,56 @@ async fn run_agent(
 /// Returns every touched agent to its recorded previous revision (config and image
 /// together; never its volume), waits for it, and records the rollback as a revision.
 async fn roll_back_all(run: &Run<'_>, phase: Phase, message: &str) -> anyhow::Result<Report> {
-    let history = history::list(&run.cluster, &run.fleet, Some(&run.fleet_namespace), None).await?;
+    let history = history::list(&run.cluster, &run.fleet, &run.namespaces, None).await?;
     let (touched, previous) = {
         let state = run.state.lock().await;
         (state.touched.clone(), state.previous.clone())
     };
+    let context = crate::ops::restore::Context {
+        cluster: &run.cluster,
+        fleet: &run.fleet,
+        applyset_id: &run.applyset_id,
+        existing: &history,
+        history_max: run.history_max,
+        progress: run.reporter,
+    };
+    // A rollback must not be cut short by the Ctrl-C that asked for it.
+    let unstoppable = Stop::new();
     let results: Vec<(String, Result<(), String>)> = futures::stream::iter(touched)
         .map(|agent| {
-            let history = &history;
-            let previous = &previous;
+            let (history, previous, context, unstoppable) =
+                (&history, &previous, &context, &unstoppable);
             async move {
                 let result = async {
                     let name = previous
                         .get(&agent)
                         .ok_or("no previous revision was recorded")?;
-                    let revision = history.iter().find(|r| &r.name == name).ok_or_else(|| {
-                        format!("its previous revision {name} is gone from the history")
-                    })?;
+                    let namespace = run.agents.get(&agent).map(|o| o.namespace.as_str());
+                    let revision = history
+                        .iter()
+                        .find(|r| {
+                            &r.name == name
+                                && r.agent == agent
+                                && Some(r.namespace.as_str()) == namespace
+                        })
+                        .ok_or_else(|| {
+                            format!("its previous revision {name} is gone from the history")
+                        })?;
                     run.reporter.agent(
                         &agent,
                         &format!("rolling back to revision {}", revision.number),
                     );
-                    agents::apply(&run.cluster, &run.applyset_id, &revision.manifests, true)
-                        .await?;
-                    let workload = Workload {
-                        namespace: revision.namespace.clone(),
-                        name: crate::render::context::resource_name(&agent),
-                        agent: Some(agent.clone()),
-                    };
-                    // A rollback must not be cut short by the Ctrl-C that asked for it.
-                    let verdict = gate::agent(
-                        &run.cluster,
-                        &run.fleet,
-                        &workload,
-                        run.strategy.timeout,
-                        Duration::ZERO,
-                        run.reporter,
-                        &Stop::new(),
+                    let restored = crate::ops::restore::restore(
+                        context,
+                        revision,
+                        Some((run.strategy.timeout, unstoppable)),
                     )
-                    .await
-                    .unwrap_or_else(|e| Verdict::Failed(format!("{e:#}")));
-                    let record = history::Record {
-                        fleet: &run.fleet,
-                        agent: &agent,
-                        team: revision.team.as_deref(),
-                        namespace: &revision.namespace,
-                        manifests: revision.manifests.clone(),
-                        cause: Cause::Rollback,
-                        gate: if verdict == Verdict::Passed {
-                            Gate::Passed
-                        } else {
-                            Gate::Failed
-                        },
-                    };
-                    let mine: Vec<Revision> = history
-                        .iter()
-                        .filter(|r| r.agent == agent)
-                        .cloned()
-                        .collect();
-                    history::record(&run.cluster, record, &mine, run.history_max)
-                        .await
-                        .map_err(|e| format!("{e:#}"))?;
-                    match verdict {
-                        Verdict::Passed => Ok(()),
-                        Verdict::Failed(why) => Err(why),
-                        Verdict::Stopped => Err("stopped".into()),
+                    .await?;
+                    restored.recorded?;
+                    match restored.verdict {
+                        Some(Verdict::Passed) => Ok(()),
+                        Some(Verdict::Failed(why)) => Err(why),
+                        Some(Verdict::Stopped) | None => Err("stopped".into()),
                     }
                 }
                 .await;

@@ -13,7 +13,7 @@ use super::{Backup, Carrier, Restore};
 use crate::cluster::suspend::{self, SuspendedBy};
 use crate::error::InvalidInput;
 use crate::fleet::ResolvedFleet;
-use crate::render::context::resource_name;
+use crate::names::resource_name;
 use crate::snapshot::{self, JobSpec, Operation, Reason, archive};
 
 /// An agent of the fleet as the snapshot commands see it: by its live Deployment, so a

@@ -13,7 +13,7 @@ use crate::cluster::exec;
 use crate::cluster::jobs::{self, Outcome as JobOutcome};
 use crate::cluster::suspend;
 use crate::cluster::wait::{self, Outcome as WaitOutcome, Workload};
-use crate::render::context::resource_name;
+use crate::names::resource_name;
 use crate::snapshot::{self, archive};
 
 /// What carries the bytes: a Job to or from the bucket, or a helper pod and a local

@@ -1,0 +1,65 @@
+//! The names and label keys every layer shares: how clawctl names an agent's objects,
+//! its history and its lock, and the labels that mark what a fleet owns. A leaf: it
+//! imports nothing from the crate (kubectl keeps its well-known labels the same way).
+
+pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+pub const PART_OF: &str = "app.kubernetes.io/part-of";
+pub const FLEET_LABEL: &str = "clawctl.io/fleet";
+pub const TEAM_LABEL: &str = "clawctl.io/team";
+pub const AGENT_LABEL: &str = "clawctl.io/agent";
+pub const CONFIG_HASH: &str = "clawctl.io/config-hash";
+
+/// Annotation on a Secret whose key `apply` fills once with a random value.
+pub const GENERATED_KEY: &str = "clawctl.io/generated-key";
+
+/// Marks a Secret (or, before 0.2, a ControllerRevision) as clawctl revision history.
+pub const HISTORY_LABEL: &str = "clawctl.io/history";
+
+/// Annotation on a Namespace that existed before its fleet adopted it (`adopt: true`):
+/// clawctl never deletes such a namespace.
+pub const ADOPTED: &str = "clawctl.io/adopted";
+
+/// The name of an agent's objects.
+pub fn resource_name(agent: &str) -> String {
+    format!("agent-{agent}")
+}
+
+/// The Secret holding a routed agent's own gateway token (`routing.from`), created and
+/// filled by `apply`, never rendered with a value.
+pub fn token_secret(agent: &str) -> String {
+    format!("{}-gateway-token", resource_name(agent))
+}
+
+/// The Secret holding revision `number` of an agent of a fleet, in the agent's namespace.
+/// The fleet is part of the name, so two fleets' agents of one name never collide.
+pub fn revision(fleet: &str, agent: &str, number: i64) -> String {
+    format!("clawctl.{fleet}.{agent}.r{number}")
+}
+
+/// The fleet lock's ConfigMap in the fleet namespace.
+pub fn lock(fleet: &str) -> String {
+    format!("clawctl-{fleet}-lock")
+}
+
+/// The (kind, name) pairs clawctl's templates give an agent's objects other than its
+/// volumes: what a recorded revision of that agent may hold, and nothing else.
+pub fn agent_objects(agent: &str) -> [(&'static str, String); 10] {
+    let own = resource_name(agent);
+    [
+        ("ServiceAccount", own.clone()),
+        ("Role", own.clone()),
+        ("RoleBinding", own.clone()),
+        ("ConfigMap", own.clone()),
+        ("Deployment", own.clone()),
+        ("Service", own.clone()),
+        ("NetworkPolicy", own.clone()),
+        ("HTTPRoute", own.clone()),
+        ("Ingress", own),
+        ("Secret", token_secret(agent)),
+    ]
+}
+
+/// Namespaces a fleet may never use: the cluster's own.
+pub fn reserved_namespace(namespace: &str) -> bool {
+    namespace == "default" || namespace.starts_with("kube-")
+}

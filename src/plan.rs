@@ -8,6 +8,8 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::fleet::Quantity;
+use crate::names::ADOPTED;
+use crate::ownership::Owner;
 use crate::render::Manifest;
 
 /// Annotation holding a hash of the configuration clawctl last applied to an object.
@@ -58,8 +60,11 @@ pub enum Action {
     /// Left the fleet; deleted by `apply --prune`.
     Prune,
     /// Left the fleet but kept: a PersistentVolumeClaim (an agent's memory) without
-    /// `--delete-volumes`, or a Namespace that still holds one.
+    /// `--delete-volumes`, a Namespace that still holds one, or one the fleet adopted.
     Keep,
+    /// The fleet renders it, but an object of that name exists and is not the fleet's
+    /// (another fleet's, or not clawctl's): never written; apply refuses the plan.
+    Conflict,
 }
 
 impl Action {
@@ -70,6 +75,7 @@ impl Action {
             Action::Unchanged => "unchanged",
             Action::Prune => "prune",
             Action::Keep => "keep",
+            Action::Conflict => "conflict",
         }
     }
 
@@ -178,6 +184,14 @@ impl Plan {
                         (
                             Action::Keep,
                             Some("an agent's memory: kept; --delete-volumes deletes it".into()),
+                        )
+                    } else if object.kind == "Namespace" && annotation(&value, ADOPTED).is_some() {
+                        (
+                            Action::Keep,
+                            Some(
+                                "adopted by the fleet (it existed before): clawctl never deletes it"
+                                    .into(),
+                            ),
                         )
                     } else {
                         (Action::Prune, None)
@@ -309,6 +323,87 @@ impl Plan {
         agents
     }
 
+    /// Settles the creates whose object exists already (`existing`, by reference, read
+    /// without the fleet's labels): this fleet's ApplySet members become updates; another
+    /// fleet's, or anything clawctl did not create, become conflicts naming their owner;
+    /// a Namespace named in `adopt` (the fleet's `adoptNamespaces`) is adopted instead.
+    pub fn settle_existing(
+        &mut self,
+        existing: &HashMap<ObjectRef, Value>,
+        fleet: &str,
+        applyset_id: &str,
+        adopt: &[String],
+    ) {
+        for change in &mut self.changes {
+            if change.action != Action::Create {
+                continue;
+            }
+            let Some(live) = existing.get(&change.object) else {
+                continue;
+            };
+            match crate::ownership::of(live, fleet, applyset_id) {
+                Owner::Fleet => {
+                    change.action = Action::Update;
+                    change.live = Some(live.clone());
+                }
+                Owner::Unmanaged { .. }
+                    if change.object.kind == "Namespace" && adopt.contains(&change.object.name) =>
+                {
+                    if let Some(desired) = change.desired.take() {
+                        change.desired = Some(adopted(desired, applyset_id));
+                    }
+                    change.action = Action::Update;
+                    change.live = Some(live.clone());
+                    change.note =
+                        Some("adopted (spec.adoptNamespaces): never deleted by clawctl".into());
+                }
+                owner => {
+                    let hint = if change.object.kind == "Namespace" {
+                        "; if the fleet should take it over, name it in spec.adoptNamespaces"
+                    } else {
+                        ""
+                    };
+                    change.action = Action::Conflict;
+                    change.note = Some(format!("{owner}{hint}"));
+                }
+            }
+        }
+        self.keep_adopted(applyset_id);
+    }
+
+    /// A Namespace the fleet adopted keeps its annotation in every later apply (the
+    /// annotation is applied by clawctl, so leaving it out would remove it).
+    fn keep_adopted(&mut self, applyset_id: &str) {
+        for change in &mut self.changes {
+            let adopted_live = change.object.kind == "Namespace"
+                && change
+                    .live
+                    .as_ref()
+                    .is_some_and(|l| annotation(l, ADOPTED).is_some());
+            if !adopted_live || !matches!(change.action, Action::Update | Action::Unchanged) {
+                continue;
+            }
+            let (Some(desired), Some(live)) = (change.desired.take(), &change.live) else {
+                continue;
+            };
+            let desired = adopted(desired, applyset_id);
+            change.action = if unchanged(&desired, live) {
+                Action::Unchanged
+            } else {
+                Action::Update
+            };
+            change.desired = Some(desired);
+        }
+    }
+
+    /// The objects the plan cannot write because someone else owns them.
+    pub fn conflicts(&self) -> Vec<&Change> {
+        self.changes
+            .iter()
+            .filter(|c| c.action == Action::Conflict)
+            .collect()
+    }
+
     /// Leaves these agents' creates and updates out (their volumes stay in the plan).
     pub fn hold_back(&mut self, agents: &[String]) {
         for change in &mut self.changes {
@@ -369,6 +464,7 @@ impl Plan {
         self.changes.iter().all(|c| match c.action {
             Action::Create | Action::Update => false,
             Action::Prune => !prune,
+            Action::Conflict => false,
             Action::Unchanged | Action::Keep => true,
         })
     }
@@ -387,6 +483,14 @@ fn is_suspended(change: &Change) -> bool {
             .and_then(|d| d.pointer("/spec/replicas"))
             .and_then(Value::as_i64)
             == Some(0)
+}
+
+/// `desired` with the annotation that marks a Namespace the fleet adopted.
+fn adopted(mut desired: Value, applyset_id: &str) -> Value {
+    if let Some(meta) = desired.get_mut("metadata").and_then(Value::as_object_mut) {
+        entry_map(meta, "annotations").insert(ADOPTED.to_string(), Value::String("true".into()));
+    }
+    prepare(desired, applyset_id)
 }
 
 /// The object clawctl applies: the rendered manifest plus the ApplySet membership label

@@ -190,6 +190,28 @@ fn kind_of(object: &ObjectRef) -> Result<&'static Kind, RequestError> {
     })
 }
 
+/// One object of `kind` by name (`None`: it does not exist). A Secret's values are
+/// dropped at once, as in [`list`].
+pub async fn get(
+    cluster: &Cluster,
+    kind: &Kind,
+    namespace: Option<&str>,
+    name: &str,
+) -> Result<Option<Value>, RequestError> {
+    let api = api(cluster, kind, namespace);
+    let resource = kind.group_resource();
+    let request = Request {
+        verb: "get",
+        resource: &resource,
+        namespace,
+        name: Some(name),
+    };
+    retry::idempotent(|| api.get_opt(name))
+        .await
+        .map(|found| found.map(|o| to_value(kind, o)))
+        .map_err(|e| RequestError::new(&e, &request))
+}
+
 /// Server-side apply of `desired` as field manager `clawctl`; returns what the server
 /// stored (or, with `dry_run`, would store).
 pub async fn apply(

@@ -37,6 +37,9 @@ pub fn run(args: &ApplyArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
         let plan = &planned.plan;
         say(&changes::plan_table(plan, args.prune));
         say(&changes::totals(plan));
+        if let Some(conflicts) = ops::planning::Conflicts::of(plan) {
+            return Err(conflicts.into());
+        }
         if !held.is_empty() {
             say(&format!(
                 "{} agent(s) change image ({}): they move after the rest, canary first, by the \

@@ -31,6 +31,9 @@ pub fn run(args: &DiffArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
             writeln!(stdout)?;
         }
         Format::Table => {
+            for line in changes::conflicts(&planned.plan) {
+                writeln!(stdout, "{line}")?;
+            }
             changes::write_diff(&mut stdout, &diff, output::color_stdout())?;
             for line in changes::removals(&planned.plan, false) {
                 writeln!(stdout, "{line}")?;
@@ -45,6 +48,12 @@ pub fn run(args: &DiffArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
                 }
             }
         }
+    }
+    stdout.flush()?;
+    // What apply would refuse is an error for diff too, after it was shown: a pull
+    // request check must not pass over it.
+    if let Some(conflicts) = ops::planning::Conflicts::of(&planned.plan) {
+        return Err(conflicts.into());
     }
     let changed = diff.has_changes() || removals > 0;
     Ok(if args.exit_code && changed {

@@ -57,6 +57,11 @@ pub struct FleetSpec {
     /// Who may reach the agents.
     #[serde(default)]
     pub routing: Routing,
+    /// Namespaces that exist already, made by someone else, that the fleet may take
+    /// over (its own or its teams'). Without this, apply refuses a namespace clawctl did
+    /// not create. An adopted namespace is never deleted by clawctl.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub adopt_namespaces: Vec<String>,
     /// Settings for every agent (layer 1 of 3).
     #[serde(default)]
     pub defaults: Settings,

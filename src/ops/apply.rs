@@ -152,6 +152,9 @@ pub async fn apply(
     options: &Options,
     reporter: &dyn Reporter,
 ) -> anyhow::Result<Report> {
+    if let Some(conflicts) = super::planning::Conflicts::of(&planned.plan) {
+        return Err(conflicts.into());
+    }
     let Planned {
         cluster,
         fleet,

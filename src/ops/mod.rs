@@ -3,6 +3,7 @@
 
 pub mod agents;
 pub mod apply;
+pub mod claims;
 pub mod diff;
 pub mod history;
 pub mod planning;

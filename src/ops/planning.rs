@@ -108,6 +108,15 @@ pub async fn plan(request: &Request<'_>) -> anyhow::Result<Planned> {
             ));
         }
     }
+    let existing = super::claims::existing(&cluster, &plan, request.concurrency)
+        .await
+        .context("cannot check who owns the objects the fleet would create")?;
+    plan.settle_existing(
+        &existing,
+        &fleet.name,
+        &options.applyset_id,
+        &fleet.adopt_namespaces,
+    );
     let mut claims = BTreeMap::new();
     for namespace in plan.namespaces_to_prune() {
         let names = objects::claims_in(&cluster, &namespace).await?;
@@ -125,6 +134,35 @@ pub async fn plan(request: &Request<'_>) -> anyhow::Result<Planned> {
         warnings,
         absent: live.absent,
     })
+}
+
+/// Objects the fleet renders that someone else owns: apply refuses the whole plan
+/// before any write, naming each object and its owner.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{} object(s) the fleet renders already exist and are not this fleet's; nothing was \
+     changed (clawctl never takes over another fleet's or anyone else's objects)\n  {}",
+    .0.len(),
+    .0.join("\n  ")
+)]
+pub struct Conflicts(pub Vec<String>);
+
+impl Conflicts {
+    /// The plan's conflicts, if it has any.
+    pub fn of(plan: &Plan) -> Option<Conflicts> {
+        let lines: Vec<String> = plan
+            .conflicts()
+            .iter()
+            .map(|c| {
+                format!(
+                    "{}: {}",
+                    c.object,
+                    c.note.as_deref().unwrap_or("not this fleet's")
+                )
+            })
+            .collect();
+        (!lines.is_empty()).then_some(Conflicts(lines))
+    }
 }
 
 /// [`plan`], then the preflight (`ops::preflight`): what diff and apply start from.

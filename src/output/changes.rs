@@ -66,7 +66,26 @@ pub fn plan_table(plan: &Plan, prune: bool) -> String {
             text.push_str(&format!("\nkeep {}: {note}", change.object));
         }
     }
+    for line in conflicts(plan) {
+        text.push('\n');
+        text.push_str(&line);
+    }
     text
+}
+
+/// One line per object the fleet renders that someone else owns: "conflict ConfigMap
+/// ns/name: belongs to clawctl fleet \"knowledge\"".
+pub fn conflicts(plan: &Plan) -> Vec<String> {
+    plan.conflicts()
+        .iter()
+        .map(|c| {
+            format!(
+                "conflict {}: {}",
+                c.object,
+                c.note.as_deref().unwrap_or("not this fleet's")
+            )
+        })
+        .collect()
 }
 
 /// One line of totals: "2 to create, 1 to update, 40 unchanged, 1 to prune, 1 kept".
@@ -82,6 +101,11 @@ pub fn totals(plan: &Plan) -> String {
             })
         })
         .collect();
+    let mut parts = parts;
+    let conflicts = plan.count(Action::Conflict);
+    if conflicts > 0 {
+        parts.push(format!("{conflicts} in conflict (not this fleet's)"));
+    }
     if parts.is_empty() {
         "nothing in the fleet".into()
     } else {
@@ -205,7 +229,22 @@ pub fn diff_json(plan: &Plan, diff: &FleetDiff) -> Value {
             })
         })
         .collect();
-    json!({"changes": changes, "removals": removals, "unchanged": diff.unchanged})
+    let not_owned: Vec<Value> = plan
+        .conflicts()
+        .iter()
+        .map(|c| {
+            json!({
+                "apiVersion": c.object.api_version,
+                "kind": c.object.kind,
+                "namespace": c.object.namespace,
+                "name": c.object.name,
+                "team": c.team,
+                "agent": c.agent,
+                "owner": c.note,
+            })
+        })
+        .collect();
+    json!({"changes": changes, "removals": removals, "unchanged": diff.unchanged, "ownershipConflicts": not_owned})
 }
 
 /// Writes what the server said of each change in `apply --dry-run`, one line each

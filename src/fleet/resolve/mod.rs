@@ -56,6 +56,8 @@ pub struct ResolvedFleet {
     pub templates: Option<PathBuf>,
     pub teams: Vec<ResolvedTeam>,
     pub agents: Vec<ResolvedAgent>,
+    /// Existing namespaces the fleet may take over (`spec.adoptNamespaces`).
+    pub adopt_namespaces: Vec<String>,
     /// Problems that do not stop the fleet from rendering, for the user to read.
     pub warnings: Vec<Diagnostic>,
 }
@@ -184,6 +186,17 @@ pub fn resolve(loaded: &Loaded) -> Result<ResolvedFleet, Diagnostics> {
     });
 
     let teams = resolve_teams(&mut cx, &namespace);
+    for (i, adopt) in spec.adopt_namespaces.iter().enumerate() {
+        if *adopt != namespace && !teams.iter().any(|t| t.namespace == *adopt) {
+            cx.error(
+                &spec_path.key("adoptNamespaces").index(i),
+                format!(
+                    "{adopt:?} is not one of this fleet's namespaces (metadata.namespace or a \
+                     team's namespace): only those can be adopted"
+                ),
+            );
+        }
+    }
     let defaults = to_layer(&spec.defaults);
     let team_layers: Vec<Map<String, Value>> = spec
         .teams
@@ -259,6 +272,7 @@ pub fn resolve(loaded: &Loaded) -> Result<ResolvedFleet, Diagnostics> {
         templates,
         teams,
         agents,
+        adopt_namespaces: spec.adopt_namespaces.clone(),
         warnings: cx.warnings,
     })
 }

@@ -11,6 +11,7 @@ pub mod error;
 pub mod fleet;
 pub mod interrupt;
 pub mod knowledge;
+pub mod names;
 pub mod openclaw;
 pub mod ops;
 pub mod output;

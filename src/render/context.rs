@@ -20,16 +20,7 @@ pub const TEAM_LABEL: &str = "clawctl.io/team";
 pub const AGENT_LABEL: &str = "clawctl.io/agent";
 pub const CONFIG_HASH: &str = "clawctl.io/config-hash";
 
-/// The name of an agent's objects.
-pub fn resource_name(agent: &str) -> String {
-    format!("agent-{agent}")
-}
-
-/// The Secret holding a routed agent's own gateway token (`routing.from`), created and
-/// filled by `apply`, never rendered with a value.
-pub fn token_secret(agent: &str) -> String {
-    format!("{}-gateway-token", resource_name(agent))
-}
+pub use crate::names::{resource_name, token_secret};
 
 /// Annotation on a Secret whose key `apply` fills once with a random value.
 pub const GENERATED_KEY: &str = "clawctl.io/generated-key";
@@ -483,7 +474,7 @@ fn workspaces(agent: &ResolvedAgent, name: &str, labels: &BTreeMap<String, Strin
     let mut mounts = Vec::new();
     let mut volumes = Vec::new();
     for h in &agent.hosted {
-        let claim = format!("{name}-{}", h.name);
+        let claim = format!("{name}-{}", h.name); // crate::names::workspace_claim
         let volume = openclaw::workspace_volume(&h.name);
         let mut claim_labels = labels.clone();
         claim_labels.insert(HOSTED_AGENT_LABEL.to_string(), h.name.clone());

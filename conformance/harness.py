@@ -1139,6 +1139,44 @@ class Pod:
                 if fsg is not None:
                     lchown_chmod_fsgroup(d, fsg, readonly=True)
                 self.volumes[name] = {"path": d, "ro": True}
+            elif "projected" in vol:
+                # The Kubernetes API token clawctl renders for an agent with `access`
+                # (the admission plugin's shape): a stand-in JWT, CA and the namespace.
+                proj = vol["projected"]
+                default_mode = proj.get("defaultMode", 0o644)
+                payload = {}
+                for source in proj.get("sources", []):
+                    if "serviceAccountToken" in source:
+                        jwt = ("eyJhbGciOiJSUzI1NiJ9." + pysecrets.token_urlsafe(120) + "."
+                               + pysecrets.token_urlsafe(60))
+                        payload[source["serviceAccountToken"]["path"]] = (jwt.encode(), default_mode)
+                    elif "configMap" in source:
+                        cm_name = source["configMap"]["name"]
+                        if cm_name == "kube-root-ca.crt":
+                            data = {"ca.crt": "-----BEGIN CERTIFICATE-----\nMIIB(dummy)\n-----END CERTIFICATE-----\n"}
+                        else:
+                            data = self.plan["configmaps"].get(cm_name) or {}
+                        for it in source["configMap"].get("items") or [{"key": k, "path": k} for k in data]:
+                            if it["key"] not in data:
+                                raise RuntimeError(f"volume {name}: ConfigMap {cm_name} has no key {it['key']}")
+                            payload[it["path"]] = (data[it["key"]].encode(), it.get("mode", default_mode))
+                    elif "downwardAPI" in source:
+                        fields = {"metadata.namespace": self.plan["namespace"],
+                                  "metadata.name": self.plan["pod_name"]}
+                        for it in source["downwardAPI"].get("items", []):
+                            field = it["fieldRef"]["fieldPath"]
+                            if field not in fields:
+                                raise RuntimeError(f"volume {name}: downwardAPI field {field} is not simulated")
+                            payload[it["path"]] = (fields[field].encode(), it.get("mode", default_mode))
+                    else:
+                        raise RuntimeError(f"volume {name}: unsupported projected source {sorted(source)}")
+                d = os.path.join(self.podrun, "projected", name)
+                os.makedirs(d)
+                os.chmod(d, 0o777)
+                atomic_writer(d, payload)
+                if fsg is not None:
+                    lchown_chmod_fsgroup(d, fsg, readonly=True)
+                self.volumes[name] = {"path": d, "ro": True}
             else:
                 raise RuntimeError(f"volume {name}: unsupported volume type {sorted(vol)}")
         if self.spec.get("automountServiceAccountToken", True):

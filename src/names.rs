@@ -63,3 +63,8 @@ pub fn agent_objects(agent: &str) -> [(&'static str, String); 10] {
 pub fn reserved_namespace(namespace: &str) -> bool {
     namespace == "default" || namespace.starts_with("kube-")
 }
+
+/// The workspace claim of agent `hosted` in the multi-agent gateway `gateway`.
+pub fn workspace_claim(gateway: &str, hosted: &str) -> String {
+    format!("{}-{hosted}", resource_name(gateway))
+}

@@ -5,6 +5,7 @@
 //! diagnostics naming file, line, column and field.
 
 mod decode;
+mod guardrails;
 pub mod model;
 mod resolve;
 mod rules;

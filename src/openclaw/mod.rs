@@ -29,8 +29,14 @@ pub const TMP_DIR: &str = "/tmp";
 pub const CONFIG_MOUNT: &str = "/clawctl";
 
 /// The pod's own volumes, as the Deployment template names them: the state volume,
-/// the scratch space and the ConfigMap. A fleet's extra volumes take other names.
-pub const POD_VOLUMES: [&str; 3] = ["state", "tmp", "config"];
+/// the scratch space, the ConfigMap and (with `access`) the API token. A fleet's extra
+/// volumes take other names.
+pub const POD_VOLUMES: [&str; 4] = ["state", "tmp", "config", API_TOKEN_VOLUME];
+/// The projected volume holding the Kubernetes API token of an agent with `access`,
+/// mounted into the gateway container only (never the init container or sidecars).
+pub const API_TOKEN_VOLUME: &str = "kube-api-access";
+/// Where Kubernetes clients look for the API token, CA and namespace.
+pub const API_TOKEN_DIR: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
 /// The pod's own containers: the gateway and the init container. Sidecars take other
 /// names.
 pub const POD_CONTAINERS: [&str; 2] = ["gateway", "workspace"];
@@ -72,6 +78,7 @@ pub fn mount_conflict(path: &str) -> Option<String> {
         (STATE_DIR, "OpenClaw's state directory (the agent's volume)"),
         (TMP_DIR, "the pod's scratch space"),
         (CONFIG_MOUNT, "clawctl's ConfigMap mount"),
+        (API_TOKEN_DIR, "where the Kubernetes API token is mounted"),
     ]
     .into_iter()
     .find(|(own, _)| nested(path, own) || nested(own, path))

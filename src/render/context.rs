@@ -354,7 +354,7 @@ pub fn agent_context(shared: &AgentShared, fleet: &ResolvedFleet, agent: &Resolv
         })
         .collect();
 
-    let workspaces = workspaces(agent, &name, &labels);
+    let workspaces = workspaces(agent, &labels);
     let knowledge = knowledge_containers(agent, &workspaces.mounts);
 
     map([
@@ -371,7 +371,10 @@ pub fn agent_context(shared: &AgentShared, fleet: &ResolvedFleet, agent: &Resolv
         ("selector", selector),
         ("port", Value::from(GATEWAY_PORT)),
         ("stateDir", shared.state_dir.clone()),
-        ("automountToken", Value::from(!agent.access.is_empty())),
+        // The pod never automounts the token: with `access`, the gateway alone mounts it.
+        ("automountToken", Value::from(false)),
+        ("apiTokenVolume", to_value(api_token_volume(agent))),
+        ("apiTokenMount", to_value(api_token_mount(agent))),
         ("routed", Value::from(agent.routed)),
         ("tokenSecret", Value::from(token_secret(&agent.name))),
         ("tokenKey", Value::from(openclaw::TOKEN_ENV)),
@@ -452,12 +455,12 @@ struct Workspaces {
     volumes: Json,
 }
 
-fn workspaces(agent: &ResolvedAgent, name: &str, labels: &BTreeMap<String, String>) -> Workspaces {
+fn workspaces(agent: &ResolvedAgent, labels: &BTreeMap<String, String>) -> Workspaces {
     let mut claims = Vec::new();
     let mut mounts = Vec::new();
     let mut volumes = Vec::new();
     for h in &agent.hosted {
-        let claim = format!("{name}-{}", h.name);
+        let claim = crate::names::workspace_claim(&agent.name, &h.name);
         let volume = openclaw::workspace_volume(&h.name);
         let mut claim_labels = labels.clone();
         claim_labels.insert(HOSTED_AGENT_LABEL.to_string(), h.name.clone());
@@ -750,6 +753,41 @@ fn egress(shared: &AgentShared, agent: &ResolvedAgent) -> Value {
     Value::from(rules)
 }
 
+/// The Kubernetes API token of an agent with `access`: the projected volume the
+/// ServiceAccount admission plugin would inject (k8s.io/kubernetes
+/// plugin/pkg/admission/serviceaccount `TokenVolumeSource`: a bound token expiring in
+/// 3607 s, the cluster CA from `kube-root-ca.crt`, the namespace), `null` without
+/// `access`. Automounting is off for the pod, so init containers, sidecars and the
+/// knowledge sync never hold the token; the gateway mounts it ([`api_token_mount`]).
+fn api_token_volume(agent: &ResolvedAgent) -> Json {
+    if agent.access.is_empty() {
+        return Json::Null;
+    }
+    json!({
+        "name": openclaw::API_TOKEN_VOLUME,
+        "projected": {
+            "defaultMode": 420,
+            "sources": [
+                {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
+                {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
+                {"downwardAPI": {"items": [{
+                    "path": "namespace",
+                    "fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"},
+                }]}},
+            ],
+        },
+    })
+}
+
+/// The gateway container's mount of [`api_token_volume`], read-only where clients
+/// look for it; `null` without `access`.
+fn api_token_mount(agent: &ResolvedAgent) -> Json {
+    if agent.access.is_empty() {
+        return Json::Null;
+    }
+    json!({"name": openclaw::API_TOKEN_VOLUME, "mountPath": openclaw::API_TOKEN_DIR, "readOnly": true})
+}
+
 /// Azure Workload Identity's webhook mutates only pods with this label (it then injects
 /// the projected token volume and `AZURE_*` variables).
 /// <https://azure.github.io/azure-workload-identity/docs/topics/service-account-labels-and-annotations.html>
@@ -768,7 +806,8 @@ fn pod_labels(
 }
 
 /// The ServiceAccount's cloud identity annotations. None of them needs the Kubernetes
-/// API token mounted (`automountServiceAccountToken` stays off unless `access` is set):
+/// API token mounted (`automountServiceAccountToken` stays off; only the gateway of an
+/// agent with `access` mounts it, [`api_token_volume`]):
 /// EKS's pod identity webhook and Azure's webhook inject their own projected token
 /// volumes (audiences `sts.amazonaws.com`, `api://AzureADTokenExchange`), and GKE's
 /// metadata server identifies the pod without any token in it. EKS Pod Identity needs

@@ -644,3 +644,97 @@ fn the_newest_release_renders_its_own_dialect_and_says_what_the_image_needs() {
         out.stderr
     );
 }
+
+/// Hostile: with `access`, the API token reaches the gateway container only (never the
+/// init container, a sidecar or the knowledge sync), and the pod never automounts it.
+#[test]
+fn the_api_token_is_mounted_into_the_gateway_only() {
+    let out = Test::new()
+        .args(&["render", &example("homelab.yaml")])
+        .success()
+        .stdout;
+    let docs = docs(&out);
+    let pod = pod_spec(&docs, "ops");
+    assert_eq!(pod["automountServiceAccountToken"], false);
+    let sa = docs
+        .iter()
+        .find(|d| d["kind"] == "ServiceAccount" && d["metadata"]["name"] == "agent-ops")
+        .expect("the agent's ServiceAccount");
+    assert_eq!(sa["automountServiceAccountToken"], false);
+    let mounts_token = |c: &Value| {
+        c["volumeMounts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|m| m["name"] == "kube-api-access")
+    };
+    let containers: Vec<&Value> = pod["initContainers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .chain(pod["containers"].as_array().into_iter().flatten())
+        .collect();
+    assert!(
+        containers.len() >= 3,
+        "init, gateway and the chrome sidecar"
+    );
+    for c in containers {
+        assert_eq!(mounts_token(c), c["name"] == "gateway", "{}", c["name"]);
+    }
+    let volume = pod["volumes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|v| v["name"] == "kube-api-access")
+        .expect("the projected token volume");
+    let sources = volume["projected"]["sources"].as_array().expect("sources");
+    assert_eq!(sources[0]["serviceAccountToken"]["expirationSeconds"], 3607);
+    assert_eq!(sources[1]["configMap"]["name"], "kube-root-ca.crt");
+    assert_eq!(
+        sources[2]["downwardAPI"]["items"][0]["fieldRef"]["fieldPath"],
+        "metadata.namespace"
+    );
+
+    // Without `access`, no token anywhere.
+    let out = Test::new()
+        .args(&["render", &example("teams.yaml")])
+        .success()
+        .stdout;
+    assert!(!out.contains("kube-api-access"));
+}
+
+/// Hostile: the team policy admits nothing by itself (NetworkPolicies add up: an
+/// `ingress` rule here would open every gateway to every pod of the namespace).
+#[test]
+fn the_team_network_policy_admits_no_ingress() {
+    let out = Test::new()
+        .args(&["render", &example("swarm.yaml")])
+        .success()
+        .stdout;
+    let docs = docs(&out);
+    let team = docs
+        .iter()
+        .find(|d| {
+            d["kind"] == "NetworkPolicy" && d["metadata"]["name"] == "clawctl-deny-other-namespaces"
+        })
+        .expect("the team's NetworkPolicy");
+    assert_eq!(team["spec"]["podSelector"], serde_json::json!({}));
+    assert_eq!(team["spec"]["policyTypes"], serde_json::json!(["Ingress"]));
+    assert!(team["spec"]["ingress"].is_null(), "{}", team["spec"]);
+}
+
+/// `access` in a namespace holding only its agent is a warning, not an error: the
+/// homelab example validates, and says what its Job rule grants.
+#[test]
+fn access_in_an_agent_only_namespace_warns() {
+    let run = Test::new()
+        .args(&["validate", &example("homelab.yaml")])
+        .success();
+    assert!(
+        run.stderr
+            .contains("\"jobs\" grants creating or changing Jobs")
+            && run.stderr.contains("holds only this agent"),
+        "{}",
+        run.stderr
+    );
+}

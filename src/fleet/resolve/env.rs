@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::agent::At;
-use super::{Cx, rules};
+use super::{Cx, guardrails, rules};
 use crate::diag::FieldPath;
 use crate::fleet::model::Settings;
 
@@ -24,6 +24,9 @@ pub(super) fn resolve(cx: &mut Cx, at: At, settings: &Settings) -> ResolvedEnv {
     for name in vars.keys() {
         let path = |cx: &Cx| at.src_path(cx, &FieldPath::root().key("env").key(name.as_str()));
         cx.check_at(path, rules::env_name(name));
+        if let Err(e) = guardrails::env_literal(name, &vars[name]) {
+            cx.error(&path(cx), e);
+        }
         if crate::openclaw::is_reserved_env(name) {
             cx.error(
                 &path(cx),

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::agent::At;
-use super::{Cx, ResolvedAgent, check_selector, rules, source};
+use super::{Cx, ResolvedAgent, check_selector, guardrails, rules, source};
 use crate::diag::{FieldPath, agents_phrase};
 use crate::fleet::model::{ParentRef, ProxySelector, ServiceType, Settings};
 
@@ -169,7 +169,9 @@ pub(super) fn resolve(cx: &mut Cx, at: At, settings: &Settings) -> ResolvedExpos
         for key in annotations.keys() {
             cx.check_at(
                 |cx| src(cx, "ingress.annotations").key(key.as_str()),
-                rules::label_key(key).map_err(|_| format!("{key:?} is not a valid annotation key")),
+                rules::label_key(key)
+                    .map_err(|_| format!("{key:?} is not a valid annotation key"))
+                    .and_then(|()| guardrails::ingress_annotation(key)),
             );
         }
         ResolvedIngress {

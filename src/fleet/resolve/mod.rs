@@ -30,7 +30,7 @@ use super::model::{
     AccessRule, Agent, Channel, DEFAULT_FLEET_NAMESPACE, EgressRule, FileMode, ModelEndpoint,
     Policy, Quantity, ResourceList, Rollout, Routing, Settings, ToolPolicy,
 };
-use super::rules;
+use super::{guardrails, rules};
 use crate::diag::{Diagnostic, Diagnostics, FieldPath};
 pub use exposure::ResolvedExposure;
 pub use gateway::ResolvedControlUi;
@@ -159,7 +159,7 @@ pub fn resolve(loaded: &Loaded) -> Result<ResolvedFleet, Diagnostics> {
         .unwrap_or_else(|| DEFAULT_FLEET_NAMESPACE.to_string());
     cx.check(
         &root.key("metadata").key("namespace"),
-        rules::dns_label(&namespace, 63),
+        rules::dns_label(&namespace, 63).and_then(|()| guardrails::reserved_namespace(&namespace)),
     );
     let spec_path = root.key("spec");
     if !spec.policy.allow_floating_tags {
@@ -248,6 +248,7 @@ pub fn resolve(loaded: &Loaded) -> Result<ResolvedFleet, Diagnostics> {
     advice::runtime_tools(&mut cx, &agents);
     knowledge::shared_credentials(&mut cx, &agents);
     knowledge::foreign_writers(&mut cx, &agents);
+    check_access_reach(&mut cx, &agents);
     if let Some(release) = &release {
         advice::plugins(&mut cx, release, &agents);
         advice::unlinked_channels(&mut cx, release, &agents);
@@ -455,7 +456,11 @@ fn resolve_teams(cx: &mut Cx, fleet_ns: &str) -> Vec<ResolvedTeam> {
         } else {
             path.key("name")
         };
-        cx.check(&ns_path, rules::dns_label(&namespace, 63));
+        cx.check(
+            &ns_path,
+            rules::dns_label(&namespace, 63)
+                .and_then(|()| guardrails::reserved_namespace(&namespace)),
+        );
         if namespace == fleet_ns {
             cx.error(
                 &ns_path,
@@ -634,6 +639,58 @@ fn merge_per_agent(diags: &mut Diagnostics) {
         }
     }
     diags.0 = merged;
+}
+
+/// `access` rules reaching beyond their agent (see [`guardrails::access_findings`]):
+/// errors where the namespace holds other agents, warnings where it holds just one.
+fn check_access_reach(cx: &mut Cx, agents: &[ResolvedAgent]) {
+    let subjects: Vec<guardrails::AccessSubject> = agents
+        .iter()
+        .map(|a| {
+            let mounted = a.pod.volumes.values().filter_map(|v| v.secret.as_ref());
+            let knowledge = a
+                .knowledge
+                .iter()
+                .filter_map(|k| k.credentials_secret.as_deref());
+            guardrails::AccessSubject {
+                name: &a.name,
+                namespace: &a.namespace,
+                secrets: a
+                    .secrets
+                    .iter()
+                    .map(String::as_str)
+                    .chain(mounted.map(|s| s.secret_name.as_str()))
+                    .chain(knowledge)
+                    .collect(),
+                access: &a.access,
+            }
+        })
+        .collect();
+    let spec = &cx.loaded.fleet.spec;
+    for finding in guardrails::access_findings(&subjects) {
+        let agent = &agents[finding.agent];
+        let Some(i) = spec.agents.iter().position(|a| a.name == agent.name) else {
+            continue;
+        };
+        let at = agent::At {
+            agent: i,
+            team: spec.teams.iter().position(|t| t.name == agent.team),
+            hosted: None,
+        };
+        let path = at
+            .src(cx, &format!("access[{}]", finding.rule))
+            .join(&finding.at);
+        let own = at.path().to_string();
+        let mut message = finding.message;
+        if !path.to_string().starts_with(&format!("{own}.")) {
+            message.push_str(&format!(" (for agent {:?})", agent.name));
+        }
+        if finding.refused {
+            cx.error(&path, message);
+        } else {
+            cx.warn(&path, message);
+        }
+    }
 }
 
 fn check_rollout(cx: &mut Cx, rollout: &Rollout, path: &FieldPath, agents: &[Agent]) {

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::agent::At;
-use super::{Cx, check_selector, resources, rules};
+use super::{Cx, check_selector, guardrails, resources, rules};
 use crate::diag::FieldPath;
 use crate::fleet::model::{
     LabelOperator, LabelSelector, NodeOperator, NodeSelectorTerm, PodAffinityTerm, ResourceList,
@@ -85,6 +85,8 @@ fn check_volumes(cx: &mut Cx, at: At, volumes: &BTreeMap<String, Volume>, sideca
         .iter()
         .map(|a| a.name.clone())
         .collect();
+    let objects = guardrails::agent_objects(&cx.loaded.fleet.spec.agents);
+    let me = cx.loaded.fleet.spec.agents[at.agent].name.clone();
     let mut paths: HashMap<&str, &str> = HashMap::new();
     for (name, volume) in volumes {
         let path = |cx: &Cx| at.src_path(cx, &volume_path(name));
@@ -143,6 +145,11 @@ fn check_volumes(cx: &mut Cx, at: At, volumes: &BTreeMap<String, Volume>, sideca
                         claim.claim_name
                     ),
                 );
+            } else {
+                cx.check_at(
+                    at_claim,
+                    guardrails::foreign_object(&me, &claim.claim_name, &objects),
+                );
             }
         }
         if let Some(nfs) = &volume.nfs {
@@ -162,12 +169,20 @@ fn check_volumes(cx: &mut Cx, at: At, volumes: &BTreeMap<String, Volume>, sideca
         let files = match (&volume.secret, &volume.config_map) {
             (Some(s), _) => {
                 let at_name = |cx: &Cx| path(cx).key("secret").key("secretName");
-                cx.check_at(at_name, rules::dns_subdomain(&s.secret_name));
+                cx.check_at(
+                    at_name,
+                    rules::dns_subdomain(&s.secret_name)
+                        .and_then(|()| guardrails::foreign_object(&me, &s.secret_name, &objects)),
+                );
                 Some(("secret", &s.items))
             }
             (None, Some(c)) => {
                 let at_name = |cx: &Cx| path(cx).key("configMap").key("name");
-                cx.check_at(at_name, rules::dns_subdomain(&c.name));
+                cx.check_at(
+                    at_name,
+                    rules::dns_subdomain(&c.name)
+                        .and_then(|()| guardrails::foreign_object(&me, &c.name, &objects)),
+                );
                 Some(("configMap", &c.items))
             }
             (None, None) => None,

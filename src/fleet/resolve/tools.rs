@@ -3,8 +3,9 @@
 
 use serde_json::{Map, Value};
 
-use super::Cx;
 use super::agent::At;
+use super::{Cx, guardrails};
+use crate::diag::FieldPath;
 use crate::fleet::model::{Settings, ToolPolicy};
 
 pub(super) fn resolve(cx: &mut Cx, at: At, settings: &Settings) -> ToolPolicy {
@@ -54,6 +55,10 @@ pub(super) fn config(
             Map::new()
         }
     };
+    for (rel, problem) in guardrails::config_fragment(&config) {
+        let path = at.src_path(cx, &FieldPath::root().key("config").join(&rel));
+        cx.error(&path, problem);
+    }
     for (rel, problem) in crate::openclaw::policy_conflicts(&config, tools) {
         let path = at.src(cx, &format!("config.{rel}"));
         cx.error(&path, problem);

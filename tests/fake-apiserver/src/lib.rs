@@ -144,7 +144,9 @@ pub struct Request {
     pub path: String,
     pub query: String,
     /// get, list, watch, create, update, patch, delete, deletecollection, discovery
-    /// (also for /version and health paths), `unsupported`, or empty for unknown paths.
+    /// (also for /version and health paths), `unsupported`, or empty for unknown paths;
+    /// for a resource path the server does not serve (a CRD's kind without its CRD), the
+    /// verb the authorizer parsed from the URL.
     pub verb: String,
     /// Plural resource (`deployments`), `deployments/status` for the subresource, empty
     /// for discovery.

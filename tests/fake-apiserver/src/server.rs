@@ -878,17 +878,20 @@ pub async fn serve(
         .and_then(|token| lock(&shared.cfg).tokens.user(token).cloned());
     let dry_run = q.dry_run.as_deref() == Some("All");
     let ssar = is_ssar(&info);
+    // A resource path the server does not serve (or SelfSubjectAccessReview) is logged
+    // with the verb and resource the authorizer saw.
+    let unrouted = (t.verb.is_empty() || ssar) && info.resource_request;
     let mut entry = Request {
         method: method.clone(),
         path: path.clone(),
         query: query_str.clone(),
-        verb: if ssar {
-            "create".into()
+        verb: if unrouted {
+            info.verb.clone()
         } else {
             t.verb.clone()
         },
-        resource: if ssar {
-            info.resource.clone()
+        resource: if unrouted {
+            info.combined_resource()
         } else {
             t.resource.clone()
         },

@@ -782,7 +782,19 @@ fn finish_update(
     if ctx.dry_run {
         return Ok(new);
     }
-    Ok((*store.put(res, new)).clone())
+    let stored = (*store.put(res, new)).clone();
+    after_write(store, res);
+    Ok(stored)
+}
+
+/// What runs synchronously after a stored write: the clusterrole-aggregation controller
+/// after any ClusterRole change (see [`crate::rbac`]).
+fn after_write(store: &mut Store, res: ResIdx) {
+    if rt(res).plural == "clusterroles" {
+        crate::rbac::aggregate(store, |store, role| {
+            controller_update_as(store, res, role, "clusterrole-aggregation-controller");
+        });
+    }
 }
 
 fn finish_create(store: &mut Store, res: ResIdx, obj: Value, ctx: &Ctx) -> Result<Value, ApiError> {
@@ -797,7 +809,9 @@ fn finish_create(store: &mut Store, res: ResIdx, obj: Value, ctx: &Ctx) -> Resul
     if ctx.dry_run {
         return Ok(obj);
     }
-    Ok((*store.put(res, obj)).clone())
+    let stored = (*store.put(res, obj)).clone();
+    after_write(store, res);
+    Ok(stored)
 }
 
 /// POST: create.
@@ -1146,6 +1160,7 @@ pub fn delete(
     let gone = store
         .delete_cascading(res, ns, name, orphan)
         .ok_or_else(|| status::not_found(r, name))?;
+    after_write(store, res);
     Ok(deleted_body(r, &gone))
 }
 
@@ -1172,12 +1187,22 @@ pub fn controller_create(store: &mut Store, res: ResIdx, mut obj: Value) -> Opti
 }
 
 /// A controller's spec/metadata update through the main resource (records managedFields).
-pub fn controller_update(store: &mut Store, res: ResIdx, mut new: Value) -> Option<Arc<Value>> {
+pub fn controller_update(store: &mut Store, res: ResIdx, new: Value) -> Option<Arc<Value>> {
+    controller_update_as(store, res, new, "kube-controller-manager")
+}
+
+/// [`controller_update`] recorded under another manager.
+pub fn controller_update_as(
+    store: &mut Store,
+    res: ResIdx,
+    mut new: Value,
+    manager: &str,
+) -> Option<Arc<Value>> {
     let r = rt(res);
     let ns = meta_str(&new, "namespace").to_string();
     let name = meta_str(&new, "name").to_string();
     let live = store.get(res, &ns, &name)?.clone();
-    let ctx = Ctx::new("kube-controller-manager", false);
+    let ctx = Ctx::new(manager, false);
     prepare_update(r, &live, &mut new, store);
     ssa::update(Some(&live), &mut new, &ctx.manager, &ctx.now);
     if is_noop(&live, &new) {

@@ -7,6 +7,9 @@
 //!
 //! Modules: [`resources`] (the served kinds), [`store`] (objects, resourceVersions, watch
 //! history), [`api`] (write semantics), [`server`] (HTTP, read verbs, watch, faults),
+//! [`authn`] (bearer tokens and identities), [`rbac`] (the RBAC authorizer, escalation
+//! checks, ClusterRole aggregation, SelfSubjectAccessReview), [`bootstrap_policy`] (the
+//! seeded ClusterRoles and bindings),
 //! [`exec`] (`pods/exec` over WebSocket, played by a test's handler),
 //! [`controller`] (Deployment/ReplicaSet/Pod/Namespace/PVC simulation), [`jobs`] (the
 //! Job controller and the kubelet's run-to-completion pods), [`discovery`],
@@ -15,11 +18,14 @@
 //! doc lists what it simplifies compared with a real cluster.
 
 pub mod api;
+pub mod authn;
+pub mod bootstrap_policy;
 pub mod controller;
 pub mod discovery;
 pub mod exec;
 pub mod jobs;
 pub mod normalize;
+pub mod rbac;
 pub mod resources;
 pub mod selector;
 pub mod server;
@@ -35,6 +41,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+pub use crate::authn::UserInfo;
 pub use crate::exec::{ExecCall, ExecReply};
 use crate::resources::{RESOURCES, ResIdx, by_kind};
 use crate::server::{Config, Shared, lock};
@@ -43,6 +50,12 @@ use crate::store::Store;
 /// The StorageClass the server starts with, marked default: a claim without a class gets
 /// it; a claim naming a class that does not exist stays Pending.
 pub const DEFAULT_STORAGE_CLASS: &str = "standard";
+
+/// The user [`FakeApiServer::restrict_to_namespaces`] turns the default kubeconfig into.
+pub const TEAM_OPERATOR: &str = "team-operator";
+
+/// The RoleBinding [`FakeApiServer::restrict_to_namespaces`] creates in each namespace.
+pub const TEAM_OPERATOR_BINDING: &str = "team-operator-admin";
 
 /// Start-up options.
 #[derive(Debug, Clone, Default)]
@@ -131,7 +144,9 @@ pub struct Request {
     pub path: String,
     pub query: String,
     /// get, list, watch, create, update, patch, delete, deletecollection, discovery
-    /// (also for /version and health paths), `unsupported`, or empty for unknown paths.
+    /// (also for /version and health paths), `unsupported`, or empty for unknown paths;
+    /// for a resource path the server does not serve (a CRD's kind without its CRD), the
+    /// verb the authorizer parsed from the URL.
     pub verb: String,
     /// Plural resource (`deployments`), `deployments/status` for the subresource, empty
     /// for discovery.
@@ -174,7 +189,7 @@ impl FakeApiServer {
                 unpullable_images: Vec::new(),
                 faults: Vec::new(),
                 denies: Vec::new(),
-                namespaces_only: None,
+                tokens: authn::Tokens::default(),
                 gateway_api: o.gateway_api,
             }),
             log: Mutex::new(Vec::new()),
@@ -216,6 +231,19 @@ impl FakeApiServer {
                 &ctx,
             )
             .expect("bootstrap storage class");
+            // The RBAC bootstrap policy, as kube-apiserver's post-start hook seeds it
+            // (each ClusterRole write runs the aggregation controller).
+            for role in bootstrap_policy::cluster_roles() {
+                let ctx = api::Ctx::new("kube-apiserver", false);
+                api::create(&mut store, resources::idx("clusterroles"), "", role, &ctx)
+                    .expect("bootstrap cluster roles");
+            }
+            for binding in bootstrap_policy::cluster_role_bindings() {
+                let ctx = api::Ctx::new("kube-apiserver", false);
+                let res = resources::idx("clusterrolebindings");
+                api::create(&mut store, res, "", binding, &ctx)
+                    .expect("bootstrap cluster role bindings");
+            }
         }
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let shared2 = shared.clone();
@@ -271,7 +299,33 @@ impl FakeApiServer {
     }
 
     /// A kubeconfig whose cluster, user and context are all named `fake` (token auth).
+    /// Its token authenticates as the cluster admin (user `admin` in `system:masters`,
+    /// allowed everything), unless [`FakeApiServer::restrict_to_namespaces`] is in effect.
     pub fn kubeconfig(&self) -> String {
+        self.kubeconfig_with_token(authn::DEFAULT_TOKEN)
+    }
+
+    /// A new bearer token that authenticates as `user` in `groups` (and
+    /// `system:authenticated`). With `system:masters` among the groups it is a superuser;
+    /// otherwise it may do only what RBAC objects grant it.
+    pub fn user_token(&self, user: &str, groups: &[&str]) -> String {
+        lock(&self.shared.cfg)
+            .tokens
+            .issue(UserInfo::new(user, groups))
+    }
+
+    /// A new bearer token for the ServiceAccount `namespace/name`
+    /// (`system:serviceaccount:<ns>:<name>`, groups `system:serviceaccounts`,
+    /// `system:serviceaccounts:<ns>`, `system:authenticated`). The ServiceAccount object
+    /// need not exist.
+    pub fn service_account_token(&self, namespace: &str, name: &str) -> String {
+        lock(&self.shared.cfg)
+            .tokens
+            .issue(UserInfo::service_account(namespace, name))
+    }
+
+    /// [`FakeApiServer::kubeconfig`] with another bearer token.
+    pub fn kubeconfig_with_token(&self, token: &str) -> String {
         format!(
             "apiVersion: v1
 kind: Config
@@ -289,10 +343,21 @@ preferences: {{}}
 users:
 - name: fake
   user:
-    token: fake-token
+    token: {token}
 ",
             self.url
         )
+    }
+
+    /// A kubeconfig for `user` in `groups` (see [`FakeApiServer::user_token`]).
+    pub fn kubeconfig_for_user(&self, user: &str, groups: &[&str]) -> String {
+        self.kubeconfig_with_token(&self.user_token(user, groups))
+    }
+
+    /// A kubeconfig for the ServiceAccount `namespace/name` (see
+    /// [`FakeApiServer::service_account_token`]).
+    pub fn kubeconfig_for_service_account(&self, namespace: &str, name: &str) -> String {
+        self.kubeconfig_with_token(&self.service_account_token(namespace, name))
     }
 
     /// Writes [`FakeApiServer::kubeconfig`] to `dir/kubeconfig` and returns the path.
@@ -430,7 +495,8 @@ users:
 
     /// Answers `verb` on `resource` (plural, `*` for any; `deployments/status` for the
     /// subresource) in `namespace` (`None`: everywhere) with 403 Forbidden worded as
-    /// the RBAC authorizer words it. `verb` may be `*`.
+    /// the RBAC authorizer words it, whoever asks and whatever RBAC objects say (a fault
+    /// injected on top of RBAC). `verb` may be `*`.
     pub fn deny(&self, verb: &str, resource: &str, namespace: Option<&str>) {
         lock(&self.shared.cfg).denies.push((
             verb.to_string(),
@@ -439,18 +505,89 @@ users:
         ));
     }
 
-    /// From now on the client has only the rights of a team-scoped account: the `admin`
-    /// ClusterRole bound by a RoleBinding in each of `namespaces` (no cluster-scoped
-    /// objects, no list or watch across namespaces, ResourceQuotas read-only).
+    /// From now on the default kubeconfig ([`FakeApiServer::kubeconfig`]) authenticates
+    /// as the non-superuser [`TEAM_OPERATOR`], and, as a cluster admin onboarding a team
+    /// would, the server holds a RoleBinding [`TEAM_OPERATOR_BINDING`] of the `admin`
+    /// ClusterRole to that user in each of `namespaces`, and in no other namespace
+    /// (bindings of an earlier call elsewhere are deleted). What that user may do is then
+    /// exactly what RBAC grants: no cluster-scoped objects, no list or watch across
+    /// namespaces, ResourceQuotas and ControllerRevisions read-only, no Leases, unless
+    /// ClusterRoles aggregated into `admin` add them.
+    ///
+    /// A RoleBinding needs its namespace (a real server answers 404 otherwise), so a
+    /// namespace that does not exist yet is created first, as the admin would have to;
+    /// one that does exist is left as it is.
     pub fn restrict_to_namespaces(&self, namespaces: &[&str]) {
-        lock(&self.shared.cfg).namespaces_only =
-            Some(namespaces.iter().map(|s| s.to_string()).collect());
+        let rbs = resources::idx("rolebindings");
+        let nss = resources::idx("namespaces");
+        let ctx = api::Ctx::new("kubectl-create", false);
+        {
+            let mut store = lock(&self.shared.store);
+            let stale: Vec<String> = store
+                .iter(rbs, None, None)
+                .filter(|b| store::meta_str(b, "name") == TEAM_OPERATOR_BINDING)
+                .map(|b| store::meta_str(b, "namespace").to_string())
+                .filter(|ns| !namespaces.contains(&ns.as_str()))
+                .collect();
+            for ns in stale {
+                let _ = api::delete(
+                    &mut store,
+                    rbs,
+                    &ns,
+                    TEAM_OPERATOR_BINDING,
+                    &api::DeleteOpts::default(),
+                    &ctx,
+                );
+            }
+            for ns in namespaces {
+                if store.get(nss, "", ns).is_none() {
+                    let obj =
+                        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
+                    api::create(&mut store, nss, "", obj, &ctx)
+                        .unwrap_or_else(|e| panic!("create namespace {ns}: {}", e.message()));
+                }
+                if store.get(rbs, ns, TEAM_OPERATOR_BINDING).is_some() {
+                    continue;
+                }
+                let binding = json!({
+                    "apiVersion": "rbac.authorization.k8s.io/v1",
+                    "kind": "RoleBinding",
+                    "metadata": {"name": TEAM_OPERATOR_BINDING, "namespace": ns},
+                    "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "admin"},
+                    "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": TEAM_OPERATOR}],
+                });
+                api::create(&mut store, rbs, ns, binding, &ctx)
+                    .unwrap_or_else(|e| panic!("bind admin in {ns}: {}", e.message()));
+            }
+        }
+        lock(&self.shared.cfg)
+            .tokens
+            .set(authn::DEFAULT_TOKEN, UserInfo::new(TEAM_OPERATOR, &[]));
     }
 
-    /// Removes every denial and restriction.
+    /// The default kubeconfig is the cluster admin again, and every `deny()` rule is
+    /// removed. RoleBindings made by [`FakeApiServer::restrict_to_namespaces`] stay (they
+    /// grant a superuser nothing it lacks).
     pub fn allow_all(&self) {
-        lock(&self.shared.cfg).namespaces_only = None;
-        lock(&self.shared.cfg).denies.clear();
+        let mut cfg = lock(&self.shared.cfg);
+        cfg.tokens.set(authn::DEFAULT_TOKEN, UserInfo::superuser());
+        cfg.denies.clear();
+    }
+
+    /// What RBAC (without `deny()` rules) decides for `user` doing `verb` on `resource`
+    /// (plural, `pods/exec` for a subresource) of `group` in `namespace` (`""`: cluster
+    /// scope), on object `name` (`""`: none).
+    pub fn can(
+        &self,
+        user: &UserInfo,
+        verb: &str,
+        group: &str,
+        resource: &str,
+        namespace: &str,
+        name: &str,
+    ) -> bool {
+        let a = rbac::RequestInfo::resource(verb, group, resource, namespace, name);
+        rbac::authorize(&lock(&self.shared.store), user, &a).allowed
     }
 
     pub fn set_latency(&self, d: Duration) {

@@ -1,10 +1,11 @@
 //! The HTTP layer: routing of Kubernetes API paths, the request log, latency, fault
-//! injection, RBAC denials, and the read verbs (get, list with selectors and paging,
-//! watch as a chunked stream of newline-delimited JSON events).
+//! injection, authentication ([`crate::authn`]) and RBAC authorization
+//! ([`crate::rbac`]) of every request before it is routed, as the real filter chain
+//! does, SelfSubjectAccessReview, and the read verbs (get, list with selectors and
+//! paging, watch as a chunked stream of newline-delimited JSON events).
 //!
 //! Simplifications (vs kube-apiserver):
-//! - plain HTTP/1.1 only; any bearer token is accepted (a request without an
-//!   `Authorization` header gets 401); the user is always `fake`;
+//! - plain HTTP/1.1 only; bearer tokens only (see [`crate::authn`]);
 //! - lists always serve the latest state: `resourceVersion`/`resourceVersionMatch` on a
 //!   list are accepted but not used to read the past;
 //! - watches send a BOOKMARK every `bookmark_interval` (real servers: about a minute) when
@@ -28,7 +29,9 @@ use serde::ser::SerializeMap;
 use serde_json::{Value, json};
 
 use crate::api::{self, Ctx, DeleteOpts, PatchType};
+use crate::authn::{Tokens, UserInfo};
 use crate::discovery;
+use crate::rbac::{self, RequestInfo};
 use crate::resources::{RESOURCES, ResIdx, by_plural, served};
 use crate::selector::{FieldSelector, LabelSelector, Selector};
 use crate::status::{self, ApiError};
@@ -51,12 +54,10 @@ pub struct Config {
     pub unpullable_images: Vec<String>,
     /// Rules with how many matching requests each has seen.
     pub faults: Vec<(FaultRule, usize)>,
-    /// (verb, resource, namespace) triples answered with 403.
+    /// (verb, resource, namespace) triples answered with 403 whatever RBAC says.
     pub denies: Vec<(String, String, Option<String>)>,
-    /// When set, the user's only rights: the `admin` ClusterRole bound by a RoleBinding in
-    /// each of these namespaces (everything else, cluster-scoped kinds and
-    /// all-namespace lists and watches included, is 403).
-    pub namespaces_only: Option<Vec<String>>,
+    /// Bearer tokens and who they authenticate as.
+    pub tokens: Tokens,
     /// Gateway API's CRDs are installed: HTTPRoutes are served.
     pub gateway_api: bool,
 }
@@ -585,8 +586,10 @@ fn handle_resource(
     user_agent: &str,
     body: &[u8],
     dry_run: bool,
+    user: &UserInfo,
 ) -> Result<(u16, Vec<u8>), ApiError> {
     let res = t.res.unwrap_or(0);
+    let plural = RESOURCES[res].plural;
     let ns = t.namespace.clone().unwrap_or_default();
     let name = t.name.clone().unwrap_or_default();
     let status_sub = t.subresource.is_some();
@@ -607,13 +610,19 @@ fn handle_resource(
         "create" if t.subresource.as_deref() == Some("token") => {
             // TokenRequest: a token for the ServiceAccount (this fake authenticates no one,
             // so it only has to look like one).
+            // The token authenticates as the ServiceAccount from now on.
             let mut request = api::parse_body(body)?;
-            let store = lock(&shared.store);
-            if store.get(res, &ns, &name).is_none() {
+            if lock(&shared.store).get(res, &ns, &name).is_none() {
                 return Err(status::not_found(&RESOURCES[res], &name));
             }
+            let sa = UserInfo::service_account(&ns, &name);
+            let token = if dry_run {
+                format!("fake-token-{}", crate::util::random_suffix(20))
+            } else {
+                lock(&shared.cfg).tokens.issue(sa)
+            };
             request["status"] = serde_json::json!({
-                "token": format!("fake-token-{ns}-{name}-{}", crate::util::random_suffix(8)),
+                "token": token,
                 "expirationTimestamp": crate::util::now_rfc3339(),
             });
             to_bytes(201, request)
@@ -621,11 +630,16 @@ fn handle_resource(
         "create" => {
             let obj = api::parse_body(body)?;
             let mut store = lock(&shared.store);
+            let obj_name = meta_str(&obj, "name").to_string();
+            rbac::check_write(&store, user, plural, &ns, &obj_name, "", &obj, None)?;
             to_bytes(201, api::create(&mut store, res, &ns, obj, &ctx)?)
         }
         "update" => {
             let obj = api::parse_body(body)?;
             let mut store = lock(&shared.store);
+            if !status_sub && let Some(old) = store.get(res, &ns, &name).cloned() {
+                rbac::check_write(&store, user, plural, &ns, &name, &name, &obj, Some(&old))?;
+            }
             to_bytes(
                 200,
                 api::replace(&mut store, res, &ns, &name, obj, status_sub, &ctx)?,
@@ -652,6 +666,31 @@ fn handle_resource(
                 let applied = api::parse_body(body)?;
                 let force = q.force.unwrap_or(false);
                 let mut store = lock(&shared.store);
+                if rbac_checked(plural, status_sub, user) {
+                    // Escalation is judged on the object as it would be stored.
+                    let dry = Ctx::new(&ctx.manager, true);
+                    let (_, result) = api::apply(
+                        &mut store,
+                        res,
+                        &ns,
+                        &name,
+                        applied.clone(),
+                        force,
+                        false,
+                        &dry,
+                    )?;
+                    let old = store.get(res, &ns, &name).cloned();
+                    rbac::check_write(
+                        &store,
+                        user,
+                        plural,
+                        &ns,
+                        &name,
+                        &name,
+                        &result,
+                        old.as_deref(),
+                    )?;
+                }
                 let (code, obj) = api::apply(
                     &mut store, res, &ns, &name, applied, force, status_sub, &ctx,
                 )?;
@@ -673,6 +712,22 @@ fn handle_resource(
                 let patch: Value = serde_json::from_slice(body)
                     .map_err(|e| status::bad_request(format!("error decoding patch: {e}")))?;
                 let mut store = lock(&shared.store);
+                if rbac_checked(plural, status_sub, user) {
+                    let dry = Ctx::new(&ctx.manager, true);
+                    let result =
+                        api::patch(&mut store, res, &ns, &name, kind, &patch, false, &dry)?;
+                    let old = store.get(res, &ns, &name).cloned();
+                    rbac::check_write(
+                        &store,
+                        user,
+                        plural,
+                        &ns,
+                        &name,
+                        &name,
+                        &result,
+                        old.as_deref(),
+                    )?;
+                }
                 to_bytes(
                     200,
                     api::patch(&mut store, res, &ns, &name, kind, &patch, status_sub, &ctx)?,
@@ -720,6 +775,36 @@ fn handle_resource(
         }
         _ => Err(status::method_not_allowed(&t.verb)),
     }
+}
+
+/// Writes of RBAC objects by anyone but a superuser go through escalation checks.
+fn rbac_checked(plural: &str, status_sub: bool, user: &UserInfo) -> bool {
+    !status_sub
+        && !user.is_superuser()
+        && matches!(
+            plural,
+            "roles" | "clusterroles" | "rolebindings" | "clusterrolebindings"
+        )
+}
+
+/// A `deny()` rule matching the request.
+fn denied_by_rule(denies: &[(String, String, Option<String>)], a: &RequestInfo) -> bool {
+    a.resource_request
+        && denies.iter().any(|(verb, resource, ns)| {
+            (verb == "*" || *verb == a.verb)
+                && (resource == "*" || *resource == a.combined_resource())
+                && ns.as_deref().is_none_or(|ns| ns == a.namespace)
+        })
+}
+
+/// `POST /apis/authorization.k8s.io/v1/selfsubjectaccessreviews`.
+fn is_ssar(a: &RequestInfo) -> bool {
+    a.resource_request
+        && a.verb == "create"
+        && a.api_group == "authorization.k8s.io"
+        && a.resource == "selfsubjectaccessreviews"
+        && a.name.is_empty()
+        && a.namespace.is_empty()
 }
 
 /// The connection is closed without an answer (an injected `Fault::Drop`).
@@ -779,7 +864,7 @@ pub async fn serve(
     let accept = header(header::ACCEPT);
     let content_type = header(header::CONTENT_TYPE);
     let user_agent = header(header::USER_AGENT);
-    let authorized = req.headers().contains_key(header::AUTHORIZATION);
+    let authorization = header(header::AUTHORIZATION);
     let body = match req.into_body().collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => return Err(Dropped),
@@ -788,13 +873,28 @@ pub async fn serve(
     let url = lock(&shared.url).clone();
     let crds = lock(&shared.cfg).gateway_api;
     let t = route(&method, &path, &q, &accept, &url, crds);
+    let info = rbac::request_info(&method, &path, &query_str);
+    let user = crate::authn::bearer(&authorization)
+        .and_then(|token| lock(&shared.cfg).tokens.user(token).cloned());
     let dry_run = q.dry_run.as_deref() == Some("All");
+    let ssar = is_ssar(&info);
+    // A resource path the server does not serve (or SelfSubjectAccessReview) is logged
+    // with the verb and resource the authorizer saw.
+    let unrouted = (t.verb.is_empty() || ssar) && info.resource_request;
     let mut entry = Request {
         method: method.clone(),
         path: path.clone(),
         query: query_str.clone(),
-        verb: t.verb.clone(),
-        resource: t.resource.clone(),
+        verb: if unrouted {
+            info.verb.clone()
+        } else {
+            t.verb.clone()
+        },
+        resource: if unrouted {
+            info.combined_resource()
+        } else {
+            t.resource.clone()
+        },
         namespace: t.namespace.clone(),
         dry_run,
         status: 0,
@@ -833,8 +933,22 @@ pub async fn serve(
     }
 
     let result: Result<Response<Body>, ApiError> = (|| {
-        if !authorized {
+        let Some(user) = user else {
             return Err(status::unauthorized());
+        };
+        // Authorization comes before routing, as in the real filter chain: a user without
+        // rights on a resource the server does not serve gets 403, not 404.
+        if denied_by_rule(&lock(&shared.cfg).denies, &info) {
+            return Err(rbac::forbidden(&user, &info, ""));
+        }
+        let decision = rbac::authorize(&lock(&shared.store), &user, &info);
+        if !decision.allowed {
+            return Err(rbac::forbidden(&user, &info, &decision.reason));
+        }
+        if ssar {
+            let review = api::parse_body(&body)?;
+            let answer = rbac::self_subject_access_review(&lock(&shared.store), &user, &review);
+            return Ok(json_response(201, &answer));
         }
         if t.not_found {
             return Err(status::no_route());
@@ -852,48 +966,6 @@ pub async fn serve(
             return Ok(r);
         }
         let res = t.res.unwrap_or(0);
-        let rt = &RESOURCES[res];
-        {
-            let cfg = lock(&shared.cfg);
-            // Rules aggregated into `admin` by ClusterRoles labelled for it.
-            let aggregated = |resource: &str| {
-                let store = lock(&shared.store);
-                store
-                    .iter(crate::resources::idx("clusterroles"), None, None)
-                    .filter(|r| {
-                        r["metadata"]["labels"]["rbac.authorization.k8s.io/aggregate-to-admin"]
-                            == "true"
-                    })
-                    .flat_map(|r| r["rules"].as_array().cloned().unwrap_or_default())
-                    .any(|rule| {
-                        rule["resources"]
-                            .as_array()
-                            .is_some_and(|rs| rs.iter().any(|r| r == resource))
-                            && rule["verbs"]
-                                .as_array()
-                                .is_some_and(|vs| vs.iter().any(|v| v == &t.verb || v == "*"))
-                    })
-            };
-            let denied = cfg.denies.iter().any(|(verb, resource, ns)| {
-                (verb == "*" || *verb == t.verb)
-                    && (resource == "*" || *resource == t.resource)
-                    && (ns.is_none() || *ns == t.namespace)
-            }) || cfg.namespaces_only.as_ref().is_some_and(|allowed| {
-                let in_scope = t
-                    .namespace
-                    .as_deref()
-                    .is_some_and(|ns| allowed.iter().any(|a| a == ns));
-                !(namespace_admin_allows(allowed, &t) || in_scope && aggregated(&t.resource))
-            });
-            if denied {
-                let name = if t.verb == "create" {
-                    ""
-                } else {
-                    t.name.as_deref().unwrap_or("")
-                };
-                return Err(status::forbidden(rt, name, &t.verb, t.namespace.as_deref()));
-            }
-        }
         if let Some(d) = q.dry_run.as_deref()
             && d != "All"
         {
@@ -929,7 +1001,16 @@ pub async fn serve(
             );
         }
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            handle_resource(&shared, &t, &q, &content_type, &user_agent, &body, dry_run)
+            handle_resource(
+                &shared,
+                &t,
+                &q,
+                &content_type,
+                &user_agent,
+                &body,
+                dry_run,
+                &user,
+            )
         }));
         let (code, bytes) = match outcome {
             Ok(r) => r?,
@@ -952,30 +1033,4 @@ pub async fn serve(
     entry.status = response.status().as_u16();
     log(entry);
     Ok(response)
-}
-
-/// What the `admin` ClusterRole bound by RoleBindings in `allowed` permits before
-/// aggregation (kubernetes/plugin/pkg/auth/authorizer/rbac/bootstrappolicy/policy.go:
-/// admin reads and writes namespaced workload, config and RBAC objects, but only reads
-/// ResourceQuotas and ControllerRevisions and has no Leases nor custom resources; a
-/// RoleBinding grants nothing
-/// cluster-scoped,
-/// and a list or watch across all namespaces needs a ClusterRoleBinding). Rules that
-/// ClusterRoles labelled `aggregate-to-admin` add are checked by the caller.
-fn namespace_admin_allows(allowed: &[String], t: &Target) -> bool {
-    let Some(ns) = t.namespace.as_deref() else {
-        return false;
-    };
-    // The bootstrap roles know only built-in kinds: a CRD's kind (HTTPRoute) is in
-    // `admin` only through a ClusterRole aggregated into it.
-    if t.res.is_some_and(|r| RESOURCES[r].crd) {
-        return false;
-    }
-    let read = matches!(t.verb.as_str(), "get" | "list" | "watch");
-    allowed.iter().any(|a| a == ns)
-        && (read
-            || !matches!(
-                t.resource.as_str(),
-                "resourcequotas" | "controllerrevisions" | "leases"
-            ))
 }

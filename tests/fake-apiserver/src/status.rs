@@ -151,22 +151,53 @@ pub fn apply_conflicts(conflicts: &[Conflict], is_applier: impl Fn(&str) -> bool
     status(409, "Conflict", message, Some(json!({ "causes": causes })))
 }
 
-/// 403 as the RBAC authorizer words it.
-pub fn forbidden(rt: &ResourceType, name: &str, verb: &str, namespace: Option<&str>) -> ApiError {
-    let scope = match namespace {
-        Some(ns) => format!("in the namespace {ns:?}"),
-        None => "at the cluster scope".to_string(),
-    };
-    let reason = format!(
-        "User \"fake\" cannot {verb} resource {:?} in API group {:?} {scope}",
-        rt.plural, rt.group
-    );
-    let message = if name.is_empty() {
-        format!("{} is forbidden: {reason}", rt.qualified())
+/// 403 worded as `errors.NewForbidden` words it: `<resource>.<group> "<name>" is
+/// forbidden: <message>` (`forbidden: <message>` without a resource, as for a
+/// non-resource path). The RBAC authorizer's message is built in [`crate::rbac`].
+pub fn forbidden(group: &str, resource: &str, name: &str, message: &str) -> ApiError {
+    let qualified = if group.is_empty() {
+        resource.to_string()
     } else {
-        format!("{} {:?} is forbidden: {reason}", rt.qualified(), name)
+        format!("{resource}.{group}")
     };
-    status(403, "Forbidden", message, Some(details(rt, name)))
+    let full = if resource.is_empty() {
+        format!("forbidden: {message}")
+    } else if name.is_empty() {
+        format!("{qualified} is forbidden: {message}")
+    } else {
+        format!("{qualified} {name:?} is forbidden: {message}")
+    };
+    let mut d = serde_json::Map::new();
+    if !name.is_empty() {
+        d.insert("name".into(), json!(name));
+    }
+    if !group.is_empty() {
+        d.insert("group".into(), json!(group));
+    }
+    d.insert("kind".into(), json!(resource));
+    status(403, "Forbidden", full, Some(Value::Object(d)))
+}
+
+/// 404 `<resource>.<group> "<name>" not found` for a resource outside the served table
+/// (the RBAC listers' singular `role`/`clusterrole`).
+pub fn not_found_resource(group: &str, resource: &str, name: &str) -> ApiError {
+    let qualified = if group.is_empty() {
+        resource.to_string()
+    } else {
+        format!("{resource}.{group}")
+    };
+    let mut d = serde_json::Map::new();
+    d.insert("name".into(), json!(name));
+    if !group.is_empty() {
+        d.insert("group".into(), json!(group));
+    }
+    d.insert("kind".into(), json!(resource));
+    status(
+        404,
+        "NotFound",
+        format!("{qualified} {name:?} not found"),
+        Some(Value::Object(d)),
+    )
 }
 
 /// 403 for new content in a Terminating namespace.

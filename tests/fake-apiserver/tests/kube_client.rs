@@ -803,7 +803,7 @@ async fn faults_are_observable() {
     assert_eq!(st.code, 403);
     assert_eq!(
         st.message,
-        "deployments.apps \"x\" is forbidden: User \"fake\" cannot patch resource \"deployments\" in API group \"apps\" in the namespace \"team-a\""
+        "deployments.apps \"x\" is forbidden: User \"admin\" cannot patch resource \"deployments\" in API group \"apps\" in the namespace \"team-a\""
     );
 }
 
@@ -1081,7 +1081,7 @@ fn http_request(
     let addr = s.url().trim_start_matches("http://").to_string();
     let mut stream = std::net::TcpStream::connect(addr).expect("connect");
     let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: fake\r\nAuthorization: Bearer t\r\nContent-Type: {ct}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: fake\r\nAuthorization: Bearer fake-token\r\nContent-Type: {ct}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
     stream.write_all(req.as_bytes()).expect("write");

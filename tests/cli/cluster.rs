@@ -11,13 +11,13 @@ use crate::harness::{Output, Test};
 pub(crate) const IMAGE: &str = "ghcr.io/openclaw/openclaw:2026.4.14";
 
 /// A fleet of one team ("core") with these agents, each with its own inline soul. The
-/// gateway token is plain `env` so the preflight needs no Secret (a real fleet takes it
-/// from one of `secrets`; see `preflight_*` tests).
+/// gateway token comes from the Secret `demo-gateway` that [`server`] holds in each test
+/// namespace (a token in plain `env` is refused by validate).
 pub(crate) fn fleet(agents: &[&str], image: &str) -> String {
     let mut text = format!(
         "apiVersion: clawctl.io/v1alpha1\nkind: Fleet\nmetadata: {{name: demo}}\nspec:\n  image: {image}\n  \
-         defaults:\n    model: {{primary: anthropic/claude-sonnet-4-20250514}}\n    \
-         env: {{OPENCLAW_GATEWAY_TOKEN: demo-token}}\n  teams: [{{name: core}}]\n  agents:\n"
+         adoptNamespaces: [core]\n  defaults:\n    model: {{primary: anthropic/claude-sonnet-4-20250514}}\n    \
+         secrets: [demo-gateway]\n  teams: [{{name: core}}]\n  agents:\n"
     );
     for agent in agents {
         text.push_str(&format!(
@@ -28,10 +28,29 @@ pub(crate) fn fleet(agents: &[&str], image: &str) -> String {
 }
 
 pub(crate) fn server() -> FakeApiServer {
-    FakeApiServer::start_with(Options {
+    let server = FakeApiServer::start_with(Options {
         rollout_delay: Some(Duration::from_millis(100)),
         ..Options::default()
-    })
+    });
+    gateway_secrets(&server);
+    server
+}
+
+/// The namespace `core` and in it the Secret `demo-gateway` with a gateway token, made
+/// by a platform team before the first apply (as `kubectl create namespace` and
+/// `kubectl create secret` would): the fixtures' agents load it through `secrets`, and
+/// the fleets adopt the namespace (`adoptNamespaces`), since clawctl did not create it.
+pub(crate) fn gateway_secrets(server: &FakeApiServer) {
+    for object in [
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "core"}}),
+        json!({"apiVersion": "v1", "kind": "Secret",
+               "metadata": {"name": "demo-gateway", "namespace": "core"},
+               "data": {"OPENCLAW_GATEWAY_TOKEN": "ZGVtby10b2tlbg=="}}),
+    ] {
+        server
+            .apply_as("platform-team", object, true)
+            .expect("written");
+    }
 }
 
 /// Runs clawctl with `args` (the fleet file is `fleet.yaml`) against `server`.
@@ -207,15 +226,15 @@ fn first_apply_creates_everything_in_order_and_waits_then_reapply_writes_nothing
     assert_eq!(counts.get("patch"), None, "{counts:?}");
 }
 
-/// A bare fleet (no routing, egress, secrets or access) whose sizes are written the way
+/// A bare fleet (no routing, egress or access; only the gateway token's Secret) whose sizes are written the way
 /// people write them, not the way the API server stores them (`0.5` → `500m`, `2048Mi` →
 /// `2Gi`). The server drops the empty lists and rewrites the quantities; a re-apply must
 /// still see nothing to change and send no write at all, not even for the Lease.
 pub(crate) fn bare_fleet_with_loose_quantities() -> String {
     format!(
         "apiVersion: clawctl.io/v1alpha1\nkind: Fleet\nmetadata: {{name: demo}}\nspec:\n  image: {IMAGE}\n  \
-         defaults:\n    model: {{primary: anthropic/claude-sonnet-4-20250514}}\n    \
-         env: {{OPENCLAW_GATEWAY_TOKEN: demo-token}}\n    \
+         adoptNamespaces: [core]\n  defaults:\n    model: {{primary: anthropic/claude-sonnet-4-20250514}}\n    \
+         secrets: [demo-gateway]\n    \
          resources: {{requests: {{cpu: \"0.5\", memory: 1024Mi}}, limits: {{cpu: 1000m, memory: 2048Mi}}}}\n    \
          storage: {{size: 1024Mi}}\n  \
          teams: [{{name: core, quota: {{cpu: 4000m, memory: 8192Mi}}}}]\n  agents:\n    \
@@ -242,7 +261,11 @@ fn a_bare_fleet_reapplied_sends_zero_write_requests() {
         .get("apps/v1", "Deployment", Some("core"), "agent-a")
         .expect("deployment");
     let gateway = &deployment["spec"]["template"]["spec"]["containers"][0];
-    assert!(gateway.get("envFrom").is_none(), "{gateway}");
+    assert_eq!(
+        gateway["envFrom"],
+        json!([{"secretRef": {"name": "demo-gateway"}}]),
+        "{gateway}"
+    );
     assert_eq!(gateway["resources"]["requests"]["cpu"], "500m");
     assert_eq!(gateway["resources"]["limits"]["memory"], "2Gi");
 
@@ -464,11 +487,22 @@ fn delete_volumes_needs_a_typed_confirmation_or_yes() {
 #[test]
 fn a_namespace_holding_a_volume_is_never_pruned() {
     let server = server();
+    for object in [
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "extra"}}),
+        json!({"apiVersion": "v1", "kind": "Secret",
+               "metadata": {"name": "demo-gateway", "namespace": "extra"},
+               "data": {"OPENCLAW_GATEWAY_TOKEN": "ZGVtby10b2tlbg=="}}),
+    ] {
+        server
+            .apply_as("platform-team", object, true)
+            .expect("written");
+    }
     let two_teams = fleet(&["alpha"], IMAGE)
         .replace(
             "teams: [{name: core}]",
             "teams: [{name: core}, {name: extra}]",
         )
+        .replace("adoptNamespaces: [core]", "adoptNamespaces: [core, extra]")
         .replace("{name: alpha,", "{name: alpha, team: core,")
         + "    - {name: omega, team: extra, soulInline: \"You are omega.\"}\n";
     apply(&server, &two_teams, &["--no-wait"]).success();
@@ -980,7 +1014,7 @@ fn status_watch_prints_again_when_an_agent_changes() {
 fn fleet_with_secret() -> String {
     fleet(&["alpha"], IMAGE)
         .replace(
-            "    env: {OPENCLAW_GATEWAY_TOKEN: demo-token}\n",
+            "    secrets: [demo-gateway]\n",
             "    secrets: [agent-keys]\n",
         )
         .replace(
@@ -1054,8 +1088,8 @@ fn preflight_refuses_a_missing_secret_or_key_before_writing_anything() {
 fn preflight_refuses_a_missing_mounted_claim_secret_or_item() {
     let server = server();
     let text = fleet(&["alpha"], IMAGE).replace(
-        "    env: {OPENCLAW_GATEWAY_TOKEN: demo-token}\n",
-        "    env: {OPENCLAW_GATEWAY_TOKEN: demo-token}\n    volumes:\n      \
+        "    secrets: [demo-gateway]\n",
+        "    secrets: [demo-gateway]\n    volumes:\n      \
          gigs: {persistentVolumeClaim: {claimName: gigs-pvc}, mountPath: /mnt/gigs, readOnly: true}\n      \
          ssh: {secret: {secretName: deploy-key, items: [{key: id_ed25519, path: id_ed25519}]}, mountPath: /home/node/.ssh}\n      \
          extra: {secret: {secretName: maybe, optional: true}, mountPath: /mnt/maybe}\n",
@@ -1130,8 +1164,8 @@ fn preflight_refuses_a_missing_mounted_claim_secret_or_item() {
 fn preflight_refuses_a_storage_class_that_does_not_exist() {
     let server = server();
     let text = fleet(&["alpha", "beta"], IMAGE).replace(
-        "    env: {OPENCLAW_GATEWAY_TOKEN: demo-token}\n",
-        "    env: {OPENCLAW_GATEWAY_TOKEN: demo-token}\n    storage: {storageClassName: local-path}\n",
+        "    secrets: [demo-gateway]\n",
+        "    secrets: [demo-gateway]\n    storage: {storageClassName: local-path}\n",
     );
     let out = apply(&server, &text, &[]).fails(1);
     assert!(
@@ -1167,8 +1201,8 @@ fn a_volume_whose_class_does_not_exist_fails_the_wait_fast_and_says_why() {
     let server = server();
     server.deny("*", "storageclasses", None);
     let text = fleet(&["alpha"], IMAGE).replace(
-        "    env: {OPENCLAW_GATEWAY_TOKEN: demo-token}\n",
-        "    env: {OPENCLAW_GATEWAY_TOKEN: demo-token}\n    storage: {storageClassName: local-path}\n",
+        "    secrets: [demo-gateway]\n",
+        "    secrets: [demo-gateway]\n    storage: {storageClassName: local-path}\n",
     );
     let started = std::time::Instant::now();
     let out = apply(&server, &text, &["--timeout", "120s"]).fails(1);
@@ -1283,6 +1317,7 @@ fn team_scoped_credentials_run_every_command() {
 fn routed_fleet(agents: &[&str]) -> String {
     let mut text = format!(
         "apiVersion: clawctl.io/v1alpha1\nkind: Fleet\nmetadata: {{name: demo}}\nspec:\n  image: {IMAGE}\n  \
+         adoptNamespaces: [core]\n  \
          routing:\n    from: {{namespace: clawctl-system, podSelector: {{app: orchestrator}}, serviceAccount: orchestrator}}\n  \
          defaults:\n    model: {{primary: anthropic/claude-sonnet-4-20250514}}\n  teams: [{{name: core}}]\n  agents:\n"
     );
@@ -1467,8 +1502,8 @@ fn a_token_that_cannot_be_generated_fails_the_apply_before_the_workloads() {
 fn a_writable_extra_volume_reapplies_without_a_write() {
     let server = server();
     let text = fleet(&["alpha"], IMAGE).replace(
-        "    env: {OPENCLAW_GATEWAY_TOKEN: demo-token}\n",
-        "    env: {OPENCLAW_GATEWAY_TOKEN: demo-token}\n    volumes:\n      \
+        "    secrets: [demo-gateway]\n",
+        "    secrets: [demo-gateway]\n    volumes:\n      \
          shared: {persistentVolumeClaim: {claimName: shared-pvc}, mountPath: /mnt/shared}\n",
     );
     for object in [
@@ -1621,6 +1656,7 @@ fn httproutes_apply_and_prune_where_gateway_api_is_installed() {
         gateway_api: true,
         ..Options::default()
     });
+    gateway_secrets(&server);
     apply(&server, &exposed_fleet(), &[]).success();
     let route = server
         .get(
@@ -1689,6 +1725,7 @@ fn team_scoped_credentials_need_no_rights_on_httproutes_when_the_fleet_has_none(
         gateway_api: true,
         ..Options::default()
     });
+    gateway_secrets(&server);
     let text = fleet(&["alpha"], IMAGE);
     apply(&server, &text, &[]).success();
     server.restrict_to_namespaces(&["core", "clawctl-system"]);

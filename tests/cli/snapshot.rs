@@ -13,8 +13,8 @@ use crate::cluster::{IMAGE, apply, clawctl, fleet, server, writes_but_lease};
 fn kb_fleet() -> String {
     format!(
         "apiVersion: clawctl.io/v1alpha1\nkind: Fleet\nmetadata: {{name: demo}}\nspec:\n  image: {IMAGE}\n  \
-         defaults:\n    model: {{primary: anthropic/claude-sonnet-4-20250514}}\n    \
-         env: {{OPENCLAW_GATEWAY_TOKEN: demo-token}}\n    \
+         adoptNamespaces: [core]\n  defaults:\n    model: {{primary: anthropic/claude-sonnet-4-20250514}}\n    \
+         secrets: [demo-gateway]\n    \
          knowledge: {{s3: {{bucket: kb-1, region: us-east-1}}, prefix: brains}}\n  \
          teams: [{{name: core}}]\n  agents:\n    \
          - {{name: alpha, soulInline: \"You are alpha.\"}}\n    \

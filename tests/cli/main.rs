@@ -17,4 +17,5 @@ mod rollout;
 mod snapshot;
 mod snapshot_archive;
 mod snapshot_bucket;
+mod snapshot_excludes;
 mod suspend;

@@ -13,7 +13,7 @@ use fake_apiserver::{ExecCall, ExecReply, FakeApiServer};
 
 use crate::cluster::{IMAGE, apply, clawctl, fleet, server, writes_but_lease};
 use crate::knowledge::write;
-use crate::snapshot_bucket::files;
+use crate::snapshot_bucket::{files, never_in_a_snapshot};
 
 const STATE: &str = "/home/node/.openclaw";
 
@@ -104,14 +104,6 @@ fn as_a_volume(volume: &Path, mounts: &[&str]) {
         run(&["chown", "0:1000", &root]);
         run(&["chmod", "2775", &root]);
     }
-}
-
-fn never_in_an_archive(path: &str) -> bool {
-    path.starts_with("credentials/")
-        || path.contains("/sessions/")
-        || path.ends_with("auth-profiles.json")
-        || path.contains("openclaw-agent.sqlite")
-        || path.starts_with("lost+found/")
 }
 
 /// Pods and Deployment writes, shortened.
@@ -294,7 +286,7 @@ fn an_agent_goes_to_a_local_archive_and_back_byte_for_byte() {
     );
     let got = files(&gamma);
     for (path, bytes) in files(&alpha) {
-        if never_in_an_archive(&path) || path == "openclaw.json" {
+        if never_in_a_snapshot(&path) || path == "openclaw.json" {
             continue;
         }
         assert_eq!(

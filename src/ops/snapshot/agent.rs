@@ -164,6 +164,7 @@ impl<'f> Agent<'f> {
                 out.carrier = Some(Carrier::Archive {
                     pod,
                     file: file.to_path_buf(),
+                    mark: false,
                 })
             }
             Err(e) => out.problem = Some(format!("{e:#}")),
@@ -279,6 +280,7 @@ pub(super) fn archive_restore_step(
         carrier: Carrier::Archive {
             pod,
             file: file.to_path_buf(),
+            mark: target.bucket.is_some(),
         },
     })
 }

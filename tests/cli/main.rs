@@ -18,4 +18,5 @@ mod snapshot;
 mod snapshot_archive;
 mod snapshot_bucket;
 mod snapshot_excludes;
+mod snapshot_hostile;
 mod suspend;

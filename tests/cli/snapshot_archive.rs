@@ -19,7 +19,7 @@ const STATE: &str = "/home/node/.openclaw";
 
 /// Runs an exec on the host, the agent's volume being `volumes[agent]` (the agent is
 /// read from the helper pod's name, `agent-<name>-<operation>-<id>`).
-fn run_on_host(call: &ExecCall, volumes: &BTreeMap<String, PathBuf>) -> ExecReply {
+pub(crate) fn run_on_host(call: &ExecCall, volumes: &BTreeMap<String, PathBuf>) -> ExecReply {
     let agent = call
         .pod
         .strip_prefix("agent-")
@@ -76,7 +76,7 @@ fn run_on_host(call: &ExecCall, volumes: &BTreeMap<String, PathBuf>) -> ExecRepl
 
 /// Whether the exec handler runs commands as the pod's user (uid 1000): when the tests
 /// run as root and `setpriv` is there.
-fn as_pod_user() -> bool {
+pub(crate) fn as_pod_user() -> bool {
     let root = Command::new("id")
         .arg("-u")
         .output()
@@ -86,7 +86,7 @@ fn as_pod_user() -> bool {
 
 /// Gives `volume` the ownership a pod's volume has: the root folder root's, group 1000
 /// with the setgid bit (what the kubelet does for `fsGroup`), and the files the pod's.
-fn as_a_volume(volume: &Path, mounts: &[&str]) {
+pub(crate) fn as_a_volume(volume: &Path, mounts: &[&str]) {
     if !as_pod_user() {
         return;
     }

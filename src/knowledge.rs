@@ -195,14 +195,43 @@ fn glob_matches(pattern: &[&str], names: &[&str]) -> bool {
 /// The pull script (an init container before clawctl's `workspace` one, so the fleet's
 /// managed files overwrite pulled copies and seed files fill only what the bucket did
 /// not have). `--update` keeps files newer on the volume than in the bucket (a pod that
-/// stopped before it could push). Exit 3 is rclone's "directory not found": a new agent
-/// with nothing in the bucket yet. Static text: every value comes from the environment.
+/// stopped before it could push). Static text: every value comes from the environment.
+///
+/// A restore that lasts: a restore marks the volume ([`excludes::RESTORED_MARKER`]).
+/// The next pull of an agent that writes its folder (`KNOWLEDGE_WRITES`) then does not
+/// pull: it makes the folder equal to the restored brain (`rclone sync` to the bucket,
+/// for the synced paths only: newer versions are overwritten and files the restore
+/// removed deleted, kept as older versions in a versioned bucket), then removes the
+/// mark; if that fails the init container fails and the pod retries, never pulling
+/// over the restore. A `readOnly` agent's synced paths are its writer's: it pulls as
+/// usual.
+///
+/// A bucket that does not exist fails the pull: rclone answers a listing of it with
+/// "directory not found" (exit 3), and a folder that is only empty with nothing (exit
+/// 0). Any other failure (an identity that cannot read) fails it with rclone's reason.
 pub const PULL_SCRIPT: &str = r#"set -eu
 printf '%s\n' "$KNOWLEDGE_FILTER" > "$HOME/knowledge.filter"
+restored="$KNOWLEDGE_LOCAL/.clawctl-restored"
+if [ -e "$restored" ] || [ -L "$restored" ]; then
+  if [ "${KNOWLEDGE_WRITES:-false}" = true ]; then
+    echo "clawctl: the brain was restored: making $KNOWLEDGE_REMOTE equal to it instead of pulling"
+    rc=0
+    rclone sync "$KNOWLEDGE_LOCAL" "$KNOWLEDGE_REMOTE" --filter-from "$HOME/knowledge.filter" --skip-links --log-level NOTICE || rc=$?
+    if [ "$rc" -ne 0 ]; then
+      echo "clawctl: making $KNOWLEDGE_REMOTE equal to the restored brain failed (rclone exit $rc); the next start tries again" >&2
+      exit "$rc"
+    fi
+    rm -f "$restored"
+    exit 0
+  fi
+  echo "clawctl: the brain was restored; $KNOWLEDGE_REMOTE is read-only here, so its files win"
+  rm -f "$restored"
+fi
 rc=0
 rclone copy "$KNOWLEDGE_REMOTE" "$KNOWLEDGE_LOCAL" --filter-from "$HOME/knowledge.filter" --update --skip-links --log-level NOTICE || rc=$?
 if [ "$rc" -eq 3 ]; then
-  echo "clawctl: nothing in $KNOWLEDGE_REMOTE yet"
+  echo "clawctl: the bucket of $KNOWLEDGE_REMOTE does not exist (rclone: directory not found); check knowledge.s3.bucket or knowledge.gcs.bucket" >&2
+  exit 3
 elif [ "$rc" -ne 0 ]; then
   echo "clawctl: pulling $KNOWLEDGE_REMOTE failed (rclone exit $rc)" >&2
   exit "$rc"
@@ -266,6 +295,9 @@ pub fn env(k: &Knowledge, direction: Direction) -> Vec<(String, String)> {
     env.push(("KNOWLEDGE_REMOTE".into(), format!("{REMOTE}:{}", k.path)));
     env.push(("KNOWLEDGE_LOCAL".into(), STATE_DIR.into()));
     env.push(("KNOWLEDGE_FILTER".into(), filter(&k.include, direction)));
+    if direction == Direction::Pull && k.mode == KnowledgeMode::ReadWrite {
+        env.push(("KNOWLEDGE_WRITES".into(), "true".into()));
+    }
     if direction == Direction::Push {
         env.push(("KNOWLEDGE_INTERVAL".into(), k.interval_seconds.to_string()));
     }
@@ -334,6 +366,14 @@ mod tests {
         let push = filter(&include, Direction::Push);
         assert!(!push.contains("openclaw.json"));
         assert!(push.starts_with(&excludes::rclone_rules(false)));
+    }
+
+    #[test]
+    fn the_pull_script_reads_the_restores_mark() {
+        assert!(PULL_SCRIPT.contains(&format!(
+            "\"$KNOWLEDGE_LOCAL/{}\"",
+            excludes::RESTORED_MARKER
+        )));
     }
 
     #[test]

@@ -400,3 +400,67 @@ fn restore_from_a_missing_file_is_refused_before_anything_is_read() {
     assert!(out.stderr.contains("exactly one agent"), "{}", out.stderr);
     assert!(server.requests().iter().all(|r| r.verb != "create"));
 }
+
+#[test]
+fn backup_to_a_file_creates_it_exclusively_privately_and_never_through_a_link() {
+    use std::os::unix::fs::PermissionsExt;
+    if Command::new("tar").arg("--version").output().is_err() {
+        eprintln!("SKIPPED backup --to: no tar");
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let alpha = tmp.path().join("alpha");
+    write(&alpha.join("workspace/MEMORY.md"), "private\n");
+    as_a_volume(&alpha, &[]);
+    let server = server();
+    let volumes = BTreeMap::from([("alpha".to_string(), alpha.clone())]);
+    server.on_exec(move |call| run_on_host(&call, &volumes));
+    let text = fleet(&["alpha"], IMAGE);
+    apply(&server, &text, &[]).success();
+    let backup = |to: &Path| {
+        clawctl(
+            &server,
+            &text,
+            &[
+                "backup",
+                "fleet.yaml",
+                "alpha",
+                "--to",
+                &to.display().to_string(),
+                "--timeout",
+                "30s",
+            ],
+        )
+    };
+
+    // A dangling symlink where the archive goes: refused, its target never created.
+    let victim = tmp.path().join("victim");
+    let link = tmp.path().join("link.tar.gz");
+    std::os::unix::fs::symlink(&victim, &link).expect("ln");
+    let out = backup(&link).fails(1);
+    assert!(out.stdout.contains("exists"), "{}", out.stdout);
+    assert!(!victim.exists(), "written through a symlink");
+
+    // A symlink where the partial file goes: the exclusive create refuses it.
+    let file = tmp.path().join("alpha.tar.gz");
+    let partial = tmp.path().join("alpha.tar.gz.partial");
+    std::os::unix::fs::symlink(&victim, &partial).expect("ln");
+    let out = backup(&file).fails(1);
+    assert!(out.stdout.contains("cannot create"), "{}", out.stdout);
+    assert!(!victim.exists(), "written through a symlink");
+    assert!(!file.exists());
+    assert!(
+        std::fs::symlink_metadata(&partial).is_ok_and(|m| m.file_type().is_symlink()),
+        "someone else's file removed"
+    );
+    std::fs::remove_file(&partial).expect("rm");
+
+    // Then: the archive, readable by its owner only.
+    backup(&file).success();
+    let mode = std::fs::metadata(&file)
+        .expect("archive")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    assert!(!partial.exists());
+}

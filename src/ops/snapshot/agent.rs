@@ -144,7 +144,8 @@ impl<'f> Agent<'f> {
             ));
             return out;
         };
-        if file.exists() {
+        // A symlink counts, dangling or not: the archive never goes through one.
+        if std::fs::symlink_metadata(file).is_ok() {
             out.problem = Some(format!(
                 "{} exists: name a new file (a backup never overwrites one)",
                 file.display()

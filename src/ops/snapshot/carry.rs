@@ -158,19 +158,37 @@ pub(super) async fn carry(
     }
 }
 
-/// Streams the helper pod's archive into `file` (through `<file>.partial`, renamed
-/// once the archive is whole).
+/// Streams the helper pod's archive into `file`: written to `<file>.partial`, created
+/// exclusively (`O_EXCL`: never an existing file, never through a symlink) with mode
+/// 0600 (a brain is private), then published by a hard link to `file`, which fails
+/// rather than replace anything there, and only while `<file>.partial` is still the
+/// file this run created.
 async fn archive_out(
     cluster: &Cluster,
     namespace: &str,
     pod: &str,
     file: &Path,
 ) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
     let partial = PathBuf::from(format!("{}.partial", file.display()));
-    let result = async {
-        let mut out = tokio::fs::File::create(&partial)
+    let mut out = tokio::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&partial)
+        .await
+        .map_err(|e| format!("cannot create {}: {e}", partial.display()))?;
+    let created = out
+        .metadata()
+        .await
+        .map(|m| (m.dev(), m.ino()))
+        .map_err(|e| format!("cannot read {}: {e}", partial.display()))?;
+    let still_ours = |partial: PathBuf| async move {
+        tokio::fs::symlink_metadata(&partial)
             .await
-            .map_err(|e| format!("cannot write {}: {e}", partial.display()))?;
+            .is_ok_and(|m| (m.dev(), m.ino()) == created)
+    };
+    let result = async {
         let command = archive::backup_command();
         let command: Vec<&str> = command.iter().map(String::as_str).collect();
         let exited = exec::run(
@@ -196,16 +214,22 @@ async fn archive_out(
         out.sync_all()
             .await
             .map_err(|e| format!("cannot write {}: {e}", partial.display()))?;
-        tokio::fs::rename(&partial, file).await.map_err(|e| {
+        if !still_ours(partial.clone()).await {
+            return Err(format!(
+                "{} was replaced while the archive was written: not published",
+                partial.display()
+            ));
+        }
+        tokio::fs::hard_link(&partial, file).await.map_err(|e| {
             format!(
-                "cannot rename {} to {}: {e}",
+                "cannot publish {} as {}: {e} (a backup never replaces a file)",
                 partial.display(),
                 file.display()
             )
         })
     }
     .await;
-    if result.is_err() {
+    if still_ours(partial.clone()).await {
         let _ = tokio::fs::remove_file(&partial).await;
     }
     result

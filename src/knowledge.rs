@@ -10,6 +10,7 @@
 //! remote), and an overwritten object survives only in a versioned bucket, which is
 //! what the fleet is expected to use.
 
+use crate::brain::excludes;
 use crate::fleet::model::KnowledgeMode;
 use crate::openclaw::STATE_DIR;
 
@@ -25,25 +26,9 @@ pub const REMOTE: &str = "knowledge";
 /// What syncs when the fleet does not say: every agent's workspace and openclaw.json.
 pub const DEFAULT_INCLUDE: [&str; 3] = ["workspace/**", "workspace-*/**", "openclaw.json"];
 
-/// Never synced (nor in a snapshot), whatever `include` says, and listed first so they
-/// win (rclone's first matching rule decides): channel credentials are another security
-/// boundary, session transcripts are already distilled into memory/, and model API keys
-/// live in the agents' auth stores. Per OpenClaw release:
-/// - 2026.4: `agents/<id>/agent/auth-profiles.json` (keys), `agents/<id>/sessions/`;
-/// - 2026.9: `agents/<id>/agent/openclaw-agent.sqlite` (with its `-wal`/`-shm`) holds
-///   "model auth profiles, routing state, standing intents, session rows, transcripts",
-///   and `agents/<id>/agent/codex-home/` a Codex account (docs/concepts/agent-workspace.md,
-///   "What is NOT in the workspace").
-///
-/// `credentials/`, `auth-profiles.json` and `openclaw-agent.sqlite*` at any depth.
-pub const HARD_EXCLUDES: [&str; 5] = [
-    "credentials/**",
-    "/agents/*/sessions/**",
-    "auth-profiles.json",
-    "openclaw-agent.sqlite*",
-    "/agents/*/agent/codex-home/**",
-];
-
+/// What never syncs, whatever `include` says, is [`crate::brain::excludes`]: one list
+/// for sync, snapshots, archives and restores, its rules first so they win (rclone's
+/// first matching rule decides).
 /// The pod's container names and the sync containers' scratch volume.
 pub const PULL_CONTAINER: &str = "knowledge-pull";
 pub const PUSH_CONTAINER: &str = "knowledge-push";
@@ -108,19 +93,12 @@ pub enum Direction {
     Push,
 }
 
-/// rclone filter rules (`--filter-from`): the hard excludes, the agent's snapshots
-/// (`crate::snapshot`: they sit in its folder and are never synced), on a pull also
-/// openclaw.json (clawctl renders it; a pulled copy would only be overwritten, and an
-/// old one must never win), then the includes, then nothing else.
+/// rclone filter rules (`--filter-from`): the excludes ([`excludes::rclone_rules`],
+/// the agent's snapshots among them), on a pull also openclaw.json (clawctl renders it;
+/// a pulled copy would only be overwritten, and an old one must never win), then the
+/// includes, then nothing else.
 pub fn filter(include: &[String], direction: Direction) -> String {
-    let mut out = String::new();
-    for rule in HARD_EXCLUDES {
-        out.push_str(&format!("- {rule}\n"));
-    }
-    out.push_str(&format!("- /{}/**\n", crate::snapshot::SNAPSHOT_DIR));
-    if direction == Direction::Pull {
-        out.push_str("- /openclaw.json\n");
-    }
+    let mut out = excludes::rclone_rules(direction == Direction::Pull);
     for pattern in include {
         out.push_str(&format!("+ /{pattern}\n"));
     }
@@ -128,7 +106,12 @@ pub fn filter(include: &[String], direction: Direction) -> String {
     out
 }
 
-/// Why `pattern` cannot be an include pattern, if it cannot.
+/// Why `pattern` cannot be an include pattern, if it cannot: it is not a path inside
+/// the state directory, rclone would never match it against a file (a `./` prefix, an
+/// empty or `.` name, a trailing `/`), or it names an excluded path
+/// ([`excludes::EXCLUDES`]): it matches one and spells the excluded name, as
+/// `**/credentials/**` or `.env` do (`**` alone matches excluded paths too, but names
+/// none of them: it means "everything else").
 pub fn include_problem(pattern: &str) -> Option<String> {
     if pattern.trim().is_empty() {
         return Some("the pattern is empty".to_string());
@@ -141,34 +124,114 @@ pub fn include_problem(pattern: &str) -> Option<String> {
             "{pattern:?} must be relative to OpenClaw's state directory, without '..'"
         ));
     }
-    let first = pattern.split('/').next().unwrap_or_default();
-    if first == "credentials"
-        || pattern.split('/').any(|s| {
-            s == "sessions"
-                || s == "auth-profiles.json"
-                || s == "codex-home"
-                || s.starts_with("openclaw-agent.sqlite")
-        })
-    {
+    if pattern.starts_with("./") || pattern.split('/').any(|s| s.is_empty() || s == ".") {
+        let fixed: Vec<&str> = pattern
+            .split('/')
+            .filter(|s| !s.is_empty() && *s != ".")
+            .collect();
         return Some(format!(
-            "{pattern:?}: credentials/, agents/*/sessions/, auth-profiles.json, \
-             openclaw-agent.sqlite and codex-home/ never sync"
+            "{pattern:?} never matches a file (rclone takes it literally, with its empty or \
+             '.' names{}): write {:?}",
+            if pattern.ends_with('/') {
+                ", and a trailing '/' matches only folders"
+            } else {
+                ""
+            },
+            fixed.join("/") + if pattern.ends_with('/') { "/**" } else { "" }
         ));
     }
+    let segments: Vec<&str> = pattern.split('/').collect();
+    for e in excludes::EXCLUDES {
+        let entry: Vec<&str> = e.path.split('/').collect();
+        // The entry as a path (`*` as a name), and something under it.
+        let names: Vec<String> = entry
+            .iter()
+            .map(|s| {
+                if *s == "*" {
+                    "main".into()
+                } else {
+                    s.replace('*', "")
+                }
+            })
+            .collect();
+        let mut example: Vec<&str> = names.iter().map(String::as_str).collect();
+        let exact = glob_matches(&segments, &example);
+        example.push("x");
+        let under = glob_matches(&segments, &example);
+        let name = entry.last().copied().unwrap_or_default().replace('*', "");
+        if (exact || under) && segments.iter().any(|s| s.contains(name.as_str())) {
+            return Some(format!(
+                "{pattern:?} names {}/ ({}), which never syncs{}",
+                e.path.trim_end_matches('*'),
+                e.what,
+                if segments.first() == Some(&"**") {
+                    format!(
+                        "; for folders of that name deeper down, start the pattern with \
+                         the folder they are in (workspace/{pattern})"
+                    )
+                } else {
+                    String::new()
+                }
+            ));
+        }
+    }
     None
+}
+
+/// Whether the rclone pattern `pattern` (split at `/`; `**` for any number of names)
+/// matches the path `names`.
+fn glob_matches(pattern: &[&str], names: &[&str]) -> bool {
+    match pattern.first() {
+        None => names.is_empty(),
+        Some(&"**") => (0..=names.len()).any(|skip| glob_matches(&pattern[1..], &names[skip..])),
+        Some(p) => {
+            !names.is_empty()
+                && excludes::name_matches(p, names[0])
+                && glob_matches(&pattern[1..], &names[1..])
+        }
+    }
 }
 
 /// The pull script (an init container before clawctl's `workspace` one, so the fleet's
 /// managed files overwrite pulled copies and seed files fill only what the bucket did
 /// not have). `--update` keeps files newer on the volume than in the bucket (a pod that
-/// stopped before it could push). Exit 3 is rclone's "directory not found": a new agent
-/// with nothing in the bucket yet. Static text: every value comes from the environment.
+/// stopped before it could push). Static text: every value comes from the environment.
+///
+/// A restore that lasts: a restore marks the volume ([`excludes::RESTORED_MARKER`]).
+/// The next pull of an agent that writes its folder (`KNOWLEDGE_WRITES`) then does not
+/// pull: it makes the folder equal to the restored brain (`rclone sync` to the bucket,
+/// for the synced paths only: newer versions are overwritten and files the restore
+/// removed deleted, kept as older versions in a versioned bucket), then removes the
+/// mark; if that fails the init container fails and the pod retries, never pulling
+/// over the restore. A `readOnly` agent's synced paths are its writer's: it pulls as
+/// usual.
+///
+/// A bucket that does not exist fails the pull: rclone answers a listing of it with
+/// "directory not found" (exit 3), and a folder that is only empty with nothing (exit
+/// 0). Any other failure (an identity that cannot read) fails it with rclone's reason.
 pub const PULL_SCRIPT: &str = r#"set -eu
 printf '%s\n' "$KNOWLEDGE_FILTER" > "$HOME/knowledge.filter"
+restored="$KNOWLEDGE_LOCAL/.clawctl-restored"
+if [ -e "$restored" ] || [ -L "$restored" ]; then
+  if [ "${KNOWLEDGE_WRITES:-false}" = true ]; then
+    echo "clawctl: the brain was restored: making $KNOWLEDGE_REMOTE equal to it instead of pulling"
+    rc=0
+    rclone sync "$KNOWLEDGE_LOCAL" "$KNOWLEDGE_REMOTE" --filter-from "$HOME/knowledge.filter" --skip-links --log-level NOTICE || rc=$?
+    if [ "$rc" -ne 0 ]; then
+      echo "clawctl: making $KNOWLEDGE_REMOTE equal to the restored brain failed (rclone exit $rc); the next start tries again" >&2
+      exit "$rc"
+    fi
+    rm -f "$restored"
+    exit 0
+  fi
+  echo "clawctl: the brain was restored; $KNOWLEDGE_REMOTE is read-only here, so its files win"
+  rm -f "$restored"
+fi
 rc=0
 rclone copy "$KNOWLEDGE_REMOTE" "$KNOWLEDGE_LOCAL" --filter-from "$HOME/knowledge.filter" --update --skip-links --log-level NOTICE || rc=$?
 if [ "$rc" -eq 3 ]; then
-  echo "clawctl: nothing in $KNOWLEDGE_REMOTE yet"
+  echo "clawctl: the bucket of $KNOWLEDGE_REMOTE does not exist (rclone: directory not found); check knowledge.s3.bucket or knowledge.gcs.bucket" >&2
+  exit 3
 elif [ "$rc" -ne 0 ]; then
   echo "clawctl: pulling $KNOWLEDGE_REMOTE failed (rclone exit $rc)" >&2
   exit "$rc"
@@ -232,6 +295,9 @@ pub fn env(k: &Knowledge, direction: Direction) -> Vec<(String, String)> {
     env.push(("KNOWLEDGE_REMOTE".into(), format!("{REMOTE}:{}", k.path)));
     env.push(("KNOWLEDGE_LOCAL".into(), STATE_DIR.into()));
     env.push(("KNOWLEDGE_FILTER".into(), filter(&k.include, direction)));
+    if direction == Direction::Pull && k.mode == KnowledgeMode::ReadWrite {
+        env.push(("KNOWLEDGE_WRITES".into(), "true".into()));
+    }
     if direction == Direction::Push {
         env.push(("KNOWLEDGE_INTERVAL".into(), k.interval_seconds.to_string()));
     }
@@ -289,35 +355,65 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hard_excludes_come_first_and_pulls_never_take_openclaw_json() {
+    fn excludes_come_first_and_pulls_never_take_openclaw_json() {
         let include = vec!["workspace/**".to_string()];
         let pull = filter(&include, Direction::Pull);
         assert_eq!(
             pull,
-            "- credentials/**\n- /agents/*/sessions/**\n- auth-profiles.json\n- openclaw-agent.sqlite*\n- /agents/*/agent/codex-home/**\n- /.clawctl-snapshots/**\n- /openclaw.json\n+ /workspace/**\n- **\n"
+            format!("{}+ /workspace/**\n- **\n", excludes::rclone_rules(true))
         );
+        assert!(pull.contains("- /openclaw.json\n- /openclaw.json/**\n"));
         let push = filter(&include, Direction::Push);
         assert!(!push.contains("openclaw.json"));
-        assert!(
-            push.starts_with("- credentials/**\n- /agents/*/sessions/**\n- auth-profiles.json\n")
-        );
+        assert!(push.starts_with(&excludes::rclone_rules(false)));
+    }
+
+    #[test]
+    fn the_pull_script_reads_the_restores_mark() {
+        assert!(PULL_SCRIPT.contains(&format!(
+            "\"$KNOWLEDGE_LOCAL/{}\"",
+            excludes::RESTORED_MARKER
+        )));
     }
 
     #[test]
     fn include_patterns_stay_inside_and_away_from_secrets() {
-        assert!(include_problem("workspace/memory/**").is_none());
+        for good in [
+            "workspace/memory/**",
+            "**",
+            "agents/**",
+            "workspace/skills/credentials/**",
+            "workspace/**/.env",
+            "workspace-*/**",
+            "openclaw.json",
+        ] {
+            assert_eq!(include_problem(good), None, "{good:?}");
+        }
         for bad in [
             "",
             "/etc/**",
             "../x",
+            "./workspace/**",
+            "workspace//notes/**",
+            "workspace/./notes/**",
+            "workspace/",
             "credentials/**",
+            "**/credentials/**",
+            ".env",
+            "**/.env",
+            "identity/**",
             "agents/main/sessions/**",
+            "agents/*/sessions/**",
             "agents/main/agent/openclaw-agent.sqlite",
             "agents/*/agent/codex-home/**",
+            "state/openclaw.sqlite",
             "a\nb",
         ] {
             assert!(include_problem(bad).is_some(), "{bad:?}");
         }
+        assert!(
+            include_problem("./workspace/**").is_some_and(|p| p.contains("write \"workspace/**\""))
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! Dependencies flow one way: `commands` -> {`ops`, `output`}; `ops` -> {`fleet`,
 //! `render`}; `render` -> {`fleet`, `openclaw`, `yaml`}; `fleet` -> {`diag`, `yaml`}.
 
+pub mod brain;
 pub mod cli;
 pub mod cluster;
 pub mod commands;

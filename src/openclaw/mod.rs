@@ -217,6 +217,13 @@ pub fn gateway_command() -> Vec<String> {
 pub const INIT_SCRIPT: &str = r#"set -eu
 state=/home/node/.openclaw
 mkdir -p "$state"
+# Never write through a link: what is written is removed first, and a folder written
+# into that is a link (the agent's tools or an old restore could have left one) goes.
+unlink_dir() {
+  if [ -L "$1" ]; then rm -f "$1"; fi
+  mkdir -p "$1"
+}
+rm -f "$state/openclaw.json"
 cp -L /clawctl/openclaw.json "$state/openclaw.json"
 chmod 600 "$state/openclaw.json"
 # place FILES WORKSPACE RECORDS: one workspace's managed, seed and tracked files.
@@ -224,30 +231,35 @@ place() {
   ws="$2"
   digests="$3/digests"
   replaced="$3/replaced"
-  mkdir -p "$ws"
+  unlink_dir "$3"
+  unlink_dir "$ws"
   for f in "$1"/managed/*; do
-    if [ -f "$f" ]; then cp -L "$f" "$ws/"; fi
+    if [ -f "$f" ]; then rm -f "$ws/${f##*/}"; cp -L "$f" "$ws/"; fi
   done
   for f in "$1"/seed/*; do
+    if [ -L "$ws/${f##*/}" ]; then rm -f "$ws/${f##*/}"; fi
     if [ -f "$f" ] && [ ! -e "$ws/${f##*/}" ]; then cp -L "$f" "$ws/"; fi
   done
   for f in "$1"/tracked/*; do
     if [ ! -f "$f" ]; then continue; fi
     name="${f##*/}"
+    if [ -L "$ws/$name" ]; then rm -f "$ws/$name"; fi
     new="$(sha256sum < "$f")"
     new="${new%% *}"
     old=""
-    if [ -f "$digests/$name.sha256" ]; then old="$(cat "$digests/$name.sha256")"; fi
+    if [ -f "$digests/$name.sha256" ] && [ ! -L "$digests/$name.sha256" ]; then old="$(cat "$digests/$name.sha256")"; fi
     if [ -e "$ws/$name" ] && [ "$new" = "$old" ]; then continue; fi
     if [ -f "$ws/$name" ]; then
       have="$(sha256sum < "$ws/$name")"
       have="${have%% *}"
       if [ "$have" != "$old" ] && [ "$have" != "$new" ]; then
-        mkdir -p "$replaced"
+        unlink_dir "$replaced"
+        rm -f "$replaced/$name"
         cp "$ws/$name" "$replaced/$name"
       fi
     fi
-    mkdir -p "$digests"
+    unlink_dir "$digests"
+    rm -f "$ws/$name" "$digests/$name.sha256"
     cp -L "$f" "$ws/"
     printf '%s\n' "$new" > "$digests/$name.sha256"
   done
@@ -457,6 +469,51 @@ mod tests {
             read("state/workspace-support/AGENTS.md").as_deref(),
             Some("refined\n")
         );
+    }
+
+    #[test]
+    fn the_init_script_never_writes_through_a_link() {
+        let pod = Pod::new();
+        pod.config("openclaw.json", "{\"rendered\": true}");
+        pod.config("managed/AGENTS.md", "agents\n");
+        pod.config("seed/USER.md", "user\n");
+        pod.config("tracked/SOUL.md", "soul\n");
+        let target = pod.path("state/workspace/notes");
+        std::fs::create_dir_all(&target).expect("mkdir");
+        let link = |name: &str, to: &std::path::Path| {
+            let at = pod.path("state").join(name);
+            std::fs::create_dir_all(at.parent().expect("parent")).expect("mkdir");
+            std::os::unix::fs::symlink(to, at).expect("symlink");
+        };
+        // An old restore's (or the agent's) links to files its tools can edit.
+        link("openclaw.json", &target.join("cfg.json"));
+        link("workspace/AGENTS.md", &target.join("a.md"));
+        link("workspace/USER.md", &target.join("u.md"));
+        link("workspace/SOUL.md", &target.join("s.md"));
+        link(".clawctl", &target.join("records"));
+        pod.start();
+        assert_eq!(
+            std::fs::read_dir(&target).expect("read").count(),
+            0,
+            "something was written through a link"
+        );
+        let state = pod.path("state");
+        for name in [
+            "openclaw.json",
+            "workspace/AGENTS.md",
+            "workspace/USER.md",
+            "workspace/SOUL.md",
+            ".clawctl",
+        ] {
+            let meta = std::fs::symlink_metadata(state.join(name)).expect(name);
+            assert!(!meta.file_type().is_symlink(), "{name} is still a link");
+        }
+        assert_eq!(
+            std::fs::read_to_string(state.join("openclaw.json")).expect("config"),
+            "{\"rendered\": true}"
+        );
+        assert_eq!(pod.workspace("USER.md").as_deref(), Some("user\n"));
+        assert_eq!(pod.workspace("SOUL.md").as_deref(), Some("soul\n"));
     }
 
     #[test]

@@ -10,11 +10,13 @@
 //!
 //! What a snapshot holds: everything on the agent's volumes (a multi-agent gateway's
 //! workspaces included) except what never leaves the pod for a bucket
-//! ([`crate::knowledge::HARD_EXCLUDES`]: channel credentials, session transcripts, model
-//! keys) and the filesystem's `lost+found`. A restore makes the volume equal to the
-//! snapshot for those files, deleting what the snapshot lacks, and leaves the excluded
-//! ones and the rendered `openclaw.json` as they are: the agent keeps its channel
-//! logins, and the fleet's config still wins.
+//! ([`crate::brain::excludes`]: channel credentials, device identity, session
+//! transcripts, model keys, the filesystems' `lost+found`). A restore makes the volume
+//! equal to the snapshot for those files, deleting what the snapshot lacks, and leaves
+//! the excluded ones and the rendered `openclaw.json` as they are: the agent keeps its
+//! channel logins, and the fleet's config still wins. It lands only regular files and
+//! folders: what else is on the volume outside the excluded paths (a symlink, a FIFO)
+//! is removed first, so nothing is written through a link.
 //!
 //! The Job is derived from the agent's live Deployment: its ServiceAccount (the cloud
 //! identity), security context, scheduling and the knowledge pull container (the rclone
@@ -26,12 +28,13 @@ pub mod archive;
 use anyhow::{Context, anyhow};
 use serde_json::{Value, json};
 
-use crate::knowledge::{self, HARD_EXCLUDES, REMOTE};
+use crate::brain::excludes;
+use crate::knowledge::{self, REMOTE};
 
 /// The folder of snapshots inside an agent's knowledge folder.
-pub const SNAPSHOT_DIR: &str = ".clawctl-snapshots";
+pub const SNAPSHOT_DIR: &str = excludes::SNAPSHOTS_DIR;
 /// The file a finished snapshot holds at its root.
-pub const MARKER: &str = ".clawctl-snapshot.json";
+pub const MARKER: &str = excludes::SNAPSHOT_MARKER;
 /// The Job's container.
 pub const CONTAINER: &str = "snapshot";
 /// Label on a snapshot Job and its pod: the agent it is for.
@@ -154,19 +157,10 @@ pub fn url(bucket: &Bucket, agent: &str, id: &str) -> String {
     format!("{}/{SNAPSHOT_DIR}/{agent}/{id}", bucket.url)
 }
 
-/// rclone filter rules (`--filter-from`) of a snapshot: the hard excludes, the
-/// filesystem's `lost+found` (root-owned, unreadable to the agent's user), the marker,
-/// on a restore also the rendered openclaw.json; then everything else.
+/// rclone filter rules (`--filter-from`) of a snapshot: the excludes (the marker among
+/// them), on a restore also the rendered openclaw.json; then everything else.
 pub fn filter(operation: Operation) -> String {
-    let mut out = String::new();
-    for rule in HARD_EXCLUDES {
-        out.push_str(&format!("- {rule}\n"));
-    }
-    out.push_str("- lost+found/**\n");
-    out.push_str(&format!("- /{MARKER}\n"));
-    if operation == Operation::Restore {
-        out.push_str("- /openclaw.json\n");
-    }
+    let mut out = excludes::rclone_rules(operation == Operation::Restore);
     out.push_str("+ **\n");
     out
 }
@@ -182,19 +176,34 @@ echo "clawctl: snapshot written to $SNAPSHOT_REMOTE"
 "#;
 
 /// The restore script: refuse an unfinished or missing snapshot (no marker, found by
-/// listing: `rclone cat` of a missing object prints nothing and succeeds), then make
-/// the volume equal to it for the files a snapshot holds (`sync`: what the snapshot
-/// lacks is deleted; excluded files are neither copied nor deleted).
-pub const RESTORE_SCRIPT: &str = r#"set -eu
-marker=$(rclone lsf "$SNAPSHOT_REMOTE" --files-only --max-depth 1 --include "/.clawctl-snapshot.json" 2>/dev/null || true)
-if [ "$marker" != ".clawctl-snapshot.json" ]; then
+/// listing: `rclone cat` of a missing object prints nothing and succeeds); remove what
+/// is neither a regular file nor a folder from the volume outside the excluded paths
+/// (rclone would write through a linked folder, and skips links and FIFOs it finds),
+/// saying so; then make the volume equal to the snapshot for the files a snapshot
+/// holds (`sync`: what the snapshot lacks is deleted; excluded files are neither copied
+/// nor deleted; a bucket holds only files, so only regular files land); then mark the
+/// volume restored for the next knowledge pull (`crate::knowledge`). The rclone image's
+/// busybox `find` runs it.
+pub fn restore_script() -> String {
+    format!(
+        r#"set -eu
+marker=$(rclone lsf "$SNAPSHOT_REMOTE" --files-only --max-depth 1 --include "/{MARKER}" 2>/dev/null || true)
+if [ "$marker" != "{MARKER}" ]; then
   echo "clawctl: no finished snapshot at $SNAPSHOT_REMOTE" >&2
   exit 3
 fi
+cd "$SNAPSHOT_LOCAL"
+find . -mindepth 1 {prune} -prune -o ! -type f ! -type d -exec sh -c 'for p do echo "clawctl: dropped ${{p#./}} (not a regular file or folder)"; rm -f "$p"; done' sh {{}} +
 printf '%s\n' "$SNAPSHOT_FILTER" > "$HOME/snapshot.filter"
 rclone sync "$SNAPSHOT_REMOTE" "$SNAPSHOT_LOCAL" --filter-from "$HOME/snapshot.filter" --skip-links --log-level NOTICE
+rm -f "$SNAPSHOT_LOCAL/{RESTORED}"
+: > "$SNAPSHOT_LOCAL/{RESTORED}"
 echo "clawctl: restored from $SNAPSHOT_REMOTE"
-"#;
+"#,
+        prune = excludes::find_test(false),
+        RESTORED = excludes::RESTORED_MARKER,
+    )
+}
 
 /// What a Job is asked to do.
 #[derive(Debug, Clone)]
@@ -290,8 +299,8 @@ pub fn job(deployment: &Value, spec: &JobSpec<'_>) -> anyhow::Result<Value> {
         }
     }
     let script = match spec.operation {
-        Operation::Backup => BACKUP_SCRIPT,
-        Operation::Restore => RESTORE_SCRIPT,
+        Operation::Backup => BACKUP_SCRIPT.to_string(),
+        Operation::Restore => restore_script(),
     };
     let mut container = json!({
         "name": CONTAINER,
@@ -397,12 +406,13 @@ mod tests {
     #[test]
     fn filters_keep_secrets_out_and_the_rendered_config_in_place() {
         let backup = filter(Operation::Backup);
-        assert!(backup.starts_with("- credentials/**\n- /agents/*/sessions/**\n"));
-        assert!(backup.contains("- lost+found/**\n"));
+        assert!(backup.starts_with(&crate::brain::excludes::rclone_rules(false)));
+        assert!(backup.contains("- /credentials/**\n"));
+        assert!(backup.contains("- /lost+found/**\n"));
         assert!(!backup.contains("openclaw.json"));
         assert!(backup.ends_with("+ **\n"));
         let restore = filter(Operation::Restore);
-        assert!(restore.contains("- /openclaw.json\n"));
+        assert!(restore.contains("- /openclaw.json\n- /openclaw.json/**\n"));
         assert!(restore.contains("- /.clawctl-snapshot.json\n"));
     }
 

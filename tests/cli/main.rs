@@ -17,4 +17,6 @@ mod rollout;
 mod snapshot;
 mod snapshot_archive;
 mod snapshot_bucket;
+mod snapshot_excludes;
+mod snapshot_hostile;
 mod suspend;

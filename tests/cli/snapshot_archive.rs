@@ -13,13 +13,13 @@ use fake_apiserver::{ExecCall, ExecReply, FakeApiServer};
 
 use crate::cluster::{IMAGE, apply, clawctl, fleet, server, writes_but_lease};
 use crate::knowledge::write;
-use crate::snapshot_bucket::files;
+use crate::snapshot_bucket::{files, never_in_a_snapshot};
 
 const STATE: &str = "/home/node/.openclaw";
 
 /// Runs an exec on the host, the agent's volume being `volumes[agent]` (the agent is
 /// read from the helper pod's name, `agent-<name>-<operation>-<id>`).
-fn run_on_host(call: &ExecCall, volumes: &BTreeMap<String, PathBuf>) -> ExecReply {
+pub(crate) fn run_on_host(call: &ExecCall, volumes: &BTreeMap<String, PathBuf>) -> ExecReply {
     let agent = call
         .pod
         .strip_prefix("agent-")
@@ -76,7 +76,7 @@ fn run_on_host(call: &ExecCall, volumes: &BTreeMap<String, PathBuf>) -> ExecRepl
 
 /// Whether the exec handler runs commands as the pod's user (uid 1000): when the tests
 /// run as root and `setpriv` is there.
-fn as_pod_user() -> bool {
+pub(crate) fn as_pod_user() -> bool {
     let root = Command::new("id")
         .arg("-u")
         .output()
@@ -86,7 +86,7 @@ fn as_pod_user() -> bool {
 
 /// Gives `volume` the ownership a pod's volume has: the root folder root's, group 1000
 /// with the setgid bit (what the kubelet does for `fsGroup`), and the files the pod's.
-fn as_a_volume(volume: &Path, mounts: &[&str]) {
+pub(crate) fn as_a_volume(volume: &Path, mounts: &[&str]) {
     if !as_pod_user() {
         return;
     }
@@ -104,14 +104,6 @@ fn as_a_volume(volume: &Path, mounts: &[&str]) {
         run(&["chown", "0:1000", &root]);
         run(&["chmod", "2775", &root]);
     }
-}
-
-fn never_in_an_archive(path: &str) -> bool {
-    path.starts_with("credentials/")
-        || path.contains("/sessions/")
-        || path.ends_with("auth-profiles.json")
-        || path.contains("openclaw-agent.sqlite")
-        || path.starts_with("lost+found/")
 }
 
 /// Pods and Deployment writes, shortened.
@@ -294,7 +286,7 @@ fn an_agent_goes_to_a_local_archive_and_back_byte_for_byte() {
     );
     let got = files(&gamma);
     for (path, bytes) in files(&alpha) {
-        if never_in_an_archive(&path) || path == "openclaw.json" {
+        if never_in_a_snapshot(&path) || path == "openclaw.json" {
             continue;
         }
         assert_eq!(
@@ -407,4 +399,68 @@ fn restore_from_a_missing_file_is_refused_before_anything_is_read() {
     .fails(2);
     assert!(out.stderr.contains("exactly one agent"), "{}", out.stderr);
     assert!(server.requests().iter().all(|r| r.verb != "create"));
+}
+
+#[test]
+fn backup_to_a_file_creates_it_exclusively_privately_and_never_through_a_link() {
+    use std::os::unix::fs::PermissionsExt;
+    if Command::new("tar").arg("--version").output().is_err() {
+        eprintln!("SKIPPED backup --to: no tar");
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let alpha = tmp.path().join("alpha");
+    write(&alpha.join("workspace/MEMORY.md"), "private\n");
+    as_a_volume(&alpha, &[]);
+    let server = server();
+    let volumes = BTreeMap::from([("alpha".to_string(), alpha.clone())]);
+    server.on_exec(move |call| run_on_host(&call, &volumes));
+    let text = fleet(&["alpha"], IMAGE);
+    apply(&server, &text, &[]).success();
+    let backup = |to: &Path| {
+        clawctl(
+            &server,
+            &text,
+            &[
+                "backup",
+                "fleet.yaml",
+                "alpha",
+                "--to",
+                &to.display().to_string(),
+                "--timeout",
+                "30s",
+            ],
+        )
+    };
+
+    // A dangling symlink where the archive goes: refused, its target never created.
+    let victim = tmp.path().join("victim");
+    let link = tmp.path().join("link.tar.gz");
+    std::os::unix::fs::symlink(&victim, &link).expect("ln");
+    let out = backup(&link).fails(1);
+    assert!(out.stdout.contains("exists"), "{}", out.stdout);
+    assert!(!victim.exists(), "written through a symlink");
+
+    // A symlink where the partial file goes: the exclusive create refuses it.
+    let file = tmp.path().join("alpha.tar.gz");
+    let partial = tmp.path().join("alpha.tar.gz.partial");
+    std::os::unix::fs::symlink(&victim, &partial).expect("ln");
+    let out = backup(&file).fails(1);
+    assert!(out.stdout.contains("cannot create"), "{}", out.stdout);
+    assert!(!victim.exists(), "written through a symlink");
+    assert!(!file.exists());
+    assert!(
+        std::fs::symlink_metadata(&partial).is_ok_and(|m| m.file_type().is_symlink()),
+        "someone else's file removed"
+    );
+    std::fs::remove_file(&partial).expect("rm");
+
+    // Then: the archive, readable by its owner only.
+    backup(&file).success();
+    let mode = std::fs::metadata(&file)
+        .expect("archive")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    assert!(!partial.exists());
 }

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::process::Command;
 
 use clawctl::snapshot::{self, JobSpec, Operation};
 use clawctl::yaml::parse_documents;
@@ -13,7 +14,8 @@ use serde_json::{Value, json};
 
 use crate::harness::Test;
 use crate::knowledge::{
-    FLEET, Keys, command_for, find_moto, on_path, rclone, setup_bucket, start_moto, write,
+    FLEET, Keys, command_for, container, find_moto, on_path, rclone, setup_bucket, start_moto,
+    write,
 };
 
 /// The Job's container for `operation` on `agent`, from the rendered Deployment.
@@ -66,13 +68,9 @@ pub(crate) fn files(root: &Path) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
-fn never_in_a_snapshot(path: &str) -> bool {
-    path.starts_with("credentials/")
-        || path.contains("/sessions/")
-        || path.ends_with("auth-profiles.json")
-        || path.contains("openclaw-agent.sqlite")
-        || path.contains("/codex-home/")
-        || path.starts_with("lost+found/")
+/// What the one exclude list keeps out of every snapshot.
+pub(crate) fn never_in_a_snapshot(path: &str) -> bool {
+    clawctl::brain::excludes::is_excluded(path, false)
 }
 
 #[test]
@@ -156,7 +154,7 @@ fn snapshots_round_trip_byte_for_byte_through_a_real_s3_server() {
         listing.lines().any(|l| l == ".clawctl-snapshot.json"),
         "{listing}"
     );
-    for f in listing.lines() {
+    for f in listing.lines().filter(|f| *f != ".clawctl-snapshot.json") {
         assert!(
             !never_in_a_snapshot(f),
             "{f} must never be in a snapshot: {listing}"
@@ -264,4 +262,202 @@ fn snapshots_round_trip_byte_for_byte_through_a_real_s3_server() {
     );
     let out = run(&reader_backup, &c, &home, &reader);
     assert!(!out.status.success(), "read-only keys wrote a snapshot");
+}
+
+/// `cmd` as the pod runs it: uid and gid 1000, when the tests run as root.
+fn as_pod(cmd: &mut Command) -> Command {
+    if !crate::snapshot_archive::as_pod_user() {
+        return std::mem::replace(cmd, Command::new("true"));
+    }
+    let mut out = Command::new("setpriv");
+    out.args(["--reuid=1000", "--regid=1000", "--clear-groups", "--"])
+        .arg(cmd.get_program())
+        .args(cmd.get_args())
+        .env_clear();
+    for (k, v) in cmd.get_envs() {
+        if let Some(v) = v {
+            out.env(k, v);
+        }
+    }
+    out
+}
+
+fn own(path: &Path) {
+    if crate::snapshot_archive::as_pod_user() {
+        let ok = Command::new("chown")
+            .args(["-R", "1000:1000"])
+            .arg(path)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "chown {}", path.display());
+    }
+}
+
+/// Runs the rendered push container until its final push (SIGTERM).
+fn push_once(push: &Value, state: &Path, home: &Path, keys: &Keys) {
+    let mut child = as_pod(&mut command_for(push, state, home, keys))
+        .env("KNOWLEDGE_INTERVAL", "3600")
+        .spawn()
+        .expect("push");
+    // Its trap is set before its first sleep.
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(killed);
+    assert!(child.wait().expect("wait").success(), "final push failed");
+}
+
+#[test]
+fn a_restore_lasts_through_the_next_pulls_and_pushes() {
+    if on_path("rclone").is_none() {
+        eprintln!("SKIPPED restore that lasts: rclone is not installed (.ci/run installs it)");
+        return;
+    }
+    let Some(moto_bin) = find_moto() else {
+        eprintln!("SKIPPED restore that lasts: moto_server is not installed (.ci/run installs it)");
+        return;
+    };
+    let (_moto, port) = start_moto(&moto_bin);
+    let (writer, _) = setup_bucket(&moto_bin, port);
+    let fleet = FLEET.replace("ENDPOINT", &format!("http://127.0.0.1:{port}"));
+    let out = Test::new()
+        .file("fleet.yaml", &fleet)
+        .args(&["render", "fleet.yaml"])
+        .success();
+    let docs = parse_documents(&out.stdout).expect("rendered output parses");
+    let pull = container(&docs, "writer", "knowledge-pull").expect("pull");
+    let push = container(&docs, "writer", "knowledge-push").expect("push");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let home = tmp.path().join("home");
+    let state = tmp.path().join("state");
+    std::fs::create_dir_all(&home).expect("mkdir");
+    let pull_run = |label: &str| {
+        own(&state);
+        own(&home);
+        let out = as_pod(&mut command_for(&pull, &state, &home, &writer))
+            .output()
+            .expect("pull");
+        assert!(
+            out.status.success(),
+            "{label}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+
+    // The brain at the snapshot, pushed.
+    write(&state.join("workspace/MEMORY.md"), "MEMORY=v1\n");
+    write(&state.join("openclaw.json"), "{}\n");
+    pull_run("first start");
+    push_once(&push, &state, &home, &writer);
+    let id = "20261202-011503";
+    let remote = format!("knowledge:kb-test/fleets/kb/writer/.clawctl-snapshots/writer/{id}");
+    let backup = job_container(&docs, "writer", Operation::Backup, &remote);
+    own(&state);
+    let out = as_pod(command_for(&backup, &state, &home, &writer).env("SNAPSHOT_LOCAL", &state))
+        .output()
+        .expect("backup");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // The agent moves on: a newer MEMORY.md and a new file, both pushed.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    write(&state.join("workspace/MEMORY.md"), "MEMORY=v2\n");
+    write(&state.join("workspace/later.md"), "after the snapshot\n");
+    push_once(&push, &state, &home, &writer);
+
+    // The restore (the agent suspended), then the resume: pull, run, push; and a later
+    // restart's pull.
+    let restore = job_container(&docs, "writer", Operation::Restore, &remote);
+    own(&state);
+    let out = as_pod(command_for(&restore, &state, &home, &writer).env("SNAPSHOT_LOCAL", &state))
+        .output()
+        .expect("restore");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        state.join(".clawctl-restored").is_file(),
+        "the restore marks the volume"
+    );
+    let said = pull_run("resume");
+    assert!(said.contains("restored"), "{said}");
+    assert!(
+        !state.join(".clawctl-restored").exists(),
+        "the mark is used once"
+    );
+    push_once(&push, &state, &home, &writer);
+    pull_run("a later restart");
+    let read = |p: &str| std::fs::read_to_string(state.join(p)).ok();
+    assert_eq!(read("workspace/MEMORY.md").as_deref(), Some("MEMORY=v1\n"));
+    assert_eq!(read("workspace/later.md"), None, "a removed file came back");
+    let listing = rclone(
+        &pull,
+        &home,
+        &writer,
+        &["lsf", "-R", "knowledge:kb-test/fleets/kb/writer/workspace"],
+    );
+    assert!(!listing.contains("later.md"), "{listing}");
+    let remote_memory = rclone(
+        &pull,
+        &home,
+        &writer,
+        &[
+            "cat",
+            "knowledge:kb-test/fleets/kb/writer/workspace/MEMORY.md",
+        ],
+    );
+    assert_eq!(remote_memory, "MEMORY=v1\n");
+    // The snapshots, beside the knowledge, were not touched by the reset.
+    let snapshots = rclone(&pull, &home, &writer, &["lsf", "-R", &remote]);
+    assert!(snapshots.contains(".clawctl-snapshot.json"), "{snapshots}");
+}
+
+#[test]
+fn a_pull_from_a_bucket_that_does_not_exist_fails_with_the_reason() {
+    if on_path("rclone").is_none() {
+        eprintln!("SKIPPED missing bucket: rclone is not installed (.ci/run installs it)");
+        return;
+    }
+    let Some(moto_bin) = find_moto() else {
+        eprintln!("SKIPPED missing bucket: moto_server is not installed (.ci/run installs it)");
+        return;
+    };
+    let (_moto, port) = start_moto(&moto_bin);
+    let (writer, _) = setup_bucket(&moto_bin, port);
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let home = tmp.path().join("home");
+    let state = tmp.path().join("state");
+    std::fs::create_dir_all(&home).expect("mkdir");
+    std::fs::create_dir_all(&state).expect("mkdir");
+    own(&home);
+    own(&state);
+    for (bucket, ok) in [("kb-test", true), ("kb-typo", false)] {
+        let fleet = FLEET
+            .replace("ENDPOINT", &format!("http://127.0.0.1:{port}"))
+            .replace("{bucket: kb-test,", &format!("{{bucket: {bucket},"));
+        let out = Test::new()
+            .file("fleet.yaml", &fleet)
+            .args(&["render", "fleet.yaml"])
+            .success();
+        let docs = parse_documents(&out.stdout).expect("rendered output parses");
+        let pull = container(&docs, "writer", "knowledge-pull").expect("pull");
+        let out = as_pod(&mut command_for(&pull, &state, &home, &writer))
+            .output()
+            .expect("pull");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        // A new agent's empty folder in an existing bucket is a start from nothing.
+        assert_eq!(out.status.success(), ok, "{bucket}: {stderr}");
+        if !ok {
+            assert!(stderr.contains("does not exist"), "{stderr}");
+            assert!(!stderr.contains(&writer.1), "a secret was printed");
+        }
+    }
 }

@@ -144,7 +144,8 @@ impl<'f> Agent<'f> {
             ));
             return out;
         };
-        if file.exists() {
+        // A symlink counts, dangling or not: the archive never goes through one.
+        if std::fs::symlink_metadata(file).is_ok() {
             out.problem = Some(format!(
                 "{} exists: name a new file (a backup never overwrites one)",
                 file.display()
@@ -164,6 +165,7 @@ impl<'f> Agent<'f> {
                 out.carrier = Some(Carrier::Archive {
                     pod,
                     file: file.to_path_buf(),
+                    mark: false,
                 })
             }
             Err(e) => out.problem = Some(format!("{e:#}")),
@@ -279,6 +281,7 @@ pub(super) fn archive_restore_step(
         carrier: Carrier::Archive {
             pod,
             file: file.to_path_buf(),
+            mark: target.bucket.is_some(),
         },
     })
 }

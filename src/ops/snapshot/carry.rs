@@ -21,7 +21,12 @@ use crate::snapshot::{self, archive};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Carrier {
     Job(Value),
-    Archive { pod: Value, file: PathBuf },
+    Archive {
+        pod: Value,
+        file: PathBuf,
+        /// A restore marks the volume for the agent's knowledge pull (it has a bucket).
+        mark: bool,
+    },
 }
 
 /// Takes `backups` (those without a problem), a few at a time.
@@ -36,7 +41,7 @@ pub async fn take(
             (Some(problem), _) => ("failed", Some(problem.clone())),
             (None, None) => ("failed", Some("nothing to run".to_string())),
             (None, Some(carrier)) => match carry(cluster, carrier, timeout).await {
-                Ok(()) => ("taken", None),
+                Ok(_) => ("taken", None),
                 Err(why) => ("failed", Some(why)),
             },
         };
@@ -90,8 +95,9 @@ pub(super) async fn restore_agent(
             Err(why) => return fail(format!("its pod did not stop: {why}"), true),
         }
     }
-    if let Err(why) = carry(cluster, &restore.carrier, timeout).await {
-        return fail(why, restore.running);
+    match carry(cluster, &restore.carrier, timeout).await {
+        Ok(dropped) => report.dropped = dropped,
+        Err(why) => return fail(why, restore.running),
     }
     report.result = "restored";
     if restore.running {
@@ -110,20 +116,22 @@ pub(super) async fn restore_agent(
     }
 }
 
-/// Runs a carrier to its end: the Job, or the helper pod with its exec.
+/// Runs a carrier to its end: the Job, or the helper pod with its exec. A restore from
+/// an archive returns what it dropped or changed, one line each (a Job's are in its
+/// log).
 pub(super) async fn carry(
     cluster: &Cluster,
     carrier: &Carrier,
     timeout: Duration,
-) -> Result<(), String> {
+) -> Result<Vec<String>, String> {
     match carrier {
         Carrier::Job(job) => match jobs::run(cluster, job, timeout + POLL * 5, POLL).await {
-            Ok(JobOutcome::Succeeded) => Ok(()),
+            Ok(JobOutcome::Succeeded) => Ok(Vec::new()),
             Ok(JobOutcome::Failed(why)) => Err(why),
             Ok(JobOutcome::Unfinished(why)) => Err(format!("not done in time: {why}")),
             Err(e) => Err(format!("{e:#}")),
         },
-        Carrier::Archive { pod, file } => {
+        Carrier::Archive { pod, file, mark } => {
             let namespace = pod["metadata"]["namespace"].as_str().unwrap_or_default();
             let name = pod["metadata"]["name"].as_str().unwrap_or_default();
             exec::create_pod(cluster, pod)
@@ -135,9 +143,11 @@ pub(super) async fn carry(
                     .await
                     .map_err(|e| format!("{e:#}"))?;
                 if restore {
-                    archive_in(cluster, namespace, name, file).await
+                    archive_in(cluster, namespace, name, file, *mark).await
                 } else {
-                    archive_out(cluster, namespace, name, file).await
+                    archive_out(cluster, namespace, name, file)
+                        .await
+                        .map(|()| Vec::new())
                 }
             })
             .await
@@ -148,19 +158,37 @@ pub(super) async fn carry(
     }
 }
 
-/// Streams the helper pod's archive into `file` (through `<file>.partial`, renamed
-/// once the archive is whole).
+/// Streams the helper pod's archive into `file`: written to `<file>.partial`, created
+/// exclusively (`O_EXCL`: never an existing file, never through a symlink) with mode
+/// 0600 (a brain is private), then published by a hard link to `file`, which fails
+/// rather than replace anything there, and only while `<file>.partial` is still the
+/// file this run created.
 async fn archive_out(
     cluster: &Cluster,
     namespace: &str,
     pod: &str,
     file: &Path,
 ) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
     let partial = PathBuf::from(format!("{}.partial", file.display()));
-    let result = async {
-        let mut out = tokio::fs::File::create(&partial)
+    let mut out = tokio::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&partial)
+        .await
+        .map_err(|e| format!("cannot create {}: {e}", partial.display()))?;
+    let created = out
+        .metadata()
+        .await
+        .map(|m| (m.dev(), m.ino()))
+        .map_err(|e| format!("cannot read {}: {e}", partial.display()))?;
+    let still_ours = |partial: PathBuf| async move {
+        tokio::fs::symlink_metadata(&partial)
             .await
-            .map_err(|e| format!("cannot write {}: {e}", partial.display()))?;
+            .is_ok_and(|m| (m.dev(), m.ino()) == created)
+    };
+    let result = async {
         let command = archive::backup_command();
         let command: Vec<&str> = command.iter().map(String::as_str).collect();
         let exited = exec::run(
@@ -186,33 +214,42 @@ async fn archive_out(
         out.sync_all()
             .await
             .map_err(|e| format!("cannot write {}: {e}", partial.display()))?;
-        tokio::fs::rename(&partial, file).await.map_err(|e| {
+        if !still_ours(partial.clone()).await {
+            return Err(format!(
+                "{} was replaced while the archive was written: not published",
+                partial.display()
+            ));
+        }
+        tokio::fs::hard_link(&partial, file).await.map_err(|e| {
             format!(
-                "cannot rename {} to {}: {e}",
+                "cannot publish {} as {}: {e} (a backup never replaces a file)",
                 partial.display(),
                 file.display()
             )
         })
     }
     .await;
-    if result.is_err() {
+    if still_ours(partial.clone()).await {
         let _ = tokio::fs::remove_file(&partial).await;
     }
     result
 }
 
-/// Streams `file` into the helper pod's restore script.
+/// Streams `file` into the helper pod's restore script; what it dropped or changed, from
+/// its report lines.
 async fn archive_in(
     cluster: &Cluster,
     namespace: &str,
     pod: &str,
     file: &Path,
-) -> Result<(), String> {
+    mark: bool,
+) -> Result<Vec<String>, String> {
     let input = tokio::fs::File::open(file)
         .await
         .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-    let command = archive::restore_command();
+    let command = archive::restore_command(mark);
     let command: Vec<&str> = command.iter().map(String::as_str).collect();
+    let mut stdout = Vec::new();
     let exited = exec::run(
         cluster,
         namespace,
@@ -220,7 +257,7 @@ async fn archive_in(
         archive::CONTAINER,
         &command,
         Some(input),
-        &mut tokio::io::sink(),
+        &mut stdout,
     )
     .await
     .map_err(|e| format!("{e:#}"))?;
@@ -231,7 +268,7 @@ async fn archive_in(
             exited.stderr.trim()
         ));
     }
-    Ok(())
+    Ok(archive::report_lines(&String::from_utf8_lossy(&stdout)))
 }
 
 pub(super) async fn wait_one(

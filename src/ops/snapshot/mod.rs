@@ -186,6 +186,10 @@ pub struct RestoreReport {
     pub why: Option<String>,
     /// Left at zero replicas by this run (a failed restore).
     pub left_suspended: bool,
+    /// What a restore from an archive dropped or changed, by path (`dropped PATH
+    /// (symlink)`, `cleared setuid/setgid on PATH`, ...).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dropped: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -364,6 +368,7 @@ pub async fn execute(planned: Planned, progress: &dyn wait::Progress) -> anyhow:
         result: "not-started",
         why: None,
         left_suspended: false,
+        dropped: Vec::new(),
     };
     if let Some(failed) = backups.iter().find(|b| b.result != "taken") {
         report.why = Some(format!(

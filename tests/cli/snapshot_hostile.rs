@@ -1,0 +1,383 @@
+//! Hostile archives: a corpus built here (members without `./`, absolute, with `..`,
+//! symlinks out, `openclaw.json` as a symlink, a hard link, a FIFO, a device, setuid
+//! and setgid files, deep paths whose names look like excluded ones, 10,000 small
+//! files) restored with `clawctl restore --from-file` through the fake API server,
+//! whose exec handler runs the real restore script as uid 1000 on a root-owned volume
+//! (`snapshot_archive::run_on_host`). For each member: what lands, what is dropped,
+//! what is reported; and nothing outside the volume, no excluded path and not
+//! openclaw.json is ever written.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use crate::cluster::{IMAGE, apply, clawctl, fleet, server};
+use crate::knowledge::write;
+use crate::snapshot_archive::{as_a_volume, as_pod_user, run_on_host};
+use crate::snapshot_bucket::files;
+
+/// A ustar archive, written member by member (names up to 255 bytes).
+struct Tar(Vec<u8>);
+
+impl Tar {
+    fn new() -> Tar {
+        Tar(Vec::new())
+    }
+
+    fn member(&mut self, name: &str, kind: u8, mode: u32, link: &str, data: &[u8]) {
+        let mut h = [0u8; 512];
+        let (prefix, short) = if name.len() > 100 {
+            let cut = name[..name.len() - 1]
+                .rfind('/')
+                .filter(|i| name.len() - i - 1 <= 100)
+                .expect("name fits ustar");
+            (&name[..cut], &name[cut + 1..])
+        } else {
+            ("", name)
+        };
+        h[..short.len()].copy_from_slice(short.as_bytes());
+        let octal = |h: &mut [u8; 512], at: usize, len: usize, v: u64| {
+            let s = format!("{v:0w$o}\0", w = len - 1);
+            h[at..at + len].copy_from_slice(s.as_bytes());
+        };
+        octal(&mut h, 100, 8, u64::from(mode));
+        octal(&mut h, 108, 8, 1000);
+        octal(&mut h, 116, 8, 1000);
+        octal(&mut h, 124, 12, data.len() as u64);
+        octal(&mut h, 136, 12, 1_700_000_000);
+        h[156] = kind;
+        h[157..157 + link.len()].copy_from_slice(link.as_bytes());
+        h[257..263].copy_from_slice(b"ustar\0");
+        h[263..265].copy_from_slice(b"00");
+        h[345..345 + prefix.len()].copy_from_slice(prefix.as_bytes());
+        h[148..156].copy_from_slice(b"        ");
+        let sum: u32 = h.iter().map(|b| u32::from(*b)).sum();
+        let s = format!("{sum:06o}\0 ");
+        h[148..156].copy_from_slice(s.as_bytes());
+        self.0.extend_from_slice(&h);
+        self.0.extend_from_slice(data);
+        let pad = (512 - data.len() % 512) % 512;
+        self.0.extend(std::iter::repeat_n(0u8, pad));
+    }
+
+    fn file(&mut self, name: &str, data: &str) {
+        self.member(name, b'0', 0o644, "", data.as_bytes());
+    }
+
+    fn gz(mut self, path: &Path) {
+        self.0.extend(std::iter::repeat_n(0u8, 1024));
+        let f = std::fs::File::create(path).expect("create");
+        let mut z = flate2::write::GzEncoder::new(f, flate2::Compression::fast());
+        z.write_all(&self.0).expect("gzip");
+        z.finish().expect("gzip");
+    }
+}
+
+fn restore(server: &fake_apiserver::FakeApiServer, text: &str, file: &Path) -> serde_json::Value {
+    let out = clawctl(
+        server,
+        text,
+        &[
+            "restore",
+            "fleet.yaml",
+            "gamma",
+            "--from-file",
+            &file.display().to_string(),
+            "--yes",
+            "--no-snapshot",
+            "--timeout",
+            "120s",
+            "-o",
+            "json",
+        ],
+    )
+    .success();
+    serde_json::from_str(&out.stdout).expect("json")
+}
+
+#[test]
+fn hostile_archives_land_only_regular_files_inside_the_volume_and_say_what_they_dropped() {
+    if !as_pod_user() {
+        eprintln!("SKIPPED hostile archives: needs root and setpriv to run as uid 1000");
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let gamma = tmp.path().join("vol/gamma");
+    let outside = tmp.path().join("outside");
+    std::fs::create_dir_all(&outside).expect("mkdir");
+    std::fs::set_permissions(&outside, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+
+    // The volume before: its rendered config, its own secrets, the filesystem's
+    // lost+found, and a FIFO and a link someone left.
+    write(&gamma.join("openclaw.json"), "{\"rendered\": true}\n");
+    write(&gamma.join("credentials/own.json"), "own login\n");
+    write(&gamma.join(".env"), "KEY=own\n");
+    write(&gamma.join("workspace/MEMORY.md"), "old memory\n");
+    as_a_volume(&gamma, &[]);
+    let run = |args: &[&str]| {
+        assert!(
+            Command::new(args[0])
+                .args(&args[1..])
+                .status()
+                .is_ok_and(|s| s.success()),
+            "{args:?}"
+        )
+    };
+    let lost = gamma.join("lost+found");
+    std::fs::create_dir(&lost).expect("mkdir");
+    std::fs::write(lost.join("#12"), "fsck\n").expect("write");
+    std::fs::set_permissions(&lost, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    run(&[
+        "mkfifo",
+        &gamma.join("workspace/oldfifo").display().to_string(),
+    ]);
+    std::os::unix::fs::symlink("/etc/hostname", gamma.join("workspace/oldlink")).expect("ln");
+    run(&[
+        "chown",
+        "-h",
+        "1000:1000",
+        &gamma.join("workspace/oldfifo").display().to_string(),
+    ]);
+    run(&[
+        "chown",
+        "-h",
+        "1000:1000",
+        &gamma.join("workspace/oldlink").display().to_string(),
+    ]);
+
+    // The corpus.
+    let mut t = Tar::new();
+    t.file("workspace/plain.md", "plain\n");
+    t.file("/abs/evil.md", "absolute\n");
+    t.file("../escape.md", "escape\n");
+    t.file("workspace/../../escape2.md", "escape\n");
+    t.member("workspace/envlink", b'2', 0o777, "/proc/self/environ", b"");
+    t.member(
+        "openclaw.json",
+        b'2',
+        0o777,
+        "workspace/notes/cfg.json",
+        b"",
+    );
+    t.file("workspace/notes/cfg.json", "{}\n");
+    t.file("workspace/linked.md", "linked\n");
+    t.member("workspace/hard", b'1', 0o644, "workspace/linked.md", b"");
+    t.member("workspace/fifo", b'6', 0o644, "", b"");
+    t.member("workspace/dev", b'3', 0o644, "", b"");
+    t.member("workspace/suid.sh", b'0', 0o4755, "", b"#!/bin/sh\n");
+    t.member("workspace/sgid.sh", b'0', 0o2755, "", b"#!/bin/sh\n");
+    let out_link = outside.display().to_string();
+    t.member("workspace/dirlink", b'2', 0o777, &out_link, b"");
+    t.file("workspace/dirlink/through.md", "through\n");
+    for (name, lands) in [
+        ("workspace/skills/credentials/SKILL.md", true),
+        ("workspace/memory/auth-profiles.json", true),
+        ("workspace/lost+found/notes.md", true),
+        ("workspace/.env", true),
+        ("credentials/evil.json", false),
+        ("agents/main/sessions/evil.jsonl", false),
+        ("agents/main/agent/auth-profiles.json", false),
+        (".env", false),
+        ("identity/device.json", false),
+        ("lost+found/evil", false),
+        (".clawctl-restored", false),
+    ] {
+        t.file(name, if lands { "lands\n" } else { "never\n" });
+    }
+    let deep = format!("workspace/{}credentials/SKILL.md", "d/".repeat(60));
+    t.file(&deep, "deep\n");
+    let archive = tmp.path().join("hostile.tar.gz");
+    t.gz(&archive);
+
+    let server = server();
+    let volumes = BTreeMap::from([("gamma".to_string(), gamma.clone())]);
+    server.on_exec(move |call| run_on_host(&call, &volumes));
+    let text = fleet(&["gamma"], IMAGE);
+    apply(&server, &text, &[]).success();
+
+    let report = restore(&server, &text, &archive);
+    assert_eq!(report["restore"]["result"], "restored", "{report:#}");
+    let dropped: Vec<String> = report["restore"]["dropped"]
+        .as_array()
+        .expect("dropped")
+        .iter()
+        .map(|v| v.as_str().expect("line").to_string())
+        .collect();
+    let said = |path: &str, why: &str| {
+        assert!(
+            dropped.iter().any(|l| l.contains(path) && l.contains(why)),
+            "{path} ({why}) not reported: {dropped:#?}"
+        );
+    };
+
+    let got = files(&gamma);
+    let read = |p: &str| got.get(p).map(|b| String::from_utf8_lossy(b).into_owned());
+    // Lands.
+    assert_eq!(read("workspace/plain.md").as_deref(), Some("plain\n"));
+    assert_eq!(
+        read("abs/evil.md").as_deref(),
+        Some("absolute\n"),
+        "'/' stripped"
+    );
+    said("Removing leading", "renamed");
+    for p in [
+        "workspace/skills/credentials/SKILL.md",
+        "workspace/memory/auth-profiles.json",
+        "workspace/lost+found/notes.md",
+        "workspace/.env",
+    ] {
+        assert_eq!(read(p).as_deref(), Some("lands\n"), "{p} did not land");
+    }
+    assert_eq!(read("workspace/notes/cfg.json").as_deref(), Some("{}\n"));
+    assert_eq!(read(&deep).as_deref(), Some("deep\n"));
+    let suid = std::fs::metadata(gamma.join("workspace/suid.sh")).expect("suid.sh");
+    let sgid = std::fs::metadata(gamma.join("workspace/sgid.sh")).expect("sgid.sh");
+    assert_eq!(suid.permissions().mode() & 0o6000, 0, "setuid kept");
+    assert_eq!(sgid.permissions().mode() & 0o6000, 0, "setgid kept");
+    // (GNU tar run by a user other than root already leaves the bits out; the script
+    // clears any that land and says so.)
+
+    // Dropped and reported.
+    said("../escape.md", "'..'");
+    said("workspace/envlink", "symlink");
+    said("workspace/dirlink", "symlink");
+    said("openclaw.json", "never restored");
+    said("workspace/hard", "hard link");
+    said("workspace/linked.md", "hard link");
+    said("workspace/fifo", "");
+    said("workspace/dev", "");
+    said("credentials", "never restored");
+    said("agents/main/sessions", "never restored");
+    said(".env", "never restored");
+    said("identity", "never restored");
+    said("lost+found", "never restored");
+    for p in [
+        "workspace/envlink",
+        "workspace/dirlink",
+        "workspace/hard",
+        "workspace/linked.md",
+        "workspace/fifo",
+        "workspace/dev",
+    ] {
+        assert!(
+            std::fs::symlink_metadata(gamma.join(p)).is_err(),
+            "{p} is on the volume"
+        );
+    }
+    // What was on the volume: links and FIFOs gone, its own secrets and config kept.
+    for p in ["workspace/oldfifo", "workspace/oldlink"] {
+        assert!(
+            std::fs::symlink_metadata(gamma.join(p)).is_err(),
+            "{p} kept"
+        );
+    }
+    let meta = std::fs::symlink_metadata(gamma.join("openclaw.json")).expect("config");
+    assert!(meta.file_type().is_file());
+    assert_eq!(
+        read("openclaw.json").as_deref(),
+        Some("{\"rendered\": true}\n")
+    );
+    assert_eq!(read("credentials/own.json").as_deref(), Some("own login\n"));
+    assert!(!got.contains_key("credentials/evil.json"));
+    assert_eq!(read(".env").as_deref(), Some("KEY=own\n"));
+    assert!(
+        !got.keys()
+            .any(|p| p.starts_with("identity/") || p.starts_with("agents/"))
+    );
+    assert!(!got.contains_key(".clawctl-restored"), "no bucket, no mark");
+    assert!(
+        !got.contains_key("workspace/MEMORY.md"),
+        "the brain was replaced"
+    );
+    // lost+found: root's, untouched.
+    let lost_meta = std::fs::metadata(&lost).expect("lost+found kept");
+    assert_eq!(lost_meta.permissions().mode() & 0o777, 0o700);
+    assert_eq!(
+        std::fs::read_to_string(lost.join("#12")).expect("#12"),
+        "fsck\n"
+    );
+    assert!(!lost.join("evil").exists());
+    // Nothing outside the volume.
+    assert_eq!(std::fs::read_dir(&outside).expect("outside").count(), 0);
+    let stray: Vec<String> = files(tmp.path())
+        .into_keys()
+        .filter(|p| p.contains("escape") || p.contains("through.md"))
+        .collect();
+    assert!(stray.is_empty(), "written outside: {stray:?}");
+    assert!(!gamma.join(".clawctl-restore").exists());
+
+    // 10,000 small files, in 100 folders.
+    let mut t = Tar::new();
+    for i in 0..10_000 {
+        t.file(
+            &format!("workspace/many/{:02}/{i}.md", i % 100),
+            &format!("{i}\n"),
+        );
+    }
+    let many = tmp.path().join("many.tar.gz");
+    t.gz(&many);
+    let started = Instant::now();
+    let report = restore(&server, &text, &many);
+    let took = started.elapsed();
+    eprintln!("restored 10,000 small files in {:.1}s", took.as_secs_f64());
+    assert_eq!(report["restore"]["result"], "restored", "{report:#}");
+    assert!(report["restore"]["dropped"].is_null(), "{report:#}");
+    let got = files(&gamma);
+    let landed = got
+        .keys()
+        .filter(|p| p.starts_with("workspace/many/"))
+        .count();
+    assert_eq!(landed, 10_000);
+    assert_eq!(got["workspace/many/42/4242.md"], b"4242\n");
+    assert!(!got.contains_key("workspace/plain.md"), "replaced");
+}
+
+#[test]
+fn an_archive_that_is_not_one_is_refused_whole_and_changes_nothing() {
+    if !as_pod_user() {
+        eprintln!("SKIPPED refused archives: needs root and setpriv to run as uid 1000");
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let gamma = tmp.path().join("gamma");
+    write(&gamma.join("workspace/MEMORY.md"), "kept\n");
+    as_a_volume(&gamma, &[]);
+    let before = files(&gamma);
+    // A valid gzip of a truncated tar: the first member's data is cut short.
+    let mut t = Tar::new();
+    t.file("workspace/big.md", &"x".repeat(5000));
+    t.0.truncate(1024);
+    let file = tmp.path().join("truncated.tar.gz");
+    let f = std::fs::File::create(&file).expect("create");
+    let mut z = flate2::write::GzEncoder::new(f, flate2::Compression::fast());
+    z.write_all(&t.0).expect("gzip");
+    z.finish().expect("gzip");
+
+    let server = server();
+    let volumes = BTreeMap::from([("gamma".to_string(), gamma.clone())]);
+    server.on_exec(move |call| run_on_host(&call, &volumes));
+    let text = fleet(&["gamma"], IMAGE);
+    apply(&server, &text, &[]).success();
+    let out = clawctl(
+        &server,
+        &text,
+        &[
+            "restore",
+            "fleet.yaml",
+            "gamma",
+            "--from-file",
+            &file.display().to_string(),
+            "--yes",
+            "--no-snapshot",
+            "--timeout",
+            "30s",
+        ],
+    )
+    .fails(1);
+    assert!(out.stdout.contains("nothing was changed"), "{}", out.stdout);
+    assert!(out.stdout.contains("Unexpected EOF"), "{}", out.stdout);
+    assert_eq!(files(&gamma), before);
+}

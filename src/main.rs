@@ -30,7 +30,13 @@ fn main() -> ExitCode {
                     output::diagnostics::write_human(&mut stderr, diags, output::color_stderr());
             } else {
                 use std::io::Write;
-                let _ = writeln!(stderr, "error: {err:#}");
+                // Multi-line messages (lists of problems) stay as written; what kube-rs
+                // says of an API error becomes its message, code and reason.
+                let _ = writeln!(
+                    stderr,
+                    "error: {}",
+                    clawctl::cluster::errors::one_line(&err)
+                );
             }
             exit_status(&err).into()
         }

@@ -118,6 +118,34 @@ fn of_labels(
     }
 }
 
+/// The field manager that writes the keys clawctl generates (a routed agent's token).
+pub const TOKEN_MANAGER: &str = "clawctl-token";
+
+/// The field managers that own `data.<key>` of an object (its managedFields).
+pub fn key_managers(object: &Value, key: &str) -> Vec<String> {
+    object
+        .pointer("/metadata/managedFields")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|entry| {
+            entry
+                .pointer("/fieldsV1/f:data")
+                .and_then(|data| data.get(format!("f:{key}")))
+                .is_some()
+        })
+        .filter_map(|entry| entry.get("manager")?.as_str().map(str::to_string))
+        .collect()
+}
+
+/// Whether `key` of the Secret holds a value that clawctl generated: present, and owned
+/// by the `clawctl-token` field manager alone.
+pub fn generated_here(secret: &Value, key: &str) -> bool {
+    let present = secret.pointer("/data").and_then(|d| d.get(key)).is_some();
+    let managers = key_managers(secret, key);
+    present && !managers.is_empty() && managers.iter().all(|m| m == TOKEN_MANAGER)
+}
+
 /// The field managers of an object, from its managedFields (in order, deduplicated).
 fn managers(object: &Value) -> Vec<String> {
     let mut managers: Vec<String> = Vec::new();

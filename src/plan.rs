@@ -427,14 +427,20 @@ impl Plan {
             let Some(key) = change.generated_key() else {
                 continue;
             };
-            let held = change
-                .live
-                .as_ref()
-                .and_then(|l| l.get("data"))
+            let Some(live) = change.live.as_ref() else {
+                continue;
+            };
+            let held = live
+                .get("data")
                 .and_then(Value::as_object)
                 .is_some_and(|data| data.contains_key(key));
             if !held {
                 change.note = Some(format!("{key} is missing: apply generates it"));
+                change.action = Action::Update;
+            } else if !crate::ownership::generated_here(live, key) {
+                change.note = Some(format!(
+                    "{key} was written by someone other than clawctl: apply replaces it"
+                ));
                 change.action = Action::Update;
             }
         }

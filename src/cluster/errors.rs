@@ -104,6 +104,42 @@ pub fn describe(err: &kube::Error, request: &Request<'_>) -> String {
     }
 }
 
+/// An error chain as one line, each cause after the one before (as `{:#}` prints it),
+/// but a Kubernetes API error as its message, code and reason: kube's own Display of a
+/// `Status` is a Debug dump, and no error clawctl prints may be one.
+pub fn one_line(err: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in err.chain() {
+        match cause.downcast_ref::<kube::Error>() {
+            // What lies below a kube error is kube's own layers of the same failure.
+            Some(kube::Error::Api(status)) => {
+                parts.push(format!(
+                    "{} ({} {})",
+                    status.message, status.code, status.reason
+                ));
+                break;
+            }
+            Some(other) => {
+                parts.push(transport_reason(other));
+                break;
+            }
+            None => parts.push(cause.to_string()),
+        }
+    }
+    let mut line = String::new();
+    for part in parts {
+        // A cause whose text its context already repeats adds nothing.
+        if !line.is_empty() && line.ends_with(&part) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&part);
+    }
+    line
+}
+
 /// The innermost cause of a transport failure ("connection refused"), which is what
 /// a user needs; kube's outer layers only say "client error".
 pub fn transport_reason(err: &kube::Error) -> String {
@@ -168,6 +204,25 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("--force-conflicts"), "{text}");
+    }
+
+    #[test]
+    fn api_errors_in_a_chain_are_one_readable_line() {
+        let status = kube::core::Status::failure(
+            "controllerrevisions.apps \"agent-support-r1\" already exists",
+            "AlreadyExists",
+        )
+        .with_code(409);
+        let err = anyhow::Error::new(kube::Error::Api(status.boxed()))
+            .context("cannot record revision 1 of agent \"support\"");
+        let line = one_line(&err);
+        assert_eq!(
+            line,
+            "cannot record revision 1 of agent \"support\": controllerrevisions.apps \
+             \"agent-support-r1\" already exists (409 AlreadyExists)"
+        );
+        assert!(!line.contains("Status {"), "{line}");
+        assert!(!line.contains('\n'), "{line}");
     }
 
     #[test]

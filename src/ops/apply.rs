@@ -103,13 +103,24 @@ async fn fill_generated_keys(
         }
         let namespace = change.object.namespace.as_deref().unwrap_or_default();
         let filled = async {
-            if !tokens::fill(cluster, namespace, &change.object.name, key).await? {
-                return Ok(());
+            match tokens::fill(cluster, namespace, &change.object.name, key).await? {
+                tokens::Filled::Kept => return Ok(()),
+                tokens::Filled::Generated => reporter.note(&format!(
+                    "generated {key} in Secret {namespace}/{} (its value is never shown)",
+                    change.object.name
+                )),
+                tokens::Filled::Replaced(managers) => reporter.note(&format!(
+                    "replaced {key} in Secret {namespace}/{}: its value was written by {}, not \
+                     by clawctl, so nobody can choose the token an orchestrator trusts (the new \
+                     value is never shown)",
+                    change.object.name,
+                    if managers.is_empty() {
+                        "someone else".to_string()
+                    } else {
+                        managers.join(", ")
+                    }
+                )),
             }
-            reporter.note(&format!(
-                "generated {key} in Secret {namespace}/{} (its value is never shown)",
-                change.object.name
-            ));
             let running = changes.iter().find(|c| {
                 c.object.kind == "Deployment" && c.agent == change.agent && c.live.is_some()
             });

@@ -523,9 +523,11 @@ pub async fn execute(
         let revisions = history::list(&cluster, &plan.fleet, &namespaces, None).await?;
         for (agent, choice) in &choices {
             let Ok((current, _)) = choice else { continue };
+            // As `choose` saw them: refused revisions take no part.
             let newest = revisions
                 .iter()
-                .filter(|r| &r.agent == agent)
+                .filter(|r| &r.agent == agent && r.namespace == current.namespace)
+                .filter(|r| r.refused.is_none())
                 .max_by_key(|r| r.number);
             if newest.map(|r| &r.name) != Some(&current.name) {
                 anyhow::bail!(

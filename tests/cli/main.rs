@@ -10,6 +10,7 @@ mod e2e_rollout;
 mod exec;
 mod golden;
 mod history;
+mod hostile;
 mod injection;
 mod knowledge;
 mod render;

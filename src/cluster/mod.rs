@@ -1,6 +1,7 @@
 //! Everything that talks to (or reasons about) a Kubernetes API server; the only
 //! module that names `kube::Api`.
 
+pub mod access;
 pub mod applyset;
 pub mod client;
 pub mod errors;

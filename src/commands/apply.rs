@@ -67,6 +67,14 @@ pub fn run(args: &ApplyArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
             "Apply these changes to {} ({})?",
             planned.cluster.url, planned.cluster.source
         );
+        ops::preflight::permissions(
+            &planned.cluster,
+            plan,
+            args.prune,
+            &args.fleet,
+            request.concurrency,
+        )
+        .await?;
         if !prompt::confirm(&question, args.yes)? {
             say("cancelled: nothing was changed");
             return Ok(ExitStatus::Error);

@@ -151,6 +151,99 @@ pub fn missing_crds(plan: &Plan, absent: &[&Kind]) -> Vec<String> {
     problems
 }
 
+/// Writes the credentials in use may not make: apply refuses before any write, naming
+/// each and the one command a cluster admin runs.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "these credentials may not make every write the fleet needs; nothing was changed\n  {}\n\
+     a cluster admin runs, once: clawctl apply {command} --yes\n\
+     (it makes these writes; runs with these credentials afterwards leave those objects as they are)",
+    .denied.join("\n  ")
+)]
+pub struct NeedsClusterAdmin {
+    pub denied: Vec<String>,
+    pub command: String,
+}
+
+/// Asks the API server (SelfSubjectAccessReview) whether these credentials may make
+/// every write of the plan: first whether they may do anything (a cluster admin: one
+/// request), else once per verb, kind and namespace. A server that cannot answer is
+/// not held against the apply; the writes themselves are then refused or not.
+pub async fn permissions(
+    cluster: &Cluster,
+    plan: &Plan,
+    prune: bool,
+    fleet_file: &std::path::Path,
+    concurrency: usize,
+) -> anyhow::Result<()> {
+    use crate::cluster::access::{self, Ask};
+    let everything = Ask {
+        verb: "*".into(),
+        group: "*".into(),
+        resource: "*".into(),
+        namespace: None,
+    };
+    match access::allowed(cluster, &everything).await {
+        Ok(true) | Err(_) => return Ok(()),
+        Ok(false) => {}
+    }
+    let mut asks: BTreeMap<Ask, Vec<String>> = BTreeMap::new();
+    for change in &plan.changes {
+        let verb = match change.action {
+            Action::Create => "create",
+            Action::Update => "patch",
+            Action::Prune if prune => "delete",
+            _ => continue,
+        };
+        let Some(kind) =
+            crate::cluster::kinds::find(&change.object.api_version, &change.object.kind)
+        else {
+            continue;
+        };
+        let ask = Ask {
+            verb: verb.into(),
+            group: kind.resource.group.clone(),
+            resource: kind.resource.plural.clone(),
+            namespace: change.object.namespace.clone().filter(|_| kind.namespaced),
+        };
+        asks.entry(ask).or_default().push(change.object.to_string());
+    }
+    let answers: Vec<(Ask, Vec<String>, bool)> = stream::iter(asks)
+        .map(|(ask, objects)| async move {
+            let allowed = access::allowed(cluster, &ask).await.unwrap_or(true);
+            (ask, objects, allowed)
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    let mut denied: Vec<String> = answers
+        .into_iter()
+        .filter(|(_, _, allowed)| !allowed)
+        .map(|(ask, objects, _)| {
+            let resource = if ask.group.is_empty() {
+                ask.resource.clone()
+            } else {
+                format!("{}.{}", ask.resource, ask.group)
+            };
+            let place = ask
+                .namespace
+                .as_deref()
+                .map(|ns| format!(" in namespace {ns:?}"))
+                .unwrap_or_else(|| " (cluster-wide)".into());
+            format!("{} {resource}{place}: {}", ask.verb, objects.join(", "))
+        })
+        .collect();
+    denied.sort();
+    if denied.is_empty() {
+        return Ok(());
+    }
+    Err(NeedsClusterAdmin {
+        denied,
+        command: fleet_file.display().to_string(),
+    }
+    .into())
+}
+
 /// The existing claims agents mount as extra volumes, by (namespace, claim), each with
 /// the agents that mount it. Pure.
 pub fn claims(fleet: &ResolvedFleet) -> BTreeMap<(String, String), Vec<String>> {

@@ -391,14 +391,10 @@ fn a_token_someone_else_wrote_is_replaced_not_trusted() {
     assert_eq!(again["data"], secret["data"]);
 }
 
-/// Issue 17 item 2: a ServiceAccount holding only the built-in `admin` role in the
-/// fleet's namespaces (bound by a cluster admin who made the namespaces, nothing else)
-/// runs every command, the first apply included: history and lock live where `admin`
-/// may write, and nothing cluster-wide is asked of anyone.
-#[test]
-fn a_namespace_admin_service_account_runs_every_command_from_the_first_apply() {
-    let server = server();
-    // What the cluster admin does once: the namespaces, and admin in each for ci/deployer.
+/// What a cluster admin does once for a team: the namespaces, and the built-in `admin`
+/// role in each for the ServiceAccount ci/deployer. Returns a runner of clawctl with
+/// that ServiceAccount's credentials.
+fn as_namespace_admin(server: &FakeApiServer) -> impl Fn(&str, &[&str]) -> Test {
     server
         .apply_as("cluster-admin", namespace("clawctl-system"), true)
         .expect("ns");
@@ -418,13 +414,69 @@ fn a_namespace_admin_service_account_runs_every_command_from_the_first_apply() {
             .expect("binding");
     }
     let kubeconfig = server.kubeconfig_for_service_account("ci", "deployer");
-    let run = |text: &str, args: &[&str]| {
+    move |text: &str, args: &[&str]| {
         let test = Test::new()
             .file("fleet.yaml", text)
             .file("kubeconfig", &kubeconfig);
         let path = test.path().join("kubeconfig");
         test.env("KUBECONFIG", &path.to_string_lossy()).args(args)
-    };
+    }
+}
+
+/// Where a step truly needs a cluster admin (a team quota: `admin` only reads
+/// ResourceQuotas), the namespace admin's apply is refused before any write, with the
+/// command the cluster admin runs once; after it, the namespace admin's runs go on.
+#[test]
+fn a_step_only_a_cluster_admin_may_take_is_refused_up_front_with_the_command() {
+    let server = server();
+    let run = as_namespace_admin(&server);
+    let text = fleet(&["alpha"], IMAGE)
+        .replace(
+            "teams: [{name: core}]",
+            "teams: [{name: core, quota: {cpu: \"4\", memory: 8Gi}}]",
+        )
+        .replace(
+            "adoptNamespaces: [core]",
+            "adoptNamespaces: [core, clawctl-system]",
+        );
+    server.clear_requests();
+    let out = run(&text, &["apply", "fleet.yaml", "--yes"]).fails(1);
+    assert!(
+        out.stderr.contains(
+            "these credentials may not make every write the fleet needs; nothing was changed\n  \
+             create resourcequotas in namespace \"core\": ResourceQuota core/"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("a cluster admin runs, once: clawctl apply fleet.yaml --yes"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(writes(&server), Vec::<String>::new());
+
+    // The cluster admin's run, then the team's runs need nothing more.
+    apply(&server, &text, &[]).success();
+    let out = run(&text, &["apply", "fleet.yaml", "--yes"]).success();
+    assert!(out.stderr.contains("nothing to change"), "{}", out.stderr);
+    let edited = text.replace("You are alpha.", "You are alpha, v2.");
+    run(
+        &edited,
+        &["apply", "fleet.yaml", "--yes", "--timeout", "20s"],
+    )
+    .success();
+}
+
+/// Issue 17 item 2: a ServiceAccount holding only the built-in `admin` role in the
+/// fleet's namespaces (bound by a cluster admin who made the namespaces, nothing else)
+/// runs every command, the first apply included: history and lock live where `admin`
+/// may write, and nothing cluster-wide is asked of anyone.
+#[test]
+fn a_namespace_admin_service_account_runs_every_command_from_the_first_apply() {
+    let server = server();
+    let run = as_namespace_admin(&server);
     let text = fleet(&["alpha", "beta"], IMAGE);
 
     let out = run(&text, &["apply", "fleet.yaml", "--yes", "--timeout", "20s"]).success();

@@ -307,19 +307,32 @@ pub struct Prepared {
     /// Where to look when RBAC forbids looking everywhere at once (a fleet file's
     /// namespaces; none for a fleet known by name).
     pub namespaces: Vec<String>,
+    /// The fleet's ApplySet id, when known: only its members are the fleet's (another
+    /// fleet of the same name, elsewhere, labels its objects alike).
+    pub applyset_id: Option<String>,
 }
 
 /// Connects and, with a fleet file, plans, to know which agents should exist and which
 /// drifted.
 pub async fn prepare(source: Source<'_>) -> anyhow::Result<Prepared> {
     match source {
-        Source::Name { name, target } => Ok(Prepared {
-            cluster: Cluster::connect(&target).await?,
-            selector: planning::selector(&name),
-            fleet: name,
-            expected: None,
-            namespaces: Vec::new(),
-        }),
+        Source::Name { name, target } => {
+            let cluster = Cluster::connect(&target).await?;
+            // Where the parent cannot be found (or looked for), labels alone decide.
+            let applyset_id = crate::cluster::applyset::find_namespace(&cluster, &name)
+                .await
+                .ok()
+                .flatten()
+                .map(|ns| crate::cluster::applyset::id(&name, &ns));
+            Ok(Prepared {
+                cluster,
+                selector: planning::selector(&name),
+                fleet: name,
+                expected: None,
+                namespaces: Vec::new(),
+                applyset_id,
+            })
+        }
         Source::File(request) => {
             let (_, resolved) = super::load(request.fleet)?;
             let planned = planning::plan(&request).await?;
@@ -355,6 +368,10 @@ pub async fn prepare(source: Source<'_>) -> anyhow::Result<Prepared> {
                 expected.iter().map(|e| e.namespace.clone()).collect();
             namespaces.push(planned.fleet_namespace.clone());
             Ok(Prepared {
+                applyset_id: Some(crate::cluster::applyset::id(
+                    &planned.fleet,
+                    &planned.fleet_namespace,
+                )),
                 cluster: planned.cluster,
                 fleet: planned.fleet,
                 selector: planned.selector,
@@ -373,11 +390,36 @@ pub async fn status(prepared: &Prepared) -> anyhow::Result<FleetStatus> {
         prepared.selector.as_str(),
         prepared.namespaces.as_slice(),
     );
-    let live = Live {
+    let mut live = Live {
         deployments: scoped::list(cluster, selector, namespaces).await?,
         pods: scoped::list(cluster, selector, namespaces).await?,
         claims: scoped::list(cluster, selector, namespaces).await?,
     };
+    if let Some(id) = &prepared.applyset_id {
+        let fleet = prepared.fleet.as_str();
+        live.deployments
+            .retain(|d| crate::ownership::is_ours(d.metadata.labels.as_ref(), fleet, id));
+        live.claims
+            .retain(|c| crate::ownership::is_ours(c.metadata.labels.as_ref(), fleet, id));
+        // Pods carry their template's labels, not the ApplySet's: they count where a
+        // Deployment of the fleet does.
+        let places: Vec<(Option<&str>, Option<&str>)> = live
+            .deployments
+            .iter()
+            .map(|d| {
+                (
+                    d.metadata.namespace.as_deref(),
+                    label(&d.metadata, AGENT_LABEL),
+                )
+            })
+            .collect();
+        live.pods.retain(|p| {
+            places.contains(&(
+                p.metadata.namespace.as_deref(),
+                label(&p.metadata, AGENT_LABEL),
+            ))
+        });
+    }
     Ok(compute(
         &prepared.fleet,
         &live,

@@ -585,3 +585,41 @@ fn a_namespace_admin_service_account_runs_every_command_from_the_first_apply() {
         "a ClusterRole was made"
     );
 }
+
+/// Two fleets of one name in different fleet namespaces are two owners: each one's
+/// status, prune and rollout see only its own agents.
+#[test]
+fn a_same_named_fleet_elsewhere_is_someone_else() {
+    let server = server();
+    let ours = fleet(&["alpha"], IMAGE);
+    apply(&server, &ours, &[]).success();
+    for object in [
+        namespace("other"),
+        json!({"apiVersion": "v1", "kind": "Secret",
+               "metadata": {"name": "demo-gateway", "namespace": "other"},
+               "data": {"OPENCLAW_GATEWAY_TOKEN": "ZGVtby10b2tlbg=="}}),
+    ] {
+        server
+            .apply_as("platform-team", object, true)
+            .expect("written");
+    }
+    let theirs = fleet(&["omega"], IMAGE)
+        .replace(
+            "metadata: {name: demo}",
+            "metadata: {name: demo, namespace: other-system}",
+        )
+        .replace("teams: [{name: core}]", "teams: [{name: other}]")
+        .replace("adoptNamespaces: [core]", "adoptNamespaces: [other]");
+    apply(&server, &theirs, &[]).success();
+
+    let out = clawctl(&server, &ours, &["status", "fleet.yaml"]).success();
+    assert!(out.stdout.contains("alpha"), "{}", out.stdout);
+    assert!(!out.stdout.contains("omega"), "{}", out.stdout);
+    // A prune of ours leaves theirs alone.
+    apply(&server, &ours, &["--prune", "--no-wait"]).success();
+    assert!(
+        server
+            .get("apps/v1", "Deployment", Some("other"), "agent-omega")
+            .is_some()
+    );
+}

@@ -36,7 +36,7 @@ spec:
 "#;
 
 /// moto's server, stopped when dropped.
-pub(crate) struct Moto(Child);
+pub(crate) struct Moto(pub(crate) Child);
 
 impl Drop for Moto {
     fn drop(&mut self) {

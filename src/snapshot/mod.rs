@@ -373,7 +373,9 @@ pub fn job(deployment: &Value, spec: &JobSpec<'_>) -> anyhow::Result<Value> {
     labels.insert(SNAPSHOT_OF_LABEL.into(), json!(spec.agent));
     labels.insert(OPERATION_LABEL.into(), json!(spec.operation.as_str()));
     let mut pod_labels = labels.clone();
-    // What a cloud identity's webhook needs on the pod (Azure's `use` label).
+    // What a cloud identity's webhook needs on the pod (Azure's `use` label). Not the
+    // Deployment's skip annotations: the Job's one container is the one that needs
+    // the role.
     if let Some(template) = deployment["spec"]["template"]["metadata"]["labels"].as_object() {
         for (k, v) in template {
             if k.contains("workload.identity") {
@@ -589,6 +591,10 @@ mod tests {
         );
         let labels = &job["spec"]["template"]["metadata"]["labels"];
         assert_eq!(labels["azure.workload.identity/use"], "true");
+        assert!(
+            job["spec"]["template"]["metadata"]["annotations"].is_null(),
+            "no skip list: its container needs the bucket role"
+        );
         assert!(
             labels.get("clawctl.io/agent").is_none(),
             "the gateway's Service must not select it"

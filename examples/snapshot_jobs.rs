@@ -44,6 +44,8 @@ fn main() -> anyhow::Result<()> {
                 operation,
                 agent,
                 remote: snapshot::remote(&bucket, agent, id),
+                legacy_remote: (operation == Operation::Restore)
+                    .then(|| snapshot::legacy_remote(&bucket, agent, id)),
                 marker: (operation == Operation::Backup)
                     .then(|| serde_json::json!({"agent": agent, "id": id})),
                 name: snapshot::job_name(&m.name, operation, id),

@@ -115,8 +115,10 @@ pub const EXCLUDES: [Exclude; 18] = [
     // --- clawctl's own bookkeeping ---
     Exclude {
         path: SNAPSHOTS_DIR,
-        // In the bucket: snapshots beside the knowledge. Never pushed from a volume,
-        // so an agent cannot write into its own snapshots through the sync.
+        // In the bucket: snapshots live beside the knowledge folders
+        // (`<prefix>/.clawctl-snapshots/`, crate::snapshot), earlier releases' inside
+        // them. Never pulled or pushed, so an agent cannot write into its own
+        // snapshots through the sync.
         what: "clawctl's snapshots (in a bucket)",
     },
     Exclude {

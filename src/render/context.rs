@@ -424,6 +424,7 @@ pub fn agent_context(shared: &AgentShared, fleet: &ResolvedFleet, agent: &Resolv
         ("extraVolumes", to_value(extra_volumes(agent))),
         ("scheduling", to_value(scheduling(agent))),
         ("podLabels", str_map(&pod_labels(agent, &labels))),
+        ("podAnnotations", str_map(&pod_annotations(agent))),
         (
             "serviceAccountAnnotations",
             str_map(&service_account_annotations(agent)),
@@ -803,6 +804,50 @@ fn pod_labels(
         labels.insert(AZURE_USE_LABEL.to_string(), "true".to_string());
     }
     labels
+}
+
+/// EKS's pod identity webhook (IRSA and EKS Pod Identity) injects the role's
+/// credentials (`AWS_ROLE_ARN`, the web identity token volume, or the container
+/// credentials URI) into every container and init container of a pod whose
+/// ServiceAccount has a role, except those this pod annotation names,
+/// comma-separated ("A comma-separated list of initContainers and container names to
+/// skip adding volumes and environment variables", aws/amazon-eks-pod-identity-webhook
+/// README, "eks.amazonaws.com/skip-containers: \"init-first,sidecar\"").
+pub const EKS_SKIP_ANNOTATION: &str = "eks.amazonaws.com/skip-containers";
+/// Azure Workload Identity's webhook does the same for a pod labelled
+/// [`AZURE_USE_LABEL`], except the containers this pod annotation names,
+/// semicolon-separated ("a semi-colon-separated list of containers (e.g.
+/// `container1;container2`) to skip adding projected service account token volume",
+/// Azure/azure-workload-identity docs/book/src/topics/service-account-labels-and-annotations.md,
+/// Pod annotations).
+pub const AZURE_SKIP_ANNOTATION: &str = "azure.workload.identity/skip-containers";
+
+/// The pod template's annotations beyond the config hash: the cloud identity's skip
+/// lists, so that only the knowledge sync containers get the bucket role (the agent's
+/// cloud identity exists for them). The gateway (whose runtime tools may read its
+/// environment and files), the `workspace` init container and the fleet's sidecars are
+/// skipped. EKS's list is set when the agent has an AWS role or reaches an S3 bucket
+/// without a `credentialsSecret` (EKS Pod Identity needs no annotation on clawctl's
+/// side, yet its webhook injects all the same); Azure's with an Azure identity. GKE
+/// has no such list: its metadata server answers every container of the pod (README).
+fn pod_annotations(agent: &ResolvedAgent) -> BTreeMap<String, String> {
+    let sync = crate::knowledge::containers(agent.knowledge.as_ref());
+    let skip: Vec<&str> = ["workspace", "gateway"]
+        .into_iter()
+        .chain(agent.pod.sidecars.iter().map(|s| s.name.as_str()))
+        .filter(|n| !sync.contains(n))
+        .collect();
+    let mut out = BTreeMap::new();
+    let ambient_s3 = agent.knowledge.as_ref().is_some_and(|k| {
+        k.credentials_secret.is_none() && matches!(k.backend, crate::knowledge::Backend::S3 { .. })
+    });
+    if agent.identity.aws.is_some() || ambient_s3 {
+        out.insert(EKS_SKIP_ANNOTATION.to_string(), skip.join(","));
+    }
+    if agent.identity.azure.is_some() {
+        out.insert(AZURE_SKIP_ANNOTATION.to_string(), skip.join(";"));
+    }
+    out
 }
 
 /// The ServiceAccount's cloud identity annotations. None of them needs the Kubernetes

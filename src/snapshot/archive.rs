@@ -210,6 +210,12 @@ pub fn helper_pod(
                 super::SNAPSHOT_OF_LABEL: agent,
                 super::OPERATION_LABEL: if read_only { "backup" } else { "restore" },
             },
+            // It runs as the agent's ServiceAccount but never reaches the bucket: EKS's
+            // webhook (which goes by the ServiceAccount's role) injects no credentials
+            // into it. Azure's goes by a pod label this pod does not have.
+            "annotations": {
+                crate::render::context::EKS_SKIP_ANNOTATION: CONTAINER,
+            },
         },
         "spec": spec,
     }))

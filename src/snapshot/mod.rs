@@ -2,11 +2,18 @@
 //! in its knowledge bucket: where one lives, what it holds, the scripts that take and
 //! restore it, and the one-pod Job that runs them beside the agent.
 //!
-//! Layout: `<bucket>/<prefix>/<folder>/.clawctl-snapshots/<agent>/<id>/` holds a copy of
+//! Layout: `<bucket>/<prefix>/.clawctl-snapshots/<agent>/<id>/` holds a copy of
 //! OpenClaw's state directory, and `.clawctl-snapshot.json` (written last, so a
-//! snapshot without it is unfinished and never restored). The folder is the agent's own
-//! knowledge folder (`knowledge.from` or its name), so credentials scoped to that folder
-//! reach its snapshots, and the knowledge sync never takes them (they are excluded).
+//! snapshot without it is unfinished and never restored). That is beside the knowledge
+//! folders, inside none of them: a `readOnly` agent that shares a writer's folder
+//! (`knowledge.from`) holds credentials scoped to that folder, which reach no snapshot,
+//! while the writer's are scoped to its folder and its own snapshots (the README's
+//! recommended IAM policy, tested against moto in `tests/cli/snapshot_iam.rs`).
+//!
+//! Snapshots taken before this layout live inside the agent's knowledge folder,
+//! `<bucket>/<prefix>/<folder>/.clawctl-snapshots/<agent>/<id>/` ([`legacy_remote`]):
+//! a restore looks there when the new place has no such snapshot, so they stay
+//! restorable; the knowledge sync never takes them (they are excluded).
 //!
 //! What a snapshot holds: everything on the agent's volumes (a multi-agent gateway's
 //! workspaces included) except what never leaves the pod for a bucket
@@ -147,14 +154,35 @@ pub fn bucket(deployment: &Value) -> Option<Bucket> {
     })
 }
 
-/// The rclone path of a snapshot: `<folder remote>/.clawctl-snapshots/<agent>/<id>`.
+/// The parent of a knowledge folder's path: `<bucket>/<prefix>` (or `<bucket>`).
+/// The folder is one name (`knowledge.from` is a DNS label), the last of the path.
+fn beside_folder(folder: &str) -> &str {
+    match folder.rsplit_once('/') {
+        // `knowledge:bucket/folder` -> `knowledge:bucket`; `s3://bucket/folder` ->
+        // `s3://bucket`.
+        Some((parent, _)) if !parent.ends_with(':') && !parent.ends_with("//") => parent,
+        _ => folder,
+    }
+}
+
+/// The rclone path of a snapshot: `knowledge:<bucket>/<prefix>/.clawctl-snapshots/<agent>/<id>`,
+/// beside the knowledge folders and inside none of them.
 pub fn remote(bucket: &Bucket, agent: &str, id: &str) -> String {
-    format!("{}/{SNAPSHOT_DIR}/{agent}/{id}", bucket.remote)
+    format!(
+        "{}/{SNAPSHOT_DIR}/{agent}/{id}",
+        beside_folder(&bucket.remote)
+    )
 }
 
 /// [`remote`] as a URL, for people.
 pub fn url(bucket: &Bucket, agent: &str, id: &str) -> String {
-    format!("{}/{SNAPSHOT_DIR}/{agent}/{id}", bucket.url)
+    format!("{}/{SNAPSHOT_DIR}/{agent}/{id}", beside_folder(&bucket.url))
+}
+
+/// Where a snapshot taken before the current layout is: inside the agent's knowledge
+/// folder, `<folder remote>/.clawctl-snapshots/<agent>/<id>`. Read only by restores.
+pub fn legacy_remote(bucket: &Bucket, agent: &str, id: &str) -> String {
+    format!("{}/{SNAPSHOT_DIR}/{agent}/{id}", bucket.remote)
 }
 
 /// rclone filter rules (`--filter-from`) of a snapshot: the excludes (the marker among
@@ -175,8 +203,10 @@ printf '%s\n' "$SNAPSHOT_MARKER" | rclone rcat "$SNAPSHOT_REMOTE/.clawctl-snapsh
 echo "clawctl: snapshot written to $SNAPSHOT_REMOTE"
 "#;
 
-/// The restore script: refuse an unfinished or missing snapshot (no marker, found by
-/// listing: `rclone cat` of a missing object prints nothing and succeeds); remove what
+/// The restore script: find the snapshot, at `$SNAPSHOT_REMOTE` or else (taken before
+/// the current layout) at `$SNAPSHOT_LEGACY_REMOTE`, finished (its marker, found by
+/// listing: `rclone cat` of a missing object prints nothing and succeeds); without
+/// one, list the agent's finished snapshots at both places and fail. Then remove what
 /// is neither a regular file nor a folder from the volume outside the excluded paths
 /// (rclone would write through a linked folder, and skips links and FIFOs it finds),
 /// saying so; then make the volume equal to the snapshot for the files a snapshot
@@ -187,18 +217,32 @@ echo "clawctl: snapshot written to $SNAPSHOT_REMOTE"
 pub fn restore_script() -> String {
     format!(
         r#"set -eu
-marker=$(rclone lsf "$SNAPSHOT_REMOTE" --files-only --max-depth 1 --include "/{MARKER}" 2>/dev/null || true)
-if [ "$marker" != "{MARKER}" ]; then
-  echo "clawctl: no finished snapshot at $SNAPSHOT_REMOTE" >&2
+finished() {{
+  [ "$(rclone lsf "$1" --files-only --max-depth 1 --include "/{MARKER}" 2>/dev/null || true)" = "{MARKER}" ]
+}}
+listing() {{
+  ids=$(rclone lsf "${{1%/*}}" --dirs-only --max-depth 1 2>/dev/null | tr -d / | tr '\n' ' ' || true)
+  echo "clawctl: snapshots under ${{1%/*}}: ${{ids:-none}}" >&2
+}}
+from=
+if finished "$SNAPSHOT_REMOTE"; then
+  from=$SNAPSHOT_REMOTE
+elif [ -n "${{SNAPSHOT_LEGACY_REMOTE:-}}" ] && finished "$SNAPSHOT_LEGACY_REMOTE"; then
+  from=$SNAPSHOT_LEGACY_REMOTE
+fi
+if [ -z "$from" ]; then
+  echo "clawctl: no finished snapshot at $SNAPSHOT_REMOTE${{SNAPSHOT_LEGACY_REMOTE:+ or $SNAPSHOT_LEGACY_REMOTE}}" >&2
+  listing "$SNAPSHOT_REMOTE"
+  if [ -n "${{SNAPSHOT_LEGACY_REMOTE:-}}" ]; then listing "$SNAPSHOT_LEGACY_REMOTE"; fi
   exit 3
 fi
 cd "$SNAPSHOT_LOCAL"
 find . -mindepth 1 {prune} -prune -o ! -type f ! -type d -exec sh -c 'for p do echo "clawctl: dropped ${{p#./}} (not a regular file or folder)"; rm -f "$p"; done' sh {{}} +
 printf '%s\n' "$SNAPSHOT_FILTER" > "$HOME/snapshot.filter"
-rclone sync "$SNAPSHOT_REMOTE" "$SNAPSHOT_LOCAL" --filter-from "$HOME/snapshot.filter" --skip-links --log-level NOTICE
+rclone sync "$from" "$SNAPSHOT_LOCAL" --filter-from "$HOME/snapshot.filter" --skip-links --log-level NOTICE
 rm -f "$SNAPSHOT_LOCAL/{RESTORED}"
 : > "$SNAPSHOT_LOCAL/{RESTORED}"
-echo "clawctl: restored from $SNAPSHOT_REMOTE"
+echo "clawctl: restored from $from"
 "#,
         prune = excludes::find_test(false),
         RESTORED = excludes::RESTORED_MARKER,
@@ -213,6 +257,9 @@ pub struct JobSpec<'a> {
     pub agent: &'a str,
     /// The snapshot's rclone path ([`remote`]).
     pub remote: String,
+    /// A restore also looks here ([`legacy_remote`]) when `remote` has no finished
+    /// snapshot.
+    pub legacy_remote: Option<String>,
     /// The marker's JSON (backups).
     pub marker: Option<Value>,
     /// The Job's name.
@@ -281,6 +328,9 @@ pub fn job(deployment: &Value, spec: &JobSpec<'_>) -> anyhow::Result<Value> {
         .unwrap_or(crate::openclaw::STATE_DIR)
         .to_string();
     env.push(json!({"name": "SNAPSHOT_REMOTE", "value": spec.remote}));
+    if let Some(legacy) = &spec.legacy_remote {
+        env.push(json!({"name": "SNAPSHOT_LEGACY_REMOTE", "value": legacy}));
+    }
     env.push(json!({"name": "SNAPSHOT_LOCAL", "value": local}));
     env.push(json!({"name": "SNAPSHOT_FILTER", "value": filter(spec.operation)}));
     if let Some(marker) = &spec.marker {
@@ -323,7 +373,9 @@ pub fn job(deployment: &Value, spec: &JobSpec<'_>) -> anyhow::Result<Value> {
     labels.insert(SNAPSHOT_OF_LABEL.into(), json!(spec.agent));
     labels.insert(OPERATION_LABEL.into(), json!(spec.operation.as_str()));
     let mut pod_labels = labels.clone();
-    // What a cloud identity's webhook needs on the pod (Azure's `use` label).
+    // What a cloud identity's webhook needs on the pod (Azure's `use` label). Not the
+    // Deployment's skip annotations: the Job's one container is the one that needs
+    // the role.
     if let Some(template) = deployment["spec"]["template"]["metadata"]["labels"].as_object() {
         for (k, v) in template {
             if k.contains("workload.identity") {
@@ -496,7 +548,8 @@ mod tests {
         let spec = JobSpec {
             operation: Operation::Backup,
             agent: "a",
-            remote: "knowledge:b/p/a/.clawctl-snapshots/a/1".into(),
+            remote: "knowledge:b/p/.clawctl-snapshots/a/1".into(),
+            legacy_remote: None,
             marker: Some(json!({"agent": "a"})),
             name: "agent-a-backup-1".into(),
             deadline_seconds: 600,
@@ -539,6 +592,10 @@ mod tests {
         let labels = &job["spec"]["template"]["metadata"]["labels"];
         assert_eq!(labels["azure.workload.identity/use"], "true");
         assert!(
+            job["spec"]["template"]["metadata"]["annotations"].is_null(),
+            "no skip list: its container needs the bucket role"
+        );
+        assert!(
             labels.get("clawctl.io/agent").is_none(),
             "the gateway's Service must not select it"
         );
@@ -554,10 +611,20 @@ mod tests {
             b.service,
             [("RCLONE_CONFIG_KNOWLEDGE_TYPE".to_string(), "s3".to_string())]
         );
+        assert_eq!(remote(&b, "a", "1"), "knowledge:b/p/.clawctl-snapshots/a/1");
+        assert_eq!(url(&b, "a", "1"), "s3://b/p/.clawctl-snapshots/a/1");
         assert_eq!(
-            remote(&b, "a", "1"),
+            legacy_remote(&b, "a", "1"),
             "knowledge:b/p/a/.clawctl-snapshots/a/1"
         );
+        // Without a prefix the folder is the bucket's top level.
+        let top = Bucket {
+            remote: "knowledge:b/a".into(),
+            url: "gs://b/a".into(),
+            ..b
+        };
+        assert_eq!(remote(&top, "a", "1"), "knowledge:b/.clawctl-snapshots/a/1");
+        assert_eq!(url(&top, "a", "1"), "gs://b/.clawctl-snapshots/a/1");
         assert!(bucket(&deployment(false)).is_none());
     }
 
@@ -567,6 +634,7 @@ mod tests {
             operation: Operation::Restore,
             agent: "a",
             remote: "knowledge:x".into(),
+            legacy_remote: Some("knowledge:y".into()),
             marker: None,
             name: "n".into(),
             deadline_seconds: 60,

@@ -36,7 +36,7 @@ spec:
 "#;
 
 /// moto's server, stopped when dropped.
-pub(crate) struct Moto(Child);
+pub(crate) struct Moto(pub(crate) Child);
 
 impl Drop for Moto {
     fn drop(&mut self) {
@@ -452,6 +452,12 @@ spec:
         aws: {roleArn: "arn:aws:iam::123456789012:role/kb-writer"}
     - name: plain
       knowledge: {gcs: {bucket: kb-1}}
+    - name: browsing
+      knowledge: {s3: {bucket: kb-1, region: eu-west-1}}
+      identity:
+        azure: {clientId: 3f2504e0-4f89-11d3-9a0c-0305e82c3301}
+      sidecars:
+        chrome: {image: "docker.io/chromedp/headless-shell:131.0.6778.85"}
 "#;
     let out = Test::new()
         .file("fleet.yaml", fleet)
@@ -521,6 +527,17 @@ spec:
         "3f2504e0-4f89-11d3-9a0c-0305e82c3301"
     );
     assert_eq!(sa["automountServiceAccountToken"], false);
+    // Only the knowledge containers get the cloud identity: the webhooks skip the rest
+    // (EKS: comma-separated, Azure: semicolon-separated, both on the pod).
+    let annotations = &w["metadata"]["annotations"];
+    assert_eq!(
+        annotations["eks.amazonaws.com/skip-containers"],
+        "workspace,gateway"
+    );
+    assert_eq!(
+        annotations["azure.workload.identity/skip-containers"],
+        "workspace;gateway"
+    );
     // The endpoint's port is let out; 443 was already.
     let egress = find("NetworkPolicy", "agent-writer")["spec"]["egress"].to_string();
     assert!(egress.contains("9000"), "{egress}");
@@ -532,6 +549,15 @@ spec:
         ["knowledge-pull", "workspace"]
     );
     assert_eq!(r["spec"]["terminationGracePeriodSeconds"], 330);
+    assert_eq!(
+        r["metadata"]["annotations"]["eks.amazonaws.com/skip-containers"],
+        "workspace,gateway"
+    );
+    assert!(
+        r["metadata"]["annotations"]
+            .get("azure.workload.identity/skip-containers")
+            .is_none()
+    );
     let env = r["spec"]["initContainers"][0]["env"].to_string();
     assert!(env.contains("knowledge:kb-1/writer"), "{env}");
     // It shares the writer's IAM role: validate says the bucket cannot refuse its writes.
@@ -555,6 +581,27 @@ spec:
         find("ServiceAccount", "agent-plain")["metadata"]
             .get("annotations")
             .is_none()
+    );
+    // GKE's metadata server answers the whole pod: nothing to skip with (README).
+    let annotations = p["metadata"]["annotations"]
+        .as_object()
+        .expect("annotations");
+    assert!(
+        annotations.keys().all(|k| !k.contains("skip-containers")),
+        "{annotations:?}"
+    );
+
+    // A fleet's sidecars are skipped too.
+    let b = pod("browsing");
+    assert!(
+        b["metadata"]["annotations"]
+            .get("eks.amazonaws.com/skip-containers")
+            .is_none(),
+        "keys from a Secret and no AWS role: EKS injects nothing"
+    );
+    assert_eq!(
+        b["metadata"]["annotations"]["azure.workload.identity/skip-containers"],
+        "workspace;gateway;chrome"
     );
 }
 

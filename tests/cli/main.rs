@@ -20,4 +20,5 @@ mod snapshot_archive;
 mod snapshot_bucket;
 mod snapshot_excludes;
 mod snapshot_hostile;
+mod snapshot_iam;
 mod suspend;

@@ -89,7 +89,7 @@ fn backup_runs_a_job_beside_the_gateway_and_cleans_it_up() {
     let id = b["id"].as_str().expect("id");
     assert_eq!(
         b["location"],
-        format!("s3://kb-1/brains/alpha/.clawctl-snapshots/alpha/{id}")
+        format!("s3://kb-1/brains/.clawctl-snapshots/alpha/{id}")
     );
     assert_eq!(steps(&server), ["post job", "delete job"]);
     assert!(jobs(&server).is_empty(), "a finished Job is deleted");
@@ -149,7 +149,7 @@ fn a_failed_backup_says_why_and_keeps_its_job_for_the_logs() {
     assert!(
         env("SNAPSHOT_REMOTE")
             .expect("remote")
-            .starts_with("knowledge:kb-1/brains/alpha/.clawctl-snapshots/alpha/")
+            .starts_with("knowledge:kb-1/brains/.clawctl-snapshots/alpha/")
     );
     assert_eq!(
         env("RCLONE_CONFIG_KNOWLEDGE_REGION").as_deref(),

@@ -19,7 +19,24 @@ use crate::knowledge::{
 };
 
 /// The Job's container for `operation` on `agent`, from the rendered Deployment.
-fn job_container(docs: &[Value], agent: &str, operation: Operation, remote: &str) -> Value {
+pub(crate) fn job_container(
+    docs: &[Value],
+    agent: &str,
+    operation: Operation,
+    remote: &str,
+) -> Value {
+    job_container_legacy(docs, agent, operation, remote, None)
+}
+
+/// [`job_container`], a restore also looking at `legacy` (snapshots taken before they
+/// moved out of the knowledge folder).
+pub(crate) fn job_container_legacy(
+    docs: &[Value],
+    agent: &str,
+    operation: Operation,
+    remote: &str,
+    legacy: Option<&str>,
+) -> Value {
     let deployment = docs
         .iter()
         .find(|d| d["kind"] == "Deployment" && d["metadata"]["name"] == format!("agent-{agent}"))
@@ -28,6 +45,7 @@ fn job_container(docs: &[Value], agent: &str, operation: Operation, remote: &str
         operation,
         agent,
         remote: remote.to_string(),
+        legacy_remote: legacy.map(str::to_string),
         marker: (operation == Operation::Backup).then(|| json!({"agent": agent})),
         name: format!("agent-{agent}-{}", operation.as_str()),
         deadline_seconds: 600,
@@ -39,7 +57,7 @@ fn job_container(docs: &[Value], agent: &str, operation: Operation, remote: &str
 
 /// The container's script with its environment (knowledge's [`command_for`]), the
 /// volume at `local`.
-fn run(c: &Value, local: &Path, home: &Path, keys: &Keys) -> std::process::Output {
+pub(crate) fn run(c: &Value, local: &Path, home: &Path, keys: &Keys) -> std::process::Output {
     command_for(c, local, home, keys)
         .env("SNAPSHOT_LOCAL", local)
         .output()
@@ -98,7 +116,7 @@ fn snapshots_round_trip_byte_for_byte_through_a_real_s3_server() {
     let home = tmp.path().join("home");
     std::fs::create_dir_all(&home).expect("mkdir");
     let id = "20261202-011503";
-    let remote = format!("knowledge:kb-test/fleets/kb/writer/.clawctl-snapshots/writer/{id}");
+    let remote = format!("knowledge:kb-test/fleets/kb/.clawctl-snapshots/writer/{id}");
 
     // The writer's volume: a brain worth keeping, binary and odd names included, and
     // what never leaves the pod.
@@ -216,7 +234,7 @@ fn snapshots_round_trip_byte_for_byte_through_a_real_s3_server() {
         &docs,
         "writer",
         Operation::Restore,
-        "knowledge:kb-test/fleets/kb/writer/.clawctl-snapshots/writer/20991231-000000",
+        "knowledge:kb-test/fleets/kb/.clawctl-snapshots/writer/20991231-000000",
     );
     let out = run(&missing, &b, &home, &writer);
     assert!(!out.status.success(), "a missing snapshot restored");
@@ -224,6 +242,70 @@ fn snapshots_round_trip_byte_for_byte_through_a_real_s3_server() {
         String::from_utf8_lossy(&out.stderr).contains("no finished snapshot"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(files(&b), before, "a refused restore touched the volume");
+
+    // A snapshot taken before snapshots moved out of the knowledge folder is restored
+    // from there; a missing one lists the agent's snapshots at both places.
+    let old_id = "20260101-000000";
+    let old = format!("knowledge:kb-test/fleets/kb/writer/.clawctl-snapshots/writer/{old_id}");
+    let out = run(
+        &job_container(&docs, "writer", Operation::Backup, &old),
+        &a,
+        &home,
+        &writer,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let d = tmp.path().join("from-old");
+    write(&d.join("workspace/MEMORY.md"), "# Memory\nnewer\n");
+    let restore_old = job_container_legacy(
+        &docs,
+        "writer",
+        Operation::Restore,
+        &format!("knowledge:kb-test/fleets/kb/.clawctl-snapshots/writer/{old_id}"),
+        Some(&old),
+    );
+    let out = run(&restore_old, &d, &home, &writer);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&format!("restored from {old}")),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(
+        files(&d)["workspace/MEMORY.md"],
+        kept["workspace/MEMORY.md"]
+    );
+    let missing_both = job_container_legacy(
+        &docs,
+        "writer",
+        Operation::Restore,
+        "knowledge:kb-test/fleets/kb/.clawctl-snapshots/writer/20991231-000000",
+        Some("knowledge:kb-test/fleets/kb/writer/.clawctl-snapshots/writer/20991231-000000"),
+    );
+    let before = files(&b);
+    let out = run(&missing_both, &b, &home, &writer);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains(&format!(
+            "snapshots under knowledge:kb-test/fleets/kb/.clawctl-snapshots/writer: {id}"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "snapshots under knowledge:kb-test/fleets/kb/writer/.clawctl-snapshots/writer: {old_id}"
+        )),
+        "{err}"
     );
     assert_eq!(files(&b), before, "a refused restore touched the volume");
 
@@ -258,7 +340,7 @@ fn snapshots_round_trip_byte_for_byte_through_a_real_s3_server() {
         &docs,
         "reader",
         Operation::Backup,
-        &format!("knowledge:kb-test/fleets/kb/writer/.clawctl-snapshots/reader/{id}"),
+        &format!("knowledge:kb-test/fleets/kb/.clawctl-snapshots/reader/{id}"),
     );
     let out = run(&reader_backup, &c, &home, &reader);
     assert!(!out.status.success(), "read-only keys wrote a snapshot");
@@ -353,7 +435,7 @@ fn a_restore_lasts_through_the_next_pulls_and_pushes() {
     pull_run("first start");
     push_once(&push, &state, &home, &writer);
     let id = "20261202-011503";
-    let remote = format!("knowledge:kb-test/fleets/kb/writer/.clawctl-snapshots/writer/{id}");
+    let remote = format!("knowledge:kb-test/fleets/kb/.clawctl-snapshots/writer/{id}");
     let backup = job_container(&docs, "writer", Operation::Backup, &remote);
     own(&state);
     let out = as_pod(command_for(&backup, &state, &home, &writer).env("SNAPSHOT_LOCAL", &state))

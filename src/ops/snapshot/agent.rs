@@ -108,6 +108,7 @@ impl<'f> Agent<'f> {
             operation: Operation::Backup,
             agent: self.name,
             remote: snapshot::remote(bucket, self.name, id),
+            legacy_remote: None,
             marker: Some(marker),
             name: snapshot::job_name(&resource_name(self.name), Operation::Backup, id),
             deadline_seconds: timeout.as_secs(),
@@ -325,6 +326,8 @@ pub(super) fn restore_step(
         operation: Operation::Restore,
         agent: target.name,
         remote: snapshot::remote(sb, source.name, id),
+        // Snapshots taken before they moved out of the knowledge folder.
+        legacy_remote: Some(snapshot::legacy_remote(sb, source.name, id)),
         marker: None,
         name: snapshot::job_name(&resource_name(target.name), Operation::Restore, id),
         deadline_seconds: timeout.as_secs(),

@@ -19,7 +19,7 @@
 //!   agent suspended: a half-restored brain does not start; `clawctl restore` again or
 //!   `clawctl resume` decide.
 //! - `clone SOURCE TARGET` restores TARGET from a snapshot of SOURCE (a new one unless
-//!   `--snapshot` names one), with TARGET's own identity reading SOURCE's folder: both
+//!   `--snapshot` names one), with TARGET's own identity reading SOURCE's snapshots: both
 //!   agents' buckets must be the same service, and TARGET must be deployed (`apply` it
 //!   first, `suspended: true` keeps it from starting before the clone).
 //! - Channel credentials, session transcripts and model keys are never in a snapshot,

@@ -1,0 +1,59 @@
+//! What every front door hands the dispatcher and gets back: who sent what in which
+//! conversation, and the reply to post. A leaf.
+
+use std::future::Future;
+
+/// A sender as the routing table keys them: `<channel>:<id>` (`slack:U012ABC`,
+/// `email:alice@example.com`), the keys of `routes.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Identity {
+    /// The identity's kind: `slack` (a Slack user id) or `email` (from the proxy).
+    pub channel: String,
+    pub id: String,
+}
+
+impl Identity {
+    pub fn new(channel: &str, id: &str) -> Identity {
+        Identity {
+            channel: channel.to_string(),
+            id: id.to_string(),
+        }
+    }
+
+    /// The key of this identity in `routes.json`.
+    pub fn key(&self) -> String {
+        format!("{}:{}", self.channel, self.id)
+    }
+}
+
+/// One message from a person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inbound {
+    pub from: Identity,
+    /// Where the answer goes and what the agent's session is keyed by: a Slack channel
+    /// and thread (`D123/1700000000.000100`), or the HTTP client's conversation id.
+    pub conversation: String,
+    pub text: String,
+    /// The front door's id of this delivery (Slack's event id): a delivery seen before
+    /// is never answered twice.
+    pub delivery: String,
+}
+
+/// What the person gets back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    /// The agent's answer.
+    Answer(String),
+    /// Nothing to post: this delivery was answered already (a retry or a duplicate).
+    Duplicate,
+    /// A message for the person from the router itself (no agent, too long, rate
+    /// limited, timed out, the agent failed): configurable texts, never internals.
+    Notice(String),
+}
+
+/// The dispatcher, as a front door sees it.
+pub trait Dispatch: Send + Sync + 'static {
+    /// Routes one message and waits for its reply. A person's messages are answered one
+    /// at a time, in order.
+    fn dispatch(&self, message: Inbound) -> impl Future<Output = Reply> + Send;
+}

@@ -36,6 +36,22 @@ pub fn revision(fleet: &str, agent: &str, number: i64) -> String {
     format!("clawctl.{fleet}.{agent}.r{number}")
 }
 
+/// clawctl-router's objects in the fleet namespace (Deployment, ServiceAccount, Role...).
+pub fn router(fleet: &str) -> String {
+    format!("{fleet}-router")
+}
+
+/// The labels that select a fleet's router pods (its `routing.from`).
+pub fn router_selector(fleet: &str) -> std::collections::BTreeMap<String, String> {
+    std::collections::BTreeMap::from([
+        (
+            "app.kubernetes.io/name".to_string(),
+            "clawctl-router".to_string(),
+        ),
+        (FLEET_LABEL.to_string(), fleet.to_string()),
+    ])
+}
+
 /// The fleet lock's ConfigMap in the fleet namespace.
 pub fn lock(fleet: &str) -> String {
     format!("clawctl-{fleet}-lock")

@@ -174,6 +174,41 @@ pub struct Routing {
     /// OpenClaw's HTTP chat endpoint, for the orchestrator to forward messages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<PeerSelector>,
+    /// Run clawctl's own router (clawctl-router) in the fleet namespace as the
+    /// orchestrator: the only Slack connection and/or an HTTP front door, forwarding each
+    /// person's messages to their agent. Sets `from` to the router's pods; the two are
+    /// exclusive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub router: Option<RouterSpec>,
+}
+
+/// clawctl-router, the swarm's front door.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RouterSpec {
+    /// The router's image (built from router/Containerfile), pinned by tag or digest.
+    pub image: String,
+    /// A Secret in the fleet namespace with SLACK_APP_TOKEN (xapp-, Socket Mode) and
+    /// SLACK_BOT_TOKEN (xoxb-): turns on the Slack door.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slack_secret: Option<String>,
+    /// The HTTP door, behind an authenticating proxy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http: Option<RouterHttp>,
+}
+
+/// The router's HTTP door: identities come only from a header the proxy sets, and only
+/// on connections from the proxy's addresses.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RouterHttp {
+    /// The authenticating proxy's addresses (CIDRs, e.g. `10.0.3.0/24`); nobody else may
+    /// name an identity.
+    pub proxy: Vec<String>,
+    /// The header the proxy puts the person's email in. Default `X-Forwarded-Email`
+    /// (oauth2-proxy's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]

@@ -64,6 +64,7 @@ pub fn fleet_context(fleet: &ResolvedFleet) -> Json {
         .collect();
     let routes_json = serde_json::to_string_pretty(&routes).unwrap_or_default() + "\n";
     json!({
+        "router": router_context(fleet),
         "name": fleet.name,
         "namespace": fleet.namespace,
         "image": fleet.image,
@@ -72,6 +73,55 @@ pub fn fleet_context(fleet: &ResolvedFleet) -> Json {
         "routesJson": routes_json,
     })
 }
+
+/// clawctl-router's values (`spec.routing.router`), or null without one: its names,
+/// labels and pod selector, its image, doors and environment, and the namespaces of the
+/// agents it forwards to (its only egress besides DNS, the API server and Slack).
+fn router_context(fleet: &ResolvedFleet) -> Json {
+    let Some(router) = &fleet.routing.router else {
+        return Json::Null;
+    };
+    let name = crate::names::router(&fleet.name);
+    let selector = crate::names::router_selector(&fleet.name);
+    let mut labels = fleet_labels(fleet);
+    labels.extend(selector.clone());
+    let mut agent_namespaces: Vec<&str> = fleet
+        .agents
+        .iter()
+        .filter(|a| a.routed)
+        .map(|a| a.namespace.as_str())
+        .collect();
+    agent_namespaces.sort_unstable();
+    agent_namespaces.dedup();
+    let mut env = vec![
+        json!({"name": "CLAWCTL_FLEET", "value": fleet.name}),
+        json!({"name": "CLAWCTL_FLEET_NAMESPACE", "value": fleet.namespace}),
+        json!({"name": "CLAWCTL_ROUTES_CONFIGMAP", "value": format!("{}-routes", fleet.name)}),
+    ];
+    if let Some(http) = &router.http {
+        env.push(json!({"name": "ROUTER_HTTP_ADDR", "value": format!("0.0.0.0:{ROUTER_PORT}")}));
+        env.push(json!({"name": "ROUTER_TRUSTED_PROXIES", "value": http.proxy.join(",")}));
+        env.push(json!({"name": "ROUTER_IDENTITY_HEADER",
+                        "value": http.header.as_deref().unwrap_or("X-Forwarded-Email")}));
+    }
+    json!({
+        "name": name,
+        "image": router.image,
+        "labels": labels,
+        "selector": selector,
+        "env": env,
+        "slackSecret": router.slack_secret,
+        "http": router.http.as_ref().map(|h| json!({"proxy": h.proxy})),
+        "port": ROUTER_PORT,
+        "routesName": format!("{}-routes", fleet.name),
+        "agentNamespaces": agent_namespaces,
+        "gatewayPort": GATEWAY_PORT,
+        "security": restricted_security(),
+    })
+}
+
+/// The port of the router's HTTP door and health checks.
+const ROUTER_PORT: u16 = 8080;
 
 pub fn team_context(fleet: &ResolvedFleet, team: &ResolvedTeam) -> Json {
     let labels = team_labels(fleet, &team.name);

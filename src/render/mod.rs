@@ -398,15 +398,6 @@ fn check<'d>(doc: &'d Doc, expect: &Expect<'d>) -> Result<Object<'d>, String> {
                 expect.namespace
             ));
         }
-    } else if kind == "ClusterRole" {
-        // Cluster-scoped: only the fleet's own (its revision-history role).
-        let prefix = format!("clawctl-{}-", expect.fleet);
-        if namespace.is_some() || !name.starts_with(&prefix) {
-            return Err(format!(
-                "ClusterRole {name:?}: a fleet's ClusterRole has no namespace and a name \
-                 starting with {prefix:?}"
-            ));
-        }
     } else if namespace != Some(expect.namespace) {
         return Err(format!(
             "{kind} {name:?} is in namespace {:?}, expected {:?}",

@@ -16,10 +16,16 @@ impl Scope {
     /// The kinds a template of this scope may produce; anything else is refused.
     pub fn allowed_kinds(self) -> &'static [(&'static str, &'static str)] {
         match self {
+            // Nothing cluster-scoped but the fleet's Namespace (DESIGN §4.1).
             Scope::Fleet => &[
                 ("v1", "Namespace"),
                 ("v1", "ConfigMap"),
-                ("rbac.authorization.k8s.io/v1", "ClusterRole"),
+                ("v1", "ServiceAccount"),
+                ("rbac.authorization.k8s.io/v1", "Role"),
+                ("rbac.authorization.k8s.io/v1", "RoleBinding"),
+                ("apps/v1", "Deployment"),
+                ("v1", "Service"),
+                ("networking.k8s.io/v1", "NetworkPolicy"),
             ],
             Scope::Team => &[
                 ("v1", "Namespace"),
@@ -57,6 +63,7 @@ macro_rules! builtins {
 builtins![
     (Fleet, "fleet-namespace.yaml.j2"),
     (Fleet, "fleet-routes.yaml.j2"),
+    (Fleet, "fleet-router.yaml.j2"),
     (Team, "team-namespace.yaml.j2"),
     (Team, "team-networkpolicy.yaml.j2"),
     (Team, "team-viewers.yaml.j2"),

@@ -738,3 +738,75 @@ fn access_in_an_agent_only_namespace_warns() {
         run.stderr
     );
 }
+
+/// `routing.router` renders clawctl-router in the fleet namespace with only what it
+/// needs: the routing table by name, the routed agents' token Secrets by name (through
+/// each team's orchestrator Role), egress to the agents' gateways, DNS and HTTPS, and
+/// ingress only from the authenticating proxy; the agents admit only the router's pods.
+#[test]
+fn the_router_gets_only_what_it_needs() {
+    let out = Test::new()
+        .args(&["render", &example("swarm.yaml")])
+        .success()
+        .stdout;
+    let documents = docs(&out);
+    let find = |kind: &str, ns: &str, name: &str| {
+        documents
+            .iter()
+            .find(|d| {
+                d["kind"] == kind
+                    && d["metadata"]["namespace"] == ns
+                    && d["metadata"]["name"] == name
+            })
+            .unwrap_or_else(|| panic!("{kind} {ns}/{name} missing"))
+            .clone()
+    };
+    let role = find("Role", "clawctl-system", "swarm-router");
+    assert_eq!(
+        role["rules"],
+        serde_json::json!([{"apiGroups": [""], "resources": ["configmaps"],
+                            "resourceNames": ["swarm-routes"], "verbs": ["get", "list", "watch"]}])
+    );
+    let tokens = find("Role", "swarm", "clawctl-orchestrator");
+    assert_eq!(
+        tokens["rules"][0]["resourceNames"],
+        serde_json::json!([
+            "agent-alice-gateway-token",
+            "agent-bob-gateway-token",
+            "agent-carol-gateway-token"
+        ])
+    );
+    let binding = find("RoleBinding", "swarm", "clawctl-orchestrator");
+    assert_eq!(
+        binding["subjects"],
+        serde_json::json!([{"kind": "ServiceAccount", "name": "swarm-router", "namespace": "clawctl-system"}])
+    );
+    let deployment = find("Deployment", "clawctl-system", "swarm-router");
+    let pod = &deployment["spec"]["template"]["spec"];
+    assert_eq!(pod["serviceAccountName"], "swarm-router");
+    assert_eq!(
+        pod["containers"][0]["securityContext"]["readOnlyRootFilesystem"],
+        true
+    );
+    assert_eq!(
+        pod["containers"][0]["envFrom"][0]["secretRef"]["name"],
+        "swarm-slack"
+    );
+    let policy = find("NetworkPolicy", "clawctl-system", "swarm-router");
+    assert_eq!(
+        policy["spec"]["ingress"][0]["from"],
+        serde_json::json!([{"ipBlock": {"cidr": "10.0.3.0/24"}}])
+    );
+    assert_eq!(policy["spec"]["egress"].as_array().map(Vec::len), Some(3));
+    // Each agent admits the router's pods, and only them.
+    let agent = find("NetworkPolicy", "swarm", "agent-alice");
+    let from = &agent["spec"]["ingress"][0]["from"][0];
+    assert_eq!(
+        from["podSelector"]["matchLabels"]["app.kubernetes.io/name"],
+        "clawctl-router"
+    );
+    assert_eq!(
+        from["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"],
+        "clawctl-system"
+    );
+}

@@ -169,7 +169,13 @@ pub fn resolve(loaded: &Loaded) -> Result<ResolvedFleet, Diagnostics> {
     }
     let release = check_release(&mut cx, &spec_path);
     check_policy(&mut cx, &spec.policy, &spec_path.key("policy"));
-    routing::check(&mut cx, &spec.routing, &spec_path.key("routing"));
+    routing::check(
+        &mut cx,
+        &spec.routing,
+        spec.policy.allow_floating_tags,
+        &spec_path.key("routing"),
+    );
+    let effective_routing = routing::effective(&spec.routing, &fleet.metadata.name, &namespace);
     let templates = spec.templates.as_ref().and_then(|t| {
         let path = spec_path.key("templates");
         match safe_path(&loaded.dir, t) {
@@ -240,7 +246,7 @@ pub fn resolve(loaded: &Loaded) -> Result<ResolvedFleet, Diagnostics> {
     }
     routing::route_agents(
         &mut cx,
-        &spec.routing,
+        &effective_routing,
         &mut agents,
         &spec_path.key("routing"),
     );
@@ -269,7 +275,7 @@ pub fn resolve(loaded: &Loaded) -> Result<ResolvedFleet, Diagnostics> {
         openclaw_version: spec.openclaw_version.clone(),
         policy: spec.policy.clone(),
         rollout: spec.rollout.clone(),
-        routing: spec.routing.clone(),
+        routing: effective_routing,
         templates,
         teams,
         agents,

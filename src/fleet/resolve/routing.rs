@@ -5,11 +5,96 @@
 
 use super::{Cx, ResolvedAgent, check_selector};
 use crate::diag::{FieldPath, agents_phrase};
-use crate::fleet::model::Routing;
+use crate::fleet::model::{PeerSelector, Routing};
 use crate::fleet::rules;
 use crate::openclaw::TOKEN_ENV;
 
-pub(super) fn check(cx: &mut Cx, routing: &Routing, path: &FieldPath) {
+/// The routing the fleet renders: `routing.from` as written, or, with `routing.router`,
+/// the router's own pods and ServiceAccount in the fleet namespace.
+pub(super) fn effective(routing: &Routing, fleet: &str, namespace: &str) -> Routing {
+    let mut routing = routing.clone();
+    if routing.router.is_some() {
+        routing.from = Some(PeerSelector {
+            namespace: namespace.to_string(),
+            pod_selector: crate::names::router_selector(fleet),
+            service_account: Some(crate::names::router(fleet)),
+        });
+    }
+    routing
+}
+
+/// `routing.router`: exclusive with `from`, a pinned image, at least one door, a Secret
+/// name, proxy CIDRs and a header name that parse.
+fn check_router(cx: &mut Cx, routing: &Routing, allow_floating: bool, path: &FieldPath) {
+    let Some(router) = &routing.router else {
+        return;
+    };
+    let path = path.key("router");
+    if routing.from.is_some() {
+        cx.error(
+            &path,
+            "routing.router runs the orchestrator, and routing.from names another one: keep one",
+        );
+    }
+    if !allow_floating {
+        cx.check(&path.key("image"), rules::image_pin(&router.image));
+    }
+    if router.slack_secret.is_none() && router.http.is_none() {
+        cx.error(
+            &path,
+            "the router needs a door: slackSecret (the Slack app's tokens) and/or http (behind an authenticating proxy)",
+        );
+    }
+    if let Some(secret) = &router.slack_secret {
+        cx.check(&path.key("slackSecret"), rules::dns_subdomain(secret));
+    }
+    if let Some(http) = &router.http {
+        let http_path = path.key("http");
+        if http.proxy.is_empty() {
+            cx.error(
+                &http_path.key("proxy"),
+                "name the authenticating proxy's addresses: without them anyone who reaches the router could pick an identity",
+            );
+        }
+        for (i, cidr) in http.proxy.iter().enumerate() {
+            if let Err(why) = parse_cidr(cidr) {
+                cx.error(&http_path.key("proxy").index(i), why);
+            }
+        }
+        if let Some(header) = &http.header
+            && (header.is_empty()
+                || !header
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        {
+            cx.error(
+                &http_path.key("header"),
+                format!("{header:?} is not a header name (letters, digits and '-')"),
+            );
+        }
+    }
+}
+
+/// `10.0.0.0/8`, `192.168.1.7` (a single address) or an IPv6 CIDR.
+fn parse_cidr(text: &str) -> Result<(), String> {
+    let (address, prefix) = text.split_once('/').unwrap_or((text, ""));
+    let ip: std::net::IpAddr = address
+        .parse()
+        .map_err(|_| format!("{text:?} is not an IP address or CIDR"))?;
+    if !prefix.is_empty() {
+        let bits: u8 = prefix
+            .parse()
+            .map_err(|_| format!("{text:?}: the prefix length is not a number"))?;
+        let max = if ip.is_ipv4() { 32 } else { 128 };
+        if bits > max {
+            return Err(format!("{text:?}: a prefix length is at most {max}"));
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn check(cx: &mut Cx, routing: &Routing, allow_floating: bool, path: &FieldPath) {
+    check_router(cx, routing, allow_floating, path);
     let Some(from) = &routing.from else {
         return;
     };

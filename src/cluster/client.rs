@@ -22,6 +22,8 @@ pub struct Cluster {
     pub client: kube::Client,
     pub source: String,
     pub url: String,
+    /// What the API server warned about, per object (see `warnings`).
+    pub warnings: super::warnings::Warnings,
 }
 
 /// How long to wait for a TCP connection to the API server before giving up.
@@ -38,12 +40,16 @@ impl Cluster {
         // retry 429s for up to 15 times with delays of up to 1000 s.
         config.default_retry = false;
         let url = config.cluster_url.to_string();
-        let client = kube::Client::try_from(config)
-            .with_context(|| format!("cannot build a Kubernetes client from {source}"))?;
+        let warnings = super::warnings::Warnings::default();
+        let client = kube::client::ClientBuilder::try_from(config)
+            .with_context(|| format!("cannot build a Kubernetes client from {source}"))?
+            .with_layer(&super::warnings::Layer(warnings.clone()))
+            .build();
         let cluster = Cluster {
             client,
             source,
             url,
+            warnings,
         };
         let version =
             tokio::time::timeout(CONNECT_TIMEOUT * 2, cluster.client.apiserver_version()).await;

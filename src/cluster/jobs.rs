@@ -16,7 +16,7 @@ use kube::api::{Api, DeleteParams, ListParams, PostParams};
 use serde_json::Value;
 
 use super::errors::{self, Request};
-use super::{Cluster, retry};
+use super::{Cluster, readiness, retry};
 
 /// How a Job ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +53,7 @@ pub async fn run(
     let started = tokio::time::Instant::now();
     let deadline = started + timeout;
     let mut polls: u32 = 0;
+    let mut refused: Option<String> = None;
     loop {
         polls += 1;
         let live = retry::idempotent(|| api.get(name)).await.map_err(|e| {
@@ -86,10 +87,11 @@ pub async fn run(
             None => {}
         }
         // A pod the Job controller cannot create (a ResourceQuota, PodSecurity or a
-        // webhook refuses it) never comes: its `FailedCreate` events say why, at once
-        // rather than at the timeout. Looked at every fifth poll once 10 s have passed.
-        if polls.is_multiple_of(5)
-            && started.elapsed() >= Duration::from_secs(10)
+        // webhook refuses it) never comes: its latest `FailedCreate` event says why. A
+        // refusal that waiting cannot fix (`readiness::cannot_heal`) fails the run at
+        // once; any other fails it after 10 s. Looked at every other poll while the Job
+        // has no active pod.
+        if polls.is_multiple_of(2)
             && live.status.as_ref().and_then(|s| s.active).unwrap_or(0) == 0
             && pod_story(cluster, namespace, name).await.is_none()
         {
@@ -98,15 +100,21 @@ pub async fn run(
             if let Ok(list) = retry::idempotent(|| events.list(&all)).await
                 && let Some(why) = failed_create(&list.items, name)
             {
-                return Ok(Outcome::Failed(format!(
-                    "the Job controller cannot create its pod: {why}"
-                )));
+                if readiness::cannot_heal(&why) || started.elapsed() >= Duration::from_secs(10) {
+                    return Ok(Outcome::Failed(format!(
+                        "the Job controller cannot create its pod: {why}"
+                    )));
+                }
+                refused = Some(why);
             }
         }
         if tokio::time::Instant::now() >= deadline {
             let pod = pod_story(cluster, namespace, name)
                 .await
-                .unwrap_or_else(|| "its pod was not created".to_string());
+                .unwrap_or_else(|| match &refused {
+                    Some(why) => format!("its pod was not created: {why}"),
+                    None => "its pod was not created".to_string(),
+                });
             return Ok(Outcome::Unfinished(pod));
         }
         tokio::time::sleep(every).await;

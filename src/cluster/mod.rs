@@ -20,5 +20,6 @@ pub mod storage;
 pub mod suspend;
 pub mod tokens;
 pub mod wait;
+pub mod warnings;
 
 pub use client::{Cluster, Target};

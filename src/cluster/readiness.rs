@@ -22,7 +22,7 @@ pub enum Rollout {
 /// A Deployment scaled to zero (a suspended agent) is done once no old replica is left:
 /// zero updated, ready and available replicas are what it wants ("complete" in the
 /// Deployment docs: all replicas updated and available, no old ones running).
-pub fn deployment(d: &Deployment) -> Rollout {
+fn counts(d: &Deployment) -> Rollout {
     let generation = d.metadata.generation.unwrap_or(0);
     let Some(status) = &d.status else {
         return Rollout::Waiting("the deployment controller has not reported status yet".into());
@@ -67,6 +67,47 @@ pub fn deployment(d: &Deployment) -> Rollout {
         ));
     }
     Rollout::Done
+}
+
+/// Where a Deployment's rollout stands: the counts first, as `kubectl rollout status`
+/// judges them, then why its pods cannot be created: the ReplicaSet
+/// controller's `ReplicaFailure` condition (reason `FailedCreate`, the API server's
+/// refusal as message), which the Deployment controller copies onto the Deployment
+/// (kube-controller-manager `replicaset/replica_set_utils.go` calculateStatus,
+/// `deployment/sync.go` syncRolloutStatus). A refusal that waiting cannot fix fails the
+/// rollout at once; another one is shown while waiting.
+pub fn deployment(d: &Deployment) -> Rollout {
+    let state = counts(d);
+    let Rollout::Waiting(why) = state else {
+        return state;
+    };
+    // A condition from before the controller saw this spec is about an older template.
+    let observed = d.status.as_ref().and_then(|s| s.observed_generation);
+    if observed.unwrap_or(0) < d.metadata.generation.unwrap_or(0) {
+        return Rollout::Waiting(why);
+    }
+    let failure = d
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .into_iter()
+        .flatten()
+        .find(|c| c.type_ == "ReplicaFailure" && c.status == "True");
+    match failure.and_then(|c| c.message.as_deref()) {
+        Some(message) if cannot_heal(message) => {
+            Rollout::Failed(format!("its pods cannot be created: {message}"))
+        }
+        Some(message) => Rollout::Waiting(format!("{why} (pods cannot be created: {message})")),
+        None => Rollout::Waiting(why),
+    }
+}
+
+/// Whether a refused pod create stays refused however long one waits: admission said
+/// no (`... is forbidden: ...`: Pod Security, an exceeded ResourceQuota, a LimitRange,
+/// a ValidatingAdmissionPolicy) or a webhook denied it. Errors like a webhook that could
+/// not be reached (`Internal error occurred: failed calling webhook`) may pass.
+pub fn cannot_heal(message: &str) -> bool {
+    message.contains(" is forbidden: ") || message.contains("denied the request")
 }
 
 /// Container waiting reasons that do not resolve by waiting: the image cannot be
@@ -174,6 +215,36 @@ mod tests {
 
     fn with_status(status: &str) -> Deployment {
         parse(&format!("{BASE}status: {status}\n"))
+    }
+
+    #[test]
+    fn a_refused_pod_create_fails_at_once_and_a_transient_one_waits() {
+        let refused = with_status(
+            "{observedGeneration: 2, replicas: 0, conditions: [{type: ReplicaFailure, status: 'True', reason: FailedCreate, \
+             message: 'pods \"agent-ops-5d9c-x7k2p\" is forbidden: violates PodSecurity \"restricted:latest\": restricted volume types (volume \"nas\" uses restricted volume type \"nfs\")'}]}",
+        );
+        assert_eq!(
+            deployment(&refused),
+            Rollout::Failed(
+                "its pods cannot be created: pods \"agent-ops-5d9c-x7k2p\" is forbidden: violates PodSecurity \"restricted:latest\": restricted volume types (volume \"nas\" uses restricted volume type \"nfs\")".into()
+            )
+        );
+        let transient = with_status(
+            "{observedGeneration: 2, replicas: 0, conditions: [{type: ReplicaFailure, status: 'True', reason: FailedCreate, \
+             message: 'Internal error occurred: failed calling webhook \"v.example.com\": context deadline exceeded'}]}",
+        );
+        assert!(
+            matches!(deployment(&transient), Rollout::Waiting(w) if w.contains("failed calling webhook"))
+        );
+        // Not yet observed: the condition may be the previous template's.
+        let stale = with_status(
+            "{observedGeneration: 1, replicas: 0, conditions: [{type: ReplicaFailure, status: 'True', reason: FailedCreate, \
+             message: 'pods \"a\" is forbidden: exceeded quota: q, requested: memory=1Gi, used: memory=1Gi, limited: memory=1536Mi'}]}",
+        );
+        assert!(matches!(deployment(&stale), Rollout::Waiting(_)));
+        assert!(cannot_heal(
+            "admission webhook \"validate.kyverno.svc\" denied the request: no"
+        ));
     }
 
     #[test]

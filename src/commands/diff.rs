@@ -23,11 +23,14 @@ pub fn run(args: &DiffArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
         let diff = ops::diff::diff(&planned, request.concurrency, false).await?;
         anyhow::Ok((planned, diff))
     })?;
+    let api_warnings = super::print_api_warnings(&planned.cluster);
     let removals = planned.plan.count(Action::Prune);
     let mut stdout = std::io::stdout().lock();
     match args.output {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut stdout, &changes::diff_json(&planned.plan, &diff))?;
+            let mut json = changes::diff_json(&planned.plan, &diff);
+            json["warnings"] = serde_json::json!(api_warnings);
+            serde_json::to_writer_pretty(&mut stdout, &json)?;
             writeln!(stdout)?;
         }
         Format::Table => {

@@ -29,6 +29,21 @@ fn print_warnings(warnings: &[String], quiet: bool) {
     }
 }
 
+/// Shows what the API server warned about since the last call (`Warning` headers on
+/// applies, dry runs and diffs), each once with the object it is about, even under
+/// `--quiet`: like kubectl, a warning is not progress chatter. Returns them.
+fn print_api_warnings(
+    cluster: &crate::cluster::Cluster,
+) -> Vec<crate::cluster::warnings::ApiWarning> {
+    let warnings = cluster.warnings.take();
+    let color = crate::output::color_stderr();
+    for w in &warnings {
+        let text = format!("the API server warns about {}: {}", w.object, w.message);
+        eprintln!("{}", crate::output::diagnostics::warning_line(&text, color));
+    }
+    warnings
+}
+
 /// Writes `value` as pretty JSON and a newline to stdout.
 fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
     use std::io::Write;

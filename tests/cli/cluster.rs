@@ -1745,3 +1745,87 @@ fn team_scoped_credentials_need_no_rights_on_httproutes_when_the_fleet_has_none(
     );
     clawctl(&server, &text, &["status", "fleet.yaml"]).success();
 }
+
+/// Issue 19: a team quota too small for the agent refuses the ReplicaSet controller's pod
+/// create; apply stops within seconds quoting the quota's message instead of waiting out
+/// its timeout, and status shows the same reason in the agent's row.
+#[test]
+fn a_quota_too_small_fails_the_wait_fast_with_the_quotas_message() {
+    let server = server();
+    let text = fleet(&["alpha"], IMAGE).replace(
+        "teams: [{name: core}]",
+        "teams: [{name: core, quota: {cpu: 100m, memory: 64Mi}}]",
+    );
+    let started = std::time::Instant::now();
+    let out = apply(&server, &text, &["--timeout", "120s"]).fails(1);
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "waited {:?}",
+        started.elapsed()
+    );
+    for expected in [
+        "its pods cannot be created: pods \"agent-alpha-",
+        "is forbidden: exceeded quota: clawctl-quota, requested: ",
+        "limited: limits.cpu=100m,limits.memory=64Mi,requests.cpu=100m,requests.memory=64Mi",
+    ] {
+        assert!(out.stderr.contains(expected), "{expected}\n{}", out.stderr);
+    }
+    let status = status_json(&server, &text, &["fleet.yaml"]);
+    assert_eq!(phases(&status), [("alpha".into(), "Degraded".into())]);
+    let reason = status["agents"][0]["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("exceeded quota: clawctl-quota"), "{status}");
+}
+
+/// Issue 19: a namespace a platform team set to enforce `restricted` (clawctl adopts it)
+/// and a pod shape the level refuses that slipped past validate: the Deployment's
+/// `Warning` header is shown once with the object's name, and the wait fails at once
+/// quoting Pod Security's message.
+#[test]
+fn a_pod_refused_by_pod_security_shows_the_warning_and_fails_the_wait_fast() {
+    let server = server();
+    server
+        .apply_as(
+            "platform-team",
+            json!({"apiVersion": "v1", "kind": "Namespace",
+                   "metadata": {"name": "core", "labels": {
+                       "pod-security.kubernetes.io/enforce": "restricted"}}}),
+            true,
+        )
+        .expect("labelled");
+    // A hostPath volume through a template override: something no fleet field renders.
+    let text = fleet(&["alpha"], IMAGE);
+    let test = apply(
+        &server,
+        &text,
+        &["--timeout", "120s", "--templates", "templates"],
+    );
+    let deployment =
+        std::fs::read_to_string(crate::harness::repo().join("templates/agent-deployment.yaml.j2"))
+            .expect("template");
+    let volumes = deployment
+        .find("      volumes:\n")
+        .expect("the template has a volumes list");
+    let patched = format!(
+        "{}      volumes:\n        - name: host\n          hostPath: {{path: /var/run}}\n{}",
+        &deployment[..volumes],
+        &deployment[volumes + "      volumes:\n".len()..]
+    );
+    let started = std::time::Instant::now();
+    let out = test
+        .file("templates/agent-deployment.yaml.j2", &patched)
+        .fails(1);
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "waited {:?}",
+        started.elapsed()
+    );
+    let warning = "the API server warns about deployments core/agent-alpha: would violate PodSecurity \"restricted:latest\": restricted volume types (volume \"host\" uses restricted volume type \"hostPath\")";
+    assert_eq!(out.stderr.matches(warning).count(), 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(
+            "is forbidden: violates PodSecurity \"restricted:latest\": restricted volume types (volume \"host\" uses restricted volume type \"hostPath\")"
+        ),
+        "{}",
+        out.stderr
+    );
+}

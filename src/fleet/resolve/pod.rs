@@ -153,6 +153,18 @@ fn check_volumes(cx: &mut Cx, at: At, volumes: &BTreeMap<String, Volume>, sideca
             }
         }
         if let Some(nfs) = &volume.nfs {
+            // Every team namespace enforces Pod Security `restricted` (DESIGN §3), whose
+            // volume check (pod-security-admission policy/check_restrictedVolumes.go)
+            // refuses an inline `nfs` source: the ReplicaSet controller's pod creates
+            // would all be refused. A claim bound to an NFS PersistentVolume is allowed.
+            cx.error(
+                &path(cx).key("nfs"),
+                "an `nfs` volume is refused by Pod Security level \"restricted\", which every team \
+                 namespace enforces (restricted volume types allow configMap, csi, downwardAPI, \
+                 emptyDir, ephemeral, persistentVolumeClaim, projected and secret): have the share \
+                 mounted through an NFS PersistentVolume bound to a claim, and mount the claim with \
+                 `persistentVolumeClaim`",
+            );
             if nfs.server.trim().is_empty() || nfs.server.contains(char::is_whitespace) {
                 cx.error(
                     &path(cx).key("nfs").key("server"),

@@ -43,6 +43,8 @@ pub struct Ctx {
     pub dry_run: bool,
     /// Timestamp for creationTimestamp and managedFields.
     pub now: String,
+    /// `Warning` headers admission added to the response (see [`crate::admission`]).
+    pub warnings: std::cell::RefCell<Vec<String>>,
 }
 
 impl Ctx {
@@ -51,6 +53,7 @@ impl Ctx {
             manager: manager.to_string(),
             dry_run,
             now: crate::util::now_rfc3339(),
+            warnings: Default::default(),
         }
     }
 }
@@ -773,9 +776,14 @@ fn finish_update(
     old: &Arc<Value>,
     new: Value,
     ctx: &Ctx,
+    admit: bool,
 ) -> Result<Value, ApiError> {
     validate(rt(res), &new)?;
     validate_update(rt(res), old, &new)?;
+    if admit {
+        let warnings = crate::admission::admit(store, res, &new, false)?;
+        ctx.warnings.borrow_mut().extend(warnings);
+    }
     if is_noop(old, &new) {
         return Ok((**old).clone());
     }
@@ -806,6 +814,8 @@ fn finish_create(store: &mut Store, res: ResIdx, obj: Value, ctx: &Ctx) -> Resul
         return Err(status::already_exists(r, &name));
     }
     check_namespace(store, r, &ns, &name)?;
+    let warnings = crate::admission::admit(store, res, &obj, true)?;
+    ctx.warnings.borrow_mut().extend(warnings);
     if ctx.dry_run {
         return Ok(obj);
     }
@@ -880,11 +890,11 @@ pub fn replace(
     if status_sub {
         let mut new = status_only(&live, &obj);
         ssa::update_subresource(Some(&live), &mut new, &ctx.manager, "status", &ctx.now);
-        return finish_update(store, res, &live, new, ctx);
+        return finish_update(store, res, &live, new, ctx, false);
     }
     prepare_update(r, &live, &mut obj, store);
     ssa::update(Some(&live), &mut obj, &ctx.manager, &ctx.now);
-    finish_update(store, res, &live, obj, ctx)
+    finish_update(store, res, &live, obj, ctx, true)
 }
 
 /// Marks which managers of `live` are appliers (their conflicts print without `using`).
@@ -951,7 +961,7 @@ pub fn apply(
         prepare_update(r, &live, &mut new, store);
         new
     };
-    finish_update(store, res, &live, new, ctx).map(|o| (200, o))
+    finish_update(store, res, &live, new, ctx, !status_sub).map(|o| (200, o))
 }
 
 /// PATCH with a merge, strategic-merge or JSON patch.
@@ -980,11 +990,11 @@ pub fn patch(
     if status_sub {
         let mut new = status_only(&live, &obj);
         ssa::update_subresource(Some(&live), &mut new, &ctx.manager, "status", &ctx.now);
-        return finish_update(store, res, &live, new, ctx);
+        return finish_update(store, res, &live, new, ctx, false);
     }
     prepare_update(r, &live, &mut obj, store);
     ssa::update(Some(&live), &mut obj, &ctx.manager, &ctx.now);
-    finish_update(store, res, &live, obj, ctx)
+    finish_update(store, res, &live, obj, ctx, true)
 }
 
 /// RFC 6902 JSON patch.

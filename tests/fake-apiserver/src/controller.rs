@@ -153,6 +153,7 @@ impl Controller {
             .filter(|(r, _, _)| *r == pod_res)
             .filter_map(|(_, pns, pname)| store.get(pod_res, &pns, &pname).cloned())
             .collect();
+        let mut failure: Option<String> = None;
         while pods.len() < desired {
             let template = &rs["spec"]["template"];
             let pod_name = format!("{name}-{}", random_suffix(5));
@@ -176,10 +177,26 @@ impl Controller {
             let mut spec = template["spec"].clone();
             spec["nodeName"] = json!("fake-node");
             let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec});
+            // The pod create goes through admission like any other (Pod Security, quota).
+            if let Err(e) = crate::admission::admit_pod(store, &pod) {
+                failure = Some(e.message().to_string());
+                break;
+            }
             match api::controller_create(store, pod_res, pod) {
                 Some(p) => pods.push(p),
                 None => break,
             }
+        }
+        if let Some(message) = &failure {
+            // What controller_utils' createPods records on the owner, and the event
+            // recorder's aggregation of repeats.
+            controller_event(
+                store,
+                &rs,
+                "replicaset-controller",
+                "FailedCreate",
+                &format!("Error creating: {message}"),
+            );
         }
         if pods.len() > desired {
             // Not-ready pods go first, then the newest.
@@ -200,6 +217,23 @@ impl Controller {
                 st["availableReplicas"] = json!(ready);
             }
             st["observedGeneration"] = generation;
+            // replica_set.go calculateStatus: a failed create sets ReplicaFailure (kept,
+            // with its first message, while creates keep failing); a good sync removes it.
+            let kept = rs["status"]["conditions"]
+                .as_array()
+                .and_then(|cs| cs.iter().find(|c| c["type"] == "ReplicaFailure"))
+                .cloned();
+            match (&failure, kept) {
+                (Some(_), Some(c)) => st["conditions"] = json!([c]),
+                (Some(message), None) => {
+                    st["conditions"] = json!([{
+                        "type": "ReplicaFailure", "status": "True",
+                        "lastTransitionTime": now_rfc3339(),
+                        "reason": "FailedCreate", "message": message,
+                    }]);
+                }
+                (None, _) => {}
+            }
             rs["status"] = st;
         });
     }
@@ -400,6 +434,16 @@ impl Controller {
             .map(|r| meta_str(r, "name").to_string())
             .unwrap_or(new_name.clone());
         let new_revision = new_rs.as_ref().map(|r| revision(r));
+        let failure_of = |r: &Arc<Value>| {
+            r["status"]["conditions"]
+                .as_array()
+                .and_then(|cs| cs.iter().find(|c| c["type"] == "ReplicaFailure"))
+                .cloned()
+        };
+        let replica_failure = new_rs
+            .as_ref()
+            .and_then(failure_of)
+            .or_else(|| rss.iter().find_map(failure_of));
         let generation = d["metadata"]["generation"].clone();
         api::controller_status(store, d_res, ns, name, "kube-controller-manager", |d| {
             let mut conds: Vec<Value> = d["status"]["conditions"]
@@ -483,6 +527,12 @@ impl Controller {
                 if v != 0 {
                     st[k] = json!(v);
                 }
+            }
+            // sync.go syncRolloutStatus: the ReplicaSets' ReplicaFailure moves onto the
+            // Deployment (the new ReplicaSet's first), and leaves with them.
+            conds.retain(|c| c["type"] != "ReplicaFailure");
+            if let Some(f) = &replica_failure {
+                conds.push(f.clone());
             }
             st["conditions"] = json!(conds);
             d["status"] = st;
@@ -971,13 +1021,30 @@ fn claims_bound(store: &Store, ns: &str, pod: &Value) -> bool {
         })
 }
 
-/// A Warning event about a claim from the persistent volume controller; a repeat bumps
-/// the count of the existing event, as the event recorder aggregates them.
+/// A Warning event about a claim from the persistent volume controller.
 fn claim_event(store: &mut Store, pvc: &Value, reason: &str, message: &str) {
-    let ns = meta_str(pvc, "namespace").to_string();
-    let claim = meta_str(pvc, "name").to_string();
-    let uid = meta_str(pvc, "uid").replace('-', "");
-    let name = format!("{claim}.{}", &uid[..uid.len().min(16)]);
+    controller_event(store, pvc, "persistentvolume-controller", reason, message);
+}
+
+/// A Warning event about `obj` from a controller; a repeat of the same reason and message
+/// bumps the count of the existing event, as the event recorder aggregates them (one
+/// event per object, reason and message here, named `<object>.<uid prefix><hash>`).
+pub(crate) fn controller_event(
+    store: &mut Store,
+    obj: &Value,
+    component: &str,
+    reason: &str,
+    message: &str,
+) {
+    let ns = meta_str(obj, "namespace").to_string();
+    let object = meta_str(obj, "name").to_string();
+    let uid = meta_str(obj, "uid").replace('-', "");
+    let first = uid.len().min(8);
+    let name = format!(
+        "{object}.{}{:08x}",
+        &uid[..first],
+        crate::util::fnv32a(format!("{reason}/{message}").as_bytes())
+    );
     let now = now_rfc3339();
     let res = idx("events");
     if let Some(existing) = store.get(res, &ns, &name).cloned() {
@@ -990,11 +1057,13 @@ fn claim_event(store: &mut Store, pvc: &Value, reason: &str, message: &str) {
     let event = json!({
         "apiVersion": "v1", "kind": "Event",
         "metadata": {"name": name, "namespace": ns},
-        "involvedObject": {"kind": "PersistentVolumeClaim", "namespace": ns, "name": claim,
-                           "uid": meta_str(pvc, "uid"), "apiVersion": "v1"},
+        "involvedObject": {"kind": obj["kind"], "namespace": ns, "name": object,
+                           "uid": meta_str(obj, "uid"), "apiVersion": obj["apiVersion"],
+                           "resourceVersion": meta_str(obj, "resourceVersion")},
         "reason": reason, "message": message, "type": "Warning", "count": 1,
-        "source": {"component": "persistentvolume-controller"},
-        "firstTimestamp": now, "lastTimestamp": now, "reportingComponent": "persistentvolume-controller",
+        "source": {"component": component},
+        "firstTimestamp": now, "lastTimestamp": now, "reportingComponent": component,
+        "reportingInstance": "",
     });
     api::controller_create(store, res, event);
 }

@@ -324,6 +324,24 @@ impl Controller {
                 pod_spec["nodeName"] = json!("fake-node");
                 let pod =
                     json!({"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": pod_spec});
+                // Admission refuses the pod: job_controller.go records FailedCreate
+                // (`Error creating: <err>`) and retries with backoff; the Job has no
+                // condition for it.
+                if let Err(e) = crate::admission::admit_pod(store, &pod) {
+                    let message = format!("Error creating: {}", e.message());
+                    crate::controller::controller_event(
+                        store,
+                        &job,
+                        "job-controller",
+                        "FailedCreate",
+                        &message,
+                    );
+                    self.schedule(
+                        std::time::Duration::from_millis(500),
+                        crate::controller::Timer::Job(ns.to_string(), name.to_string()),
+                    );
+                    break;
+                }
                 match api::controller_create(store, pod_res, pod) {
                     Some(p) => {
                         let message = format!("Created pod: {}", meta_str(&p, "name"));

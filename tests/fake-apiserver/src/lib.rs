@@ -5,7 +5,7 @@
 //! functions that run the real `clawctl` binary (or a kube client on their own runtime)
 //! against [`FakeApiServer::kubeconfig`].
 //!
-//! Modules: [`resources`] (the served kinds), [`store`] (objects, resourceVersions, watch
+//! Modules: [`admission`] (Pod Security and ResourceQuota admission), [`resources`] (the served kinds), [`store`] (objects, resourceVersions, watch
 //! history), [`api`] (write semantics), [`server`] (HTTP, read verbs, watch, faults),
 //! [`authn`] (bearer tokens and identities), [`rbac`] (the RBAC authorizer, escalation
 //! checks, ClusterRole aggregation, SelfSubjectAccessReview), [`bootstrap_policy`] (the
@@ -17,6 +17,7 @@
 //! stored objects are normalized: empty lists and maps, quantities). Each module's
 //! doc lists what it simplifies compared with a real cluster.
 
+pub mod admission;
 pub mod api;
 pub mod authn;
 pub mod bootstrap_policy;

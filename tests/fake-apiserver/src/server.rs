@@ -106,6 +106,13 @@ fn error_response(e: &ApiError) -> Response<Body> {
     r
 }
 
+/// A `Warning` header value as the apiserver writes one (`299 - "<text>"`, RFC 7234: the
+/// text quoted, `"` and `\\` escaped with a backslash).
+fn warning_header(text: &str) -> String {
+    let escaped = text.replace('\\', "\\\\").replace('"', "\\\"");
+    format!("299 - \"{escaped}\"")
+}
+
 /// Classifies a path and method.
 /// `crds`: whether the resources served by CRDs (see `resources`) are installed; when not,
 /// their paths are unknown, as on a cluster without the CRD.
@@ -583,10 +590,10 @@ fn handle_resource(
     t: &Target,
     q: &Query,
     content_type: &str,
-    user_agent: &str,
     body: &[u8],
     dry_run: bool,
     user: &UserInfo,
+    ctx: &Ctx,
 ) -> Result<(u16, Vec<u8>), ApiError> {
     let res = t.res.unwrap_or(0);
     let plural = RESOURCES[res].plural;
@@ -594,7 +601,6 @@ fn handle_resource(
     let name = t.name.clone().unwrap_or_default();
     let status_sub = t.subresource.is_some();
     let to_bytes = |code: u16, v: Value| Ok((code, serde_json::to_vec(&v).unwrap_or_default()));
-    let ctx = Ctx::new(&manager(q, user_agent), dry_run);
     match t.verb.as_str() {
         "get" => {
             let store = lock(&shared.store);
@@ -632,7 +638,7 @@ fn handle_resource(
             let mut store = lock(&shared.store);
             let obj_name = meta_str(&obj, "name").to_string();
             rbac::check_write(&store, user, plural, &ns, &obj_name, "", &obj, None)?;
-            to_bytes(201, api::create(&mut store, res, &ns, obj, &ctx)?)
+            to_bytes(201, api::create(&mut store, res, &ns, obj, ctx)?)
         }
         "update" => {
             let obj = api::parse_body(body)?;
@@ -642,7 +648,7 @@ fn handle_resource(
             }
             to_bytes(
                 200,
-                api::replace(&mut store, res, &ns, &name, obj, status_sub, &ctx)?,
+                api::replace(&mut store, res, &ns, &name, obj, status_sub, ctx)?,
             )
         }
         "patch" => {
@@ -691,9 +697,8 @@ fn handle_resource(
                         old.as_deref(),
                     )?;
                 }
-                let (code, obj) = api::apply(
-                    &mut store, res, &ns, &name, applied, force, status_sub, &ctx,
-                )?;
+                let (code, obj) =
+                    api::apply(&mut store, res, &ns, &name, applied, force, status_sub, ctx)?;
                 to_bytes(code, obj)
             } else {
                 if q.force.is_some() {
@@ -730,7 +735,7 @@ fn handle_resource(
                 }
                 to_bytes(
                     200,
-                    api::patch(&mut store, res, &ns, &name, kind, &patch, status_sub, &ctx)?,
+                    api::patch(&mut store, res, &ns, &name, kind, &patch, status_sub, ctx)?,
                 )
             }
         }
@@ -1000,17 +1005,9 @@ pub async fn serve(
                 exec_upgrade,
             );
         }
+        let ctx = Ctx::new(&manager(&q, &user_agent), dry_run);
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            handle_resource(
-                &shared,
-                &t,
-                &q,
-                &content_type,
-                &user_agent,
-                &body,
-                dry_run,
-                &user,
-            )
+            handle_resource(&shared, &t, &q, &content_type, &body, dry_run, &user, &ctx)
         }));
         let (code, bytes) = match outcome {
             Ok(r) => r?,
@@ -1023,9 +1020,13 @@ pub async fn serve(
                 return Err(status::internal(msg));
             }
         };
-        Ok(Response::builder()
+        let mut response = Response::builder()
             .status(StatusCode::from_u16(code).unwrap_or(StatusCode::OK))
-            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::CONTENT_TYPE, "application/json");
+        for text in ctx.warnings.borrow().iter() {
+            response = response.header(header::WARNING, warning_header(text));
+        }
+        Ok(response
             .body(Full::new(Bytes::from(bytes)).boxed())
             .unwrap_or_else(|_| Response::new(Full::new(Bytes::new()).boxed())))
     })();

@@ -803,6 +803,8 @@ fn a_soul_edit_updates_one_configmap_and_restarts_one_pod() {
         [
             &format!("ConfigMap {ns}/agent-alpha"),
             &format!("Deployment {ns}/agent-alpha generation"),
+            // alpha's second revision; beta's first stays its newest.
+            &format!("Revision {ns}/clawctl.{}.alpha.r2", e2e.fleet),
         ],
         "{}",
         out.stderr

@@ -145,11 +145,14 @@ impl E2e {
     /// team namespace is made beforehand by the platform team ([`E2e::platform_namespace`])
     /// and adopted by the fleet (`adoptNamespaces`); every agent's gateway token comes from
     /// the Secret [`GATEWAY_SECRET`] in it (validate refuses a token in `env`).
-    pub(crate) fn fleet_with(&self, image: &str, teams: &[&str], agents: &[(&str, &str)]) -> String {
-        let teams: Vec<(String, String)> = teams
-            .iter()
-            .map(|t| (t.to_string(), self.ns(t)))
-            .collect();
+    pub(crate) fn fleet_with(
+        &self,
+        image: &str,
+        teams: &[&str],
+        agents: &[(&str, &str)],
+    ) -> String {
+        let teams: Vec<(String, String)> =
+            teams.iter().map(|t| (t.to_string(), self.ns(t))).collect();
         self.fleet_named(&self.fleet, &self.fleet_ns, image, &teams, agents)
     }
 
@@ -214,10 +217,7 @@ impl E2e {
             "data": {"OPENCLAW_GATEWAY_TOKEN": k8s_openapi::ByteString(GATEWAY_TOKEN.into())}});
         self.block_on(async {
             let namespaces: Api<Namespace> = Api::all(self.client.clone());
-            match namespaces
-                .create(&PostParams::default(), &namespace)
-                .await
-            {
+            match namespaces.create(&PostParams::default(), &namespace).await {
                 Ok(_) => {}
                 Err(kube::Error::Api(status)) if status.code == 409 => {}
                 Err(e) => panic!("create namespace {ns}: {e}"),
@@ -529,7 +529,11 @@ impl E2e {
     /// the platform team) neither adopted nor labelled, no agent objects in it.
     pub(crate) fn assert_untouched(&self, team: &str) {
         let ns = self.ns(team);
-        assert!(self.namespace(&self.fleet_ns).is_none(), "{} was created", self.fleet_ns);
+        assert!(
+            self.namespace(&self.fleet_ns).is_none(),
+            "{} was created",
+            self.fleet_ns
+        );
         let namespace = self.namespace(&ns).expect("the platform team's namespace");
         assert!(
             !namespace.annotations().contains_key("clawctl.io/adopted")

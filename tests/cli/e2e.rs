@@ -18,6 +18,15 @@
 //! timestamps, to the second), and the scenarios that need no cluster at all
 //! (no or an unreachable cluster), which `cluster.rs` already runs everywhere.
 //!
+//! Issue 17: the fleets adopt team namespaces a platform team made. [`E2e::fleet_with`]
+//! makes each one (with the admin's client) before the first apply, with the Secret
+//! [`GATEWAY_SECRET`] holding the gateway token that every agent loads through `secrets`,
+//! and lists them in `adoptNamespaces`; the guard deletes them even if no apply ever
+//! labelled them. The lock is the ConfigMap `clawctl-<fleet>-lock`, history the revision
+//! Secrets in the agents' namespaces; nothing cluster-scoped but Namespaces is written.
+//! The admin's kubeconfig must be able to create Namespaces, Secrets, ServiceAccounts,
+//! RoleBindings and TokenRequests, and read ClusterRoles and kube-system's RoleBindings.
+//!
 //! Needs: a Kubernetes 1.30+ cluster (kind, k3d, ...) with a default StorageClass;
 //! for the scenarios that wait for readiness, nodes able to pull the OpenClaw image
 //! (or `CLAWCTL_E2E_IMAGE` naming a pinned mirror of it).

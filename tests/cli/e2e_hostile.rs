@@ -15,6 +15,11 @@
 //! - a ServiceAccount holding only `admin` in the fleet's namespaces runs every command,
 //!   its first apply included, with nothing granted cluster-wide.
 //!
+//! Two tests fail on main when written (also against `cargo run --example fake_server`),
+//! each naming the flaw it shows: `a_planted_newer_revision_does_not_block_the_default_rollback`
+//! and `a_revision_with_the_agents_names_but_foreign_content_is_refused` (the second one's
+//! rollback really creates the forged RoleBinding).
+//!
 //! The forged RoleBindings bind `cluster-admin` to a ServiceAccount that does not exist,
 //! so even a failing run grants nobody anything; a guard deletes the one aimed at
 //! kube-system should clawctl ever create it.
@@ -787,4 +792,52 @@ fn a_team_with_only_admin_in_its_namespaces_runs_every_command_from_the_first_ap
     .success();
     assert_eq!(replicas(&e2e, "alpha"), Some(1));
     assert_eq!(e2e.lock_holder(), None);
+}
+
+/// (b, continued) A revision planted in the agent's own namespace that holds only names
+/// the agent may have (`names::agent_objects`), but one of them is a RoleBinding
+/// `agent-alpha` granting cluster-admin in that namespace to someone else: clawctl never
+/// renders such a binding (its RoleBinding binds the agent's own Role to the agent's own
+/// ServiceAccount). Anyone who may create Secrets there (the built-in `edit` role, which
+/// cannot create RoleBindings) would otherwise get it applied by the operator's rollback.
+/// Fails on main at the time of writing: `history::check` compares kinds, names,
+/// namespaces and labels, not what the objects grant.
+#[test]
+#[ignore = "needs cluster"]
+fn a_revision_with_the_agents_names_but_foreign_content_is_refused() {
+    let e2e = E2e::new();
+    let ns = e2e.ns("core");
+    let (_, edited) = two_revisions(&e2e, &["alpha"]);
+    let mut forged = recorded(&e2e, &ns, "alpha", 2);
+    forged.push(admin_binding(
+        &e2e,
+        &ns,
+        "agent-alpha",
+        "alpha",
+        &e2e.fleet_ns,
+    ));
+    let planted = plant(&e2e, &ns, "alpha", 7, &forged);
+
+    let out = e2e.clawctl(&edited, &["history", "fleet.yaml"]).success();
+    assert!(
+        out.stdout.contains(&format!("REFUSED ({planted})")),
+        "{}",
+        out.stdout
+    );
+    e2e.clawctl(
+        &edited,
+        &[
+            "rollback",
+            "fleet.yaml",
+            "--agent",
+            "alpha",
+            "--to-revision",
+            "7",
+            "--yes",
+            "--timeout",
+            TIMEOUT,
+        ],
+    )
+    .fails(1);
+    assert!(binding(&e2e, &ns, "agent-alpha").is_none());
 }

@@ -161,7 +161,7 @@ fn main() -> anyhow::Result<()> {
          start; start spacing: (last - first agent applied) / (agents - 1); gate beyond \
          floor: the median agent's time from applied to passed, less the floor (noticing \
          readiness, recording the revision). The whole rollout adds, besides its groups, \
-         connecting, the Lease, the rollout state and one history list.\n"
+         connecting, the fleet lock, the rollout state and one history list.\n"
     );
 
     println!(
@@ -414,7 +414,7 @@ fn write_fleet(dir: &Path) -> anyhow::Result<PathBuf> {
         "# Agents\n\nShared operating notes.\n".repeat(20),
     )?;
     let mut y = format!(
-        "apiVersion: clawctl.io/v1alpha1\nkind: Fleet\nmetadata: {{name: bench}}\nspec:\n  image: {IMAGE}:2026.4.14\n  policy:\n    tools: {{elevated: false, fsWorkspaceOnly: true, deny: [gateway, sessions_spawn]}}\n    maxResources: {{cpu: \"2\", memory: 4Gi}}\n  routing:\n    from: {{namespace: clawctl-system, podSelector: {{app: orchestrator}}}}\n  defaults:\n    model: {{primary: anthropic/claude-sonnet-4-20250514, fallbacks: [openai/gpt-4.1]}}\n    resources: {{requests: {{cpu: 250m, memory: 256Mi}}, limits: {{cpu: 500m, memory: 512Mi}}}}\n    env: {{NODE_ENV: production, OPENCLAW_GATEWAY_TOKEN: bench-token}}\n    workspace:\n      AGENTS.md: {{file: AGENTS.md, mode: managed}}\n    egress:\n      - {{ports: [443]}}\n  teams:\n"
+        "apiVersion: clawctl.io/v1alpha1\nkind: Fleet\nmetadata: {{name: bench}}\nspec:\n  image: {IMAGE}:2026.4.14\n  policy:\n    tools: {{elevated: false, fsWorkspaceOnly: true, deny: [gateway, sessions_spawn]}}\n    maxResources: {{cpu: \"2\", memory: 4Gi}}\n  routing:\n    from: {{namespace: clawctl-system, podSelector: {{app: orchestrator}}, serviceAccount: orchestrator}}\n  defaults:\n    model: {{primary: anthropic/claude-sonnet-4-20250514, fallbacks: [openai/gpt-4.1]}}\n    resources: {{requests: {{cpu: 250m, memory: 256Mi}}, limits: {{cpu: 500m, memory: 512Mi}}}}\n    env: {{NODE_ENV: production}}\n    workspace:\n      AGENTS.md: {{file: AGENTS.md, mode: managed}}\n    egress:\n      - {{ports: [443]}}\n  teams:\n"
     );
     for t in 0..TEAMS {
         y.push_str(&format!(

@@ -13,15 +13,14 @@
 //! ReplicaSet for the target image (to the second; the soak keeps groups further apart
 //! than that). Left out, because they need fault injection: a failure in wave two (the
 //! fake fails one agent's update with injected 500s, which a real cluster cannot do to
-//! one agent and not the others). The killed process's Lease is aged the way the fake
-//! test does it, by rewriting its renewTime.
+//! one agent and not the others). The killed process's lock (a ConfigMap, issue 17) is
+//! rewritten the way the fake test does it.
 
 use std::fs::File;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
-use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Pod};
 use k8s_openapi::jiff::{SignedDuration, Timestamp};
 use kube::ResourceExt;
@@ -50,7 +49,7 @@ fn deployed(e2e: &E2e) -> String {
 
 /// The target of a healthy rollout: `CLAWCTL_E2E_IMAGE_NEXT`, or the first image pinned
 /// by the digest alpha's pod runs (call once alpha is ready).
-fn next_image(e2e: &E2e) -> String {
+pub(crate) fn next_image(e2e: &E2e) -> String {
     if let Some(next) = std::env::var(NEXT_VAR).ok().filter(|v| !v.is_empty()) {
         return next;
     }
@@ -154,7 +153,7 @@ fn after_soak(e2e: &E2e, earlier: &str, later: &str, target: &str) {
     );
 }
 
-fn rollout_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+pub(crate) fn rollout_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec![
         "rollout",
         "fleet.yaml",
@@ -492,7 +491,7 @@ fn sigterm_then_abort_restores_every_touched_agent() {
 
 #[test]
 #[ignore = "needs cluster"]
-fn a_killed_rollout_leaves_a_lease_that_the_next_run_on_this_host_takes_over() {
+fn a_killed_rollout_leaves_a_lock_that_the_next_run_on_this_host_takes_over() {
     let e2e = E2e::new();
     deployed(&e2e);
     let claims = claim_uids(&e2e);
@@ -508,21 +507,15 @@ fn a_killed_rollout_leaves_a_lease_that_the_next_run_on_this_host_takes_over() {
     let (code, _) = run.stop("-KILL");
     assert_ne!(code, 0);
 
-    let lease: Lease = e2e
-        .get(&e2e.fleet_ns, &format!("clawctl-{}", e2e.fleet))
-        .expect("lease");
-    let holder = lease
-        .spec
-        .and_then(|s| s.holder_identity)
-        .expect("the killed run's holder");
+    let holder = e2e.lock_holder().expect("the killed run's holder");
     // Held by a run on another machine, it is refused, naming the holder (this process
     // cannot tell whether that one is alive).
-    e2e.hold_lease("ci@another-machine pid 7 (clawctl rollout)", 1);
+    e2e.hold_lock("ci@another-machine pid 7 (clawctl rollout)", 1);
     let out = e2e.clawctl(&target, &rollout_args(&["--resume"])).fails(1);
     assert!(out.stderr.contains("is locked by"), "{}", out.stderr);
     // Held by the killed run, a process of this host that is gone, --resume takes it over
     // at once and says so.
-    e2e.hold_lease(&holder, 1);
+    e2e.hold_lock(&holder, 1);
     let out = e2e.clawctl(&target, &rollout_args(&["--resume"])).success();
     assert!(
         out.stderr
@@ -536,12 +529,12 @@ fn a_killed_rollout_leaves_a_lease_that_the_next_run_on_this_host_takes_over() {
 
 #[test]
 #[ignore = "needs cluster"]
-fn a_concurrent_rollout_is_refused_by_the_lease() {
+fn a_concurrent_rollout_is_refused_by_the_lock() {
     let e2e = E2e::new();
     // Refused before anything moves: nothing needs to be ready.
     let text = e2e.fleet(&AGENTS, &image());
     e2e.apply(&text, &["--no-wait"]).success();
-    e2e.hold_lease("ci@runner-9 pid 7 (clawctl rollout)", 1);
+    e2e.hold_lock("ci@runner-9 pid 7 (clawctl rollout)", 1);
     let before = e2e.written(&["core"]);
     let other = format!("2026.4.14-does-not-exist-{}", e2e.fleet);
     let out = e2e
@@ -599,6 +592,9 @@ fn apply_with_a_new_image_runs_the_rollout_strategy_unless_all_at_once() {
 /// Issue 11: a person or CI job bound only to the fleet's namespaces (the `admin`
 /// ClusterRole through RoleBindings in the team and fleet namespaces, no cluster-wide list
 /// or watch, no Namespaces) runs status, diff, apply, rollout, history and rollback.
+/// Issue 17: with nothing granted by a cluster admin for history or the lock (revisions
+/// are Secrets, the lock a ConfigMap, which `admin` writes; no aggregated ClusterRole).
+/// `e2e_hostile.rs` has the same account make the first apply too.
 #[test]
 #[ignore = "needs cluster"]
 fn team_scoped_credentials_run_every_command() {
@@ -610,9 +606,14 @@ fn team_scoped_credentials_run_every_command() {
 
     let out = run(&text, &["status", "fleet.yaml"]).success();
     assert!(out.stdout.contains("alpha"), "{}", out.stdout);
-    // On a real cluster this warns that the Namespaces cannot be read (the fake-server
-    // test checks that wording; the fake authenticates no one).
-    run(&text, &["diff", "fleet.yaml", "--exit-code"]).success();
+    // The Namespaces, which this account cannot read, are left alone with a warning.
+    let out = run(&text, &["diff", "fleet.yaml", "--exit-code"]).success();
+    assert!(
+        out.stderr
+            .contains("cannot read Namespace objects with these credentials"),
+        "{}",
+        out.stderr
+    );
     let changed = text.replace("You are alpha.", "You are alpha, v2.");
     run(
         &changed,
@@ -627,6 +628,17 @@ fn team_scoped_credentials_run_every_command() {
     assert_eq!(images(&e2e), vec![next.clone(); 3]);
     let out = run(&target, &["history", "fleet.yaml"]).success();
     assert!(out.stdout.contains("rollout"), "{}", out.stdout);
+    assert!(!out.stdout.contains("REFUSED"), "{}", out.stdout);
+    // Recorded by the team account, as Secrets in the agents' namespace.
+    let revisions = e2e.revisions(&e2e.ns("core"));
+    assert!(
+        revisions.values().any(|r| r
+            .annotations()
+            .get("clawctl.io/cause")
+            .is_some_and(|c| c == "rollout")),
+        "{:?}",
+        revisions.keys()
+    );
     run(
         &target,
         &[

@@ -104,19 +104,75 @@ fn router_context(fleet: &ResolvedFleet) -> Json {
         env.push(json!({"name": "ROUTER_IDENTITY_HEADER",
                         "value": http.header.as_deref().unwrap_or("X-Forwarded-Email")}));
     }
+    let ingress: Vec<Json> = match &router.http {
+        // Only the authenticating proxy may connect; a single address is a /32 (/128).
+        Some(http) => vec![json!({
+            "from": http.proxy.iter().map(|cidr| {
+                let cidr = if cidr.contains('/') {
+                    cidr.clone()
+                } else if cidr.contains(':') {
+                    format!("{cidr}/128")
+                } else {
+                    format!("{cidr}/32")
+                };
+                json!({"ipBlock": {"cidr": cidr}})
+            }).collect::<Vec<_>>(),
+            "ports": [{"port": ROUTER_PORT, "protocol": "TCP"}],
+        })],
+        None => Vec::new(),
+    };
+    let mut egress = vec![json!({
+        "to": [{
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+            "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+        }],
+        "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}],
+    })];
+    if !agent_namespaces.is_empty() {
+        egress.push(json!({
+            "to": agent_namespaces.iter().map(|ns| json!({
+                "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": ns}}
+            })).collect::<Vec<_>>(),
+            "ports": [{"port": GATEWAY_PORT, "protocol": "TCP"}],
+        }));
+    }
+    // The API server (443 or 6443) and Slack's Web API and Socket Mode (443).
+    egress.push(
+        json!({"ports": [{"port": 443, "protocol": "TCP"}, {"port": 6443, "protocol": "TCP"}]}),
+    );
+    let probe = |path: &str, period: u32| json!({"httpGet": {"path": path, "port": "http"}, "periodSeconds": period});
+    let mut container = json!({
+        "name": "router",
+        "image": router.image,
+        "ports": [{"name": "http", "containerPort": ROUTER_PORT}],
+        "env": env,
+        "readinessProbe": probe("/readyz", 5),
+        "livenessProbe": probe("/healthz", 10),
+        "resources": {"requests": {"cpu": "50m", "memory": "64Mi"},
+                      "limits": {"cpu": "500m", "memory": "256Mi"}},
+        "securityContext": restricted_security(),
+    });
+    if let Some(secret) = &router.slack_secret {
+        container["envFrom"] = json!([{"secretRef": {"name": secret}}]);
+    }
     json!({
         "name": name,
-        "image": router.image,
         "labels": labels,
         "selector": selector,
-        "env": env,
-        "slackSecret": router.slack_secret,
-        "http": router.http.as_ref().map(|h| json!({"proxy": h.proxy})),
-        "port": ROUTER_PORT,
-        "routesName": format!("{}-routes", fleet.name),
-        "agentNamespaces": agent_namespaces,
-        "gatewayPort": GATEWAY_PORT,
-        "security": restricted_security(),
+        "http": router.http.is_some(),
+        "rules": [{"apiGroups": [""], "resources": ["configmaps"],
+                   "resourceNames": [format!("{}-routes", fleet.name)],
+                   "verbs": ["get", "list", "watch"]}],
+        "podSecurity": {"runAsNonRoot": true, "runAsUser": 65532, "runAsGroup": 65532,
+                        "seccompProfile": {"type": "RuntimeDefault"}},
+        "containers": [container],
+        "policy": {
+            "podSelector": {"matchLabels": crate::names::router_selector(&fleet.name)},
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": ingress,
+            "egress": egress,
+        },
+        "servicePorts": [{"name": "http", "port": ROUTER_PORT, "targetPort": "http", "protocol": "TCP"}],
     })
 }
 

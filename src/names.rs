@@ -52,6 +52,11 @@ pub fn router_selector(fleet: &str) -> std::collections::BTreeMap<String, String
     ])
 }
 
+/// The Secret in the fleet namespace holding the key that seals the fleet's revisions.
+pub fn history_key(fleet: &str) -> String {
+    format!("clawctl-{fleet}-history-key")
+}
+
 /// The fleet lock's ConfigMap in the fleet namespace.
 pub fn lock(fleet: &str) -> String {
     format!("clawctl-{fleet}-lock")

@@ -41,6 +41,10 @@ pub const GATE: &str = "clawctl.io/gate";
 pub const IMAGE: &str = "clawctl.io/image";
 pub const SUMMARY: &str = "clawctl.io/summary";
 pub const DIGEST: &str = "clawctl.io/digest";
+/// HMAC-SHA256 of a revision's place and manifests under the fleet's history key.
+pub const SEAL: &str = "clawctl.io/seal";
+/// The key's data key in its Secret.
+const KEY: &str = "key";
 
 /// Revisions kept per agent unless `--history-max` says otherwise.
 pub const DEFAULT_MAX: usize = 10;
@@ -130,6 +134,9 @@ pub struct Revision {
     /// What kind of object holds it.
     #[serde(skip)]
     pub stored: Stored,
+    /// Its seal matched the fleet's history key: clawctl recorded exactly this. Pre-0.2
+    /// ControllerRevisions have none; they are never a default rollback target.
+    pub sealed: bool,
 }
 
 /// The object a revision is kept in.
@@ -145,6 +152,8 @@ pub enum Stored {
 #[derive(Debug, Clone)]
 pub struct Record<'a> {
     pub fleet: &'a str,
+    /// Where the fleet's history key lives.
+    pub fleet_namespace: &'a str,
     pub agent: &'a str,
     pub team: Option<&'a str>,
     pub namespace: &'a str,
@@ -205,6 +214,145 @@ pub fn decode(text: &str) -> anyhow::Result<Vec<Value>> {
         .decode(text)
         .context("revision data is not base64")?;
     decompress(&bytes)
+}
+
+/// The seal of a revision: HMAC-SHA256, under the fleet's history key, of where it is
+/// (namespace, agent, number) and of its manifests. A revision is a Secret in a team
+/// namespace, which that namespace's editors may write; the key is a Secret in the fleet
+/// namespace, which they cannot read, so they cannot make a revision that clawctl will
+/// apply, nor move one from one agent or number to another.
+pub fn seal(key: &[u8], namespace: &str, agent: &str, number: i64, manifests: &[Value]) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac =
+        <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes a key of any length");
+    for part in [namespace, agent, &number.to_string()] {
+        mac.update(part.as_bytes());
+        mac.update(&[0]);
+    }
+    mac.update(Value::Array(manifests.to_vec()).to_string().as_bytes());
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Whether `seal` is the revision's seal under `key` (compared in constant time).
+fn seal_matches(key: &[u8], revision: &Revision, seal_text: &str) -> bool {
+    use hmac::{Hmac, Mac};
+    let Some(bytes) = (0..seal_text.len())
+        .step_by(2)
+        .map(|i| {
+            seal_text
+                .get(i..i + 2)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        })
+        .collect::<Option<Vec<u8>>>()
+    else {
+        return false;
+    };
+    let mut mac =
+        <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes a key of any length");
+    for part in [
+        revision.namespace.as_str(),
+        revision.agent.as_str(),
+        &revision.number.to_string(),
+    ] {
+        mac.update(part.as_bytes());
+        mac.update(&[0]);
+    }
+    mac.update(
+        Value::Array(revision.manifests.clone())
+            .to_string()
+            .as_bytes(),
+    );
+    mac.verify_slice(&bytes).is_ok()
+}
+
+/// The fleet's history key: a Secret `clawctl-<fleet>-history-key` in the fleet
+/// namespace holding 32 random bytes, made by the first revision recorded (`create`).
+/// `None`: there is none (yet), or these credentials may not read it.
+pub async fn key(
+    cluster: &Cluster,
+    fleet: &str,
+    fleet_namespace: &str,
+    create: bool,
+) -> anyhow::Result<Option<Vec<u8>>> {
+    let api: Api<Secret> = Api::namespaced(cluster.client.clone(), fleet_namespace);
+    let name = crate::names::history_key(fleet);
+    let read = |secret: Option<Secret>| {
+        secret
+            .and_then(|s| s.data)
+            .and_then(|mut d| d.remove(KEY))
+            .map(|b| b.0)
+            .filter(|k| k.len() >= 32)
+    };
+    match retry::idempotent(|| api.get_opt(&name)).await {
+        Ok(found) => {
+            if let Some(key) = read(found) {
+                return Ok(Some(key));
+            }
+        }
+        Err(kube::Error::Api(status)) if status.code == 403 && !create => return Ok(None),
+        Err(err) => {
+            return Err(anyhow!(errors::describe(
+                &err,
+                &Request {
+                    verb: "get",
+                    resource: "secrets",
+                    namespace: Some(fleet_namespace),
+                    name: Some(&name),
+                }
+            )));
+        }
+    }
+    if !create {
+        return Ok(None);
+    }
+    let mut bytes = vec![0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow!("no random source: {e}"))?;
+    let secret = Secret {
+        metadata: ObjectMeta {
+            name: Some(name.clone()),
+            namespace: Some(fleet_namespace.to_string()),
+            // The fleet's label only: not one of its rendered objects, never pruned.
+            labels: Some(BTreeMap::from([(
+                FLEET_LABEL.to_string(),
+                fleet.to_string(),
+            )])),
+            ..ObjectMeta::default()
+        },
+        type_: Some("clawctl.io/history-key.v1".to_string()),
+        immutable: Some(true),
+        data: Some(BTreeMap::from([(
+            KEY.to_string(),
+            ByteString(bytes.clone()),
+        )])),
+        ..Secret::default()
+    };
+    match api.create(&PostParams::default(), &secret).await {
+        Ok(_) => Ok(Some(bytes)),
+        // Another run made it first: use theirs.
+        Err(kube::Error::Api(status)) if status.code == 409 => {
+            let found = retry::idempotent(|| api.get_opt(&name))
+                .await
+                .map_err(|e| {
+                    anyhow!("cannot read the history key {fleet_namespace}/{name}: {e}")
+                })?;
+            read(found)
+                .map(Some)
+                .ok_or_else(|| anyhow!("the history key {fleet_namespace}/{name} holds no key"))
+        }
+        Err(err) => Err(anyhow!(errors::describe(
+            &err,
+            &Request {
+                verb: "create",
+                resource: "secrets",
+                namespace: Some(fleet_namespace),
+                name: Some(&name),
+            }
+        ))),
+    }
 }
 
 /// Why a revision of `fleet` must not be applied, if it must not: it may hold only its
@@ -357,6 +505,7 @@ fn from_meta(
         manifests,
         refused: None,
         stored,
+        sealed: false,
     })
 }
 
@@ -404,18 +553,23 @@ fn selector(fleet: &str, agent: Option<&str>) -> String {
 pub async fn list(
     cluster: &Cluster,
     fleet: &str,
+    fleet_namespace: &str,
     namespaces: &[String],
     agent: Option<&str>,
 ) -> anyhow::Result<Vec<Revision>> {
+    let key = key(cluster, fleet, fleet_namespace, false).await?;
     let params = ListParams::default().labels(&selector(fleet, agent));
     let mut namespaces = namespaces.to_vec();
     namespaces.sort();
     namespaces.dedup();
-    let mut revisions = Vec::new();
+    let mut revisions: Vec<(Revision, Option<String>)> = Vec::new();
     for namespace in &namespaces {
         let secrets: Api<Secret> = Api::namespaced(cluster.client.clone(), namespace);
         match retry::idempotent(|| secrets.list(&params)).await {
-            Ok(list) => revisions.extend(list.items.iter().filter_map(from_secret)),
+            Ok(list) => revisions.extend(list.items.iter().filter_map(|s| {
+                let seal = s.metadata.annotations.as_ref()?.get(SEAL).cloned();
+                Some((from_secret(s)?, seal))
+            })),
             // A namespace that does not exist (yet) holds no history.
             Err(kube::Error::Api(status)) if status.code == 404 => continue,
             Err(err) => {
@@ -434,12 +588,39 @@ pub async fn list(
         // History recorded before 0.2; credentials that cannot read it have none to use.
         let legacy: Api<ControllerRevision> = Api::namespaced(cluster.client.clone(), namespace);
         if let Ok(list) = retry::idempotent(|| legacy.list(&params)).await {
-            revisions.extend(list.items.iter().filter_map(from_controller_revision));
+            revisions.extend(
+                list.items
+                    .iter()
+                    .filter_map(from_controller_revision)
+                    .map(|r| (r, None)),
+            );
         }
     }
-    for revision in &mut revisions {
+    for (revision, seal_text) in &mut revisions {
         revision.refused = check(revision, fleet);
+        if revision.stored == Stored::Secret && revision.refused.is_none() {
+            match (&key, seal_text.as_deref()) {
+                (Some(key), Some(text)) if seal_matches(key, revision, text) => {
+                    revision.sealed = true;
+                }
+                (None, _) => {
+                    revision.refused = Some(format!(
+                        "its seal cannot be checked: the fleet's history key \
+                         ({fleet_namespace}/{}) is missing or unreadable with these credentials",
+                        crate::names::history_key(fleet)
+                    ));
+                }
+                _ => {
+                    revision.refused = Some(
+                        "its seal does not match: clawctl did not record it for this fleet, or it \
+                         was changed since"
+                            .into(),
+                    );
+                }
+            }
+        }
     }
+    let mut revisions: Vec<Revision> = revisions.into_iter().map(|(r, _)| r).collect();
     revisions.sort_by(|a, b| (&a.agent, a.number).cmp(&(&b.agent, b.number)));
     Ok(revisions)
 }
@@ -453,24 +634,34 @@ pub async fn record(
     existing: &[Revision],
     max: usize,
 ) -> anyhow::Result<Revision> {
-    let mine: Vec<&Revision> = existing
+    let all: Vec<&Revision> = existing
         .iter()
         .filter(|r| r.agent == record.agent && r.namespace == record.namespace)
+        .collect();
+    // Only revisions clawctl may apply count as history: a planted one neither becomes
+    // "the newest" nor pushes real ones out of the cap. Numbers go past every one, so the
+    // new name is free.
+    let mine: Vec<&Revision> = all
+        .iter()
+        .copied()
+        .filter(|r| r.refused.is_none())
         .collect();
     let newest = mine.iter().max_by_key(|r| r.number).copied();
     let digest = digest(&record.manifests);
     if let Some(newest) = newest
         && newest.digest == digest
         && newest.cause == record.cause
-        && newest.refused.is_none()
+        && newest.sealed
     {
         if record.gate != Gate::Unknown && newest.gate != record.gate {
             return set_gate(cluster, newest, record.gate).await;
         }
         return Ok(newest.clone());
     }
-    let number = newest.map(|r| r.number).unwrap_or(0) + 1;
-    let name = crate::names::revision(record.fleet, record.agent, number);
+    let key = key(cluster, record.fleet, record.fleet_namespace, true)
+        .await?
+        .ok_or_else(|| anyhow!("the fleet's history key could not be made"))?;
+    let mut number = all.iter().map(|r| r.number).max().unwrap_or(0) + 1;
     let summary = summarize(newest, &record.manifests);
     let image = image_of(&record.manifests);
     let mut labels = BTreeMap::from([
@@ -478,7 +669,6 @@ pub async fn record(
         (FLEET_LABEL.to_string(), record.fleet.to_string()),
         (AGENT_LABEL.to_string(), record.agent.to_string()),
         (HISTORY_LABEL.to_string(), "true".to_string()),
-        (NUMBER.to_string(), number.to_string()),
     ]);
     if let Some(team) = record.team {
         labels.insert(TEAM_LABEL.to_string(), team.to_string());
@@ -490,42 +680,65 @@ pub async fn record(
         (SUMMARY.to_string(), summary.clone()),
         (DIGEST.to_string(), digest.clone()),
     ]);
-    let object = Secret {
-        metadata: ObjectMeta {
-            name: Some(name.clone()),
-            namespace: Some(record.namespace.to_string()),
-            labels: Some(labels),
-            annotations: Some(annotations),
-            ..ObjectMeta::default()
-        },
-        type_: Some(SECRET_TYPE.to_string()),
-        // A revision never changes once written; only its gate annotation does.
-        immutable: Some(true),
-        data: Some(BTreeMap::from([(
-            "manifests".to_string(),
-            ByteString(compress(&record.manifests)?),
-        )])),
-        ..Secret::default()
-    };
     let api: Api<Secret> = Api::namespaced(cluster.client.clone(), record.namespace);
-    let created = api
-        .create(&PostParams::default(), &object)
-        .await
-        .map_err(|err| {
-            anyhow!(errors::describe(
-                &err,
-                &Request {
-                    verb: "create",
-                    resource: "secrets",
-                    namespace: Some(record.namespace),
-                    name: Some(&name),
-                }
-            ))
-            .context(format!(
-                "cannot record revision {number} of agent {:?}",
-                record.agent
-            ))
-        })?;
+    // A name taken (by a planted Secret, or a racing run) moves the number on, a few times.
+    let mut attempts = 0;
+    let created = loop {
+        let name = crate::names::revision(record.fleet, record.agent, number);
+        let mut labels = labels.clone();
+        labels.insert(NUMBER.to_string(), number.to_string());
+        let mut annotations = annotations.clone();
+        annotations.insert(
+            SEAL.to_string(),
+            seal(
+                &key,
+                record.namespace,
+                record.agent,
+                number,
+                &record.manifests,
+            ),
+        );
+        let object = Secret {
+            metadata: ObjectMeta {
+                name: Some(name.clone()),
+                namespace: Some(record.namespace.to_string()),
+                labels: Some(labels),
+                annotations: Some(annotations),
+                ..ObjectMeta::default()
+            },
+            type_: Some(SECRET_TYPE.to_string()),
+            // A revision never changes once written; only its gate annotation does.
+            immutable: Some(true),
+            data: Some(BTreeMap::from([(
+                "manifests".to_string(),
+                ByteString(compress(&record.manifests)?),
+            )])),
+            ..Secret::default()
+        };
+        match api.create(&PostParams::default(), &object).await {
+            Ok(created) => break created,
+            Err(kube::Error::Api(status)) if status.code == 409 && attempts < 3 => {
+                attempts += 1;
+                number += 1;
+            }
+            Err(err) => {
+                return Err(anyhow!(errors::describe(
+                    &err,
+                    &Request {
+                        verb: "create",
+                        resource: "secrets",
+                        namespace: Some(record.namespace),
+                        name: Some(&name),
+                    }
+                ))
+                .context(format!(
+                    "cannot record revision {number} of agent {:?}",
+                    record.agent
+                )));
+            }
+        }
+    };
+    let name = crate::names::revision(record.fleet, record.agent, number);
     // Trim: the oldest beyond `max` go (the new one counts).
     let mut numbers: Vec<&Revision> = mine.clone();
     numbers.sort_by_key(|r| r.number);
@@ -550,6 +763,7 @@ pub async fn record(
     let mut revision = from_meta(&created.metadata, number, Vec::new(), Stored::Secret)
         .ok_or_else(|| anyhow!("the recorded revision {name} cannot be read back"))?;
     revision.manifests = record.manifests;
+    revision.sealed = true;
     Ok(revision)
 }
 
@@ -638,6 +852,7 @@ mod tests {
             manifests,
             refused: None,
             stored: Stored::Secret,
+            sealed: true,
         }
     }
 
@@ -752,5 +967,24 @@ mod tests {
         assert!(packed.len() < 1 << 20, "{}", packed.len());
         let err = decompress(&packed).expect_err("too big");
         assert!(err.to_string().contains("8 MiB"), "{err}");
+    }
+
+    #[test]
+    fn a_seal_binds_the_manifests_to_their_place() {
+        let key = [7u8; 32];
+        let r = revision(vec![own("ConfigMap", "v1", "agent-a", "ns")]);
+        let text = seal(&key, &r.namespace, &r.agent, r.number, &r.manifests);
+        assert!(seal_matches(&key, &r, &text));
+        // Another key, another number, other content: no match.
+        assert!(!seal_matches(&[8u8; 32], &r, &text));
+        let moved = Revision {
+            number: 2,
+            ..r.clone()
+        };
+        assert!(!seal_matches(&key, &moved, &text));
+        let mut changed = r.clone();
+        changed.manifests[0]["data"] = json!({"SOUL.md": "obey"});
+        assert!(!seal_matches(&key, &changed, &text));
+        assert!(!seal_matches(&key, &r, "not hex"));
     }
 }

@@ -285,7 +285,7 @@ pub async fn apply(
     let report = finish(plan.changes, outcomes, waited);
     let recorded = record_revisions(
         &cluster,
-        &fleet,
+        (&fleet, &fleet_namespace),
         &report,
         options.history_max,
         options.concurrency,
@@ -300,7 +300,7 @@ pub async fn apply(
 /// from the wait (unknown with `--no-wait`).
 async fn record_revisions(
     cluster: &crate::cluster::Cluster,
-    fleet: &str,
+    (fleet, fleet_namespace): (&str, &str),
     report: &Report,
     max: usize,
     concurrency: usize,
@@ -327,7 +327,7 @@ async fn record_revisions(
         .collect();
     namespaces.sort();
     namespaces.dedup();
-    let existing = history::list(cluster, fleet, &namespaces, None).await?;
+    let existing = history::list(cluster, fleet, fleet_namespace, &namespaces, None).await?;
     let mut by_agent: BTreeMap<&str, Vec<history::Revision>> = BTreeMap::new();
     for revision in existing {
         let agent = agents
@@ -355,6 +355,7 @@ async fn record_revisions(
             let first = changes[0];
             let record = history::Record {
                 fleet,
+                fleet_namespace,
                 agent,
                 team: first.team.as_deref(),
                 namespace: first.object.namespace.as_deref().unwrap_or_default(),

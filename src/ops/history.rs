@@ -179,10 +179,18 @@ pub async fn history(query: &Query<'_>) -> anyhow::Result<History> {
         Some(namespace) => fleet.namespaces(&cluster, namespace).await?,
         None => Vec::new(),
     };
-    let revisions = history::list(&cluster, &fleet.name, &namespaces, query.agent).await?;
+    let fleet_namespace = fleet_namespace.unwrap_or_default();
+    let revisions = history::list(
+        &cluster,
+        &fleet.name,
+        &fleet_namespace,
+        &namespaces,
+        query.agent,
+    )
+    .await?;
     let mut recorded_agents = Vec::new();
     if revisions.is_empty() && query.agent.is_some() && fleet.agents.is_none() {
-        recorded_agents = history::list(&cluster, &fleet.name, &namespaces, None)
+        recorded_agents = history::list(&cluster, &fleet.name, &fleet_namespace, &namespaces, None)
             .await?
             .into_iter()
             .map(|r| r.agent)

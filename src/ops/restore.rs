@@ -15,6 +15,8 @@ use crate::interrupt::Stop;
 pub struct Context<'a> {
     pub cluster: &'a Cluster,
     pub fleet: &'a str,
+    /// Where the fleet's history key lives.
+    pub fleet_namespace: &'a str,
     pub applyset_id: &'a str,
     /// The agents' recorded revisions (the new one is numbered after them).
     pub existing: &'a [Revision],
@@ -88,6 +90,7 @@ pub async fn restore(
     };
     let record = history::Record {
         fleet: context.fleet,
+        fleet_namespace: context.fleet_namespace,
         agent: &target.agent,
         team: target.team.as_deref(),
         namespace: &target.namespace,

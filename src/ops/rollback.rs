@@ -239,9 +239,11 @@ pub fn choose<'a>(
             }
         };
     }
+    // A default target is one clawctl sealed; an unsealed (pre-0.2) revision is taken
+    // only when named with --to-revision.
     if let Some(target) = older
         .iter()
-        .find(|r| r.gate == Gate::Passed && r.digest != current.digest)
+        .find(|r| r.gate == Gate::Passed && r.digest != current.digest && r.sealed)
     {
         return Ok(Choice { current, target });
     }
@@ -250,6 +252,8 @@ pub fn choose<'a>(
         .map(|r| {
             let why = if r.digest == current.digest {
                 "same configuration as the current one"
+            } else if !r.sealed {
+                "recorded before clawctl 0.2, unsealed: take it only by naming it"
             } else {
                 match r.gate {
                     Gate::Failed => "failed its health gate",
@@ -335,7 +339,7 @@ pub async fn plan(request: &Request<'_>) -> anyhow::Result<Planned> {
     let cluster = Cluster::connect(&request.target).await?;
     let namespace = fleet.find_namespace(&cluster).await?;
     let namespaces = fleet.namespaces(&cluster, &namespace).await?;
-    let revisions = history::list(&cluster, &fleet.name, &namespaces, None).await?;
+    let revisions = history::list(&cluster, &fleet.name, &namespace, &namespaces, None).await?;
     let by_agent = by_agent(&fleet, revisions);
     let wanted: Vec<String> = match &request.agents {
         Agents::All if by_agent.is_empty() => anyhow::bail!(
@@ -520,7 +524,7 @@ pub async fn execute(
     let lock = lease::acquire(&cluster, &namespace, &plan.fleet, "rollback", reporter).await?;
     let checked = async {
         refuse_during_rollout(&cluster, &namespace, &plan.fleet).await?;
-        let revisions = history::list(&cluster, &plan.fleet, &namespaces, None).await?;
+        let revisions = history::list(&cluster, &plan.fleet, &namespace, &namespaces, None).await?;
         for (agent, choice) in &choices {
             let Ok((current, _)) = choice else { continue };
             // As `choose` saw them: refused revisions take no part.
@@ -570,6 +574,7 @@ pub async fn execute(
     let context = Context {
         cluster: &cluster,
         fleet: &plan.fleet,
+        fleet_namespace: &namespace,
         applyset_id: applyset::id(&plan.fleet, &namespace),
         existing: &revisions,
         options: &options,
@@ -624,6 +629,7 @@ fn unplanned(agent: String, why: Option<String>) -> AgentReport {
 struct Context<'a> {
     cluster: &'a Cluster,
     fleet: &'a str,
+    fleet_namespace: &'a str,
     applyset_id: String,
     existing: &'a [Revision],
     options: &'a Options,
@@ -651,6 +657,7 @@ async fn restore(
     let shared = super::restore::Context {
         cluster: context.cluster,
         fleet: context.fleet,
+        fleet_namespace: context.fleet_namespace,
         applyset_id: &context.applyset_id,
         existing: context.existing,
         history_max: context.options.history_max,
@@ -710,6 +717,7 @@ mod tests {
             manifests: Vec::new(),
             refused: None,
             stored: history::Stored::Secret,
+            sealed: true,
         }
     }
 

@@ -67,6 +67,7 @@ mod tests {
             manifests: Vec::new(),
             refused: None,
             stored: history::Stored::Secret,
+            sealed: true,
         };
         let now: Timestamp = "2026-11-21T00:10:00Z".parse().expect("time");
         let text = table(&[revision], now);

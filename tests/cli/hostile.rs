@@ -623,3 +623,68 @@ fn a_same_named_fleet_elsewhere_is_someone_else() {
             .is_some()
     );
 }
+
+/// A revision that names only the agent's own objects but changes what they grant (its
+/// RoleBinding bound to cluster-admin for everyone): only a seal under the fleet's key,
+/// which the team namespace's editors cannot read, tells it from one clawctl recorded.
+#[test]
+fn a_revision_with_the_agents_names_but_other_content_is_refused_by_its_seal() {
+    let server = server();
+    let text = two_revisions(&server);
+    server
+        .apply_as(
+            "tenant",
+            planted_revision("core", "alpha", 50, &[cluster_admin_binding("core")]),
+            true,
+        )
+        .expect("planted");
+    let out = clawctl(&server, &text, &["history", "fleet.yaml"]).success();
+    assert!(
+        out.stdout
+            .contains("REFUSED (clawctl.demo.alpha.r50): its seal does not match"),
+        "{}",
+        out.stdout
+    );
+    server.clear_requests();
+    let out = clawctl(
+        &server,
+        &text,
+        &[
+            "rollback",
+            "fleet.yaml",
+            "--agent",
+            "alpha",
+            "--to-revision",
+            "50",
+            "--yes",
+        ],
+    )
+    .fails(1);
+    assert!(
+        out.stderr.contains("is refused and is never applied"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(writes_but_lease(&server), Vec::<String>::new());
+    assert!(
+        server
+            .get(
+                "rbac.authorization.k8s.io/v1",
+                "RoleBinding",
+                Some("core"),
+                "agent-alpha"
+            )
+            .is_none()
+    );
+    // The key lives in the fleet namespace, where the team's editors cannot read it.
+    assert!(
+        server
+            .get(
+                "v1",
+                "Secret",
+                Some("clawctl-system"),
+                "clawctl-demo-history-key"
+            )
+            .is_some()
+    );
+}

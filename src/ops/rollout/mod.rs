@@ -418,7 +418,8 @@ pub async fn plan(request: Request<'_>) -> anyhow::Result<Planned> {
         }
         (Mode::Abort, Some(s)) => {
             let namespaces = super::history::fleet_namespaces(&fleet);
-            let history = history::list(&cluster, &fleet.name, &namespaces, None).await?;
+            let history =
+                history::list(&cluster, &fleet.name, &fleet.namespace, &namespaces, None).await?;
             plan.returns = s
                 .touched
                 .iter()
@@ -743,7 +744,14 @@ async fn live_images(
 /// Works through the groups from where the state says, until done, a failed gate, an
 /// interruption, or (with `--canary`) the canary passed.
 async fn execute_groups(run: &Run<'_>, mode: Mode) -> anyhow::Result<Report> {
-    let history = history::list(&run.cluster, &run.fleet, &run.namespaces, None).await?;
+    let history = history::list(
+        &run.cluster,
+        &run.fleet,
+        &run.fleet_namespace,
+        &run.namespaces,
+        None,
+    )
+    .await?;
     let (groups, first, canary) = {
         let state = run.state.lock().await;
         (state.groups.clone(), state.group, state.canary)
@@ -915,6 +923,7 @@ async fn run_agent(
     };
     let record = history::Record {
         fleet: &run.fleet,
+        fleet_namespace: &run.fleet_namespace,
         agent,
         team: objects.team.as_deref(),
         namespace: &objects.namespace,
@@ -952,7 +961,14 @@ async fn run_agent(
 /// Returns every touched agent to its recorded previous revision (config and image
 /// together; never its volume), waits for it, and records the rollback as a revision.
 async fn roll_back_all(run: &Run<'_>, phase: Phase, message: &str) -> anyhow::Result<Report> {
-    let history = history::list(&run.cluster, &run.fleet, &run.namespaces, None).await?;
+    let history = history::list(
+        &run.cluster,
+        &run.fleet,
+        &run.fleet_namespace,
+        &run.namespaces,
+        None,
+    )
+    .await?;
     let (touched, previous) = {
         let state = run.state.lock().await;
         (state.touched.clone(), state.previous.clone())
@@ -960,6 +976,7 @@ async fn roll_back_all(run: &Run<'_>, phase: Phase, message: &str) -> anyhow::Re
     let context = crate::ops::restore::Context {
         cluster: &run.cluster,
         fleet: &run.fleet,
+        fleet_namespace: &run.fleet_namespace,
         applyset_id: &run.applyset_id,
         existing: &history,
         history_max: run.history_max,

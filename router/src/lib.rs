@@ -13,6 +13,15 @@
 //! and the routing table's shape, and it ships as its own container image.
 //!
 //! Dependencies flow one way: `main` -> {`slack`, `http`} -> `dispatch` -> {`routes`,
-//! `tokens`, `gateway`, `inbox`} -> `message`.
+//! `tokens`, `gateway`, `inbox`} -> `message`; `config` is read by `main` only, `log`
+//! by everyone.
 
+pub mod config;
+pub mod dispatch;
+pub mod gateway;
+pub mod http;
+pub mod inbox;
+pub mod log;
 pub mod message;
+pub mod routes;
+pub mod tokens;

@@ -12,7 +12,10 @@
 //! configured header (`X-Forwarded-Email` by default), mapped to `email:<address>`, and
 //! it is believed only when the TCP peer (the connection's own address, never an
 //! `X-Forwarded-For`) is one of the pinned proxy addresses. Any other peer, a missing or
-//! repeated header, or no pinned proxy at all is 403 before the body is read.
+//! repeated header, or no pinned proxy at all is 403 before the body is read. The proxy
+//! must set that header itself, replacing any copy a client sent (oauth2-proxy does with
+//! `--pass-user-headers` or `--set-xauthrequest`), and pods other than the proxy must
+//! not share its address.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;

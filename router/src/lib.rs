@@ -13,8 +13,9 @@
 //! and the routing table's shape, and it ships as its own container image.
 //!
 //! Dependencies flow one way: `main` -> {`slack`, `http`} -> `dispatch` -> {`routes`,
-//! `tokens`, `gateway`, `inbox`} -> `message`; `config` is read by `main` only, `log`
-//! by everyone.
+//! `tokens`, `gateway`, `inbox`} -> `message`. `config` (environment variables -> checked
+//! settings) is read by `main`, which hands each part its share; `log` is a leaf every
+//! module writes through.
 
 pub mod config;
 pub mod dispatch;

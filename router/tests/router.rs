@@ -762,6 +762,10 @@ async fn the_http_door_takes_the_identity_from_the_pinned_proxy_only() {
     let long = json!({"conversation": "c", "text": "x".repeat(1001)}).to_string();
     let (status, body) = call(&door, "POST", "/v1/messages", &bob, &long).await;
     assert_eq!((status, body["reason"].as_str()), (413, Some("too_long")));
+    // A body far over any allowed message is cut off while it is read.
+    let huge = json!({"conversation": "c", "text": "x".repeat(100_000)}).to_string();
+    let (status, body) = call(&door, "POST", "/v1/messages", &bob, &huge).await;
+    assert_eq!((status, body["reason"].as_str()), (413, Some("too_long")));
 
     // A retried POST with the same Idempotency-Key is answered once.
     let keyed = [

@@ -1,22 +1,24 @@
-//! The router's configuration, read once from environment variables (the Deployment
-//! clawctl renders sets them) and checked before anything starts.
+//! The router's configuration, read once from environment variables and checked before
+//! anything starts. The names are the ones the Deployment clawctl renders sets
+//! (`render::context::router_context`): `CLAWCTL_*` for the fleet, `ROUTER_*` for the
+//! router's own settings.
 //!
 //! | Variable | Meaning | Default |
 //! |---|---|---|
-//! | `CLAWCTL_ROUTER_FLEET` | the fleet's name | required |
-//! | `CLAWCTL_ROUTER_NAMESPACE` | the fleet's namespace (where the routes ConfigMap is) | `POD_NAMESPACE`, else required |
-//! | `CLAWCTL_ROUTER_ROUTES_CONFIGMAP` | the routing table's ConfigMap | `<fleet>-routes` |
-//! | `CLAWCTL_ROUTER_HTTP_LISTEN` | the HTTP door's address (also `/healthz`, `/readyz`) | `0.0.0.0:8080` |
-//! | `CLAWCTL_ROUTER_TRUSTED_PROXIES` | comma-separated IPs or CIDRs of the authenticating proxy; only these peers may post messages | none: `POST /v1/messages` answers 403 to everyone |
-//! | `CLAWCTL_ROUTER_IDENTITY_HEADER` | the header the proxy puts the person's email in | `X-Forwarded-Email` (oauth2-proxy; `X-Auth-Request-Email` in its auth-request mode) |
-//! | `CLAWCTL_ROUTER_MAX_MESSAGE_BYTES` | longest message text | `16384` |
-//! | `CLAWCTL_ROUTER_RATE_PER_MINUTE` | messages per minute per person (0: no limit) | `20` |
-//! | `CLAWCTL_ROUTER_RATE_BURST` | messages a person may send at once | `5` |
-//! | `CLAWCTL_ROUTER_QUEUE_DEPTH` | messages that may wait behind the one in flight, per person | `5` |
-//! | `CLAWCTL_ROUTER_TIMEOUT_SECONDS` | longest wait for an agent's answer | `300` |
-//! | `CLAWCTL_ROUTER_DEDUP_WINDOW_SECONDS` | how long a delivery id is remembered | `600` |
-//! | `CLAWCTL_ROUTER_NOTICE_NO_AGENT`, `_TOO_LONG`, `_RATE_LIMITED`, `_BUSY`, `_TIMED_OUT`, `_UNAVAILABLE` | the router's own replies | see `dispatch::Notices` |
-//! | `CLAWCTL_ROUTER_LOG` | `debug`, `info` or `warn` | `info` |
+//! | `CLAWCTL_FLEET` | the fleet's name | required |
+//! | `CLAWCTL_FLEET_NAMESPACE` | the fleet's namespace (where the routes ConfigMap is) | `POD_NAMESPACE`, else required |
+//! | `CLAWCTL_ROUTES_CONFIGMAP` | the routing table's ConfigMap | `<fleet>-routes` |
+//! | `ROUTER_HTTP_ADDR` | the HTTP door's address (also `/healthz`, `/readyz`) | `0.0.0.0:8080` |
+//! | `ROUTER_TRUSTED_PROXIES` | comma-separated IPs or CIDRs of the authenticating proxy; only these peers may post messages | none: `POST /v1/messages` answers 403 to everyone |
+//! | `ROUTER_IDENTITY_HEADER` | the header the proxy puts the person's email in | `X-Forwarded-Email` (oauth2-proxy; `X-Auth-Request-Email` in its auth-request mode) |
+//! | `ROUTER_MAX_MESSAGE_BYTES` | longest message text | `16384` |
+//! | `ROUTER_RATE_PER_MINUTE` | messages per minute per person (0: no limit) | `20` |
+//! | `ROUTER_RATE_BURST` | messages a person may send at once | `5` |
+//! | `ROUTER_QUEUE_DEPTH` | messages that may wait behind the one in flight, per person | `5` |
+//! | `ROUTER_TIMEOUT_SECONDS` | longest wait for an agent's answer | `300` |
+//! | `ROUTER_DEDUP_WINDOW_SECONDS` | how long a delivery id is remembered | `600` |
+//! | `ROUTER_NOTICE_NO_AGENT`, `_TOO_LONG`, `_RATE_LIMITED`, `_BUSY`, `_TIMED_OUT`, `_UNAVAILABLE` | the router's own replies | see `dispatch::Notices` |
+//! | `ROUTER_LOG` | `debug`, `info` or `warn` | `info` |
 //!
 //! The Kubernetes client is configured as kube-rs does it: in-cluster, or `KUBECONFIG`.
 
@@ -133,23 +135,20 @@ impl Config {
             }
         }
 
-        let fleet = required("CLAWCTL_ROUTER_FLEET")?;
-        let namespace = match var("CLAWCTL_ROUTER_NAMESPACE").or_else(|| var("POD_NAMESPACE")) {
+        let fleet = required("CLAWCTL_FLEET")?;
+        let namespace = match var("CLAWCTL_FLEET_NAMESPACE").or_else(|| var("POD_NAMESPACE")) {
             Some(ns) => ns,
-            None => return Err(err("CLAWCTL_ROUTER_NAMESPACE", "is required")),
+            None => return Err(err("CLAWCTL_FLEET_NAMESPACE", "is required")),
         };
         let routes_configmap =
-            var("CLAWCTL_ROUTER_ROUTES_CONFIGMAP").unwrap_or_else(|| format!("{fleet}-routes"));
-        let http_listen = match var("CLAWCTL_ROUTER_HTTP_LISTEN") {
+            var("CLAWCTL_ROUTES_CONFIGMAP").unwrap_or_else(|| format!("{fleet}-routes"));
+        let http_listen = match var("ROUTER_HTTP_ADDR") {
             None => SocketAddr::from(([0, 0, 0, 0], 8080)),
-            Some(v) => v.parse().map_err(|_| {
-                err(
-                    "CLAWCTL_ROUTER_HTTP_LISTEN",
-                    format!("{v:?} is not an address:port"),
-                )
-            })?,
+            Some(v) => v
+                .parse()
+                .map_err(|_| err("ROUTER_HTTP_ADDR", format!("{v:?} is not an address:port")))?,
         };
-        let trusted_proxies = match var("CLAWCTL_ROUTER_TRUSTED_PROXIES") {
+        let trusted_proxies = match var("ROUTER_TRUSTED_PROXIES") {
             None => Vec::new(),
             Some(v) => v
                 .split(',')
@@ -157,18 +156,18 @@ impl Config {
                 .map(|s| {
                     Cidr::parse(s).ok_or_else(|| {
                         err(
-                            "CLAWCTL_ROUTER_TRUSTED_PROXIES",
+                            "ROUTER_TRUSTED_PROXIES",
                             format!("{:?} is not an IP address or CIDR", s.trim()),
                         )
                     })
                 })
                 .collect::<Result<_, _>>()?,
         };
-        let header = var("CLAWCTL_ROUTER_IDENTITY_HEADER")
-            .unwrap_or_else(|| "X-Forwarded-Email".to_string());
+        let header =
+            var("ROUTER_IDENTITY_HEADER").unwrap_or_else(|| "X-Forwarded-Email".to_string());
         let identity_header = http::HeaderName::try_from(header.as_str()).map_err(|_| {
             err(
-                "CLAWCTL_ROUTER_IDENTITY_HEADER",
+                "ROUTER_IDENTITY_HEADER",
                 format!("{header:?} is not a header name"),
             )
         })?;
@@ -176,42 +175,35 @@ impl Config {
         let d = Limits::default();
         let var_ref: &dyn Fn(&str) -> Option<String> = &var;
         let limits = Limits {
-            max_message_bytes: number(
-                var_ref,
-                "CLAWCTL_ROUTER_MAX_MESSAGE_BYTES",
-                d.max_message_bytes,
-            )?,
-            per_minute: number(var_ref, "CLAWCTL_ROUTER_RATE_PER_MINUTE", d.per_minute)?,
-            burst: number(var_ref, "CLAWCTL_ROUTER_RATE_BURST", d.burst)?,
-            queue_depth: number(var_ref, "CLAWCTL_ROUTER_QUEUE_DEPTH", d.queue_depth)?,
+            max_message_bytes: number(var_ref, "ROUTER_MAX_MESSAGE_BYTES", d.max_message_bytes)?,
+            per_minute: number(var_ref, "ROUTER_RATE_PER_MINUTE", d.per_minute)?,
+            burst: number(var_ref, "ROUTER_RATE_BURST", d.burst)?,
+            queue_depth: number(var_ref, "ROUTER_QUEUE_DEPTH", d.queue_depth)?,
             timeout: Duration::from_secs(number(
                 var_ref,
-                "CLAWCTL_ROUTER_TIMEOUT_SECONDS",
+                "ROUTER_TIMEOUT_SECONDS",
                 d.timeout.as_secs(),
             )?),
             dedup_window: Duration::from_secs(number(
                 var_ref,
-                "CLAWCTL_ROUTER_DEDUP_WINDOW_SECONDS",
+                "ROUTER_DEDUP_WINDOW_SECONDS",
                 d.dedup_window.as_secs(),
             )?),
             dedup_capacity: d.dedup_capacity,
         };
         if limits.max_message_bytes == 0 {
-            return Err(err(
-                "CLAWCTL_ROUTER_MAX_MESSAGE_BYTES",
-                "must be at least 1",
-            ));
+            return Err(err("ROUTER_MAX_MESSAGE_BYTES", "must be at least 1"));
         }
         if limits.burst == 0 {
-            return Err(err("CLAWCTL_ROUTER_RATE_BURST", "must be at least 1"));
+            return Err(err("ROUTER_RATE_BURST", "must be at least 1"));
         }
         if limits.timeout.is_zero() {
-            return Err(err("CLAWCTL_ROUTER_TIMEOUT_SECONDS", "must be at least 1"));
+            return Err(err("ROUTER_TIMEOUT_SECONDS", "must be at least 1"));
         }
 
         let n = Notices::default();
         let notice = |suffix: &str, default: String| {
-            var(&format!("CLAWCTL_ROUTER_NOTICE_{suffix}")).unwrap_or(default)
+            var(&format!("ROUTER_NOTICE_{suffix}")).unwrap_or(default)
         };
         let notices = Notices {
             no_agent: notice("NO_AGENT", n.no_agent),
@@ -221,14 +213,10 @@ impl Config {
             timed_out: notice("TIMED_OUT", n.timed_out),
             unavailable: notice("UNAVAILABLE", n.unavailable),
         };
-        let log = match var("CLAWCTL_ROUTER_LOG") {
+        let log = match var("ROUTER_LOG") {
             None => Level::Info,
-            Some(v) => Level::parse(&v).ok_or_else(|| {
-                err(
-                    "CLAWCTL_ROUTER_LOG",
-                    format!("{v:?} is not debug, info or warn"),
-                )
-            })?,
+            Some(v) => Level::parse(&v)
+                .ok_or_else(|| err("ROUTER_LOG", format!("{v:?} is not debug, info or warn")))?,
         };
         Ok(Config {
             fleet,
@@ -259,8 +247,7 @@ mod tests {
 
     #[test]
     fn defaults_need_only_the_fleet_and_its_namespace() {
-        let c =
-            config(&[("CLAWCTL_ROUTER_FLEET", "acme"), ("POD_NAMESPACE", "sys")]).expect("config");
+        let c = config(&[("CLAWCTL_FLEET", "acme"), ("POD_NAMESPACE", "sys")]).expect("config");
         assert_eq!(c.routes_configmap, "acme-routes");
         assert_eq!(c.namespace, "sys");
         assert!(c.trusted_proxies.is_empty());
@@ -268,24 +255,24 @@ mod tests {
         assert_eq!(c.limits, Limits::default());
         assert_eq!(
             config(&[("POD_NAMESPACE", "sys")]),
-            Err(err("CLAWCTL_ROUTER_FLEET", "is required"))
+            Err(err("CLAWCTL_FLEET", "is required"))
         );
     }
 
     #[test]
     fn bad_values_name_their_variable() {
         let base = [
-            ("CLAWCTL_ROUTER_FLEET", "acme"),
-            ("CLAWCTL_ROUTER_NAMESPACE", "sys"),
+            ("CLAWCTL_FLEET", "acme"),
+            ("CLAWCTL_FLEET_NAMESPACE", "sys"),
         ];
         for (k, v) in [
-            ("CLAWCTL_ROUTER_TRUSTED_PROXIES", "10.0.0.1,nope"),
-            ("CLAWCTL_ROUTER_TRUSTED_PROXIES", "10.0.0.0/33"),
-            ("CLAWCTL_ROUTER_RATE_PER_MINUTE", "-1"),
-            ("CLAWCTL_ROUTER_TIMEOUT_SECONDS", "0"),
-            ("CLAWCTL_ROUTER_HTTP_LISTEN", "8080"),
-            ("CLAWCTL_ROUTER_IDENTITY_HEADER", "bad header"),
-            ("CLAWCTL_ROUTER_LOG", "loud"),
+            ("ROUTER_TRUSTED_PROXIES", "10.0.0.1,nope"),
+            ("ROUTER_TRUSTED_PROXIES", "10.0.0.0/33"),
+            ("ROUTER_RATE_PER_MINUTE", "-1"),
+            ("ROUTER_TIMEOUT_SECONDS", "0"),
+            ("ROUTER_HTTP_ADDR", "8080"),
+            ("ROUTER_IDENTITY_HEADER", "bad header"),
+            ("ROUTER_LOG", "loud"),
         ] {
             let mut vars = base.to_vec();
             vars.push((k, v));

@@ -1,5 +1,5 @@
 //! Line logs on stderr (`<level> <message>`), the level chosen once by
-//! `CLAWCTL_ROUTER_LOG` (`debug`, `info`, `warn`; default `info`). The cluster's log
+//! `ROUTER_LOG` (`debug`, `info`, `warn`; default `info`). The cluster's log
 //! collector adds timestamps. What may be logged: identities' keys, agent names,
 //! statuses and sizes; never a token, and a message's text only at `debug`.
 

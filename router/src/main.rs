@@ -65,7 +65,7 @@ async fn run() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {}", config.http_listen))?;
     if config.trusted_proxies.is_empty() {
-        info!("no CLAWCTL_ROUTER_TRUSTED_PROXIES: POST /v1/messages refuses everyone");
+        info!("no ROUTER_TRUSTED_PROXIES: POST /v1/messages refuses everyone");
     }
     let door = Arc::new(HttpDoor::new(
         router.clone(),

@@ -16,3 +16,4 @@
 //! `tokens`, `gateway`, `inbox`} -> `message`.
 
 pub mod message;
+pub mod slack;

@@ -120,41 +120,39 @@ pub async fn run(
                     }
                 }
                 ConnEvent::Event { conn, payload, retry_attempt, retry_reason } => {
-                    let incoming = match classify(&payload) {
-                        Ok(incoming) => incoming,
-                        Err(skip) => {
-                            tracing::debug!(conn, ?skip, "slack: event not answered");
-                            continue;
-                        }
-                    };
-                    if !seen.first_sighting(&incoming.inbound.delivery, Instant::now()) {
-                        tracing::info!(
-                            conn,
-                            event_id = incoming.inbound.delivery,
-                            retry_attempt,
-                            retry_reason,
-                            "slack: redelivered event dropped"
-                        );
-                        continue;
+                    if let Some(incoming) = admit(&mut seen, conn, &payload, retry_attempt, retry_reason) {
+                        answers.spawn(answer(dispatch.clone(), web.clone(), slots.clone(), incoming));
                     }
-                    tracing::debug!(
-                        conn,
-                        event_id = incoming.inbound.delivery,
-                        from = incoming.inbound.from.key(),
-                        conversation = incoming.inbound.conversation,
-                        "slack: dispatching"
-                    );
-                    answers.spawn(answer(dispatch.clone(), web.clone(), slots.clone(), incoming));
                 }
             },
         }
     };
 
-    // Stop taking events, then give the answers under way a bounded time to be posted.
+    // Stop taking events; dispatch those already acknowledged (Slack will not send them
+    // again), then give the answers under way a bounded time to be posted.
     for close in door.connections.values() {
         close.cancel();
     }
+    drop(door);
     let drained = tokio::time::timeout(config.drain_timeout, async {
+        while let Some(event) = inbox.recv().await {
+            if let ConnEvent::Event {
+                conn,
+                payload,
+                retry_attempt,
+                retry_reason,
+            } = event
+                && let Some(incoming) =
+                    admit(&mut seen, conn, &payload, retry_attempt, retry_reason)
+            {
+                answers.spawn(answer(
+                    dispatch.clone(),
+                    web.clone(),
+                    slots.clone(),
+                    incoming,
+                ));
+            }
+        }
         while answers.join_next().await.is_some() {}
     })
     .await;
@@ -196,6 +194,41 @@ impl Door {
         }
         tokio::spawn(connection(self.link.clone(), conn, delay, close));
     }
+}
+
+/// An acknowledged event, if it is one to answer and not seen before.
+fn admit(
+    seen: &mut dedupe::Seen,
+    conn: u64,
+    payload: &serde_json::Value,
+    retry_attempt: u64,
+    retry_reason: Option<String>,
+) -> Option<Incoming> {
+    let incoming = match classify(payload) {
+        Ok(incoming) => incoming,
+        Err(skip) => {
+            tracing::debug!(conn, ?skip, "slack: event not answered");
+            return None;
+        }
+    };
+    if !seen.first_sighting(&incoming.inbound.delivery, Instant::now()) {
+        tracing::info!(
+            conn,
+            event_id = incoming.inbound.delivery,
+            retry_attempt,
+            retry_reason,
+            "slack: redelivered event dropped"
+        );
+        return None;
+    }
+    tracing::debug!(
+        conn,
+        event_id = incoming.inbound.delivery,
+        from = incoming.inbound.from.key(),
+        conversation = incoming.inbound.conversation,
+        "slack: dispatching"
+    );
+    Some(incoming)
 }
 
 /// One message: wait for a slot, dispatch, post the reply (split as Slack needs).

@@ -93,7 +93,10 @@ fn config(fake: &FakeSlack, app_token: &str) -> SlackConfig {
 
 impl Door {
     async fn start(dispatch: Arc<Stub>) -> Door {
-        let fake = FakeSlack::start().await;
+        Door::start_with(FakeSlack::start().await, dispatch).await
+    }
+
+    async fn start_with(fake: FakeSlack, dispatch: Arc<Stub>) -> Door {
         let shutdown = CancellationToken::new();
         let task = tokio::spawn(slack::run(
             config(&fake, APP_TOKEN),
@@ -368,7 +371,10 @@ async fn a_disconnect_opens_a_new_connection_first_and_loses_no_event() {
         "acknowledged on the socket it came on"
     );
     assert_eq!(acked_on("env-2"), Some(1));
-    let opens = log.iter().filter(|r| matches!(r, Record::Open)).count();
+    let opens = log
+        .iter()
+        .filter(|r| matches!(r, Record::Open { .. }))
+        .count();
     assert_eq!(opens, 2, "{log:#?}");
     assert_eq!(stub.seen().len(), 3);
 }
@@ -453,6 +459,28 @@ async fn a_rate_limited_post_is_retried_after_retry_after() {
         posts[0].at.duration_since(limited) >= Duration::from_millis(950),
         "waited {:?}, Retry-After said 1 s",
         posts[0].at.duration_since(limited)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_limited_connection_open_waits_retry_after() {
+    let fake = FakeSlack::start().await;
+    fake.rate_limit_opens(1, 1);
+    let door = Door::start_with(fake, Stub::new(echo)).await;
+    let log = door.stop().await;
+
+    let limited = position(&log, |r| matches!(r, Record::RateLimited { .. }));
+    let opened = position(&log, |r| matches!(r, Record::Open { .. }));
+    assert!(limited < opened);
+    let (Record::RateLimited { at: limited_at }, Record::Open { at: opened_at }) =
+        (&log[limited], &log[opened])
+    else {
+        unreachable!("found by position")
+    };
+    let waited = opened_at.duration_since(*limited_at);
+    assert!(
+        waited >= Duration::from_millis(950),
+        "reconnected after {waited:?}, not the 1 s Retry-After (backoff is 50 ms here)"
     );
 }
 

@@ -101,7 +101,12 @@ pub async fn run(
                         door.open(Duration::ZERO);
                     }
                 }
-                ConnEvent::Closed { conn, error, fatal } => {
+                ConnEvent::Closed {
+                    conn,
+                    error,
+                    fatal,
+                    retry_after,
+                } => {
                     door.connections.remove(&conn);
                     if fatal {
                         break Err(anyhow::anyhow!(
@@ -114,7 +119,9 @@ pub async fn run(
                         None => tracing::info!(conn, "slack: connection closed"),
                     }
                     if conn == door.current {
-                        let delay = door.backoff;
+                        // Backoff, or longer if Slack said how long (`429` on
+                        // apps.connections.open).
+                        let delay = door.backoff.max(retry_after.unwrap_or_default());
                         door.backoff = (door.backoff * 2).min(config.max_backoff);
                         door.open(delay);
                     }

@@ -43,11 +43,13 @@ pub enum ConnEvent {
         retry_attempt: u64,
         retry_reason: Option<String>,
     },
-    /// The connection is gone (or never came up); `fatal` if no retry can help.
+    /// The connection is gone (or never came up); `fatal` if no retry can help,
+    /// `retry_after` if Slack rate limited `apps.connections.open`.
     Closed {
         conn: u64,
         error: Option<String>,
         fatal: bool,
+        retry_after: Option<Duration>,
     },
 }
 
@@ -64,26 +66,42 @@ pub struct Link {
 /// Runs connection `conn` after `delay`, until Slack or the network closes it or
 /// `close` is cancelled. Always ends with one `Closed`.
 pub async fn connection(link: Link, conn: u64, delay: Duration, close: CancellationToken) {
-    let (error, fatal) = match serve(&link, conn, delay, &close).await {
-        Ok(()) => (None, false),
-        Err(Failure { message, fatal }) => (Some(message), fatal),
+    let closed = match serve(&link, conn, delay, &close).await {
+        Ok(()) => ConnEvent::Closed {
+            conn,
+            error: None,
+            fatal: false,
+            retry_after: None,
+        },
+        Err(Failure {
+            message,
+            fatal,
+            retry_after,
+        }) => ConnEvent::Closed {
+            conn,
+            error: Some(message),
+            fatal,
+            retry_after,
+        },
     };
     // The supervisor may be gone on shutdown; nothing left to tell then.
-    let _ = link
-        .events
-        .send(ConnEvent::Closed { conn, error, fatal })
-        .await;
+    let _ = link.events.send(closed).await;
 }
 
 struct Failure {
     message: String,
     fatal: bool,
+    retry_after: Option<Duration>,
 }
 
 impl From<WebError> for Failure {
     fn from(error: WebError) -> Failure {
         Failure {
             fatal: matches!(error, WebError::Fatal(_)),
+            retry_after: match error {
+                WebError::RateLimited(wait) => Some(wait),
+                _ => None,
+            },
             message: error.to_string(),
         }
     }
@@ -93,6 +111,7 @@ fn failure(message: impl Into<String>) -> Failure {
     Failure {
         message: message.into(),
         fatal: false,
+        retry_after: None,
     }
 }
 

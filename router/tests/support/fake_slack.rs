@@ -29,12 +29,12 @@ pub const BOT_USER: &str = "UBOT";
 #[derive(Debug, Clone)]
 pub enum Record {
     /// `apps.connections.open` was called with the right token.
-    Open,
+    Open { at: Instant },
     /// A WebSocket connection was accepted and greeted with `hello`.
     Connected { conn: usize },
     /// The client acknowledged an envelope on connection `conn`.
     Ack { conn: usize, envelope_id: String },
-    /// `chat.postMessage` answered `429`.
+    /// `chat.postMessage` or `apps.connections.open` answered `429`.
     RateLimited { at: Instant },
     /// `chat.postMessage` posted.
     Post(Post),
@@ -55,6 +55,7 @@ struct Inner {
     /// Per accepted connection: the way to send it frames, `None` once closed.
     connections: Vec<Option<mpsc::UnboundedSender<Message>>>,
     rate_limits: u32,
+    open_rate_limits: u32,
     retry_after_secs: u64,
 }
 
@@ -104,6 +105,7 @@ impl FakeSlack {
                 log: Vec::new(),
                 connections: Vec::new(),
                 rate_limits: 0,
+                open_rate_limits: 0,
                 retry_after_secs: 1,
             }),
             changed: watch::channel(0).0,
@@ -237,6 +239,13 @@ impl FakeSlack {
         inner.rate_limits = n;
         inner.retry_after_secs = secs;
     }
+
+    /// The next `n` calls of `apps.connections.open` are answered `429` likewise.
+    pub fn rate_limit_opens(&self, n: u32, secs: u64) {
+        let mut inner = self.state.lock();
+        inner.open_rate_limits = n;
+        inner.retry_after_secs = secs;
+    }
 }
 
 pub fn posts(log: &[Record]) -> Vec<Post> {
@@ -309,6 +318,18 @@ fn reply(status: StatusCode, body: Value) -> Response<Full<Bytes>> {
     response
 }
 
+fn rate_limited(state: &State, secs: u64) -> Response<Full<Bytes>> {
+    state.record(Record::RateLimited { at: Instant::now() });
+    let mut response = reply(
+        StatusCode::TOO_MANY_REQUESTS,
+        json!({"ok": false, "error": "ratelimited"}),
+    );
+    response
+        .headers_mut()
+        .insert("retry-after", secs.to_string().parse().expect("header"));
+    response
+}
+
 async fn web_api(state: &State, request: Request<Incoming>) -> Response<Full<Bytes>> {
     let path = request.uri().path().to_string();
     let authorization = request
@@ -329,7 +350,19 @@ async fn web_api(state: &State, request: Request<Incoming>) -> Response<Full<Byt
             if authorization != format!("Bearer {APP_TOKEN}") {
                 return ok(json!({"ok": false, "error": "invalid_auth"}));
             }
-            state.record(Record::Open);
+            let retry_after = {
+                let mut inner = state.lock();
+                if inner.open_rate_limits > 0 {
+                    inner.open_rate_limits -= 1;
+                    Some(inner.retry_after_secs)
+                } else {
+                    None
+                }
+            };
+            if let Some(secs) = retry_after {
+                return rate_limited(state, secs);
+            }
+            state.record(Record::Open { at: Instant::now() });
             let ticket = state.lock().connections.len();
             ok(json!({"ok": true,
                       "url": format!("ws://127.0.0.1:{}/link/?ticket={ticket}", state.ws_port)}))
@@ -348,15 +381,7 @@ async fn web_api(state: &State, request: Request<Incoming>) -> Response<Full<Byt
                 }
             };
             if let Some(secs) = retry_after {
-                state.record(Record::RateLimited { at: Instant::now() });
-                let mut response = reply(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    json!({"ok": false, "error": "ratelimited"}),
-                );
-                response
-                    .headers_mut()
-                    .insert("retry-after", secs.to_string().parse().expect("header"));
-                return response;
+                return rate_limited(state, secs);
             }
             let Ok(message) = serde_json::from_slice::<Value>(&body) else {
                 return ok(json!({"ok": false, "error": "invalid_json"}));

@@ -25,4 +25,5 @@ pub mod inbox;
 pub mod log;
 pub mod message;
 pub mod routes;
+pub mod slack;
 pub mod tokens;

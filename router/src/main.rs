@@ -14,7 +14,8 @@ use clawctl_router::http::{self, HttpDoor};
 use clawctl_router::inbox::Inbox;
 use clawctl_router::routes::Routes;
 use clawctl_router::tokens::Tokens;
-use clawctl_router::{info, log};
+use clawctl_router::{info, log, slack};
+use tokio_util::sync::CancellationToken;
 
 /// How long a first read of a token Secret may take.
 const TOKEN_LOAD_TIMEOUT: Duration = Duration::from_secs(10);
@@ -77,14 +78,49 @@ async fn run() -> anyhow::Result<()> {
         config.fleet, config.namespace, config.routes_configmap, config.http_listen
     );
 
-    // The Slack front door starts here, beside the HTTP one, with the same dispatcher:
-    // `tokio::spawn(slack::run(config.clone(), router.clone()))` when its config is set.
+    // One shutdown for every door: SIGTERM or Ctrl-C cancels it.
+    let shutdown = CancellationToken::new();
+    tokio::spawn({
+        let shutdown = shutdown.clone();
+        async move {
+            shutdown_signal().await;
+            shutdown.cancel();
+        }
+    });
+    // The Slack door, beside the HTTP one, with the same dispatcher, when the Slack app's
+    // tokens are configured (the Secret `routing.router.slackSecret`, by envFrom).
+    let slack = match std::env::var_os(slack::APP_TOKEN_VAR) {
+        Some(_) => {
+            let slack_config = slack::SlackConfig::from_env().context("Slack configuration")?;
+            info!("Slack door on (Socket Mode)");
+            let (router, shutdown) = (router.clone(), shutdown.clone());
+            // A door that cannot work (a token Slack refuses) stops the router, so the
+            // pod restarts and `status` shows it, rather than half a front door.
+            Some(tokio::spawn(async move {
+                let result = slack::run(slack_config, router, shutdown.clone()).await;
+                if result.is_err() {
+                    shutdown.cancel();
+                }
+                result
+            }))
+        }
+        None => None,
+    };
 
-    http::serve(listener, door, shutdown_signal()).await;
+    let stopped = shutdown.clone();
+    http::serve(listener, door, async move { stopped.cancelled().await }).await;
     info!("shutting down");
+    shutdown.cancel();
+    let slack_result = match slack {
+        Some(slack) => slack
+            .await
+            .map_err(|e| anyhow::anyhow!("the Slack door failed: {e}"))
+            .and_then(|r| r.context("the Slack door stopped")),
+        None => Ok(()),
+    };
     watch_routes.abort();
     follow.abort();
-    Ok(())
+    slack_result
 }
 
 /// SIGTERM (the kubelet stopping the pod) or Ctrl-C.

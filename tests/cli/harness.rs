@@ -117,14 +117,16 @@ pub fn golden(rel: &str, actual: &str) {
         )
     });
     if expected != actual {
-        let first = expected
-            .lines()
-            .zip(actual.lines())
-            .position(|(a, b)| a != b);
+        // A unified diff of what changed, so a reviewer sees it without rerunning.
+        let diff = similar::TextDiff::from_lines(&expected, actual)
+            .unified_diff()
+            .context_radius(2)
+            .header("golden", "actual")
+            .to_string();
+        let shown: String = diff.lines().take(120).collect::<Vec<_>>().join("\n");
         panic!(
-            "{} differs from the output (first differing line: {:?}); run with CLAWCTL_UPDATE_GOLDEN=1 to accept",
-            path.display(),
-            first.map(|i| i + 1)
+            "{} differs from the output; run with CLAWCTL_UPDATE_GOLDEN=1 to accept:\n{shown}",
+            path.display()
         );
     }
 }

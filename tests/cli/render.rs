@@ -92,7 +92,9 @@ fn every_object_carries_the_managed_labels() {
         .args(&["render", &example("swarm.yaml")])
         .success()
         .stdout;
-    for doc in docs(&out) {
+    let documents = docs(&out);
+    assert!(documents.len() > 20, "{} documents", documents.len());
+    for doc in documents {
         let labels = &doc["metadata"]["labels"];
         assert_eq!(labels["app.kubernetes.io/managed-by"], "clawctl", "{doc}");
         assert_eq!(labels["app.kubernetes.io/part-of"], "swarm", "{doc}");

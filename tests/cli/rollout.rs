@@ -153,10 +153,10 @@ fn a_healthy_rollout_moves_the_canary_then_the_waves_in_order() {
         report["groups"],
         serde_json::json!([["alpha"], ["beta", "delta"], ["gamma", "omega"]])
     );
-    assert!(
-        results(&report).iter().all(|(_, r)| r == "updated"),
-        "{report}"
-    );
+    // Five agents, each updated (an empty list would pass `all`).
+    let updated = results(&report);
+    assert_eq!(updated.len(), 5, "{report}");
+    assert!(updated.iter().all(|(_, r)| r == "updated"), "{report}");
     assert_eq!(images(&server), vec![NEW.to_string(); 5]);
     assert_eq!(claim_uids(&server), claims);
 
@@ -316,11 +316,15 @@ fn dry_run_shows_the_target_and_the_waves_and_writes_nothing() {
         serde_json::json!([{"agent": "zeta", "reason": "not deployed: `clawctl apply` creates it"}])
     );
 
-    // Nothing was written, not even the Lease; nothing moved.
+    // Nothing was written, not even the lock; nothing moved.
     assert_eq!(writes(&server), Vec::<String>::new());
+    let requests = server.requests();
+    assert!(!requests.is_empty());
     assert!(
-        server.requests().iter().all(|r| r.resource != "leases"),
-        "a dry run touched the Lease"
+        requests
+            .iter()
+            .all(|r| !r.path.ends_with("/clawctl-demo-lock")),
+        "a dry run touched the lock"
     );
     assert_eq!(images(&server), vec![IMAGE.to_string(); 5]);
     assert_eq!(state(&server), Value::Null);
@@ -478,6 +482,7 @@ fn a_failure_in_wave_two_rolls_back_the_canary_and_both_waves() {
     server.clear_faults();
     let report = report(&out.stdout);
     let results = results(&report);
+    assert!(!results.is_empty(), "{report}");
     assert!(
         results.iter().all(|(_, r)| r == "rolled-back"),
         "{results:?}\n{}",

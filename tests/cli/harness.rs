@@ -118,7 +118,7 @@ pub fn golden(rel: &str, actual: &str) {
     });
     if expected != actual {
         // A unified diff of what changed, so a reviewer sees it without rerunning.
-        let diff = similar::TextDiff::from_lines(&expected, actual)
+        let diff = similar::TextDiff::from_lines(expected.as_str(), actual)
             .unified_diff()
             .context_radius(2)
             .header("golden", "actual")

@@ -6,6 +6,7 @@
 pub mod context;
 mod gateway_api;
 mod json;
+mod pod_security;
 pub mod templates;
 
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
@@ -449,6 +450,19 @@ fn check<'d>(doc: &'d Doc, expect: &Expect<'d>) -> Result<Object<'d>, String> {
                  `knowledge` would not sync: a Deployment template must keep the built-in \
                  one's knowledgePull, knowledgePush and knowledgeVolumes loops"
             ));
+        }
+    }
+    if kind == "Deployment" {
+        let value = doc.to_value();
+        if let Some(pod) = value.pointer("/spec/template/spec") {
+            let problems = pod_security::restricted(pod);
+            if !problems.is_empty() {
+                return Err(format!(
+                    "Deployment {name:?}: its pods would be refused by the Pod Security level \
+                     \"restricted\" that clawctl's namespaces enforce: {}",
+                    problems.join("; ")
+                ));
+            }
         }
     }
     typed(kind, doc)

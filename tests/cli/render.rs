@@ -812,3 +812,31 @@ fn the_router_gets_only_what_it_needs() {
         "clawctl-system"
     );
 }
+
+/// Issue 19: a template override that renders a pod the namespace's Pod Security level
+/// (`restricted`, which clawctl labels every team namespace with) would refuse is refused
+/// at render, naming the checks as the admission plugin names them, before anything is
+/// written (the ReplicaSet controller would otherwise fail every pod create, minutes later).
+#[test]
+fn a_pod_the_restricted_level_refuses_is_refused_at_render() {
+    let deployment = std::fs::read_to_string(repo().join("templates/agent-deployment.yaml.j2"))
+        .expect("built-in");
+    let host = deployment.replace(
+        "      serviceAccountName: {{ agent.resourceName }}",
+        "      hostNetwork: true\n      serviceAccountName: {{ agent.resourceName }}",
+    );
+    assert_ne!(host, deployment);
+    let err = Test::new()
+        .file("f.yaml", SMALL_FLEET)
+        .file("tpl/agent-deployment.yaml.j2", &host)
+        .args(&["validate", "f.yaml", "--templates", "tpl"])
+        .fails(2)
+        .stderr;
+    assert!(
+        err.contains(
+            "its pods would be refused by the Pod Security level \"restricted\" that clawctl's \
+             namespaces enforce: host namespaces (hostNetwork=true)"
+        ),
+        "{err}"
+    );
+}

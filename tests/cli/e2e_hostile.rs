@@ -15,10 +15,11 @@
 //! - a ServiceAccount holding only `admin` in the fleet's namespaces runs every command,
 //!   its first apply included, with nothing granted cluster-wide.
 //!
-//! Two tests fail on main when written (also against `cargo run --example fake_server`),
-//! each naming the flaw it shows: `a_planted_newer_revision_does_not_block_the_default_rollback`
-//! and `a_revision_with_the_agents_names_but_foreign_content_is_refused` (the second one's
-//! rollback really creates the forged RoleBinding).
+//! Two of them failed when written (also against `cargo run --example fake_server`), each
+//! naming a flaw it showed: `a_planted_newer_revision_does_not_block_the_default_rollback`
+//! and `a_revision_with_the_agents_names_but_foreign_content_is_refused` (a rollback really
+//! created the forged RoleBinding). Both flaws are fixed: refused revisions take no part in
+//! the stale-plan check, and revisions carry a seal under the fleet's history key.
 //!
 //! The forged RoleBindings bind `cluster-admin` to a ServiceAccount that does not exist,
 //! so even a failing run grants nobody anything; a guard deletes the one aimed at

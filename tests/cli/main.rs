@@ -6,6 +6,7 @@ mod bad_input;
 mod cluster;
 mod completions;
 mod e2e;
+mod e2e_admission;
 mod e2e_hostile;
 mod e2e_rollout;
 mod exec;

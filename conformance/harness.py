@@ -696,7 +696,10 @@ def host_main(args) -> int:
                 print(f"image for {v}: FROM ghcr.io/openclaw/openclaw:{v} + RUN npm install -g {' '.join(specs)}",
                       flush=True)
             for fname, docs in rendered:
-                deps = [d for d in docs if d.get("kind") == "Deployment"]
+                # OpenClaw agents only: the router (routing.router) is clawctl's own
+                # process, not an OpenClaw gateway; it has no clawctl.io/agent label.
+                deps = [d for d in docs if d.get("kind") == "Deployment"
+                        and d["metadata"].get("labels", {}).get("clawctl.io/agent")]
                 if args.agent:
                     deps = [d for d in deps if d["metadata"].get("labels", {}).get("clawctl.io/agent") in args.agent]
                 for dep in deps:

@@ -777,6 +777,131 @@ fn a_hostile_bucket_snapshot_lands_only_what_it_should_and_says_what_it_dropped(
 }
 
 #[test]
+fn a_bucket_restore_removes_links_and_fifos_on_the_volume_before_it_writes() {
+    let Some(b) = a_bucket("links on the volume") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let home = tmp.path().join("home");
+    std::fs::create_dir_all(&home).expect("mkdir");
+    let outside = tmp.path().join("outside");
+    std::fs::create_dir_all(&outside).expect("mkdir");
+    std::fs::set_permissions(&outside, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    let vol = tmp.path().join("vol/writer");
+    let lost = a_volume(&vol);
+    // What an agent's tools (or anything else) left: a FIFO, a link to a file, a
+    // link to a folder outside that the snapshot has files under, openclaw.json as a
+    // link into the workspace; and a link inside an excluded path, left alone.
+    write(&vol.join("workspace/notes/cfg.json"), "{}\n");
+    let chown = |p: &Path| {
+        let ok = Command::new("chown")
+            .args(["-h", "1000:1000"])
+            .arg(p)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok);
+    };
+    chown(&vol.join("workspace/notes"));
+    chown(&vol.join("workspace/notes/cfg.json"));
+    let fifo = vol.join("workspace/oldfifo");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .is_ok_and(|s| s.success())
+    );
+    chown(&fifo);
+    let links = [
+        (
+            "workspace/oldlink",
+            Path::new("/etc/hostname").to_path_buf(),
+        ),
+        ("workspace/dirlink", outside.clone()),
+        ("credentials/link", Path::new("/etc/hostname").to_path_buf()),
+    ];
+    for (p, to) in &links {
+        std::os::unix::fs::symlink(to, vol.join(p)).expect("ln");
+        chown(&vol.join(p));
+    }
+    std::fs::remove_file(vol.join("openclaw.json")).expect("rm");
+    std::os::unix::fs::symlink("workspace/notes/cfg.json", vol.join("openclaw.json")).expect("ln");
+    chown(&vol.join("openclaw.json"));
+
+    let prefix = "fleets/kb/.clawctl-snapshots/writer/20261202-011503/";
+    put_objects(
+        &b.moto_bin,
+        b.port,
+        &b.writer,
+        &[
+            (
+                format!("{prefix}workspace/dirlink/through.md"),
+                "lands\n".into(),
+            ),
+            (format!("{prefix}workspace/oldlink"), "lands\n".into()),
+            (format!("{prefix}workspace/notes/cfg.json"), "{}\n".into()),
+            (format!("{prefix}.clawctl-snapshot.json"), "{}\n".into()),
+        ],
+    );
+    let out = bucket_restore(&b, &format!("knowledge:kb-test/{prefix}"), &vol, &home);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for p in [
+        "workspace/oldfifo",
+        "workspace/oldlink",
+        "workspace/dirlink",
+        "openclaw.json",
+    ] {
+        assert!(
+            stdout.contains(&format!(
+                "clawctl: dropped {p} (not a regular file or folder)"
+            )),
+            "{p} not reported: {stdout}"
+        );
+    }
+    // The snapshot's files land as files, in folders, never through a link.
+    for p in ["workspace/dirlink", "workspace/notes"] {
+        let meta = std::fs::symlink_metadata(vol.join(p)).expect("folder");
+        assert!(meta.file_type().is_dir(), "{p}");
+    }
+    for p in ["workspace/dirlink/through.md", "workspace/oldlink"] {
+        let meta = std::fs::symlink_metadata(vol.join(p)).expect("file");
+        assert!(meta.file_type().is_file(), "{p}");
+        assert_eq!(
+            std::fs::read_to_string(vol.join(p)).expect("read"),
+            "lands\n"
+        );
+    }
+    assert!(
+        std::fs::symlink_metadata(&fifo).is_err(),
+        "the FIFO is kept"
+    );
+    assert_eq!(std::fs::read_dir(&outside).expect("outside").count(), 0);
+    // openclaw.json is gone (the init container writes the rendered one), not written
+    // through; the excluded path's link is the volume's own.
+    assert!(std::fs::symlink_metadata(vol.join("openclaw.json")).is_err());
+    assert_eq!(
+        std::fs::read_to_string(vol.join("workspace/notes/cfg.json")).expect("cfg"),
+        "{}\n"
+    );
+    assert!(
+        std::fs::symlink_metadata(vol.join("credentials/link"))
+            .expect("kept")
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(
+        std::fs::read_to_string(vol.join("credentials/own.json")).expect("own"),
+        "own login\n"
+    );
+    assert!(lost.join("#12").exists());
+    nothing_outside(tmp.path(), &vol);
+}
+
+#[test]
 fn a_knowledge_pull_from_a_hostile_folder_lands_only_what_it_should() {
     let Some(b) = a_bucket("hostile knowledge folder") else {
         return;

@@ -948,3 +948,42 @@ fn a_knowledge_pull_from_a_hostile_folder_lands_only_what_it_should() {
     volume_kept_its_own(&vol, &lost);
     nothing_outside(tmp.path(), &vol);
 }
+
+#[test]
+fn an_archive_restore_of_an_agent_with_a_bucket_marks_the_volume_for_its_next_pull() {
+    if !as_pod_user() {
+        eprintln!("SKIPPED archive restore mark: needs root and setpriv to run as uid 1000");
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let gamma = tmp.path().join("vol/gamma");
+    write(&gamma.join("openclaw.json"), "{\"rendered\": true}\n");
+    write(&gamma.join("workspace/MEMORY.md"), "MEMORY=v2\n");
+    as_a_volume(&gamma, &[]);
+    let mut t = Tar::new();
+    t.file("workspace/MEMORY.md", "MEMORY=v1\n");
+    t.file(".clawctl-restored", "from the archive\n");
+    let archive = tmp.path().join("brain.tar.gz");
+    t.gz(&archive);
+
+    let server = server();
+    let volumes = BTreeMap::from([("gamma".to_string(), gamma.clone())]);
+    server.on_exec(move |call| run_on_host(&call, &volumes));
+    let text = fleet(&["gamma"], IMAGE).replace(
+        "soulInline: \"You are gamma.\"}",
+        "soulInline: \"You are gamma.\", knowledge: {s3: {bucket: kb-test, region: us-east-1}, credentialsSecret: kb-bucket-keys}}",
+    );
+    assert!(text.contains("kb-test"), "{text}");
+    apply(&server, &text, &[]).success();
+    let report = restore(&server, &text, &archive);
+    assert_eq!(report["restore"]["result"], "restored", "{report:#}");
+    assert_eq!(
+        std::fs::read_to_string(gamma.join("workspace/MEMORY.md")).expect("memory"),
+        "MEMORY=v1\n"
+    );
+    // The script's own empty mark, not the archive's member.
+    let mark = std::fs::symlink_metadata(gamma.join(".clawctl-restored")).expect("marked");
+    assert!(mark.file_type().is_file());
+    assert_eq!(mark.len(), 0, "the archive's .clawctl-restored landed");
+    assert!(!gamma.join(".clawctl-restore").exists());
+}

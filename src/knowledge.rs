@@ -95,10 +95,16 @@ pub enum Direction {
 
 /// rclone filter rules (`--filter-from`): the excludes ([`excludes::rclone_rules`],
 /// the agent's snapshots among them), on a pull also openclaw.json (clawctl renders it;
-/// a pulled copy would only be overwritten, and an old one must never win), then the
+/// a pulled copy would only be overwritten, and an old one must never win) and the keys
+/// no volume can hold ([`excludes::RCLONE_DOT_NAMES`]: one such key, written by anyone
+/// who can write the folder, would fail every pull and so every start), then the
 /// includes, then nothing else.
 pub fn filter(include: &[String], direction: Direction) -> String {
-    let mut out = excludes::rclone_rules(direction == Direction::Pull);
+    let pull = direction == Direction::Pull;
+    let mut out = excludes::rclone_rules(pull);
+    if pull {
+        out.push_str(excludes::RCLONE_DOT_NAMES);
+    }
     for pattern in include {
         out.push_str(&format!("+ /{pattern}\n"));
     }
@@ -360,12 +366,20 @@ mod tests {
         let pull = filter(&include, Direction::Pull);
         assert_eq!(
             pull,
-            format!("{}+ /workspace/**\n- **\n", excludes::rclone_rules(true))
+            format!(
+                "{}{}+ /workspace/**\n- **\n",
+                excludes::rclone_rules(true),
+                excludes::RCLONE_DOT_NAMES
+            )
         );
         assert!(pull.contains("- /openclaw.json\n- /openclaw.json/**\n"));
         let push = filter(&include, Direction::Push);
         assert!(!push.contains("openclaw.json"));
         assert!(push.starts_with(&excludes::rclone_rules(false)));
+        assert!(
+            !push.contains(excludes::RCLONE_DOT_NAMES),
+            "a volume holds no dot names"
+        );
     }
 
     #[test]

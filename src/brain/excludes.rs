@@ -158,6 +158,14 @@ pub fn rclone_rules(config: bool) -> String {
     out
 }
 
+/// rclone filter rules for a copy from a bucket onto a volume: objects whose key has a
+/// `.` or `..` name, which no folder can hold. rclone shows such names fullwidth (`．`,
+/// `．．`) and, asked to copy one, fails the whole run: its S3 client resolves the dot
+/// names in the request's path and reads another key, or none. Keys with an empty name
+/// (`/abs`, `a//b`) rclone skips itself, saying so on stderr.
+pub const RCLONE_DOT_NAMES: &str =
+    "- \u{ff0e}\n- \u{ff0e}/**\n- \u{ff0e}\u{ff0e}\n- \u{ff0e}\u{ff0e}/**\n";
+
 /// GNU tar options excluding every entry from an archive's creation or extraction,
 /// member names with and without `./`: anchored, `*` not matching `/` (a pattern also
 /// excludes what is under it: tar's default).

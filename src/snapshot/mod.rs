@@ -186,9 +186,14 @@ pub fn legacy_remote(bucket: &Bucket, agent: &str, id: &str) -> String {
 }
 
 /// rclone filter rules (`--filter-from`) of a snapshot: the excludes (the marker among
-/// them), on a restore also the rendered openclaw.json; then everything else.
+/// them), on a restore also the rendered openclaw.json and the keys no volume can hold
+/// ([`excludes::RCLONE_DOT_NAMES`]); then everything else.
 pub fn filter(operation: Operation) -> String {
-    let mut out = excludes::rclone_rules(operation == Operation::Restore);
+    let restore = operation == Operation::Restore;
+    let mut out = excludes::rclone_rules(restore);
+    if restore {
+        out.push_str(excludes::RCLONE_DOT_NAMES);
+    }
     out.push_str("+ **\n");
     out
 }
@@ -206,7 +211,10 @@ echo "clawctl: snapshot written to $SNAPSHOT_REMOTE"
 /// The restore script: find the snapshot, at `$SNAPSHOT_REMOTE` or else (taken before
 /// the current layout) at `$SNAPSHOT_LEGACY_REMOTE`, finished (its marker, found by
 /// listing: `rclone cat` of a missing object prints nothing and succeeds); without
-/// one, list the agent's finished snapshots at both places and fail. Then remove what
+/// one, list the agent's finished snapshots at both places and fail. Then say, by key,
+/// what it will not restore: keys no volume can hold (an empty, `.` or `..` name: the
+/// sync leaves them out, [`excludes::RCLONE_DOT_NAMES`]) and excluded paths (or the
+/// rendered config), whoever wrote them into the bucket. Then remove what
 /// is neither a regular file nor a folder from the volume outside the excluded paths
 /// (rclone would write through a linked folder, and skips links and FIFOs it finds),
 /// saying so; then make the volume equal to the snapshot for the files a snapshot
@@ -236,9 +244,17 @@ if [ -z "$from" ]; then
   if [ -n "${{SNAPSHOT_LEGACY_REMOTE:-}}" ]; then listing "$SNAPSHOT_LEGACY_REMOTE"; fi
   exit 3
 fi
+printf '%s\n' "$SNAPSHOT_FILTER" > "$HOME/snapshot.filter"
+rclone lsf -R --files-only "$from" > "$HOME/snapshot.all"
+rclone lsf -R --files-only "$from" --filter-from "$HOME/snapshot.filter" > "$HOME/snapshot.kept"
+awk -v marker="{MARKER}" 'FILENAME == ARGV[1] {{ kept[$0] = 1; next }}
+  $0 == marker {{ next }}
+  {{ name = $0; gsub("．", ".", name) }}
+  $0 ~ /^\/|\/\/|(^|\/)(．|．．)(\/|$)/ {{ print "clawctl: dropped " name " (a key no volume holds: an empty, . or .. name)"; next }}
+  !($0 in kept) {{ print "clawctl: dropped " name " (never restored: excluded, or the rendered config)" }}' "$HOME/snapshot.kept" "$HOME/snapshot.all"
+rm -f "$HOME/snapshot.all" "$HOME/snapshot.kept"
 cd "$SNAPSHOT_LOCAL"
 find . -mindepth 1 {prune} -prune -o ! -type f ! -type d -exec sh -c 'for p do echo "clawctl: dropped ${{p#./}} (not a regular file or folder)"; rm -f "$p"; done' sh {{}} +
-printf '%s\n' "$SNAPSHOT_FILTER" > "$HOME/snapshot.filter"
 rclone sync "$from" "$SNAPSHOT_LOCAL" --filter-from "$HOME/snapshot.filter" --skip-links --log-level NOTICE
 rm -f "$SNAPSHOT_LOCAL/{RESTORED}"
 : > "$SNAPSHOT_LOCAL/{RESTORED}"
@@ -466,6 +482,8 @@ mod tests {
         let restore = filter(Operation::Restore);
         assert!(restore.contains("- /openclaw.json\n- /openclaw.json/**\n"));
         assert!(restore.contains("- /.clawctl-snapshot.json\n"));
+        assert!(restore.contains(crate::brain::excludes::RCLONE_DOT_NAMES));
+        assert!(!backup.contains(crate::brain::excludes::RCLONE_DOT_NAMES));
     }
 
     #[test]

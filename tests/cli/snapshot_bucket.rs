@@ -347,7 +347,7 @@ fn snapshots_round_trip_byte_for_byte_through_a_real_s3_server() {
 }
 
 /// `cmd` as the pod runs it: uid and gid 1000, when the tests run as root.
-fn as_pod(cmd: &mut Command) -> Command {
+pub(crate) fn as_pod(cmd: &mut Command) -> Command {
     if !crate::snapshot_archive::as_pod_user() {
         return std::mem::replace(cmd, Command::new("true"));
     }
@@ -364,7 +364,8 @@ fn as_pod(cmd: &mut Command) -> Command {
     out
 }
 
-fn own(path: &Path) {
+/// Gives `path` (recursively) to the pod's user, when the tests run as root.
+pub(crate) fn own(path: &Path) {
     if crate::snapshot_archive::as_pod_user() {
         let ok = Command::new("chown")
             .args(["-R", "1000:1000"])

@@ -1777,11 +1777,13 @@ fn a_quota_too_small_fails_the_wait_fast_with_the_quotas_message() {
 }
 
 /// Issue 19: a namespace a platform team set to enforce `restricted` (clawctl adopts it)
-/// and a pod shape the level refuses that slipped past validate: the Deployment's
-/// `Warning` header is shown once with the object's name, and the wait fails at once
-/// quoting Pod Security's message.
+/// and a pod shape the level refuses, through a template override (no fleet field renders
+/// a hostPath volume): refused at render, before anything is written, naming the check as
+/// Pod Security names it. (Until render checked it, the apply went through and the wait
+/// failed on the ReplicaSet's FailedCreate; the wait's fast failure is tested with a
+/// quota, which no render can foresee.)
 #[test]
-fn a_pod_refused_by_pod_security_shows_the_warning_and_fails_the_wait_fast() {
+fn a_pod_refused_by_pod_security_is_refused_before_anything_is_written() {
     let server = server();
     server
         .apply_as(
@@ -1792,7 +1794,6 @@ fn a_pod_refused_by_pod_security_shows_the_warning_and_fails_the_wait_fast() {
             true,
         )
         .expect("labelled");
-    // A hostPath volume through a template override: something no fleet field renders.
     let text = fleet(&["alpha"], IMAGE);
     let test = apply(
         &server,
@@ -1810,22 +1811,18 @@ fn a_pod_refused_by_pod_security_shows_the_warning_and_fails_the_wait_fast() {
         &deployment[..volumes],
         &deployment[volumes + "      volumes:\n".len()..]
     );
-    let started = std::time::Instant::now();
+    server.clear_requests();
     let out = test
         .file("templates/agent-deployment.yaml.j2", &patched)
-        .fails(1);
-    assert!(
-        started.elapsed() < Duration::from_secs(30),
-        "waited {:?}",
-        started.elapsed()
-    );
-    let warning = "the API server warns about deployments core/agent-alpha: would violate PodSecurity \"restricted:latest\": restricted volume types (volume \"host\" uses restricted volume type \"hostPath\")";
-    assert_eq!(out.stderr.matches(warning).count(), 1, "{}", out.stderr);
+        .fails(2);
     assert!(
         out.stderr.contains(
-            "is forbidden: violates PodSecurity \"restricted:latest\": restricted volume types (volume \"host\" uses restricted volume type \"hostPath\")"
+            "its pods would be refused by the Pod Security level \"restricted\" that clawctl's \
+             namespaces enforce: restricted volume types (volume \"host\" uses restricted volume \
+             type \"hostPath\")"
         ),
         "{}",
         out.stderr
     );
+    assert_eq!(writes(&server), Vec::<String>::new());
 }

@@ -92,16 +92,17 @@ pub(crate) fn never_in_a_snapshot(path: &str) -> bool {
 }
 
 #[test]
+#[ignore = "needs rclone, moto, GNU tar or root (what .ci/run installs): cargo test --test cli -- --ignored --skip e2e"]
 fn snapshots_round_trip_byte_for_byte_through_a_real_s3_server() {
     if on_path("rclone").is_none() {
-        eprintln!("SKIPPED snapshot round trip: rclone is not installed (.ci/run installs it)");
-        return;
+        panic!(
+            "cannot run (snapshot round trip: rclone is not installed (.ci/run installs it)): install what .ci/run installs"
+        )
     }
     let Some(moto_bin) = find_moto() else {
-        eprintln!(
-            "SKIPPED snapshot round trip: moto_server is not installed (.ci/run installs it)"
-        );
-        return;
+        panic!(
+            "cannot run (snapshot round trip: moto_server is not installed (.ci/run installs it)): install what .ci/run installs"
+        )
     };
     let (_moto, port) = start_moto(&moto_bin);
     let (writer, reader) = setup_bucket(&moto_bin, port);
@@ -393,14 +394,17 @@ fn push_once(push: &Value, state: &Path, home: &Path, keys: &Keys) {
 }
 
 #[test]
+#[ignore = "needs rclone, moto, GNU tar or root (what .ci/run installs): cargo test --test cli -- --ignored --skip e2e"]
 fn a_restore_lasts_through_the_next_pulls_and_pushes() {
     if on_path("rclone").is_none() {
-        eprintln!("SKIPPED restore that lasts: rclone is not installed (.ci/run installs it)");
-        return;
+        panic!(
+            "cannot run (restore that lasts: rclone is not installed (.ci/run installs it)): install what .ci/run installs"
+        )
     }
     let Some(moto_bin) = find_moto() else {
-        eprintln!("SKIPPED restore that lasts: moto_server is not installed (.ci/run installs it)");
-        return;
+        panic!(
+            "cannot run (restore that lasts: moto_server is not installed (.ci/run installs it)): install what .ci/run installs"
+        )
     };
     let (_moto, port) = start_moto(&moto_bin);
     let (writer, _) = setup_bucket(&moto_bin, port);
@@ -504,14 +508,17 @@ fn a_restore_lasts_through_the_next_pulls_and_pushes() {
 }
 
 #[test]
+#[ignore = "needs rclone, moto, GNU tar or root (what .ci/run installs): cargo test --test cli -- --ignored --skip e2e"]
 fn a_pull_from_a_bucket_that_does_not_exist_fails_with_the_reason() {
     if on_path("rclone").is_none() {
-        eprintln!("SKIPPED missing bucket: rclone is not installed (.ci/run installs it)");
-        return;
+        panic!(
+            "cannot run (missing bucket: rclone is not installed (.ci/run installs it)): install what .ci/run installs"
+        )
     }
     let Some(moto_bin) = find_moto() else {
-        eprintln!("SKIPPED missing bucket: moto_server is not installed (.ci/run installs it)");
-        return;
+        panic!(
+            "cannot run (missing bucket: moto_server is not installed (.ci/run installs it)): install what .ci/run installs"
+        )
     };
     let (_moto, port) = start_moto(&moto_bin);
     let (writer, _) = setup_bucket(&moto_bin, port);

@@ -222,24 +222,37 @@ pub fn decode(text: &str) -> anyhow::Result<Vec<Value>> {
 /// namespace, which they cannot read, so they cannot make a revision that clawctl will
 /// apply, nor move one from one agent or number to another.
 pub fn seal(key: &[u8], namespace: &str, agent: &str, number: i64, manifests: &[Value]) -> String {
-    use hmac::{Hmac, Mac};
-    let mut mac =
-        <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes a key of any length");
-    for part in [namespace, agent, &number.to_string()] {
-        mac.update(part.as_bytes());
-        mac.update(&[0]);
-    }
-    mac.update(Value::Array(manifests.to_vec()).to_string().as_bytes());
-    mac.finalize()
+    use hmac::Mac;
+    mac(key, namespace, agent, number, manifests)
+        .finalize()
         .into_bytes()
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
 }
 
-/// Whether `seal` is the revision's seal under `key` (compared in constant time).
+/// The HMAC of a revision's place and manifests, before it is finished.
+fn mac(
+    key: &[u8],
+    namespace: &str,
+    agent: &str,
+    number: i64,
+    manifests: &[Value],
+) -> hmac::Hmac<Sha256> {
+    use hmac::Mac;
+    let mut mac =
+        <hmac::Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes a key of any length");
+    for part in [namespace, agent, &number.to_string()] {
+        mac.update(part.as_bytes());
+        mac.update(&[0]);
+    }
+    mac.update(Value::Array(manifests.to_vec()).to_string().as_bytes());
+    mac
+}
+
+/// Whether `seal_text` is the revision's seal under `key` (compared in constant time).
 fn seal_matches(key: &[u8], revision: &Revision, seal_text: &str) -> bool {
-    use hmac::{Hmac, Mac};
+    use hmac::Mac;
     let Some(bytes) = (0..seal_text.len())
         .step_by(2)
         .map(|i| {
@@ -251,22 +264,15 @@ fn seal_matches(key: &[u8], revision: &Revision, seal_text: &str) -> bool {
     else {
         return false;
     };
-    let mut mac =
-        <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes a key of any length");
-    for part in [
-        revision.namespace.as_str(),
-        revision.agent.as_str(),
-        &revision.number.to_string(),
-    ] {
-        mac.update(part.as_bytes());
-        mac.update(&[0]);
-    }
-    mac.update(
-        Value::Array(revision.manifests.clone())
-            .to_string()
-            .as_bytes(),
-    );
-    mac.verify_slice(&bytes).is_ok()
+    mac(
+        key,
+        &revision.namespace,
+        &revision.agent,
+        revision.number,
+        &revision.manifests,
+    )
+    .verify_slice(&bytes)
+    .is_ok()
 }
 
 /// The fleet's history key: a Secret `clawctl-<fleet>-history-key` in the fleet

@@ -908,24 +908,46 @@ def wait_http(port: int, path: str, timeout: float) -> tuple[int | None, str]:
     return None, last
 
 
+SESSION_KEY_RE = re.compile(r"agent:[A-Za-z0-9_.-]+:openai-user:[A-Za-z0-9:_.-]+")
+
+
 def gateway_sessions(pvc_dirs: dict) -> tuple[list[str], str]:
     """The OpenAI-user session keys (`agent:<id>:openai-user:<user>`) in the gateway's
-    own session store on its volume (`agents/<id>/sessions/sessions.json` under the state
-    directory). Read from the disk: the sessions_list tool shows only the caller's own
-    session tree by default (`tools.sessions.visibility: tree`)."""
+    own session store on its volume, read from the disk (the sessions_list tool shows
+    only the caller's own session tree by default, `tools.sessions.visibility: tree`):
+    `agents/<id>/sessions/sessions.json` on 2026.4, the per-agent SQLite database
+    `agents/<id>/agent/openclaw-agent.sqlite` on 2026.9 (docs/concepts/session.md,
+    "Where state lives")."""
+    import sqlite3
+
     keys, seen = set(), []
     for d in pvc_dirs.values():
         for dirpath, _, files in os.walk(d):
             for n in files:
+                p = os.path.join(dirpath, n)
                 if n == "sessions.json":
-                    p = os.path.join(dirpath, n)
                     seen.append(os.path.relpath(p, d))
                     try:
                         with open(p, errors="replace") as f:
-                            keys |= set(re.findall(r"agent:[A-Za-z0-9_.-]+:openai-user:[A-Za-z0-9:_.-]+", f.read()))
+                            keys |= set(SESSION_KEY_RE.findall(f.read()))
                     except OSError:
                         pass
-    return sorted(keys), ", ".join(seen) or "no sessions.json on the volume"
+                elif n.endswith(".sqlite"):
+                    seen.append(os.path.relpath(p, d))
+                    try:
+                        db = sqlite3.connect(f"file:{p}?mode=ro", uri=True, timeout=10)
+                        try:
+                            tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+                            for t in tables:
+                                for row in db.execute(f'SELECT * FROM "{t}"'):
+                                    for v in row:
+                                        if isinstance(v, str) and "openai-user" in v:
+                                            keys |= set(SESSION_KEY_RE.findall(v))
+                        finally:
+                            db.close()
+                    except sqlite3.Error as e:
+                        seen[-1] += f" (unreadable: {e})"
+    return sorted(keys), ", ".join(seen) or "no session store on the volume"
 
 
 def message_text(m: dict) -> str:

@@ -697,7 +697,10 @@ def host_main(args) -> int:
                 print(f"image for {v}: FROM ghcr.io/openclaw/openclaw:{v} + RUN npm install -g {' '.join(specs)}",
                       flush=True)
             for fname, docs in rendered:
-                deps = [d for d in docs if d.get("kind") == "Deployment"]
+                # The router's Deployment runs clawctl-router's image, not OpenClaw's: it is
+                # booted by the router scenario below, as a process.
+                router_dep = router_deployment(docs)
+                deps = [d for d in docs if d.get("kind") == "Deployment" and d is not router_dep]
                 if args.agent:
                     deps = [d for d in deps if d["metadata"].get("labels", {}).get("clawctl.io/agent") in args.agent]
                 for dep in deps:
@@ -717,7 +720,7 @@ def host_main(args) -> int:
                     if not args.keep:
                         shutil.rmtree(workdir, ignore_errors=True)
                 # A fleet with a router: the whole path, Slack to the model and back.
-                if router_deployment(docs) is not None and (not args.agent or "router" in args.agent):
+                if router_dep is not None and (not args.agent or "router" in args.agent):
                     try:
                         router_scenario(rep, fname, docs, v, paths, args, logroot, top)
                     except Exception:  # noqa: BLE001

@@ -16,6 +16,7 @@ Python 3.11, stdlib + PyYAML (PyYAML only on the host side).
 from __future__ import annotations
 
 import argparse
+import base64
 import ctypes
 import datetime
 import http.client
@@ -696,8 +697,9 @@ def host_main(args) -> int:
                 print(f"image for {v}: FROM ghcr.io/openclaw/openclaw:{v} + RUN npm install -g {' '.join(specs)}",
                       flush=True)
             for fname, docs in rendered:
-                # OpenClaw agents only: the router (routing.router) is clawctl's own
-                # process, not an OpenClaw gateway; it has no clawctl.io/agent label.
+                # OpenClaw agents only (a clawctl.io/agent label): the router's
+                # Deployment runs clawctl-router's image, not OpenClaw's; the router
+                # scenario below boots it, as a process.
                 deps = [d for d in docs if d.get("kind") == "Deployment"
                         and d["metadata"].get("labels", {}).get("clawctl.io/agent")]
                 if args.agent:
@@ -718,6 +720,14 @@ def host_main(args) -> int:
                         tail_log(os.path.join(logdir, "gateway.log"))
                     if not args.keep:
                         shutil.rmtree(workdir, ignore_errors=True)
+                # A fleet with a router: the whole path, Slack to the model and back.
+                if router_dep is not None and (not args.agent or "router" in args.agent):
+                    try:
+                        router_scenario(rep, fname, docs, v, paths, args, logroot, top)
+                    except Exception:  # noqa: BLE001
+                        row = {"version": v, "agent": "router", "fleet": fname}
+                        rep.rows.append(row)
+                        rep.check(row, "router scenario harness", False, traceback.format_exc())
     finally:
         if not args.keep:
             shutil.rmtree(top, ignore_errors=True)
@@ -725,6 +735,628 @@ def host_main(args) -> int:
             print(f"kept {top}")
     summary(rep, logroot, now() - t0)
     return 1 if rep.failures else 0
+
+
+# ======================================================================
+# The router scenario: fake Slack -> clawctl-router -> real gateways -> stand-in model
+# ======================================================================
+
+
+def router_deployment(docs: list[dict]) -> dict | None:
+    for d in docs:
+        if d.get("kind") == "Deployment" and \
+                (d["metadata"].get("labels") or {}).get("app.kubernetes.io/name") == "clawctl-router":
+            return d
+    return None
+
+
+def use_standin_model(plan: dict) -> None:
+    """Point the agent's model at the stand-in: a custom OpenAI-compatible provider
+    (`models.providers.<id>` with `baseUrl`, `api: "openai-completions"`, a literal
+    `apiKey` and its one model; OpenClaw's custom-provider docs) made the default
+    model. The only edit to the rendered openclaw.json, in the ConfigMap the pod mounts."""
+    for name, data in plan["configmaps"].items():
+        if "openclaw.json" not in data:
+            continue
+        cfg = json.loads(data["openclaw.json"])
+        cfg.setdefault("models", {}).setdefault("providers", {})[STANDIN_PROVIDER] = {
+            "baseUrl": f"http://{NODE_IP}:{STANDIN_PORT}/v1",
+            "apiKey": "conformance-stand-in-key",
+            "api": "openai-completions",
+            "models": [{"id": STANDIN_MODEL, "name": "Conformance stand-in", "reasoning": False,
+                        "input": ["text"], "contextWindow": 128000, "maxTokens": 4096}],
+        }
+        cfg.setdefault("agents", {}).setdefault("defaults", {})["model"] = {
+            "primary": f"{STANDIN_PROVIDER}/{STANDIN_MODEL}"}
+        data["openclaw.json"] = json.dumps(cfg, indent=2) + "\n"
+        plan["config_json"] = cfg
+
+
+def make_pvc_dirs(plan: dict, workdir: str) -> dict:
+    pvc_dirs = {}
+    for vol in plan["pod"].get("volumes", []):
+        if "persistentVolumeClaim" in vol:
+            claim = vol["persistentVolumeClaim"]["claimName"]
+            d = os.path.join(workdir, "pvc", claim)
+            os.makedirs(d, exist_ok=True)
+            os.chown(d, 0, 0)
+            os.chmod(d, 0o755)
+            pvc_dirs[claim] = d
+    return pvc_dirs
+
+
+class LineProcess:
+    """A helper process speaking JSON lines on stdout (the fake Slack, the fake API
+    server's banner), its lines collected as they come; stderr to a log file."""
+
+    def __init__(self, argv: list[str], log_path: str, env: dict | None = None) -> None:
+        self.err = open(log_path, "ab")
+        self.p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.err,
+                                  env=env, text=True, bufsize=1)
+        self.lines: list[str] = []
+        self.cond = threading.Condition()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.p.stdout:
+            with self.cond:
+                self.lines.append(line.rstrip("\n"))
+                self.cond.notify_all()
+        with self.cond:
+            self.cond.notify_all()
+
+    def wait_for(self, pred, timeout: float):
+        """The first line `pred` accepts (returning non-None), within `timeout`."""
+        deadline = now() + timeout
+        with self.cond:
+            i = 0
+            while True:
+                while i < len(self.lines):
+                    r = pred(self.lines[i])
+                    i += 1
+                    if r is not None:
+                        return r
+                left = deadline - now()
+                if left <= 0 or (self.p.poll() is not None and i >= len(self.lines)):
+                    return None
+                self.cond.wait(min(left, 0.5))
+
+    def send(self, obj) -> None:
+        self.p.stdin.write(json.dumps(obj) + "\n")
+        self.p.stdin.flush()
+
+    def stop(self) -> None:
+        if self.p.poll() is None:
+            self.p.terminate()
+            try:
+                self.p.wait(10)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+        self.err.close()
+
+
+def json_lines(text: str) -> list[dict]:
+    out = []
+    for line in text.splitlines():
+        try:
+            v = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(v, dict):
+            out.append(v)
+    return out
+
+
+def kube_request(server: str, token: str, method: str, path: str, body=None) -> tuple[int, dict]:
+    from urllib.parse import urlparse
+
+    u = urlparse(server)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+    conn.request(method, path, body=json.dumps(body) if body is not None else None,
+                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json",
+                          "Accept": "application/json"})
+    r = conn.getresponse()
+    data = r.read()
+    conn.close()
+    try:
+        return r.status, json.loads(data)
+    except json.JSONDecodeError:
+        return r.status, {"raw": data[:300].decode(errors="replace")}
+
+
+def kube_create(server: str, token: str, obj: dict) -> None:
+    """Creates `obj` in the fake API server (apiVersion/kind -> its collection path)."""
+    api, kind, meta = obj["apiVersion"], obj["kind"], obj["metadata"]
+    plural = {"Namespace": "namespaces", "ServiceAccount": "serviceaccounts", "ConfigMap": "configmaps",
+              "Secret": "secrets", "Role": "roles", "RoleBinding": "rolebindings"}[kind]
+    base = "/api/v1" if api == "v1" else f"/apis/{api}"
+    ns = meta.get("namespace")
+    path = f"{base}/namespaces/{ns}/{plural}" if ns and kind != "Namespace" else f"{base}/{plural}"
+    st, out = kube_request(server, token, "POST", path, obj)
+    if st not in (200, 201):
+        raise RuntimeError(f"creating {kind} {ns}/{meta['name']} in the fake API server: {st} {out}")
+
+
+def kubeconfig_token(path: str) -> tuple[str, str]:
+    with open(path) as f:
+        text = f.read()
+    server = re.search(r"server:\s*(\S+)", text).group(1)
+    token = re.search(r"token:\s*(\S+)", text).group(1)
+    return server, token
+
+
+def free_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_http(port: int, path: str, timeout: float) -> tuple[int | None, str]:
+    deadline, last = now() + timeout, ""
+    while now() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", path)
+            r = conn.getresponse()
+            body = r.read()
+            conn.close()
+            if r.status == 200:
+                return 200, body.decode(errors="replace")
+            last = f"{r.status} {body[:200]!r}"
+        except OSError as e:
+            last = f"{type(e).__name__}: {e}"
+        time.sleep(0.2)
+    return None, last
+
+
+SESSION_KEY_RE = re.compile(r"agent:[A-Za-z0-9_.-]+:openai-user:[A-Za-z0-9:_.-]+")
+
+
+def gateway_sessions(pvc_dirs: dict) -> tuple[list[str], str]:
+    """The OpenAI-user session keys (`agent:<id>:openai-user:<user>`) in the gateway's
+    own session store on its volume, read from the disk (the sessions_list tool shows
+    only the caller's own session tree by default, `tools.sessions.visibility: tree`):
+    `agents/<id>/sessions/sessions.json` on 2026.4, the per-agent SQLite database
+    `agents/<id>/agent/openclaw-agent.sqlite` on 2026.9 (docs/concepts/session.md,
+    "Where state lives")."""
+    import sqlite3
+
+    keys, seen = set(), []
+    for d in pvc_dirs.values():
+        for dirpath, _, files in os.walk(d):
+            for n in files:
+                p = os.path.join(dirpath, n)
+                if n == "sessions.json":
+                    seen.append(os.path.relpath(p, d))
+                    try:
+                        with open(p, errors="replace") as f:
+                            keys |= set(SESSION_KEY_RE.findall(f.read()))
+                    except OSError:
+                        pass
+                elif n.endswith(".sqlite"):
+                    seen.append(os.path.relpath(p, d))
+                    try:
+                        db = sqlite3.connect(f"file:{p}?mode=ro", uri=True, timeout=10)
+                        try:
+                            tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+                            for t in tables:
+                                for row in db.execute(f'SELECT * FROM "{t}"'):
+                                    for v in row:
+                                        if isinstance(v, str) and "openai-user" in v:
+                                            keys |= set(SESSION_KEY_RE.findall(v))
+                        finally:
+                            db.close()
+                    except sqlite3.Error as e:
+                        seen[-1] += f" (unreadable: {e})"
+    return sorted(keys), ", ".join(seen) or "no session store on the volume"
+
+
+def message_text(m: dict) -> str:
+    c = m.get("content")
+    if isinstance(c, str):
+        return c
+    if isinstance(c, list):
+        return "".join(p.get("text", "") for p in c if isinstance(p, dict))
+    return ""
+
+
+def router_scenario(rep: Reporter, fname: str, docs: list[dict], version: str, paths: dict, args,
+                    logroot: str, top: str) -> None:
+    """Slack -> the router as a process -> each person's own gateway (booted from the
+    rendered manifests, its model the stand-in) -> the answer posted back to Slack.
+    See README.md, "The router scenario"."""
+    row = {"version": version, "agent": "router", "fleet": os.path.basename(fname)}
+    rep.rows.append(row)
+    t_start = now()
+    print(color(f"== {version} {row['fleet']} router: fake Slack -> clawctl-router -> OpenClaw gateways "
+                f"-> stand-in model", "1"), flush=True)
+    logdir = os.path.join(logroot, version, "router")
+    os.makedirs(logdir, exist_ok=True)
+    bins = {"router": os.path.join(REPO, "target", "debug", "clawctl-router"),
+            "fake_slack": os.path.join(REPO, "target", "debug", "examples", "fake_slack"),
+            "fake_server": os.path.join(REPO, "target", "debug", "examples", "fake_server")}
+    missing = [p for p in bins.values() if not os.path.exists(p)]
+    if missing:
+        rep.check(row, "router scenario binaries built", False,
+                  f"missing {', '.join(missing)} (conformance/run builds them)")
+        return
+    router_dep = router_deployment(docs)
+    rctr = router_dep["spec"]["template"]["spec"]["containers"][0]
+    renv = {e["name"]: str(e["value"]) for e in rctr.get("env") or [] if "value" in e}
+    rns = router_dep["metadata"]["namespace"]
+    cm_name = renv.get("CLAWCTL_ROUTES_CONFIGMAP", f"{renv.get('CLAWCTL_FLEET')}-routes")
+    routes_cm = next((d for d in docs if d.get("kind") == "ConfigMap" and d["metadata"]["name"] == cm_name
+                      and d["metadata"].get("namespace") == renv.get("CLAWCTL_FLEET_NAMESPACE", rns)), None)
+    if routes_cm is None:
+        rep.check(row, "routes ConfigMap rendered", False, f"no ConfigMap {cm_name}")
+        return
+    routes = json.loads(routes_cm["data"]["routes.json"])
+    # Two people with agents of their own, reached over Slack.
+    people = []
+    for key, entry in routes.items():
+        if key.startswith("slack:") and entry.get("url") and entry.get("agent") not in [p["agent"] for p in people]:
+            people.append({"key": key, "user": key.split(":", 1)[1], "agent": entry["agent"], "route": entry})
+        if len(people) == 2:
+            break
+    if len(people) < 2:
+        rep.check(row, "two routed Slack people in the routing table", False, f"{len(people)} found")
+        return
+
+    pods, helpers, router = [], [], None
+    router_log = os.path.join(logdir, "router.log")
+    try:
+        # 1. Each person's agent: its pod from the rendered manifests, served on a loopback port.
+        for p in people:
+            ns = p["route"]["tokenSecret"]["namespace"]
+            dep = next(d for d in docs if d.get("kind") == "Deployment"
+                       and d["metadata"].get("namespace") == ns
+                       and (d["metadata"].get("labels") or {}).get("clawctl.io/agent") == p["agent"])
+            workdir = tempfile.mkdtemp(prefix=f"router-{p['agent']}-", dir=top)
+            os.chmod(workdir, 0o755)
+            token = pysecrets.token_urlsafe(32)
+            plan = make_plan(dep, docs, version, fname, paths, workdir, token)
+            use_standin_model(plan)
+            plan["pvc_dirs"] = make_pvc_dirs(plan, workdir)
+            plan["logdir"] = os.path.join(logdir, p["agent"])
+            os.makedirs(plan["logdir"], exist_ok=True)
+            plan["window"] = args.window
+            listener = socket.socket()
+            listener.bind(("127.0.0.1", 0))
+            listener.listen(64)
+            port = listener.getsockname()[1]
+            plan["serve"] = {"listen_fd": listener.fileno(), "standin_log": os.path.join(workdir, "standin.jsonl"),
+                             "ready_file": os.path.join(workdir, "ready.json"),
+                             "stop_file": os.path.join(workdir, "stop"), "max_seconds": 1200}
+            plan_path = os.path.join(workdir, "plan.json")
+            with open(plan_path, "w") as f:
+                json.dump(plan, f)
+            argv = ["unshare", "--mount", "--net", "--pid", "--uts", "--ipc", "--fork", "--kill-child",
+                    "--mount-proc", "--propagation", "private",
+                    sys.executable, os.path.abspath(__file__), "_pod", plan_path, "serve"]
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, pass_fds=[listener.fileno()])
+            listener.close()  # the pod holds it now
+            ctr = dep["spec"]["template"]["spec"]["containers"][0]
+            budget = max([pr.get("initialDelaySeconds", 0) + pr.get("periodSeconds", 10) * pr.get("failureThreshold", 3)
+                          for pr in (ctr.get(k) for k in ("startupProbe", "livenessProbe", "readinessProbe")) if pr]
+                         or [120])
+            pods.append({**p, "plan": plan, "proc": proc, "port": port, "token": token, "workdir": workdir,
+                         "budget": budget + 150})
+        t_boot = now()
+        for pod in pods:
+            sv = pod["plan"]["serve"]
+            while not os.path.exists(sv["ready_file"]) and pod["proc"].poll() is None \
+                    and now() - t_boot < pod["budget"]:
+                time.sleep(0.2)
+            if os.path.exists(sv["ready_file"]):
+                with open(sv["ready_file"]) as f:
+                    pod["ready_s"] = json.load(f)["ready_s"]
+        not_ready = [pod["agent"] for pod in pods if "ready_s" not in pod]
+        rep.check(row, f"gateways of {' and '.join(p['agent'] for p in pods)} ready (stand-in model configured)",
+                  not not_ready,
+                  ", ".join(f"{pod['agent']} after {pod['ready_s']:.1f}s on 127.0.0.1:{pod['port']}"
+                            for pod in pods if "ready_s" in pod)
+                  + (f"; not ready: {', '.join(not_ready)} (see {os.path.relpath(logdir, REPO)})" if not_ready else ""))
+        if not_ready:
+            for pod in pods:
+                tail_log(os.path.join(pod["plan"]["logdir"], "gateway.log"), 15)
+            return
+
+        # 2. The fake API server with the routing table (agents' URLs rewritten to their
+        # loopback ports) and the token Secrets; the router reads them as its own
+        # ServiceAccount, through the rendered Roles and RoleBindings.
+        kc_admin = os.path.join(logdir, "kubeconfig-admin")
+        kc_router = os.path.join(logdir, "kubeconfig-router")
+        sa = router_dep["spec"]["template"]["spec"].get("serviceAccountName", "default")
+        fake = LineProcess([bins["fake_server"], kc_admin, f"{rns}/{sa}={kc_router}"],
+                           os.path.join(logdir, "fake-apiserver.log"))
+        helpers.append(fake)
+        if fake.wait_for(lambda line: line if line.startswith(kc_admin) else None, 30) is None:
+            rep.check(row, "fake API server started", False, f"no banner; see {os.path.relpath(logdir, REPO)}")
+            return
+        server, admin_token = kubeconfig_token(kc_admin)
+        by_agent = {pod["agent"]: pod for pod in pods}
+        table = {}
+        for key, entry in routes.items():
+            entry = dict(entry)
+            pod = by_agent.get(entry.get("agent"))
+            if pod and entry.get("url"):
+                entry["url"] = f"http://127.0.0.1:{pod['port']}/v1/chat/completions"
+                entry["address"] = f"127.0.0.1:{pod['port']}"
+            table[key] = entry
+        seeded = []
+        namespaces = sorted({rns, routes_cm["metadata"]["namespace"]}
+                            | {e["tokenSecret"]["namespace"] for e in routes.values() if e.get("tokenSecret")})
+        for ns in namespaces:
+            kube_create(server, admin_token, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+        bindings = [d for d in docs if d.get("kind") == "RoleBinding" and any(
+            x.get("kind") == "ServiceAccount" and x.get("name") == sa and x.get("namespace") == rns
+            for x in d.get("subjects") or [])]
+        bound = {(b["metadata"].get("namespace"), b["roleRef"]["name"]) for b in bindings}
+        for d in docs:
+            k, meta = d.get("kind"), d["metadata"]
+            if (k == "ServiceAccount" and meta["name"] == sa and meta.get("namespace") == rns) or \
+                    (k == "Role" and (meta.get("namespace"), meta["name"]) in bound) or d in bindings:
+                kube_create(server, admin_token, d)
+                if k != "ServiceAccount":
+                    seeded.append(f"{k} {meta.get('namespace')}/{meta['name']}")
+        cm = json.loads(json.dumps(routes_cm))
+        cm["data"]["routes.json"] = json.dumps(table, indent=2) + "\n"
+        kube_create(server, admin_token, cm)
+        secret_refs = {(e["tokenSecret"]["namespace"], e["tokenSecret"]["name"], e["tokenSecret"]["key"]): e["agent"]
+                       for e in routes.values() if e.get("tokenSecret")}
+        for (ns, name, key), agent in sorted(secret_refs.items()):
+            rendered = next((d for d in docs if d.get("kind") == "Secret" and d["metadata"]["name"] == name
+                             and d["metadata"].get("namespace") == ns), None)
+            sec = json.loads(json.dumps(rendered)) if rendered else {
+                "apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": ns}}
+            # What `clawctl apply` fills in: the agent's generated token (the one its pod got).
+            value = by_agent[agent]["token"] if agent in by_agent else pysecrets.token_urlsafe(32)
+            sec.pop("stringData", None)
+            sec["data"] = {key: base64.b64encode(value.encode()).decode()}
+            kube_create(server, admin_token, sec)
+
+        # 3. The fake Slack, then the router with the rendered Deployment's environment.
+        slack = LineProcess([bins["fake_slack"]], os.path.join(logdir, "fake-slack.log"))
+        helpers.append(slack)
+        banner = slack.wait_for(lambda line: (lambda v: v if "api_url" in v else None)(json.loads(line))
+                                if line.startswith("{") else None, 30)
+        if banner is None:
+            rep.check(row, "fake Slack started", False, f"no banner; see {os.path.relpath(logdir, REPO)}")
+            return
+        http_port = free_port()
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "KUBECONFIG": kc_router}
+        env.update(renv)
+        env["ROUTER_HTTP_ADDR"] = f"127.0.0.1:{http_port}"
+        env.update({"SLACK_APP_TOKEN": banner["app_token"], "SLACK_BOT_TOKEN": banner["bot_token"],
+                    "SLACK_API_URL": banner["api_url"]})
+        with open(router_log, "ab") as rlog:
+            router = subprocess.Popen([bins["router"]], env=env, stdin=subprocess.DEVNULL,
+                                      stdout=rlog, stderr=subprocess.STDOUT)
+        st, detail = wait_http(http_port, "/readyz", 30)
+        connected = slack.wait_for(lambda line: 1 if '"record":"connected"' in line else None, 30)
+        rep.check(row, "clawctl-router starts from the rendered Deployment's env, reads the routing table as "
+                       f"ServiceAccount {rns}/{sa} (RBAC: {', '.join(seeded) or 'none'}), connects to Slack",
+                  st == 200 and connected is not None,
+                  f"/readyz {st or detail}; Socket Mode {'connected' if connected else 'not connected'}")
+        if st != 200 or connected is None:
+            tail_log(router_log, 20)
+            return
+
+        # 4. The conversation: A then B at once, then A again in the same DM.
+        a, b = pods
+        nonce = pysecrets.token_hex(4)
+        msgs = [
+            {"pod": a, "channel": f"D{a['agent'].upper()}1", "ts": "1700000001.000100",
+             "text": f"Hello, this is {a['user']}. The code word is heron-{nonce}."},
+            {"pod": b, "channel": f"D{b['agent'].upper()}1", "ts": "1700000002.000100",
+             "text": f"Hi, {b['user']} here. The code word is otter-{nonce}."},
+            {"pod": a, "channel": f"D{a['agent'].upper()}1", "ts": "1700000003.000100",
+             "text": f"{a['user']} again: which code word did I give you?"},
+        ]
+
+        def send(i: int) -> None:
+            m = msgs[i]
+            m["sent"] = now()
+            slack.send({"dm": {"user": m["pod"]["user"], "channel": m["channel"], "text": m["text"], "ts": m["ts"]},
+                        "envelope_id": f"env-{i}", "event_id": f"Ev{nonce}{i}"})
+
+        def posts_in(channel: str) -> list[dict]:
+            with slack.cond:
+                lines = list(slack.lines)
+            return [v for v in json_lines("\n".join(lines)) if v.get("record") == "post" and v.get("channel") == channel]
+
+        def wait_posts(channel: str, n: int, timeout: float) -> list[dict]:
+            deadline = now() + timeout
+            while now() < deadline:
+                ps = posts_in(channel)
+                if len(ps) >= n:
+                    return ps
+                if router.poll() is not None:
+                    break
+                time.sleep(0.2)
+            return posts_in(channel)
+
+        send(0)
+        send(1)
+        pa = wait_posts(msgs[0]["channel"], 1, 240)
+        pb = wait_posts(msgs[1]["channel"], 1, 240)
+        for m, ps in ((msgs[0], pa), (msgs[1], pb)):
+            m["answer"] = ps[0]["text"] if ps else None
+            m["took"] = now() - m["sent"]
+        if pa:
+            send(2)
+            pa2 = wait_posts(msgs[2]["channel"], 2, 240)
+            msgs[2]["answer"] = pa2[1]["text"] if len(pa2) > 1 else None
+            msgs[2]["took"] = now() - msgs[2]["sent"]
+
+        # 5. What each stand-in model saw.
+        def standin(pod) -> list[dict]:
+            try:
+                with open(pod["plan"]["serve"]["standin_log"]) as f:
+                    return json_lines(f.read())
+            except OSError:
+                return []
+
+        def turns(reqs: list[dict], text: str) -> list[dict]:
+            """Chat requests whose last user message carries `text`."""
+            out = []
+            for r in reqs:
+                ms = (r.get("body") or {}).get("messages") or []
+                users = [m for m in ms if m.get("role") == "user"]
+                if users and text in message_text(users[-1]):
+                    out.append(r)
+            return out
+
+        seen = {pod["agent"]: standin(pod) for pod in pods}
+        acks = [v.get("envelope_id") for v in json_lines("\n".join(slack.lines)) if v.get("record") == "ack"]
+        problems, detail = [], []
+        for i, m in enumerate(msgs):
+            agent = m["pod"]["agent"]
+            if m.get("answer") is None:
+                problems.append(f"message {i + 1} ({agent}): no answer posted in {m['channel']}"
+                                + ("" if "sent" in m else " (not sent)"))
+                continue
+            t = turns(seen[agent], m["text"])
+            replies = [r["reply"] for r in t]
+            if not t:
+                problems.append(f"message {i + 1}: never reached {agent}'s model")
+            elif not any(rp in m["answer"] for rp in replies):
+                problems.append(f"message {i + 1}: posted {m['answer'][:120]!r}, the model answered {replies}")
+            else:
+                detail.append(f"{m['pod']['user']}->{agent}: {m['answer']!r} in {m['took']:.1f}s")
+            if f"env-{i}" not in acks:
+                problems.append(f"envelope env-{i} not acknowledged")
+        rep.check(row, "each Slack DM reaches the sender's agent through the router and the stand-in model's "
+                       "answer is posted back in the DM", not problems, "; ".join(problems or detail))
+
+        # The agent's SOUL.md in the system prompt the gateway built.
+        problems, detail = [], []
+        souls = {}
+        for pod in pods:
+            ws = [w for w in workspaces(pod["plan"]) if "SOUL.md" in w["managed"] or "SOUL.md" in w["seed"]]
+            souls[pod["agent"]] = (ws[0]["managed"].get("SOUL.md") or ws[0]["seed"].get("SOUL.md")) if ws else None
+        for pod in pods:
+            agent, soul = pod["agent"], souls[pod["agent"]]
+            other = next(x for x in pods if x is not pod)
+            t = [r for m in msgs if m["pod"] is pod for r in turns(seen[agent], m["text"])]
+            if soul is None:
+                problems.append(f"{agent}: no SOUL.md in its ConfigMap")
+                continue
+            if not t:
+                problems.append(f"{agent}: its model got no request")
+                continue
+            systems = ["\n".join(message_text(x) for x in (r["body"].get("messages") or [])
+                                 if x.get("role") in ("system", "developer")) for r in t]
+            if all(soul.strip() in sp for sp in systems):
+                detail.append(f"{agent}: all {len(souls[agent].strip())} chars of its SOUL.md in the system prompt "
+                              f"of {len(t)} request(s) ({min(len(sp) for sp in systems)} chars)")
+            else:
+                lines = [ln for ln in soul.strip().splitlines() if ln.strip()]
+                hit = sum(1 for ln in lines if any(ln.strip() in sp for sp in systems))
+                problems.append(f"{agent}: SOUL.md not in the system prompt ({hit}/{len(lines)} of its lines found)")
+            osoul = souls.get(other["agent"])
+            if osoul and any(osoul.strip() in sp for sp in systems):
+                problems.append(f"{agent}: {other['agent']}'s SOUL.md in its system prompt")
+        rep.check(row, "the stand-in model received each agent's own SOUL.md in the system prompt",
+                  not problems, "; ".join(problems or detail))
+
+        # Two people, two agents, two sessions.
+        problems, detail = [], []
+        sessions = {}
+        for pod in pods:
+            keys, where = gateway_sessions(pod["plan"]["pvc_dirs"])
+            sessions[pod["agent"]] = keys
+            if len(keys) != 1:
+                problems.append(f"{pod['agent']}'s session store holds {len(keys)} openai-user sessions {keys} "
+                                f"(want 1; {where})")
+        for pod in pods:
+            other = next(x for x in pods if x is not pod)
+            theirs = [m["text"] for m in msgs if m["pod"] is other]
+            leaked = [r["n"] for r in seen[pod["agent"]]
+                      if any(tx in json.dumps(r.get("body")) for tx in theirs)]
+            if leaked:
+                problems.append(f"{other['user']}'s words reached {pod['agent']}'s model (requests {leaked})")
+        ka, kb = (sessions[a["agent"]] or [None])[0], (sessions[b["agent"]] or [None])[0]
+        if ka and kb and ka == kb:
+            problems.append(f"both gateways use the same session key {ka}")
+        if not problems:
+            detail.append(f"{a['user']}->{a['agent']} session {ka}; {b['user']}->{b['agent']} session {kb} "
+                          "(each gateway's session store); neither model saw the other person's words")
+        rep.check(row, "two people reach two agents in two separate sessions", not problems,
+                  "; ".join(problems or detail))
+
+        # The second message continues the first's session.
+        problems = []
+        t3 = turns(seen[a["agent"]], msgs[2]["text"])
+        if msgs[2].get("answer") is None or not t3:
+            problems.append("the second message was not answered" if msgs[2].get("answer") is None
+                            else "the second message never reached the model")
+        else:
+            ms = t3[-1]["body"].get("messages") or []
+            prior = ms[:-1]
+            first_user = any(x.get("role") == "user" and msgs[0]["text"] in message_text(x) for x in prior)
+            first_reply = any(x.get("role") == "assistant" and msgs[0].get("answer")
+                              and message_text(x).strip() and message_text(x).strip() in msgs[0]["answer"]
+                              for x in prior)
+            if not first_user:
+                problems.append("the model's messages lack the first user message")
+            if not first_reply:
+                problems.append("the model's messages lack the first answer")
+            if len(sessions[a["agent"]]) != 1:
+                problems.append(f"{a['agent']}'s gateway has sessions {sessions[a['agent']]}")
+        rep.check(row, f"a second message from {a['user']} in the same DM continues the session "
+                       "(the model sees the first exchange)", not problems,
+                  "; ".join(problems) if problems else
+                  f"request {t3[-1]['n']} to {a['agent']}'s model carries {len(t3[-1]['body'].get('messages') or [])} "
+                  f"messages incl. the first question and answer; still one session in {a['agent']}'s store")
+
+        # Tokens stay out of the router's log.
+        with open(router_log, "rb") as f:
+            rtext = f.read()
+        leaked = [pod["agent"] for pod in pods if pod["token"].encode() in rtext]
+        rep.check(row, "no gateway token in the router's log", not leaked,
+                  f"{', '.join(leaked)}'s token logged" if leaked else f"{len(rtext)} bytes of log searched")
+    except Exception:  # noqa: BLE001
+        rep.check(row, "router scenario harness", False, traceback.format_exc())
+    finally:
+        if router is not None and router.poll() is None:
+            router.terminate()
+            try:
+                router.wait(30)
+            except subprocess.TimeoutExpired:
+                router.kill()
+                router.wait()
+        for h in helpers:
+            h.stop()
+        for pod in pods:
+            with open(pod["plan"]["serve"]["stop_file"], "w") as f:
+                f.write("stop\n")
+        for pod in pods:
+            try:
+                pod["proc"].wait(120)
+            except subprocess.TimeoutExpired:
+                pod["proc"].kill()
+                pod["proc"].wait()
+            res = os.path.join(pod["workdir"], "result-serve.json")
+            if os.path.exists(res):
+                with open(res) as f:
+                    for c in json.load(f).get("checks", []):
+                        row.setdefault("checks", []).append(c)
+                        if c["ok"] is False:
+                            rep.failures += 1
+                            row["failed"] = True
+            if os.path.exists(pod["plan"]["serve"]["standin_log"]):
+                shutil.copy(pod["plan"]["serve"]["standin_log"],
+                            os.path.join(pod["plan"]["logdir"], "standin-model.jsonl"))
+            if not args.keep:
+                shutil.rmtree(pod["workdir"], ignore_errors=True)
+        row["elapsed_s"] = now() - t_start
+        print(f"       [{version} router] scenario took {row['elapsed_s']:.0f}s", flush=True)
+        if row.get("failed") and os.path.exists(router_log):
+            tail_log(router_log, 20)
 
 
 GLOBAL_NODE_MODULES = "/usr/local/lib/node_modules/"
@@ -1968,6 +2600,222 @@ class Pod:
         self.setup_network()
         self.result["init_ok"] = self.run_inits()
 
+    def serve(self) -> None:
+        """The router scenario's pod: boot the gateway as `boot` does (volumes, network,
+        init containers, limits), with the stand-in model on the node side, and serve it
+        on the host's loopback port (the listening socket the host passed in) until the
+        host asks it to stop; then stop it as the kubelet would."""
+        sv = self.plan["serve"]
+        self.prepare_volumes()
+        self.setup_network()
+        StandInModel(self.node_ns_fd, self.plan["agent"], sv["standin_log"]).start()
+        ok = self.run_inits()
+        self.result["init_ok"] = ok
+        if not ok:
+            return
+        ctr = self.spec["containers"][0]
+        log = os.path.join(self.logdir, "gateway.log")
+        c = self.start_container(ctr, "main", log)
+        try:
+            if c["pid"] is None:
+                self.check("gateway starts", False, "the container did not start; log: " + tail_text(log, 8))
+                return
+            probe = ctr.get("readinessProbe") or ctr.get("startupProbe") or {}
+            hg = probe.get("httpGet") or {"path": "/readyz", "port": 18789}
+            port = self.port_of(ctr, hg.get("port", 18789))
+            budget, budget_from = self.probe_budget(ctr)
+            rpath = hg.get("path", "/readyz")
+            ready_at, last = None, ""
+            while now() - c["started"] < budget and c["shim"].poll() is None:
+                st, body, err = self.http("GET", port, rpath, {"Connection": "close"}, timeout=2)
+                last = f"{st} {body[:200]!r}" if st else err
+                try:
+                    j = json.loads(body) if st == 200 else {}
+                except (json.JSONDecodeError, AttributeError):
+                    j = {}
+                if isinstance(j, dict) and (j.get("ready") is True or j.get("status") == "started"):
+                    ready_at = now()
+                    break
+                time.sleep(0.2)
+            if ready_at is None:
+                rc = c["shim"].poll()
+                self.check(f"gateway ready within {budget:.0f}s ({budget_from})", False,
+                           (f"exited {rc}" if rc is not None else f"last answer: {last}")
+                           + "; log: " + tail_text(log, 8))
+                return
+            self.result["ready_s"] = ready_at - c["started"]
+            listener = socket.socket(fileno=sv["listen_fd"])
+            threading.Thread(target=self.forward_loop, args=(listener, port), daemon=True).start()
+            with open(sv["ready_file"] + ".tmp", "w") as f:
+                json.dump({"ready_s": self.result["ready_s"]}, f)
+            os.rename(sv["ready_file"] + ".tmp", sv["ready_file"])
+            deadline = now() + sv["max_seconds"]
+            while not os.path.exists(sv["stop_file"]) and now() < deadline and c["shim"].poll() is None:
+                time.sleep(0.2)
+            if c["shim"].poll() is not None:
+                self.check("gateway keeps running while the router uses it", False,
+                           f"exited {c['shim'].poll()}; log: " + tail_text(log, 8))
+        finally:
+            if c["shim"].poll() is None:
+                grace = float(self.spec.get("terminationGracePeriodSeconds", 30))
+                self.result["drain_s"], self.result["exit_code"], _ = self.stop_container(c, grace)
+            c["log"].close()
+
+    def forward_loop(self, listener: socket.socket, port: int) -> None:
+        """The host's loopback port -> the pod IP, connected from the node side (as another
+        pod's client would be): what a Service's ClusterIP does for the router."""
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.forward_one, args=(client, port), daemon=True).start()
+
+    def forward_one(self, client: socket.socket, port: int) -> None:
+        try:
+            c_setns(self.node_ns_fd, CLONE_NEWNET)
+            upstream = socket.create_connection((POD_IP, port), timeout=10)
+            upstream.settimeout(None)
+        except OSError:
+            client.close()
+            return
+
+        def pump(src: socket.socket, dst: socket.socket) -> None:
+            try:
+                while True:
+                    b = src.recv(65536)
+                    if not b:
+                        break
+                    dst.sendall(b)
+            except OSError:
+                pass
+            for sock in (dst,):
+                try:
+                    sock.shutdown(socket.SHUT_WR)
+                except OSError:
+                    pass
+
+        t = threading.Thread(target=pump, args=(upstream, client), daemon=True)
+        t.start()
+        pump(client, upstream)
+        t.join()
+        client.close()
+        upstream.close()
+
+
+# The stand-in model: where the router scenario's gateways send their model calls.
+STANDIN_PORT = 11435
+STANDIN_PROVIDER = "standin"
+STANDIN_MODEL = "standin-1"
+
+
+def standin_reply(agent: str, n: int) -> str:
+    return f"Stand-in model of agent {agent}, answer {n}."
+
+
+class StandInModel(threading.Thread):
+    """An OpenAI-compatible model on the node side of the pod (NODE_IP:STANDIN_PORT),
+    as a cluster-local model server would be: GET /v1/models, POST /v1/chat/completions
+    (streamed or not). Every request is appended to a JSON-lines file for the host's
+    checks; the answer is a fixed text numbered per request, no tool calls."""
+
+    def __init__(self, node_ns_fd: int, agent: str, log_path: str) -> None:
+        super().__init__(daemon=True)
+        self.node_ns_fd, self.agent, self.log_path = node_ns_fd, agent, log_path
+        self.count = 0
+        self.lock = threading.Lock()
+        self.bound = threading.Event()
+
+    def start(self) -> None:
+        super().start()
+        self.bound.wait(5)
+
+    def record(self, entry: dict) -> None:
+        with self.lock:
+            with open(self.log_path, "a") as f:
+                f.write(json.dumps(entry) + "\n")
+
+    def run(self) -> None:
+        import http.server
+
+        c_setns(self.node_ns_fd, CLONE_NEWNET)
+        model = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a) -> None:  # quiet
+                pass
+
+            def send_json(self, code: int, obj) -> None:
+                b = json.dumps(obj).encode()
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(b)))
+                self.end_headers()
+                self.wfile.write(b)
+
+            def do_GET(self) -> None:
+                model.record({"method": "GET", "path": self.path})
+                if self.path.rstrip("/").endswith("/models"):
+                    self.send_json(200, {"object": "list", "data": [
+                        {"id": STANDIN_MODEL, "object": "model", "created": 0, "owned_by": "conformance"}]})
+                else:
+                    self.send_json(404, {"error": {"message": "not found", "type": "invalid_request_error"}})
+
+            def do_POST(self) -> None:
+                n = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(n)
+                try:
+                    body = json.loads(raw)
+                except (json.JSONDecodeError, UnicodeDecodeError):
+                    body = None
+                if not self.path.rstrip("/").endswith("/chat/completions") or not isinstance(body, dict):
+                    model.record({"method": "POST", "path": self.path, "body": raw.decode(errors="replace")[:2000]})
+                    self.send_json(404, {"error": {"message": "not found", "type": "invalid_request_error"}})
+                    return
+                with model.lock:
+                    model.count += 1
+                    k = model.count
+                text = standin_reply(model.agent, k)
+                model.record({"method": "POST", "path": self.path, "n": k, "reply": text,
+                              "authorization": bool(self.headers.get("Authorization")), "body": body})
+                created = int(time.time())
+                cid = f"chatcmpl-standin-{k}"
+                usage = {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20}
+                if not body.get("stream"):
+                    self.send_json(200, {"id": cid, "object": "chat.completion", "created": created,
+                                         "model": body.get("model", STANDIN_MODEL),
+                                         "choices": [{"index": 0, "finish_reason": "stop",
+                                                      "message": {"role": "assistant", "content": text}}],
+                                         "usage": usage})
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Cache-Control", "no-cache")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                base = {"id": cid, "object": "chat.completion.chunk", "created": created,
+                        "model": body.get("model", STANDIN_MODEL)}
+                chunks = [
+                    {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""},
+                                          "finish_reason": None}]},
+                    {**base, "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}]},
+                    {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
+                ]
+                if (body.get("stream_options") or {}).get("include_usage"):
+                    chunks.append({**base, "choices": [], "usage": usage})
+                for ch in chunks:
+                    self.wfile.write(b"data: " + json.dumps(ch).encode() + b"\n\n")
+                self.wfile.write(b"data: [DONE]\n\n")
+                self.wfile.flush()
+                self.close_connection = True
+
+        server = http.server.ThreadingHTTPServer((NODE_IP, STANDIN_PORT), Handler)
+        server.daemon_threads = True
+        self.bound.set()
+        server.serve_forever()
+
 
 # Channels whose accounts are linked by a person (a phone scanning a QR code), not by a
 # token the fleet's Secrets hold: 2026.4's /readyz fails on them until then.
@@ -2116,6 +2964,8 @@ def pod_main(plan_path: str, phase: str) -> int:
     try:
         if phase == "boot":
             pod.boot()
+        elif phase == "serve":
+            pod.serve()
         else:
             pod.reinit()
     except Exception as e:  # noqa: BLE001
@@ -2176,7 +3026,9 @@ def main() -> int:
                     "OpenClaw gateway, in Linux namespaces, and check it as a cluster would.")
     ap.add_argument("--version", action="append",
                     help="OpenClaw version, or pinned/newest (repeatable; default: both from versions.env)")
-    ap.add_argument("--agent", action="append", help="only this agent (repeatable)")
+    ap.add_argument("--agent", action="append",
+                    help="only this agent (repeatable); `router` for the router scenario of a fleet with "
+                         "routing.router (fake Slack -> clawctl-router -> gateways -> stand-in model)")
     ap.add_argument("--window", type=float, default=20.0,
                     help="seconds to keep the gateway running after ready (RSS sampling), default 20")
     ap.add_argument("--clawctl", help="clawctl binary (default target/debug/clawctl)")

@@ -9,6 +9,10 @@
 //! an exec runs the command on this machine, with the OpenClaw state directory an
 //! empty-at-first folder per namespace and agent under a temporary directory (what the
 //! snapshot archives of the suites need: `tar` and `sh`).
+//!
+//! Each further argument `NAMESPACE/NAME=PATH` also writes, to PATH, a kubeconfig that
+//! authenticates as that ServiceAccount (so RBAC applies to it, as it would to a pod):
+//! the conformance suite runs clawctl-router with its own ServiceAccount's.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -86,6 +90,18 @@ fn main() -> anyhow::Result<()> {
     let path = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "fake-kubeconfig".to_string());
+    let mut service_accounts = Vec::new();
+    for arg in std::env::args().skip(2) {
+        let parsed = arg
+            .split_once('=')
+            .and_then(|(sa, path)| sa.split_once('/').map(|(ns, name)| (ns, name, path)));
+        match parsed {
+            Some((ns, name, path)) if !ns.is_empty() && !name.is_empty() && !path.is_empty() => {
+                service_accounts.push((ns.to_string(), name.to_string(), path.to_string()));
+            }
+            _ => anyhow::bail!("{arg:?} is not NAMESPACE/NAME=PATH"),
+        }
+    }
     let server = FakeApiServer::start_with(Options {
         rollout_delay: Some(Duration::from_millis(200)),
         ..Options::default()
@@ -97,6 +113,9 @@ fn main() -> anyhow::Result<()> {
     server.crash_images("rclone");
     let volumes = std::env::temp_dir().join(format!("clawctl-fake-volumes-{}", std::process::id()));
     server.on_exec(move |call| exec_here(&volumes, &call));
+    for (ns, name, sa_path) in &service_accounts {
+        std::fs::write(sa_path, server.kubeconfig_for_service_account(ns, name))?;
+    }
     std::fs::write(&path, server.kubeconfig())?;
     println!("{path}: {}", server.url());
     loop {

@@ -700,6 +700,7 @@ def host_main(args) -> int:
                 # OpenClaw agents only (a clawctl.io/agent label): the router's
                 # Deployment runs clawctl-router's image, not OpenClaw's; the router
                 # scenario below boots it, as a process.
+                router_dep = router_deployment(docs)
                 deps = [d for d in docs if d.get("kind") == "Deployment"
                         and d["metadata"].get("labels", {}).get("clawctl.io/agent")]
                 if args.agent:

@@ -680,6 +680,21 @@ def host_main(args) -> int:
 
                     yaml.safe_dump_all(docs, f, sort_keys=False)
                 rendered.append((fname, docs))
+            # An --agent that names nothing checks nothing: a run that would pass on no
+            # agent fails instead, naming the agents these fleets have (issue 21).
+            if args.agent:
+                known = sorted({d["metadata"].get("labels", {}).get("clawctl.io/agent")
+                                for _, docs in rendered for d in docs
+                                if d.get("kind") == "Deployment"
+                                and d["metadata"].get("labels", {}).get("clawctl.io/agent")})
+                has_router = any(router_deployment(docs) is not None for _, docs in rendered)
+                for asked in args.agent:
+                    if asked not in known and not (asked == "router" and has_router):
+                        row = {"version": v, "agent": asked, "fleet": "*"}
+                        rep.rows.append(row)
+                        rep.check(row, f"--agent {asked} names an agent of these fleets", False,
+                                  f"no agent {asked!r}; the fleets have: {', '.join(known)}"
+                                  + (", router" if has_router else ""))
             # The image: OpenClaw's, plus (FROM it, RUN npm install -g PKG@VERSION) every
             # plugin the rendered configs load from npm's global root, as clawctl's
             # warning tells users to build it; or what --image-npm names.

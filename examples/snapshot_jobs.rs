@@ -19,8 +19,11 @@ fn main() -> anyhow::Result<()> {
     let templates = clawctl::ops::templates(None, &fleet)?;
     let manifests = render::render(&fleet, &templates, &Filter::default())?;
     let mut out = String::new();
+    // Agents' Deployments only: the router's (routing.router) holds no brain.
     for m in manifests.iter().filter(|m| m.kind == "Deployment") {
-        let agent = m.agent.as_deref().unwrap_or_default();
+        let Some(agent) = m.agent.as_deref() else {
+            continue;
+        };
         for (read_only, beside_gateway) in [(true, true), (false, false)] {
             let name = format!("{}-brain-{}", m.name, if read_only { "out" } else { "in" });
             let pod = snapshot::archive::helper_pod(

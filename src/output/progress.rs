@@ -161,13 +161,20 @@ pub fn apply_summary(report: &crate::ops::apply::Report) -> String {
             workload.namespace, workload.name
         ));
     }
-    let ready = report
-        .waited
-        .values()
-        .filter(|o| matches!(o, Ready::Ready))
-        .count();
-    if !report.waited.is_empty() {
-        text.push_str(&format!("\n{ready}/{} agents ready", report.waited.len()));
+    // Agents and the fleet's other workloads (the router) are counted apart.
+    for (is_agent, noun) in [(true, "agents"), (false, "other workloads (the router)")] {
+        let mine: Vec<_> = report
+            .waited
+            .iter()
+            .filter(|(w, _)| w.agent.is_some() == is_agent)
+            .collect();
+        let ready = mine
+            .iter()
+            .filter(|(_, o)| matches!(o, Ready::Ready))
+            .count();
+        if !mine.is_empty() {
+            text.push_str(&format!("\n{ready}/{} {noun} ready", mine.len()));
+        }
     }
     text
 }

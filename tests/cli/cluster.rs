@@ -37,14 +37,20 @@ pub(crate) fn server() -> FakeApiServer {
 }
 
 /// The namespace `core` and in it the Secret `demo-gateway` with a gateway token, made
-/// by a platform team before the first apply (as `kubectl create namespace` and
-/// `kubectl create secret` would): the fixtures' agents load it through `secrets`, and
-/// the fleets adopt the namespace (`adoptNamespaces`), since clawctl did not create it.
+/// by a platform team before the first apply: the fixtures' agents load it through
+/// `secrets`, and the fleets adopt the namespace (`adoptNamespaces`), since clawctl did
+/// not create it.
 pub(crate) fn gateway_secrets(server: &FakeApiServer) {
+    platform_namespace(server, "core");
+}
+
+/// Namespace `ns` and in it the Secret `demo-gateway`, as a platform team makes them
+/// (`kubectl create namespace`, `kubectl create secret`).
+pub(crate) fn platform_namespace(server: &FakeApiServer, ns: &str) {
     for object in [
-        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "core"}}),
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}),
         json!({"apiVersion": "v1", "kind": "Secret",
-               "metadata": {"name": "demo-gateway", "namespace": "core"},
+               "metadata": {"name": "demo-gateway", "namespace": ns},
                "data": {"OPENCLAW_GATEWAY_TOKEN": "ZGVtby10b2tlbg=="}}),
     ] {
         server
@@ -491,16 +497,7 @@ fn delete_volumes_needs_a_typed_confirmation_or_yes() {
 #[test]
 fn a_namespace_holding_a_volume_is_never_pruned() {
     let server = server();
-    for object in [
-        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "extra"}}),
-        json!({"apiVersion": "v1", "kind": "Secret",
-               "metadata": {"name": "demo-gateway", "namespace": "extra"},
-               "data": {"OPENCLAW_GATEWAY_TOKEN": "ZGVtby10b2tlbg=="}}),
-    ] {
-        server
-            .apply_as("platform-team", object, true)
-            .expect("written");
-    }
+    platform_namespace(&server, "extra");
     let two_teams = fleet(&["alpha"], IMAGE)
         .replace(
             "teams: [{name: core}]",

@@ -8,7 +8,9 @@ use base64::Engine;
 use fake_apiserver::FakeApiServer;
 use serde_json::{Value, json};
 
-use crate::cluster::{IMAGE, apply, clawctl, fleet, server, writes, writes_but_lease};
+use crate::cluster::{
+    IMAGE, apply, clawctl, fleet, platform_namespace, server, writes, writes_but_lease,
+};
 use crate::harness::Test;
 
 /// A revision Secret as clawctl writes them, for `agent` of fleet `demo`, numbered
@@ -64,6 +66,54 @@ fn history_json(server: &FakeApiServer, text: &str) -> Vec<Value> {
         .or_else(|| parsed.as_array())
         .cloned()
         .unwrap_or_default()
+}
+
+/// Alpha's revision `number` is listed REFUSED with `why`, and a rollback naming it fails
+/// with nothing written and no RoleBinding `agent-alpha` in `binding_namespace`.
+fn refused_and_never_applied(
+    server: &FakeApiServer,
+    text: &str,
+    number: i64,
+    why: &str,
+    binding_namespace: &str,
+) {
+    let out = clawctl(server, text, &["history", "fleet.yaml"]).success();
+    let listed = format!("REFUSED (clawctl.demo.alpha.r{number}): {why}");
+    assert!(out.stdout.contains(&listed), "{listed}\n{}", out.stdout);
+    server.clear_requests();
+    let wanted = number.to_string();
+    let out = clawctl(
+        server,
+        text,
+        &[
+            "rollback",
+            "fleet.yaml",
+            "--agent",
+            "alpha",
+            "--to-revision",
+            &wanted,
+            "--yes",
+        ],
+    )
+    .fails(1);
+    assert!(
+        out.stderr
+            .contains(&format!("revision {number} of agent \"alpha\""))
+            && out.stderr.contains("is refused and is never applied"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(writes_but_lease(server), Vec::<String>::new());
+    assert!(
+        server
+            .get(
+                "rbac.authorization.k8s.io/v1",
+                "RoleBinding",
+                Some(binding_namespace),
+                "agent-alpha"
+            )
+            .is_none()
+    );
 }
 
 #[test]
@@ -158,46 +208,12 @@ fn a_revision_planted_in_the_agents_namespace_is_refused_and_never_applied() {
         )
         .expect("planted");
 
-    let out = clawctl(&server, &text, &["history", "fleet.yaml"]).success();
-    assert!(
-        out.stdout.contains(
-            "REFUSED (clawctl.demo.alpha.r99): it holds RoleBinding kube-system/agent-alpha"
-        ),
-        "{}",
-        out.stdout
-    );
-
-    server.clear_requests();
-    let out = clawctl(
+    refused_and_never_applied(
         &server,
         &text,
-        &[
-            "rollback",
-            "fleet.yaml",
-            "--agent",
-            "alpha",
-            "--to-revision",
-            "99",
-            "--yes",
-        ],
-    )
-    .fails(1);
-    assert!(
-        out.stderr.contains("revision 99 of agent \"alpha\"")
-            && out.stderr.contains("is refused and is never applied"),
-        "{}",
-        out.stderr
-    );
-    assert_eq!(writes_but_lease(&server), Vec::<String>::new());
-    assert!(
-        server
-            .get(
-                "rbac.authorization.k8s.io/v1",
-                "RoleBinding",
-                Some("kube-system"),
-                "agent-alpha"
-            )
-            .is_none()
+        99,
+        "it holds RoleBinding kube-system/agent-alpha",
+        "kube-system",
     );
 
     // The default target ignores it: the planted "newest" is not the current revision.
@@ -593,16 +609,7 @@ fn a_same_named_fleet_elsewhere_is_someone_else() {
     let server = server();
     let ours = fleet(&["alpha"], IMAGE);
     apply(&server, &ours, &[]).success();
-    for object in [
-        namespace("other"),
-        json!({"apiVersion": "v1", "kind": "Secret",
-               "metadata": {"name": "demo-gateway", "namespace": "other"},
-               "data": {"OPENCLAW_GATEWAY_TOKEN": "ZGVtby10b2tlbg=="}}),
-    ] {
-        server
-            .apply_as("platform-team", object, true)
-            .expect("written");
-    }
+    platform_namespace(&server, "other");
     let theirs = fleet(&["omega"], IMAGE)
         .replace(
             "metadata: {name: demo}",
@@ -638,44 +645,7 @@ fn a_revision_with_the_agents_names_but_other_content_is_refused_by_its_seal() {
             true,
         )
         .expect("planted");
-    let out = clawctl(&server, &text, &["history", "fleet.yaml"]).success();
-    assert!(
-        out.stdout
-            .contains("REFUSED (clawctl.demo.alpha.r50): its seal does not match"),
-        "{}",
-        out.stdout
-    );
-    server.clear_requests();
-    let out = clawctl(
-        &server,
-        &text,
-        &[
-            "rollback",
-            "fleet.yaml",
-            "--agent",
-            "alpha",
-            "--to-revision",
-            "50",
-            "--yes",
-        ],
-    )
-    .fails(1);
-    assert!(
-        out.stderr.contains("is refused and is never applied"),
-        "{}",
-        out.stderr
-    );
-    assert_eq!(writes_but_lease(&server), Vec::<String>::new());
-    assert!(
-        server
-            .get(
-                "rbac.authorization.k8s.io/v1",
-                "RoleBinding",
-                Some("core"),
-                "agent-alpha"
-            )
-            .is_none()
-    );
+    refused_and_never_applied(&server, &text, 50, "its seal does not match", "core");
     // The key lives in the fleet namespace, where the team's editors cannot read it.
     assert!(
         server

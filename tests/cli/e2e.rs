@@ -412,6 +412,15 @@ impl E2e {
             .filter(|o| o.meta().deletion_timestamp.is_none())
     }
 
+    /// Whether the cluster serves `kind` in `group_version` (a CRD such as Gateway API's).
+    pub(crate) fn serves(&self, group_version: &str, kind: &str) -> bool {
+        match self.block_on(self.client.list_api_group_resources(group_version)) {
+            Ok(list) => list.resources.iter().any(|r| r.kind == kind),
+            Err(kube::Error::Api(status)) if status.code == 404 => false,
+            Err(e) => panic!("discover {group_version}: {e}"),
+        }
+    }
+
     /// The namespace, unless it does not exist or is being deleted.
     pub(crate) fn namespace(&self, name: &str) -> Option<Namespace> {
         let api: Api<Namespace> = Api::all(self.client.clone());

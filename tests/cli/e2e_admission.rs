@@ -8,12 +8,23 @@
 //! inline `nfs` volume), and that the inline `nfs` shape `validate` refuses is refused by
 //! the server too, with the message the ReplicaSet controller would have recorded. A
 //! dry run stores nothing, so the test needs neither the images nor the claims to exist.
+//!
+//! Then fleets/homelab.yaml itself is applied and must become ready, its team namespace
+//! labelled and enforcing what clawctl labels it with. What the home cluster's admin made
+//! beforehand is made by the test: the claims `gigs-pvc` and `nas-pvc` (on the cluster's
+//! default StorageClass: there is no NAS here; the pod shape, a claim, is the point), the
+//! Secrets the agent loads and mounts. Three edits fit the example to an unknown cluster,
+//! and nothing else changes: the test's own names, the default StorageClass instead of
+//! k3s' `local-path`, no node affinity to `node-availability=24x7` (no node here carries
+//! it), and no `exposure` (an HTTPRoute and the proxy it admits) when the cluster does not
+//! serve Gateway API.
 
-use k8s_openapi::api::core::v1::{Namespace, Pod};
-use kube::api::{ObjectMeta, PostParams};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{Namespace, PersistentVolumeClaim, Pod, Secret};
+use kube::api::{ObjectMeta, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 
-use crate::e2e::E2e;
+use crate::e2e::{E2e, GATEWAY_TOKEN, image};
 use crate::harness::{Test, repo};
 
 /// The pod templates of every Deployment `render` gives for `fleet` (a path in fleets/).
@@ -111,4 +122,131 @@ fn the_example_fleets_pods_are_admitted_by_a_restricted_namespace() {
             && refused.contains("\"nas\""),
         "{refused}"
     );
+}
+
+/// Issue 19, done means: fleets/homelab.yaml applies and becomes ready on a real API
+/// server whose team namespace enforces the Pod Security level clawctl labels it with.
+#[test]
+#[ignore = "needs cluster"]
+fn the_homelab_example_applies_and_becomes_ready_under_restricted() {
+    let e2e = E2e::new();
+    let ns = e2e.ns("ops");
+    e2e.platform_namespace(&ns);
+    let example = std::fs::read_to_string(repo().join("fleets/homelab.yaml")).expect("example");
+    let mut fleet: Value = serde_saphyr::from_str(&example).expect("the example parses");
+
+    // What the home cluster's admin made before the first apply.
+    let secret = |name: &str, data: Value| {
+        let secret = json!({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+                            "metadata": {"name": name, "namespace": ns}, "stringData": data});
+        e2e.block_on(e2e.api::<Secret>(&ns).patch(
+            name,
+            &PatchParams::apply("platform-team"),
+            &Patch::Apply(&secret),
+        ))
+        .unwrap_or_else(|e| panic!("Secret {name}: {e}"));
+    };
+    secret(
+        "homelab-openclaw",
+        json!({"OPENCLAW_GATEWAY_TOKEN": GATEWAY_TOKEN, "LITELLM_API_KEY": "e2e-litellm-key"}),
+    );
+    secret(
+        "homelab-ssh-deploy-key",
+        json!({"id_ed25519": "e2e stand-in key\n", "known_hosts": "e2e stand-in hosts\n"}),
+    );
+    secret("homelab-cookies", json!({"cookies.txt": "# e2e\n"}));
+    for claim in ["gigs-pvc", "nas-pvc"] {
+        let pvc: PersistentVolumeClaim = serde_json::from_value(json!({
+            "metadata": {"name": claim},
+            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}},
+        }))
+        .expect("claim");
+        e2e.block_on(
+            e2e.api::<PersistentVolumeClaim>(&ns)
+                .create(&PostParams::default(), &pvc),
+        )
+        .unwrap_or_else(|e| panic!("claim {claim}: {e}"));
+    }
+
+    // The example, fitted to this cluster (and only that; see the module's comment).
+    fleet["metadata"] = json!({"name": e2e.fleet, "namespace": e2e.fleet_ns});
+    let spec = &mut fleet["spec"];
+    spec["image"] = json!(image());
+    if clawctl::openclaw::image_tag(&image())
+        .and_then(clawctl::openclaw::Version::parse)
+        .is_none()
+    {
+        spec["openclawVersion"] = json!("2026.4.14");
+    }
+    spec["adoptNamespaces"] = json!([ns]);
+    spec["teams"] = json!([{"name": "ops", "namespace": ns}]);
+    let storage = spec["defaults"]["storage"]
+        .as_object_mut()
+        .expect("defaults.storage");
+    assert!(storage.remove("storageClassName").is_some());
+    let agent = &mut spec["agents"][0];
+    assert_eq!(agent["name"], "ops");
+    assert!(
+        agent
+            .as_object_mut()
+            .expect("agent")
+            .remove("scheduling")
+            .is_some()
+    );
+    let route = e2e.serves("gateway.networking.k8s.io/v1", "HTTPRoute");
+    if !route {
+        // The proxy `from` and `trustedProxies` admit exists only with the route.
+        let agent = agent.as_object_mut().expect("agent");
+        assert!(agent.remove("exposure").is_some());
+    }
+    let text = serde_json::to_string_pretty(&fleet).expect("fleet");
+    let agents_md = std::fs::read_to_string(repo().join("fleets/agents/ops-AGENTS.md"))
+        .expect("the example's AGENTS.md");
+
+    let out = e2e
+        .clawctl(
+            &text,
+            &["apply", "fleet.yaml", "--yes", "--timeout", "300s"],
+        )
+        .file("agents/ops-AGENTS.md", &agents_md)
+        .success();
+    assert!(out.stderr.contains("1/1 agents ready"), "{}", out.stderr);
+    assert!(
+        !out.stderr.contains("PodSecurity"),
+        "the server warned about Pod Security: {}",
+        out.stderr
+    );
+
+    let labels = e2e
+        .namespace(&ns)
+        .and_then(|n| n.metadata.labels)
+        .unwrap_or_default();
+    assert_eq!(
+        labels
+            .get("pod-security.kubernetes.io/enforce")
+            .map(String::as_str),
+        Some("restricted"),
+        "{labels:?}"
+    );
+    let deployment: Deployment = e2e.get(&ns, "agent-ops").expect("the agent's Deployment");
+    assert_eq!(
+        deployment.status.and_then(|s| s.ready_replicas),
+        Some(1),
+        "the agent is ready"
+    );
+    let claims: Vec<String> = deployment
+        .spec
+        .and_then(|s| s.template.spec)
+        .map(|p| p.volumes.unwrap_or_default())
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|v| Some(v.persistent_volume_claim?.claim_name))
+        .collect();
+    assert!(
+        claims.iter().any(|c| c == "nas-pvc") && claims.iter().any(|c| c == "gigs-pvc"),
+        "{claims:?}"
+    );
+    e2e.clawctl(&text, &["diff", "fleet.yaml", "--exit-code"])
+        .file("agents/ops-AGENTS.md", &agents_md)
+        .success();
 }

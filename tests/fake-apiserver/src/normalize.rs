@@ -19,6 +19,9 @@
 //!
 //! - `readOnly: false` is dropped too: a plain `bool` with `omitempty` on volume mounts
 //!   and volume sources.
+//! - A Secret's `stringData` is write-only: the v1 to internal conversion copies each
+//!   entry into `data`, over a `data` entry of the same key, and the internal type has no
+//!   `stringData` (`Convert_v1_Secret_To_core_Secret`, pkg/apis/core/v1/conversion.go).
 //!
 //! Simplifications: list and map fields are told apart by name (the map fields below);
 //! a required list that is empty (`rules: []` of a Role) is dropped, where the real server
@@ -67,7 +70,34 @@ const QUANTITY_MAPS: &[&str] = &[
 
 /// Puts a built-in object of `kind` into the form the real server stores.
 pub fn stored_form(kind: &str, obj: &mut Value) {
+    if kind == "Secret" {
+        merge_string_data(obj);
+    }
     walk(kind, obj, &mut Vec::new());
+}
+
+/// `stringData` into `data`, base64-encoded, the string winning over the same key.
+fn merge_string_data(secret: &mut Value) {
+    use base64::Engine as _;
+    let Some(map) = secret.as_object_mut() else {
+        return;
+    };
+    let Some(Value::Object(strings)) = map.remove("stringData") else {
+        return;
+    };
+    let data = map
+        .entry("data")
+        .or_insert_with(|| Value::Object(Default::default()));
+    if !data.is_object() {
+        *data = Value::Object(Default::default());
+    }
+    if let Some(data) = data.as_object_mut() {
+        for (key, value) in strings {
+            let text = value.as_str().unwrap_or_default();
+            let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+            data.insert(key, Value::String(encoded));
+        }
+    }
 }
 
 fn walk(kind: &str, value: &mut Value, path: &mut Vec<String>) {
@@ -328,6 +358,17 @@ mod tests {
         let mut dep = json!({"spec": {"selector": {}}});
         stored_form("Deployment", &mut dep);
         assert_eq!(dep, json!({"spec": {"selector": {}}}));
+    }
+
+    #[test]
+    fn a_secrets_string_data_is_stored_in_data_and_wins() {
+        let mut secret = json!({"kind": "Secret", "data": {"a": "b2xk", "c": "Yw=="},
+                                "stringData": {"a": "new", "d": "dee"}});
+        stored_form("Secret", &mut secret);
+        assert_eq!(
+            secret,
+            json!({"kind": "Secret", "data": {"a": "bmV3", "c": "Yw==", "d": "ZGVl"}})
+        );
     }
 
     #[test]

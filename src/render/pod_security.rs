@@ -117,18 +117,45 @@ pub fn restricted(pod: &Value) -> Vec<String> {
                 || (c["securityContext"]["runAsUser"].is_null() && pod_context["runAsUser"] == 0)
         }),
     );
+    // check_seccompProfile_restricted.go: a bad explicit value (on the pod, even when
+    // every container sets its own, or on a container) is refused first; then a
+    // container that sets none without a good pod-level one.
     let seccomp_ok = |v: &Value| matches!(v["type"].as_str(), Some("RuntimeDefault" | "Localhost"));
-    say(
-        "seccompProfile (pod or containers must set type to \"RuntimeDefault\" or \"Localhost\")",
-        named(&|c| {
-            let own = &c["securityContext"]["seccompProfile"];
-            if own.is_null() {
-                !seccomp_ok(&pod_context["seccompProfile"])
-            } else {
-                !seccomp_ok(own)
-            }
-        }),
-    );
+    let pod_seccomp = &pod_context["seccompProfile"];
+    let mut setters = Vec::new();
+    let mut values = std::collections::BTreeSet::new();
+    if !pod_seccomp.is_null() && !seccomp_ok(pod_seccomp) {
+        setters.push("pod".to_string());
+        values.insert(format!(
+            "{:?}",
+            pod_seccomp["type"].as_str().unwrap_or_default()
+        ));
+    }
+    let explicit = named(&|c| {
+        let own = &c["securityContext"]["seccompProfile"];
+        !own.is_null() && !seccomp_ok(own)
+    });
+    for c in &containers {
+        let own = &c["securityContext"]["seccompProfile"];
+        if !own.is_null() && !seccomp_ok(own) {
+            values.insert(format!("{:?}", own["type"].as_str().unwrap_or_default()));
+        }
+    }
+    if !explicit.is_empty() {
+        setters.push(format!("container {}", explicit.join(", ")));
+    }
+    if !setters.is_empty() {
+        problems.push(format!(
+            "seccompProfile ({} must not set securityContext.seccompProfile.type to {})",
+            setters.join(" and "),
+            values.into_iter().collect::<Vec<_>>().join(", ")
+        ));
+    } else if pod_seccomp.is_null() {
+        say(
+            "seccompProfile (pod or containers must set type to \"RuntimeDefault\" or \"Localhost\")",
+            named(&|c| c["securityContext"]["seccompProfile"].is_null()),
+        );
+    }
     problems
 }
 
@@ -145,6 +172,25 @@ mod tests {
             "volumes": [{"name": "state", "persistentVolumeClaim": {"claimName": "x"}},
                         {"name": "tmp", "emptyDir": {}}],
         })
+    }
+
+    #[test]
+    fn a_pod_level_unconfined_is_refused_even_when_every_container_sets_its_own() {
+        let mut pod = good();
+        pod["securityContext"]["seccompProfile"] = json!({"type": "Unconfined"});
+        pod["containers"][0]["securityContext"]["seccompProfile"] =
+            json!({"type": "RuntimeDefault"});
+        assert_eq!(
+            restricted(&pod),
+            [
+                "seccompProfile (pod must not set securityContext.seccompProfile.type to \"Unconfined\")"
+            ]
+        );
+        pod["securityContext"]
+            .as_object_mut()
+            .expect("context")
+            .remove("seccompProfile");
+        assert_eq!(restricted(&pod), Vec::<String>::new());
     }
 
     #[test]

@@ -821,22 +821,81 @@ fn the_router_gets_only_what_it_needs() {
 fn a_pod_the_restricted_level_refuses_is_refused_at_render() {
     let deployment = std::fs::read_to_string(repo().join("templates/agent-deployment.yaml.j2"))
         .expect("built-in");
-    let host = deployment.replace(
-        "      serviceAccountName: {{ agent.resourceName }}",
-        "      hostNetwork: true\n      serviceAccountName: {{ agent.resourceName }}",
-    );
-    assert_ne!(host, deployment);
-    let err = Test::new()
-        .file("f.yaml", SMALL_FLEET)
-        .file("tpl/agent-deployment.yaml.j2", &host)
-        .args(&["validate", "f.yaml", "--templates", "tpl"])
-        .fails(2)
-        .stderr;
-    assert!(
-        err.contains(
-            "its pods would be refused by the Pod Security level \"restricted\" that clawctl's \
-             namespaces enforce: host namespaces (hostNetwork=true)"
+    let sa = "      serviceAccountName: {{ agent.resourceName }}";
+    let gateway = "        - name: gateway\n          image: {{ agent.image }}";
+    let volumes = "      volumes:\n        - name: state";
+    // (what replaces, with what, the check as Pod Security admission words it)
+    let shapes: [(&str, String, &str); 8] = [
+        (
+            sa,
+            format!("      hostNetwork: true\n{sa}"),
+            "host namespaces (hostNetwork=true)",
         ),
-        "{err}"
-    );
+        (
+            sa,
+            format!("      hostPID: true\n{sa}"),
+            "host namespaces (hostPID=true)",
+        ),
+        (
+            volumes,
+            format!("{volumes}\n          hostPath: {{path: /}}\n        - name: root"),
+            "restricted volume types (volume \"state\" uses restricted volume type \"hostPath\")",
+        ),
+        (
+            "              containerPort: {{ agent.port }}",
+            "              containerPort: {{ agent.port }}\n              hostPort: 8080".into(),
+            "hostPort (container \"gateway\")",
+        ),
+        (
+            gateway,
+            format!(
+                "        - name: sneaky\n          image: {{{{ agent.image }}}}\n          \
+                 securityContext: {{privileged: true, allowPrivilegeEscalation: false, \
+                 capabilities: {{drop: [ALL]}}, runAsNonRoot: true, \
+                 seccompProfile: {{type: RuntimeDefault}}}}\n{gateway}"
+            ),
+            "privileged (container \"sneaky\")",
+        ),
+        (
+            gateway,
+            format!(
+                "        - name: sneaky\n          image: {{{{ agent.image }}}}\n          \
+                 securityContext: {{allowPrivilegeEscalation: false, \
+                 capabilities: {{drop: [ALL], add: [NET_ADMIN]}}, runAsNonRoot: true, \
+                 seccompProfile: {{type: RuntimeDefault}}}}\n{gateway}"
+            ),
+            "unrestricted capabilities (must drop ALL; only NET_BIND_SERVICE may be added) (container \"sneaky\")",
+        ),
+        (
+            gateway,
+            format!(
+                "        - name: sneaky\n          image: {{{{ agent.image }}}}\n          \
+                 securityContext: {{capabilities: {{drop: [ALL]}}, runAsNonRoot: true, \
+                 seccompProfile: {{type: RuntimeDefault}}}}\n{gateway}"
+            ),
+            "allowPrivilegeEscalation != false (container \"sneaky\"",
+        ),
+        (
+            "          type: RuntimeDefault",
+            "          type: Unconfined".into(),
+            "seccompProfile (pod must not set securityContext.seccompProfile.type to \"Unconfined\")",
+        ),
+    ];
+    for (from, to, check) in shapes {
+        let changed = deployment.replacen(from, &to, 1);
+        assert_ne!(changed, deployment, "{from} is in the built-in template");
+        let err = Test::new()
+            .file("f.yaml", SMALL_FLEET)
+            .file("tpl/agent-deployment.yaml.j2", &changed)
+            .args(&["validate", "f.yaml", "--templates", "tpl"])
+            .fails(2)
+            .stderr;
+        assert!(
+            err.contains(
+                "its pods would be refused by the Pod Security level \"restricted\" that \
+                 clawctl's namespaces enforce: "
+            ) && err.contains(check),
+            "{check}: {err}"
+        );
+    }
 }

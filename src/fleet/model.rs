@@ -195,6 +195,11 @@ pub struct RouterSpec {
     /// The HTTP door, behind an authenticating proxy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http: Option<RouterHttp>,
+    /// Put an agent to sleep (its Deployment scaled to zero by the router) after this
+    /// long without a message, and wake it at the next one. At least 1m; absent: agents
+    /// never sleep.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle_after: Option<Duration>,
 }
 
 /// The router's HTTP door: identities come only from a header the proxy sets, and only

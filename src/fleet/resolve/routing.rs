@@ -23,8 +23,12 @@ pub(super) fn effective(routing: &Routing, fleet: &str, namespace: &str) -> Rout
     routing
 }
 
+/// The shortest `routing.router.idleAfter`: a wake costs a pod start (seconds to
+/// minutes), so sleeping sooner than this would make people wait more than it saves.
+const MIN_IDLE_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// `routing.router`: exclusive with `from`, a pinned image, at least one door, a Secret
-/// name, proxy CIDRs and a header name that parse.
+/// name, proxy CIDRs and a header name that parse, `idleAfter` at least a minute.
 fn check_router(cx: &mut Cx, routing: &Routing, allow_floating: bool, path: &FieldPath) {
     let Some(router) = &routing.router else {
         return;
@@ -47,6 +51,17 @@ fn check_router(cx: &mut Cx, routing: &Routing, allow_floating: bool, path: &Fie
     }
     if let Some(secret) = &router.slack_secret {
         cx.check(&path.key("slackSecret"), rules::dns_subdomain(secret));
+    }
+    if let Some(idle) = &router.idle_after
+        && idle.get() < MIN_IDLE_AFTER
+    {
+        cx.error(
+            &path.key("idleAfter"),
+            format!(
+                "{idle} is too short: an agent sleeps after at least 1m without a message \
+                 (waking it takes as long as its pod takes to start)"
+            ),
+        );
     }
     if let Some(http) = &router.http {
         let http_path = path.key("http");

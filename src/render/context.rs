@@ -34,7 +34,10 @@ fn team_labels(fleet: &ResolvedFleet, team: &str) -> BTreeMap<String, String> {
 
 pub fn fleet_context(fleet: &ResolvedFleet) -> Json {
     // user identity -> where the orchestrator sends that user's messages, and which
-    // Secret holds the token it sends with them (routed agents only).
+    // Secret holds the token it sends with them (routed agents only); with the router's
+    // `idleAfter`, also the Deployment it puts to sleep and wakes (the agents of a
+    // multi-agent gateway share one).
+    let sleeps = idle_after(fleet).is_some();
     let routes: BTreeMap<String, Json> = fleet
         .agents
         .iter()
@@ -56,6 +59,10 @@ pub fn fleet_context(fleet: &ResolvedFleet) -> Json {
                     "name": token_secret(&a.name),
                     "key": openclaw::TOKEN_ENV,
                 });
+                if sleeps {
+                    route["deployment"] =
+                        json!({"namespace": a.namespace, "name": resource_name(&a.name)});
+                }
             }
             a.user
                 .iter()
@@ -72,6 +79,12 @@ pub fn fleet_context(fleet: &ResolvedFleet) -> Json {
         "routesName": format!("{}-routes", fleet.name),
         "routesJson": routes_json,
     })
+}
+
+/// The router's `idleAfter`, when it puts agents to sleep.
+fn idle_after(fleet: &ResolvedFleet) -> Option<std::time::Duration> {
+    let router = fleet.routing.router.as_ref()?;
+    router.idle_after.as_ref().map(|d| d.get())
 }
 
 /// clawctl-router's values (`spec.routing.router`), or null without one: its names,
@@ -98,6 +111,9 @@ fn router_context(fleet: &ResolvedFleet) -> Json {
         json!({"name": "CLAWCTL_FLEET_NAMESPACE", "value": fleet.namespace}),
         json!({"name": "CLAWCTL_ROUTES_CONFIGMAP", "value": format!("{}-routes", fleet.name)}),
     ];
+    if let Some(idle) = idle_after(fleet) {
+        env.push(json!({"name": "ROUTER_IDLE_AFTER_SECONDS", "value": idle.as_secs().to_string()}));
+    }
     if let Some(http) = &router.http {
         env.push(json!({"name": "ROUTER_HTTP_ADDR", "value": format!("0.0.0.0:{ROUTER_PORT}")}));
         env.push(json!({"name": "ROUTER_TRUSTED_PROXIES", "value": http.proxy.join(",")}));
@@ -215,6 +231,17 @@ pub fn team_context(fleet: &ResolvedFleet, team: &ResolvedTeam) -> Json {
         .filter(|a| a.routed && a.team == team.name)
         .map(|a| token_secret(&a.name))
         .collect();
+    // With the router's idleAfter it may also read, watch and scale exactly these agents'
+    // Deployments (sleep and wake: `clawctl-router`'s field manager).
+    let deployments: Vec<String> = match idle_after(fleet) {
+        Some(_) => fleet
+            .agents
+            .iter()
+            .filter(|a| a.routed && a.team == team.name)
+            .map(|a| resource_name(&a.name))
+            .collect(),
+        None => Vec::new(),
+    };
     let orchestrator = fleet
         .routing
         .from
@@ -236,6 +263,7 @@ pub fn team_context(fleet: &ResolvedFleet, team: &ResolvedTeam) -> Json {
         "quota": quota,
         "orchestrator": orchestrator,
         "tokenSecrets": token_secrets,
+        "deployments": deployments,
     })
 }
 

@@ -267,9 +267,10 @@ impl Plan {
     }
 
     /// Agents whose Deployment update changes the gateway image: what `apply` hands to
-    /// the rollout strategy instead of moving them all at once. A suspended agent is not
-    /// among them: no pod starts, so there is no health to gate on; its Deployment's
-    /// template moves with the rest of the apply, and `clawctl resume` waits for the pod.
+    /// the rollout strategy instead of moving them all at once. A suspended or idle agent
+    /// is not among them: no pod starts, so there is no health to gate on; its
+    /// Deployment's template moves with the rest of the apply, and `clawctl resume` (or
+    /// the next message) starts that pod.
     pub fn image_changes(&self) -> Vec<String> {
         const IMAGE: &str = "/spec/template/spec/containers/0/image";
         let mut agents: Vec<String> = self
@@ -289,14 +290,16 @@ impl Plan {
         agents
     }
 
-    /// Leaves `spec.replicas` out of the Deployments `clawctl suspend` scaled to zero (the
-    /// live object carries its annotation): that field belongs to the `clawctl-suspend`
-    /// manager until `clawctl resume` gives it up (see `cluster::suspend`), and applying
-    /// it would either start the agent again (forced) or conflict. The applied-hash stays
-    /// the hash of the fleet's whole configuration, so a suspended, otherwise unchanged
-    /// agent costs no write. Returns those agents.
-    pub fn keep_suspended(&mut self) -> Vec<String> {
-        let mut agents = Vec::new();
+    /// Leaves `spec.replicas` out of the Deployments another field manager scaled to zero
+    /// on purpose (the live object carries its annotation): `clawctl suspend`
+    /// (`clawctl-suspend`, until `clawctl resume`) and the router putting an idle agent to
+    /// sleep (`clawctl-router`, until the next message wakes it). That field is theirs
+    /// then (see `cluster::suspend`, `cluster::idle`), and applying it would either start
+    /// the agent again (forced) or conflict. The applied-hash stays the hash of the
+    /// fleet's whole configuration, so such an otherwise unchanged agent costs no write.
+    /// Returns those agents, suspended first.
+    pub fn keep_scaled_down(&mut self) -> ScaledDown {
+        let mut kept = ScaledDown::default();
         for change in &mut self.changes {
             if change.object.kind != "Deployment"
                 || !matches!(change.action, Action::Update | Action::Unchanged)
@@ -306,21 +309,30 @@ impl Plan {
             let (Some(desired), Some(live)) = (&mut change.desired, &change.live) else {
                 continue;
             };
-            if !crate::cluster::suspend::annotated(live) {
+            // Suspension wins: a suspended agent is never woken by the router.
+            let (note, agents) = if crate::cluster::suspend::annotated(live) {
+                (
+                    "suspended by `clawctl suspend`: kept at 0 replicas until `clawctl resume`",
+                    &mut kept.suspended,
+                )
+            } else if crate::cluster::idle::annotated(live) {
+                (
+                    "idle: asleep (replicas left to the router, which wakes it at its next message)",
+                    &mut kept.idle,
+                )
+            } else {
                 continue;
-            }
+            };
             if let Some(spec) = desired.get_mut("spec").and_then(Value::as_object_mut) {
                 spec.remove("replicas");
             }
             if unchanged(desired, live) {
                 change.action = Action::Unchanged;
             }
-            change.note = Some(
-                "suspended by `clawctl suspend`: kept at 0 replicas until `clawctl resume`".into(),
-            );
+            change.note = Some(note.into());
             agents.extend(change.agent.clone());
         }
-        agents
+        kept
     }
 
     /// Settles the creates whose object exists already (`existing`, by reference, read
@@ -476,19 +488,27 @@ impl Plan {
     }
 }
 
-/// Whether a Deployment change is of a suspended agent: by `clawctl suspend` (the live
-/// annotation) or by the fleet file (no replicas).
+/// Whether a Deployment change is of an agent kept at zero replicas: suspended by
+/// `clawctl suspend` or put to sleep by the router (the live annotations), or suspended
+/// by the fleet file (no replicas).
 fn is_suspended(change: &Change) -> bool {
-    change
-        .live
-        .as_ref()
-        .is_some_and(crate::cluster::suspend::annotated)
-        || change
+    change.live.as_ref().is_some_and(|live| {
+        crate::cluster::suspend::annotated(live) || crate::cluster::idle::annotated(live)
+    }) || change
             .desired
             .as_ref()
             .and_then(|d| d.pointer("/spec/replicas"))
             .and_then(Value::as_i64)
             == Some(0)
+}
+
+/// The agents [`Plan::keep_scaled_down`] leaves at zero replicas, by who keeps them there.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScaledDown {
+    /// By `clawctl suspend`.
+    pub suspended: Vec<String>,
+    /// Asleep: the router scaled them to zero after `idleAfter` without a message.
+    pub idle: Vec<String>,
 }
 
 /// `desired` with the annotation that marks a Namespace the fleet adopted.
@@ -853,7 +873,7 @@ mod tests {
             vec![live.clone()],
             &options(),
         );
-        assert_eq!(plan.keep_suspended(), ["a"]);
+        assert_eq!(plan.keep_scaled_down().suspended, ["a"]);
         assert_eq!(plan.changes[0].action, Action::Unchanged);
         // Another change is applied, without replicas, and is not held for a rollout.
         let mut plan = Plan::new(
@@ -861,7 +881,7 @@ mod tests {
             vec![live.clone()],
             &options(),
         );
-        plan.keep_suspended();
+        plan.keep_scaled_down();
         assert_eq!(plan.changes[0].action, Action::Update);
         let desired = plan.changes[0].desired.as_ref().expect("desired");
         assert_eq!(desired.pointer("/spec/replicas"), None);
@@ -869,10 +889,51 @@ mod tests {
         // Suspended by the fleet file: zero replicas are clawctl's own, and applied.
         let live = stored(&prepare(deployment("img:1", 0), "applyset-abc-v1"));
         let mut plan = Plan::new(vec![m(deployment("img:2", 0))], vec![live], &options());
-        assert!(plan.keep_suspended().is_empty());
+        assert_eq!(plan.keep_scaled_down(), ScaledDown::default());
         let desired = plan.changes[0].desired.as_ref().expect("desired");
         assert_eq!(desired.pointer("/spec/replicas"), Some(&json!(0)));
         assert!(plan.image_changes().is_empty());
+    }
+
+    #[test]
+    fn an_idle_agents_replicas_are_left_to_the_router() {
+        let deployment = |image: &str| {
+            json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                   "metadata": {"name": "agent-a", "namespace": "ns"},
+                   "spec": {"replicas": 1,
+                            "template": {"spec": {"containers": [{"name": "gateway", "image": image}]}}}})
+        };
+        let m = |value: Value| Manifest {
+            api_version: "apps/v1".into(),
+            kind: "Deployment".into(),
+            name: "agent-a".into(),
+            namespace: Some("ns".into()),
+            team: None,
+            agent: Some("a".into()),
+            value,
+        };
+        // Applied with one replica, then put to sleep by the router.
+        let mut live = stored(&prepare(deployment("img:1"), "applyset-abc-v1"));
+        live["spec"]["replicas"] = json!(0);
+        live["metadata"]["annotations"][crate::cluster::idle::ANNOTATION] =
+            json!("2026-03-01T10:00:00Z");
+        let mut plan = Plan::new(vec![m(deployment("img:1"))], vec![live.clone()], &options());
+        assert_eq!(plan.changes[0].action, Action::Update, "without the rule");
+        let kept = plan.keep_scaled_down();
+        assert_eq!((kept.idle, kept.suspended), (vec!["a".to_string()], vec![]));
+        assert_eq!(plan.changes[0].action, Action::Unchanged);
+        // A new image reaches its template, without replicas and without a rollout gate.
+        let mut plan = Plan::new(vec![m(deployment("img:2"))], vec![live.clone()], &options());
+        plan.keep_scaled_down();
+        assert_eq!(plan.changes[0].action, Action::Update);
+        let desired = plan.changes[0].desired.as_ref().expect("desired");
+        assert_eq!(desired.pointer("/spec/replicas"), None);
+        assert!(plan.image_changes().is_empty());
+        // Suspended and idle at once: suspended wins.
+        live["metadata"]["annotations"][crate::cluster::suspend::ANNOTATION] = json!("true");
+        let mut plan = Plan::new(vec![m(deployment("img:1"))], vec![live], &options());
+        let kept = plan.keep_scaled_down();
+        assert_eq!((kept.idle, kept.suspended), (vec![], vec!["a".to_string()]));
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod errors;
 pub mod exec;
 pub mod gate;
 pub mod history;
+pub mod idle;
 pub mod jobs;
 pub mod kinds;
 pub mod lease;

@@ -8,7 +8,7 @@
 //! forced, in which case the value of any conflicted field will be overridden, and the
 //! ownership will be transferred", Server-Side Apply, Conflicts). `clawctl apply` then
 //! sees the annotation and leaves `spec.replicas` out of what it applies
-//! (`Plan::keep_suspended`), as a manifest does for a field an autoscaler owns
+//! (`Plan::keep_scaled_down`), as a manifest does for a field an autoscaler owns
 //! (Server-Side Apply, "Transferring ownership"): apply neither takes the agent back to
 //! one replica nor gets a conflict. `clawctl resume` applies an empty configuration as
 //! the same manager, which gives both fields up: "Removed fields which have no other

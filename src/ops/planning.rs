@@ -87,13 +87,33 @@ pub async fn plan(request: &Request<'_>) -> anyhow::Result<Planned> {
         .retain(|o| ownership::of(o, &fleet.name, &options.applyset_id) == Owner::Fleet);
     let mut plan = Plan::new(manifests, live.objects, &options);
     plan.fill_missing_keys();
-    let suspended = plan.keep_suspended();
+    let kept = plan.keep_scaled_down();
     let mut warnings: Vec<String> = fleet.warnings.iter().map(ToString::to_string).collect();
-    if !suspended.is_empty() {
+    if !kept.suspended.is_empty() {
         warnings.push(format!(
             "{} suspended by `clawctl suspend`: kept at 0 replicas (`clawctl resume` starts them)",
-            crate::diag::agents_phrase(&suspended)
+            crate::diag::agents_phrase(&kept.suspended)
         ));
+    }
+    if !kept.idle.is_empty() {
+        let sleeps = fleet
+            .routing
+            .router
+            .as_ref()
+            .is_some_and(|r| r.idle_after.is_some());
+        warnings.push(if sleeps {
+            format!(
+                "{} idle: kept at 0 replicas (the router wakes them at their next message)",
+                crate::diag::agents_phrase(&kept.idle)
+            )
+        } else {
+            // Without idleAfter the router may not read or scale Deployments any more.
+            format!(
+                "{} idle, but the fleet's router no longer sleeps agents (no \
+                 routing.router.idleAfter), so no message wakes them: `clawctl resume` them",
+                crate::diag::agents_phrase(&kept.idle)
+            )
+        });
     }
     for kind in live.unreadable {
         let assumed = plan.assume_present(

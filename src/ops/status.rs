@@ -35,6 +35,9 @@ pub enum Phase {
     /// Scaled to zero by the fleet file's `suspended: true` or `clawctl suspend`: no pod,
     /// its volume and Service kept.
     Suspended,
+    /// Asleep: the router scaled it to zero after `idleAfter` without a message, and
+    /// wakes it at the next one (volume and Service kept).
+    Idle,
 }
 
 /// One row of `status`.
@@ -61,6 +64,9 @@ pub struct AgentStatus {
     /// Why the phase is not Ready, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// When the router put it to sleep (RFC 3339), for an `Idle` agent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idle_since: Option<String>,
 }
 
 /// The whole fleet.
@@ -191,6 +197,11 @@ pub fn compute(
                 })
                 .unwrap_or_else(|| "-".into());
             let pod_failure = pods.iter().find_map(|p| readiness::pod_failure(p));
+            let stopping = match pods.len() {
+                0 => String::new(),
+                n => format!("; stopping ({n} pod{} left)", if n == 1 { "" } else { "s" }),
+            };
+            let idle_since = deployment.and_then(crate::cluster::idle::idle_since);
             let (phase, reason) = match (deployment, expected.is_some(), wanted) {
                 (None, _, _) => (
                     Phase::Missing,
@@ -200,12 +211,16 @@ pub fn compute(
                     Phase::Drifted,
                     Some("not in the fleet file (apply --prune removes it)".into()),
                 ),
+                (Some(_), _, wanted) if idle_since.is_some() => {
+                    let why = idle(idle_since.flatten(), now);
+                    let drift = match wanted.and_then(|w| w.drift.as_deref()) {
+                        Some(drift) => format!(" ({drift})"),
+                        None => String::new(),
+                    };
+                    (Phase::Idle, Some(format!("{why}{drift}{stopping}")))
+                }
                 (Some(d), _, wanted) if suspended(d, wanted).is_some() => {
                     let why = suspended(d, wanted).unwrap_or_default();
-                    let stopping = match pods.len() {
-                        0 => String::new(),
-                        n => format!("; stopping ({n} pod{} left)", if n == 1 { "" } else { "s" }),
-                    };
                     (Phase::Suspended, Some(format!("{why}{stopping}")))
                 }
                 (Some(d), _, wanted) => match (readiness::deployment(d), pod_failure) {
@@ -234,6 +249,7 @@ pub fn compute(
                 agents: hosted_agents(deployment, wanted),
                 age_seconds,
                 reason,
+                idle_since: idle_since.flatten().map(|t| t.to_string()),
             }
         })
         .collect();
@@ -272,6 +288,24 @@ fn hosted_agents(deployment: Option<&Deployment>, wanted: Option<&Expected>) -> 
     annotated
         .or_else(|| wanted.map(|w| w.agents.clone()))
         .unwrap_or_default()
+}
+
+/// What an idle agent's row says: since when (when the router's mark reads as a time)
+/// and what wakes it.
+fn idle(since: Option<Timestamp>, now: Timestamp) -> String {
+    let wakes = "the router wakes it at its next message";
+    match since {
+        Some(t) => {
+            let minutes = (now.as_second() - t.as_second()).max(0) / 60;
+            let ago = match minutes {
+                0 => "less than a minute ago".to_string(),
+                m if m < 120 => format!("{m}m ago"),
+                m => format!("{}h{}m ago", m / 60, m % 60),
+            };
+            format!("idle since {t} ({ago}): {wakes}")
+        }
+        None => format!("idle: {wakes}"),
+    }
 }
 
 /// Why a Deployment is suspended, if it is. Zero replicas not asked for by the fleet file

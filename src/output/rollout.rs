@@ -328,6 +328,7 @@ mod tests {
                 agent: "zeta".into(),
                 reason: "already runs the target".into(),
                 suspended: false,
+                idle: false,
             }],
             returns: Vec::new(),
             snapshots: Vec::new(),

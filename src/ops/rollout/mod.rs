@@ -5,6 +5,7 @@
 //! [`plan`] works out what a run will do from reads alone (the command shows it and
 //! asks); [`execute`] then does it under the Lease, refusing if the cluster moved on.
 
+mod idle;
 pub mod state;
 pub mod strategy;
 
@@ -103,7 +104,8 @@ pub struct Report {
     pub phase: Phase,
     pub groups: Vec<Vec<String>>,
     pub agents: Vec<AgentReport>,
-    /// Agents left alone because they are suspended (none: the field is left out).
+    /// Agents left alone because they are suspended, and idle agents, whose template
+    /// moves without a gate (none: the field is left out).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub skipped: Vec<Skip>,
     /// The snapshots taken before images moved.
@@ -182,6 +184,9 @@ pub struct Skip {
     /// Skipped because it is suspended (the reason is then [`SUSPENDED`]).
     #[serde(skip)]
     pub suspended: bool,
+    /// Idle: left out of the gated groups, its template moved at the end (`idle`).
+    #[serde(skip)]
+    pub idle: bool,
 }
 
 impl Skip {
@@ -191,6 +196,7 @@ impl Skip {
             agent: agent.to_string(),
             reason: SUSPENDED.into(),
             suspended: true,
+            idle: false,
         }
     }
 }
@@ -251,7 +257,9 @@ pub struct Plan {
 impl Plan {
     /// Nothing to move and no rollout record to continue or close.
     pub fn is_noop(&self) -> bool {
-        matches!(self.mode, Mode::Full | Mode::CanaryOnly) && self.groups.is_empty()
+        matches!(self.mode, Mode::Full | Mode::CanaryOnly)
+            && self.groups.is_empty()
+            && self.idle().is_empty()
     }
 
     /// The sentence a run that has nothing to do ends with.
@@ -265,6 +273,11 @@ impl Plan {
                 self.target
             )
         }
+    }
+
+    /// The idle agents whose template moves once every gate passed.
+    pub fn idle(&self) -> Vec<Skip> {
+        self.skipped.iter().filter(|s| s.idle).cloned().collect()
     }
 
     /// The agents skipped because they are suspended.
@@ -311,6 +324,8 @@ struct Run<'r> {
     stop: &'r Stop,
     state: Mutex<State>,
     outcomes: Mutex<BTreeMap<String, Outcome>>,
+    /// What became of the idle agents' templates (set once every gate passed).
+    idle: Mutex<Vec<Skip>>,
     /// The snapshots taken before the run moved anything.
     snapshots: Vec<super::snapshot::BackupReport>,
 }
@@ -399,6 +414,9 @@ pub async fn plan(request: Request<'_>) -> anyhow::Result<Planned> {
                     if live.suspended.contains(agent) {
                         return Skip::suspended(agent);
                     }
+                    if live.idle.contains(agent) && image(agent) != target {
+                        return Skip::idle(agent, idle::PLANNED);
+                    }
                     Skip {
                         agent: agent.clone(),
                         reason: if live.images.contains_key(agent) {
@@ -407,6 +425,7 @@ pub async fn plan(request: Request<'_>) -> anyhow::Result<Planned> {
                             "not deployed: `clawctl apply` creates it".into()
                         },
                         suspended: false,
+                        idle: false,
                     }
                 })
                 .collect();
@@ -537,12 +556,13 @@ fn check(mode: Mode, fleet: &str, unfinished: Option<&State>) -> anyhow::Result<
     }
 }
 
-/// The agents to move: deployed, not suspended (see [`SUSPENDED`]), with another image
-/// than `target`. Agents not deployed yet are `apply`'s to create.
+/// The agents to move through the gates: deployed, neither suspended (see [`SUSPENDED`])
+/// nor idle (see `idle`), with another image than `target`. Agents not deployed yet are
+/// `apply`'s to create.
 fn moving(agents: &BTreeMap<String, AgentObjects>, live: &Live, target: &str) -> Vec<String> {
     agents
         .keys()
-        .filter(|agent| !live.suspended.contains(*agent))
+        .filter(|agent| !live.suspended.contains(*agent) && !live.idle.contains(*agent))
         .filter(|agent| live.images.get(*agent).is_some_and(|image| image != target))
         .cloned()
         .collect()
@@ -640,10 +660,12 @@ pub async fn execute(
                 touched: Vec::new(),
                 previous: BTreeMap::new(),
                 suspended: Vec::new(),
+                idle: Vec::new(),
                 reason: None,
                 holder: lease::identity("rollout"),
             }),
             outcomes: Mutex::new(BTreeMap::new()),
+            idle: Mutex::new(Vec::new()),
             snapshots,
         };
         drive(&run, &plan, now).await
@@ -685,6 +707,7 @@ async fn drive(run: &Run<'_>, plan: &Plan, record: Option<State>) -> anyhow::Res
             state.canary = plan.canary;
             state.groups = plan.groups.clone();
             state.suspended = plan.suspended().into_iter().map(|s| s.agent).collect();
+            state.idle = plan.idle().into_iter().map(|s| s.agent).collect();
             state::save(&run.cluster, &run.fleet_namespace, &run.fleet, &state).await?;
         }
         (Mode::Abort | Mode::Resume | Mode::Promote, None)
@@ -699,8 +722,10 @@ async fn drive(run: &Run<'_>, plan: &Plan, record: Option<State>) -> anyhow::Res
 struct Live {
     /// Each deployed agent's gateway image.
     images: BTreeMap<String, String>,
-    /// The agents suspended (`cluster::suspend::suspended`).
+    /// The agents suspended (`cluster::suspend::suspended`), idle ones not included.
     suspended: std::collections::BTreeSet<String>,
+    /// The agents asleep (`cluster::idle::idle_since`).
+    idle: std::collections::BTreeSet<String>,
     /// The Deployments, by (namespace, agent).
     deployments: BTreeMap<(String, String), Deployment>,
 }
@@ -713,10 +738,16 @@ async fn live_images(
     fleet_namespace: &str,
 ) -> anyhow::Result<Live> {
     let deployments = agents::live_deployments(cluster, fleet, fleet_namespace).await?;
+    let idle: std::collections::BTreeSet<String> = deployments
+        .iter()
+        .filter(|(_, d)| crate::cluster::idle::idle_since(d).is_some())
+        .map(|((_, agent), _)| agent.clone())
+        .collect();
     let suspended = deployments
         .iter()
         .filter(|(_, d)| crate::cluster::suspend::suspended(d).is_some())
         .map(|((_, agent), _)| agent.clone())
+        .filter(|agent| !idle.contains(agent))
         .collect();
     let images = deployments
         .iter()
@@ -737,6 +768,7 @@ async fn live_images(
     Ok(Live {
         images,
         suspended,
+        idle,
         deployments,
     })
 }
@@ -871,11 +903,21 @@ async fn execute_groups(run: &Run<'_>, mode: Mode) -> anyhow::Result<Report> {
              `clawctl rollout FLEET --resume` continues, `clawctl rollout FLEET --abort` rolls back what it touched"
         )).await);
     }
+    // Every gate passed: the idle agents' templates follow (they start on it when woken).
+    let asleep = run.state.lock().await.idle.clone();
+    let moved = idle::move_templates(run, &asleep).await;
+    let idle_moved = moved.iter().filter(|s| s.reason == idle::MOVED).count();
+    *run.idle.lock().await = moved;
     let mut state = run.state.lock().await;
     state.phase = Phase::Done;
     state.reason = None;
     state::save(&run.cluster, &run.fleet_namespace, &run.fleet, &state).await?;
-    let message = format!("done: {} agent(s) run {}", state.done.len(), state.target);
+    let mut message = format!("done: {} agent(s) run {}", state.done.len(), state.target);
+    if idle_moved > 0 {
+        message.push_str(&format!(
+            "; {idle_moved} idle agent(s) start on it at their next message"
+        ));
+    }
     drop(state);
     Ok(report(run, Phase::Done, message).await)
 }
@@ -1080,11 +1122,20 @@ async fn report(run: &Run<'_>, phase: Phase, message: String) -> Report {
             }),
         })
         .collect();
+    let moved = run.idle.lock().await;
+    let idle = state.idle.iter().map(|agent| {
+        moved
+            .iter()
+            .find(|s| &s.agent == agent)
+            .cloned()
+            .unwrap_or_else(|| Skip::idle(agent, idle::PLANNED))
+    });
     Report {
         skipped: state
             .suspended
             .iter()
             .map(|agent| Skip::suspended(agent))
+            .chain(idle)
             .collect(),
         fleet: run.fleet.clone(),
         target: state.target.clone(),

@@ -76,6 +76,10 @@ pub struct State {
     /// Agents the rollout skipped because they were suspended (`rollout::SUSPENDED`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub suspended: Vec<String>,
+    /// Idle agents left out of the groups, whose templates move once every gate passed
+    /// (`rollout::idle`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub idle: Vec<String>,
     /// Why it stopped, when it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -163,6 +167,7 @@ mod tests {
             touched: vec!["a".into()],
             previous: BTreeMap::from([("a".into(), "agent-a-r1".into())]),
             suspended: vec!["d".into()],
+            idle: Vec::new(),
             reason: None,
             holder: "me".into(),
         };

@@ -6,13 +6,21 @@
 //! way `kubectl scale` fights the next `kubectl apply`). The rules:
 //! - `suspend` applies `spec.replicas: 0` and the annotation `clawctl.io/suspended` as
 //!   its own field manager (`cluster::suspend`); `apply` then leaves `spec.replicas` to
-//!   it (`Plan::keep_suspended`), so the agent stays suspended through any number of
+//!   it (`Plan::keep_scaled_down`), so the agent stays suspended through any number of
 //!   applies, image and config changes included (its template moves; no pod starts),
 //!   until `resume`. `status` shows it `Suspended`; `rollout` skips it.
 //! - `resume` gives both fields up, and the API server resets `spec.replicas` to 1. It
 //!   refuses an agent the fleet file suspends (`suspended: true`): the file wins, and
 //!   the way to run that agent is to change the file and apply.
 //! - An agent is suspended when the file or the command says so: either one is enough.
+//! - An idle agent (asleep: the router scaled it to zero after `idleAfter` without a
+//!   message, `cluster::idle`) is not suspended, but `suspend` makes it so: suspension
+//!   wins, since a message must never start an agent someone suspended. It takes
+//!   `spec.replicas` (shared at 0 with the router), then gives up the router's fields as
+//!   the router would on waking ([`idle::release`]): the idle mark goes, the replicas
+//!   stay 0 under `clawctl-suspend`. `resume` of an idle agent wakes it the same way
+//!   (back to 1 replica without waiting for a message), and `resume` of a suspended
+//!   agent that also carries the idle mark gives up both managers' fields.
 //! - Agents are named from the fleet file (exit 2, with a did-you-mean, for a name it
 //!   lacks) or by `--team`. An agent not deployed yet is reported, not created: that
 //!   is `apply`'s job.
@@ -28,6 +36,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::planning;
+use crate::cluster::idle;
 use crate::cluster::suspend::{self, SuspendedBy};
 use crate::cluster::wait::{self, Outcome as WaitOutcome, Workload};
 use crate::cluster::{Cluster, lease};
@@ -74,6 +83,8 @@ pub enum State {
     SuspendedByFleet,
     /// No Deployment on the cluster.
     NotDeployed,
+    /// Asleep: the router scaled it to zero after `idleAfter` without a message.
+    Idle,
 }
 
 /// One agent of the plan.
@@ -91,6 +102,10 @@ pub struct Entry {
     /// Why the command cannot do what it was asked for this agent (a failure).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
+    /// Its Deployment carries the router's idle mark: writing to it also gives up the
+    /// router's fields.
+    #[serde(skip)]
+    pub idle_mark: bool,
 }
 
 /// What a run will do, from reads alone.
@@ -188,13 +203,18 @@ pub async fn plan(request: &Request<'_>) -> anyhow::Result<Planned> {
             let deployment = live.get(&(a.namespace.clone(), a.name.clone()));
             let state = match deployment.and_then(suspend::suspended) {
                 _ if deployment.is_none() => State::NotDeployed,
+                _ if deployment.and_then(idle::idle_since).is_some() => State::Idle,
                 Some(SuspendedBy::Command) => State::Suspended,
                 _ if a.suspended => State::SuspendedByFleet,
                 // Zero replicas the file does not ask for: someone scaled it; suspending
                 // makes that clawctl's, resuming has nothing of clawctl's to give up.
                 Some(SuspendedBy::Fleet | SuspendedBy::Replicas) | None => State::Running,
             };
-            entry(request.action, a.name.clone(), a.namespace.clone(), state)
+            let mut entry = entry(request.action, a.name.clone(), a.namespace.clone(), state);
+            entry.idle_mark = deployment
+                .and_then(|d| d.metadata.annotations.as_ref())
+                .is_some_and(|m| m.contains_key(idle::ANNOTATION));
+            entry
         })
         .collect();
     Ok(Planned {
@@ -218,9 +238,11 @@ fn entry(action: Action, agent: String, namespace: String, state: State) -> Entr
             None,
             Some("not deployed: `clawctl apply` creates it".to_string()),
         ),
-        (Action::Suspend, State::Running | State::SuspendedByFleet) => (true, None, None),
+        (Action::Suspend, State::Running | State::SuspendedByFleet | State::Idle) => {
+            (true, None, None)
+        }
         (Action::Suspend, State::Suspended) => (false, Some("already suspended".into()), None),
-        (Action::Resume, State::Suspended) => (true, None, None),
+        (Action::Resume, State::Suspended | State::Idle) => (true, None, None),
         (Action::Resume, State::Running) => (false, Some("not suspended".into()), None),
         (Action::Resume, State::SuspendedByFleet) => (
             false,
@@ -239,7 +261,24 @@ fn entry(action: Action, agent: String, namespace: String, state: State) -> Entr
         change,
         note,
         problem,
+        idle_mark: false,
     }
+}
+
+/// One agent's writes: suspension first (so it holds `spec.replicas` before the router's
+/// fields go, and the agent never starts in between), then the router's fields given up
+/// when its idle mark is there.
+async fn write(action: Action, cluster: &Cluster, entry: &Entry, name: &str) -> anyhow::Result<()> {
+    let ns = entry.namespace.as_str();
+    match (action, entry.state) {
+        (Action::Suspend, _) => suspend::suspend(cluster, ns, name).await?,
+        (Action::Resume, State::Idle) => {}
+        (Action::Resume, _) => suspend::resume(cluster, ns, name).await?,
+    }
+    if entry.idle_mark {
+        idle::release(cluster, ns, name).await?;
+    }
+    Ok(())
 }
 
 /// Carries out a plan under the fleet Lease, then waits unless told not to.
@@ -286,10 +325,7 @@ pub async fn execute(
         let mut written = Vec::new();
         for entry in &changing {
             let name = resource_name(&entry.agent);
-            let result = match plan.action {
-                Action::Suspend => suspend::suspend(&cluster, &entry.namespace, &name).await,
-                Action::Resume => suspend::resume(&cluster, &entry.namespace, &name).await,
-            };
+            let result = write(plan.action, &cluster, entry, &name).await;
             let report = match result {
                 Ok(()) => {
                     written.push(Workload {
@@ -356,6 +392,9 @@ mod tests {
         assert!(e(Action::Suspend, State::SuspendedByFleet).change);
         assert!(!e(Action::Suspend, State::Suspended).change);
         assert!(e(Action::Resume, State::Suspended).change);
+        // Idle: suspend makes it suspended, resume wakes it.
+        assert!(e(Action::Suspend, State::Idle).change);
+        assert!(e(Action::Resume, State::Idle).change);
         assert!(!e(Action::Resume, State::Running).change);
         let by_file = e(Action::Resume, State::SuspendedByFleet);
         assert!(!by_file.change && by_file.problem.is_some());

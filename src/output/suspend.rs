@@ -11,6 +11,7 @@ fn state(state: State) -> &'static str {
         State::Running => "running",
         State::Suspended => "suspended",
         State::SuspendedByFleet => "suspended (fleet file)",
+        State::Idle => "idle (asleep)",
         State::NotDeployed => "not deployed",
     }
 }

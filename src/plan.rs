@@ -495,11 +495,11 @@ fn is_suspended(change: &Change) -> bool {
     change.live.as_ref().is_some_and(|live| {
         crate::cluster::suspend::annotated(live) || crate::cluster::idle::annotated(live)
     }) || change
-            .desired
-            .as_ref()
-            .and_then(|d| d.pointer("/spec/replicas"))
-            .and_then(Value::as_i64)
-            == Some(0)
+        .desired
+        .as_ref()
+        .and_then(|d| d.pointer("/spec/replicas"))
+        .and_then(Value::as_i64)
+        == Some(0)
 }
 
 /// The agents [`Plan::keep_scaled_down`] leaves at zero replicas, by who keeps them there.

@@ -121,7 +121,10 @@ mod tests {
             );
             assert_eq!(idle_since(&d), None, "{suspended}");
         }
-        assert_eq!(idle_since(&deployment("clawctl.io/idle: soon", 0)), Some(None));
+        assert_eq!(
+            idle_since(&deployment("clawctl.io/idle: soon", 0)),
+            Some(None)
+        );
         assert_eq!(idle_since(&deployment("", 0)), None);
     }
 }

@@ -13,6 +13,7 @@ mod exec;
 mod golden;
 mod history;
 mod hostile;
+mod idle;
 mod injection;
 mod knowledge;
 mod render;

@@ -23,7 +23,8 @@ pub const MOVED: &str =
     "idle: no pod to check; its template moved to the target, it starts on it at its next message";
 
 /// An idle agent the router woke while the rollout ran.
-pub const WOKE: &str = "woke during the rollout: not moved without a gate; the next rollout moves it";
+pub const WOKE: &str =
+    "woke during the rollout: not moved without a gate; the next rollout moves it";
 
 impl Skip {
     /// An idle agent's skip, with one of the reasons above.

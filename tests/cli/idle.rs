@@ -1,0 +1,444 @@
+//! Agents the router puts to sleep (`routing.router.idleAfter`) as clawctl sees them,
+//! against the fake API server: what `render` gives the router, `apply` leaving the
+//! router's `spec.replicas` alone, `status` telling idle from suspended, `suspend` and
+//! `resume` of an idle agent, and `rollout` moving an idle agent's template without
+//! starting it. The router's own writes are played here exactly as it makes them
+//! (router/src/idle/kube.rs): a forced server-side apply of `spec.replicas: 0` and the
+//! annotation as `clawctl-router` to sleep, an empty configuration to wake.
+
+use fake_apiserver::FakeApiServer;
+use serde_json::{Value, json};
+
+use crate::cluster::{IMAGE, apply, clawctl, server, writes_but_lease};
+use crate::harness::{Test, repo};
+
+const NEW: &str = "ghcr.io/openclaw/openclaw:2026.5.1";
+const SINCE: &str = "2026-03-01T10:00:00Z";
+const ROUTER: &str = "clawctl-router";
+
+/// A fleet of agents in team `core`, each routed by its Slack id through the router,
+/// which puts them to sleep after 30 minutes (a short soak: an image change held for
+/// the rollout strategy passes its gates quickly).
+fn fleet(agents: &[&str]) -> String {
+    let mut text = format!(
+        "apiVersion: clawctl.io/v1alpha1\nkind: Fleet\nmetadata: {{name: demo}}\nspec:\n  image: {IMAGE}\n  \
+         adoptNamespaces: [core]\n  rollout: {{soak: 200ms}}\n  routing:\n    router: {{image: \"ghcr.io/clawctl/clawctl-router:0.1.0\", \
+         slackSecret: demo-slack, idleAfter: 30m}}\n  defaults:\n    model: {{primary: anthropic/claude-sonnet-4-20250514}}\n    \
+         secrets: [demo-gateway]\n  teams: [{{name: core}}]\n  agents:\n"
+    );
+    for agent in agents {
+        text.push_str(&format!(
+            "    - {{name: {agent}, user: {{slack: U{agent}}}, soulInline: \"You are {agent}.\"}}\n"
+        ));
+    }
+    text
+}
+
+fn deployment(server: &FakeApiServer, agent: &str) -> Value {
+    server
+        .get(
+            "apps/v1",
+            "Deployment",
+            Some("core"),
+            &format!("agent-{agent}"),
+        )
+        .expect("deployment")
+}
+
+fn replicas(server: &FakeApiServer, agent: &str) -> Option<i64> {
+    deployment(server, agent)["spec"]["replicas"].as_i64()
+}
+
+fn annotation(server: &FakeApiServer, agent: &str, key: &str) -> Option<String> {
+    deployment(server, agent)["metadata"]["annotations"][key]
+        .as_str()
+        .map(str::to_string)
+}
+
+fn image(server: &FakeApiServer, agent: &str) -> String {
+    deployment(server, agent)["spec"]["template"]["spec"]["containers"][0]["image"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn pods(server: &FakeApiServer, agent: &str) -> usize {
+    server
+        .list("v1", "Pod", Some("core"))
+        .iter()
+        .filter(|p| p["metadata"]["labels"]["clawctl.io/agent"] == agent)
+        .filter(|p| p["metadata"]["deletionTimestamp"].is_null())
+        .count()
+}
+
+/// The field managers that own `spec.replicas` of an agent's Deployment.
+fn replicas_owners(server: &FakeApiServer, agent: &str) -> Vec<String> {
+    let d = deployment(server, agent);
+    let mut owners: Vec<String> = d["metadata"]["managedFields"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| !e["fieldsV1"]["f:spec"]["f:replicas"].is_null())
+        .filter_map(|e| e["manager"].as_str().map(str::to_string))
+        .collect();
+    owners.sort();
+    owners
+}
+
+/// What the router does to an agent idle past idleAfter.
+fn sleep(server: &FakeApiServer, agent: &str) {
+    server
+        .apply_as(
+            ROUTER,
+            json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                   "metadata": {"name": format!("agent-{agent}"), "namespace": "core",
+                                "annotations": {"clawctl.io/idle": SINCE}},
+                   "spec": {"replicas": 0}}),
+            true,
+        )
+        .expect("slept");
+}
+
+/// What the router does at the next message.
+fn wake(server: &FakeApiServer, agent: &str) {
+    server
+        .apply_as(
+            ROUTER,
+            json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                   "metadata": {"name": format!("agent-{agent}"), "namespace": "core"}}),
+            false,
+        )
+        .expect("woken");
+}
+
+/// Waits (bounded) until the fake's controllers settle `agent` at `n` pods.
+fn settle(server: &FakeApiServer, agent: &str, n: usize) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while pods(server, agent) != n {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{agent} never got to {n} pod(s)"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// (phase, reason, idleSince) of `agent` in `status -o json`.
+fn status_of(
+    server: &FakeApiServer,
+    text: &str,
+    args: &[&str],
+    agent: &str,
+) -> (String, String, Value) {
+    let out = clawctl(server, text, args).success();
+    let status: Value = serde_json::from_str(&out.stdout).expect("json");
+    let row = status["agents"]
+        .as_array()
+        .expect("agents")
+        .iter()
+        .find(|a| a["agent"] == agent)
+        .cloned()
+        .unwrap_or_else(|| panic!("no row for {agent}: {status}"));
+    (
+        row["phase"].as_str().unwrap_or_default().to_string(),
+        row["reason"].as_str().unwrap_or_default().to_string(),
+        row["idleSince"].clone(),
+    )
+}
+
+#[test]
+fn render_gives_the_router_exactly_the_routed_deployments_only_with_idle_after() {
+    let documents = |text: &str| {
+        let out = Test::new()
+            .file("fleet.yaml", text)
+            .args(&["render", "fleet.yaml"])
+            .success()
+            .stdout;
+        clawctl::yaml::parse_documents(&out).expect("rendered output parses")
+    };
+    let find = |docs: &[Value], kind: &str, name: &str| {
+        docs.iter()
+            .find(|d| d["kind"] == kind && d["metadata"]["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("{kind} {name} missing"))
+    };
+    let text = fleet(&["alpha", "beta"]);
+    let docs = documents(&text);
+    let role = find(&docs, "Role", "clawctl-orchestrator");
+    assert_eq!(
+        role["rules"][1],
+        json!({"apiGroups": ["apps"], "resources": ["deployments"],
+               "resourceNames": ["agent-alpha", "agent-beta"],
+               "verbs": ["get", "list", "watch", "patch"]}),
+        "{role}"
+    );
+    let routes: Value = serde_json::from_str(
+        find(&docs, "ConfigMap", "demo-routes")["data"]["routes.json"]
+            .as_str()
+            .expect("routes.json"),
+    )
+    .expect("json");
+    assert_eq!(
+        routes["slack:Ualpha"]["deployment"],
+        json!({"namespace": "core", "name": "agent-alpha"})
+    );
+    let router = find(&docs, "Deployment", "demo-router");
+    let env = &router["spec"]["template"]["spec"]["containers"][0]["env"];
+    assert!(
+        env.as_array()
+            .expect("env")
+            .contains(&json!({"name": "ROUTER_IDLE_AFTER_SECONDS", "value": "1800"})),
+        "{env}"
+    );
+
+    // Without idleAfter: no Deployment in the table, none in the Role, no variable.
+    let docs = documents(&text.replace(", idleAfter: 30m", ""));
+    let role = find(&docs, "Role", "clawctl-orchestrator");
+    assert_eq!(role["rules"].as_array().map(Vec::len), Some(1), "{role}");
+    let routes = find(&docs, "ConfigMap", "demo-routes");
+    assert!(!routes.to_string().contains("deployment"), "{routes}");
+    let router = find(&docs, "Deployment", "demo-router");
+    assert!(!router.to_string().contains("ROUTER_IDLE_AFTER"));
+
+    // The example swarm stays as it is documented.
+    let swarm = std::fs::read_to_string(repo().join("fleets/swarm.yaml")).expect("swarm");
+    assert!(!swarm.contains("idleAfter"));
+}
+
+#[test]
+fn apply_leaves_an_idle_agent_asleep_without_a_conflict_and_takes_it_back_once_woken() {
+    let server = server();
+    let text = fleet(&["alpha", "beta"]);
+    apply(&server, &text, &[]).success();
+    assert_eq!(replicas_owners(&server, "alpha"), ["clawctl"]);
+    sleep(&server, "alpha");
+    settle(&server, "alpha", 0);
+    assert_eq!(replicas_owners(&server, "alpha"), [ROUTER]);
+
+    // Unchanged: nothing written, and apply says why.
+    let before = writes_but_lease(&server).len();
+    let out = apply(&server, &text, &[]).success();
+    assert_eq!(writes_but_lease(&server).len(), before, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("agent \"alpha\" idle: kept at 0 replicas (the router wakes them"),
+        "{}",
+        out.stderr
+    );
+
+    // A changed soul and a new image reach the template; spec.replicas is not sent (it
+    // stays the router's: a sent value would conflict, a forced one would wake it), the
+    // image is not held for a rollout gate, and the wait does not wait for a pod.
+    let edited = text
+        .replace("You are alpha.", "You are alpha, resting.")
+        .replace(IMAGE, NEW);
+    let out = apply(&server, &edited, &[]).success();
+    assert!(!out.stderr.contains("onflict"), "{}", out.stderr);
+    assert!(
+        !out.stderr.contains("change image (alpha"),
+        "an idle agent is not held for the rollout strategy: {}",
+        out.stderr
+    );
+    assert_eq!(replicas(&server, "alpha"), Some(0));
+    assert_eq!(replicas_owners(&server, "alpha"), [ROUTER]);
+    assert_eq!(image(&server, "alpha"), NEW);
+    assert_eq!(pods(&server, "alpha"), 0);
+    assert_eq!(
+        annotation(&server, "alpha", "clawctl.io/idle").as_deref(),
+        Some(SINCE)
+    );
+
+    // The router wakes it: the field goes back to its default, 1, and the next apply
+    // owns it again without a conflict.
+    wake(&server, "alpha");
+    assert_eq!(replicas(&server, "alpha"), Some(1));
+    assert_eq!(annotation(&server, "alpha", "clawctl.io/idle"), None);
+    assert_eq!(replicas_owners(&server, "alpha"), Vec::<String>::new());
+    settle(&server, "alpha", 1);
+    let out = apply(&server, &edited, &["--force-conflicts"]).success();
+    assert!(!out.stderr.contains("idle"), "{}", out.stderr);
+    assert_eq!(replicas(&server, "alpha"), Some(1));
+
+    // Asleep while the fleet stops sleeping agents: kept, with a warning that nothing
+    // will wake it.
+    sleep(&server, "beta");
+    let out = apply(&server, &edited.replace(", idleAfter: 30m", ""), &[]).success();
+    assert!(
+        out.stderr
+            .contains("no message wakes them: `clawctl resume` them"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(replicas(&server, "beta"), Some(0));
+}
+
+#[test]
+fn status_tells_idle_from_suspended() {
+    let server = server();
+    let text = fleet(&["alpha", "beta", "gamma"]);
+    apply(&server, &text, &[]).success();
+    sleep(&server, "alpha");
+    clawctl(
+        &server,
+        &text,
+        &["suspend", "fleet.yaml", "beta", "--yes", "--no-wait"],
+    )
+    .success();
+    settle(&server, "alpha", 0);
+    for args in [
+        &["status", "fleet.yaml", "-o", "json"][..],
+        &["status", "--fleet", "demo", "-o", "json"][..],
+    ] {
+        let (phase, reason, since) = status_of(&server, &text, args, "alpha");
+        assert_eq!(phase, "Idle", "{args:?}");
+        assert!(
+            reason.starts_with(&format!("idle since {SINCE} ("))
+                && reason.ends_with("): the router wakes it at its next message"),
+            "{reason}"
+        );
+        assert_eq!(since, json!(SINCE));
+        let (phase, reason, since) = status_of(&server, &text, args, "beta");
+        assert_eq!(
+            (phase.as_str(), reason.as_str()),
+            ("Suspended", "suspended by `clawctl suspend`")
+        );
+        assert!(since.is_null());
+        assert_eq!(status_of(&server, &text, args, "gamma").0, "Ready");
+    }
+    // The table says it too.
+    let out = clawctl(&server, &text, &["status", "fleet.yaml"]).success();
+    assert!(out.stdout.contains("Idle"), "{}", out.stdout);
+}
+
+#[test]
+fn suspend_wins_over_idle_and_resume_wakes_an_idle_agent() {
+    let server = server();
+    let text = fleet(&["alpha", "beta"]);
+    apply(&server, &text, &[]).success();
+    sleep(&server, "alpha");
+    sleep(&server, "beta");
+
+    // suspend: the command's mark, the router's gone, still no pod.
+    let out = clawctl(
+        &server,
+        &text,
+        &[
+            "suspend",
+            "fleet.yaml",
+            "alpha",
+            "--yes",
+            "--timeout",
+            "20s",
+        ],
+    )
+    .success();
+    assert!(out.stderr.contains("idle (asleep)"), "{}", out.stderr);
+    assert_eq!(
+        annotation(&server, "alpha", "clawctl.io/suspended").as_deref(),
+        Some("true")
+    );
+    assert_eq!(annotation(&server, "alpha", "clawctl.io/idle"), None);
+    assert_eq!(replicas(&server, "alpha"), Some(0));
+    assert_eq!(replicas_owners(&server, "alpha"), ["clawctl-suspend"]);
+    assert_eq!(pods(&server, "alpha"), 0);
+    let args = ["status", "fleet.yaml", "-o", "json"];
+    assert_eq!(status_of(&server, &text, &args, "alpha").0, "Suspended");
+
+    // resume of the idle one wakes it, without a message.
+    let out = clawctl(
+        &server,
+        &text,
+        &[
+            "resume",
+            "fleet.yaml",
+            "beta",
+            "--yes",
+            "--timeout",
+            "20s",
+            "-o",
+            "json",
+        ],
+    )
+    .success();
+    let report: Value = serde_json::from_str(&out.stdout).expect("json");
+    assert_eq!(report["agents"][0]["result"], "resumed", "{report}");
+    assert_eq!(replicas(&server, "beta"), Some(1));
+    assert_eq!(annotation(&server, "beta", "clawctl.io/idle"), None);
+    assert_eq!(pods(&server, "beta"), 1);
+    assert_eq!(status_of(&server, &text, &args, "beta").0, "Ready");
+
+    // resume of the suspended one starts it: nothing of the router's is left to hold it.
+    clawctl(
+        &server,
+        &text,
+        &["resume", "fleet.yaml", "alpha", "--yes", "--timeout", "20s"],
+    )
+    .success();
+    assert_eq!(replicas(&server, "alpha"), Some(1));
+    assert_eq!(pods(&server, "alpha"), 1);
+}
+
+#[test]
+fn rollout_moves_an_idle_agents_template_after_the_gates_without_starting_it() {
+    let server = server();
+    let text = fleet(&["alpha", "beta", "gamma"]);
+    apply(&server, &text, &[]).success();
+    sleep(&server, "beta");
+    settle(&server, "beta", 0);
+
+    let args = [
+        "rollout",
+        "fleet.yaml",
+        "--tag",
+        "2026.5.1",
+        "--yes",
+        "--soak",
+        "100ms",
+        "--timeout",
+        "30s",
+        "-o",
+        "json",
+    ];
+    let out = clawctl(&server, &text, &args).success();
+    let report: Value = serde_json::from_str(&out.stdout).expect("json");
+    assert_eq!(report["phase"], "done", "{report}");
+    let groups: Vec<&str> = report["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .flat_map(|g| g.as_array().into_iter().flatten())
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        !groups.contains(&"beta"),
+        "no gate for an idle agent: {report}"
+    );
+    assert_eq!(report["skipped"][0]["agent"], "beta", "{report}");
+    assert!(
+        report["skipped"][0]["reason"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("idle") && r.contains("template moved")),
+        "{report}"
+    );
+    assert!(
+        report["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("1 idle agent(s) start on it at their next message")),
+        "{report}"
+    );
+    for agent in ["alpha", "beta", "gamma"] {
+        assert_eq!(image(&server, agent), NEW, "{agent}");
+    }
+    assert_eq!(replicas(&server, "beta"), Some(0));
+    assert_eq!(replicas_owners(&server, "beta"), [ROUTER]);
+    assert_eq!(pods(&server, "beta"), 0);
+    // A second rollout has nothing left to do.
+    let out = clawctl(&server, &text, &args).success();
+    let report: Value = serde_json::from_str(&out.stdout).expect("json");
+    assert!(
+        report["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("nothing to move")),
+        "{report}"
+    );
+}

@@ -108,6 +108,7 @@ async fn main() {
                 agent: format!("p{i}"),
                 url: url.clone(),
                 token: secret(i),
+                deployment: None,
             },
         )
     }));
@@ -195,6 +196,7 @@ async fn main() {
                         agent: format!("p{i}"),
                         url: url.clone(),
                         token: secret(i),
+                        deployment: None,
                     },
                 )
             })
@@ -205,6 +207,7 @@ async fn main() {
                         agent: format!("p{i}"),
                         url: url.clone(),
                         token: secret(i),
+                        deployment: None,
                     },
                 )
             })),

@@ -12,13 +12,17 @@
 //!   "address": "agent-alice.research.svc.cluster.local:18789",
 //!   "url": "http://agent-alice.research.svc.cluster.local:18789/v1/chat/completions",
 //!   "tokenSecret": {"namespace": "research", "name": "agent-alice-gateway-token",
-//!                   "key": "OPENCLAW_GATEWAY_TOKEN"}
+//!                   "key": "OPENCLAW_GATEWAY_TOKEN"},
+//!   "deployment": {"namespace": "research", "name": "agent-alice"}
 //! }
 //! ```
 //!
 //! Only routed agents carry `url` and `tokenSecret`; an entry without them belongs to an
-//! agent that talks to its chat app itself and is not the router's to answer. An entry
-//! that does not parse is skipped with a log line; the rest of the table still works.
+//! agent that talks to its chat app itself and is not the router's to answer.
+//! `deployment` is there when the fleet's router puts idle agents to sleep
+//! (`routing.router.idleAfter`): the Deployment it scales to zero and wakes (the agents
+//! of a multi-agent gateway name the same one). An entry that does not parse is skipped
+//! with a log line; the rest of the table still works.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -45,6 +49,20 @@ pub struct SecretRef {
     pub key: String,
 }
 
+/// The Deployment that runs an agent's gateway. Unknown fields are tolerated, as for
+/// the entry.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+pub struct DeploymentRef {
+    pub namespace: String,
+    pub name: String,
+}
+
+impl std::fmt::Display for DeploymentRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.namespace, self.name)
+    }
+}
+
 /// Where one identity's messages go.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route {
@@ -53,6 +71,8 @@ pub struct Route {
     /// The gateway's chat endpoint, `http://<service>:18789/v1/chat/completions`.
     pub url: http::Uri,
     pub token: SecretRef,
+    /// Its Deployment, when the router may put it to sleep and wake it.
+    pub deployment: Option<DeploymentRef>,
 }
 
 /// The entry as `routes.json` holds it; unknown fields are tolerated so a newer clawctl
@@ -63,6 +83,7 @@ struct RawRoute {
     agent: String,
     url: Option<String>,
     token_secret: Option<SecretRef>,
+    deployment: Option<DeploymentRef>,
 }
 
 /// Identity key (`slack:U012`) -> route.
@@ -113,6 +134,15 @@ impl RoutingTable {
     pub fn secrets(&self) -> BTreeSet<SecretRef> {
         self.routes.values().map(|r| r.token.clone()).collect()
     }
+
+    /// Every Deployment the table's routes name (once each, however many people and
+    /// agents share it).
+    pub fn deployments(&self) -> BTreeSet<DeploymentRef> {
+        self.routes
+            .values()
+            .filter_map(|r| r.deployment.clone())
+            .collect()
+    }
 }
 
 fn parse_entry(key: &str, value: serde_json::Value) -> Result<Option<Route>, String> {
@@ -141,10 +171,16 @@ fn parse_entry(key: &str, value: serde_json::Value) -> Result<Option<Route>, Str
             return Err(format!("tokenSecret.{field} is empty"));
         }
     }
+    if let Some(d) = &raw.deployment
+        && (d.namespace.is_empty() || d.name.is_empty())
+    {
+        return Err("deployment needs a namespace and a name".into());
+    }
     Ok(Some(Route {
         agent: raw.agent,
         url,
         token,
+        deployment: raw.deployment,
     }))
 }
 
@@ -301,6 +337,38 @@ mod tests {
                 .iter()
                 .any(|s| s.contains("U998") && s.contains("without tokenSecret"))
         );
+    }
+
+    #[test]
+    fn the_deployment_is_read_and_unknown_fields_are_tolerated() {
+        let json = r#"{
+          "slack:U1": {"agent": "a", "url": "http://a:18789/v1/chat/completions",
+                       "tokenSecret": {"namespace": "t", "name": "s", "key": "K"},
+                       "deployment": {"namespace": "t", "name": "agent-a", "later": 1},
+                       "addedByANewerClawctl": {"x": true}},
+          "slack:U2": {"agent": "b", "url": "http://b:18789/v1/chat/completions",
+                       "tokenSecret": {"namespace": "t", "name": "s2", "key": "K"},
+                       "deployment": {"namespace": "t", "name": "agent-a"}},
+          "slack:U3": {"agent": "c", "url": "http://c:18789/v1/chat/completions",
+                       "tokenSecret": {"namespace": "t", "name": "s3", "key": "K"}},
+          "slack:U4": {"agent": "d", "url": "http://d:18789/v1/chat/completions",
+                       "tokenSecret": {"namespace": "t", "name": "s4", "key": "K"},
+                       "deployment": {"namespace": "", "name": "agent-d"}}
+        }"#;
+        let (table, skipped) = RoutingTable::parse(json).expect("parses");
+        assert_eq!(table.len(), 3, "{skipped:?}");
+        let a = DeploymentRef {
+            namespace: "t".into(),
+            name: "agent-a".into(),
+        };
+        let u1 = table.get(&Identity::new("slack", "U1")).expect("U1");
+        assert_eq!(u1.deployment.as_ref(), Some(&a));
+        // Without it (an older clawctl, or no idleAfter): never slept.
+        let u3 = table.get(&Identity::new("slack", "U3")).expect("U3");
+        assert_eq!(u3.deployment, None);
+        // Two routes to one Deployment: it is one.
+        assert_eq!(table.deployments().into_iter().collect::<Vec<_>>(), [a]);
+        assert!(skipped[0].contains("U4") && skipped[0].contains("deployment"));
     }
 
     #[test]

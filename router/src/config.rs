@@ -17,7 +17,9 @@
 //! | `ROUTER_QUEUE_DEPTH` | messages that may wait behind the one in flight, per person | `5` |
 //! | `ROUTER_TIMEOUT_SECONDS` | longest wait for an agent's answer | `300` |
 //! | `ROUTER_DEDUP_WINDOW_SECONDS` | how long a delivery id is remembered | `600` |
-//! | `ROUTER_NOTICE_NO_AGENT`, `_TOO_LONG`, `_RATE_LIMITED`, `_BUSY`, `_TIMED_OUT`, `_UNAVAILABLE` | the router's own replies | see `dispatch::Notices` |
+//! | `ROUTER_IDLE_AFTER_SECONDS` | put an agent's Deployment to sleep after this long without a message (`routing.router.idleAfter`) | none: agents never sleep |
+//! | `ROUTER_WAKE_TIMEOUT_SECONDS` | longest wait for a sleeping agent to wake | `300` |
+//! | `ROUTER_NOTICE_NO_AGENT`, `_TOO_LONG`, `_RATE_LIMITED`, `_BUSY`, `_TIMED_OUT`, `_UNAVAILABLE`, `_WAKING`, `_SUSPENDED`, `_WAKE_TIMED_OUT` | the router's own replies | see `dispatch::Notices` |
 //! | `ROUTER_LOG` | `debug`, `info` or `warn` | `info` |
 //!
 //! The Kubernetes client is configured as kube-rs does it: in-cluster, or `KUBECONFIG`.
@@ -26,6 +28,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use crate::dispatch::Notices;
+use crate::idle::Settings as IdleSettings;
 use crate::inbox::Limits;
 use crate::log::Level;
 
@@ -40,6 +43,8 @@ pub struct Config {
     /// Lower-case header name.
     pub identity_header: http::HeaderName,
     pub limits: Limits,
+    /// Sleeping and waking: `None` when agents never sleep.
+    pub idle: Option<IdleSettings>,
     pub notices: Notices,
     pub log: Level,
 }
@@ -201,6 +206,25 @@ impl Config {
             return Err(err("ROUTER_TIMEOUT_SECONDS", "must be at least 1"));
         }
 
+        let wake_timeout =
+            Duration::from_secs(number(var_ref, "ROUTER_WAKE_TIMEOUT_SECONDS", 300)?);
+        if wake_timeout.is_zero() {
+            return Err(err("ROUTER_WAKE_TIMEOUT_SECONDS", "must be at least 1"));
+        }
+        let idle = match number::<u64>(var_ref, "ROUTER_IDLE_AFTER_SECONDS", 0)? {
+            0 if var("ROUTER_IDLE_AFTER_SECONDS").is_some() => {
+                return Err(err(
+                    "ROUTER_IDLE_AFTER_SECONDS",
+                    "must be at least 1 (leave it out for agents that never sleep)",
+                ));
+            }
+            0 => None,
+            seconds => Some(IdleSettings {
+                idle_after: Duration::from_secs(seconds),
+                wake_timeout,
+            }),
+        };
+
         let n = Notices::default();
         let notice = |suffix: &str, default: String| {
             var(&format!("ROUTER_NOTICE_{suffix}")).unwrap_or(default)
@@ -212,6 +236,9 @@ impl Config {
             busy: notice("BUSY", n.busy),
             timed_out: notice("TIMED_OUT", n.timed_out),
             unavailable: notice("UNAVAILABLE", n.unavailable),
+            waking: notice("WAKING", n.waking),
+            suspended: notice("SUSPENDED", n.suspended),
+            wake_timed_out: notice("WAKE_TIMED_OUT", n.wake_timed_out),
         };
         let log = match var("ROUTER_LOG") {
             None => Level::Info,
@@ -226,6 +253,7 @@ impl Config {
             trusted_proxies,
             identity_header,
             limits,
+            idle,
             notices,
             log,
         })
@@ -253,6 +281,7 @@ mod tests {
         assert!(c.trusted_proxies.is_empty());
         assert_eq!(c.identity_header.as_str(), "x-forwarded-email");
         assert_eq!(c.limits, Limits::default());
+        assert_eq!(c.idle, None, "agents never sleep unless told");
         assert_eq!(
             config(&[("POD_NAMESPACE", "sys")]),
             Err(err("CLAWCTL_FLEET", "is required"))
@@ -273,12 +302,46 @@ mod tests {
             ("ROUTER_HTTP_ADDR", "8080"),
             ("ROUTER_IDENTITY_HEADER", "bad header"),
             ("ROUTER_LOG", "loud"),
+            ("ROUTER_IDLE_AFTER_SECONDS", "0"),
+            ("ROUTER_IDLE_AFTER_SECONDS", "30m"),
+            ("ROUTER_WAKE_TIMEOUT_SECONDS", "0"),
         ] {
             let mut vars = base.to_vec();
             vars.push((k, v));
             let e = config(&vars).expect_err(v);
             assert_eq!(e.var, k, "{e}");
         }
+    }
+
+    #[test]
+    fn idle_after_turns_sleeping_on_with_its_wake_timeout_and_notices() {
+        let c = config(&[
+            ("CLAWCTL_FLEET", "acme"),
+            ("POD_NAMESPACE", "sys"),
+            ("ROUTER_IDLE_AFTER_SECONDS", "1800"),
+            ("ROUTER_NOTICE_WAKING", "One moment…"),
+        ])
+        .expect("config");
+        assert_eq!(
+            c.idle,
+            Some(IdleSettings {
+                idle_after: Duration::from_secs(1800),
+                wake_timeout: Duration::from_secs(300),
+            })
+        );
+        assert_eq!(c.notices.waking, "One moment…");
+        assert_eq!(c.notices.suspended, Notices::default().suspended);
+        let c = config(&[
+            ("CLAWCTL_FLEET", "acme"),
+            ("POD_NAMESPACE", "sys"),
+            ("ROUTER_IDLE_AFTER_SECONDS", "60"),
+            ("ROUTER_WAKE_TIMEOUT_SECONDS", "90"),
+        ])
+        .expect("config");
+        assert_eq!(
+            c.idle.map(|i| i.wake_timeout),
+            Some(Duration::from_secs(90))
+        );
     }
 
     #[test]

@@ -5,14 +5,20 @@
 //! table gives its sender's identity, with that agent's token, in a session derived from
 //! that identity. The route is looked up again when the person's turn comes, so a
 //! message that waited while the table changed goes where the table says now.
+//!
+//! With sleeping on (`idle`), the person's turn starts by waking their agent's
+//! Deployment when it sleeps (the waking notice goes out at once through the front
+//! door's [`Interim`]), outside the forward's timeout and within the wake timeout; a
+//! suspended agent is not woken and the person gets the suspended notice.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use crate::gateway::{Gateway, session_key};
+use crate::gateway::{Gateway, GatewayError, session_key};
+use crate::idle::{Activity, Gate, Idle};
 use crate::inbox::{Inbox, Outcome as Turn};
-use crate::message::{Dispatch, Inbound, Reply};
-use crate::routes::Routes;
+use crate::message::{Dispatch, Inbound, Interim, Reply};
+use crate::routes::{Route, Routes};
 use crate::tokens::Tokens;
 use crate::{debug, info, warn};
 
@@ -29,6 +35,13 @@ pub struct Notices {
     pub timed_out: String,
     /// The agent could not be reached or failed (no token, gateway down or erring).
     pub unavailable: String,
+    /// Sent at once, before the answer, when the agent sleeps and is being woken.
+    pub waking: String,
+    /// The agent is suspended (by the fleet file or `clawctl suspend`) or stopped by
+    /// someone else: it is not woken.
+    pub suspended: String,
+    /// The agent did not wake within the wake timeout.
+    pub wake_timed_out: String,
 }
 
 impl Default for Notices {
@@ -40,6 +53,9 @@ impl Default for Notices {
             busy: "Your agent is still working on your earlier messages. Please wait for those answers first.".into(),
             timed_out: "Your agent took too long to answer, so I stopped waiting. Please try again.".into(),
             unavailable: "Your agent can't be reached right now. Please try again in a few minutes.".into(),
+            waking: "Waking your agent… your answer follows in a moment.".into(),
+            suspended: "Your agent is paused by your platform team, so it can't answer right now. Ask them to resume it.".into(),
+            wake_timed_out: "Your agent didn't wake up in time, so I stopped waiting. Please try again in a few minutes.".into(),
         }
     }
 }
@@ -53,6 +69,8 @@ pub enum NoticeKind {
     Busy,
     TimedOut,
     Unavailable,
+    Suspended,
+    WakeTimedOut,
 }
 
 impl NoticeKind {
@@ -65,6 +83,8 @@ impl NoticeKind {
             NoticeKind::Busy => "busy",
             NoticeKind::TimedOut => "timed_out",
             NoticeKind::Unavailable => "unavailable",
+            NoticeKind::Suspended => "suspended",
+            NoticeKind::WakeTimedOut => "wake_timed_out",
         }
     }
 }
@@ -87,6 +107,21 @@ impl From<Outcome> for Reply {
     }
 }
 
+/// After a wake, how often and how far apart a refused connection to the gateway is
+/// tried again: a pod is Ready before its Service routes to it (the EndpointSlice
+/// controller and kube-proxy follow readiness within a moment), so the first connection
+/// after a wake may find no endpoint. Within the forward's timeout.
+const AFTER_WAKE_RETRIES: u32 = 10;
+const AFTER_WAKE_BACKOFF: Duration = Duration::from_millis(300);
+
+/// What a person's turn has once the agent may take the message.
+struct Admitted {
+    route: Arc<Route>,
+    /// Keeps the agent's Deployment from counting as idle until the answer is back.
+    _activity: Activity,
+    woke: bool,
+}
+
 /// The dispatcher: the routing table, the tokens, the inboxes and the gateway client.
 pub struct Router {
     routes: Routes,
@@ -94,6 +129,7 @@ pub struct Router {
     gateway: Gateway,
     inbox: Inbox,
     notices: Notices,
+    idle: Idle,
 }
 
 impl Router {
@@ -110,7 +146,14 @@ impl Router {
             gateway,
             inbox,
             notices,
+            idle: Idle::off(),
         }
+    }
+
+    /// Puts idle agents to sleep and wakes them on a message (see `idle`).
+    pub fn with_idle(mut self, idle: Idle) -> Router {
+        self.idle = idle;
+        self
     }
 
     pub fn routes(&self) -> &Routes {
@@ -133,12 +176,20 @@ impl Router {
             NoticeKind::Busy => &self.notices.busy,
             NoticeKind::TimedOut => &self.notices.timed_out,
             NoticeKind::Unavailable => &self.notices.unavailable,
+            NoticeKind::Suspended => &self.notices.suspended,
+            NoticeKind::WakeTimedOut => &self.notices.wake_timed_out,
         };
         Outcome::Notice(kind, text.clone())
     }
 
     /// Routes one message and waits for what becomes of it.
     pub async fn handle(&self, m: Inbound) -> Outcome {
+        self.handle_with(m, &Interim::none()).await
+    }
+
+    /// As [`Router::handle`], sending the notices that come before the outcome (waking)
+    /// to `interim` as they happen.
+    pub async fn handle_with(&self, m: Inbound, interim: &Interim) -> Outcome {
         let who = m.from.key();
         // A delivery seen before gets nothing, whatever the first one got: one reply
         // per delivery.
@@ -162,7 +213,10 @@ impl Router {
             return self.notice(NoticeKind::NoAgent);
         }
         let started = Instant::now();
-        let turn = self.inbox.run(&who, || self.forward(&m)).await;
+        let turn = self
+            .inbox
+            .run_prepared(&who, self.admit(&m, interim), |a| self.forward(&m, a))
+            .await;
         let outcome = match turn {
             Turn::Done(o) => o,
             Turn::RateLimited => self.notice(NoticeKind::RateLimited),
@@ -178,13 +232,41 @@ impl Router {
         outcome
     }
 
-    /// The person's turn: the route as it is now, its token, the gateway.
-    async fn forward(&self, m: &Inbound) -> Outcome {
+    /// The start of the person's turn: the route as it is now, and its agent awake
+    /// (woken if it slept, within the wake timeout), or the notice that ends the turn.
+    async fn admit(&self, m: &Inbound, interim: &Interim) -> Result<Admitted, Outcome> {
         let who = m.from.key();
         let Some(route) = self.routes.lookup(&m.from) else {
             info!("{who}: route removed while the message waited");
-            return self.notice(NoticeKind::NoAgent);
+            return Err(self.notice(NoticeKind::NoAgent));
         };
+        let (activity, gate) = self
+            .idle
+            .admit(route.deployment.as_ref(), || {
+                info!("{who} -> agent {}: waking it", route.agent);
+                interim.send(&self.notices.waking);
+            })
+            .await;
+        let kind = match gate {
+            Gate::Go { woke } => {
+                return Ok(Admitted {
+                    route,
+                    _activity: activity,
+                    woke,
+                });
+            }
+            Gate::Suspended => NoticeKind::Suspended,
+            Gate::WakeTimedOut => NoticeKind::WakeTimedOut,
+            Gate::Unavailable => NoticeKind::Unavailable,
+        };
+        info!("{who} -> agent {}: {}", route.agent, kind.as_str());
+        Err(self.notice(kind))
+    }
+
+    /// The rest of the turn: the agent's token, the gateway.
+    async fn forward(&self, m: &Inbound, admitted: Admitted) -> Outcome {
+        let who = m.from.key();
+        let route = admitted.route;
         let token = match self.tokens.get(&route.token).await {
             Ok(t) => t,
             Err(e) => {
@@ -197,11 +279,25 @@ impl Router {
             "{who} -> agent {} session {session}: {:?}",
             route.agent, m.text
         );
-        match self
-            .gateway
-            .forward(&route.url, &token, &session, &m.text)
-            .await
-        {
+        let mut retries = if admitted.woke { AFTER_WAKE_RETRIES } else { 0 };
+        let answered = loop {
+            match self
+                .gateway
+                .forward(&route.url, &token, &session, &m.text)
+                .await
+            {
+                Err(GatewayError::Connect(e)) if retries > 0 => {
+                    debug!(
+                        "{who} -> agent {}: just woken, not reachable yet: {e}",
+                        route.agent
+                    );
+                    retries -= 1;
+                    tokio::time::sleep(AFTER_WAKE_BACKOFF).await;
+                }
+                other => break other,
+            }
+        };
+        match answered {
             Ok(answer) => Outcome::Answer(answer),
             Err(e) => {
                 warn!("{who} -> agent {}: {e}", route.agent);
@@ -210,14 +306,20 @@ impl Router {
         }
     }
 
-    /// Keeps the tokens in step with the routing table: a Secret no route names any
-    /// more is forgotten and no longer watched. Runs until the table's sender is gone.
+    /// Keeps the tokens and the sleeping Deployments in step with the routing table: a
+    /// Secret or Deployment no route names any more is forgotten and no longer watched,
+    /// a new Deployment counts as active from now. Starts with the table as it is, then
+    /// follows it until the table's sender is gone.
     pub async fn follow_routes(self: Arc<Self>) {
         let mut rx = self.routes.subscribe();
-        while rx.changed().await.is_ok() {
+        loop {
             let table = rx.borrow_and_update().clone();
             if let Some(table) = table {
                 self.tokens.retain(&table.secrets());
+                self.idle.follow(&table.deployments());
+            }
+            if rx.changed().await.is_err() {
+                break;
             }
         }
     }
@@ -226,5 +328,9 @@ impl Router {
 impl Dispatch for Router {
     async fn dispatch(&self, message: Inbound) -> Reply {
         self.handle(message).await.into()
+    }
+
+    async fn dispatch_with(&self, message: Inbound, interim: Interim) -> Reply {
+        self.handle_with(message, &interim).await.into()
     }
 }

@@ -3,9 +3,11 @@
 //!
 //! - `POST /v1/messages` `{"conversation": "...", "text": "..."}` answers
 //!   `200 {"reply": "..."}`, or `{"notice": "...", "reason": "<kind>"}` with a status:
-//!   404 `no_agent`, 413 `too_long`, 429 `rate_limited`/`busy`, 504 `timed_out`,
-//!   502 `unavailable`, 409 `duplicate` (an `Idempotency-Key` seen before), 400 for a
-//!   body that is not that object, 403 `forbidden`.
+//!   404 `no_agent`, 413 `too_long`, 429 `rate_limited`/`busy`, 504 `timed_out` or
+//!   `wake_timed_out`, 502 `unavailable`, 503 `suspended`, 409 `duplicate` (an
+//!   `Idempotency-Key` seen before), 400 for a body that is not that object, 403
+//!   `forbidden`. Notices the router gave while the message waited (the agent was woken)
+//!   come along as `"notices": ["..."]`: one response cannot say them earlier.
 //! - `GET /healthz` (the process serves), `GET /readyz` (the routing table was read).
 //!
 //! Who sends a message is the one thing a client must not choose. The identity is the
@@ -37,7 +39,7 @@ use tokio::net::TcpListener;
 
 use crate::config::Cidr;
 use crate::dispatch::{NoticeKind, Outcome, Router};
-use crate::message::{Identity, Inbound};
+use crate::message::{Identity, Inbound, Interim};
 use crate::{debug, info, warn};
 
 /// The header a client may name its delivery by, so a retried POST is not answered twice.
@@ -209,32 +211,49 @@ impl HttpDoor {
                 "conversation must be 1 to 256 bytes",
             );
         }
+        let (interim, mut notices) = Interim::channel();
         let outcome = self
             .router
-            .handle(Inbound {
-                from,
-                conversation: body.conversation,
-                text: body.text,
-                delivery,
-            })
+            .handle_with(
+                Inbound {
+                    from,
+                    conversation: body.conversation,
+                    text: body.text,
+                    delivery,
+                },
+                &interim,
+            )
             .await;
-        match outcome {
-            Outcome::Answer(reply) => respond(StatusCode::OK, json!({"reply": reply})),
-            Outcome::Duplicate => notice(
-                StatusCode::CONFLICT,
-                "duplicate",
-                "This message was received already.",
-            ),
-            Outcome::Notice(kind, text) => {
-                let status = match kind {
-                    NoticeKind::NoAgent => StatusCode::NOT_FOUND,
-                    NoticeKind::TooLong => StatusCode::PAYLOAD_TOO_LARGE,
-                    NoticeKind::RateLimited | NoticeKind::Busy => StatusCode::TOO_MANY_REQUESTS,
-                    NoticeKind::TimedOut => StatusCode::GATEWAY_TIMEOUT,
-                    NoticeKind::Unavailable => StatusCode::BAD_GATEWAY,
-                };
-                notice(status, kind.as_str(), &text)
-            }
+        let mut before = Vec::new();
+        while let Ok(text) = notices.try_recv() {
+            before.push(text);
+        }
+        let (status, mut body) = answer(outcome);
+        if !before.is_empty() {
+            body["notices"] = json!(before);
+        }
+        respond(status, body)
+    }
+}
+
+/// The status and JSON body of a message's outcome.
+fn answer(outcome: Outcome) -> (StatusCode, serde_json::Value) {
+    match outcome {
+        Outcome::Answer(reply) => (StatusCode::OK, json!({"reply": reply})),
+        Outcome::Duplicate => (
+            StatusCode::CONFLICT,
+            json!({"notice": "This message was received already.", "reason": "duplicate"}),
+        ),
+        Outcome::Notice(kind, text) => {
+            let status = match kind {
+                NoticeKind::NoAgent => StatusCode::NOT_FOUND,
+                NoticeKind::TooLong => StatusCode::PAYLOAD_TOO_LARGE,
+                NoticeKind::RateLimited | NoticeKind::Busy => StatusCode::TOO_MANY_REQUESTS,
+                NoticeKind::TimedOut | NoticeKind::WakeTimedOut => StatusCode::GATEWAY_TIMEOUT,
+                NoticeKind::Unavailable => StatusCode::BAD_GATEWAY,
+                NoticeKind::Suspended => StatusCode::SERVICE_UNAVAILABLE,
+            };
+            (status, json!({"notice": text, "reason": kind.as_str()}))
         }
     }
 }

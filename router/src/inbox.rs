@@ -210,6 +210,24 @@ impl Inbox {
         F: FnOnce() -> Fut,
         Fut: Future<Output = T>,
     {
+        self.run_prepared(person, async { Ok(()) }, |()| forward())
+            .await
+    }
+
+    /// As [`Inbox::run`], with `prepare` run first in the person's turn and outside the
+    /// timeout (waking the agent has a bound of its own); what it gives goes to
+    /// `forward`, and an `Err` from it is the outcome without a forward.
+    pub async fn run_prepared<P, Pre, F, Fut, T>(
+        &self,
+        person: &str,
+        prepare: Pre,
+        forward: F,
+    ) -> Outcome<T>
+    where
+        Pre: Future<Output = Result<P, T>>,
+        F: FnOnce(P) -> Fut,
+        Fut: Future<Output = T>,
+    {
         let p = self.person(person);
         {
             let mut b = lock(&p.state);
@@ -227,7 +245,11 @@ impl Inbox {
         }
         let _admitted = Admitted { person: &p };
         let _turn = p.lane.lock().await;
-        match tokio::time::timeout(self.limits.timeout, forward()).await {
+        let prepared = match prepare.await {
+            Ok(prepared) => prepared,
+            Err(done) => return Outcome::Done(done),
+        };
+        match tokio::time::timeout(self.limits.timeout, forward(prepared)).await {
             Ok(v) => Outcome::Done(v),
             Err(_) => Outcome::TimedOut,
         }
@@ -377,6 +399,44 @@ mod tests {
         assert_eq!(started.elapsed(), Duration::from_secs(31));
         // The stuck forward was dropped, not left running.
         assert_eq!(*lock(&log), ["start stuck", "start next", "end next"]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn preparing_is_in_the_turn_but_outside_the_timeout() {
+        let inbox = Arc::new(Inbox::new(limits()));
+        let log: Log = Arc::default();
+        // A preparation longer than the timeout (30 s) does not time the message out.
+        let first = tokio::spawn({
+            let (inbox, log) = (inbox.clone(), log.clone());
+            async move {
+                inbox
+                    .run_prepared(
+                        "alice",
+                        async {
+                            slow(log.clone(), "wake", 40).await;
+                            Ok(7)
+                        },
+                        |n| async move { n + 1 },
+                    )
+                    .await
+            }
+        });
+        tokio::task::yield_now().await;
+        // The next message of the same person waits for it, as for any forward.
+        let second = inbox.run("alice", || slow(log.clone(), "m2", 1)).await;
+        assert_eq!(first.await.expect("task"), Outcome::Done(8));
+        assert_eq!(second, Outcome::Done("m2"));
+        assert_eq!(
+            *lock(&log),
+            ["start wake", "end wake", "start m2", "end m2"]
+        );
+        // A preparation that says no is the outcome, and nothing is forwarded.
+        let refused = inbox
+            .run_prepared("bob", async { Err::<(), _>("no") }, |()| async {
+                "forwarded"
+            })
+            .await;
+        assert_eq!(refused, Outcome::Done("no"));
     }
 
     #[tokio::test(start_paused = true)]

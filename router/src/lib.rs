@@ -13,7 +13,7 @@
 //! and the routing table's shape, and it ships as its own container image.
 //!
 //! Dependencies flow one way: `main` -> {`slack`, `http`} -> `dispatch` -> {`routes`,
-//! `tokens`, `gateway`, `inbox`} -> `message`. `config` (environment variables -> checked
+//! `tokens`, `gateway`, `inbox`, `idle`} -> `message`. `config` (environment variables -> checked
 //! settings) is read by `main`, which hands each part its share; `log` is a leaf every
 //! module writes through.
 
@@ -21,6 +21,7 @@ pub mod config;
 pub mod dispatch;
 pub mod gateway;
 pub mod http;
+pub mod idle;
 pub mod inbox;
 pub mod log;
 pub mod message;

@@ -11,6 +11,7 @@ use clawctl_router::config::Config;
 use clawctl_router::dispatch::Router;
 use clawctl_router::gateway::Gateway;
 use clawctl_router::http::{self, HttpDoor};
+use clawctl_router::idle::Idle;
 use clawctl_router::inbox::Inbox;
 use clawctl_router::routes::Routes;
 use clawctl_router::tokens::Tokens;
@@ -53,14 +54,29 @@ async fn run() -> anyhow::Result<()> {
         config.namespace.clone(),
         config.routes_configmap.clone(),
     ));
-    let router = Arc::new(Router::new(
-        routes,
-        Tokens::watching(client, TOKEN_LOAD_TIMEOUT),
-        Gateway::new(),
-        Inbox::new(config.limits.clone()),
-        config.notices.clone(),
-    ));
+    let idle = match &config.idle {
+        Some(settings) => {
+            info!(
+                "agents sleep after {} s without a message (wake timeout {} s)",
+                settings.idle_after.as_secs(),
+                settings.wake_timeout.as_secs()
+            );
+            Idle::new(client.clone(), settings.clone())
+        }
+        None => Idle::off(),
+    };
+    let router = Arc::new(
+        Router::new(
+            routes,
+            Tokens::watching(client, TOKEN_LOAD_TIMEOUT),
+            Gateway::new(),
+            Inbox::new(config.limits.clone()),
+            config.notices.clone(),
+        )
+        .with_idle(idle.clone()),
+    );
     let follow = tokio::spawn(router.clone().follow_routes());
+    let sleeper = tokio::spawn(idle.sleep_idle());
 
     let listener = tokio::net::TcpListener::bind(config.http_listen)
         .await
@@ -120,6 +136,7 @@ async fn run() -> anyhow::Result<()> {
     };
     watch_routes.abort();
     follow.abort();
+    sleeper.abort();
     slack_result
 }
 

@@ -51,9 +51,46 @@ pub enum Reply {
     Notice(String),
 }
 
+/// Where the router's notices before the reply go ("Waking your agent…"): a front door
+/// posts them at once (Slack) or hands them back with the reply (HTTP). Empty: nowhere.
+#[derive(Debug, Clone, Default)]
+pub struct Interim(Option<tokio::sync::mpsc::UnboundedSender<String>>);
+
+impl Interim {
+    /// Notices go nowhere.
+    pub fn none() -> Interim {
+        Interim(None)
+    }
+
+    /// Notices go to the receiver, which ends when every sender is gone (the dispatch
+    /// finished).
+    pub fn channel() -> (Interim, tokio::sync::mpsc::UnboundedReceiver<String>) {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        (Interim(Some(tx)), rx)
+    }
+
+    pub fn send(&self, text: &str) {
+        if let Some(tx) = &self.0 {
+            // A front door that stopped listening just misses it.
+            let _ = tx.send(text.to_string());
+        }
+    }
+}
+
 /// The dispatcher, as a front door sees it.
 pub trait Dispatch: Send + Sync + 'static {
     /// Routes one message and waits for its reply. A person's messages are answered one
     /// at a time, in order.
     fn dispatch(&self, message: Inbound) -> impl Future<Output = Reply> + Send;
+
+    /// As [`Dispatch::dispatch`], with notices that come before the reply sent to
+    /// `interim` as they happen (a dispatcher without any drops it).
+    fn dispatch_with(
+        &self,
+        message: Inbound,
+        interim: Interim,
+    ) -> impl Future<Output = Reply> + Send {
+        drop(interim);
+        self.dispatch(message)
+    }
 }

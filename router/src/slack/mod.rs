@@ -33,7 +33,7 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::message::{Dispatch, Reply};
+use crate::message::{Dispatch, Interim, Reply};
 
 pub use config::{API_URL_VAR, APP_TOKEN_VAR, BOT_TOKEN_VAR, DEFAULT_API_URL, SlackConfig, Token};
 pub use split::{MESSAGE_LIMIT, split_message};
@@ -238,7 +238,8 @@ fn admit(
     Some(incoming)
 }
 
-/// One message: wait for a slot, dispatch, post the reply (split as Slack needs).
+/// One message: wait for a slot, dispatch, post the notices the router gives on the way
+/// ("Waking your agent…") as they come, then the reply (split as Slack needs).
 async fn answer(
     dispatch: Arc<impl Dispatch>,
     web: Arc<WebApi>,
@@ -250,7 +251,17 @@ async fn answer(
     };
     let Incoming { inbound, target } = incoming;
     let event_id = inbound.delivery.clone();
-    let text = match dispatch.dispatch(inbound).await {
+    let (interim, mut notices) = Interim::channel();
+    // The notices' receiver ends when the dispatch is done (it holds the only sender).
+    let posting = async {
+        while let Some(notice) = notices.recv().await {
+            if let Err(error) = web.post_message(&target, &escape(&notice)).await {
+                tracing::warn!(event_id, channel = target.channel, error = %error, "slack: posting a notice failed");
+            }
+        }
+    };
+    let (reply, ()) = tokio::join!(dispatch.dispatch_with(inbound, interim), posting);
+    let text = match reply {
         Reply::Answer(text) | Reply::Notice(text) => text,
         Reply::Duplicate => return,
     };

@@ -315,8 +315,9 @@ impl Inner {
                 say();
             }
         };
-        // Someone else's wake is under way: this message waits for it too.
-        let joined = t.waking.load(Ordering::SeqCst);
+        // Asleep, or someone else's wake under way: this message waits for a wake (the
+        // one it asks for under the lock, or the one it queues behind).
+        let joined = t.waking.load(Ordering::SeqCst) || *rx.borrow() == Some(Standing::Asleep);
         if joined {
             notice();
         }

@@ -442,3 +442,39 @@ fn rollout_moves_an_idle_agents_template_after_the_gates_without_starting_it() {
         "{report}"
     );
 }
+
+/// What the rendered RBAC lets the router's ServiceAccount do, as the API server
+/// decides it: get, list and watch (by name, with a field selector, as RBAC requires for
+/// `resourceNames`) and patch exactly the routed agents' Deployments, nothing else; and
+/// none of it once the fleet stops sleeping agents.
+#[test]
+fn the_router_may_read_watch_and_patch_exactly_the_routed_deployments() {
+    use fake_apiserver::UserInfo;
+    let server = server();
+    let text = fleet(&["alpha", "beta"]);
+    apply(&server, &text, &[]).success();
+    let router = UserInfo::service_account("clawctl-system", "demo-router");
+    let can = |verb: &str, ns: &str, name: &str| {
+        server.can(&router, verb, "apps", "deployments", ns, name)
+    };
+    for verb in ["get", "list", "watch", "patch"] {
+        for name in ["agent-alpha", "agent-beta"] {
+            assert!(can(verb, "core", name), "{verb} {name}");
+        }
+    }
+    for verb in ["create", "update", "delete"] {
+        assert!(!can(verb, "core", "agent-alpha"), "{verb}");
+    }
+    // Not by listing everything, not another Deployment, not its own.
+    assert!(!can("list", "core", ""));
+    assert!(!can("patch", "core", "someone-else"));
+    assert!(!can("patch", "clawctl-system", "demo-router"));
+
+    apply(&server, &text.replace(", idleAfter: 30m", ""), &[]).success();
+    for verb in ["get", "watch", "patch"] {
+        assert!(
+            !can(verb, "core", "agent-alpha"),
+            "{verb} without idleAfter"
+        );
+    }
+}

@@ -1,7 +1,10 @@
 //! What the router adds to a message: p50/p99 latency of a stand-in OpenClaw gateway
 //! called directly, through the dispatcher, and through the HTTP door, over 1,000 routed
-//! people; and the process's memory (VmRSS) with those 1,000 routes and their tokens,
-//! before and after every person has sent a message.
+//! people; the process's memory (VmRSS) with those 1,000 routes and their tokens,
+//! before and after every person has sent a message; and the time from a message to a
+//! sleeping agent's answer, against the fake API server (tests/fake-apiserver, in this
+//! process, measured after the memory), whose Deployment controller starts the woken
+//! pod after its rollout delay.
 //!
 //! `cargo run --release -p clawctl-router --example bench_router [messages]`
 //!
@@ -23,9 +26,10 @@ use clawctl_router::config::Cidr;
 use clawctl_router::dispatch::{Notices, Outcome, Router};
 use clawctl_router::gateway::Gateway;
 use clawctl_router::http::{HttpDoor, serve};
+use clawctl_router::idle::{Idle, Settings};
 use clawctl_router::inbox::{Inbox, Limits};
-use clawctl_router::message::{Identity, Inbound};
-use clawctl_router::routes::{Route, Routes, RoutingTable, SecretRef};
+use clawctl_router::message::{Identity, Inbound, Interim};
+use clawctl_router::routes::{DeploymentRef, Route, Routes, RoutingTable, SecretRef};
 use clawctl_router::tokens::{Token, Tokens};
 use http_body_util::{BodyExt, Full};
 use hyper::service::service_fn;
@@ -34,6 +38,10 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpListener;
 
 const ROUTES: usize = 1000;
+/// Wakes measured.
+const WAKES: usize = 10;
+/// How long the fake's pods take to start (its rollout delay).
+const POD_START: Duration = Duration::from_millis(300);
 const ANSWER: &str = r#"{"object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}]}"#;
 
 fn rss_kib() -> u64 {
@@ -266,4 +274,131 @@ async fn main() {
         rss_people,
         rss_kib()
     );
+
+    let (w50, wmax, notice) = wakes(url).await;
+    println!(
+        "  message to a sleeping agent's answer ({WAKES} wakes): p50 {:.0} ms, max {:.0} ms; waking notice after p50 {}",
+        w50.as_secs_f64() * 1e3,
+        wmax.as_secs_f64() * 1e3,
+        us(notice)
+    );
+    println!(
+        "    (includes the wake's server-side apply, the fake controller starting the pod after \
+         its {} ms rollout delay, the watch event of a ready replica, and the stand-in's answer; \
+         a real OpenClaw pod takes seconds to start, up to its 5-minute startup probe)",
+        POD_START.as_millis()
+    );
+}
+
+/// A sleeping agent woken by a message, `WAKES` times: the router puts it to sleep after
+/// 200 ms without a message; each round waits until its pod is gone, then sends one
+/// message and times the answer and the waking notice.
+async fn wakes(url: http::Uri) -> (Duration, Duration, Duration) {
+    use fake_apiserver::{FakeApiServer, Options};
+    let server = FakeApiServer::start_with(Options {
+        rollout_delay: Some(POD_START),
+        ..Options::default()
+    });
+    let apply = |o: serde_json::Value| server.apply_as("clawctl", o, true).expect("applied");
+    apply(
+        serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team"}}),
+    );
+    apply(
+        serde_json::json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "agent-w", "namespace": "team"},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "w"}},
+                 "template": {"metadata": {"labels": {"app": "w"}},
+                              "spec": {"containers": [{"name": "gateway", "image": "openclaw:1"}]}}}}),
+    );
+    let kc = kube::config::Kubeconfig::from_yaml(&server.kubeconfig()).expect("kubeconfig");
+    let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default())
+        .await
+        .expect("config");
+    let client = kube::Client::try_from(cfg).expect("client");
+    let secret = SecretRef {
+        namespace: "team".into(),
+        name: "agent-w-gateway-token".into(),
+        key: "OPENCLAW_GATEWAY_TOKEN".into(),
+    };
+    let table = RoutingTable::from_routes([(
+        "slack:UW".to_string(),
+        Route {
+            agent: "w".into(),
+            url,
+            token: secret.clone(),
+            deployment: Some(DeploymentRef {
+                namespace: "team".into(),
+                name: "agent-w".into(),
+            }),
+        },
+    )]);
+    let idle = Idle::new(
+        client,
+        Settings {
+            idle_after: Duration::from_millis(200),
+            wake_timeout: Duration::from_secs(30),
+        },
+    );
+    let router = Arc::new(
+        Router::new(
+            Routes::fixed(table),
+            Tokens::fixed([(secret, Token::new("tok"))]),
+            Gateway::new(),
+            Inbox::new(Limits {
+                burst: u32::MAX,
+                per_minute: 0,
+                ..Limits::default()
+            }),
+            Notices::default(),
+        )
+        .with_idle(idle.clone()),
+    );
+    let follow = tokio::spawn(router.clone().follow_routes());
+    let sleeper = tokio::spawn(idle.sleep_idle());
+    let asleep = || {
+        let d = server
+            .get("apps/v1", "Deployment", Some("team"), "agent-w")
+            .expect("deployment");
+        let pods = server.list("v1", "Pod", Some("team")).len();
+        d["spec"]["replicas"] == 0 && pods == 0
+    };
+    let mut took = Vec::with_capacity(WAKES);
+    let mut notices = Vec::with_capacity(WAKES);
+    for round in 0..WAKES {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !asleep() {
+            assert!(Instant::now() < deadline, "the agent never went to sleep");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let (interim, mut rx) = Interim::channel();
+        let t = Instant::now();
+        let notice = tokio::spawn(async move {
+            rx.recv().await.expect("the waking notice");
+            t.elapsed()
+        });
+        let o = router
+            .handle_with(
+                Inbound {
+                    from: Identity::new("slack", "UW"),
+                    conversation: "D1".into(),
+                    text: "wake up".into(),
+                    delivery: format!("wake{round}"),
+                },
+                &interim,
+            )
+            .await;
+        took.push(t.elapsed());
+        assert!(matches!(o, Outcome::Answer(_)), "{o:?}");
+        drop(interim);
+        notices.push(notice.await.expect("notice task"));
+    }
+    // Stop watching before the fake API server goes away.
+    follow.abort();
+    sleeper.abort();
+    let _ = (follow.await, sleeper.await);
+    drop(router);
+    let (p50, _) = percentiles(took.clone());
+    let max = took.into_iter().max().unwrap_or_default();
+    let (n50, _) = percentiles(notices);
+    (p50, max, n50)
 }

@@ -47,10 +47,14 @@ use crate::{debug, info, warn};
 pub struct Settings {
     /// A Deployment without a message this long is put to sleep.
     pub idle_after: Duration,
-    /// The longest a message waits for its agent to wake (and for its Deployment to be
-    /// read the first time).
+    /// The longest a message waits for its agent to wake.
     pub wake_timeout: Duration,
 }
+
+/// How long a message waits for its Deployment's first read (a new watch's list) before
+/// it is forwarded as if the agent were awake: a router that cannot read Deployments
+/// (RBAC without `idleAfter`'s rule) still answers, and says why in its log.
+const FIRST_READ: Duration = Duration::from_secs(10);
 
 /// How many due Deployments are read and put to sleep at once.
 const SLEEP_CONCURRENCY: usize = 4;
@@ -204,11 +208,6 @@ impl Idle {
         }
     }
 
-    /// Whether agents sleep.
-    pub fn is_on(&self) -> bool {
-        self.inner.is_some()
-    }
-
     /// Tracks exactly these Deployments (the routing table's): a new one starts with
     /// activity now, one no route names any more is forgotten and its watch stopped.
     pub fn follow(&self, deployments: &BTreeSet<DeploymentRef>) {
@@ -220,16 +219,6 @@ impl Idle {
                 .entry(d.clone())
                 .or_insert_with(|| Arc::new(Tracked::new()));
         }
-    }
-
-    /// How many Deployments are tracked, and how many of them watched.
-    pub fn counts(&self) -> (usize, usize) {
-        let Some(inner) = &self.inner else {
-            return (0, 0);
-        };
-        let tracked = lock(&inner.tracked);
-        let watched = tracked.values().filter(|t| t.watched().is_some()).count();
-        (tracked.len(), watched)
     }
 
     /// Before a message for `deployment` is forwarded: marks the activity (held until the
@@ -306,8 +295,15 @@ impl Idle {
 impl Inner {
     async fn admit(&self, d: &DeploymentRef, t: &Tracked, waking: impl FnOnce()) -> Gate {
         let mut rx = t.view(&self.client, d);
-        if rx.wait_for(Option::is_some).await.is_err() {
-            return Gate::Unavailable;
+        match tokio::time::timeout(FIRST_READ, rx.wait_for(Option::is_some)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(_)) => return Gate::Unavailable,
+            Err(_) => {
+                warn!(
+                    "Deployment {d}: not read within {FIRST_READ:?}, forwarding without waking it"
+                );
+                return Gate::Go { woke: false };
+            }
         }
         let mut waking = Some(waking);
         let mut notice = || {

@@ -478,3 +478,38 @@ fn the_router_may_read_watch_and_patch_exactly_the_routed_deployments() {
         );
     }
 }
+
+/// `rollback` of an idle agent starts it: the revision is re-applied with force, which
+/// takes `spec.replicas` back from the router, and its health gate needs a pod. The
+/// router's mark left behind does not make it idle (it runs), and the next apply has
+/// nothing to fight over.
+#[test]
+fn rollback_of_an_idle_agent_starts_it() {
+    let server = server();
+    let text = fleet(&["alpha"]);
+    apply(&server, &text, &[]).success();
+    let edited = text.replace("You are alpha.", "You are alpha, v2.");
+    apply(&server, &edited, &[]).success();
+    sleep(&server, "alpha");
+    clawctl(
+        &server,
+        &edited,
+        &[
+            "rollback",
+            "fleet.yaml",
+            "--agent",
+            "alpha",
+            "--yes",
+            "--timeout",
+            "20s",
+        ],
+    )
+    .success();
+    assert_eq!(replicas(&server, "alpha"), Some(1));
+    assert_eq!(pods(&server, "alpha"), 1);
+    let args = ["status", "fleet.yaml", "-o", "json"];
+    assert_ne!(status_of(&server, &edited, &args, "alpha").0, "Idle");
+    let out = apply(&server, &edited, &[]).success();
+    assert!(!out.stderr.contains("onflict"), "{}", out.stderr);
+    assert_eq!(replicas(&server, "alpha"), Some(1));
+}

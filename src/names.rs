@@ -36,8 +36,14 @@ pub fn revision(fleet: &str, agent: &str, number: i64) -> String {
     format!("clawctl.{fleet}.{agent}.r{number}")
 }
 
-/// clawctl-router's objects in the fleet namespace (Deployment, ServiceAccount, Role...).
+/// clawctl-router's objects (Deployment, ServiceAccount, ...) in its namespace, and its
+/// Role and RoleBinding in the fleet namespace (reading the routing table).
 pub fn router(fleet: &str) -> String {
+    format!("{fleet}-router")
+}
+
+/// The router's namespace unless `spec.routing.router.namespace` names one.
+pub fn router_namespace(fleet: &str) -> String {
     format!("{fleet}-router")
 }
 

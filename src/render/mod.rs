@@ -208,6 +208,21 @@ fn render_checked<T>(
                 };
                 render_one(&env, t, ctx, &expect, &mut sink)?;
             }
+            Scope::Router if whole => {
+                let Some(namespace) = fleet.router_namespace() else {
+                    continue;
+                };
+                let ctx = minijinja::context! { fleet => fleet_ctx.clone() };
+                let expect = Expect {
+                    scope: t.scope,
+                    namespace,
+                    fleet: &fleet.name,
+                    team: None,
+                    agent: None,
+                    sync: &[],
+                };
+                render_one(&env, t, ctx, &expect, &mut sink)?;
+            }
             Scope::Team => {
                 for team in fleet.teams.iter().filter(|t| team_wanted(&t.name)) {
                     let ctx = minijinja::context! {

@@ -62,6 +62,22 @@ pub struct ResolvedFleet {
     pub warnings: Vec<Diagnostic>,
 }
 
+impl ResolvedFleet {
+    /// The namespace clawctl-router runs in, with `routing.router`.
+    pub fn router_namespace(&self) -> Option<&str> {
+        self.routing.router.as_ref()?;
+        self.routing.from.as_ref().map(|f| f.namespace.as_str())
+    }
+
+    /// Every namespace the fleet renders: its own, the teams', the router's.
+    pub fn namespaces(&self) -> Vec<&str> {
+        let mut all = vec![self.namespace.as_str()];
+        all.extend(self.teams.iter().map(|t| t.namespace.as_str()));
+        all.extend(self.router_namespace());
+        all
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ResolvedTeam {
     pub name: String,
@@ -175,7 +191,7 @@ pub fn resolve(loaded: &Loaded) -> Result<ResolvedFleet, Diagnostics> {
         spec.policy.allow_floating_tags,
         &spec_path.key("routing"),
     );
-    let effective_routing = routing::effective(&spec.routing, &fleet.metadata.name, &namespace);
+    let effective_routing = routing::effective(&spec.routing, &fleet.metadata.name);
     let templates = spec.templates.as_ref().and_then(|t| {
         let path = spec_path.key("templates");
         match safe_path(&loaded.dir, t) {
@@ -192,13 +208,29 @@ pub fn resolve(loaded: &Loaded) -> Result<ResolvedFleet, Diagnostics> {
     });
 
     let teams = resolve_teams(&mut cx, &namespace);
+    let team_namespaces: Vec<&str> = teams.iter().map(|t| t.namespace.as_str()).collect();
+    routing::check_router_namespace(
+        &mut cx,
+        &effective_routing,
+        (&fleet.metadata.name, &namespace),
+        &team_namespaces,
+        &spec_path.key("routing"),
+    );
+    let router_namespace = effective_routing
+        .router
+        .as_ref()
+        .and(effective_routing.from.as_ref())
+        .map(|from| from.namespace.as_str());
     for (i, adopt) in spec.adopt_namespaces.iter().enumerate() {
-        if *adopt != namespace && !teams.iter().any(|t| t.namespace == *adopt) {
+        if *adopt != namespace
+            && Some(adopt.as_str()) != router_namespace
+            && !team_namespaces.contains(&adopt.as_str())
+        {
             cx.error(
                 &spec_path.key("adoptNamespaces").index(i),
                 format!(
-                    "{adopt:?} is not one of this fleet's namespaces (metadata.namespace or a \
-                     team's namespace): only those can be adopted"
+                    "{adopt:?} is not one of this fleet's namespaces (metadata.namespace, a \
+                     team's or the router's namespace): only those can be adopted"
                 ),
             );
         }

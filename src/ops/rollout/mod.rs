@@ -5,6 +5,7 @@
 //! [`plan`] works out what a run will do from reads alone (the command shows it and
 //! asks); [`execute`] then does it under the Lease, refusing if the cluster moved on.
 
+pub mod router;
 pub mod state;
 pub mod strategy;
 
@@ -109,6 +110,9 @@ pub struct Report {
     /// The snapshots taken before images moved.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub snapshots: Vec<super::snapshot::BackupReport>,
+    /// The router's step, when it moved (first, before any agent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub router: Option<router::RouterReport>,
     /// One sentence for people.
     pub message: String,
 }
@@ -119,7 +123,9 @@ impl Report {
         let rollback_failed = self
             .agents
             .iter()
-            .any(|a| matches!(a.outcome, Outcome::RollbackFailed(_)));
+            .map(|a| &a.outcome)
+            .chain(self.router.as_ref().map(|r| &r.outcome))
+            .any(|o| matches!(o, Outcome::RollbackFailed(_)));
         match self.phase {
             Phase::Done | Phase::CanaryPassed | Phase::Aborted if !rollback_failed => {
                 ExitStatus::Ok
@@ -236,6 +242,9 @@ pub struct Plan {
     pub skipped: Vec<Skip>,
     /// `--abort`: the agents that go back.
     pub returns: Vec<Return>,
+    /// The router's move, first (its image in the file differs from the live one's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub router: Option<router::Step>,
     /// Snapshots taken before any image moves: the agents this run moves that have a
     /// bucket they can write (`ops::snapshot`), unless `--no-snapshot`.
     pub snapshots: Vec<super::snapshot::Backup>,
@@ -251,7 +260,9 @@ pub struct Plan {
 impl Plan {
     /// Nothing to move and no rollout record to continue or close.
     pub fn is_noop(&self) -> bool {
-        matches!(self.mode, Mode::Full | Mode::CanaryOnly) && self.groups.is_empty()
+        matches!(self.mode, Mode::Full | Mode::CanaryOnly)
+            && self.groups.is_empty()
+            && self.router.is_none()
     }
 
     /// The sentence a run that has nothing to do ends with.
@@ -380,6 +391,7 @@ pub async fn plan(request: Request<'_>) -> anyhow::Result<Planned> {
         agents: Vec::new(),
         skipped: Vec::new(),
         returns: Vec::new(),
+        router: None,
         snapshots: Vec::new(),
         unsnapshotted: Vec::new(),
         soak_seconds: strategy.soak.as_secs_f64(),
@@ -389,6 +401,9 @@ pub async fn plan(request: Request<'_>) -> anyhow::Result<Planned> {
     };
     match (request.mode, unfinished) {
         (Mode::Full | Mode::CanaryOnly, _) => {
+            let id = applyset::id(&fleet.name, &fleet.namespace);
+            let live_router = router::live(&cluster, &fleet, &id).await?;
+            plan.router = router::plan(&fleet, &manifests, live_router.as_ref());
             let moving = moving(&agents, &live, &target);
             plan.canary = strategy.has_canary(&moving);
             plan.groups = strategy.groups(&moving);
@@ -577,6 +592,7 @@ pub async fn execute(
             groups: Vec::new(),
             agents: Vec::new(),
             snapshots: Vec::new(),
+            router: None,
         });
     }
     let lock = lease::acquire(&cluster, &fleet_namespace, &plan.fleet, "rollout", reporter).await?;
@@ -619,6 +635,67 @@ pub async fn execute(
                 failed.why.as_deref().unwrap_or("no reason given")
             );
         }
+        // The router first: every message passes through it. One that fails its gate is
+        // put back, and no agent moves.
+        let router = match &plan.router {
+            Some(step) => {
+                reporter.note(&format!(
+                    "moving the router {}/{} to {}",
+                    step.namespace, step.name, step.to
+                ));
+                let moved = router::run(
+                    &cluster,
+                    &applyset_id,
+                    &super::planning::selector(&plan.fleet),
+                    step,
+                    timeout,
+                    strategy.auto_rollback,
+                    reporter,
+                )
+                .await;
+                if moved.outcome != Outcome::Updated {
+                    let (phase, what) = match &moved.outcome {
+                        Outcome::RolledBack => (Phase::RolledBack, "and went back"),
+                        Outcome::RollbackFailed(_) => (Phase::Failed, "and did not go back"),
+                        _ => (Phase::Failed, "and was left as it is"),
+                    };
+                    return Ok(Report {
+                        fleet: plan.fleet.clone(),
+                        target: plan.target.clone(),
+                        phase,
+                        groups: Vec::new(),
+                        agents: Vec::new(),
+                        skipped: plan.suspended(),
+                        message: format!(
+                            "the router failed its gate on {} ({}) {what}; no agent was moved",
+                            moved.to,
+                            moved.failure.as_deref().unwrap_or("no reason given")
+                        ),
+                        router: Some(moved),
+                        snapshots,
+                    });
+                }
+                Some(moved)
+            }
+            None => None,
+        };
+        if router.is_some() && plan.groups.is_empty() {
+            // The router moved and no agent has to.
+            return Ok(Report {
+                fleet: plan.fleet.clone(),
+                target: plan.target.clone(),
+                phase: Phase::Done,
+                groups: Vec::new(),
+                agents: Vec::new(),
+                skipped: plan.suspended(),
+                message: format!(
+                    "the router moved; {}",
+                    plan.noop_message().trim_start_matches("nothing to move: ")
+                ),
+                router,
+                snapshots,
+            });
+        }
         let run = Run {
             cluster,
             fleet: plan.fleet.clone(),
@@ -646,7 +723,9 @@ pub async fn execute(
             outcomes: Mutex::new(BTreeMap::new()),
             snapshots,
         };
-        drive(&run, &plan, now).await
+        let mut report = drive(&run, &plan, now).await?;
+        report.router = router;
+        Ok(report)
     }
     .await;
     lock.release().await;
@@ -1092,6 +1171,7 @@ async fn report(run: &Run<'_>, phase: Phase, message: String) -> Report {
         groups: state.groups.clone(),
         agents,
         snapshots: run.snapshots.clone(),
+        router: None,
         message,
     }
 }

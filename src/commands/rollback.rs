@@ -54,7 +54,7 @@ pub fn run(args: &RollbackArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
     let plan = &planned.plan;
     if args.dry_run {
         match args.output {
-            Format::Json => super::print_json(plan)?,
+            Format::Json => super::print::json(plan)?,
             Format::Table if !quiet => eprintln!("{}", output::rollback::plan(plan)),
             Format::Table => {}
         }
@@ -93,7 +93,7 @@ pub fn run(args: &RollbackArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
         rollback::execute(planned, &reporter, &stop).await
     })?;
     match args.output {
-        Format::Json => super::print_json(&report)?,
+        Format::Json => super::print::json(&report)?,
         Format::Table => {
             let mut stdout = std::io::stdout().lock();
             writeln!(stdout, "{}", output::rollback::table(&report))?;

@@ -78,7 +78,7 @@ pub fn run(args: &RolloutArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
     let plan = &planned.plan;
     if args.dry_run {
         match args.output {
-            Format::Json => super::print_json(plan)?,
+            Format::Json => super::print::json(plan)?,
             Format::Table if !quiet => eprintln!("{}", output::rollout::plan(plan)),
             Format::Table => {}
         }
@@ -149,7 +149,7 @@ pub async fn run_held(args: &ApplyArgs, quiet: bool) -> anyhow::Result<ExitStatu
 
 fn show(report: &rollout::Report, format: Format, quiet: bool) -> anyhow::Result<ExitStatus> {
     match format {
-        Format::Json => super::print_json(report)?,
+        Format::Json => super::print::json(report)?,
         Format::Table => {
             if !report.agents.is_empty() {
                 let mut stdout = std::io::stdout().lock();

@@ -81,7 +81,7 @@ fn run(
     let plan = &planned.plan;
     if job.dry_run {
         match job.output {
-            Format::Json => super::print_json(plan)?,
+            Format::Json => super::print::json(plan)?,
             Format::Table if !quiet => eprintln!("{}", output::snapshot::plan(plan)),
             Format::Table => {}
         }
@@ -112,7 +112,7 @@ fn run(
     let progress = output::progress::ApplyProgress::new(quiet);
     let report = runtime.block_on(snapshot::execute(planned, &progress))?;
     match job.output {
-        Format::Json => super::print_json(&report)?,
+        Format::Json => super::print::json(&report)?,
         Format::Table => {
             let mut stdout = std::io::stdout().lock();
             writeln!(stdout, "{}", output::snapshot::table(&report))?;

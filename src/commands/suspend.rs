@@ -40,7 +40,7 @@ pub fn run(args: &SuspendArgs, action: Action, quiet: bool) -> anyhow::Result<Ex
     };
     if args.dry_run {
         match args.output {
-            Format::Json => super::print_json(plan)?,
+            Format::Json => super::print::json(plan)?,
             Format::Table if !quiet => eprintln!("{}", output::suspend::plan(plan)),
             Format::Table => {}
         }
@@ -72,7 +72,7 @@ pub fn run(args: &SuspendArgs, action: Action, quiet: bool) -> anyhow::Result<Ex
     let progress = output::progress::ApplyProgress::new(quiet);
     let report = runtime.block_on(suspend::execute(planned, request.wait, &progress))?;
     match args.output {
-        Format::Json => super::print_json(&report)?,
+        Format::Json => super::print::json(&report)?,
         Format::Table => {
             let mut stdout = std::io::stdout().lock();
             writeln!(stdout, "{}", output::suspend::table(&report))?;

@@ -5,6 +5,7 @@
 //! [`plan`] works out what a run will do from reads alone (the command shows it and
 //! asks); [`execute`] then does it under the Lease, refusing if the cluster moved on.
 
+pub mod outcome;
 pub mod router;
 pub mod state;
 pub mod strategy;
@@ -18,6 +19,7 @@ use k8s_openapi::api::apps::v1::Deployment;
 use serde::Serialize;
 use tokio::sync::Mutex;
 
+pub use self::outcome::Outcome;
 use self::state::{Phase, State};
 use self::strategy::{Canary, Strategy};
 use super::agents::{self, AgentObjects};
@@ -65,24 +67,6 @@ pub struct Request<'a> {
     pub mode: Mode,
     pub overrides: Overrides,
     pub history_max: usize,
-}
-
-/// What happened to one agent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case", tag = "result", content = "reason")]
-pub enum Outcome {
-    /// Moved to the target and passed its gate.
-    Updated,
-    /// Its gate failed.
-    Failed(String),
-    /// Moved back to its previous revision.
-    RolledBack,
-    /// Its rollback failed too.
-    RollbackFailed(String),
-    /// Not started (an earlier gate failed, or the run was interrupted).
-    NotStarted,
-    /// Started but not finished when the run was interrupted.
-    Interrupted,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -12,7 +12,7 @@ use k8s_openapi::api::apps::v1::Deployment;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::Outcome;
+use super::outcome::Outcome;
 use crate::cluster::wait::{self, Outcome as WaitOutcome, Progress, Workload};
 use crate::cluster::{Cluster, objects};
 use crate::fleet::ResolvedFleet;

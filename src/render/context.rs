@@ -350,7 +350,7 @@ pub fn agent_context(shared: &AgentShared, fleet: &ResolvedFleet, agent: &Resolv
     ]);
 
     let openclaw_json =
-        serde_json::to_string_pretty(&openclaw::config_json(agent, &shared.release))
+        serde_json::to_string_pretty(&super::openclaw_json::config_json(agent, &shared.release))
             .unwrap_or_default()
             + "\n";
     let mut data: BTreeMap<&str, &str> = BTreeMap::new();

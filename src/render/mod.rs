@@ -6,6 +6,7 @@
 pub mod context;
 mod gateway_api;
 mod json;
+pub mod openclaw_json;
 mod pod_security;
 pub mod templates;
 

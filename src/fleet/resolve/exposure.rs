@@ -372,7 +372,7 @@ mod tests {
     fn openclaw_json(fleet: &crate::fleet::ResolvedFleet) -> serde_json::Value {
         let (release, _) =
             crate::openclaw::release(&fleet.image, None).unwrap_or_else(|e| panic!("{e}"));
-        crate::openclaw::config_json(&fleet.agents[0], &release)
+        crate::render::openclaw_json::config_json(&fleet.agents[0], &release)
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::fleet::model::Settings;
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ResolvedControlUi {
     pub enabled: bool,
-    /// Empty means the gateway's own loopback origins (see `openclaw::config`).
+    /// Empty means the gateway's own loopback origins (see `render::openclaw_json`).
     pub allowed_origins: Vec<String>,
 }
 

@@ -3,9 +3,10 @@
 
 use serde_json::{Map, Value, json};
 
-use super::version::{Dialect, Release};
-use super::{GATEWAY_PORT, STATE_DIR, agent_dir, channel_plugin, workspace_dir};
 use crate::fleet::{ResolvedAgent, ResolvedHosted};
+use crate::openclaw::{
+    Dialect, GATEWAY_PORT, Release, STATE_DIR, agent_dir, channel_plugin, workspace_dir,
+};
 
 /// Failed gateway logins allowed per client before it is locked out: OpenClaw's own
 /// audit suggestion (`gateway.auth_no_rate_limit`), the same on every verified release.

@@ -292,7 +292,7 @@ mod dialect_tests {
 
     fn config(image: &str, settings: &str) -> Value {
         let f = fleet(image, settings);
-        let (release, _) = super::super::release(&f.image, None).unwrap();
+        let (release, _) = crate::openclaw::release(&f.image, None).unwrap();
         config_json(&f.agents[0], &release)
     }
 
@@ -355,7 +355,7 @@ mod dialect_tests {
         );
         let loaded = fleet::load_str("t.yaml", std::env::temp_dir(), &text).unwrap();
         let f = fleet::resolve(&loaded).unwrap();
-        let (release, _) = super::super::release(&f.image, None).unwrap();
+        let (release, _) = crate::openclaw::release(&f.image, None).unwrap();
         config_json(&f.agents[0], &release)
     }
 

@@ -3,7 +3,8 @@
 //! creates on first apply) and OpenClaw's HTTP chat endpoint; the orchestrator's
 //! ServiceAccount may read exactly those Secrets.
 
-use super::{Cx, ResolvedAgent, check_selector};
+use super::cx::{Cx, check_selector};
+use super::types::ResolvedAgent;
 use crate::diag::{FieldPath, agents_phrase};
 use crate::fleet::model::{PeerSelector, Routing};
 use crate::fleet::{guardrails, rules};

@@ -168,14 +168,14 @@ pub(super) fn access_reach(cx: &mut Cx, agents: &[ResolvedAgent]) {
             .src(cx, &format!("access[{}]", finding.rule))
             .join(&finding.at);
         let own = at.path().to_string();
-        let mut message = finding.message;
+        let mut d = cx.loaded.diag(&path, finding.message);
         if !path.to_string().starts_with(&format!("{own}.")) {
-            message.push_str(&format!(" (for agent {:?})", agent.name));
+            d.agents.push(agent.name.clone());
         }
         if finding.refused {
-            cx.error(&path, message);
+            cx.diags.push(d);
         } else {
-            cx.warn(&path, message);
+            cx.warnings.push(d);
         }
     }
 }

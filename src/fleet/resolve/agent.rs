@@ -133,8 +133,7 @@ pub(super) fn resolve_agent(
     let own_prefix = format!("{path}.");
     for d in &mut cx.diags.0[errors_before..] {
         if !d.path.starts_with(&own_prefix) && d.path != path.to_string() {
-            d.message
-                .push_str(&format!(" (for agent {:?})", agent.name));
+            d.agents.push(agent.name.clone());
         }
     }
     let team = team?;

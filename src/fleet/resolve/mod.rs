@@ -308,52 +308,23 @@ fn check_layer_only_fields(cx: &mut Cx, layer: &Settings, path: &FieldPath) {
 
 /// A problem in a shared layer is found once per agent; report it once, naming them.
 fn merge_per_agent(diags: &mut Diagnostics) {
-    const MARK: &str = " (for agent \"";
     let mut merged: Vec<crate::diag::Diagnostic> = Vec::new();
-    let mut agents: Vec<Vec<String>> = Vec::new();
     for d in std::mem::take(&mut diags.0) {
-        let Some(i) = d.message.find(MARK) else {
-            merged.push(d);
-            agents.push(Vec::new());
-            continue;
-        };
-        let agent = d.message[i + MARK.len()..]
-            .trim_end_matches("\")")
-            .to_string();
-        let base = d.message[..i].to_string();
-        let same = |m: &crate::diag::Diagnostic| {
-            (
-                m.file.as_str(),
-                m.line,
-                m.column,
-                m.path.as_str(),
-                m.message.as_str(),
-            ) == (
-                d.file.as_str(),
-                d.line,
-                d.column,
-                d.path.as_str(),
-                base.as_str(),
-            )
-        };
-        match merged.iter().position(same) {
-            Some(j) if !agents[j].is_empty() => agents[j].push(agent),
-            _ => {
-                merged.push(crate::diag::Diagnostic { message: base, ..d });
-                agents.push(vec![agent]);
+        let same = merged.iter_mut().find(|m| {
+            !m.agents.is_empty()
+                && !d.agents.is_empty()
+                && (&m.file, m.line, m.column, &m.path, &m.message)
+                    == (&d.file, d.line, d.column, &d.path, &d.message)
+        });
+        match same {
+            Some(m) => {
+                for agent in d.agents {
+                    if !m.agents.contains(&agent) {
+                        m.agents.push(agent);
+                    }
+                }
             }
-        }
-    }
-    for (d, names) in merged.iter_mut().zip(agents) {
-        let mut seen = HashSet::new();
-        let unique: Vec<&str> = names
-            .iter()
-            .map(String::as_str)
-            .filter(|n| seen.insert(*n))
-            .collect();
-        if !unique.is_empty() {
-            let phrase = crate::diag::agents_phrase(&unique);
-            d.message.push_str(&format!(" (for {phrase})"));
+            None => merged.push(d),
         }
     }
     diags.0 = merged;

@@ -2,16 +2,14 @@
 //! the fleet Lease, waiting for readiness, summary.
 
 use crate::cli::ApplyArgs;
-use crate::error::{ExitStatus, InvalidInput};
+use crate::error::ExitStatus;
 use crate::ops::{self, apply::Outcome};
 use crate::output::{changes, progress};
 use crate::plan::Action;
 use crate::prompt;
 
 pub fn run(args: &ApplyArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
-    let timeout = crate::fleet::Duration::parse(&args.timeout)
-        .map_err(|e| InvalidInput(format!("--timeout: {e}")))?
-        .get();
+    let timeout = args.timeout;
     let request = super::cluster::request(
         &args.fleet,
         args.templates.as_deref(),

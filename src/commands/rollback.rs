@@ -17,9 +17,7 @@ use crate::output;
 use crate::prompt;
 
 pub fn run(args: &RollbackArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
-    let timeout = crate::fleet::Duration::parse(&args.timeout)
-        .map_err(|e| InvalidInput(format!("--timeout: {e}")))?
-        .get();
+    let timeout = args.timeout;
     if let Some(n) = args.to_revision
         && n < 1
     {

@@ -66,9 +66,7 @@ fn run(
     replace: Option<&ReplaceArgs>,
     quiet: bool,
 ) -> anyhow::Result<ExitStatus> {
-    let timeout = crate::fleet::Duration::parse(&job.timeout)
-        .map_err(|e| InvalidInput(format!("--timeout: {e}")))?
-        .get();
+    let timeout = job.timeout;
     let request = Request {
         planning: super::cluster::request(fleet, None, &job.connect, false, DEFAULT_CONCURRENCY),
         ask,

@@ -7,16 +7,14 @@
 use std::io::Write;
 
 use crate::cli::{Format, SuspendArgs};
-use crate::error::{ExitStatus, InvalidInput};
+use crate::error::ExitStatus;
 use crate::ops::planning::DEFAULT_CONCURRENCY;
 use crate::ops::suspend::{self, Action, Request};
 use crate::output;
 use crate::prompt;
 
 pub fn run(args: &SuspendArgs, action: Action, quiet: bool) -> anyhow::Result<ExitStatus> {
-    let timeout = crate::fleet::Duration::parse(&args.timeout)
-        .map_err(|e| InvalidInput(format!("--timeout: {e}")))?
-        .get();
+    let timeout = args.timeout;
     let request = Request {
         planning: super::cluster::request(
             &args.fleet,

@@ -346,15 +346,12 @@ pub async fn plan(request: Request<'_>) -> anyhow::Result<Planned> {
 
     let cluster = Cluster::connect(&request.planning.target).await?;
     let record = state::load(&cluster, &fleet.namespace, &fleet.name).await?;
-    let unfinished = record.as_ref().filter(|s| !s.phase.finished());
-    check(request.mode, &fleet.name, unfinished)?;
+    let start = Start::resolve(request.mode, &fleet.name, record.clone())?;
     // A resumed, promoted or aborted rollout keeps its own target.
-    let target = match (request.mode, unfinished) {
-        (Mode::Resume | Mode::Promote | Mode::Abort, Some(s)) => s.target.clone(),
-        _ => match &request.tag {
-            Some(tag) => with_tag(&fleet.image, tag),
-            None => fleet.image.clone(),
-        },
+    let target = match (start.record(), &request.tag) {
+        (Some(s), _) => s.target.clone(),
+        (None, Some(tag)) => with_tag(&fleet.image, tag),
+        (None, None) => fleet.image.clone(),
     };
     fleet.image = target.clone();
     let manifests = render::render(&fleet, &templates, &Filter::default())?;
@@ -367,7 +364,7 @@ pub async fn plan(request: Request<'_>) -> anyhow::Result<Planned> {
         cluster: cluster.url.clone(),
         mode: request.mode,
         target: target.clone(),
-        phase: unfinished.map(|s| s.phase),
+        phase: start.record().map(|s| s.phase),
         canary: false,
         groups: Vec::new(),
         start: 0,
@@ -383,8 +380,8 @@ pub async fn plan(request: Request<'_>) -> anyhow::Result<Planned> {
         max_parallel: strategy.max_parallel,
         auto_rollback: strategy.auto_rollback,
     };
-    match (request.mode, unfinished) {
-        (Mode::Full | Mode::CanaryOnly, _) => {
+    match &start {
+        Start::Fresh => {
             let id = applyset::id(&fleet.name, &fleet.namespace);
             let live_router = router::live(&cluster, &fleet, &id).await?;
             plan.router = router::plan(&fleet, &manifests, live_router.as_ref());
@@ -410,12 +407,12 @@ pub async fn plan(request: Request<'_>) -> anyhow::Result<Planned> {
                 })
                 .collect();
         }
-        (Mode::Resume | Mode::Promote, Some(s)) => {
+        Start::Resume(s) | Start::Promote(s) => {
             plan.canary = s.canary;
             plan.groups = s.groups.clone();
             plan.start = s.group;
         }
-        (Mode::Abort, Some(s)) => {
+        Start::Abort(s) => {
             let namespaces = super::history::fleet_namespaces(&fleet);
             let history =
                 history::list(&cluster, &fleet.name, &fleet.namespace, &namespaces, None).await?;
@@ -444,13 +441,12 @@ pub async fn plan(request: Request<'_>) -> anyhow::Result<Planned> {
                 })
                 .collect();
         }
-        (_, None) => unreachable!("check() refuses these modes without a rollout record"),
     }
     plan.stop_after_canary =
         request.mode == Mode::CanaryOnly && plan.canary && plan.groups.len() > 1;
-    let done: &[String] = match (request.mode, unfinished) {
-        (Mode::Resume | Mode::Promote, Some(s)) => &s.done,
-        _ => &[],
+    let done: &[String] = match &start {
+        Start::Resume(s) | Start::Promote(s) => &s.done,
+        Start::Fresh | Start::Abort(_) => &[],
     };
     plan.agents = plan
         .groups
@@ -501,38 +497,62 @@ pub async fn plan(request: Request<'_>) -> anyhow::Result<Planned> {
     })
 }
 
-/// Whether `mode` may run given the rollout record's unfinished rollout.
-fn check(mode: Mode, fleet: &str, unfinished: Option<&State>) -> anyhow::Result<()> {
-    match (mode, unfinished) {
-        (Mode::Abort, Some(_)) => Ok(()),
-        (Mode::Resume, Some(s)) if matches!(s.phase, Phase::Running | Phase::Interrupted) => Ok(()),
-        (Mode::Promote, Some(s)) if s.phase == Phase::CanaryPassed => Ok(()),
-        (Mode::Resume | Mode::Promote, Some(s)) => bail!(
-            "the rollout of fleet {fleet:?} to {} is {:?}: {}",
-            s.target,
-            s.phase,
-            match s.phase {
-                Phase::CanaryPassed =>
-                    "`rollout --promote` continues it, `rollout --abort` undoes it",
-                Phase::Failed => "`rollout --abort` rolls back what it touched",
-                _ => "`rollout --resume` continues it, `rollout --abort` undoes it",
+/// Where a run starts, resolved once from the mode asked for and the rollout record:
+/// a fresh rollout (`Full`, `--canary`), or the unfinished one it resumes, promotes or
+/// aborts. Every other pair is refused here, with what to do instead.
+#[derive(Debug, Clone, PartialEq)]
+enum Start {
+    Fresh,
+    Resume(State),
+    Promote(State),
+    Abort(State),
+}
+
+impl Start {
+    /// Pure: the record as read, the mode as asked.
+    fn resolve(mode: Mode, fleet: &str, record: Option<State>) -> anyhow::Result<Start> {
+        let unfinished = record.filter(|s| !s.phase.finished());
+        match (mode, unfinished) {
+            (Mode::Full | Mode::CanaryOnly, None) => Ok(Start::Fresh),
+            (Mode::Abort, Some(s)) => Ok(Start::Abort(s)),
+            (Mode::Resume, Some(s)) if matches!(s.phase, Phase::Running | Phase::Interrupted) => {
+                Ok(Start::Resume(s))
             }
-        ),
-        (Mode::Abort | Mode::Resume | Mode::Promote, None) => {
-            bail!("there is no unfinished rollout of fleet {fleet:?} to continue or abort")
+            (Mode::Promote, Some(s)) if s.phase == Phase::CanaryPassed => Ok(Start::Promote(s)),
+            (Mode::Resume | Mode::Promote, Some(s)) => bail!(
+                "the rollout of fleet {fleet:?} to {} is {:?}: {}",
+                s.target,
+                s.phase,
+                match s.phase {
+                    Phase::CanaryPassed =>
+                        "`rollout --promote` continues it, `rollout --abort` undoes it",
+                    Phase::Failed => "`rollout --abort` rolls back what it touched",
+                    _ => "`rollout --resume` continues it, `rollout --abort` undoes it",
+                }
+            ),
+            (Mode::Abort | Mode::Resume | Mode::Promote, None) => {
+                bail!("there is no unfinished rollout of fleet {fleet:?} to continue or abort")
+            }
+            (Mode::Full | Mode::CanaryOnly, Some(s)) => bail!(
+                "a rollout of fleet {fleet:?} to {} is unfinished ({:?}, by {}): finish it with `rollout --resume`{} or undo it with `rollout --abort` first",
+                s.target,
+                s.phase,
+                s.holder,
+                if s.phase == Phase::CanaryPassed {
+                    " / `--promote`"
+                } else {
+                    ""
+                }
+            ),
         }
-        (Mode::Full | Mode::CanaryOnly, Some(s)) => bail!(
-            "a rollout of fleet {fleet:?} to {} is unfinished ({:?}, by {}): finish it with `rollout --resume`{} or undo it with `rollout --abort` first",
-            s.target,
-            s.phase,
-            s.holder,
-            if s.phase == Phase::CanaryPassed {
-                " / `--promote`"
-            } else {
-                ""
-            }
-        ),
-        (Mode::Full | Mode::CanaryOnly, None) => Ok(()),
+    }
+
+    /// The unfinished rollout this run continues or aborts.
+    fn record(&self) -> Option<&State> {
+        match self {
+            Start::Fresh => None,
+            Start::Resume(s) | Start::Promote(s) | Start::Abort(s) => Some(s),
+        }
     }
 }
 
@@ -719,12 +739,10 @@ pub async fn execute(
 /// Sets up the run's state for the plan's mode, then moves the agents or (`--abort`)
 /// rolls back what the rollout touched.
 async fn drive(run: &Run<'_>, plan: &Plan, record: Option<State>) -> anyhow::Result<Report> {
-    let unfinished = record.filter(|s| !s.phase.finished());
-    // Checked when planning, and the record has not changed since; checked again so this
-    // function stands on its own.
-    check(plan.mode, &run.fleet, unfinished.as_ref())?;
-    match (plan.mode, unfinished) {
-        (Mode::Abort, Some(s)) => {
+    // Resolved when planning too, and the record has not changed since; resolved again
+    // so this function stands on its own.
+    match Start::resolve(plan.mode, &run.fleet, record)? {
+        Start::Abort(s) => {
             *run.state.lock().await = State {
                 holder: lease::identity("rollout"),
                 ..s
@@ -736,23 +754,19 @@ async fn drive(run: &Run<'_>, plan: &Plan, record: Option<State>) -> anyhow::Res
             )
             .await;
         }
-        (Mode::Resume | Mode::Promote, Some(s)) => {
+        Start::Resume(s) | Start::Promote(s) => {
             *run.state.lock().await = State {
                 phase: Phase::Running,
                 holder: lease::identity("rollout"),
                 ..s
             };
         }
-        (Mode::Full | Mode::CanaryOnly, None) => {
+        Start::Fresh => {
             let mut state = run.state.lock().await;
             state.canary = plan.canary;
             state.groups = plan.groups.clone();
             state.suspended = plan.suspended().into_iter().map(|s| s.agent).collect();
             state::save(&run.cluster, &run.fleet_namespace, &run.fleet, &state).await?;
-        }
-        (Mode::Abort | Mode::Resume | Mode::Promote, None)
-        | (Mode::Full | Mode::CanaryOnly, Some(_)) => {
-            unreachable!("check() refuses these")
         }
     }
     execute_groups(run, plan.mode).await
@@ -898,10 +912,8 @@ async fn execute_groups(run: &Run<'_>, mode: Mode) -> anyhow::Result<Report> {
         let mut state = run.state.lock().await;
         state.group = index + 1;
         if mode == Mode::CanaryOnly && canary && index == 0 && index + 1 < groups.len() {
-            state.phase = Phase::CanaryPassed;
-            state::save(&run.cluster, &run.fleet_namespace, &run.fleet, &state).await?;
             drop(state);
-            return Ok(report(run, Phase::CanaryPassed, "canary passed: `rollout --promote` continues with the waves, `rollout --abort` undoes it".into()).await);
+            return finish(run, Phase::CanaryPassed, None, "canary passed: `rollout --promote` continues with the waves, `rollout --abort` undoes it".into()).await;
         }
         state::save(&run.cluster, &run.fleet_namespace, &run.fleet, &state).await?;
     }
@@ -915,32 +927,45 @@ async fn execute_groups(run: &Run<'_>, mode: Mode) -> anyhow::Result<Report> {
             )
             .await;
         }
-        let mut state = run.state.lock().await;
-        state.phase = Phase::Failed;
-        state.reason = Some(why.clone());
-        state::save(&run.cluster, &run.fleet_namespace, &run.fleet, &state).await?;
-        drop(state);
-        return Ok(report(run, Phase::Failed, format!("health gate failed ({why}); automatic rollback is off: `rollout --abort` rolls back")).await);
+        let message = format!(
+            "health gate failed ({why}); automatic rollback is off: `rollout --abort` rolls back"
+        );
+        return finish(run, Phase::Failed, Some(why), message).await;
     }
+    let (done, target) = {
+        let state = run.state.lock().await;
+        (state.done.len(), state.target.clone())
+    };
     if run.stop.is_stopped() {
-        let mut state = run.state.lock().await;
-        state.phase = Phase::Interrupted;
-        state.reason = Some("interrupted".into());
-        state::save(&run.cluster, &run.fleet_namespace, &run.fleet, &state).await?;
-        let done = state.done.len();
-        drop(state);
-        return Ok(report(run, Phase::Interrupted, format!(
+        let message = format!(
             "interrupted after {done} agent(s): no new agent was started and the state is recorded; \
              `clawctl rollout FLEET --resume` continues, `clawctl rollout FLEET --abort` rolls back what it touched"
-        )).await);
+        );
+        return finish(run, Phase::Interrupted, Some("interrupted".into()), message).await;
     }
-    let mut state = run.state.lock().await;
-    state.phase = Phase::Done;
-    state.reason = None;
-    state::save(&run.cluster, &run.fleet_namespace, &run.fleet, &state).await?;
-    let message = format!("done: {} agent(s) run {}", state.done.len(), state.target);
-    drop(state);
-    Ok(report(run, Phase::Done, message).await)
+    finish(
+        run,
+        Phase::Done,
+        None,
+        format!("done: {done} agent(s) run {target}"),
+    )
+    .await
+}
+
+/// Ends the run in `phase`: the record gets the phase and `reason`, the report `message`.
+async fn finish(
+    run: &Run<'_>,
+    phase: Phase,
+    reason: Option<String>,
+    message: String,
+) -> anyhow::Result<Report> {
+    {
+        let mut state = run.state.lock().await;
+        state.phase = phase;
+        state.reason = reason;
+        state::save(&run.cluster, &run.fleet_namespace, &run.fleet, &state).await?;
+    }
+    Ok(report(run, phase, message).await)
 }
 
 /// One agent: remember its revision, apply the target, gate it, record the revision.
@@ -1109,18 +1134,15 @@ async fn roll_back_all(run: &Run<'_>, phase: Phase, message: &str) -> anyhow::Re
             }
         }
     }
-    let mut state = run.state.lock().await;
-    state.phase = if all_ok { phase } else { Phase::Failed };
-    state.reason = Some(message.to_string());
-    state::save(&run.cluster, &run.fleet_namespace, &run.fleet, &state).await?;
-    let phase = state.phase;
-    drop(state);
-    let message = if all_ok {
-        message.to_string()
+    let (phase, said) = if all_ok {
+        (phase, message.to_string())
     } else {
-        format!("{message}; but some rollbacks failed: `rollout --abort` tries again")
+        (
+            Phase::Failed,
+            format!("{message}; but some rollbacks failed: `rollout --abort` tries again"),
+        )
     };
-    Ok(report(run, phase, message).await)
+    finish(run, phase, Some(message.to_string()), said).await
 }
 
 async fn report(run: &Run<'_>, phase: Phase, message: String) -> Report {
@@ -1163,6 +1185,77 @@ async fn report(run: &Run<'_>, phase: Phase, message: String) -> Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn record(phase: Phase) -> State {
+        State {
+            target: "img:2".into(),
+            phase,
+            groups: vec![vec!["a".into()]],
+            canary: false,
+            group: 0,
+            done: Vec::new(),
+            touched: Vec::new(),
+            previous: BTreeMap::new(),
+            suspended: Vec::new(),
+            reason: None,
+            holder: "someone".into(),
+        }
+    }
+
+    #[test]
+    fn each_mode_starts_from_the_record_it_needs_or_says_what_to_do() {
+        let start = |mode, phase: Option<Phase>| Start::resolve(mode, "demo", phase.map(record));
+        // A finished rollout is no rollout: a fresh one may start.
+        for done in [
+            None,
+            Some(Phase::Done),
+            Some(Phase::RolledBack),
+            Some(Phase::Aborted),
+        ] {
+            assert_eq!(start(Mode::Full, done).ok(), Some(Start::Fresh));
+            assert_eq!(start(Mode::CanaryOnly, done).ok(), Some(Start::Fresh));
+            let err = start(Mode::Resume, done).expect_err("nothing to resume");
+            assert!(err.to_string().contains("no unfinished rollout"), "{err}");
+        }
+        for open in [Phase::Running, Phase::Interrupted] {
+            assert!(matches!(
+                start(Mode::Resume, Some(open)),
+                Ok(Start::Resume(_))
+            ));
+            let err = start(Mode::Promote, Some(open)).expect_err("not promotable");
+            assert!(
+                err.to_string().contains("`rollout --resume` continues it"),
+                "{err}"
+            );
+        }
+        assert!(matches!(
+            start(Mode::Promote, Some(Phase::CanaryPassed)),
+            Ok(Start::Promote(_))
+        ));
+        let err = start(Mode::Resume, Some(Phase::CanaryPassed)).expect_err("promote, not resume");
+        assert!(
+            err.to_string().contains("`rollout --promote` continues it"),
+            "{err}"
+        );
+        for open in [
+            Phase::Running,
+            Phase::Interrupted,
+            Phase::CanaryPassed,
+            Phase::Failed,
+        ] {
+            assert!(matches!(
+                start(Mode::Abort, Some(open)),
+                Ok(Start::Abort(_))
+            ));
+            let err = start(Mode::Full, Some(open)).expect_err("unfinished");
+            assert!(err.to_string().contains("is unfinished"), "{err}");
+        }
+        let err = start(Mode::Resume, Some(Phase::Failed)).expect_err("failed: abort");
+        assert!(
+            err.to_string().contains("`rollout --abort` rolls back"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn tags_are_replaced_whatever_the_reference_looks_like() {

@@ -1,6 +1,8 @@
-//! The command line, as clap definitions only. Nothing here does work.
+//! The command line, as clap definitions only (and the parser of duration flags).
+//! Nothing here does work.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -191,11 +193,11 @@ pub struct RolloutArgs {
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub waves: Vec<String>,
     /// How long an updated agent must stay healthy (e.g. 60s).
-    #[arg(long, value_name = "DURATION")]
-    pub soak: Option<String>,
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub soak: Option<Duration>,
     /// Time limit per wave (e.g. 10m).
-    #[arg(long, value_name = "DURATION")]
-    pub timeout: Option<String>,
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub timeout: Option<Duration>,
     /// Agents updated at once within a wave.
     #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub max_parallel: u16,
@@ -246,8 +248,8 @@ pub struct RollbackArgs {
     #[arg(long, value_name = "N")]
     pub to_revision: Option<i64>,
     /// How long to wait for readiness (e.g. 5m).
-    #[arg(long, value_name = "DURATION", default_value = "5m")]
-    pub timeout: String,
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = duration)]
+    pub timeout: Duration,
     /// Do not wait for the agents to become ready.
     #[arg(long)]
     pub no_wait: bool,
@@ -283,8 +285,8 @@ pub struct SuspendArgs {
     #[command(flatten)]
     pub connect: ConnectArgs,
     /// How long to wait for the agents' pods to stop (suspend) or be ready (resume).
-    #[arg(long, value_name = "DURATION", default_value = "5m")]
-    pub timeout: String,
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = duration)]
+    pub timeout: Duration,
     /// Do not wait for the pods.
     #[arg(long)]
     pub no_wait: bool,
@@ -373,8 +375,8 @@ pub struct SnapshotJobArgs {
     pub connect: ConnectArgs,
     /// How long one copy (a Job) may run, and how long to wait for readiness after a
     /// restore (e.g. 30m).
-    #[arg(long, value_name = "DURATION", default_value = "30m")]
-    pub timeout: String,
+    #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = duration)]
+    pub timeout: Duration,
     /// Show what would be copied where; change nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -434,8 +436,8 @@ pub struct ApplyArgs {
     #[arg(long)]
     pub no_wait: bool,
     /// How long to wait for readiness (e.g. 90s, 5m).
-    #[arg(long, value_name = "DURATION", default_value = "5m")]
-    pub timeout: String,
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = duration)]
+    pub timeout: Duration,
     /// `server`: ask the API server to check every change without storing anything.
     #[arg(long, value_enum, value_name = "MODE")]
     pub dry_run: Option<DryRun>,
@@ -465,4 +467,9 @@ pub struct InitArgs {
     /// The fleet's name.
     #[arg(long, default_value = "my-fleet")]
     pub name: String,
+}
+
+/// A duration flag (`90s`, `5m`, `1h30m`), parsed as the fleet file's durations are.
+fn duration(text: &str) -> Result<Duration, String> {
+    crate::fleet::Duration::parse(text).map(|d| d.get())
 }

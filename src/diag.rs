@@ -80,7 +80,8 @@ impl fmt::Display for FieldPath {
 }
 
 /// One problem in the user's input. Serialized as the `validate -o json` schema:
-/// `{file, line, column, path, message}`; line and column are 0 when unknown.
+/// `{file, line, column, path, message}`, and `agents` when it has some; line and
+/// column are 0 when unknown.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Diagnostic {
     pub file: String,
@@ -88,6 +89,11 @@ pub struct Diagnostic {
     pub column: u32,
     pub path: String,
     pub message: String,
+    /// The agents a problem written in a shared layer (fleet or team defaults, a
+    /// gateway's settings) concerns: it is reported once, where it is written, naming
+    /// them. Empty for a problem in an agent's own entry or in no agent.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub agents: Vec<String>,
 }
 
 impl Diagnostic {
@@ -99,7 +105,17 @@ impl Diagnostic {
             column: loc.column,
             path: path.to_string(),
             message: message.into(),
+            agents: Vec::new(),
         }
+    }
+
+    /// The message, naming the agents it concerns when there are some.
+    pub fn text(&self) -> String {
+        if self.agents.is_empty() {
+            return self.message.clone();
+        }
+        let names: Vec<&str> = self.agents.iter().map(String::as_str).collect();
+        format!("{} (for {})", self.message, agents_phrase(&names))
     }
 }
 
@@ -112,7 +128,7 @@ impl fmt::Display for Diagnostic {
         if !self.path.is_empty() {
             write!(f, ": {}", self.path)?;
         }
-        write!(f, ": {}", self.message)
+        write!(f, ": {}", self.text())
     }
 }
 

@@ -36,18 +36,24 @@ pub fn revision(fleet: &str, agent: &str, number: i64) -> String {
     format!("clawctl.{fleet}.{agent}.r{number}")
 }
 
-/// clawctl-router's objects in the fleet namespace (Deployment, ServiceAccount, Role...).
+/// clawctl-router's objects (Deployment, ServiceAccount, ...) in its namespace, and its
+/// Role and RoleBinding in the fleet namespace (reading the routing table).
 pub fn router(fleet: &str) -> String {
     format!("{fleet}-router")
 }
 
+/// The router's namespace unless `spec.routing.router.namespace` names one.
+pub fn router_namespace(fleet: &str) -> String {
+    format!("{fleet}-router")
+}
+
+/// The `app.kubernetes.io/name` of clawctl-router's objects and pods.
+pub const ROUTER_APP: &str = "clawctl-router";
+
 /// The labels that select a fleet's router pods (its `routing.from`).
 pub fn router_selector(fleet: &str) -> std::collections::BTreeMap<String, String> {
     std::collections::BTreeMap::from([
-        (
-            "app.kubernetes.io/name".to_string(),
-            "clawctl-router".to_string(),
-        ),
+        ("app.kubernetes.io/name".to_string(), ROUTER_APP.to_string()),
         (FLEET_LABEL.to_string(), fleet.to_string()),
     ])
 }

@@ -22,7 +22,9 @@ use crate::names::{AGENT_LABEL, CONFIG_HASH};
 pub struct Workload {
     pub namespace: String,
     pub name: String,
-    /// The agent it runs (its pods carry this agent label).
+    /// The agent it runs (its pods carry this agent label); `None` for a workload whose
+    /// pods carry no agent label (clawctl-router, alone in its namespace): its pods are
+    /// the namespace's pods without one.
     pub agent: Option<String>,
 }
 
@@ -82,12 +84,10 @@ pub async fn deployments(
         .collect();
     let mut by_agent: HashMap<(String, String), Vec<&Workload>> = HashMap::new();
     for w in workloads {
-        if let Some(agent) = &w.agent {
-            by_agent
-                .entry((w.namespace.clone(), agent.clone()))
-                .or_default()
-                .push(w);
-        }
+        by_agent
+            .entry((w.namespace.clone(), w.agent.clone().unwrap_or_default()))
+            .or_default()
+            .push(w);
     }
     let mut live_deployments: HashMap<(String, String), Deployment> = HashMap::new();
     // (namespace, agent) -> pod name -> pod
@@ -214,10 +214,13 @@ pub async fn deployments(
                 None => Rollout::Waiting("the Deployment does not exist (yet)".into()),
                 Some(d) => readiness::deployment(d),
             };
-            let pod_failure = workload.agent.as_ref().and_then(|agent| {
-                live_pods
-                    .get(&(workload.namespace.clone(), agent.clone()))?
-                    .values()
+            let group = (
+                workload.namespace.clone(),
+                workload.agent.clone().unwrap_or_default(),
+            );
+            let pods = live_pods.get(&group);
+            let pod_failure = pods.and_then(|pods| {
+                pods.values()
                     .filter(|p| p.metadata.deletion_timestamp.is_none())
                     // Only pods of the current template: right after an update (or a
                     // rollback) the previous ReplicaSet's pods still exist for a moment,
@@ -236,10 +239,8 @@ pub async fn deployments(
             };
             // A pod the scheduler cannot place says why, and so do its unbound claims.
             let pending = match &state {
-                Rollout::Waiting(_) => workload.agent.as_ref().and_then(|agent| {
-                    live_pods
-                        .get(&(workload.namespace.clone(), agent.clone()))?
-                        .values()
+                Rollout::Waiting(_) => pods.and_then(|pods| {
+                    pods.values()
                         .filter(|p| p.metadata.deletion_timestamp.is_none())
                         .filter(|p| deployment.is_some_and(|d| of_current_template(d, p)))
                         .find_map(|p| {

@@ -2,16 +2,14 @@
 //! the fleet Lease, waiting for readiness, summary.
 
 use crate::cli::ApplyArgs;
-use crate::error::{ExitStatus, InvalidInput};
+use crate::error::ExitStatus;
 use crate::ops::{self, apply::Outcome};
 use crate::output::{changes, progress};
 use crate::plan::Action;
 use crate::prompt;
 
 pub fn run(args: &ApplyArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
-    let timeout = crate::fleet::Duration::parse(&args.timeout)
-        .map_err(|e| InvalidInput(format!("--timeout: {e}")))?
-        .get();
+    let timeout = args.timeout;
     let request = super::cluster::request(
         &args.fleet,
         args.templates.as_deref(),
@@ -26,9 +24,9 @@ pub fn run(args: &ApplyArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
     };
     super::cluster::runtime()?.block_on(async {
         let mut planned = ops::planning::plan_and_check(&request).await?;
-        super::print_warnings(&planned.warnings, quiet);
+        super::print::warnings(&planned.warnings, quiet);
         // The plan's dry runs already draw the warnings the apply would.
-        let mut api_warnings = super::print_api_warnings(&planned.cluster).len();
+        let mut api_warnings = super::print::api_warnings(&planned.cluster).len();
         let cluster = planned.cluster.clone();
         // A new image moves by the rollout strategy (canary, waves, gates), not all at once.
         let held = if args.all_at_once || args.dry_run.is_some() {
@@ -55,7 +53,7 @@ pub fn run(args: &ApplyArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
         if args.dry_run.is_some() {
             let results =
                 ops::apply::dry_run(&planned, args.force_conflicts, request.concurrency).await;
-            super::print_api_warnings(&planned.cluster);
+            super::print::api_warnings(&planned.cluster);
             let failed = changes::write_dry_run(&mut std::io::stderr().lock(), &results, quiet)?;
             return Ok(if failed { ExitStatus::Error } else { ExitStatus::Ok });
         }
@@ -117,7 +115,7 @@ pub fn run(args: &ApplyArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
         let Some(report) = report else {
             return super::rollout::run_held(args, quiet).await;
         };
-        api_warnings += super::print_api_warnings(&cluster).len();
+        api_warnings += super::print::api_warnings(&cluster).len();
         let failed = report.failed();
         if !quiet || failed {
             eprintln!("{}", progress::apply_summary(&report));

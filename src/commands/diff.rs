@@ -19,11 +19,11 @@ pub fn run(args: &DiffArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
     );
     let (planned, diff) = super::cluster::runtime()?.block_on(async {
         let planned = ops::planning::plan_and_check(&request).await?;
-        super::print_warnings(&planned.warnings, quiet);
+        super::print::warnings(&planned.warnings, quiet);
         let diff = ops::diff::diff(&planned, request.concurrency, false).await?;
         anyhow::Ok((planned, diff))
     })?;
-    let api_warnings = super::print_api_warnings(&planned.cluster);
+    let api_warnings = super::print::api_warnings(&planned.cluster);
     let removals = planned.plan.count(Action::Prune);
     let mut stdout = std::io::stdout().lock();
     match args.output {

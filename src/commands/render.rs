@@ -13,7 +13,7 @@ pub fn run(args: &RenderArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
         teams: args.teams.clone(),
     };
     let rendered = ops::render_fleet(&args.fleet, args.templates.as_deref(), &filter)?;
-    super::print_warnings(&rendered.warnings, quiet);
+    super::print::warnings(&rendered.warnings, quiet);
     let manifests = rendered.objects;
     match &args.output_dir {
         Some(dir) => {

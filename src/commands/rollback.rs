@@ -17,9 +17,7 @@ use crate::output;
 use crate::prompt;
 
 pub fn run(args: &RollbackArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
-    let timeout = crate::fleet::Duration::parse(&args.timeout)
-        .map_err(|e| InvalidInput(format!("--timeout: {e}")))?
-        .get();
+    let timeout = args.timeout;
     if let Some(n) = args.to_revision
         && n < 1
     {
@@ -54,7 +52,7 @@ pub fn run(args: &RollbackArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
     let plan = &planned.plan;
     if args.dry_run {
         match args.output {
-            Format::Json => super::print_json(plan)?,
+            Format::Json => super::print::json(plan)?,
             Format::Table if !quiet => eprintln!("{}", output::rollback::plan(plan)),
             Format::Table => {}
         }
@@ -93,7 +91,7 @@ pub fn run(args: &RollbackArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
         rollback::execute(planned, &reporter, &stop).await
     })?;
     match args.output {
-        Format::Json => super::print_json(&report)?,
+        Format::Json => super::print::json(&report)?,
         Format::Table => {
             let mut stdout = std::io::stdout().lock();
             writeln!(stdout, "{}", output::rollback::table(&report))?;

@@ -15,19 +15,6 @@ use crate::ops::rollout::{self, Mode, Overrides, Request};
 use crate::output;
 use crate::prompt;
 
-fn duration(
-    flag: &str,
-    text: &Option<String>,
-) -> Result<Option<std::time::Duration>, InvalidInput> {
-    text.as_deref()
-        .map(|t| {
-            crate::fleet::Duration::parse(t)
-                .map(|d| d.get())
-                .map_err(|e| InvalidInput(format!("{flag}: {e}")))
-        })
-        .transpose()
-}
-
 pub fn run(args: &RolloutArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
     let canary = match (
         &args.canary_agents[..],
@@ -47,8 +34,8 @@ pub fn run(args: &RolloutArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
     let overrides = Overrides {
         canary,
         waves,
-        soak: duration("--soak", &args.soak)?,
-        timeout: duration("--timeout", &args.timeout)?,
+        soak: args.soak,
+        timeout: args.timeout,
         max_parallel: Some(usize::from(args.max_parallel)),
         no_auto_rollback: args.no_auto_rollback,
         no_snapshot: args.no_snapshot,
@@ -78,7 +65,7 @@ pub fn run(args: &RolloutArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
     let plan = &planned.plan;
     if args.dry_run {
         match args.output {
-            Format::Json => super::print_json(plan)?,
+            Format::Json => super::print::json(plan)?,
             Format::Table if !quiet => eprintln!("{}", output::rollout::plan(plan)),
             Format::Table => {}
         }
@@ -149,7 +136,7 @@ pub async fn run_held(args: &ApplyArgs, quiet: bool) -> anyhow::Result<ExitStatu
 
 fn show(report: &rollout::Report, format: Format, quiet: bool) -> anyhow::Result<ExitStatus> {
     match format {
-        Format::Json => super::print_json(report)?,
+        Format::Json => super::print::json(report)?,
         Format::Table => {
             if !report.agents.is_empty() {
                 let mut stdout = std::io::stdout().lock();

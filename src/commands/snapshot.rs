@@ -66,9 +66,7 @@ fn run(
     replace: Option<&ReplaceArgs>,
     quiet: bool,
 ) -> anyhow::Result<ExitStatus> {
-    let timeout = crate::fleet::Duration::parse(&job.timeout)
-        .map_err(|e| InvalidInput(format!("--timeout: {e}")))?
-        .get();
+    let timeout = job.timeout;
     let request = Request {
         planning: super::cluster::request(fleet, None, &job.connect, false, DEFAULT_CONCURRENCY),
         ask,
@@ -81,7 +79,7 @@ fn run(
     let plan = &planned.plan;
     if job.dry_run {
         match job.output {
-            Format::Json => super::print_json(plan)?,
+            Format::Json => super::print::json(plan)?,
             Format::Table if !quiet => eprintln!("{}", output::snapshot::plan(plan)),
             Format::Table => {}
         }
@@ -112,7 +110,7 @@ fn run(
     let progress = output::progress::ApplyProgress::new(quiet);
     let report = runtime.block_on(snapshot::execute(planned, &progress))?;
     match job.output {
-        Format::Json => super::print_json(&report)?,
+        Format::Json => super::print::json(&report)?,
         Format::Table => {
             let mut stdout = std::io::stdout().lock();
             writeln!(stdout, "{}", output::snapshot::table(&report))?;

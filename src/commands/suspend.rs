@@ -7,16 +7,14 @@
 use std::io::Write;
 
 use crate::cli::{Format, SuspendArgs};
-use crate::error::{ExitStatus, InvalidInput};
+use crate::error::ExitStatus;
 use crate::ops::planning::DEFAULT_CONCURRENCY;
 use crate::ops::suspend::{self, Action, Request};
 use crate::output;
 use crate::prompt;
 
 pub fn run(args: &SuspendArgs, action: Action, quiet: bool) -> anyhow::Result<ExitStatus> {
-    let timeout = crate::fleet::Duration::parse(&args.timeout)
-        .map_err(|e| InvalidInput(format!("--timeout: {e}")))?
-        .get();
+    let timeout = args.timeout;
     let request = Request {
         planning: super::cluster::request(
             &args.fleet,
@@ -40,7 +38,7 @@ pub fn run(args: &SuspendArgs, action: Action, quiet: bool) -> anyhow::Result<Ex
     };
     if args.dry_run {
         match args.output {
-            Format::Json => super::print_json(plan)?,
+            Format::Json => super::print::json(plan)?,
             Format::Table if !quiet => eprintln!("{}", output::suspend::plan(plan)),
             Format::Table => {}
         }
@@ -72,7 +70,7 @@ pub fn run(args: &SuspendArgs, action: Action, quiet: bool) -> anyhow::Result<Ex
     let progress = output::progress::ApplyProgress::new(quiet);
     let report = runtime.block_on(suspend::execute(planned, request.wait, &progress))?;
     match args.output {
-        Format::Json => super::print_json(&report)?,
+        Format::Json => super::print::json(&report)?,
         Format::Table => {
             let mut stdout = std::io::stdout().lock();
             writeln!(stdout, "{}", output::suspend::table(&report))?;

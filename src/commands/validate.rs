@@ -11,7 +11,7 @@ pub fn run(args: &ValidateArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
     let result = ops::validate(&args.fleet, args.templates.as_deref());
     if args.output == ReportFormat::Table {
         let v = result?;
-        super::print_warnings(&v.warnings, quiet);
+        super::print::warnings(&v.warnings, quiet);
         if !quiet {
             // With multi-agent gateways, count OpenClaw agents and the pods they run in.
             let agents = if v.openclaw_agents == v.agents {

@@ -174,7 +174,7 @@ pub struct Routing {
     /// OpenClaw's HTTP chat endpoint, for the orchestrator to forward messages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<PeerSelector>,
-    /// Run clawctl's own router (clawctl-router) in the fleet namespace as the
+    /// Run clawctl's own router (clawctl-router), in a namespace of its own, as the
     /// orchestrator: the only Slack connection and/or an HTTP front door, forwarding each
     /// person's messages to their agent. Sets `from` to the router's pods; the two are
     /// exclusive.
@@ -188,6 +188,11 @@ pub struct Routing {
 pub struct RouterSpec {
     /// The router's image (built from router/Containerfile), pinned by tag or digest.
     pub image: String,
+    /// The router's own namespace (default `<fleet>-router`): it may read every routed
+    /// agent's gateway token, so nothing else runs beside it. Not the fleet namespace
+    /// and not a team's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
     /// A Secret in the fleet namespace with SLACK_APP_TOKEN (xapp-, Socket Mode) and
     /// SLACK_BOT_TOKEN (xoxb-): turns on the Slack door.
     #[serde(default, skip_serializing_if = "Option::is_none")]

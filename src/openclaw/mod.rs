@@ -7,11 +7,9 @@
 //! Verified by the conformance suite (`conformance/`), which boots every example fleet's
 //! rendered pods on the real gateway at each release in `conformance/versions.env`.
 
-mod config;
 mod policy;
 mod version;
 
-pub use config::config_json;
 pub use policy::policy_conflicts;
 pub use version::{Dialect, Release, Version, image_tag, release, verified};
 

@@ -74,6 +74,35 @@ pub struct AgentStatus {
 pub struct FleetStatus {
     pub fleet: String,
     pub agents: Vec<AgentStatus>,
+    /// clawctl-router (`spec.routing.router`), when the fleet runs one or the file asks
+    /// for one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub router: Option<RouterStatus>,
+}
+
+/// The router's line: its Deployment, read like an agent's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RouterStatus {
+    pub name: String,
+    pub namespace: String,
+    /// The router image's tag (or digest).
+    pub image: String,
+    pub ready: String,
+    /// Ready, Progressing, Degraded, Missing or Drifted.
+    pub phase: Phase,
+    pub restarts: i32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// What the fleet file expects of the router.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpectedRouter {
+    pub name: String,
+    pub namespace: String,
+    /// A planned create or update of one of the router's objects, if any.
+    pub drift: Option<String>,
 }
 
 impl FleetStatus {
@@ -256,7 +285,95 @@ pub fn compute(
     FleetStatus {
         fleet: fleet.to_string(),
         agents: rows,
+        router: None,
     }
+}
+
+/// Whether `meta` is one of clawctl-router's objects (or pods).
+fn is_router(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> bool {
+    label(meta, "app.kubernetes.io/name") == Some(crate::names::ROUTER_APP)
+        && label(meta, AGENT_LABEL).is_none()
+}
+
+/// The router's line, from its live Deployment and pods and what the file expects
+/// (`None`: no file). Without a router on either side, none. Pure.
+pub fn router(live: &Live, expected: Option<Option<&ExpectedRouter>>) -> Option<RouterStatus> {
+    let deployment = live.deployments.iter().find(|d| {
+        is_router(&d.metadata)
+            && expected.flatten().is_none_or(|e| {
+                d.metadata.namespace.as_deref() == Some(e.namespace.as_str())
+                    && d.metadata.name.as_deref() == Some(e.name.as_str())
+            })
+    });
+    let wanted = expected.flatten();
+    if deployment.is_none() && wanted.is_none() {
+        return None;
+    }
+    let (name, namespace) = match (deployment, wanted) {
+        (_, Some(w)) => (w.name.clone(), w.namespace.clone()),
+        (Some(d), None) => (
+            d.metadata.name.clone().unwrap_or_default(),
+            d.metadata.namespace.clone().unwrap_or_default(),
+        ),
+        (None, None) => return None,
+    };
+    let pods: Vec<&Pod> = live
+        .pods
+        .iter()
+        .filter(|p| {
+            is_router(&p.metadata)
+                && p.metadata.namespace.as_deref() == Some(namespace.as_str())
+                && p.metadata.deletion_timestamp.is_none()
+        })
+        .collect();
+    let image = deployment
+        .and_then(|d| d.spec.as_ref()?.template.spec.as_ref()?.containers.first())
+        .and_then(|c| c.image.as_deref())
+        .map(tag)
+        .unwrap_or_default();
+    let ready = deployment.map_or_else(
+        || "-".to_string(),
+        |d| {
+            format!(
+                "{}/{}",
+                d.status
+                    .as_ref()
+                    .and_then(|s| s.ready_replicas)
+                    .unwrap_or(0),
+                d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1)
+            )
+        },
+    );
+    let pod_failure = pods.iter().find_map(|p| readiness::pod_failure(p));
+    let (phase, reason) = match (deployment, expected) {
+        (None, _) => (
+            Phase::Missing,
+            Some("no Deployment on the cluster".to_string()),
+        ),
+        (Some(_), Some(None)) => (
+            Phase::Drifted,
+            Some("the fleet file has no router (apply --prune removes it)".to_string()),
+        ),
+        (Some(d), _) => match (readiness::deployment(d), pod_failure) {
+            (Rollout::Failed(why), _) | (Rollout::Waiting(_), Some(why)) => {
+                (Phase::Degraded, Some(why))
+            }
+            (Rollout::Waiting(why), None) => (Phase::Progressing, Some(why)),
+            (Rollout::Done, _) => match wanted.and_then(|w| w.drift.clone()) {
+                Some(drift) => (Phase::Drifted, Some(drift)),
+                None => (Phase::Ready, None),
+            },
+        },
+    };
+    Some(RouterStatus {
+        name,
+        namespace,
+        image,
+        ready,
+        phase,
+        restarts: pods.iter().map(|p| readiness::restarts(p)).sum(),
+        reason,
+    })
 }
 
 /// The state volume's phase, unless a workspace volume of a multi-agent gateway is not
@@ -338,6 +455,8 @@ pub struct Prepared {
     pub fleet: String,
     pub selector: String,
     pub expected: Option<Vec<Expected>>,
+    /// With a fleet file: the router it asks for, if any.
+    pub expected_router: Option<Option<ExpectedRouter>>,
     /// Where to look when RBAC forbids looking everywhere at once (a fleet file's
     /// namespaces; none for a fleet known by name).
     pub namespaces: Vec<String>,
@@ -363,6 +482,7 @@ pub async fn prepare(source: Source<'_>) -> anyhow::Result<Prepared> {
                 selector: planning::selector(&name),
                 fleet: name,
                 expected: None,
+                expected_router: None,
                 namespaces: Vec::new(),
                 applyset_id,
             })
@@ -401,6 +521,25 @@ pub async fn prepare(source: Source<'_>) -> anyhow::Result<Prepared> {
             let mut namespaces: Vec<String> =
                 expected.iter().map(|e| e.namespace.clone()).collect();
             namespaces.push(planned.fleet_namespace.clone());
+            let expected_router = resolved.router_namespace().map(|ns| {
+                let name = crate::names::router(&resolved.name);
+                let drift = planned
+                    .plan
+                    .changes
+                    .iter()
+                    .find(|c| {
+                        c.agent.is_none()
+                            && c.object.namespace.as_deref() == Some(ns)
+                            && matches!(c.action, Action::Create | Action::Update)
+                    })
+                    .map(|c| format!("{} differs from the fleet file", c.object));
+                namespaces.push(ns.to_string());
+                ExpectedRouter {
+                    name,
+                    namespace: ns.to_string(),
+                    drift,
+                }
+            });
             Ok(Prepared {
                 applyset_id: Some(crate::cluster::applyset::id(
                     &planned.fleet,
@@ -410,6 +549,7 @@ pub async fn prepare(source: Source<'_>) -> anyhow::Result<Prepared> {
                 fleet: planned.fleet,
                 selector: planned.selector,
                 expected: Some(expected),
+                expected_router: Some(expected_router),
                 namespaces,
             })
         }
@@ -454,12 +594,14 @@ pub async fn status(prepared: &Prepared) -> anyhow::Result<FleetStatus> {
             ))
         });
     }
-    Ok(compute(
+    let mut status = compute(
         &prepared.fleet,
         &live,
         prepared.expected.as_deref(),
         Timestamp::now(),
-    ))
+    );
+    status.router = router(&live, prepared.expected_router.as_ref().map(Option::as_ref));
+    Ok(status)
 }
 
 /// Calls `show` with a fresh snapshot whenever a Deployment, Pod or claim of the fleet
@@ -488,7 +630,10 @@ pub async fn watch(
         // Let a burst of events settle into one refresh.
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         let snapshot = status(prepared).await?;
-        if last.as_ref().is_some_and(|l| l.agents == snapshot.agents) {
+        if last
+            .as_ref()
+            .is_some_and(|l| l.agents == snapshot.agents && l.router == snapshot.router)
+        {
             continue;
         }
         if !show(&snapshot) {

@@ -103,15 +103,25 @@ pub fn table(report: &Report) -> String {
     table.load_preset(UTF8_BORDERS_ONLY);
     table.set_header(["agent", "group", "result", "reason"]);
     let has_canary = report.groups.len() > 1;
+    let result = |outcome: &Outcome| match outcome {
+        Outcome::Updated => ("updated", String::new()),
+        Outcome::Failed(why) => ("failed", why.clone()),
+        Outcome::RolledBack => ("rolled back", String::new()),
+        Outcome::RollbackFailed(why) => ("rollback failed", why.clone()),
+        Outcome::NotStarted => ("not started", String::new()),
+        Outcome::Interrupted => ("interrupted", String::new()),
+    };
+    if let Some(r) = &report.router {
+        let (result, reason) = result(&r.outcome);
+        table.add_row([
+            format!("(router {})", r.name),
+            "first".to_string(),
+            result.to_string(),
+            reason,
+        ]);
+    }
     for a in &report.agents {
-        let (result, reason) = match &a.outcome {
-            Outcome::Updated => ("updated", String::new()),
-            Outcome::Failed(why) => ("failed", why.clone()),
-            Outcome::RolledBack => ("rolled back", String::new()),
-            Outcome::RollbackFailed(why) => ("rollback failed", why.clone()),
-            Outcome::NotStarted => ("not started", String::new()),
-            Outcome::Interrupted => ("interrupted", String::new()),
-        };
+        let (result, reason) = result(&a.outcome);
         let group = if a.group == 0 && has_canary {
             "canary".to_string()
         } else {
@@ -270,6 +280,25 @@ pub fn plan(plan: &Plan) -> String {
             );
         }
     }
+    if let Some(r) = &plan.router {
+        lines.push(format!(
+            "first the router {}/{}: {} -> {}, gated on its Deployment becoming ready within {}{}",
+            r.namespace,
+            r.name,
+            if r.from.is_empty() {
+                "-".to_string()
+            } else {
+                tag(&r.from)
+            },
+            tag(&r.to),
+            duration(plan.timeout_seconds),
+            if plan.auto_rollback {
+                "; if it fails it goes back and no agent moves"
+            } else {
+                "; if it fails no agent moves"
+            }
+        ));
+    }
     lines.extend(super::snapshot::before_moving(
         &plan.snapshots,
         &plan.unsnapshotted,
@@ -324,6 +353,7 @@ mod tests {
             start: 0,
             stop_after_canary: false,
             agents: moves(groups),
+            router: None,
             skipped: vec![Skip {
                 agent: "zeta".into(),
                 reason: "already runs the target".into(),

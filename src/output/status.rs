@@ -36,7 +36,6 @@ pub fn table(status: &FleetStatus) -> String {
         }
         row.extend([
             a.image.clone(),
-            a.image.clone(),
             a.ready.clone(),
             format!("{:?}", a.phase),
             a.restarts.to_string(),
@@ -46,12 +45,77 @@ pub fn table(status: &FleetStatus) -> String {
         ]);
         table.add_row(row);
     }
-    format!("{table}\n{}", status.summary())
+    let router = status.router.as_ref().map(|r| {
+        let reason = r
+            .reason
+            .as_deref()
+            .map(|w| format!(": {w}"))
+            .unwrap_or_default();
+        format!(
+            "router {}/{}: image {}, {} ready, {:?}, {} restarts{reason}\n",
+            r.namespace, r.name, r.image, r.ready, r.phase, r.restarts
+        )
+    });
+    format!(
+        "{table}\n{}{}",
+        router.unwrap_or_default(),
+        status.summary()
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ops::status::{AgentStatus, Phase, RouterStatus};
+
+    #[test]
+    fn each_value_sits_under_its_header_and_the_router_has_a_line() {
+        let status = FleetStatus {
+            fleet: "demo".into(),
+            agents: vec![AgentStatus {
+                agent: "alpha".into(),
+                team: "core".into(),
+                namespace: "core".into(),
+                image: "2026.4.14".into(),
+                ready: "1/1".into(),
+                phase: Phase::Ready,
+                restarts: 0,
+                volume: "Bound".into(),
+                agents: Vec::new(),
+                age_seconds: Some(60),
+                reason: None,
+            }],
+            router: Some(RouterStatus {
+                name: "demo-router".into(),
+                namespace: "demo-router".into(),
+                image: "0.1.0".into(),
+                ready: "0/1".into(),
+                phase: Phase::Degraded,
+                restarts: 3,
+                reason: Some("back-off".into()),
+            }),
+        };
+        let text = table(&status);
+        let lines: Vec<&str> = text.lines().collect();
+        let header = lines.iter().find(|l| l.contains("phase")).expect("header");
+        let row = lines.iter().find(|l| l.contains("alpha")).expect("row");
+        for (title, value) in [
+            ("image", "2026.4.14"),
+            ("ready", "1/1"),
+            ("phase", "Ready"),
+            ("volume", "Bound"),
+        ] {
+            assert_eq!(
+                header.find(title),
+                row.find(value),
+                "{title} over {value}:\n{text}"
+            );
+        }
+        assert!(
+            text.contains("router demo-router/demo-router: image 0.1.0, 0/1 ready, Degraded, 3 restarts: back-off"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn ages_read_like_kubectl() {

@@ -91,9 +91,14 @@ fn idle_after(fleet: &ResolvedFleet) -> Option<std::time::Duration> {
 /// labels and pod selector, its image, doors and environment, and the namespaces of the
 /// agents it forwards to (its only egress besides DNS, the API server and Slack).
 fn router_context(fleet: &ResolvedFleet) -> Json {
-    let Some(router) = &fleet.routing.router else {
+    let (Some(router), Some(namespace)) = (&fleet.routing.router, fleet.router_namespace()) else {
         return Json::Null;
     };
+    let mut namespace_labels = fleet_labels(fleet);
+    namespace_labels.insert(
+        "pod-security.kubernetes.io/enforce".to_string(),
+        "restricted".to_string(),
+    );
     let name = crate::names::router(&fleet.name);
     let selector = crate::names::router_selector(&fleet.name);
     let mut labels = fleet_labels(fleet);
@@ -173,6 +178,8 @@ fn router_context(fleet: &ResolvedFleet) -> Json {
     }
     json!({
         "name": name,
+        "namespace": namespace,
+        "namespaceLabels": namespace_labels,
         "labels": labels,
         "selector": selector,
         "http": router.http.is_some(),
@@ -371,7 +378,7 @@ pub fn agent_context(shared: &AgentShared, fleet: &ResolvedFleet, agent: &Resolv
     ]);
 
     let openclaw_json =
-        serde_json::to_string_pretty(&openclaw::config_json(agent, &shared.release))
+        serde_json::to_string_pretty(&super::openclaw_json::config_json(agent, &shared.release))
             .unwrap_or_default()
             + "\n";
     let mut data: BTreeMap<&str, &str> = BTreeMap::new();

@@ -6,6 +6,7 @@
 pub mod context;
 mod gateway_api;
 mod json;
+pub mod openclaw_json;
 mod pod_security;
 pub mod templates;
 
@@ -201,6 +202,21 @@ fn render_checked<T>(
                 let expect = Expect {
                     scope: t.scope,
                     namespace: &fleet.namespace,
+                    fleet: &fleet.name,
+                    team: None,
+                    agent: None,
+                    sync: &[],
+                };
+                render_one(&env, t, ctx, &expect, &mut sink)?;
+            }
+            Scope::Router if whole => {
+                let Some(namespace) = fleet.router_namespace() else {
+                    continue;
+                };
+                let ctx = minijinja::context! { fleet => fleet_ctx.clone() };
+                let expect = Expect {
+                    scope: t.scope,
+                    namespace,
                     fleet: &fleet.name,
                     team: None,
                     agent: None,

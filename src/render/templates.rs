@@ -8,6 +8,8 @@ use anyhow::{Context, bail};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
     Fleet,
+    /// clawctl-router's namespace, with `spec.routing.router`.
+    Router,
     Team,
     Agent,
 }
@@ -21,6 +23,16 @@ impl Scope {
                 ("v1", "Namespace"),
                 ("v1", "ConfigMap"),
                 ("v1", "ServiceAccount"),
+                ("rbac.authorization.k8s.io/v1", "Role"),
+                ("rbac.authorization.k8s.io/v1", "RoleBinding"),
+                ("apps/v1", "Deployment"),
+                ("v1", "Service"),
+                ("networking.k8s.io/v1", "NetworkPolicy"),
+            ],
+            Scope::Router => &[
+                ("v1", "Namespace"),
+                ("v1", "ServiceAccount"),
+                ("v1", "ConfigMap"),
                 ("rbac.authorization.k8s.io/v1", "Role"),
                 ("rbac.authorization.k8s.io/v1", "RoleBinding"),
                 ("apps/v1", "Deployment"),
@@ -63,7 +75,7 @@ macro_rules! builtins {
 builtins![
     (Fleet, "fleet-namespace.yaml.j2"),
     (Fleet, "fleet-routes.yaml.j2"),
-    (Fleet, "fleet-router.yaml.j2"),
+    (Router, "router.yaml.j2"),
     (Team, "team-namespace.yaml.j2"),
     (Team, "team-networkpolicy.yaml.j2"),
     (Team, "team-viewers.yaml.j2"),

@@ -43,7 +43,8 @@ fn cases(dir: &Path) -> Vec<String> {
 }
 
 /// One diagnostic of `validate -o json`, in the form `Diagnostic`'s Display prints
-/// (src/diag.rs): the location is left out when the line is 0, the path when empty.
+/// (src/diag.rs): the location is left out when the line is 0, the path when empty, and
+/// the agents a shared layer's problem concerns (`agents`, data in the JSON) named last.
 fn display(d: &serde_json::Value) -> Result<String, String> {
     let field = |name: &str| {
         d.get(name)
@@ -75,6 +76,21 @@ fn display(d: &serde_json::Value) -> Result<String, String> {
         write!(out, ": {path}").expect("write to String");
     }
     write!(out, ": {message}").expect("write to String");
+    if let Some(agents) = d.get("agents") {
+        let names: Vec<&str> = agents
+            .as_array()
+            .ok_or_else(|| format!("`agents` is not a list: {d}"))?
+            .iter()
+            .map(|a| {
+                a.as_str()
+                    .ok_or_else(|| format!("an agent is not a string: {d}"))
+            })
+            .collect::<Result<_, _>>()?;
+        if names.is_empty() {
+            return Err(format!("`agents` is present but empty: {d}"));
+        }
+        write!(out, " (for {})", clawctl::diag::agents_phrase(&names)).expect("write to String");
+    }
     Ok(out)
 }
 

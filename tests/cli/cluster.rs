@@ -961,6 +961,59 @@ fn status_shows_a_crash_loop_as_degraded() {
     );
 }
 
+/// Issue 20: the router takes part in `status`: its own line (and `router` in JSON), from
+/// the file or from labels alone, Degraded with the pod's reason when it crash-loops.
+#[test]
+fn status_shows_the_router_apart_from_the_agents() {
+    let server = server();
+    let routed = |image: &str| {
+        fleet(&["alpha"], IMAGE).replace(
+            "  defaults:",
+            &format!("  routing:\n    router: {{image: {image}, http: {{proxy: [10.0.3.0/24]}}}}\n  defaults:"),
+        )
+    };
+    let text = routed("ghcr.io/clawctl/clawctl-router:0.1.0");
+    apply(&server, &text, &[]).success();
+    let status = status_json(&server, &text, &["fleet.yaml"]);
+    assert_eq!(phases(&status), [("alpha".into(), "Ready".into())]);
+    let router = &status["router"];
+    assert_eq!(router["namespace"], "demo-router", "{status}");
+    assert_eq!(router["name"], "demo-router");
+    assert_eq!(router["image"], "0.1.0");
+    assert_eq!(router["ready"], "1/1");
+    assert_eq!(router["phase"], "Ready");
+    let by_name = status_json(&server, "", &["--fleet", "demo"]);
+    assert_eq!(by_name["router"], status["router"]);
+    let table = clawctl(&server, &text, &["status", "fleet.yaml"]).success();
+    assert!(
+        table
+            .stdout
+            .contains("router demo-router/demo-router: image 0.1.0, 1/1 ready, Ready, 0 restarts"),
+        "{}",
+        table.stdout
+    );
+
+    // A router image that crash-loops.
+    server.crash_images("crashy");
+    let crashy = routed("ghcr.io/clawctl/clawctl-router:0.1.0-crashy");
+    apply(&server, &crashy, &["--no-wait"]).success();
+    std::thread::sleep(Duration::from_millis(500));
+    let status = status_json(&server, &crashy, &["fleet.yaml"]);
+    assert_eq!(status["router"]["phase"], "Degraded", "{status}");
+    assert!(
+        status["router"]["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("CrashLoopBackOff"),
+        "{status}"
+    );
+    // A file without the router: the live one is drift, not an agent.
+    let plain = fleet(&["alpha"], IMAGE);
+    let status = status_json(&server, &plain, &["fleet.yaml"]);
+    assert_eq!(status["router"]["phase"], "Drifted", "{status}");
+    assert_eq!(status["agents"].as_array().map(Vec::len), Some(1));
+}
+
 #[test]
 fn status_watch_prints_again_when_an_agent_changes() {
     use std::io::{BufRead, BufReader};

@@ -453,7 +453,7 @@ fn the_router_may_read_watch_and_patch_exactly_the_routed_deployments() {
     let server = server();
     let text = fleet(&["alpha", "beta"]);
     apply(&server, &text, &[]).success();
-    let router = UserInfo::service_account("clawctl-system", "demo-router");
+    let router = UserInfo::service_account("demo-router", "demo-router");
     let can = |verb: &str, ns: &str, name: &str| {
         server.can(&router, verb, "apps", "deployments", ns, name)
     };
@@ -468,7 +468,7 @@ fn the_router_may_read_watch_and_patch_exactly_the_routed_deployments() {
     // Not by listing everything, not another Deployment, not its own.
     assert!(!can("list", "core", ""));
     assert!(!can("patch", "core", "someone-else"));
-    assert!(!can("patch", "clawctl-system", "demo-router"));
+    assert!(!can("patch", "demo-router", "demo-router"));
 
     apply(&server, &text.replace(", idleAfter: 30m", ""), &[]).success();
     for verb in ["get", "watch", "patch"] {

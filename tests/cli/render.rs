@@ -741,8 +741,8 @@ fn access_in_an_agent_only_namespace_warns() {
     );
 }
 
-/// `routing.router` renders clawctl-router in the fleet namespace with only what it
-/// needs: the routing table by name, the routed agents' token Secrets by name (through
+/// `routing.router` renders clawctl-router in a namespace of its own (enforcing the
+/// restricted Pod Security level) with only what it needs: the routing table by name, the routed agents' token Secrets by name (through
 /// each team's orchestrator Role), egress to the agents' gateways, DNS and HTTPS, and
 /// ingress only from the authenticating proxy; the agents admit only the router's pods.
 #[test]
@@ -778,12 +778,28 @@ fn the_router_gets_only_what_it_needs() {
             "agent-carol-gateway-token"
         ])
     );
+    let router = serde_json::json!([{"kind": "ServiceAccount", "name": "swarm-router", "namespace": "swarm-router"}]);
     let binding = find("RoleBinding", "swarm", "clawctl-orchestrator");
+    assert_eq!(binding["subjects"], router);
+    let binding = find("RoleBinding", "clawctl-system", "swarm-router");
+    assert_eq!(binding["subjects"], router);
+    let namespace = documents
+        .iter()
+        .find(|d| d["kind"] == "Namespace" && d["metadata"]["name"] == "swarm-router")
+        .expect("the router's namespace");
     assert_eq!(
-        binding["subjects"],
-        serde_json::json!([{"kind": "ServiceAccount", "name": "swarm-router", "namespace": "clawctl-system"}])
+        namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"],
+        "restricted"
     );
-    let deployment = find("Deployment", "clawctl-system", "swarm-router");
+    // Nothing but the router's own objects in its namespace.
+    let beside: Vec<String> = documents
+        .iter()
+        .filter(|d| d["metadata"]["namespace"] == "swarm-router")
+        .filter(|d| d["metadata"]["labels"]["app.kubernetes.io/name"] != "clawctl-router")
+        .map(|d| format!("{} {}", d["kind"], d["metadata"]["name"]))
+        .collect();
+    assert!(beside.is_empty(), "{beside:?}");
+    let deployment = find("Deployment", "swarm-router", "swarm-router");
     let pod = &deployment["spec"]["template"]["spec"];
     assert_eq!(pod["serviceAccountName"], "swarm-router");
     assert_eq!(
@@ -794,7 +810,7 @@ fn the_router_gets_only_what_it_needs() {
         pod["containers"][0]["envFrom"][0]["secretRef"]["name"],
         "swarm-slack"
     );
-    let policy = find("NetworkPolicy", "clawctl-system", "swarm-router");
+    let policy = find("NetworkPolicy", "swarm-router", "swarm-router");
     assert_eq!(
         policy["spec"]["ingress"][0]["from"],
         serde_json::json!([{"ipBlock": {"cidr": "10.0.3.0/24"}}])
@@ -809,7 +825,7 @@ fn the_router_gets_only_what_it_needs() {
     );
     assert_eq!(
         from["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"],
-        "clawctl-system"
+        "swarm-router"
     );
 }
 

@@ -459,6 +459,66 @@ fn a_crash_looping_tag_fails_at_the_canary_and_only_the_canary_is_rolled_back() 
     assert_eq!(claim_uids(&server), claims);
 }
 
+/// Issue 20: the router takes part in `rollout`: a new router image in the file moves the
+/// router first, through its own gate; a router that crash-loops goes back to the image
+/// it ran, and no agent moves (exit 4).
+#[test]
+fn the_router_moves_first_and_a_failing_one_goes_back_before_any_agent() {
+    let server = server();
+    let routed = |router: &str, agents: &str| {
+        fleet(&AGENTS, agents).replace(
+            "  defaults:",
+            &format!("  routing:\n    router: {{image: ghcr.io/clawctl/clawctl-router:{router}, http: {{proxy: [10.0.3.0/24]}}}}\n  defaults:"),
+        )
+    };
+    apply(&server, &routed("0.1.0", IMAGE), &[]).success();
+    let router_image = || {
+        server
+            .get("apps/v1", "Deployment", Some("demo-router"), "demo-router")
+            .and_then(|d| {
+                d["spec"]["template"]["spec"]["containers"][0]["image"]
+                    .as_str()
+                    .map(str::to_string)
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(router_image(), "ghcr.io/clawctl/clawctl-router:0.1.0");
+
+    // The plan names the router's move before the agents'.
+    let text = routed("0.2.0", NEW);
+    let dry = clawctl(&server, &text, &["rollout", "fleet.yaml", "--dry-run"]).success();
+    assert!(
+        dry.stderr
+            .contains("first the router demo-router/demo-router: 0.1.0 -> 0.2.0"),
+        "{}",
+        dry.stderr
+    );
+    let out = clawctl(&server, &text, &rollout_args(&["-o", "json"])).success();
+    let moved = report(&out.stdout);
+    assert_eq!(moved["router"]["result"], "updated", "{moved}");
+    assert_eq!(router_image(), "ghcr.io/clawctl/clawctl-router:0.2.0");
+    assert_eq!(images(&server), vec![NEW.to_string(); 5]);
+
+    // Only the router's image changes: it moves alone.
+    let text = routed("0.3.0", NEW);
+    let out = clawctl(&server, &text, &rollout_args(&["-o", "json"])).success();
+    let moved = report(&out.stdout);
+    assert_eq!(moved["router"]["result"], "updated", "{moved}");
+    assert_eq!(moved["phase"], "done");
+    assert_eq!(router_image(), "ghcr.io/clawctl/clawctl-router:0.3.0");
+
+    // A router that crash-loops goes back; no agent moves.
+    server.crash_images("crashy");
+    let text = routed("0.4.0-crashy", IMAGE);
+    let out = clawctl(&server, &text, &rollout_args(&["-o", "json"])).fails(4);
+    let moved = report(&out.stdout);
+    assert_eq!(moved["phase"], "rolled-back", "{moved}");
+    assert_eq!(moved["router"]["result"], "rolled-back", "{moved}");
+    assert!(out.stderr.contains("CrashLoopBackOff"), "{}", out.stderr);
+    assert_eq!(router_image(), "ghcr.io/clawctl/clawctl-router:0.3.0");
+    assert_eq!(images(&server), vec![NEW.to_string(); 5]);
+}
+
 #[test]
 fn a_failure_in_wave_two_rolls_back_the_canary_and_both_waves() {
     let (server, text) = deployed();

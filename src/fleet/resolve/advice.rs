@@ -1,7 +1,8 @@
 //! Warnings about a valid fleet: what will work but deserves a second look (runtime
 //! tools next to Secrets, plugins the image must hold for its OpenClaw release).
 
-use super::{Cx, ResolvedAgent};
+use super::cx::Cx;
+use super::types::ResolvedAgent;
 use crate::diag::FieldPath;
 use crate::openclaw::Release;
 

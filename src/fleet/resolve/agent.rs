@@ -1,52 +1,21 @@
 //! One agent: its team, its three layers merged, then each concern resolved by the
 //! module that owns it (model, resources, workspace, env, network, tools, pod).
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
+use super::cx::{At, Cx};
+use super::layers::{merged, to_layer};
+use super::types::{ResolvedAgent, ResolvedTeam};
 use super::{
-    Cx, ResolvedAgent, ResolvedTeam, env, exposure, gateway, hosted, knowledge, model, network,
-    pod, resources, suspend, tools, workspace,
+    env, exposure, gateway, hosted, knowledge, model, network, pod, resources, suspend, tools,
+    workspace,
 };
-use super::{merged, rules, source, to_layer};
 use crate::diag::FieldPath;
 use crate::fleet::model::{Agent, Settings};
-use serde_json::Map;
+use crate::fleet::rules;
 
 /// Objects are named `agent-<name>`, and a Service name is a 63-character DNS label.
 const MAX_AGENT_NAME: usize = 57;
-
-/// Where an agent's merged settings are written: its index, its team's, and for an
-/// agent hosted in a multi-agent gateway, its index in the gateway's `agents`.
-#[derive(Clone, Copy)]
-pub(super) struct At {
-    pub agent: usize,
-    pub team: Option<usize>,
-    pub hosted: Option<usize>,
-}
-
-impl At {
-    /// The agent's own entry, `spec.agents[i]` (or `spec.agents[i].agents[j]`).
-    pub fn path(&self) -> FieldPath {
-        let gateway = FieldPath::root()
-            .key("spec")
-            .key("agents")
-            .index(self.agent);
-        match self.hosted {
-            Some(j) => gateway.key("agents").index(j),
-            None => gateway,
-        }
-    }
-
-    /// Where the setting at `rel` (dotted, `model.endpoint.baseUrl`) was written.
-    pub fn src(&self, cx: &Cx, rel: &str) -> FieldPath {
-        self.src_path(cx, &FieldPath::parse(rel))
-    }
-
-    /// [`At::src`] for a path whose keys may hold dots.
-    pub fn src_path(&self, cx: &Cx, rel: &FieldPath) -> FieldPath {
-        source(cx, *self, rel)
-    }
-}
 
 pub(super) fn resolve_agent(
     cx: &mut Cx,
@@ -164,8 +133,7 @@ pub(super) fn resolve_agent(
     let own_prefix = format!("{path}.");
     for d in &mut cx.diags.0[errors_before..] {
         if !d.path.starts_with(&own_prefix) && d.path != path.to_string() {
-            d.message
-                .push_str(&format!(" (for agent {:?})", agent.name));
+            d.agents.push(agent.name.clone());
         }
     }
     let team = team?;

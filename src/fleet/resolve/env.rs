@@ -2,10 +2,11 @@
 
 use std::collections::BTreeMap;
 
-use super::agent::At;
-use super::{Cx, guardrails, rules};
+use super::cx::At;
+use super::cx::Cx;
 use crate::diag::FieldPath;
 use crate::fleet::model::Settings;
+use crate::fleet::{guardrails, rules};
 
 pub(super) struct ResolvedEnv {
     pub secrets: Vec<String>,

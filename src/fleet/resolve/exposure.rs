@@ -2,12 +2,12 @@
 //! a Gateway API HTTPRoute and/or an Ingress, the proxy pods its NetworkPolicy admits,
 //! and the browser origins and trusted proxies the gateway learns from them.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
-use super::agent::At;
-use super::{Cx, ResolvedAgent, check_selector, guardrails, rules, source};
-use crate::diag::{FieldPath, agents_phrase};
+use super::cx::At;
+use super::cx::{Cx, check_selector};
 use crate::fleet::model::{ParentRef, ProxySelector, ServiceType, Settings};
+use crate::fleet::{guardrails, rules};
 
 /// Gateway API limits (HTTPRouteSpec: `parentRefs` maxItems 32, `hostnames` maxItems 16).
 const MAX_PARENT_REFS: usize = 32;
@@ -35,7 +35,7 @@ impl ResolvedExposure {
     }
 
     /// The hostnames the agent answers for, each once.
-    fn hosts(&self) -> Vec<&str> {
+    pub(super) fn hosts(&self) -> Vec<&str> {
         let mut hosts: Vec<&str> = Vec::new();
         let route = self.http_route.iter().flat_map(|r| &r.hostnames);
         for host in route.chain(self.ingress.iter().map(|i| &i.host)) {
@@ -297,47 +297,6 @@ fn check_path(path: &str) -> Result<(), String> {
     }
 }
 
-/// Two agents answering for the same host would split its traffic between them (the
-/// proxy picks one, or rejects both): each hostname belongs to one agent.
-pub(super) fn unique_hosts(cx: &mut Cx, agents: &[ResolvedAgent]) {
-    let spec = &cx.loaded.fleet.spec;
-    let index: HashMap<&str, usize> = spec
-        .agents
-        .iter()
-        .enumerate()
-        .map(|(i, a)| (a.name.as_str(), i))
-        .collect();
-    let mut owners: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for agent in agents {
-        for host in agent.exposure.hosts() {
-            owners.entry(host).or_default().push(&agent.name);
-        }
-    }
-    for (host, names) in owners.into_iter().filter(|(_, n)| n.len() > 1) {
-        let Some(&i) = names.get(1).and_then(|n| index.get(n)) else {
-            continue;
-        };
-        let team = cx.loaded.fleet.spec.agents[i]
-            .team
-            .as_ref()
-            .and_then(|t| cx.loaded.fleet.spec.teams.iter().position(|x| &x.name == t))
-            .or((cx.loaded.fleet.spec.teams.len() == 1).then_some(0));
-        let at = super::agent::At {
-            agent: i,
-            team,
-            hosted: None,
-        };
-        let path = source(cx, at, &FieldPath::parse("exposure"));
-        cx.error(
-            &path,
-            format!(
-                "hostname {host:?} is declared by {}: each hostname routes to one agent",
-                agents_phrase(&names)
-            ),
-        );
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -372,7 +331,7 @@ mod tests {
     fn openclaw_json(fleet: &crate::fleet::ResolvedFleet) -> serde_json::Value {
         let (release, _) =
             crate::openclaw::release(&fleet.image, None).unwrap_or_else(|e| panic!("{e}"));
-        crate::openclaw::config_json(&fleet.agents[0], &release)
+        crate::render::openclaw_json::config_json(&fleet.agents[0], &release)
     }
 
     #[test]

@@ -1,15 +1,15 @@
 //! The agent's gateway settings: who may open its Control UI, and whether OpenClaw runs
 //! its first-run bootstrap ritual.
 
-use super::Cx;
-use super::agent::At;
+use super::cx::At;
+use super::cx::Cx;
 use crate::fleet::model::Settings;
 
 /// The Control UI as rendered: on or off, and the browser origins allowed to open it.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ResolvedControlUi {
     pub enabled: bool,
-    /// Empty means the gateway's own loopback origins (see `openclaw::config`).
+    /// Empty means the gateway's own loopback origins (see `render::openclaw_json`).
     pub allowed_origins: Vec<String>,
 }
 

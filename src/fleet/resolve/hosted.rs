@@ -6,9 +6,13 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Map, Value};
 
-use super::agent::At;
-use super::{Cx, WorkspaceEntry, merged, model, resources, rules, to_layer, workspace};
+use super::cx::At;
+use super::cx::Cx;
+use super::layers::{merged, to_layer};
+use super::workspace::WorkspaceEntry;
+use super::{model, resources, workspace};
 use crate::fleet::model::{Binding, Channel, HostedAgent, Quantity, Settings};
+use crate::fleet::rules;
 
 /// One agent of a multi-agent gateway, ready to render.
 #[derive(Debug, Clone, serde::Serialize)]

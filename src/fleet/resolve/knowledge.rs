@@ -2,9 +2,11 @@
 //! egress rule the bucket needs) and its cloud `identity` (ServiceAccount annotations);
 //! across the fleet, read-only agents that share a writer's credentials.
 
-use super::agent::At;
-use super::{Cx, ResolvedAgent, ResolvedPod, rules};
-use crate::fleet::model::{EgressRule, Identity, KnowledgeMode, Settings};
+use super::cx::At;
+use super::cx::Cx;
+use super::pod::ResolvedPod;
+use crate::fleet::model::{EgressRule, Identity, Settings};
+use crate::fleet::rules;
 use crate::knowledge::{self as sync, Backend, Knowledge};
 
 /// The cloud identities an agent's ServiceAccount stands for.
@@ -226,83 +228,6 @@ pub(super) fn identity(cx: &mut Cx, at: At, settings: &Settings) -> ResolvedIden
         gcp: gcp.as_ref().map(|g| g.service_account.clone()),
         aws: aws.as_ref().map(|a| a.role_arn.clone()),
         azure: azure.as_ref().map(|a| a.client_id.clone()),
-    }
-}
-
-/// An agent that writes another agent's folder (`from`) is a second writer there.
-pub(super) fn foreign_writers(cx: &mut Cx, agents: &[ResolvedAgent]) {
-    for (i, agent) in agents.iter().enumerate() {
-        let Some(k) = &agent.knowledge else { continue };
-        let own = k.path.ends_with(&format!("/{}", agent.name));
-        if k.mode == KnowledgeMode::ReadWrite && !own {
-            let path = crate::diag::FieldPath::root()
-                .key("spec")
-                .key("agents")
-                .index(i)
-                .key("name");
-            cx.warn(
-                &path,
-                format!(
-                    "agent {:?} writes knowledge to {}, another agent's folder: two writers overwrite each other's files; set `mode: readOnly` if it only reads",
-                    agent.name, k.path
-                ),
-            );
-        }
-    }
-}
-
-/// A read-only agent is read-only only if the bucket refuses its writes: warn when it
-/// holds the same cloud identity or credentials Secret as an agent that writes.
-pub(super) fn shared_credentials(cx: &mut Cx, agents: &[ResolvedAgent]) {
-    let writers: Vec<&ResolvedAgent> = agents
-        .iter()
-        .filter(|a| {
-            a.knowledge
-                .as_ref()
-                .is_some_and(|k| k.mode == KnowledgeMode::ReadWrite)
-        })
-        .collect();
-    for (i, reader) in agents.iter().enumerate() {
-        let Some(k) = reader
-            .knowledge
-            .as_ref()
-            .filter(|k| k.mode == KnowledgeMode::ReadOnly)
-        else {
-            continue;
-        };
-        for writer in &writers {
-            let same_identity = [
-                (&reader.identity.gcp, &writer.identity.gcp),
-                (&reader.identity.aws, &writer.identity.aws),
-                (&reader.identity.azure, &writer.identity.azure),
-            ]
-            .iter()
-            .any(|(r, w)| r.is_some() && r == w);
-            let same_secret = k.credentials_secret.is_some()
-                && writer.namespace == reader.namespace
-                && writer.knowledge.as_ref().map(|w| &w.credentials_secret)
-                    == Some(&k.credentials_secret);
-            if same_identity || same_secret {
-                let what = if same_identity {
-                    "cloud identity"
-                } else {
-                    "credentials Secret"
-                };
-                let path = crate::diag::FieldPath::root()
-                    .key("spec")
-                    .key("agents")
-                    .index(i)
-                    .key("name");
-                cx.warn(
-                    &path,
-                    format!(
-                        "agent {:?} reads its knowledge read-only but has the same {what} as agent {:?}, which writes: only the bucket's permissions can refuse its writes, so give it a read-only identity",
-                        reader.name, writer.name
-                    ),
-                );
-                break;
-            }
-        }
     }
 }
 

@@ -3,13 +3,16 @@
 //! file checked. All problems are reported together, each where it is written.
 //! Each of an agent's concerns is resolved by its own module (see `agent`).
 
+mod across;
 mod advice;
 mod agent;
+mod cx;
 mod env;
 mod exposure;
 mod gateway;
 mod hosted;
 mod knowledge;
+mod layers;
 mod model;
 mod network;
 mod pod;
@@ -17,124 +20,22 @@ mod resources;
 mod routing;
 mod suspend;
 mod tools;
+mod types;
 mod workspace;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::{Component, Path, PathBuf};
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value};
 
 use super::Loaded;
-use super::model::{
-    AccessRule, Agent, Channel, DEFAULT_FLEET_NAMESPACE, EgressRule, FileMode, ModelEndpoint,
-    Policy, Quantity, ResourceList, Rollout, Routing, Settings, ToolPolicy,
-};
+use super::model::{Agent, DEFAULT_FLEET_NAMESPACE, Policy, Rollout, Settings};
 use super::{guardrails, rules};
-use crate::diag::{Diagnostic, Diagnostics, FieldPath};
-pub use exposure::ResolvedExposure;
-pub use gateway::ResolvedControlUi;
+use crate::diag::{Diagnostics, FieldPath};
+use cx::{Cx, safe_path};
 pub use hosted::ResolvedHosted;
-pub use knowledge::ResolvedIdentity;
+use layers::{merged, to_layer};
 pub use pod::{ResolvedPod, ResolvedSidecar};
-
-/// Largest workspace or soul file: a ConfigMap holds at most 1 MiB in all.
-const MAX_FILE_BYTES: usize = 512 * 1024;
-
-/// A fleet ready to render: every agent complete, every rule checked.
-#[derive(Debug, Clone)]
-pub struct ResolvedFleet {
-    pub name: String,
-    pub namespace: String,
-    pub image: String,
-    /// `spec.openclawVersion`: the release, when the image tag does not name it.
-    pub openclaw_version: Option<String>,
-    pub policy: Policy,
-    pub rollout: Rollout,
-    pub routing: Routing,
-    /// A template override folder named by `spec.templates`, resolved against the file.
-    pub templates: Option<PathBuf>,
-    pub teams: Vec<ResolvedTeam>,
-    pub agents: Vec<ResolvedAgent>,
-    /// Existing namespaces the fleet may take over (`spec.adoptNamespaces`).
-    pub adopt_namespaces: Vec<String>,
-    /// Problems that do not stop the fleet from rendering, for the user to read.
-    pub warnings: Vec<Diagnostic>,
-}
-
-#[derive(Debug, Clone)]
-pub struct ResolvedTeam {
-    pub name: String,
-    pub namespace: String,
-    pub viewers: Vec<Subject>,
-    pub quota: Option<ResourceList>,
-}
-
-/// An RBAC subject for a team's viewers.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Subject {
-    pub kind: String,
-    pub name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
-}
-
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct ResolvedAgent {
-    pub name: String,
-    pub team: String,
-    pub namespace: String,
-    pub user: BTreeMap<String, String>,
-    pub model_primary: String,
-    pub model_fallbacks: Vec<String>,
-    pub model_endpoint: Option<ModelEndpoint>,
-    pub requests: ResourceList,
-    pub limits: ResourceList,
-    pub storage_size: Quantity,
-    pub storage_class: Option<String>,
-    pub secrets: Vec<String>,
-    pub env: BTreeMap<String, String>,
-    /// Workspace files by name, SOUL.md included.
-    pub files: BTreeMap<String, WorkspaceEntry>,
-    pub egress: Vec<EgressRule>,
-    pub tools: ToolPolicy,
-    pub channels: Vec<Channel>,
-    pub access: Vec<AccessRule>,
-    /// The openclaw.json fragment from all layers, already checked against the policy.
-    pub config: Map<String, Value>,
-    pub control_ui: ResolvedControlUi,
-    /// Whether OpenClaw's first-run bootstrap ritual runs on a new workspace.
-    pub bootstrap: bool,
-    /// Reached through an orchestrator (`routing.from`): its own gateway token, in a
-    /// Secret clawctl creates, and OpenClaw's HTTP chat endpoint.
-    pub routed: bool,
-    /// Sidecars, extra volumes and scheduling.
-    pub pod: ResolvedPod,
-    /// The OpenClaw agents of a multi-agent gateway, the default first; empty when the
-    /// gateway hosts one agent (this one).
-    pub hosted: Vec<ResolvedHosted>,
-    /// Service type, HTTPRoute, Ingress, and the proxy the NetworkPolicy admits.
-    pub exposure: ResolvedExposure,
-    /// Scaled to zero by the fleet file (`suspended: true`).
-    pub suspended: bool,
-    /// The bucket its knowledge syncs with, if any.
-    pub knowledge: Option<crate::knowledge::Knowledge>,
-    /// The cloud identities its ServiceAccount stands for.
-    pub identity: ResolvedIdentity,
-}
-
-impl ResolvedAgent {
-    /// Every model the gateway's agents name (see [`hosted::gateway_models`]).
-    pub fn models(&self) -> impl Iterator<Item = &str> {
-        hosted::gateway_models(&self.model_primary, &self.model_fallbacks, &self.hosted)
-    }
-}
-
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct WorkspaceEntry {
-    pub content: Arc<str>,
-    pub mode: FileMode,
-}
+pub use types::{ResolvedAgent, ResolvedFleet, ResolvedTeam, Subject};
 
 /// Resolves `loaded`, or returns every problem found.
 pub fn resolve(loaded: &Loaded) -> Result<ResolvedFleet, Diagnostics> {
@@ -175,7 +76,7 @@ pub fn resolve(loaded: &Loaded) -> Result<ResolvedFleet, Diagnostics> {
         spec.policy.allow_floating_tags,
         &spec_path.key("routing"),
     );
-    let effective_routing = routing::effective(&spec.routing, &fleet.metadata.name, &namespace);
+    let effective_routing = routing::effective(&spec.routing, &fleet.metadata.name);
     let templates = spec.templates.as_ref().and_then(|t| {
         let path = spec_path.key("templates");
         match safe_path(&loaded.dir, t) {
@@ -192,13 +93,29 @@ pub fn resolve(loaded: &Loaded) -> Result<ResolvedFleet, Diagnostics> {
     });
 
     let teams = resolve_teams(&mut cx, &namespace);
+    let team_namespaces: Vec<&str> = teams.iter().map(|t| t.namespace.as_str()).collect();
+    routing::check_router_namespace(
+        &mut cx,
+        &effective_routing,
+        (&fleet.metadata.name, &namespace),
+        &team_namespaces,
+        &spec_path.key("routing"),
+    );
+    let router_namespace = effective_routing
+        .router
+        .as_ref()
+        .and(effective_routing.from.as_ref())
+        .map(|from| from.namespace.as_str());
     for (i, adopt) in spec.adopt_namespaces.iter().enumerate() {
-        if *adopt != namespace && !teams.iter().any(|t| t.namespace == *adopt) {
+        if *adopt != namespace
+            && Some(adopt.as_str()) != router_namespace
+            && !team_namespaces.contains(&adopt.as_str())
+        {
             cx.error(
                 &spec_path.key("adoptNamespaces").index(i),
                 format!(
-                    "{adopt:?} is not one of this fleet's namespaces (metadata.namespace or a \
-                     team's namespace): only those can be adopted"
+                    "{adopt:?} is not one of this fleet's namespaces (metadata.namespace, a \
+                     team's or the router's namespace): only those can be adopted"
                 ),
             );
         }
@@ -250,11 +167,11 @@ pub fn resolve(loaded: &Loaded) -> Result<ResolvedFleet, Diagnostics> {
         &mut agents,
         &spec_path.key("routing"),
     );
-    exposure::unique_hosts(&mut cx, &agents);
+    across::unique_hosts(&mut cx, &agents);
     advice::runtime_tools(&mut cx, &agents);
-    knowledge::shared_credentials(&mut cx, &agents);
-    knowledge::foreign_writers(&mut cx, &agents);
-    check_access_reach(&mut cx, &agents);
+    across::shared_credentials(&mut cx, &agents);
+    across::foreign_writers(&mut cx, &agents);
+    across::access_reach(&mut cx, &agents);
     if let Some(release) = &release {
         advice::plugins(&mut cx, release, &agents);
         advice::unlinked_channels(&mut cx, release, &agents);
@@ -282,117 +199,6 @@ pub fn resolve(loaded: &Loaded) -> Result<ResolvedFleet, Diagnostics> {
         adopt_namespaces: spec.adopt_namespaces.clone(),
         warnings: cx.warnings,
     })
-}
-
-struct Cx<'a> {
-    loaded: &'a Loaded,
-    diags: Diagnostics,
-    warnings: Vec<Diagnostic>,
-    /// Referenced files, read once however many agents share them.
-    files: HashMap<String, Result<Arc<str>, String>>,
-}
-
-impl Cx<'_> {
-    fn error(&mut self, path: &FieldPath, message: impl Into<String>) {
-        let d = self.loaded.diag(path, message);
-        self.diags.push(d);
-    }
-
-    fn warn(&mut self, path: &FieldPath, message: impl Into<String>) {
-        let d = self.loaded.diag(path, message);
-        self.warnings.push(d);
-    }
-
-    fn check(&mut self, path: &FieldPath, result: Result<(), String>) {
-        if let Err(message) = result {
-            self.error(path, message);
-        }
-    }
-
-    /// [`Cx::check`] with the path found only for an error: finding where a merged
-    /// setting was written walks the file, which adds up over thousands of agents.
-    fn check_at(&mut self, at: impl FnOnce(&Self) -> FieldPath, result: Result<(), String>) {
-        if let Err(message) = result {
-            let path = at(self);
-            self.error(&path, message);
-        }
-    }
-
-    /// Reads a file referenced at the path `at` finds (only needed for an error),
-    /// relative to the fleet file's folder.
-    fn read(&mut self, at: impl FnOnce(&Self) -> FieldPath, rel: &str) -> Option<Arc<str>> {
-        let dir = self.loaded.dir.clone();
-        let result = self
-            .files
-            .entry(rel.to_string())
-            .or_insert_with(|| read_text(&dir, rel))
-            .clone();
-        match result {
-            Ok(text) => Some(text),
-            Err(message) => {
-                let path = at(self);
-                self.error(&path, message);
-                None
-            }
-        }
-    }
-}
-
-/// Resolves `rel` inside `dir`, refusing absolute paths, `..` and symlinks leading out.
-fn safe_path(dir: &Path, rel: &str) -> Result<PathBuf, String> {
-    let p = Path::new(rel);
-    if rel.is_empty() {
-        return Err("the path is empty".to_string());
-    }
-    if p.components()
-        .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
-    {
-        return Err(format!(
-            "{rel:?} escapes the fleet file's folder: use a path inside it"
-        ));
-    }
-    let base = if dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        dir
-    };
-    let full = base.join(p);
-    let canonical = full
-        .canonicalize()
-        .map_err(|e| format!("cannot read {rel:?}: {}", io_reason(&e)))?;
-    let canonical_base = base
-        .canonicalize()
-        .map_err(|e| format!("cannot read the fleet's folder: {e}"))?;
-    if !canonical.starts_with(&canonical_base) {
-        return Err(format!(
-            "{rel:?} escapes the fleet file's folder through a symbolic link"
-        ));
-    }
-    Ok(canonical)
-}
-
-fn read_text(dir: &Path, rel: &str) -> Result<Arc<str>, String> {
-    let path = safe_path(dir, rel)?;
-    if path.is_dir() {
-        return Err(format!("cannot read {rel:?}: it is a folder"));
-    }
-    let bytes = super::read_limited(&path, MAX_FILE_BYTES).map_err(|_| {
-        format!(
-            "{rel:?} is larger than {} KiB, more than an agent's ConfigMap can hold",
-            MAX_FILE_BYTES / 1024
-        )
-    })?;
-    String::from_utf8(bytes)
-        .map(Arc::from)
-        .map_err(|_| format!("{rel:?} is not UTF-8 text"))
-}
-
-fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file".to_string(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-        _ => e.to_string(),
-    }
 }
 
 /// The image must run an OpenClaw release whose config clawctl knows: that release.
@@ -431,16 +237,6 @@ fn check_policy(cx: &mut Cx, policy: &Policy, path: &FieldPath) {
                 );
             }
         }
-    }
-}
-
-/// Checks the labels of a selector written at the path `at` finds.
-fn check_selector(cx: &mut Cx, selector: &BTreeMap<String, String>, at: &dyn Fn(&Cx) -> FieldPath) {
-    for (k, v) in selector {
-        cx.check_at(
-            |cx| at(cx).key(k.as_str()),
-            rules::label_key(k).and(rules::label_value(v)),
-        );
     }
 }
 
@@ -510,193 +306,28 @@ fn check_layer_only_fields(cx: &mut Cx, layer: &Settings, path: &FieldPath) {
     }
 }
 
-fn to_layer<T: serde::Serialize>(settings: &T) -> Map<String, Value> {
-    match serde_json::to_value(settings) {
-        Ok(Value::Object(map)) => map,
-        _ => Map::new(),
-    }
-}
-
-/// Settings whose entries (by name) are each one thing: a layer's entry replaces the
-/// same-named entry below whole, as a workspace file, a sidecar or a volume does.
-const WHOLE_ENTRIES: [&str; 3] = ["workspace", "sidecars", "volumes"];
-
-/// Merges `over` onto `base`: mappings merge key by key, everything else replaces.
-/// A workspace file, a sidecar and a volume are one thing each, so their entries
-/// replace whole; so does `scheduling.affinity` (half of one layer's affinity and half
-/// of another's is a rule nobody wrote). `soul` and `soulInline` are one choice, so a
-/// layer setting either drops both from below.
-fn merged(mut base: Map<String, Value>, over: Map<String, Value>) -> Map<String, Value> {
-    if over.contains_key("soul") || over.contains_key("soulInline") {
-        base.remove("soul");
-        base.remove("soulInline");
-    }
-    for (key, value) in over {
-        let replace_children = WHOLE_ENTRIES.contains(&key.as_str());
-        match (base.get_mut(&key), value) {
-            (Some(Value::Object(b)), Value::Object(o)) if replace_children => {
-                for (k, v) in o {
-                    b.insert(k, v);
-                }
-            }
-            (Some(Value::Object(b)), Value::Object(mut o)) if key == "scheduling" => {
-                if let Some(affinity) = o.remove("affinity") {
-                    b.insert("affinity".to_string(), affinity);
-                }
-                let inner = std::mem::take(b);
-                *b = merged(inner, o);
-            }
-            // The knowledge bucket is one choice: a layer naming `s3` or `gcs`
-            // replaces the bucket below whole (a region is another bucket's).
-            (Some(Value::Object(b)), Value::Object(o)) if key == "knowledge" => {
-                if o.contains_key("s3") || o.contains_key("gcs") {
-                    b.remove("s3");
-                    b.remove("gcs");
-                }
-                let inner = std::mem::take(b);
-                *b = merged(inner, o);
-            }
-            (Some(Value::Object(b)), Value::Object(o)) => {
-                let inner = std::mem::take(b);
-                *b = merged(inner, o);
-            }
-            (_, value) => {
-                base.insert(key, value);
-            }
-        }
-    }
-    base
-}
-
-/// Where a merged setting was written: the most specific layer that has it.
-fn source(cx: &Cx, at: agent::At, rel: &FieldPath) -> FieldPath {
-    let spec = FieldPath::root().key("spec");
-    let gateway_path = spec.key("agents").index(at.agent).join(rel);
-    let mut candidates = Vec::with_capacity(4);
-    if let Some(j) = at.hosted {
-        candidates.push(
-            spec.key("agents")
-                .index(at.agent)
-                .key("agents")
-                .index(j)
-                .join(rel),
-        );
-    }
-    candidates.push(gateway_path.clone());
-    if let Some(t) = at.team {
-        candidates.push(spec.key("teams").index(t).key("defaults").join(rel));
-    }
-    candidates.push(spec.key("defaults").join(rel));
-    let first = candidates[0].clone();
-    candidates
-        .into_iter()
-        .find(|p| cx.loaded.has(p))
-        .unwrap_or(first)
-}
-
 /// A problem in a shared layer is found once per agent; report it once, naming them.
 fn merge_per_agent(diags: &mut Diagnostics) {
-    const MARK: &str = " (for agent \"";
     let mut merged: Vec<crate::diag::Diagnostic> = Vec::new();
-    let mut agents: Vec<Vec<String>> = Vec::new();
     for d in std::mem::take(&mut diags.0) {
-        let Some(i) = d.message.find(MARK) else {
-            merged.push(d);
-            agents.push(Vec::new());
-            continue;
-        };
-        let agent = d.message[i + MARK.len()..]
-            .trim_end_matches("\")")
-            .to_string();
-        let base = d.message[..i].to_string();
-        let same = |m: &crate::diag::Diagnostic| {
-            (
-                m.file.as_str(),
-                m.line,
-                m.column,
-                m.path.as_str(),
-                m.message.as_str(),
-            ) == (
-                d.file.as_str(),
-                d.line,
-                d.column,
-                d.path.as_str(),
-                base.as_str(),
-            )
-        };
-        match merged.iter().position(same) {
-            Some(j) if !agents[j].is_empty() => agents[j].push(agent),
-            _ => {
-                merged.push(crate::diag::Diagnostic { message: base, ..d });
-                agents.push(vec![agent]);
+        let same = merged.iter_mut().find(|m| {
+            !m.agents.is_empty()
+                && !d.agents.is_empty()
+                && (&m.file, m.line, m.column, &m.path, &m.message)
+                    == (&d.file, d.line, d.column, &d.path, &d.message)
+        });
+        match same {
+            Some(m) => {
+                for agent in d.agents {
+                    if !m.agents.contains(&agent) {
+                        m.agents.push(agent);
+                    }
+                }
             }
-        }
-    }
-    for (d, names) in merged.iter_mut().zip(agents) {
-        let mut seen = HashSet::new();
-        let unique: Vec<&str> = names
-            .iter()
-            .map(String::as_str)
-            .filter(|n| seen.insert(*n))
-            .collect();
-        if !unique.is_empty() {
-            let phrase = crate::diag::agents_phrase(&unique);
-            d.message.push_str(&format!(" (for {phrase})"));
+            None => merged.push(d),
         }
     }
     diags.0 = merged;
-}
-
-/// `access` rules reaching beyond their agent (see [`guardrails::access_findings`]):
-/// errors where the namespace holds other agents, warnings where it holds just one.
-fn check_access_reach(cx: &mut Cx, agents: &[ResolvedAgent]) {
-    let subjects: Vec<guardrails::AccessSubject> = agents
-        .iter()
-        .map(|a| {
-            let mounted = a.pod.volumes.values().filter_map(|v| v.secret.as_ref());
-            let knowledge = a
-                .knowledge
-                .iter()
-                .filter_map(|k| k.credentials_secret.as_deref());
-            guardrails::AccessSubject {
-                name: &a.name,
-                namespace: &a.namespace,
-                secrets: a
-                    .secrets
-                    .iter()
-                    .map(String::as_str)
-                    .chain(mounted.map(|s| s.secret_name.as_str()))
-                    .chain(knowledge)
-                    .collect(),
-                access: &a.access,
-            }
-        })
-        .collect();
-    let spec = &cx.loaded.fleet.spec;
-    for finding in guardrails::access_findings(&subjects) {
-        let agent = &agents[finding.agent];
-        let Some(i) = spec.agents.iter().position(|a| a.name == agent.name) else {
-            continue;
-        };
-        let at = agent::At {
-            agent: i,
-            team: spec.teams.iter().position(|t| t.name == agent.team),
-            hosted: None,
-        };
-        let path = at
-            .src(cx, &format!("access[{}]", finding.rule))
-            .join(&finding.at);
-        let own = at.path().to_string();
-        let mut message = finding.message;
-        if !path.to_string().starts_with(&format!("{own}.")) {
-            message.push_str(&format!(" (for agent {:?})", agent.name));
-        }
-        if finding.refused {
-            cx.error(&path, message);
-        } else {
-            cx.warn(&path, message);
-        }
-    }
 }
 
 fn check_rollout(cx: &mut Cx, rollout: &Rollout, path: &FieldPath, agents: &[Agent]) {

@@ -1,9 +1,10 @@
 //! The agent's model: `provider/model` names and an optional OpenAI-compatible endpoint.
 
-use super::agent::At;
-use super::{Cx, rules};
+use super::cx::At;
+use super::cx::Cx;
 use crate::diag::FieldPath;
 use crate::fleet::model::{ModelEndpoint, Settings};
+use crate::fleet::rules;
 
 pub(super) struct ResolvedModel {
     pub primary: String,

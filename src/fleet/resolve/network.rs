@@ -1,8 +1,9 @@
 //! The agent's allowed outbound traffic (its NetworkPolicy's egress rules).
 
-use super::agent::At;
-use super::{Cx, check_selector, rules};
+use super::cx::At;
+use super::cx::{Cx, check_selector};
 use crate::fleet::model::{EgressRule, Settings};
+use crate::fleet::rules;
 
 pub(super) fn egress(cx: &mut Cx, at: At, settings: &Settings) -> Vec<EgressRule> {
     let egress = settings.egress.clone().unwrap_or_default();

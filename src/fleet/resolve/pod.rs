@@ -5,13 +5,15 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::agent::At;
-use super::{Cx, check_selector, guardrails, resources, rules};
+use super::cx::At;
+use super::cx::{Cx, check_selector};
+use super::resources;
 use crate::diag::FieldPath;
 use crate::fleet::model::{
     LabelOperator, LabelSelector, NodeOperator, NodeSelectorTerm, PodAffinityTerm, ResourceList,
     Scheduling, Settings, SidecarPort, TaintEffect, TolerationOperator, Volume, VolumeMount,
 };
+use crate::fleet::{guardrails, rules};
 use crate::openclaw;
 
 /// The pod shape of one agent, checked.

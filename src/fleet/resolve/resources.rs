@@ -1,9 +1,10 @@
 //! The agent's CPU and memory (built-in defaults under all layers, limits at least the
 //! requests, within `policy.maxResources`) and its volume.
 
-use super::agent::At;
-use super::{Cx, rules};
+use super::cx::At;
+use super::cx::Cx;
 use crate::fleet::model::{Quantity, ResourceList, Resources, Settings};
+use crate::fleet::rules;
 
 pub(super) struct ResolvedResources {
     pub requests: ResourceList,

@@ -3,19 +3,23 @@
 //! creates on first apply) and OpenClaw's HTTP chat endpoint; the orchestrator's
 //! ServiceAccount may read exactly those Secrets.
 
-use super::{Cx, ResolvedAgent, check_selector};
+use super::cx::{Cx, check_selector};
+use super::types::ResolvedAgent;
 use crate::diag::{FieldPath, agents_phrase};
 use crate::fleet::model::{PeerSelector, Routing};
-use crate::fleet::rules;
+use crate::fleet::{guardrails, rules};
 use crate::openclaw::TOKEN_ENV;
 
 /// The routing the fleet renders: `routing.from` as written, or, with `routing.router`,
-/// the router's own pods and ServiceAccount in the fleet namespace.
-pub(super) fn effective(routing: &Routing, fleet: &str, namespace: &str) -> Routing {
+/// the router's own pods and ServiceAccount in the router's namespace.
+pub(super) fn effective(routing: &Routing, fleet: &str) -> Routing {
     let mut routing = routing.clone();
-    if routing.router.is_some() {
+    if let Some(router) = &routing.router {
         routing.from = Some(PeerSelector {
-            namespace: namespace.to_string(),
+            namespace: router
+                .namespace
+                .clone()
+                .unwrap_or_else(|| crate::names::router_namespace(fleet)),
             pod_selector: crate::names::router_selector(fleet),
             service_account: Some(crate::names::router(fleet)),
         });
@@ -87,6 +91,48 @@ fn check_router(cx: &mut Cx, routing: &Routing, allow_floating: bool, path: &Fie
                 format!("{header:?} is not a header name (letters, digits and '-')"),
             );
         }
+    }
+}
+
+/// The router's namespace is its alone: a DNS label, not reserved, not the fleet
+/// namespace (the lock, history key and ApplySet parent live there) and not a team's (the
+/// agents and whoever may run pods there).
+pub(super) fn check_router_namespace(
+    cx: &mut Cx,
+    routing: &Routing,
+    fleet: (&str, &str),
+    team_namespaces: &[&str],
+    path: &FieldPath,
+) {
+    let (fleet_name, fleet_namespace) = fleet;
+    let (Some(router), Some(from)) = (&routing.router, &routing.from) else {
+        return;
+    };
+    let path = path.key("router").key("namespace");
+    let ns = from.namespace.as_str();
+    if router.namespace.is_some() {
+        cx.check(
+            &path,
+            rules::dns_label(ns, 63).and_then(|()| guardrails::reserved_namespace(ns)),
+        );
+    }
+    if ns == fleet_namespace {
+        cx.error(
+            &path,
+            format!(
+                "{ns:?} is the fleet namespace: the router holds every agent's token and gets a \
+                 namespace of its own (leave `namespace` out for {:?})",
+                crate::names::router_namespace(fleet_name)
+            ),
+        );
+    } else if team_namespaces.contains(&ns) {
+        cx.error(
+            &path,
+            format!(
+                "{ns:?} is a team's namespace: the router holds every agent's token and gets a \
+                 namespace of its own"
+            ),
+        );
     }
 }
 

@@ -2,7 +2,7 @@
 //! (fleet defaults may not carry it). A suspended agent's Deployment has no replicas;
 //! its volume, Service and every other object stay.
 
-use super::Cx;
+use super::cx::Cx;
 use crate::diag::FieldPath;
 use crate::fleet::model::Settings;
 

@@ -3,9 +3,10 @@
 
 use serde_json::{Map, Value};
 
-use super::agent::At;
-use super::{Cx, guardrails};
+use super::cx::At;
+use super::cx::Cx;
 use crate::diag::FieldPath;
+use crate::fleet::guardrails;
 use crate::fleet::model::{Settings, ToolPolicy};
 
 pub(super) fn resolve(cx: &mut Cx, at: At, settings: &Settings) -> ToolPolicy {

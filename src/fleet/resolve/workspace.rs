@@ -4,10 +4,11 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::agent::At;
-use super::{Cx, WorkspaceEntry, rules};
+use super::cx::At;
+use super::cx::Cx;
 use crate::diag::FieldPath;
 use crate::fleet::model::{FileMode, Settings};
+use crate::fleet::rules;
 
 /// Budget for an agent's files together, leaving room for openclaw.json in the
 /// ConfigMap's 1 MiB (Kubernetes `MaxSecretSize`, which ConfigMaps share).
@@ -79,4 +80,11 @@ pub(super) fn resolve(
         );
     }
     files
+}
+
+/// One workspace file as it is rendered: its text and how it is kept.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct WorkspaceEntry {
+    pub content: Arc<str>,
+    pub mode: FileMode,
 }

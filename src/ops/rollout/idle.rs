@@ -7,11 +7,14 @@
 //! pass never reaches them. An agent woken while the rollout ran is left for the next
 //! rollout (moving a running pod without a gate is what the groups are for).
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use futures::StreamExt;
 
-use super::{Run, Skip};
+use super::outcome::Skip;
 use crate::cluster::history::{self, Cause, Gate};
-use crate::cluster::objects;
+use crate::cluster::{Cluster, objects};
+use crate::ops::agents::AgentObjects;
 use crate::plan::{self, ObjectRef};
 
 /// Why a rollout's plan leaves an idle agent out of its groups.
@@ -38,62 +41,72 @@ impl Skip {
     }
 }
 
-/// Moves the templates of the `idle` agents that are still asleep to the target, as the
-/// rollout's other agents were moved (same objects, same ApplySet and applied-hash, a
-/// revision recorded) but without `spec.replicas` and without a gate. Returns each
+/// Where the templates move: the run's cluster, fleet and rendered objects.
+pub(super) struct Target<'a> {
+    pub cluster: &'a Cluster,
+    pub fleet: &'a str,
+    pub fleet_namespace: &'a str,
+    /// The namespaces the fleet renders into: where its history is read.
+    pub namespaces: &'a [String],
+    pub applyset_id: &'a str,
+    /// The agents' objects at the target image.
+    pub agents: &'a BTreeMap<String, AgentObjects>,
+    pub history_max: usize,
+    /// Agents moved at once.
+    pub concurrency: usize,
+}
+
+/// Moves the templates of the `idle` agents that are still `asleep` to the target, as
+/// the rollout's other agents were moved (same objects, same ApplySet and applied-hash,
+/// a revision recorded) but without `spec.replicas` and without a gate. Returns each
 /// agent's skip.
-pub(super) async fn move_templates(run: &Run<'_>, idle: &[String]) -> Vec<Skip> {
-    if idle.is_empty() {
-        return Vec::new();
-    }
-    let asleep = match super::live_images(&run.cluster, &run.fleet, &run.fleet_namespace).await {
-        Ok(live) => live.idle,
-        Err(e) => {
-            let why = format!("not moved: cannot read the Deployments ({e:#})");
-            return idle.iter().map(|a| Skip::idle(a, &why)).collect();
-        }
-    };
+pub(super) async fn move_templates(
+    target: &Target<'_>,
+    idle: &[String],
+    asleep: &BTreeSet<String>,
+) -> Vec<Skip> {
     let history = history::list(
-        &run.cluster,
-        &run.fleet,
-        &run.fleet_namespace,
-        &run.namespaces,
+        target.cluster,
+        target.fleet,
+        target.fleet_namespace,
+        target.namespaces,
         None,
     )
     .await
     .unwrap_or_default();
     futures::stream::iter(idle)
         .map(|agent| {
-            let (asleep, history) = (&asleep, &history);
+            let history = &history;
             async move {
                 if !asleep.contains(agent) {
                     return Skip::idle(agent, WOKE);
                 }
-                match move_one(run, agent, history).await {
-                    Ok(()) => {
-                        run.reporter.agent(agent, "template moved (idle)");
-                        Skip::idle(agent, MOVED)
-                    }
+                match move_one(target, agent, history).await {
+                    Ok(()) => Skip::idle(agent, MOVED),
                     Err(why) => Skip::idle(agent, &format!("idle, not moved: {why}")),
                 }
             }
         })
-        .buffer_unordered(run.strategy.max_parallel)
+        .buffer_unordered(target.concurrency.max(1))
         .collect::<Vec<_>>()
         .await
 }
 
-async fn move_one(run: &Run<'_>, agent: &str, history: &[history::Revision]) -> Result<(), String> {
-    let objects = run.agents.get(agent).ok_or("not in the fleet file")?;
+async fn move_one(
+    target: &Target<'_>,
+    agent: &str,
+    history: &[history::Revision],
+) -> Result<(), String> {
+    let objects = target.agents.get(agent).ok_or("not in the fleet file")?;
     for manifest in &objects.manifests {
         let object = ObjectRef::of(manifest).ok_or("an object without apiVersion, kind or name")?;
-        let mut desired = plan::prepare(manifest.clone(), &run.applyset_id);
+        let mut desired = plan::prepare(manifest.clone(), target.applyset_id);
         if object.kind == "Deployment"
             && let Some(spec) = desired.get_mut("spec").and_then(|s| s.as_object_mut())
         {
             spec.remove("replicas");
         }
-        objects::apply(&run.cluster, &object, &desired, false, false)
+        objects::apply(target.cluster, &object, &desired, false, false)
             .await
             .map_err(|e| e.message)?;
     }
@@ -103,8 +116,8 @@ async fn move_one(run: &Run<'_>, agent: &str, history: &[history::Revision]) -> 
         .cloned()
         .collect();
     let record = history::Record {
-        fleet: &run.fleet,
-        fleet_namespace: &run.fleet_namespace,
+        fleet: target.fleet,
+        fleet_namespace: target.fleet_namespace,
         agent,
         team: objects.team.as_deref(),
         namespace: &objects.namespace,
@@ -112,7 +125,7 @@ async fn move_one(run: &Run<'_>, agent: &str, history: &[history::Revision]) -> 
         cause: Cause::Rollout,
         gate: Gate::Unknown,
     };
-    history::record(&run.cluster, record, &mine, run.history_max)
+    history::record(target.cluster, record, &mine, target.history_max)
         .await
         .map(|_| ())
         .map_err(|e| format!("{e:#}"))

@@ -6,6 +6,8 @@
 //! asks); [`execute`] then does it under the Lease, refusing if the cluster moved on.
 
 mod idle;
+pub mod outcome;
+pub mod router;
 pub mod state;
 pub mod strategy;
 
@@ -18,6 +20,7 @@ use k8s_openapi::api::apps::v1::Deployment;
 use serde::Serialize;
 use tokio::sync::Mutex;
 
+pub use self::outcome::{Outcome, SUSPENDED, Skip};
 use self::state::{Phase, State};
 use self::strategy::{Canary, Strategy};
 use super::agents::{self, AgentObjects};
@@ -67,24 +70,6 @@ pub struct Request<'a> {
     pub history_max: usize,
 }
 
-/// What happened to one agent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case", tag = "result", content = "reason")]
-pub enum Outcome {
-    /// Moved to the target and passed its gate.
-    Updated,
-    /// Its gate failed.
-    Failed(String),
-    /// Moved back to its previous revision.
-    RolledBack,
-    /// Its rollback failed too.
-    RollbackFailed(String),
-    /// Not started (an earlier gate failed, or the run was interrupted).
-    NotStarted,
-    /// Started but not finished when the run was interrupted.
-    Interrupted,
-}
-
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AgentReport {
@@ -111,6 +96,9 @@ pub struct Report {
     /// The snapshots taken before images moved.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub snapshots: Vec<super::snapshot::BackupReport>,
+    /// The router's step, when it moved (first, before any agent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub router: Option<router::RouterReport>,
     /// One sentence for people.
     pub message: String,
 }
@@ -121,7 +109,9 @@ impl Report {
         let rollback_failed = self
             .agents
             .iter()
-            .any(|a| matches!(a.outcome, Outcome::RollbackFailed(_)));
+            .map(|a| &a.outcome)
+            .chain(self.router.as_ref().map(|r| &r.outcome))
+            .any(|o| matches!(o, Outcome::RollbackFailed(_)));
         match self.phase {
             Phase::Done | Phase::CanaryPassed | Phase::Aborted if !rollback_failed => {
                 ExitStatus::Ok
@@ -168,39 +158,6 @@ pub struct Move {
     pub hosts: Vec<String>,
 }
 
-/// Why a rollout skips a suspended agent. It is not moved: no pod runs, so no health gate
-/// can pass or fail, and an image nobody checked would start at `clawctl resume`. Its
-/// Deployment keeps the image it was suspended with (and `clawctl resume` starts that
-/// one, known to have run); once resumed, the next `rollout` moves it through its gate.
-/// (`kubectl set image` on a Deployment scaled to zero would change the template and
-/// start nothing, which is exactly the unchecked move this avoids.)
-pub const SUSPENDED: &str = "suspended: no pod to check; `clawctl resume` it, then roll out";
-
-/// An agent of the fleet file a rollout leaves alone, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Skip {
-    pub agent: String,
-    pub reason: String,
-    /// Skipped because it is suspended (the reason is then [`SUSPENDED`]).
-    #[serde(skip)]
-    pub suspended: bool,
-    /// Idle: left out of the gated groups, its template moved at the end (`idle`).
-    #[serde(skip)]
-    pub idle: bool,
-}
-
-impl Skip {
-    /// A suspended agent's skip.
-    pub fn suspended(agent: &str) -> Skip {
-        Skip {
-            agent: agent.to_string(),
-            reason: SUSPENDED.into(),
-            suspended: true,
-            idle: false,
-        }
-    }
-}
-
 /// An agent `--abort` returns to the revision it had before the rollout.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -242,6 +199,9 @@ pub struct Plan {
     pub skipped: Vec<Skip>,
     /// `--abort`: the agents that go back.
     pub returns: Vec<Return>,
+    /// The router's move, first (its image in the file differs from the live one's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub router: Option<router::Step>,
     /// Snapshots taken before any image moves: the agents this run moves that have a
     /// bucket they can write (`ops::snapshot`), unless `--no-snapshot`.
     pub snapshots: Vec<super::snapshot::Backup>,
@@ -260,6 +220,7 @@ impl Plan {
         matches!(self.mode, Mode::Full | Mode::CanaryOnly)
             && self.groups.is_empty()
             && self.idle().is_empty()
+            && self.router.is_none()
     }
 
     /// The sentence a run that has nothing to do ends with.
@@ -366,15 +327,12 @@ pub async fn plan(request: Request<'_>) -> anyhow::Result<Planned> {
 
     let cluster = Cluster::connect(&request.planning.target).await?;
     let record = state::load(&cluster, &fleet.namespace, &fleet.name).await?;
-    let unfinished = record.as_ref().filter(|s| !s.phase.finished());
-    check(request.mode, &fleet.name, unfinished)?;
+    let start = Start::resolve(request.mode, &fleet.name, record.clone())?;
     // A resumed, promoted or aborted rollout keeps its own target.
-    let target = match (request.mode, unfinished) {
-        (Mode::Resume | Mode::Promote | Mode::Abort, Some(s)) => s.target.clone(),
-        _ => match &request.tag {
-            Some(tag) => with_tag(&fleet.image, tag),
-            None => fleet.image.clone(),
-        },
+    let target = match (start.record(), &request.tag) {
+        (Some(s), _) => s.target.clone(),
+        (None, Some(tag)) => with_tag(&fleet.image, tag),
+        (None, None) => fleet.image.clone(),
     };
     fleet.image = target.clone();
     let manifests = render::render(&fleet, &templates, &Filter::default())?;
@@ -387,7 +345,7 @@ pub async fn plan(request: Request<'_>) -> anyhow::Result<Planned> {
         cluster: cluster.url.clone(),
         mode: request.mode,
         target: target.clone(),
-        phase: unfinished.map(|s| s.phase),
+        phase: start.record().map(|s| s.phase),
         canary: false,
         groups: Vec::new(),
         start: 0,
@@ -395,6 +353,7 @@ pub async fn plan(request: Request<'_>) -> anyhow::Result<Planned> {
         agents: Vec::new(),
         skipped: Vec::new(),
         returns: Vec::new(),
+        router: None,
         snapshots: Vec::new(),
         unsnapshotted: Vec::new(),
         soak_seconds: strategy.soak.as_secs_f64(),
@@ -402,8 +361,11 @@ pub async fn plan(request: Request<'_>) -> anyhow::Result<Planned> {
         max_parallel: strategy.max_parallel,
         auto_rollback: strategy.auto_rollback,
     };
-    match (request.mode, unfinished) {
-        (Mode::Full | Mode::CanaryOnly, _) => {
+    match &start {
+        Start::Fresh => {
+            let id = applyset::id(&fleet.name, &fleet.namespace);
+            let live_router = router::live(&cluster, &fleet, &id).await?;
+            plan.router = router::plan(&fleet, &manifests, live_router.as_ref());
             let moving = moving(&agents, &live, &target);
             plan.canary = strategy.has_canary(&moving);
             plan.groups = strategy.groups(&moving);
@@ -430,12 +392,12 @@ pub async fn plan(request: Request<'_>) -> anyhow::Result<Planned> {
                 })
                 .collect();
         }
-        (Mode::Resume | Mode::Promote, Some(s)) => {
+        Start::Resume(s) | Start::Promote(s) => {
             plan.canary = s.canary;
             plan.groups = s.groups.clone();
             plan.start = s.group;
         }
-        (Mode::Abort, Some(s)) => {
+        Start::Abort(s) => {
             let namespaces = super::history::fleet_namespaces(&fleet);
             let history =
                 history::list(&cluster, &fleet.name, &fleet.namespace, &namespaces, None).await?;
@@ -464,13 +426,12 @@ pub async fn plan(request: Request<'_>) -> anyhow::Result<Planned> {
                 })
                 .collect();
         }
-        (_, None) => unreachable!("check() refuses these modes without a rollout record"),
     }
     plan.stop_after_canary =
         request.mode == Mode::CanaryOnly && plan.canary && plan.groups.len() > 1;
-    let done: &[String] = match (request.mode, unfinished) {
-        (Mode::Resume | Mode::Promote, Some(s)) => &s.done,
-        _ => &[],
+    let done: &[String] = match &start {
+        Start::Resume(s) | Start::Promote(s) => &s.done,
+        Start::Fresh | Start::Abort(_) => &[],
     };
     plan.agents = plan
         .groups
@@ -521,38 +482,62 @@ pub async fn plan(request: Request<'_>) -> anyhow::Result<Planned> {
     })
 }
 
-/// Whether `mode` may run given the rollout record's unfinished rollout.
-fn check(mode: Mode, fleet: &str, unfinished: Option<&State>) -> anyhow::Result<()> {
-    match (mode, unfinished) {
-        (Mode::Abort, Some(_)) => Ok(()),
-        (Mode::Resume, Some(s)) if matches!(s.phase, Phase::Running | Phase::Interrupted) => Ok(()),
-        (Mode::Promote, Some(s)) if s.phase == Phase::CanaryPassed => Ok(()),
-        (Mode::Resume | Mode::Promote, Some(s)) => bail!(
-            "the rollout of fleet {fleet:?} to {} is {:?}: {}",
-            s.target,
-            s.phase,
-            match s.phase {
-                Phase::CanaryPassed =>
-                    "`rollout --promote` continues it, `rollout --abort` undoes it",
-                Phase::Failed => "`rollout --abort` rolls back what it touched",
-                _ => "`rollout --resume` continues it, `rollout --abort` undoes it",
+/// Where a run starts, resolved once from the mode asked for and the rollout record:
+/// a fresh rollout (`Full`, `--canary`), or the unfinished one it resumes, promotes or
+/// aborts. Every other pair is refused here, with what to do instead.
+#[derive(Debug, Clone, PartialEq)]
+enum Start {
+    Fresh,
+    Resume(State),
+    Promote(State),
+    Abort(State),
+}
+
+impl Start {
+    /// Pure: the record as read, the mode as asked.
+    fn resolve(mode: Mode, fleet: &str, record: Option<State>) -> anyhow::Result<Start> {
+        let unfinished = record.filter(|s| !s.phase.finished());
+        match (mode, unfinished) {
+            (Mode::Full | Mode::CanaryOnly, None) => Ok(Start::Fresh),
+            (Mode::Abort, Some(s)) => Ok(Start::Abort(s)),
+            (Mode::Resume, Some(s)) if matches!(s.phase, Phase::Running | Phase::Interrupted) => {
+                Ok(Start::Resume(s))
             }
-        ),
-        (Mode::Abort | Mode::Resume | Mode::Promote, None) => {
-            bail!("there is no unfinished rollout of fleet {fleet:?} to continue or abort")
+            (Mode::Promote, Some(s)) if s.phase == Phase::CanaryPassed => Ok(Start::Promote(s)),
+            (Mode::Resume | Mode::Promote, Some(s)) => bail!(
+                "the rollout of fleet {fleet:?} to {} is {:?}: {}",
+                s.target,
+                s.phase,
+                match s.phase {
+                    Phase::CanaryPassed =>
+                        "`rollout --promote` continues it, `rollout --abort` undoes it",
+                    Phase::Failed => "`rollout --abort` rolls back what it touched",
+                    _ => "`rollout --resume` continues it, `rollout --abort` undoes it",
+                }
+            ),
+            (Mode::Abort | Mode::Resume | Mode::Promote, None) => {
+                bail!("there is no unfinished rollout of fleet {fleet:?} to continue or abort")
+            }
+            (Mode::Full | Mode::CanaryOnly, Some(s)) => bail!(
+                "a rollout of fleet {fleet:?} to {} is unfinished ({:?}, by {}): finish it with `rollout --resume`{} or undo it with `rollout --abort` first",
+                s.target,
+                s.phase,
+                s.holder,
+                if s.phase == Phase::CanaryPassed {
+                    " / `--promote`"
+                } else {
+                    ""
+                }
+            ),
         }
-        (Mode::Full | Mode::CanaryOnly, Some(s)) => bail!(
-            "a rollout of fleet {fleet:?} to {} is unfinished ({:?}, by {}): finish it with `rollout --resume`{} or undo it with `rollout --abort` first",
-            s.target,
-            s.phase,
-            s.holder,
-            if s.phase == Phase::CanaryPassed {
-                " / `--promote`"
-            } else {
-                ""
-            }
-        ),
-        (Mode::Full | Mode::CanaryOnly, None) => Ok(()),
+    }
+
+    /// The unfinished rollout this run continues or aborts.
+    fn record(&self) -> Option<&State> {
+        match self {
+            Start::Fresh => None,
+            Start::Resume(s) | Start::Promote(s) | Start::Abort(s) => Some(s),
+        }
     }
 }
 
@@ -597,6 +582,7 @@ pub async fn execute(
             groups: Vec::new(),
             agents: Vec::new(),
             snapshots: Vec::new(),
+            router: None,
         });
     }
     let lock = lease::acquire(&cluster, &fleet_namespace, &plan.fleet, "rollout", reporter).await?;
@@ -639,6 +625,67 @@ pub async fn execute(
                 failed.why.as_deref().unwrap_or("no reason given")
             );
         }
+        // The router first: every message passes through it. One that fails its gate is
+        // put back, and no agent moves.
+        let router = match &plan.router {
+            Some(step) => {
+                reporter.note(&format!(
+                    "moving the router {}/{} to {}",
+                    step.namespace, step.name, step.to
+                ));
+                let moved = router::run(
+                    &cluster,
+                    &applyset_id,
+                    &super::planning::selector(&plan.fleet),
+                    step,
+                    timeout,
+                    strategy.auto_rollback,
+                    reporter,
+                )
+                .await;
+                if moved.outcome != Outcome::Updated {
+                    let (phase, what) = match &moved.outcome {
+                        Outcome::RolledBack => (Phase::RolledBack, "and went back"),
+                        Outcome::RollbackFailed(_) => (Phase::Failed, "and did not go back"),
+                        _ => (Phase::Failed, "and was left as it is"),
+                    };
+                    return Ok(Report {
+                        fleet: plan.fleet.clone(),
+                        target: plan.target.clone(),
+                        phase,
+                        groups: Vec::new(),
+                        agents: Vec::new(),
+                        skipped: plan.suspended(),
+                        message: format!(
+                            "the router failed its gate on {} ({}) {what}; no agent was moved",
+                            moved.to,
+                            moved.failure.as_deref().unwrap_or("no reason given")
+                        ),
+                        router: Some(moved),
+                        snapshots,
+                    });
+                }
+                Some(moved)
+            }
+            None => None,
+        };
+        if router.is_some() && plan.groups.is_empty() {
+            // The router moved and no agent has to.
+            return Ok(Report {
+                fleet: plan.fleet.clone(),
+                target: plan.target.clone(),
+                phase: Phase::Done,
+                groups: Vec::new(),
+                agents: Vec::new(),
+                skipped: plan.suspended(),
+                message: format!(
+                    "the router moved; {}",
+                    plan.noop_message().trim_start_matches("nothing to move: ")
+                ),
+                router,
+                snapshots,
+            });
+        }
         let run = Run {
             cluster,
             fleet: plan.fleet.clone(),
@@ -668,7 +715,9 @@ pub async fn execute(
             idle: Mutex::new(Vec::new()),
             snapshots,
         };
-        drive(&run, &plan, now).await
+        let mut report = drive(&run, &plan, now).await?;
+        report.router = router;
+        Ok(report)
     }
     .await;
     lock.release().await;
@@ -678,12 +727,10 @@ pub async fn execute(
 /// Sets up the run's state for the plan's mode, then moves the agents or (`--abort`)
 /// rolls back what the rollout touched.
 async fn drive(run: &Run<'_>, plan: &Plan, record: Option<State>) -> anyhow::Result<Report> {
-    let unfinished = record.filter(|s| !s.phase.finished());
-    // Checked when planning, and the record has not changed since; checked again so this
-    // function stands on its own.
-    check(plan.mode, &run.fleet, unfinished.as_ref())?;
-    match (plan.mode, unfinished) {
-        (Mode::Abort, Some(s)) => {
+    // Resolved when planning too, and the record has not changed since; resolved again
+    // so this function stands on its own.
+    match Start::resolve(plan.mode, &run.fleet, record)? {
+        Start::Abort(s) => {
             *run.state.lock().await = State {
                 holder: lease::identity("rollout"),
                 ..s
@@ -695,24 +742,20 @@ async fn drive(run: &Run<'_>, plan: &Plan, record: Option<State>) -> anyhow::Res
             )
             .await;
         }
-        (Mode::Resume | Mode::Promote, Some(s)) => {
+        Start::Resume(s) | Start::Promote(s) => {
             *run.state.lock().await = State {
                 phase: Phase::Running,
                 holder: lease::identity("rollout"),
                 ..s
             };
         }
-        (Mode::Full | Mode::CanaryOnly, None) => {
+        Start::Fresh => {
             let mut state = run.state.lock().await;
             state.canary = plan.canary;
             state.groups = plan.groups.clone();
             state.suspended = plan.suspended().into_iter().map(|s| s.agent).collect();
             state.idle = plan.idle().into_iter().map(|s| s.agent).collect();
             state::save(&run.cluster, &run.fleet_namespace, &run.fleet, &state).await?;
-        }
-        (Mode::Abort | Mode::Resume | Mode::Promote, None)
-        | (Mode::Full | Mode::CanaryOnly, Some(_)) => {
-            unreachable!("check() refuses these")
         }
     }
     execute_groups(run, plan.mode).await
@@ -867,10 +910,8 @@ async fn execute_groups(run: &Run<'_>, mode: Mode) -> anyhow::Result<Report> {
         let mut state = run.state.lock().await;
         state.group = index + 1;
         if mode == Mode::CanaryOnly && canary && index == 0 && index + 1 < groups.len() {
-            state.phase = Phase::CanaryPassed;
-            state::save(&run.cluster, &run.fleet_namespace, &run.fleet, &state).await?;
             drop(state);
-            return Ok(report(run, Phase::CanaryPassed, "canary passed: `rollout --promote` continues with the waves, `rollout --abort` undoes it".into()).await);
+            return finish(run, Phase::CanaryPassed, None, "canary passed: `rollout --promote` continues with the waves, `rollout --abort` undoes it".into()).await;
         }
         state::save(&run.cluster, &run.fleet_namespace, &run.fleet, &state).await?;
     }
@@ -884,42 +925,81 @@ async fn execute_groups(run: &Run<'_>, mode: Mode) -> anyhow::Result<Report> {
             )
             .await;
         }
-        let mut state = run.state.lock().await;
-        state.phase = Phase::Failed;
-        state.reason = Some(why.clone());
-        state::save(&run.cluster, &run.fleet_namespace, &run.fleet, &state).await?;
-        drop(state);
-        return Ok(report(run, Phase::Failed, format!("health gate failed ({why}); automatic rollback is off: `rollout --abort` rolls back")).await);
+        let message = format!(
+            "health gate failed ({why}); automatic rollback is off: `rollout --abort` rolls back"
+        );
+        return finish(run, Phase::Failed, Some(why), message).await;
     }
+    let (done, target) = {
+        let state = run.state.lock().await;
+        (state.done.len(), state.target.clone())
+    };
     if run.stop.is_stopped() {
-        let mut state = run.state.lock().await;
-        state.phase = Phase::Interrupted;
-        state.reason = Some("interrupted".into());
-        state::save(&run.cluster, &run.fleet_namespace, &run.fleet, &state).await?;
-        let done = state.done.len();
-        drop(state);
-        return Ok(report(run, Phase::Interrupted, format!(
+        let message = format!(
             "interrupted after {done} agent(s): no new agent was started and the state is recorded; \
              `clawctl rollout FLEET --resume` continues, `clawctl rollout FLEET --abort` rolls back what it touched"
-        )).await);
+        );
+        return finish(run, Phase::Interrupted, Some("interrupted".into()), message).await;
     }
     // Every gate passed: the idle agents' templates follow (they start on it when woken).
-    let asleep = run.state.lock().await.idle.clone();
-    let moved = idle::move_templates(run, &asleep).await;
+    let idle = run.state.lock().await.idle.clone();
+    let moved = move_idle(run, &idle).await;
     let idle_moved = moved.iter().filter(|s| s.reason == idle::MOVED).count();
     *run.idle.lock().await = moved;
-    let mut state = run.state.lock().await;
-    state.phase = Phase::Done;
-    state.reason = None;
-    state::save(&run.cluster, &run.fleet_namespace, &run.fleet, &state).await?;
-    let mut message = format!("done: {} agent(s) run {}", state.done.len(), state.target);
+    let mut message = format!("done: {done} agent(s) run {target}");
     if idle_moved > 0 {
         message.push_str(&format!(
             "; {idle_moved} idle agent(s) start on it at their next message"
         ));
     }
-    drop(state);
-    Ok(report(run, Phase::Done, message).await)
+    finish(run, Phase::Done, None, message).await
+}
+
+/// Moves the templates of the `idle` agents still asleep (see `idle`), saying so per agent.
+async fn move_idle(run: &Run<'_>, idle: &[String]) -> Vec<Skip> {
+    if idle.is_empty() {
+        return Vec::new();
+    }
+    let asleep = match live_images(&run.cluster, &run.fleet, &run.fleet_namespace).await {
+        Ok(live) => live.idle,
+        Err(e) => {
+            let why = format!("idle, not moved: cannot read the Deployments ({e:#})");
+            return idle.iter().map(|a| Skip::idle(a, &why)).collect();
+        }
+    };
+    let target = idle::Target {
+        cluster: &run.cluster,
+        fleet: &run.fleet,
+        fleet_namespace: &run.fleet_namespace,
+        namespaces: &run.namespaces,
+        applyset_id: &run.applyset_id,
+        agents: &run.agents,
+        history_max: run.history_max,
+        concurrency: run.strategy.max_parallel,
+    };
+    let moved = idle::move_templates(&target, idle, &asleep).await;
+    for skip in &moved {
+        if skip.reason == idle::MOVED {
+            run.reporter.agent(&skip.agent, "template moved (idle)");
+        }
+    }
+    moved
+}
+
+/// Ends the run in `phase`: the record gets the phase and `reason`, the report `message`.
+async fn finish(
+    run: &Run<'_>,
+    phase: Phase,
+    reason: Option<String>,
+    message: String,
+) -> anyhow::Result<Report> {
+    {
+        let mut state = run.state.lock().await;
+        state.phase = phase;
+        state.reason = reason;
+        state::save(&run.cluster, &run.fleet_namespace, &run.fleet, &state).await?;
+    }
+    Ok(report(run, phase, message).await)
 }
 
 /// One agent: remember its revision, apply the target, gate it, record the revision.
@@ -1088,18 +1168,15 @@ async fn roll_back_all(run: &Run<'_>, phase: Phase, message: &str) -> anyhow::Re
             }
         }
     }
-    let mut state = run.state.lock().await;
-    state.phase = if all_ok { phase } else { Phase::Failed };
-    state.reason = Some(message.to_string());
-    state::save(&run.cluster, &run.fleet_namespace, &run.fleet, &state).await?;
-    let phase = state.phase;
-    drop(state);
-    let message = if all_ok {
-        message.to_string()
+    let (phase, said) = if all_ok {
+        (phase, message.to_string())
     } else {
-        format!("{message}; but some rollbacks failed: `rollout --abort` tries again")
+        (
+            Phase::Failed,
+            format!("{message}; but some rollbacks failed: `rollout --abort` tries again"),
+        )
     };
-    Ok(report(run, phase, message).await)
+    finish(run, phase, Some(message.to_string()), said).await
 }
 
 async fn report(run: &Run<'_>, phase: Phase, message: String) -> Report {
@@ -1143,6 +1220,7 @@ async fn report(run: &Run<'_>, phase: Phase, message: String) -> Report {
         groups: state.groups.clone(),
         agents,
         snapshots: run.snapshots.clone(),
+        router: None,
         message,
     }
 }
@@ -1150,6 +1228,77 @@ async fn report(run: &Run<'_>, phase: Phase, message: String) -> Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn record(phase: Phase) -> State {
+        State {
+            target: "img:2".into(),
+            phase,
+            groups: vec![vec!["a".into()]],
+            canary: false,
+            group: 0,
+            done: Vec::new(),
+            touched: Vec::new(),
+            previous: BTreeMap::new(),
+            suspended: Vec::new(),
+            reason: None,
+            holder: "someone".into(),
+        }
+    }
+
+    #[test]
+    fn each_mode_starts_from_the_record_it_needs_or_says_what_to_do() {
+        let start = |mode, phase: Option<Phase>| Start::resolve(mode, "demo", phase.map(record));
+        // A finished rollout is no rollout: a fresh one may start.
+        for done in [
+            None,
+            Some(Phase::Done),
+            Some(Phase::RolledBack),
+            Some(Phase::Aborted),
+        ] {
+            assert_eq!(start(Mode::Full, done).ok(), Some(Start::Fresh));
+            assert_eq!(start(Mode::CanaryOnly, done).ok(), Some(Start::Fresh));
+            let err = start(Mode::Resume, done).expect_err("nothing to resume");
+            assert!(err.to_string().contains("no unfinished rollout"), "{err}");
+        }
+        for open in [Phase::Running, Phase::Interrupted] {
+            assert!(matches!(
+                start(Mode::Resume, Some(open)),
+                Ok(Start::Resume(_))
+            ));
+            let err = start(Mode::Promote, Some(open)).expect_err("not promotable");
+            assert!(
+                err.to_string().contains("`rollout --resume` continues it"),
+                "{err}"
+            );
+        }
+        assert!(matches!(
+            start(Mode::Promote, Some(Phase::CanaryPassed)),
+            Ok(Start::Promote(_))
+        ));
+        let err = start(Mode::Resume, Some(Phase::CanaryPassed)).expect_err("promote, not resume");
+        assert!(
+            err.to_string().contains("`rollout --promote` continues it"),
+            "{err}"
+        );
+        for open in [
+            Phase::Running,
+            Phase::Interrupted,
+            Phase::CanaryPassed,
+            Phase::Failed,
+        ] {
+            assert!(matches!(
+                start(Mode::Abort, Some(open)),
+                Ok(Start::Abort(_))
+            ));
+            let err = start(Mode::Full, Some(open)).expect_err("unfinished");
+            assert!(err.to_string().contains("is unfinished"), "{err}");
+        }
+        let err = start(Mode::Resume, Some(Phase::Failed)).expect_err("failed: abort");
+        assert!(
+            err.to_string().contains("`rollout --abort` rolls back"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn tags_are_replaced_whatever_the_reference_looks_like() {

@@ -9,7 +9,7 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::jiff::Timestamp;
 use serde_json::{Value, json};
 
-use super::{Backup, Carrier, Restore};
+use super::work::{Backup, Carrier, Restore};
 use crate::cluster::suspend::{self, SuspendedBy};
 use crate::error::InvalidInput;
 use crate::fleet::ResolvedFleet;

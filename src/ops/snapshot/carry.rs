@@ -5,9 +5,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use futures::StreamExt;
-use serde_json::Value;
 
-use super::{Backup, BackupReport, PARALLEL, POLL, Restore, RestoreReport};
+use super::work::{Backup, BackupReport, Carrier, PARALLEL, POLL, Restore, RestoreReport};
 use crate::cluster::Cluster;
 use crate::cluster::exec;
 use crate::cluster::jobs::{self, Outcome as JobOutcome};
@@ -15,19 +14,6 @@ use crate::cluster::suspend;
 use crate::cluster::wait::{self, Outcome as WaitOutcome, Workload};
 use crate::names::resource_name;
 use crate::snapshot::{self, archive};
-
-/// What carries the bytes: a Job to or from the bucket, or a helper pod and a local
-/// archive streamed over exec.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Carrier {
-    Job(Value),
-    Archive {
-        pod: Value,
-        file: PathBuf,
-        /// A restore marks the volume for the agent's knowledge pull (it has a bucket).
-        mark: bool,
-    },
-}
 
 /// Takes `backups` (those without a problem), a few at a time.
 pub async fn take(

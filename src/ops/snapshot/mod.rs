@@ -41,15 +41,12 @@ use crate::snapshot::{self, Reason};
 
 mod agent;
 mod carry;
+mod work;
 
 use agent::{Agent, agents, archive_restore_step, restore_step, safety};
+use carry::restore_agent;
 pub use carry::take;
-use carry::{Carrier, restore_agent};
-
-/// How often a Job's status is read.
-const POLL: Duration = Duration::from_secs(2);
-/// Snapshots taken at once.
-const PARALLEL: usize = 4;
+pub use work::{Backup, BackupReport, Restore, RestoreReport};
 
 /// What the command asks for.
 #[derive(Debug, Clone)]
@@ -90,40 +87,6 @@ pub struct Request<'a> {
     pub wait: Option<Duration>,
 }
 
-/// One snapshot to take.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Backup {
-    pub agent: String,
-    pub namespace: String,
-    pub id: String,
-    /// Where it goes, as a URL (`s3://bucket/...`, `gs://bucket/...`).
-    pub location: String,
-    pub reason: Reason,
-    /// Why it cannot be taken, when it cannot.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub problem: Option<String>,
-    #[serde(skip)]
-    carrier: Option<Carrier>,
-}
-
-/// The restore of one agent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Restore {
-    pub agent: String,
-    pub namespace: String,
-    /// The agent whose snapshot it is (itself, or a clone's source).
-    pub from_agent: String,
-    /// The snapshot's id: `None` until the source's new snapshot is taken (clone).
-    pub snapshot: Option<String>,
-    pub location: String,
-    /// The gateway runs now: it is suspended for the restore and resumed after.
-    pub running: bool,
-    #[serde(skip)]
-    carrier: Carrier,
-}
-
 /// What a run will do, from reads alone.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -157,39 +120,6 @@ pub struct Planned {
 pub struct Unsnapshotted {
     pub agent: String,
     pub reason: String,
-}
-
-/// What happened to one snapshot.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct BackupReport {
-    pub agent: String,
-    pub id: String,
-    pub location: String,
-    pub reason: Reason,
-    /// `taken` or `failed`.
-    pub result: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub why: Option<String>,
-}
-
-/// What happened to the restore.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RestoreReport {
-    pub agent: String,
-    pub from_agent: String,
-    pub snapshot: Option<String>,
-    /// `restored`, `failed` or `not-started`.
-    pub result: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub why: Option<String>,
-    /// Left at zero replicas by this run (a failed restore).
-    pub left_suspended: bool,
-    /// What a restore from an archive dropped or changed, by path (`dropped PATH
-    /// (symlink)`, `cleared setuid/setgid on PATH`, ...).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub dropped: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -3,9 +3,10 @@
 
 use serde_json::{Map, Value, json};
 
-use super::version::{Dialect, Release};
-use super::{GATEWAY_PORT, STATE_DIR, agent_dir, channel_plugin, workspace_dir};
 use crate::fleet::{ResolvedAgent, ResolvedHosted};
+use crate::openclaw::{
+    Dialect, GATEWAY_PORT, Release, STATE_DIR, agent_dir, channel_plugin, workspace_dir,
+};
 
 /// Failed gateway logins allowed per client before it is locked out: OpenClaw's own
 /// audit suggestion (`gateway.auth_no_rate_limit`), the same on every verified release.
@@ -291,7 +292,7 @@ mod dialect_tests {
 
     fn config(image: &str, settings: &str) -> Value {
         let f = fleet(image, settings);
-        let (release, _) = super::super::release(&f.image, None).unwrap();
+        let (release, _) = crate::openclaw::release(&f.image, None).unwrap();
         config_json(&f.agents[0], &release)
     }
 
@@ -354,7 +355,7 @@ mod dialect_tests {
         );
         let loaded = fleet::load_str("t.yaml", std::env::temp_dir(), &text).unwrap();
         let f = fleet::resolve(&loaded).unwrap();
-        let (release, _) = super::super::release(&f.image, None).unwrap();
+        let (release, _) = crate::openclaw::release(&f.image, None).unwrap();
         config_json(&f.agents[0], &release)
     }
 

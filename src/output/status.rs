@@ -84,6 +84,7 @@ mod tests {
                 agents: Vec::new(),
                 age_seconds: Some(60),
                 reason: None,
+                idle_since: None,
             }],
             router: Some(RouterStatus {
                 name: "demo-router".into(),

@@ -10,7 +10,7 @@ use fake_apiserver::FakeApiServer;
 use serde_json::{Value, json};
 
 use crate::cluster::{IMAGE, apply, clawctl, server, writes_but_lease};
-use crate::harness::{Test, repo};
+use crate::harness::Test;
 
 const NEW: &str = "ghcr.io/openclaw/openclaw:2026.5.1";
 const SINCE: &str = "2026-03-01T10:00:00Z";
@@ -199,10 +199,6 @@ fn render_gives_the_router_exactly_the_routed_deployments_only_with_idle_after()
     assert!(!routes.to_string().contains("deployment"), "{routes}");
     let router = find(&docs, "Deployment", "demo-router");
     assert!(!router.to_string().contains("ROUTER_IDLE_AFTER"));
-
-    // The example swarm stays as it is documented.
-    let swarm = std::fs::read_to_string(repo().join("fleets/swarm.yaml")).expect("swarm");
-    assert!(!swarm.contains("idleAfter"));
 }
 
 #[test]

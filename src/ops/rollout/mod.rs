@@ -1240,6 +1240,7 @@ mod tests {
             touched: Vec::new(),
             previous: BTreeMap::new(),
             suspended: Vec::new(),
+            idle: Vec::new(),
             reason: None,
             holder: "someone".into(),
         }

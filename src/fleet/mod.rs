@@ -9,13 +9,16 @@ mod guardrails;
 pub mod model;
 mod resolve;
 mod rules;
+pub mod self_service;
 mod units;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub use resolve::{
-    ResolvedAgent, ResolvedFleet, ResolvedHosted, ResolvedPod, ResolvedSidecar, ResolvedTeam,
-    Subject, resolve,
+    ResolvedAgent, ResolvedFleet, ResolvedHosted, ResolvedPod, ResolvedSelfService,
+    ResolvedSidecar, ResolvedTeam, Subject, resolve, resolve_with_claims,
 };
 pub use units::{Duration, Quantity};
 
@@ -35,6 +38,11 @@ pub struct Loaded {
     /// Unknown fields found while decoding. The fleet is complete without them, so
     /// `resolve` reports them together with every other problem.
     pub unknown_fields: Diagnostics,
+    /// The file's text, as read (the self-service bundle carries it to the router).
+    pub text: Arc<str>,
+    /// The files the fleet references, given in memory instead of read below `dir`:
+    /// the router resolves the fleet from its self-service bundle this way.
+    pub files: Option<Arc<BTreeMap<String, Arc<str>>>>,
 }
 
 impl Loaded {
@@ -105,6 +113,8 @@ pub fn load_str(label: &str, dir: PathBuf, text: &str) -> Result<Loaded, Diagnos
             root,
             fleet,
             unknown_fields: decoded.diags,
+            text: Arc::from(text),
+            files: None,
         }),
         _ => Err(decoded.diags),
     }

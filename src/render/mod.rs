@@ -4,6 +4,7 @@
 //! checked (kind allowed for the template, namespace, managed labels) and typed.
 
 pub mod context;
+mod self_service;
 mod gateway_api;
 mod json;
 mod pod_security;

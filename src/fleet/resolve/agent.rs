@@ -22,11 +22,16 @@ pub(super) struct At {
     pub agent: usize,
     pub team: Option<usize>,
     pub hosted: Option<usize>,
+    /// Made on request: its own layer is `spec.routing.selfService.defaults`.
+    pub self_service: bool,
 }
 
 impl At {
     /// The agent's own entry, `spec.agents[i]` (or `spec.agents[i].agents[j]`).
     pub fn path(&self) -> FieldPath {
+        if self.self_service {
+            return super::self_service::defaults_path();
+        }
         let gateway = FieldPath::root()
             .key("spec")
             .key("agents")
@@ -56,7 +61,26 @@ pub(super) fn resolve_agent(
     defaults: &Map<String, Value>,
     team_layers: &[Map<String, Value>],
 ) -> Option<ResolvedAgent> {
-    let path = FieldPath::root().key("spec").key("agents").index(i);
+    resolve_at(cx, i, false, agent, teams, (defaults, team_layers))
+}
+
+/// [`resolve_agent`] for the agent at `i` of the file, or for one made on request
+/// (`self_service`: its own layer is `selfService.defaults`).
+pub(super) fn resolve_at(
+    cx: &mut Cx,
+    i: usize,
+    self_service: bool,
+    agent: &Agent,
+    teams: &[ResolvedTeam],
+    (defaults, team_layers): (&Map<String, Value>, &[Map<String, Value>]),
+) -> Option<ResolvedAgent> {
+    let path = At {
+        agent: i,
+        team: None,
+        hosted: None,
+        self_service,
+    }
+    .path();
     cx.check(
         &path.key("name"),
         rules::dns_label(&agent.name, MAX_AGENT_NAME),
@@ -99,6 +123,7 @@ pub(super) fn resolve_agent(
         agent: i,
         team: team_index,
         hosted: None,
+        self_service,
     };
     // Errors found in a shared layer are reported there, naming the agent they concern.
     let errors_before = cx.diags.0.len();
@@ -203,6 +228,7 @@ pub(super) fn resolve_agent(
         identity,
         exposure,
         suspended,
+        self_service,
     })
 }
 

@@ -326,6 +326,7 @@ pub(super) fn unique_hosts(cx: &mut Cx, agents: &[ResolvedAgent]) {
             agent: i,
             team,
             hosted: None,
+            self_service: false,
         };
         let path = source(cx, at, &FieldPath::parse("exposure"));
         cx.error(

@@ -15,6 +15,7 @@ mod network;
 mod pod;
 mod resources;
 mod routing;
+mod self_service;
 mod suspend;
 mod tools;
 mod workspace;
@@ -60,6 +61,21 @@ pub struct ResolvedFleet {
     pub adopt_namespaces: Vec<String>,
     /// Problems that do not stop the fleet from rendering, for the user to read.
     pub warnings: Vec<Diagnostic>,
+    /// `spec.routing.selfService`, resolved.
+    pub self_service: Option<ResolvedSelfService>,
+}
+
+/// `spec.routing.selfService` as the renderer and the router need it.
+#[derive(Debug, Clone)]
+pub struct ResolvedSelfService {
+    pub team: String,
+    /// The team's namespace, where the router makes agents.
+    pub namespace: String,
+    pub allow: super::model::SelfServiceAllow,
+    pub max_agents: u32,
+    /// Every file the fleet file references, by the path written in it: with the file's
+    /// own text, what the router needs to resolve the fleet as clawctl does.
+    pub sources: BTreeMap<String, Arc<str>>,
 }
 
 impl ResolvedFleet {
@@ -133,6 +149,9 @@ pub struct ResolvedAgent {
     pub exposure: ResolvedExposure,
     /// Scaled to zero by the fleet file (`suspended: true`).
     pub suspended: bool,
+    /// Made on request by the router (a claim, `spec.routing.selfService`): routed by
+    /// the router from its claim, so not in `routes.json`.
+    pub self_service: bool,
     /// The bucket its knowledge syncs with, if any.
     pub knowledge: Option<crate::knowledge::Knowledge>,
     /// The cloud identities its ServiceAccount stands for.
@@ -152,8 +171,19 @@ pub struct WorkspaceEntry {
     pub mode: FileMode,
 }
 
-/// Resolves `loaded`, or returns every problem found.
+/// Resolves `loaded`, or returns every problem found. Sees no self-service claims (they
+/// live in the cluster): `validate` and `render` show the file's own agents.
 pub fn resolve(loaded: &Loaded) -> Result<ResolvedFleet, Diagnostics> {
+    resolve_with_claims(loaded, &[])
+}
+
+/// [`resolve`] with the self-service claims read from the cluster, each added as an
+/// agent of `selfService.team` with `selfService.defaults` as a layer. The claims must
+/// have passed [`super::self_service::check_claims`].
+pub fn resolve_with_claims(
+    loaded: &Loaded,
+    claims: &[super::self_service::Claim],
+) -> Result<ResolvedFleet, Diagnostics> {
     let mut cx = Cx {
         loaded,
         diags: loaded.unknown_fields.clone(),
@@ -194,6 +224,10 @@ pub fn resolve(loaded: &Loaded) -> Result<ResolvedFleet, Diagnostics> {
     let effective_routing = routing::effective(&spec.routing, &fleet.metadata.name);
     let templates = spec.templates.as_ref().and_then(|t| {
         let path = spec_path.key("templates");
+        // From a bundle: the templates travel with it (the caller builds them).
+        if loaded.files.is_some() {
+            return Some(PathBuf::from(t));
+        }
         match safe_path(&loaded.dir, t) {
             Ok(p) if p.is_dir() => Some(p),
             Ok(_) => {
@@ -276,6 +310,14 @@ pub fn resolve(loaded: &Loaded) -> Result<ResolvedFleet, Diagnostics> {
             agents.push(resolved);
         }
     }
+    let self_service = self_service::resolve(
+        &mut cx,
+        claims,
+        &teams,
+        &agents,
+        (&defaults, &team_layers),
+    );
+    agents.extend(self_service.agents);
     routing::route_agents(
         &mut cx,
         &effective_routing,
@@ -300,6 +342,14 @@ pub fn resolve(loaded: &Loaded) -> Result<ResolvedFleet, Diagnostics> {
 
     merge_per_agent(&mut cx.diags);
     cx.diags.into_result()?;
+    let self_service = self_service.resolved.map(|mut s| {
+        s.sources = cx
+            .files
+            .iter()
+            .filter_map(|(rel, text)| Some((rel.clone(), text.as_ref().ok()?.clone())))
+            .collect();
+        s
+    });
     Ok(ResolvedFleet {
         name: fleet.metadata.name.clone(),
         namespace,
@@ -313,6 +363,7 @@ pub fn resolve(loaded: &Loaded) -> Result<ResolvedFleet, Diagnostics> {
         agents,
         adopt_namespaces: spec.adopt_namespaces.clone(),
         warnings: cx.warnings,
+        self_service,
     })
 }
 
@@ -354,10 +405,17 @@ impl Cx<'_> {
     /// relative to the fleet file's folder.
     fn read(&mut self, at: impl FnOnce(&Self) -> FieldPath, rel: &str) -> Option<Arc<str>> {
         let dir = self.loaded.dir.clone();
+        let memory = self.loaded.files.clone();
         let result = self
             .files
             .entry(rel.to_string())
-            .or_insert_with(|| read_text(&dir, rel))
+            .or_insert_with(|| match memory {
+                Some(files) => files
+                    .get(rel)
+                    .cloned()
+                    .ok_or_else(|| format!("cannot read {rel:?}: not in the self-service bundle")),
+                None => read_text(&dir, rel),
+            })
             .clone();
         match result {
             Ok(text) => Some(text),
@@ -603,7 +661,10 @@ fn merged(mut base: Map<String, Value>, over: Map<String, Value>) -> Map<String,
 /// Where a merged setting was written: the most specific layer that has it.
 fn source(cx: &Cx, at: agent::At, rel: &FieldPath) -> FieldPath {
     let spec = FieldPath::root().key("spec");
-    let gateway_path = spec.key("agents").index(at.agent).join(rel);
+    let gateway_path = match at.self_service {
+        true => self_service::defaults_path().join(rel),
+        false => spec.key("agents").index(at.agent).join(rel),
+    };
     let mut candidates = Vec::with_capacity(4);
     if let Some(j) = at.hosted {
         candidates.push(
@@ -714,6 +775,7 @@ fn check_access_reach(cx: &mut Cx, agents: &[ResolvedAgent]) {
             agent: i,
             team: spec.teams.iter().position(|t| t.name == agent.team),
             hosted: None,
+            self_service: false,
         };
         let path = at
             .src(cx, &format!("access[{}]", finding.rule))

@@ -36,9 +36,9 @@ pub struct Identity {
 impl Identity {
     /// Parses `slack:<user id>` or `email:<address>`, refusing anything else.
     pub fn parse(text: &str) -> Result<Identity, String> {
-        let (channel, id) = text
-            .split_once(':')
-            .ok_or_else(|| format!("identity {text:?} is not slack:<user id> or email:<address>"))?;
+        let (channel, id) = text.split_once(':').ok_or_else(|| {
+            format!("identity {text:?} is not slack:<user id> or email:<address>")
+        })?;
         let identity = Identity {
             channel: channel.to_string(),
             id: id.to_string(),
@@ -57,9 +57,7 @@ impl Identity {
             )),
             "email" if email(&self.id) => Ok(()),
             "email" => Err(format!("{:?} is not an email address", self.id)),
-            other => Err(format!(
-                "identity channel {other:?} is not slack or email"
-            )),
+            other => Err(format!("identity channel {other:?} is not slack or email")),
         }
     }
 
@@ -282,6 +280,13 @@ pub fn of(spec: &FleetSpec) -> Option<&SelfService> {
 /// one `-`, at most 50 characters (room for `-NN`); `agent` if nothing is left. Then
 /// `-2`, `-3`... while `taken` says the name is in use.
 pub fn agent_name(person: &str, taken: impl Fn(&str) -> bool) -> String {
+    candidates(person)
+        .find(|name| !taken(name))
+        .unwrap_or_else(|| "agent".to_string())
+}
+
+/// The names [`agent_name`] tries, in order: the base, then `-2`, `-3`...
+pub fn candidates(person: &str) -> impl Iterator<Item = String> {
     let mut base = String::new();
     for c in person.chars().flat_map(char::to_lowercase) {
         if c.is_ascii_lowercase() || c.is_ascii_digit() {
@@ -291,15 +296,13 @@ pub fn agent_name(person: &str, taken: impl Fn(&str) -> bool) -> String {
         }
     }
     base.truncate(50);
-    let base = base.trim_end_matches('-');
-    let base = if base.is_empty() { "agent" } else { base };
-    if !taken(base) {
-        return base.to_string();
-    }
-    (2..)
-        .map(|n| format!("{base}-{n}"))
-        .find(|name| !taken(name))
-        .unwrap_or_else(|| base.to_string())
+    let base = base.trim_end_matches('-').to_string();
+    let base = if base.is_empty() {
+        "agent".to_string()
+    } else {
+        base
+    };
+    std::iter::once(base.clone()).chain((2u32..).map(move |n| format!("{base}-{n}")))
 }
 
 #[cfg(test)]
@@ -337,7 +340,10 @@ mod tests {
     #[test]
     fn admission_follows_allow() {
         assert_eq!(admission(&allow(), &id("slack:U0ABC")), Admission::Admitted);
-        assert_eq!(admission(&allow(), &id("slack:U0OTHER")), Admission::Refused);
+        assert_eq!(
+            admission(&allow(), &id("slack:U0OTHER")),
+            Admission::Refused
+        );
         assert_eq!(
             admission(&allow(), &id("email:Dana@Example.com")),
             Admission::Admitted
@@ -371,8 +377,8 @@ mod tests {
                 ("identity".to_string(), identity.to_string()),
             ])
         };
-        let claim = Claim::from_data("claim-dana", &data("dana", "email:dana@example.com"))
-            .expect("claim");
+        let claim =
+            Claim::from_data("claim-dana", &data("dana", "email:dana@example.com")).expect("claim");
         assert_eq!(
             Claim::from_data("claim-dana", &claim.data()),
             Ok(claim.clone())
@@ -386,7 +392,10 @@ mod tests {
     #[test]
     fn names_are_dns_labels_and_never_collide() {
         assert_eq!(agent_name("Dana Scully", |_| false), "dana-scully");
-        assert_eq!(agent_name("  ÉLodie__O'Brien! ", |_| false), "lodie-o-brien");
+        assert_eq!(
+            agent_name("  ÉLodie__O'Brien! ", |_| false),
+            "lodie-o-brien"
+        );
         assert_eq!(agent_name("???", |_| false), "agent");
         let taken = ["dana", "dana-2"];
         assert_eq!(agent_name("dana", |n| taken.contains(&n)), "dana-3");

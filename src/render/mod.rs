@@ -4,10 +4,10 @@
 //! checked (kind allowed for the template, namespace, managed labels) and typed.
 
 pub mod context;
-mod self_service;
 mod gateway_api;
 mod json;
 mod pod_security;
+mod self_service;
 pub mod templates;
 
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};

@@ -162,7 +162,9 @@ impl Templates {
 
     /// Built-ins overridden by templates given by file name (the self-service bundle's),
     /// refusing a name that overrides nothing, as [`Templates::with_overrides`] does.
-    pub fn with_sources(sources: &std::collections::BTreeMap<String, String>) -> anyhow::Result<Self> {
+    pub fn with_sources(
+        sources: &std::collections::BTreeMap<String, String>,
+    ) -> anyhow::Result<Self> {
         let mut templates = Self::builtin();
         for (file_name, source) in sources {
             let Some(entry) = templates.entries.iter_mut().find(|t| t.name == file_name) else {

@@ -310,13 +310,8 @@ pub fn resolve_with_claims(
             agents.push(resolved);
         }
     }
-    let self_service = self_service::resolve(
-        &mut cx,
-        claims,
-        &teams,
-        &agents,
-        (&defaults, &team_layers),
-    );
+    let self_service =
+        self_service::resolve(&mut cx, claims, &teams, &agents, (&defaults, &team_layers));
     agents.extend(self_service.agents);
     routing::route_agents(
         &mut cx,
@@ -406,17 +401,16 @@ impl Cx<'_> {
     fn read(&mut self, at: impl FnOnce(&Self) -> FieldPath, rel: &str) -> Option<Arc<str>> {
         let dir = self.loaded.dir.clone();
         let memory = self.loaded.files.clone();
-        let result = self
-            .files
-            .entry(rel.to_string())
-            .or_insert_with(|| match memory {
-                Some(files) => files
-                    .get(rel)
-                    .cloned()
-                    .ok_or_else(|| format!("cannot read {rel:?}: not in the self-service bundle")),
-                None => read_text(&dir, rel),
-            })
-            .clone();
+        let result =
+            self.files
+                .entry(rel.to_string())
+                .or_insert_with(|| match memory {
+                    Some(files) => files.get(rel).cloned().ok_or_else(|| {
+                        format!("cannot read {rel:?}: not in the self-service bundle")
+                    }),
+                    None => read_text(&dir, rel),
+                })
+                .clone();
         match result {
             Ok(text) => Some(text),
             Err(message) => {

@@ -112,17 +112,24 @@ pub(super) fn resolve(
     let mark = format!(" (for agent {PROBE:?})");
     for d in &mut cx.diags.0[before..] {
         if let Some(i) = d.message.find(&mark) {
-            d.message.replace_range(i.., " (for agents made on request)");
+            d.message
+                .replace_range(i.., " (for agents made on request)");
         }
     }
     if let Some(probe) = &resolved {
         let inherited = [
-            (!probe.access.is_empty(), "`access` rules (RBAC the router cannot grant)"),
+            (
+                !probe.access.is_empty(),
+                "`access` rules (RBAC the router cannot grant)",
+            ),
             (
                 probe.exposure.http_route.is_some() || probe.exposure.ingress.is_some(),
                 "`exposure` (an HTTPRoute or Ingress the router does not make)",
             ),
-            (probe.suspended, "`suspended` (an agent made on request runs)"),
+            (
+                probe.suspended,
+                "`suspended` (an agent made on request runs)",
+            ),
         ];
         for (_, what) in inherited.iter().filter(|(found, _)| *found) {
             cx.error(

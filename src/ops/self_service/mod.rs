@@ -3,8 +3,12 @@
 //! stores there for the router (the fleet file, the files it references and the template
 //! overrides in use), from which the router renders an agent exactly as apply would.
 //!
+//! `provision` makes one agent on request, for the router.
+//!
 //! `validate` and `render` touch no cluster and so see no claims: they show the file's
 //! own agents.
+
+pub mod provision;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -56,4 +56,11 @@ pub trait Dispatch: Send + Sync + 'static {
     /// Routes one message and waits for its reply. A person's messages are answered one
     /// at a time, in order.
     fn dispatch(&self, message: Inbound) -> impl Future<Output = Reply> + Send;
+
+    /// A person asks for an agent of their own (`/setup-agent`); the reply is a notice.
+    /// Without self-service nothing is made and the reply says so.
+    fn setup_agent(&self, from: Identity) -> impl Future<Output = Reply> + Send {
+        let _ = from;
+        async { Reply::Notice(crate::provision::SetupNotices::default().off) }
+    }
 }

@@ -77,53 +77,91 @@ impl wait::Progress for Quiet {
     fn changed(&self, _: &wait::Workload, _: &cluster::readiness::Rollout) {}
 }
 
-/// Makes an agent for `ask`, or says why not. Errors are API failures and a broken
-/// bundle or claim, each one readable line.
-pub async fn provision(cluster: &Cluster, place: &Place, ask: &Ask) -> anyhow::Result<Provisioned> {
-    let bundle_name = crate::names::self_service_bundle(&place.fleet);
-    let Some(bundle) =
-        cluster::self_service::read_configmap(cluster, &place.router_namespace, &bundle_name)
+/// The fleet's self-service offer, from the bundle in the router's namespace: what a
+/// request is checked against and rendered from.
+pub struct Offer {
+    bundle: Bundle,
+    loaded: crate::fleet::Loaded,
+    allow: crate::fleet::model::SelfServiceAllow,
+}
+
+impl Offer {
+    /// Reads the bundle. `None`: the fleet offers no self-service (no bundle, or no
+    /// `selfService` in it).
+    pub async fn read(cluster: &Cluster, place: &Place) -> anyhow::Result<Option<Offer>> {
+        let bundle_name = crate::names::self_service_bundle(&place.fleet);
+        let Some(bundle) =
+            cluster::self_service::read_configmap(cluster, &place.router_namespace, &bundle_name)
+                .await?
+        else {
+            return Ok(None);
+        };
+        let bundle = Bundle::from_data(&bundle.data.unwrap_or_default())?;
+        let label = format!("{}/{bundle_name}", place.router_namespace);
+        let loaded = bundle.load(&label)?;
+        let fleet = crate::fleet::resolve(&loaded).map_err(|d| {
+            anyhow::anyhow!("the self-service bundle {label} is not a valid fleet: {d}")
+        })?;
+        let Some(block) = fleet.self_service else {
+            return Ok(None);
+        };
+        Ok(Some(Offer {
+            bundle,
+            loaded,
+            allow: block.allow,
+        }))
+    }
+
+    /// Who may ask.
+    pub fn allow(&self) -> &crate::fleet::model::SelfServiceAllow {
+        &self.allow
+    }
+
+    /// Makes an agent for `ask`, or says why not. Errors are API failures and a broken
+    /// bundle or claim, each one readable line.
+    pub async fn provision(
+        &self,
+        cluster: &Cluster,
+        place: &Place,
+        ask: &Ask,
+    ) -> anyhow::Result<Provisioned> {
+        match admission(&self.allow, &ask.identity) {
+            Admission::Admitted => {}
+            Admission::IfInGroups(_) if ask.in_slack_group => {}
+            _ => return Ok(Provisioned::NotAdmitted),
+        }
+        let lock_name = lease::name(&place.fleet);
+        if cluster::self_service::read_configmap(cluster, &place.fleet_namespace, &lock_name)
             .await?
-    else {
-        return Ok(Provisioned::NotOffered);
-    };
-    let bundle = Bundle::from_data(&bundle.data.unwrap_or_default())?;
-    let label = format!("{}/{bundle_name}", place.router_namespace);
-    let loaded = bundle.load(&label)?;
-    let fleet = crate::fleet::resolve(&loaded).map_err(|d| {
-        anyhow::anyhow!("the self-service bundle {label} is not a valid fleet: {d}")
-    })?;
-    let Some(block) = &fleet.self_service else {
-        return Ok(Provisioned::NotOffered);
-    };
-    match admission(&block.allow, &ask.identity) {
-        Admission::Admitted => {}
-        Admission::IfInGroups(_) if ask.in_slack_group => {}
-        _ => return Ok(Provisioned::NotAdmitted),
+            .is_none()
+        {
+            return Ok(Provisioned::NeedsApply {
+                why: format!(
+                    "the fleet lock {}/{lock_name} does not exist yet",
+                    place.fleet_namespace
+                ),
+            });
+        }
+        let lock = lease::acquire(
+            cluster,
+            &place.fleet_namespace,
+            &place.fleet,
+            "router setup-agent",
+            &Quiet,
+        )
+        .await?;
+        let result = locked(cluster, place, ask, &self.loaded, &self.bundle).await;
+        lock.release().await;
+        result
     }
-    let lock_name = lease::name(&place.fleet);
-    if cluster::self_service::read_configmap(cluster, &place.fleet_namespace, &lock_name)
-        .await?
-        .is_none()
-    {
-        return Ok(Provisioned::NeedsApply {
-            why: format!(
-                "the fleet lock {}/{lock_name} does not exist yet",
-                place.fleet_namespace
-            ),
-        });
+}
+
+/// [`Offer::read`], then [`Offer::provision`].
+pub async fn provision(cluster: &Cluster, place: &Place, ask: &Ask) -> anyhow::Result<Provisioned> {
+    match Offer::read(cluster, place).await? {
+        Some(offer) => offer.provision(cluster, place, ask).await,
+        None => Ok(Provisioned::NotOffered),
     }
-    let lock = lease::acquire(
-        cluster,
-        &place.fleet_namespace,
-        &place.fleet,
-        "router setup-agent",
-        &Quiet,
-    )
-    .await?;
-    let result = locked(cluster, place, ask, &loaded, &bundle).await;
-    lock.release().await;
-    result
 }
 
 /// Everything done under the fleet lock.

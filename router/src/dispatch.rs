@@ -94,6 +94,8 @@ pub struct Router {
     gateway: Gateway,
     inbox: Inbox,
     notices: Notices,
+    /// `/setup-agent`, when the fleet offers self-service.
+    self_service: Option<Arc<crate::provision::SelfService>>,
 }
 
 impl Router {
@@ -110,6 +112,31 @@ impl Router {
             gateway,
             inbox,
             notices,
+            self_service: None,
+        }
+    }
+
+    /// This router, making agents on request (`/setup-agent`).
+    pub fn with_self_service(mut self, self_service: crate::provision::SelfService) -> Router {
+        self.self_service = Some(Arc::new(self_service));
+        self
+    }
+
+    /// `/setup-agent` from `who`: the outcome and the reply. Without self-service
+    /// nothing is made.
+    pub async fn setup_agent(
+        &self,
+        who: &crate::message::Identity,
+    ) -> (crate::provision::SetupKind, String) {
+        match &self.self_service {
+            Some(s) => s.setup(who).await,
+            None => {
+                info!("{}: /setup-agent, but self-service is off", who.key());
+                (
+                    crate::provision::SetupKind::Off,
+                    crate::provision::SetupNotices::default().off,
+                )
+            }
         }
     }
 
@@ -226,5 +253,9 @@ impl Router {
 impl Dispatch for Router {
     async fn dispatch(&self, message: Inbound) -> Reply {
         self.handle(message).await.into()
+    }
+
+    async fn setup_agent(&self, from: crate::message::Identity) -> Reply {
+        Reply::Notice(Router::setup_agent(self, &from).await.1)
     }
 }

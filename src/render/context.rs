@@ -35,9 +35,12 @@ fn team_labels(fleet: &ResolvedFleet, team: &str) -> BTreeMap<String, String> {
 pub fn fleet_context(fleet: &ResolvedFleet) -> Json {
     // user identity -> where the orchestrator sends that user's messages, and which
     // Secret holds the token it sends with them (routed agents only).
+    // Agents made on request are routed by the router from their claims, so the table
+    // (and this ConfigMap) does not change when one is made.
     let routes: BTreeMap<String, Json> = fleet
         .agents
         .iter()
+        .filter(|a| !a.self_service)
         .flat_map(|a| {
             let host = format!(
                 "{}.{}.svc.cluster.local",
@@ -71,6 +74,7 @@ pub fn fleet_context(fleet: &ResolvedFleet) -> Json {
         "labels": fleet_labels(fleet),
         "routesName": format!("{}-routes", fleet.name),
         "routesJson": routes_json,
+        "selfService": super::self_service::context(fleet),
     })
 }
 
@@ -95,6 +99,8 @@ fn router_context(fleet: &ResolvedFleet) -> Json {
         .iter()
         .filter(|a| a.routed)
         .map(|a| a.namespace.as_str())
+        // Self-service: the team's namespace whether or not it holds agents yet.
+        .chain(fleet.self_service.as_ref().map(|s| s.namespace.as_str()))
         .collect();
     agent_namespaces.sort_unstable();
     agent_namespaces.dedup();
@@ -103,6 +109,7 @@ fn router_context(fleet: &ResolvedFleet) -> Json {
         json!({"name": "CLAWCTL_FLEET_NAMESPACE", "value": fleet.namespace}),
         json!({"name": "CLAWCTL_ROUTES_CONFIGMAP", "value": format!("{}-routes", fleet.name)}),
     ];
+    env.extend(super::self_service::env(fleet));
     if let Some(http) = &router.http {
         env.push(json!({"name": "ROUTER_HTTP_ADDR", "value": format!("0.0.0.0:{ROUTER_PORT}")}));
         env.push(json!({"name": "ROUTER_TRUSTED_PROXIES", "value": http.proxy.join(",")}));
@@ -167,9 +174,11 @@ fn router_context(fleet: &ResolvedFleet) -> Json {
         "labels": labels,
         "selector": selector,
         "http": router.http.is_some(),
-        "rules": [{"apiGroups": [""], "resources": ["configmaps"],
+        "rules": std::iter::once(json!({"apiGroups": [""], "resources": ["configmaps"],
                    "resourceNames": [format!("{}-routes", fleet.name)],
-                   "verbs": ["get", "list", "watch"]}],
+                   "verbs": ["get", "list", "watch"]}))
+            .chain(super::self_service::fleet_rules(fleet))
+            .collect::<Vec<_>>(),
         "podSecurity": {"runAsNonRoot": true, "runAsUser": 65532, "runAsGroup": 65532,
                         "seccompProfile": {"type": "RuntimeDefault"}},
         "containers": [container],
@@ -219,7 +228,9 @@ pub fn team_context(fleet: &ResolvedFleet, team: &ResolvedTeam) -> Json {
     let token_secrets: Vec<String> = fleet
         .agents
         .iter()
-        .filter(|a| a.routed && a.team == team.name)
+        // Agents made on request: read through the self-service Role instead, so this
+        // Role does not change when one is made.
+        .filter(|a| a.routed && !a.self_service && a.team == team.name)
         .map(|a| token_secret(&a.name))
         .collect();
     let orchestrator = fleet

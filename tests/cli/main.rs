@@ -17,6 +17,7 @@ mod injection;
 mod knowledge;
 mod render;
 mod rollout;
+mod self_service;
 mod snapshot;
 mod snapshot_archive;
 mod snapshot_bucket;

@@ -15,6 +15,7 @@ mod history;
 mod hostile;
 mod injection;
 mod knowledge;
+mod reference;
 mod render;
 mod rollout;
 mod snapshot;

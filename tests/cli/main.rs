@@ -5,6 +5,7 @@ mod harness;
 mod bad_input;
 mod cluster;
 mod completions;
+mod docs;
 mod e2e;
 mod e2e_admission;
 mod e2e_hostile;

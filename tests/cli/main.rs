@@ -3,6 +3,7 @@
 mod harness;
 
 mod bad_input;
+mod ci;
 mod cluster;
 mod completions;
 mod docs;

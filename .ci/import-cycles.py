@@ -92,7 +92,8 @@ for m, t in texts.items():
         for hit in re.findall(r'(?<![A-Za-z0-9_:])' + child + r'((?:::[A-Za-z_][A-Za-z0-9_]*)+)', re.sub(r'\buse\s+[^;]+;', '', t)):
             paths.append(child + hit)
     for path in paths:
-        path = re.sub(r'\bas\b.*', '', path).rstrip(':').replace('::self', '')
+        path = re.sub(r'\bas\b.*', '', path).rstrip(':')
+        path = re.sub(r'::self$', '', path)
         if path.endswith('::*'): path = path[:-3]
         r = absolute(m, path)
         if not r: continue

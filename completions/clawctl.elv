@@ -61,8 +61,8 @@ set edit:completion:arg-completer[clawctl] = {|@words|
             cand --templates 'A folder of *.yaml.j2 files overriding built-in templates one file at a time'
             cand -q 'Print only data and errors: no progress, no summaries'
             cand --quiet 'Print only data and errors: no progress, no summaries'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }

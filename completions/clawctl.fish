@@ -55,7 +55,7 @@ complete -c clawctl -n "__fish_clawctl_using_subcommand render" -l agent -d 'Onl
 complete -c clawctl -n "__fish_clawctl_using_subcommand render" -l team -d 'Only this team\'s objects and agents (repeatable)' -r
 complete -c clawctl -n "__fish_clawctl_using_subcommand render" -l templates -d 'A folder of *.yaml.j2 files overriding built-in templates one file at a time' -r -F
 complete -c clawctl -n "__fish_clawctl_using_subcommand render" -s q -l quiet -d 'Print only data and errors: no progress, no summaries'
-complete -c clawctl -n "__fish_clawctl_using_subcommand render" -s h -l help -d 'Print help'
+complete -c clawctl -n "__fish_clawctl_using_subcommand render" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c clawctl -n "__fish_clawctl_using_subcommand render" -s V -l version -d 'Print version'
 complete -c clawctl -n "__fish_clawctl_using_subcommand diff" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)' -r -F
 complete -c clawctl -n "__fish_clawctl_using_subcommand diff" -l context -d 'The kubeconfig context to use' -r

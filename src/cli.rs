@@ -25,8 +25,14 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check a fleet file: precise errors, touches no cluster (exit 0 valid, 2 invalid).
+    ///
+    /// Agents made on request (self-service claims in the cluster) are not seen: the
+    /// file's own agents are checked.
     Validate(ValidateArgs),
     /// Print (or write with -o DIR) every manifest of the fleet, in apply order.
+    ///
+    /// Touches no cluster, so agents made on request (self-service claims) are not
+    /// rendered: apply, diff and status add them from the cluster.
     Render(RenderArgs),
     /// Show what apply would change on the cluster, secrets masked.
     Diff(DiffArgs),

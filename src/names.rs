@@ -12,6 +12,9 @@ pub const CONFIG_HASH: &str = "clawctl.io/config-hash";
 /// Annotation on a Secret whose key `apply` fills once with a random value.
 pub const GENERATED_KEY: &str = "clawctl.io/generated-key";
 
+/// Marks a self-service claim ConfigMap (value `"true"`) in the router's namespace.
+pub const CLAIM_LABEL: &str = "clawctl.io/claim";
+
 /// Marks a Secret (or, before 0.2, a ControllerRevision) as clawctl revision history.
 pub const HISTORY_LABEL: &str = "clawctl.io/history";
 
@@ -61,6 +64,18 @@ pub fn router_selector(fleet: &str) -> std::collections::BTreeMap<String, String
 /// The Secret in the fleet namespace holding the key that seals the fleet's revisions.
 pub fn history_key(fleet: &str) -> String {
     format!("clawctl-{fleet}-history-key")
+}
+
+/// The self-service bundle in the router's namespace: the fleet file and every file it
+/// needs, from which the router renders an agent as `clawctl apply` would.
+pub fn self_service_bundle(fleet: &str) -> String {
+    format!("{fleet}-self-service")
+}
+
+/// The Role (and RoleBinding) letting the router make self-service agents, in the
+/// router's namespace and in the self-service team's.
+pub fn self_service_role(fleet: &str) -> String {
+    format!("{fleet}-router-self-service")
 }
 
 /// The fleet lock's ConfigMap in the fleet namespace.

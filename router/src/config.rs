@@ -21,6 +21,11 @@
 //! | `ROUTER_WAKE_TIMEOUT_SECONDS` | longest wait for a sleeping agent to wake | `300` |
 //! | `ROUTER_NOTICE_NO_AGENT`, `_TOO_LONG`, `_RATE_LIMITED`, `_BUSY`, `_TIMED_OUT`, `_UNAVAILABLE`, `_WAKING`, `_SUSPENDED`, `_WAKE_TIMED_OUT` | the router's own replies | see `dispatch::Notices` |
 //! | `ROUTER_LOG` | `debug`, `info` or `warn` | `info` |
+//! | `CLAWCTL_SELF_SERVICE_BUNDLE` | turns on `/setup-agent`: the self-service bundle's ConfigMap (set by clawctl only with `spec.routing.selfService`) | off: `/setup-agent` makes nothing |
+//! | `CLAWCTL_ROUTER_NAMESPACE` | the router's namespace (bundle and claims) | required with the bundle |
+//! | `CLAWCTL_SELF_SERVICE_NAMESPACE` | the self-service team's namespace | required with the bundle |
+//! | `ROUTER_SETUP_TIMEOUT_SECONDS` | longest wait for an agent made on request to be ready | `300` |
+//! | `ROUTER_NOTICE_SETUP_OFF`, `_NOT_ADMITTED`, `_ALREADY`, `_READY`, `_NOT_READY`, `_FULL`, `_NEEDS_APPLY`, `_FAILED` | the `/setup-agent` replies (`{agent}`, `{max}` replaced) | see `provision::SetupNotices` |
 //!
 //! The Kubernetes client is configured as kube-rs does it: in-cluster, or `KUBECONFIG`.
 
@@ -47,6 +52,18 @@ pub struct Config {
     pub idle: Option<IdleSettings>,
     pub notices: Notices,
     pub log: Level,
+    /// `/setup-agent`, with `spec.routing.selfService`.
+    pub self_service: Option<SelfServiceConfig>,
+}
+
+/// Where self-service works and what it answers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SelfServiceConfig {
+    pub router_namespace: String,
+    /// The self-service team's namespace.
+    pub team_namespace: String,
+    pub timeout: Duration,
+    pub notices: crate::provision::SetupNotices,
 }
 
 /// A configuration value that does not parse, named by its variable.
@@ -240,6 +257,39 @@ impl Config {
             suspended: notice("SUSPENDED", n.suspended),
             wake_timed_out: notice("WAKE_TIMED_OUT", n.wake_timed_out),
         };
+        let self_service = match var("CLAWCTL_SELF_SERVICE_BUNDLE") {
+            None => None,
+            Some(bundle) => {
+                if bundle != clawctl::names::self_service_bundle(&fleet) {
+                    return Err(err(
+                        "CLAWCTL_SELF_SERVICE_BUNDLE",
+                        format!("{bundle:?} is not this fleet's bundle"),
+                    ));
+                }
+                let s = crate::provision::SetupNotices::default();
+                let setup =
+                    |suffix: &str, default: String| notice(&format!("SETUP_{suffix}"), default);
+                Some(SelfServiceConfig {
+                    router_namespace: required("CLAWCTL_ROUTER_NAMESPACE")?,
+                    team_namespace: required("CLAWCTL_SELF_SERVICE_NAMESPACE")?,
+                    timeout: Duration::from_secs(number(
+                        var_ref,
+                        "ROUTER_SETUP_TIMEOUT_SECONDS",
+                        300,
+                    )?),
+                    notices: crate::provision::SetupNotices {
+                        off: setup("OFF", s.off),
+                        not_admitted: setup("NOT_ADMITTED", s.not_admitted),
+                        already: setup("ALREADY", s.already),
+                        ready: setup("READY", s.ready),
+                        not_ready: setup("NOT_READY", s.not_ready),
+                        full: setup("FULL", s.full),
+                        needs_apply: setup("NEEDS_APPLY", s.needs_apply),
+                        failed: setup("FAILED", s.failed),
+                    },
+                })
+            }
+        };
         let log = match var("ROUTER_LOG") {
             None => Level::Info,
             Some(v) => Level::parse(&v)
@@ -256,6 +306,7 @@ impl Config {
             idle,
             notices,
             log,
+            self_service,
         })
     }
 }

@@ -130,6 +130,8 @@ pub struct Router {
     inbox: Inbox,
     notices: Notices,
     idle: Idle,
+    /// `/setup-agent`, when the fleet offers self-service.
+    self_service: Option<Arc<crate::provision::SelfService>>,
 }
 
 impl Router {
@@ -147,6 +149,7 @@ impl Router {
             inbox,
             notices,
             idle: Idle::off(),
+            self_service: None,
         }
     }
 
@@ -154,6 +157,30 @@ impl Router {
     pub fn with_idle(mut self, idle: Idle) -> Router {
         self.idle = idle;
         self
+    }
+
+    /// This router, making agents on request (`/setup-agent`).
+    pub fn with_self_service(mut self, self_service: crate::provision::SelfService) -> Router {
+        self.self_service = Some(Arc::new(self_service));
+        self
+    }
+
+    /// `/setup-agent` from `who`: the outcome and the reply. Without self-service
+    /// nothing is made.
+    pub async fn setup_agent(
+        &self,
+        who: &crate::message::Identity,
+    ) -> (crate::provision::SetupKind, String) {
+        match &self.self_service {
+            Some(s) => s.setup(who).await,
+            None => {
+                info!("{}: /setup-agent, but self-service is off", who.key());
+                (
+                    crate::provision::SetupKind::Off,
+                    crate::provision::SetupNotices::default().off,
+                )
+            }
+        }
     }
 
     pub fn routes(&self) -> &Routes {
@@ -332,5 +359,9 @@ impl Dispatch for Router {
 
     async fn dispatch_with(&self, message: Inbound, interim: Interim) -> Reply {
         self.handle_with(message, &interim).await.into()
+    }
+
+    async fn setup_agent(&self, from: crate::message::Identity) -> Reply {
+        Reply::Notice(Router::setup_agent(self, &from).await.1)
     }
 }

@@ -8,6 +8,8 @@
 //!   `Idempotency-Key` seen before), 400 for a body that is not that object, 403
 //!   `forbidden`. Notices the router gave while the message waited (the agent was woken)
 //!   come along as `"notices": ["..."]`: one response cannot say them earlier.
+//! - `POST /setup-agent` asks for an agent of one's own (self-service; see
+//!   `HttpDoor::setup_agent` for the answers).
 //! - `GET /healthz` (the process serves), `GET /readyz` (the routing table was read).
 //!
 //! Who sends a message is the one thing a client must not choose. The identity is the
@@ -139,11 +141,38 @@ impl HttpDoor {
                 }
             }
             (&Method::POST, "/v1/messages") => self.message(peer, req).await,
-            (_, "/healthz" | "/readyz" | "/v1/messages") => {
+            (&Method::POST, "/setup-agent") => self.setup_agent(peer, req.headers()).await,
+            (_, "/healthz" | "/readyz" | "/v1/messages" | "/setup-agent") => {
                 plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n")
             }
             _ => plain(StatusCode::NOT_FOUND, "not found\n"),
         }
+    }
+
+    /// `POST /setup-agent` (no body): an agent for the proxy's identity, as the Slack
+    /// command makes one. 201 `ready`, 200 `already`, 202 `not_ready`, 404 `off`, 403
+    /// `not_admitted` (or `forbidden`), 409 `full`, 503 `needs_apply`, 500 `failed`;
+    /// the body is `{"notice": "...", "reason": "<kind>"}`.
+    async fn setup_agent(&self, peer: SocketAddr, headers: &HeaderMap) -> Answer {
+        let Some(from) = self.identity(peer, headers) else {
+            info!(
+                "POST /setup-agent from {peer}: forbidden (not a pinned proxy, or no single identity header)"
+            );
+            return forbidden();
+        };
+        use crate::provision::SetupKind;
+        let (kind, text) = self.router.setup_agent(&from).await;
+        let status = match kind {
+            SetupKind::Ready => StatusCode::CREATED,
+            SetupKind::Already => StatusCode::OK,
+            SetupKind::NotReady => StatusCode::ACCEPTED,
+            SetupKind::Off => StatusCode::NOT_FOUND,
+            SetupKind::NotAdmitted => StatusCode::FORBIDDEN,
+            SetupKind::Full => StatusCode::CONFLICT,
+            SetupKind::NeedsApply => StatusCode::SERVICE_UNAVAILABLE,
+            SetupKind::Failed => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        notice(status, kind.as_str(), &text)
     }
 
     async fn message(&self, peer: SocketAddr, req: Request<Incoming>) -> Answer {

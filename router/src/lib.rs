@@ -12,11 +12,17 @@
 //! router is built from the same repository and can use clawctl's library for the names
 //! and the routing table's shape, and it ships as its own container image.
 //!
+//! Self-service (`/setup-agent`, `spec.routing.selfService`): `provision` makes an agent
+//! with clawctl's own library (the crate depends on `clawctl` for exactly this: an agent
+//! made on request must be what `clawctl apply` makes, so the router runs that code, not
+//! a copy), and `claims` routes the agents made so (they are not in `routes.json`).
+//!
 //! Dependencies flow one way: `main` -> {`slack`, `http`} -> `dispatch` -> {`routes`,
 //! `tokens`, `gateway`, `inbox`, `idle`} -> `message`. `config` (environment variables -> checked
 //! settings) is read by `main`, which hands each part its share; `log` is a leaf every
 //! module writes through.
 
+pub mod claims;
 pub mod config;
 pub mod dispatch;
 pub mod gateway;
@@ -25,6 +31,7 @@ pub mod idle;
 pub mod inbox;
 pub mod log;
 pub mod message;
+pub mod provision;
 pub mod routes;
 pub mod slack;
 pub mod tokens;

@@ -7,12 +7,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use clawctl::ops::self_service::provision::Place;
+use clawctl_router::claims::ClaimRoutes;
 use clawctl_router::config::Config;
 use clawctl_router::dispatch::Router;
 use clawctl_router::gateway::Gateway;
 use clawctl_router::http::{self, HttpDoor};
 use clawctl_router::idle::Idle;
 use clawctl_router::inbox::Inbox;
+use clawctl_router::provision::SelfService;
 use clawctl_router::routes::Routes;
 use clawctl_router::tokens::Tokens;
 use clawctl_router::{info, log, slack};
@@ -65,16 +68,51 @@ async fn run() -> anyhow::Result<()> {
         }
         None => Idle::off(),
     };
-    let router = Arc::new(
-        Router::new(
-            routes,
-            Tokens::watching(client, TOKEN_LOAD_TIMEOUT),
-            Gateway::new(),
-            Inbox::new(config.limits.clone()),
-            config.notices.clone(),
-        )
-        .with_idle(idle.clone()),
-    );
+    let slack_config = match std::env::var_os(slack::APP_TOKEN_VAR) {
+        Some(_) => Some(slack::SlackConfig::from_env().context("Slack configuration")?),
+        None => None,
+    };
+    let mut router = Router::new(
+        routes.clone(),
+        Tokens::watching(client.clone(), TOKEN_LOAD_TIMEOUT),
+        Gateway::new(),
+        Inbox::new(config.limits.clone()),
+        config.notices.clone(),
+    )
+    .with_idle(idle.clone());
+    // Self-service: agents made on request are routed from their claims, and
+    // `/setup-agent` makes them (spec.routing.selfService; off without it).
+    let mut watch_claims = None;
+    if let Some(s) = &config.self_service {
+        let claim_routes = ClaimRoutes::in_cluster(&s.team_namespace);
+        watch_claims = Some(tokio::spawn(claim_routes.watch(
+            routes.clone(),
+            client.clone(),
+            s.router_namespace.clone(),
+            config.fleet.clone(),
+        )));
+        let directory = match &slack_config {
+            Some(c) => Some(Arc::new(slack::Directory::new(c)?)),
+            None => None,
+        };
+        let place = Place {
+            fleet: config.fleet.clone(),
+            fleet_namespace: config.namespace.clone(),
+            router_namespace: s.router_namespace.clone(),
+        };
+        router = router.with_self_service(SelfService::new(
+            client.clone(),
+            place,
+            directory,
+            s.timeout,
+            s.notices.clone(),
+        ));
+        info!(
+            "self-service on: /setup-agent makes agents in {}",
+            s.team_namespace
+        );
+    }
+    let router = Arc::new(router);
     let follow = tokio::spawn(router.clone().follow_routes());
     let sleeper = tokio::spawn(idle.sleep_idle());
 
@@ -105,9 +143,8 @@ async fn run() -> anyhow::Result<()> {
     });
     // The Slack door, beside the HTTP one, with the same dispatcher, when the Slack app's
     // tokens are configured (the Secret `routing.router.slackSecret`, by envFrom).
-    let slack = match std::env::var_os(slack::APP_TOKEN_VAR) {
-        Some(_) => {
-            let slack_config = slack::SlackConfig::from_env().context("Slack configuration")?;
+    let slack = match slack_config {
+        Some(slack_config) => {
             info!("Slack door on (Socket Mode)");
             let (router, shutdown) = (router.clone(), shutdown.clone());
             // A door that cannot work (a token Slack refuses) stops the router, so the
@@ -135,6 +172,9 @@ async fn run() -> anyhow::Result<()> {
         None => Ok(()),
     };
     watch_routes.abort();
+    if let Some(watch) = watch_claims {
+        watch.abort();
+    }
     follow.abort();
     sleeper.abort();
     slack_result

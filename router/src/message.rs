@@ -77,6 +77,10 @@ impl Interim {
     }
 }
 
+/// The default reply to `/setup-agent` where the fleet offers no self-service.
+pub const SETUP_OFF: &str =
+    "Agents on request aren't offered here. Ask your platform team for one.";
+
 /// The dispatcher, as a front door sees it.
 pub trait Dispatch: Send + Sync + 'static {
     /// Routes one message and waits for its reply. A person's messages are answered one
@@ -92,5 +96,12 @@ pub trait Dispatch: Send + Sync + 'static {
     ) -> impl Future<Output = Reply> + Send {
         drop(interim);
         self.dispatch(message)
+    }
+
+    /// A person asks for an agent of their own (`/setup-agent`); the reply is a notice.
+    /// Without self-service nothing is made and the reply says so.
+    fn setup_agent(&self, from: Identity) -> impl Future<Output = Reply> + Send {
+        let _ = from;
+        async { Reply::Notice(SETUP_OFF.to_string()) }
     }
 }

@@ -130,6 +130,14 @@ impl RoutingTable {
         self.routes.is_empty()
     }
 
+    /// This table with `under`'s entries added where this one has none: the routing
+    /// table over the routes of agents made on request (the file's wins).
+    pub fn over(&self, under: &RoutingTable) -> RoutingTable {
+        let mut routes = under.routes.clone();
+        routes.extend(self.routes.iter().map(|(k, v)| (k.clone(), v.clone())));
+        RoutingTable { routes }
+    }
+
     /// Every Secret the table's routes read a token from.
     pub fn secrets(&self) -> BTreeSet<SecretRef> {
         self.routes.values().map(|r| r.token.clone()).collect()
@@ -189,6 +197,9 @@ fn parse_entry(key: &str, value: serde_json::Value) -> Result<Option<Route>, Str
 pub struct Routes {
     /// `None` until the table was read once (the router is not ready before).
     tx: Arc<watch::Sender<Option<Arc<RoutingTable>>>>,
+    /// The two sources: `routes.json` (once read) and the claims of agents made on
+    /// request (self-service). What `tx` publishes is the first over the second.
+    parts: Arc<std::sync::Mutex<(Option<RoutingTable>, RoutingTable)>>,
 }
 
 impl Default for Routes {
@@ -202,6 +213,7 @@ impl Routes {
     pub fn new() -> Routes {
         Routes {
             tx: Arc::new(watch::channel(None).0),
+            parts: Arc::default(),
         }
     }
 
@@ -212,9 +224,25 @@ impl Routes {
         routes
     }
 
-    /// Replaces the table.
+    /// Replaces the table read from `routes.json`.
     pub fn set(&self, table: RoutingTable) {
-        self.tx.send_replace(Some(Arc::new(table)));
+        let mut parts = self.parts.lock().unwrap_or_else(|e| e.into_inner());
+        parts.0 = Some(table);
+        self.publish(&parts);
+    }
+
+    /// Replaces the routes of agents made on request (from their claims).
+    pub fn set_claimed(&self, table: RoutingTable) {
+        let mut parts = self.parts.lock().unwrap_or_else(|e| e.into_inner());
+        parts.1 = table;
+        self.publish(&parts);
+    }
+
+    /// Nothing is published before `routes.json` was read: the router is not ready.
+    fn publish(&self, parts: &(Option<RoutingTable>, RoutingTable)) {
+        if let Some(file) = &parts.0 {
+            self.tx.send_replace(Some(Arc::new(file.over(&parts.1))));
+        }
     }
 
     /// Whether the table was read at least once.

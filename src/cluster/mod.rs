@@ -17,6 +17,7 @@ pub mod readiness;
 pub mod retry;
 pub mod scoped;
 pub mod secrets;
+pub mod self_service;
 pub mod storage;
 pub mod suspend;
 pub mod tokens;

@@ -1,7 +1,9 @@
 //! Reading and decoding one fleet file, keeping the tree it came from so later
 //! problems can name file, line, column and field.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::model::FleetFile;
 use super::{decode, rules};
@@ -20,6 +22,11 @@ pub struct Loaded {
     /// Unknown fields found while decoding. The fleet is complete without them, so
     /// `resolve` reports them together with every other problem.
     pub unknown_fields: Diagnostics,
+    /// The file's text, as read (the self-service bundle carries it to the router).
+    pub text: Arc<str>,
+    /// The files the fleet references, given in memory instead of read below `dir`:
+    /// the router resolves the fleet from its self-service bundle this way.
+    pub files: Option<Arc<BTreeMap<String, Arc<str>>>>,
 }
 
 impl Loaded {
@@ -90,6 +97,8 @@ pub fn load_str(label: &str, dir: PathBuf, text: &str) -> Result<Loaded, Diagnos
             root,
             fleet,
             unknown_fields: decoded.diags,
+            text: Arc::from(text),
+            files: None,
         }),
         _ => Err(decoded.diags),
     }

@@ -10,13 +10,14 @@ mod load;
 pub mod model;
 mod resolve;
 mod rules;
+pub mod self_service;
 mod units;
 
 pub(crate) use load::read_limited;
 pub use load::{Loaded, load, load_str};
 pub use resolve::{
-    ResolvedAgent, ResolvedFleet, ResolvedHosted, ResolvedPod, ResolvedSidecar, ResolvedTeam,
-    Subject, resolve,
+    ResolvedAgent, ResolvedFleet, ResolvedHosted, ResolvedPod, ResolvedSelfService,
+    ResolvedSidecar, ResolvedTeam, Subject, resolve, resolve_with_claims,
 };
 pub use units::{Duration, Quantity};
 

@@ -180,6 +180,47 @@ pub struct Routing {
     /// exclusive.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub router: Option<RouterSpec>,
+    /// Agents on request (`/setup-agent`): the router makes one for a person it admits,
+    /// in `team`, recording a claim in its namespace that `clawctl apply` reads back as
+    /// part of the fleet. Needs `router`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub self_service: Option<SelfService>,
+}
+
+/// `spec.routing.selfService`: who may ask the router for an agent, where it goes, and
+/// its settings.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SelfService {
+    /// The team new agents join. It must hold no agents of the file: the router's
+    /// rights in its namespace then reach only agents the router made.
+    pub team: String,
+    /// Who may ask. At least one entry.
+    #[serde(default)]
+    pub allow: SelfServiceAllow,
+    /// The most agents made on request. Default 100.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_agents: Option<u32>,
+    /// Settings for agents made on request, a layer over the fleet's and the team's
+    /// defaults. Inline only (no `file:`), and no `access`, `exposure` or `suspended`:
+    /// the router could not grant, expose or keep them.
+    #[serde(default)]
+    pub defaults: Settings,
+}
+
+/// Who may ask for an agent.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SelfServiceAllow {
+    /// Slack user ids (`U0ABC`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub slack: Vec<String>,
+    /// Slack user groups (`S0XYZ`): the router asks Slack who is in them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub slack_groups: Vec<String>,
+    /// Emails from the HTTP door's authenticating proxy; `*@example.com` admits a domain.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub emails: Vec<String>,
 }
 
 /// clawctl-router, the swarm's front door.

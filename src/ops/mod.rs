@@ -11,6 +11,7 @@ pub mod preflight;
 pub mod restore;
 pub mod rollback;
 pub mod rollout;
+pub mod self_service;
 pub mod snapshot;
 pub mod status;
 pub mod suspend;

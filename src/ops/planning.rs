@@ -42,6 +42,8 @@ pub struct Planned {
     pub warnings: Vec<String>,
     /// Kinds whose CRD the cluster lacks (see `cluster::kinds::Kind::crd`).
     pub absent: Vec<&'static cluster::kinds::Kind>,
+    /// The fleet planned: the file's agents and those made on request (self-service).
+    pub resolved: crate::fleet::ResolvedFleet,
 }
 
 /// The selector of a fleet's objects: managed by clawctl and labelled with the fleet,
@@ -56,10 +58,24 @@ pub fn selector(fleet: &str) -> String {
 }
 
 /// Loads, renders, connects and plans. Invalid input is reported before connecting.
+/// The self-service claims in the router's namespace join the fleet here (and the
+/// fleet renders again with their agents).
 pub async fn plan(request: &Request<'_>) -> anyhow::Result<Planned> {
-    let (_, fleet) = super::load(request.fleet)?;
+    let (loaded, fleet) = super::load(request.fleet)?;
     let templates = super::templates(request.templates, &fleet)?;
     let mut manifests = render::render(&fleet, &templates, &Filter::default())?;
+    let bundle = super::self_service::bundle_manifest(&loaded, &fleet, &templates)?;
+
+    let cluster = Cluster::connect(&request.target).await?;
+    let claims = super::self_service::claims(&cluster, &loaded, &fleet).await?;
+    let fleet = if claims.is_empty() {
+        fleet
+    } else {
+        let fleet = crate::fleet::resolve_with_claims(&loaded, &claims)?;
+        manifests = render::render(&fleet, &templates, &Filter::default())?;
+        fleet
+    };
+    manifests.extend(bundle);
     let parent = applyset_parent(
         &fleet.name,
         &fleet.namespace,
@@ -68,7 +84,6 @@ pub async fn plan(request: &Request<'_>) -> anyhow::Result<Planned> {
     );
     manifests.push(parent);
 
-    let cluster = Cluster::connect(&request.target).await?;
     let selector = selector(&fleet.name);
     let mut namespaces: Vec<String> = manifests
         .iter()
@@ -153,6 +168,7 @@ pub async fn plan(request: &Request<'_>) -> anyhow::Result<Planned> {
         claims: super::preflight::claims(&fleet),
         warnings,
         absent: live.absent,
+        resolved: fleet,
     })
 }
 

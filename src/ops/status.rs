@@ -488,8 +488,9 @@ pub async fn prepare(source: Source<'_>) -> anyhow::Result<Prepared> {
             })
         }
         Source::File(request) => {
-            let (_, resolved) = super::load(request.fleet)?;
-            let planned = planning::plan(&request).await?;
+            let mut planned = planning::plan(&request).await?;
+            // The file's agents and those made on request (self-service claims).
+            let resolved = std::mem::replace(&mut planned.resolved, empty_fleet());
             let expected: Vec<Expected> = resolved
                 .agents
                 .iter()
@@ -553,6 +554,25 @@ pub async fn prepare(source: Source<'_>) -> anyhow::Result<Prepared> {
                 namespaces,
             })
         }
+    }
+}
+
+/// A stand-in left where the planned fleet was taken out.
+fn empty_fleet() -> crate::fleet::ResolvedFleet {
+    crate::fleet::ResolvedFleet {
+        name: String::new(),
+        namespace: String::new(),
+        image: String::new(),
+        openclaw_version: None,
+        policy: Default::default(),
+        rollout: Default::default(),
+        routing: Default::default(),
+        templates: None,
+        teams: Vec::new(),
+        agents: Vec::new(),
+        adopt_namespaces: Vec::new(),
+        warnings: Vec::new(),
+        self_service: None,
     }
 }
 

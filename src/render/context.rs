@@ -37,10 +37,13 @@ pub fn fleet_context(fleet: &ResolvedFleet) -> Json {
     // Secret holds the token it sends with them (routed agents only); with the router's
     // `idleAfter`, also the Deployment it puts to sleep and wakes (the agents of a
     // multi-agent gateway share one).
+    // Agents made on request are routed by the router from their claims, so the table
+    // (and this ConfigMap) does not change when one is made.
     let sleeps = idle_after(fleet).is_some();
     let routes: BTreeMap<String, Json> = fleet
         .agents
         .iter()
+        .filter(|a| !a.self_service)
         .flat_map(|a| {
             let host = format!(
                 "{}.{}.svc.cluster.local",
@@ -78,6 +81,7 @@ pub fn fleet_context(fleet: &ResolvedFleet) -> Json {
         "labels": fleet_labels(fleet),
         "routesName": format!("{}-routes", fleet.name),
         "routesJson": routes_json,
+        "selfService": super::self_service::context(fleet),
     })
 }
 
@@ -108,6 +112,8 @@ fn router_context(fleet: &ResolvedFleet) -> Json {
         .iter()
         .filter(|a| a.routed)
         .map(|a| a.namespace.as_str())
+        // Self-service: the team's namespace whether or not it holds agents yet.
+        .chain(fleet.self_service.as_ref().map(|s| s.namespace.as_str()))
         .collect();
     agent_namespaces.sort_unstable();
     agent_namespaces.dedup();
@@ -119,6 +125,7 @@ fn router_context(fleet: &ResolvedFleet) -> Json {
     if let Some(idle) = idle_after(fleet) {
         env.push(json!({"name": "ROUTER_IDLE_AFTER_SECONDS", "value": idle.as_secs().to_string()}));
     }
+    env.extend(super::self_service::env(fleet));
     if let Some(http) = &router.http {
         env.push(json!({"name": "ROUTER_HTTP_ADDR", "value": format!("0.0.0.0:{ROUTER_PORT}")}));
         env.push(json!({"name": "ROUTER_TRUSTED_PROXIES", "value": http.proxy.join(",")}));
@@ -183,9 +190,11 @@ fn router_context(fleet: &ResolvedFleet) -> Json {
         "labels": labels,
         "selector": selector,
         "http": router.http.is_some(),
-        "rules": [{"apiGroups": [""], "resources": ["configmaps"],
+        "rules": std::iter::once(json!({"apiGroups": [""], "resources": ["configmaps"],
                    "resourceNames": [format!("{}-routes", fleet.name)],
-                   "verbs": ["get", "list", "watch"]}],
+                   "verbs": ["get", "list", "watch"]}))
+            .chain(super::self_service::fleet_rules(fleet))
+            .collect::<Vec<_>>(),
         "podSecurity": {"runAsNonRoot": true, "runAsUser": 65532, "runAsGroup": 65532,
                         "seccompProfile": {"type": "RuntimeDefault"}},
         "containers": [container],
@@ -235,7 +244,9 @@ pub fn team_context(fleet: &ResolvedFleet, team: &ResolvedTeam) -> Json {
     let token_secrets: Vec<String> = fleet
         .agents
         .iter()
-        .filter(|a| a.routed && a.team == team.name)
+        // Agents made on request: read through the self-service Role instead, so this
+        // Role does not change when one is made.
+        .filter(|a| a.routed && !a.self_service && a.team == team.name)
         .map(|a| token_secret(&a.name))
         .collect();
     // With the router's idleAfter it may also read, watch and scale exactly these agents'

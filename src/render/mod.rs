@@ -8,6 +8,7 @@ mod gateway_api;
 mod json;
 pub mod openclaw_json;
 mod pod_security;
+mod self_service;
 pub mod templates;
 
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};

@@ -76,11 +76,13 @@ builtins![
     (Fleet, "fleet-namespace.yaml.j2"),
     (Fleet, "fleet-routes.yaml.j2"),
     (Router, "router.yaml.j2"),
+    (Router, "router-self-service.yaml.j2"),
     (Team, "team-namespace.yaml.j2"),
     (Team, "team-networkpolicy.yaml.j2"),
     (Team, "team-viewers.yaml.j2"),
     (Team, "team-quota.yaml.j2"),
     (Team, "team-orchestrator.yaml.j2"),
+    (Team, "team-self-service.yaml.j2"),
     (Agent, "agent-serviceaccount.yaml.j2"),
     (Agent, "agent-rbac.yaml.j2"),
     (Agent, "agent-token.yaml.j2"),
@@ -156,5 +158,30 @@ impl Templates {
             entry.origin = Some(path.display().to_string());
         }
         Ok(templates)
+    }
+
+    /// Built-ins overridden by templates given by file name (the self-service bundle's),
+    /// refusing a name that overrides nothing, as [`Templates::with_overrides`] does.
+    pub fn with_sources(
+        sources: &std::collections::BTreeMap<String, String>,
+    ) -> anyhow::Result<Self> {
+        let mut templates = Self::builtin();
+        for (file_name, source) in sources {
+            let Some(entry) = templates.entries.iter_mut().find(|t| t.name == file_name) else {
+                bail!("{file_name}: does not override any built-in template");
+            };
+            entry.source = source.clone();
+            entry.origin = Some(format!("{file_name} (self-service bundle)"));
+        }
+        Ok(templates)
+    }
+
+    /// The overriding templates, by file name: what the self-service bundle carries.
+    pub fn overrides(&self) -> std::collections::BTreeMap<String, String> {
+        self.entries
+            .iter()
+            .filter(|t| t.origin.is_some())
+            .map(|t| (t.name.to_string(), t.source.clone()))
+            .collect()
     }
 }

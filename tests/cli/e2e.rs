@@ -119,7 +119,7 @@ impl E2e {
             panic!(
                 "{KUBECONFIG_VAR} is not set: these end-to-end tests run against a real cluster. \
                  Set it to a kubeconfig (e.g. {KUBECONFIG_VAR}=~/.kube/config cargo test --test cli e2e \
-                 -- --ignored --test-threads=1); see \"End-to-end tests against a real cluster\" in README.md"
+                 -- --ignored --test-threads=1); see \"End-to-end tests against a real cluster\" in CONTRIBUTING.md"
             )
         };
         // clawctl runs in a temporary folder: a relative path would not resolve there.

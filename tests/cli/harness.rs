@@ -104,7 +104,13 @@ impl Test {
 /// Compares `actual` with the golden file `rel` (under tests/golden/), or rewrites the
 /// file when CLAWCTL_UPDATE_GOLDEN=1.
 pub fn golden(rel: &str, actual: &str) {
-    let path = repo().join("tests/golden").join(rel);
+    golden_file(&format!("tests/golden/{rel}"), actual);
+}
+
+/// [`golden`] for a file anywhere in the repository (`rel` from its root), such as a
+/// generated page of the book.
+pub fn golden_file(rel: &str, actual: &str) {
+    let path = repo().join(rel);
     if std::env::var_os("CLAWCTL_UPDATE_GOLDEN").is_some_and(|v| v == "1") {
         std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
         std::fs::write(&path, actual).expect("write golden");

@@ -581,7 +581,7 @@ spec:
             .get("annotations")
             .is_none()
     );
-    // GKE's metadata server answers the whole pod: nothing to skip with (README).
+    // GKE's metadata server answers the whole pod: nothing to skip with (docs/src/knowledge.md).
     let annotations = p["metadata"]["annotations"]
         .as_object()
         .expect("annotations");

@@ -3,8 +3,10 @@
 mod harness;
 
 mod bad_input;
+mod ci;
 mod cluster;
 mod completions;
+mod docs;
 mod e2e;
 mod e2e_admission;
 mod e2e_hostile;
@@ -16,8 +18,10 @@ mod hostile;
 mod idle;
 mod injection;
 mod knowledge;
+mod reference;
 mod render;
 mod rollout;
+mod self_service;
 mod snapshot;
 mod snapshot_archive;
 mod snapshot_bucket;

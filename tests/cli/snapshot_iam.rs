@@ -1,7 +1,7 @@
 //! Snapshots are their owner's: the knowledge example (`fleets/knowledge.yaml`) against
 //! moto's S3 with IAM enforced, each agent with an IAM user holding the policy the
-//! README recommends for its role (read from the README, so the docs are what is
-//! tested). The reader (support, `readOnly` from research) pulls the shared folder with
+//! book recommends for its role (read from `docs/src/snapshots.md`, so the docs are what
+//! is tested). The reader (support, `readOnly` from research) pulls the shared folder with
 //! its rendered pull container, but cannot list or read research's snapshots, new or
 //! taken before they moved out of the folder; research's rendered snapshot Jobs write,
 //! list and restore its own.
@@ -74,7 +74,7 @@ from moto.server import main
 sys.exit(main())
 "#;
 
-/// Creates the example's bucket and two users with the README's policies; prints keys.
+/// Creates the example's bucket and two users with the book's policies; prints keys.
 /// 7 requests: the unauthenticated ones moto allows.
 const SETUP: &str = r#"
 import json, sys, boto3
@@ -92,11 +92,12 @@ for user, policy in [("writer", sys.argv[2]), ("reader", sys.argv[3])]:
 print(json.dumps(keys))
 "#;
 
-/// The JSON block after `<!-- iam:NAME -->` in the README.
-fn readme_policy(name: &str) -> String {
-    let readme = std::fs::read_to_string(repo().join("README.md")).expect("README");
+/// The JSON block after `<!-- iam:NAME -->` in the book's chapter on snapshots.
+fn book_policy(name: &str) -> String {
+    let chapter =
+        std::fs::read_to_string(repo().join("docs/src/snapshots.md")).expect("snapshots.md");
     let marker = format!("<!-- iam:{name} -->");
-    let after = &readme[readme.find(&marker).expect("policy marker") + marker.len()..];
+    let after = &chapter[chapter.find(&marker).expect("policy marker") + marker.len()..];
     let body = after
         .split_once("```json\n")
         .expect("json block")
@@ -104,7 +105,7 @@ fn readme_policy(name: &str) -> String {
         .split_once("```")
         .expect("block end")
         .0;
-    let _: Value = serde_json::from_str(body).expect("the README's policy is JSON");
+    let _: Value = serde_json::from_str(body).expect("the book's policy is JSON");
     body.to_string()
 }
 
@@ -188,8 +189,8 @@ fn the_readers_policy_reaches_no_snapshot_and_the_writers_its_own() {
             "-c",
             SETUP,
             &format!("http://127.0.0.1:{port}"),
-            &readme_policy("writer"),
-            &readme_policy("reader"),
+            &book_policy("writer"),
+            &book_policy("reader"),
         ])
         .env_remove("AWS_CA_BUNDLE")
         .env_remove("REQUESTS_CA_BUNDLE")

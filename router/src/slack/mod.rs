@@ -126,6 +126,14 @@ pub async fn run(
                         door.open(delay);
                     }
                 }
+                ConnEvent::Command { conn, payload } => {
+                    if let Some((from, target)) = protocol::setup_command(&payload) {
+                        tracing::info!(conn, from = from.key(), "slack: /setup-agent");
+                        answers.spawn(setup(dispatch.clone(), web.clone(), from, target));
+                    } else {
+                        tracing::debug!(conn, "slack: slash command not answered");
+                    }
+                }
                 ConnEvent::Event { conn, payload, retry_attempt, retry_reason } => {
                     if let Some(incoming) = admit(&mut seen, conn, &payload, retry_attempt, retry_reason) {
                         answers.spawn(answer(dispatch.clone(), web.clone(), slots.clone(), incoming));
@@ -236,6 +244,58 @@ fn admit(
         "slack: dispatching"
     );
     Some(incoming)
+}
+
+/// `/setup-agent`: a note at once that it may take a while (making an agent waits for
+/// it to be ready), then the outcome, in the conversation the command came from.
+async fn setup(
+    dispatch: Arc<impl Dispatch>,
+    web: Arc<WebApi>,
+    from: crate::message::Identity,
+    target: protocol::Target,
+) {
+    let text = match dispatch.setup_agent(from).await {
+        Reply::Answer(text) | Reply::Notice(text) => text,
+        Reply::Duplicate => return,
+    };
+    if let Err(error) = web.post_message(&target, &escape(&text)).await {
+        tracing::warn!(channel = target.channel, error = %error, "slack: posting the /setup-agent reply failed");
+    }
+}
+
+/// Slack's user directory, for self-service: who is in a user group, and a person's
+/// name (to name their agent). Its own Web API client, beside the door's.
+pub struct Directory {
+    web: WebApi,
+}
+
+impl Directory {
+    pub fn new(config: &SlackConfig) -> anyhow::Result<Directory> {
+        Ok(Directory {
+            web: WebApi::new(config, web::tls_config()?)?,
+        })
+    }
+
+    /// The person's display (or real) name.
+    pub async fn user_name(&self, user: &str) -> anyhow::Result<Option<String>> {
+        Ok(self.web.user_name(user).await?)
+    }
+
+    /// Whether `user` is in one of `groups`.
+    pub async fn in_any_group(&self, user: &str, groups: &[String]) -> anyhow::Result<bool> {
+        for group in groups {
+            if self
+                .web
+                .group_members(group)
+                .await?
+                .iter()
+                .any(|u| u == user)
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
 }
 
 /// One message: wait for a slot, dispatch, post the notices the router gives on the way

@@ -193,6 +193,26 @@ pub fn classify(payload: &Value) -> Result<Incoming, Skip> {
     })
 }
 
+/// A `slash_commands` payload asking for an agent (`/setup-agent`): who asked, and the
+/// conversation the answer goes to. Other commands are not the router's.
+/// (https://docs.slack.dev/interactivity/implementing-slash-commands: `command`,
+/// `user_id`, `channel_id`.)
+pub fn setup_command(payload: &Value) -> Option<(Identity, Target)> {
+    let field = |name: &str| payload.get(name).and_then(Value::as_str);
+    if field("command")? != "/setup-agent" {
+        return None;
+    }
+    let user = field("user_id").filter(|u| !u.is_empty())?;
+    let channel = field("channel_id").filter(|c| !c.is_empty())?;
+    Some((
+        Identity::new("slack", user),
+        Target {
+            channel: channel.to_string(),
+            thread_ts: None,
+        },
+    ))
+}
+
 /// `<@U0BOT> what is...` -> `what is...`: the mention that summoned the bot is not part
 /// of the question. Only a leading one; mentions of other people stay.
 fn strip_leading_mention(text: &str) -> &str {

@@ -43,6 +43,8 @@ pub enum ConnEvent {
         retry_attempt: u64,
         retry_reason: Option<String>,
     },
+    /// A `slash_commands` envelope (`/setup-agent`), already acknowledged.
+    Command { conn: u64, payload: Value },
     /// The connection is gone (or never came up); `fatal` if no retry can help,
     /// `retry_after` if Slack rate limited `apps.connections.open`.
     Closed {
@@ -235,6 +237,12 @@ async fn read(
                     retry_attempt: frame.retry_attempt.unwrap_or(0),
                     retry_reason: frame.retry_reason,
                 }
+            }
+            "slash_commands" => {
+                let Some(payload) = frame.payload else {
+                    continue;
+                };
+                ConnEvent::Command { conn, payload }
             }
             other => {
                 tracing::debug!(

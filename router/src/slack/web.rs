@@ -81,6 +81,30 @@ struct ApiResponse {
     error: Option<String>,
     #[serde(default)]
     url: Option<String>,
+    /// `usergroups.users.list`: the group's members.
+    #[serde(default)]
+    users: Option<Vec<String>>,
+    /// `users.info`: the user.
+    #[serde(default)]
+    user: Option<UserInfo>,
+}
+
+#[derive(Debug, Deserialize)]
+struct UserInfo {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    real_name: Option<String>,
+    #[serde(default)]
+    profile: Option<Profile>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Profile {
+    #[serde(default)]
+    display_name: Option<String>,
+    #[serde(default)]
+    real_name: Option<String>,
 }
 
 /// The Web API client. Cheap to share behind an `Arc`.
@@ -166,6 +190,52 @@ impl WebApi {
                 Ok(_) => return Ok(()),
             }
         }
+    }
+
+    /// `users.info`: the person's display name (else real name, else handle), for
+    /// naming the agent made for them (scope `users:read`).
+    pub async fn user_name(&self, user: &str) -> Result<Option<String>, WebError> {
+        let response = self.form("users.info", &[("user", user)]).await?;
+        let Some(info) = response.user else {
+            return Ok(None);
+        };
+        let profile = info.profile.unwrap_or(Profile {
+            display_name: None,
+            real_name: None,
+        });
+        Ok([
+            profile.display_name,
+            profile.real_name,
+            info.real_name,
+            info.name,
+        ]
+        .into_iter()
+        .flatten()
+        .find(|n| !n.trim().is_empty()))
+    }
+
+    /// `usergroups.users.list`: the members of a user group (scope `usergroups:read`).
+    pub async fn group_members(&self, group: &str) -> Result<Vec<String>, WebError> {
+        let response = self
+            .form("usergroups.users.list", &[("usergroup", group)])
+            .await?;
+        Ok(response.users.unwrap_or_default())
+    }
+
+    /// A bot-token call with form parameters (ids only: letters and digits).
+    async fn form(&self, method: &str, params: &[(&str, &str)]) -> Result<ApiResponse, WebError> {
+        let body: Vec<String> = params
+            .iter()
+            .filter(|(_, v)| v.chars().all(|c| c.is_ascii_alphanumeric()))
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        self.call(
+            method,
+            &self.bot_token,
+            "application/x-www-form-urlencoded",
+            Bytes::from(body.join("&")),
+        )
+        .await
     }
 
     async fn call(

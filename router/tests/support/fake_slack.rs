@@ -201,6 +201,27 @@ impl FakeSlack {
         self.send(conn, envelope(envelope_id, event_id, event, 0));
     }
 
+    #[allow(dead_code)] // used by tests/self_service.rs, not by tests/slack.rs
+    /// Sends a `slash_commands` envelope: `command` typed by `user` in `channel`.
+    pub fn send_command(
+        &self,
+        conn: usize,
+        envelope_id: &str,
+        command: &str,
+        user: &str,
+        channel: &str,
+    ) {
+        self.send(
+            conn,
+            json!({"type": "slash_commands", "envelope_id": envelope_id,
+                   "accepts_response_payload": true,
+                   "payload": {"command": command, "text": "", "user_id": user,
+                               "channel_id": channel, "team_id": "T1",
+                               "response_url": "https://hooks.slack.invalid/x",
+                               "trigger_id": "1.2.3"}}),
+        );
+    }
+
     /// Sends a redelivery: `retry_attempt` > 0, `retry_reason` set.
     pub fn resend_event(
         &self,
@@ -402,6 +423,32 @@ async fn web_api(state: &State, request: Request<Incoming>) -> Response<Full<Byt
                 at: Instant::now(),
             }));
             ok(json!({"ok": true, "channel": channel, "ts": "1700000000.999999"}))
+        }
+        // The directory self-service asks: every user is "Dana Scully" unless the test
+        // said otherwise; user group S0HELP holds U0GROUPIE.
+        "/api/users.info" => {
+            if authorization != format!("Bearer {BOT_TOKEN}") {
+                return ok(json!({"ok": false, "error": "invalid_auth"}));
+            }
+            let form = String::from_utf8_lossy(&body).to_string();
+            let user = form.strip_prefix("user=").unwrap_or_default().to_string();
+            let name = if user == "U0GROUPIE" {
+                "Gru Pie"
+            } else {
+                "Dana Scully"
+            };
+            ok(json!({"ok": true, "user": {"id": user, "name": "handle",
+                      "profile": {"display_name": name, "real_name": name}}}))
+        }
+        "/api/usergroups.users.list" => {
+            if authorization != format!("Bearer {BOT_TOKEN}") {
+                return ok(json!({"ok": false, "error": "invalid_auth"}));
+            }
+            let form = String::from_utf8_lossy(&body).to_string();
+            match form.strip_prefix("usergroup=") {
+                Some("S0HELP") => ok(json!({"ok": true, "users": ["U0GROUPIE"]})),
+                _ => ok(json!({"ok": false, "error": "no_such_subteam"})),
+            }
         }
         _ => ok(json!({"ok": false, "error": "unknown_method"})),
     }

@@ -39,6 +39,7 @@ pub(super) fn unique_hosts(cx: &mut Cx, agents: &[ResolvedAgent]) {
             agent: i,
             team,
             hosted: None,
+            self_service: false,
         };
         let path = source(cx, at, &FieldPath::parse("exposure"));
         cx.error(
@@ -163,6 +164,7 @@ pub(super) fn access_reach(cx: &mut Cx, agents: &[ResolvedAgent]) {
             agent: i,
             team: spec.teams.iter().position(|t| t.name == agent.team),
             hosted: None,
+            self_service: false,
         };
         let path = at
             .src(cx, &format!("access[{}]", finding.rule))

@@ -25,7 +25,26 @@ pub(super) fn resolve_agent(
     defaults: &Map<String, Value>,
     team_layers: &[Map<String, Value>],
 ) -> Option<ResolvedAgent> {
-    let path = FieldPath::root().key("spec").key("agents").index(i);
+    resolve_at(cx, i, false, agent, teams, (defaults, team_layers))
+}
+
+/// [`resolve_agent`] for the agent at `i` of the file, or for one made on request
+/// (`self_service`: its own layer is `selfService.defaults`).
+pub(super) fn resolve_at(
+    cx: &mut Cx,
+    i: usize,
+    self_service: bool,
+    agent: &Agent,
+    teams: &[ResolvedTeam],
+    (defaults, team_layers): (&Map<String, Value>, &[Map<String, Value>]),
+) -> Option<ResolvedAgent> {
+    let path = At {
+        agent: i,
+        team: None,
+        hosted: None,
+        self_service,
+    }
+    .path();
     cx.check(
         &path.key("name"),
         rules::dns_label(&agent.name, MAX_AGENT_NAME),
@@ -68,6 +87,7 @@ pub(super) fn resolve_agent(
         agent: i,
         team: team_index,
         hosted: None,
+        self_service,
     };
     // Errors found in a shared layer are reported there, naming the agent they concern.
     let errors_before = cx.diags.0.len();
@@ -171,6 +191,7 @@ pub(super) fn resolve_agent(
         identity,
         exposure,
         suspended,
+        self_service,
     })
 }
 

@@ -51,11 +51,17 @@ impl Cx<'_> {
     /// relative to the fleet file's folder.
     pub fn read(&mut self, at: impl FnOnce(&Self) -> FieldPath, rel: &str) -> Option<Arc<str>> {
         let dir = self.loaded.dir.clone();
-        let result = self
-            .files
-            .entry(rel.to_string())
-            .or_insert_with(|| read_text(&dir, rel))
-            .clone();
+        let memory = self.loaded.files.clone();
+        let result =
+            self.files
+                .entry(rel.to_string())
+                .or_insert_with(|| match memory {
+                    Some(files) => files.get(rel).cloned().ok_or_else(|| {
+                        format!("cannot read {rel:?}: not in the self-service bundle")
+                    }),
+                    None => read_text(&dir, rel),
+                })
+                .clone();
         match result {
             Ok(text) => Some(text),
             Err(message) => {
@@ -131,11 +137,16 @@ pub(super) struct At {
     pub agent: usize,
     pub team: Option<usize>,
     pub hosted: Option<usize>,
+    /// Made on request: its own layer is `spec.routing.selfService.defaults`.
+    pub self_service: bool,
 }
 
 impl At {
     /// The agent's own entry, `spec.agents[i]` (or `spec.agents[i].agents[j]`).
     pub fn path(&self) -> FieldPath {
+        if self.self_service {
+            return self_service_defaults();
+        }
         let gateway = FieldPath::root()
             .key("spec")
             .key("agents")
@@ -160,7 +171,10 @@ impl At {
 /// Where a merged setting was written: the most specific layer that has it.
 pub(super) fn source(cx: &Cx, at: At, rel: &FieldPath) -> FieldPath {
     let spec = FieldPath::root().key("spec");
-    let gateway_path = spec.key("agents").index(at.agent).join(rel);
+    let gateway_path = match at.self_service {
+        true => self_service_defaults().join(rel),
+        false => spec.key("agents").index(at.agent).join(rel),
+    };
     let mut candidates = Vec::with_capacity(4);
     if let Some(j) = at.hosted {
         candidates.push(
@@ -195,4 +209,13 @@ pub(super) fn check_selector(
             rules::label_key(k).and(rules::label_value(v)),
         );
     }
+}
+
+/// Where the settings of agents made on request are written.
+pub(super) fn self_service_defaults() -> FieldPath {
+    FieldPath::root()
+        .key("spec")
+        .key("routing")
+        .key("selfService")
+        .key("defaults")
 }

@@ -18,6 +18,7 @@ mod network;
 mod pod;
 mod resources;
 mod routing;
+mod self_service;
 mod suspend;
 mod tools;
 mod types;
@@ -35,10 +36,21 @@ use cx::{Cx, safe_path};
 pub use hosted::ResolvedHosted;
 use layers::{merged, to_layer};
 pub use pod::{ResolvedPod, ResolvedSidecar};
-pub use types::{ResolvedAgent, ResolvedFleet, ResolvedTeam, Subject};
+pub use types::{ResolvedAgent, ResolvedFleet, ResolvedSelfService, ResolvedTeam, Subject};
 
-/// Resolves `loaded`, or returns every problem found.
+/// Resolves `loaded`, or returns every problem found. Sees no self-service claims (they
+/// live in the cluster): `validate` and `render` show the file's own agents.
 pub fn resolve(loaded: &Loaded) -> Result<ResolvedFleet, Diagnostics> {
+    resolve_with_claims(loaded, &[])
+}
+
+/// [`resolve`] with the self-service claims read from the cluster, each added as an
+/// agent of `selfService.team` with `selfService.defaults` as a layer. The claims must
+/// have passed [`crate::fleet::self_service::check_claims`].
+pub fn resolve_with_claims(
+    loaded: &Loaded,
+    claims: &[crate::fleet::self_service::Claim],
+) -> Result<ResolvedFleet, Diagnostics> {
     let mut cx = Cx {
         loaded,
         diags: loaded.unknown_fields.clone(),
@@ -79,6 +91,10 @@ pub fn resolve(loaded: &Loaded) -> Result<ResolvedFleet, Diagnostics> {
     let effective_routing = routing::effective(&spec.routing, &fleet.metadata.name);
     let templates = spec.templates.as_ref().and_then(|t| {
         let path = spec_path.key("templates");
+        // From a bundle: the templates travel with it (the caller builds them).
+        if loaded.files.is_some() {
+            return Some(std::path::PathBuf::from(t));
+        }
         match safe_path(&loaded.dir, t) {
             Ok(p) if p.is_dir() => Some(p),
             Ok(_) => {
@@ -161,6 +177,9 @@ pub fn resolve(loaded: &Loaded) -> Result<ResolvedFleet, Diagnostics> {
             agents.push(resolved);
         }
     }
+    let self_service =
+        self_service::resolve(&mut cx, claims, &teams, &agents, (&defaults, &team_layers));
+    agents.extend(self_service.agents);
     routing::route_agents(
         &mut cx,
         &effective_routing,
@@ -185,6 +204,14 @@ pub fn resolve(loaded: &Loaded) -> Result<ResolvedFleet, Diagnostics> {
 
     merge_per_agent(&mut cx.diags);
     cx.diags.into_result()?;
+    let self_service = self_service.resolved.map(|mut s| {
+        s.sources = cx
+            .files
+            .iter()
+            .filter_map(|(rel, text)| Some((rel.clone(), text.as_ref().ok()?.clone())))
+            .collect();
+        s
+    });
     Ok(ResolvedFleet {
         name: fleet.metadata.name.clone(),
         namespace,
@@ -198,6 +225,7 @@ pub fn resolve(loaded: &Loaded) -> Result<ResolvedFleet, Diagnostics> {
         agents,
         adopt_namespaces: spec.adopt_namespaces.clone(),
         warnings: cx.warnings,
+        self_service,
     })
 }
 

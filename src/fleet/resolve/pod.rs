@@ -88,7 +88,11 @@ fn check_volumes(cx: &mut Cx, at: At, volumes: &BTreeMap<String, Volume>, sideca
         .map(|a| a.name.clone())
         .collect();
     let objects = guardrails::agent_objects(&cx.loaded.fleet.spec.agents);
-    let me = cx.loaded.fleet.spec.agents[at.agent].name.clone();
+    // An agent made on request is not in the file: none of these objects are its own.
+    let me = match at.self_service {
+        true => String::new(),
+        false => cx.loaded.fleet.spec.agents[at.agent].name.clone(),
+    };
     let mut paths: HashMap<&str, &str> = HashMap::new();
     for (name, volume) in volumes {
         let path = |cx: &Cx| at.src_path(cx, &volume_path(name));

@@ -38,6 +38,21 @@ pub struct ResolvedFleet {
     pub adopt_namespaces: Vec<String>,
     /// Problems that do not stop the fleet from rendering, for the user to read.
     pub warnings: Vec<Diagnostic>,
+    /// `spec.routing.selfService`, resolved.
+    pub self_service: Option<ResolvedSelfService>,
+}
+
+/// `spec.routing.selfService` as the renderer and the router need it.
+#[derive(Debug, Clone)]
+pub struct ResolvedSelfService {
+    pub team: String,
+    /// The team's namespace, where the router makes agents.
+    pub namespace: String,
+    pub allow: crate::fleet::model::SelfServiceAllow,
+    pub max_agents: u32,
+    /// Every file the fleet file references, by the path written in it: with the file's
+    /// own text, what the router needs to resolve the fleet as clawctl does.
+    pub sources: BTreeMap<String, std::sync::Arc<str>>,
 }
 
 impl ResolvedFleet {
@@ -111,6 +126,9 @@ pub struct ResolvedAgent {
     pub exposure: ResolvedExposure,
     /// Scaled to zero by the fleet file (`suspended: true`).
     pub suspended: bool,
+    /// Made on request by the router (a claim, `spec.routing.selfService`): routed by
+    /// the router from its claim, so not in `routes.json`.
+    pub self_service: bool,
     /// The bucket its knowledge syncs with, if any.
     pub knowledge: Option<crate::knowledge::Knowledge>,
     /// The cloud identities its ServiceAccount stands for.

@@ -304,7 +304,7 @@ pub async fn rollout(
 /// agents' live images (and for `--abort` the revision history). Writes nothing and
 /// takes no Lease; bad input and a rollout in the wrong phase fail here.
 pub async fn plan(request: Request<'_>) -> anyhow::Result<Planned> {
-    let (_, mut fleet) = super::load(request.planning.fleet)?;
+    let (loaded, fleet) = super::load(request.planning.fleet)?;
     let mut strategy = Strategy::from_fleet(&fleet.rollout).map_err(crate::error::InvalidInput)?;
     let o = &request.overrides;
     if let Some(canary) = &o.canary {
@@ -326,6 +326,8 @@ pub async fn plan(request: Request<'_>) -> anyhow::Result<Planned> {
     let templates = super::templates(request.planning.templates, &fleet)?;
 
     let cluster = Cluster::connect(&request.planning.target).await?;
+    // Agents made on request (self-service claims) roll out with the others.
+    let mut fleet = super::self_service::with_claims(&cluster, &loaded, fleet).await?;
     let record = state::load(&cluster, &fleet.namespace, &fleet.name).await?;
     let start = Start::resolve(request.mode, &fleet.name, record.clone())?;
     // A resumed, promoted or aborted rollout keeps its own target.

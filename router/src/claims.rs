@@ -126,3 +126,33 @@ impl ClaimRoutes {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_claim_is_routed_to_its_agent_and_names_its_deployment() {
+        let claims = BTreeMap::from([(
+            "claim-dana".to_string(),
+            BTreeMap::from([
+                ("agent".to_string(), "dana".to_string()),
+                ("identity".to_string(), "slack:U0DANA".to_string()),
+            ]),
+        )]);
+        let table = ClaimRoutes::in_cluster("helpdesk").table(&claims);
+        let route = table
+            .get(&crate::message::Identity::new("slack", "U0DANA"))
+            .expect("routed");
+        assert_eq!(route.agent, "dana");
+        assert_eq!(route.token.name, "agent-dana-gateway-token");
+        // Slept and woken like a file's agent when the router has idleAfter.
+        assert_eq!(
+            route.deployment,
+            Some(DeploymentRef {
+                namespace: "helpdesk".into(),
+                name: "agent-dana".into(),
+            })
+        );
+    }
+}

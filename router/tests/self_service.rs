@@ -221,7 +221,12 @@ async fn router(
     gateway: &StandIn,
     self_service: bool,
 ) -> Arc<Router> {
-    let kc = kube::config::Kubeconfig::from_yaml(&server.kubeconfig()).expect("kubeconfig");
+    // The router's own identity: its ServiceAccount, bound only by the Roles clawctl
+    // rendered (the fake API server enforces RBAC), so what the router may do is tested.
+    let kc = kube::config::Kubeconfig::from_yaml(
+        &server.kubeconfig_for_service_account(ROUTER_NS, "demo-router"),
+    )
+    .expect("kubeconfig");
     let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default())
         .await
         .expect("config");
@@ -438,4 +443,62 @@ async fn admitted_people_get_an_agent_that_answers_them_and_nobody_else_does() {
     assert!(body["notice"].as_str().unwrap_or("").contains("limit is 2"));
     assert_eq!(claims(&server).len(), 2);
     shutdown.cancel();
+
+    // What the router's identity may do stops there (hostile): nothing in a team
+    // namespace of the file, no RBAC in the self-service one, not the ApplySet parent.
+    let router_client = {
+        let kc = kube::config::Kubeconfig::from_yaml(
+            &server.kubeconfig_for_service_account(ROUTER_NS, "demo-router"),
+        )
+        .expect("kubeconfig");
+        let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default())
+            .await
+            .expect("config");
+        kube::Client::try_from(cfg).expect("client")
+    };
+    let refused = |what: &str, result: Result<(), kube::Error>| match result {
+        Err(kube::Error::Api(status)) if status.code == 403 => {}
+        other => panic!("the router may {what}: {other:?}"),
+    };
+    use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+    use k8s_openapi::api::rbac::v1::Role;
+    use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
+    let cm: ConfigMap =
+        serde_json::from_value(json!({"metadata": {"name": "planted"}})).expect("cm");
+    refused(
+        "create a ConfigMap in team core",
+        Api::<ConfigMap>::namespaced(router_client.clone(), "core")
+            .create(&PostParams::default(), &cm)
+            .await
+            .map(|_| ()),
+    );
+    refused(
+        "list Secrets in team core",
+        Api::<Secret>::namespaced(router_client.clone(), "core")
+            .list(&ListParams::default())
+            .await
+            .map(|_| ()),
+    );
+    let role: Role = serde_json::from_value(json!({"metadata": {"name": "wider"},
+        "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]}))
+    .expect("role");
+    refused(
+        "create a Role in the self-service namespace",
+        Api::<Role>::namespaced(router_client.clone(), TEAM_NS)
+            .create(&PostParams::default(), &role)
+            .await
+            .map(|_| ()),
+    );
+    let parent = clawctl::cluster::applyset::parent_name("demo");
+    refused(
+        "patch the ApplySet parent",
+        Api::<ConfigMap>::namespaced(router_client, FLEET_NS)
+            .patch(
+                &parent,
+                &PatchParams::default(),
+                &Patch::Merge(json!({"metadata": {"labels": {"planted": "yes"}}})),
+            )
+            .await
+            .map(|_| ()),
+    );
 }

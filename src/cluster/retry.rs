@@ -36,34 +36,37 @@ fn transient(err: &kube::Error) -> Option<Duration> {
     }
 }
 
-/// Runs `request` until it succeeds, fails for good, or `ATTEMPTS` are used up.
+/// Runs `request` until it succeeds, fails for good, or `ATTEMPTS` are used up: pauses
+/// double from `FIRST_PAUSE` to `MAX_PAUSE`, never shorter than a 429's `Retry-After`.
 /// Only for requests that may safely run twice.
 pub async fn idempotent<T, F, Fut>(mut request: F) -> Result<T, kube::Error>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, kube::Error>>,
 {
-    let mut pause = FIRST_PAUSE;
-    let mut attempt = 1;
-    loop {
-        let result = match tokio::time::timeout(REQUEST_TIMEOUT, request()).await {
-            Ok(result) => result,
-            Err(_) => Err(kube::Error::Service(
-                format!("no answer within {} s", REQUEST_TIMEOUT.as_secs()).into(),
-            )),
-        };
-        match result {
-            Ok(value) => return Ok(value),
-            Err(err) => match transient(&err) {
-                Some(at_least) if attempt < ATTEMPTS => {
-                    tokio::time::sleep(pause.max(at_least)).await;
-                    pause = (pause * 2).min(MAX_PAUSE);
-                    attempt += 1;
-                }
-                _ => return Err(err),
-            },
+    use backon::{ExponentialBuilder, Retryable};
+    let backoff = ExponentialBuilder::default()
+        .with_min_delay(FIRST_PAUSE)
+        .with_max_delay(MAX_PAUSE)
+        .with_factor(2.0)
+        .with_max_times((ATTEMPTS - 1) as usize);
+    let attempt = || {
+        let answer = request();
+        async move {
+            match tokio::time::timeout(REQUEST_TIMEOUT, answer).await {
+                Ok(result) => result,
+                Err(_) => Err(kube::Error::Service(
+                    format!("no answer within {} s", REQUEST_TIMEOUT.as_secs()).into(),
+                )),
+            }
         }
-    }
+    };
+    attempt
+        .retry(backoff)
+        .sleep(tokio::time::sleep)
+        .when(|err| transient(err).is_some())
+        .adjust(|err, pause| Some(pause?.max(transient(err).unwrap_or_default())))
+        .await
 }
 
 #[cfg(test)]
@@ -110,5 +113,36 @@ mod tests {
         .await;
         assert!(result.is_err());
         assert_eq!(calls.load(Ordering::SeqCst), ATTEMPTS);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_retry_after_is_waited_for_at_least() {
+        let calls = AtomicU32::new(0);
+        let started = tokio::time::Instant::now();
+        let result = idempotent(|| async {
+            if calls.fetch_add(1, Ordering::SeqCst) == 0 {
+                let mut status =
+                    kube::core::Status::failure("slow down", "TooManyRequests").with_code(429);
+                status.details = Some(
+                    serde_json::from_value(serde_json::json!({"retryAfterSeconds": 7}))
+                        .expect("details"),
+                );
+                Err(kube::Error::Api(status.boxed()))
+            } else {
+                Ok(())
+            }
+        })
+        .await;
+        assert!(result.is_ok());
+        assert!(
+            started.elapsed() >= Duration::from_secs(7),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(8),
+            "{:?}",
+            started.elapsed()
+        );
     }
 }

@@ -91,6 +91,28 @@ pub async fn create(
     }
 }
 
+/// The self-service bundle `name`, if this identity may read one. A 403 is the same
+/// answer as no bundle: the router may read it only through the Role clawctl renders
+/// with `selfService`, so a fleet without it has neither.
+pub async fn read_bundle(
+    cluster: &Cluster,
+    namespace: &str,
+    name: &str,
+) -> anyhow::Result<Option<ConfigMap>> {
+    let api: Api<ConfigMap> = Api::namespaced(cluster.client.clone(), namespace);
+    let request = Request {
+        verb: "get",
+        resource: "configmaps",
+        namespace: Some(namespace),
+        name: Some(name),
+    };
+    match retry::idempotent(|| api.get_opt(name)).await {
+        Ok(found) => Ok(found),
+        Err(kube::Error::Api(status)) if status.code == 403 => Ok(None),
+        Err(e) => Err(anyhow::anyhow!("{}", describe(&e, &request))),
+    }
+}
+
 /// The data of ConfigMap `name` in `namespace`, `None` when it does not exist.
 pub async fn read_configmap(
     cluster: &Cluster,

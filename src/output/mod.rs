@@ -5,6 +5,7 @@ pub mod changes;
 pub mod diagnostics;
 pub mod history;
 pub mod progress;
+pub mod readiness;
 pub mod rollback;
 pub mod rollout;
 pub mod snapshot;

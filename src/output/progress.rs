@@ -1,12 +1,12 @@
 //! Progress while applying: a bar per step on a terminal, one plain line per event
 //! otherwise (CI logs), nothing with `--quiet`. Always on stderr.
 
-use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use super::readiness::Readiness;
 use crate::cluster::readiness::Rollout;
 use crate::cluster::wait::{Progress, Workload};
 use crate::ops::apply::{Outcome, Reporter};
@@ -17,7 +17,7 @@ pub struct ApplyProgress {
     quiet: bool,
     bars: bool,
     bar: Mutex<Option<ProgressBar>>,
-    last_state: Mutex<HashMap<Workload, String>>,
+    readiness: Readiness,
 }
 
 impl ApplyProgress {
@@ -26,7 +26,7 @@ impl ApplyProgress {
             quiet,
             bars: !quiet && std::io::stderr().is_terminal(),
             bar: Mutex::new(None),
-            last_state: Mutex::new(HashMap::new()),
+            readiness: Readiness::default(),
         }
     }
 
@@ -105,20 +105,9 @@ impl Reporter for ApplyProgress {
 
 impl Progress for ApplyProgress {
     fn changed(&self, workload: &Workload, state: &Rollout) {
-        let text = match state {
-            Rollout::Done => "ready".to_string(),
-            Rollout::Waiting(why) => format!("waiting: {why}"),
-            Rollout::Failed(why) => format!("failed: {why}"),
-        };
-        let Ok(mut last) = self.last_state.lock() else {
-            return;
-        };
-        if last.get(workload) == Some(&text) {
-            return;
+        if let Some(line) = self.readiness.line(workload, state) {
+            self.line(&line);
         }
-        last.insert(workload.clone(), text.clone());
-        drop(last);
-        self.line(&format!("{}/{}: {text}", workload.namespace, workload.name));
     }
 
     fn note(&self, text: &str) {

@@ -2,13 +2,10 @@
 //! (one line per event on stderr, nothing with `--quiet`) and its report table (agent,
 //! from, to, recorded revision, result, reason).
 
-use std::collections::HashMap;
-use std::io::Write;
-use std::sync::Mutex;
-
 use comfy_table::{Table, presets::UTF8_BORDERS_ONLY};
 
 use super::history::tag;
+use super::readiness::Readiness;
 use crate::cluster::history::Revision;
 use crate::cluster::readiness::Rollout;
 use crate::cluster::wait::{Progress, Workload};
@@ -17,21 +14,19 @@ use crate::ops::rollback::{AgentReport, Plan, Point, Report, Reporter};
 /// Lines on stderr; readiness changes are shown once per distinct state.
 pub struct RollbackProgress {
     quiet: bool,
-    last_state: Mutex<HashMap<Workload, String>>,
+    readiness: Readiness,
 }
 
 impl RollbackProgress {
     pub fn new(quiet: bool) -> RollbackProgress {
         RollbackProgress {
             quiet,
-            last_state: Mutex::new(HashMap::new()),
+            readiness: Readiness::default(),
         }
     }
 
     fn line(&self, text: &str) {
-        if !self.quiet {
-            let _ = writeln!(std::io::stderr(), "{text}");
-        }
+        super::readiness::plain(self.quiet, text);
     }
 }
 
@@ -68,20 +63,9 @@ impl Reporter for RollbackProgress {
 
 impl Progress for RollbackProgress {
     fn changed(&self, workload: &Workload, state: &Rollout) {
-        let text = match state {
-            Rollout::Done => "ready".to_string(),
-            Rollout::Waiting(why) => format!("waiting: {why}"),
-            Rollout::Failed(why) => format!("failed: {why}"),
-        };
-        let Ok(mut last) = self.last_state.lock() else {
-            return;
-        };
-        if last.get(workload) == Some(&text) {
-            return;
+        if let Some(line) = self.readiness.line(workload, state) {
+            self.line(&line);
         }
-        last.insert(workload.clone(), text.clone());
-        drop(last);
-        self.line(&format!("{}/{}: {text}", workload.namespace, workload.name));
     }
 
     fn note(&self, text: &str) {

@@ -2,7 +2,7 @@
 //! (spinners per agent on a terminal), and the final table of what happened to each agent.
 
 use std::collections::HashMap;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -39,9 +39,7 @@ impl RolloutProgress {
             Some(multi) => {
                 let _ = multi.println(text);
             }
-            None => {
-                let _ = writeln!(std::io::stderr(), "{text}");
-            }
+            None => super::readiness::plain(false, text),
         }
     }
 }

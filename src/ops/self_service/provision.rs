@@ -91,7 +91,7 @@ impl Offer {
     pub async fn read(cluster: &Cluster, place: &Place) -> anyhow::Result<Option<Offer>> {
         let bundle_name = crate::names::self_service_bundle(&place.fleet);
         let Some(bundle) =
-            cluster::self_service::read_configmap(cluster, &place.router_namespace, &bundle_name)
+            cluster::self_service::read_bundle(cluster, &place.router_namespace, &bundle_name)
                 .await?
         else {
             return Ok(None);

@@ -25,16 +25,18 @@ pub struct FleetFile {
     pub spec: FleetSpec,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FleetMetadata {
     /// The fleet's name (a DNS-1123 label); labels every object clawctl manages.
     pub name: String,
     /// Where fleet-level objects live (routing table, lock, inventory). Default `clawctl-system`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub namespace: Option<String>,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FleetSpec {
@@ -42,11 +44,11 @@ pub struct FleetSpec {
     pub image: String,
     /// The OpenClaw release the image runs (`2026.9.6`), when its tag does not say: a
     /// digest or a private tag. openclaw.json differs between releases.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub openclaw_version: Option<String>,
     /// A folder of `*.yaml.j2` files overriding built-in templates one file at a time,
     /// relative to the fleet file.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub templates: Option<String>,
     /// The security baseline. Agents may tighten it, never loosen it.
     #[serde(default)]
@@ -71,13 +73,14 @@ pub struct FleetSpec {
     pub agents: Vec<Agent>,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Policy {
     #[serde(default)]
     pub tools: ToolPolicy,
     /// No agent's requests or limits may exceed these.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub max_resources: Option<ResourceList>,
     /// Allow `:latest` and untagged images. Off by default.
     #[serde(default)]
@@ -114,81 +117,87 @@ fn yes() -> bool {
 }
 
 /// An agent's or a layer's tool settings: may only tighten the policy.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ToolSettings {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub elevated: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub fs_workspace_only: Option<bool>,
     /// Tools denied in addition to the policy's.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub deny: Option<Vec<String>>,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ResourceList {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub cpu: Option<Quantity>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub memory: Option<Quantity>,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Rollout {
     /// Which agents go first. Exactly one of `agents`, `count`, `percent`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub canary: Option<Canary>,
     /// Steps of the remaining agents after the canary passes, as cumulative percentages.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub waves: Option<Vec<String>>,
     /// How long an updated agent must stay healthy. Default 60s.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub soak: Option<Duration>,
     /// Time limit per wave. Default 10m.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub timeout: Option<Duration>,
     /// Roll back every agent the rollout changed when a gate fails. Default true.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub auto_rollback: Option<bool>,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Canary {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub agents: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub count: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub percent: Option<u32>,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Routing {
     /// The only pods allowed to open connections to agents (an orchestrator, a gateway).
     /// With it, every agent gets its own gateway token (a Secret clawctl creates) and
     /// OpenClaw's HTTP chat endpoint, for the orchestrator to forward messages.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub from: Option<PeerSelector>,
     /// Run clawctl's own router (clawctl-router), in a namespace of its own, as the
     /// orchestrator: the only Slack connection and/or an HTTP front door, forwarding each
     /// person's messages to their agent. Sets `from` to the router's pods; the two are
     /// exclusive.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub router: Option<RouterSpec>,
     /// Agents on request (`/setup-agent`): the router makes one for a person it admits,
     /// in `team`, recording a claim in its namespace that `clawctl apply` reads back as
     /// part of the fleet. Needs `router`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub self_service: Option<SelfService>,
 }
 
 /// `spec.routing.selfService`: who may ask the router for an agent, where it goes, and
 /// its settings.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SelfService {
@@ -199,7 +208,7 @@ pub struct SelfService {
     #[serde(default)]
     pub allow: SelfServiceAllow,
     /// The most agents made on request. Default 100.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub max_agents: Option<u32>,
     /// Settings for agents made on request, a layer over the fleet's and the team's
     /// defaults. Inline only (no `file:`), and no `access`, `exposure` or `suspended`:
@@ -224,6 +233,7 @@ pub struct SelfServiceAllow {
 }
 
 /// clawctl-router, the swarm's front door.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RouterSpec {
@@ -232,24 +242,25 @@ pub struct RouterSpec {
     /// The router's own namespace (default `<fleet>-router`): it may read every routed
     /// agent's gateway token, so nothing else runs beside it. Not the fleet namespace
     /// and not a team's.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub namespace: Option<String>,
     /// A Secret in the fleet namespace with SLACK_APP_TOKEN (xapp-, Socket Mode) and
     /// SLACK_BOT_TOKEN (xoxb-): turns on the Slack door.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub slack_secret: Option<String>,
     /// The HTTP door, behind an authenticating proxy.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub http: Option<RouterHttp>,
     /// Put an agent to sleep (its Deployment scaled to zero by the router) after this
     /// long without a message, and wake it at the next one. At least 1m; absent: agents
     /// never sleep.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub idle_after: Option<Duration>,
 }
 
 /// The router's HTTP door: identities come only from a header the proxy sets, and only
 /// on connections from the proxy's addresses.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RouterHttp {
@@ -258,10 +269,11 @@ pub struct RouterHttp {
     pub proxy: Vec<String>,
     /// The header the proxy puts the person's email in. Default `X-Forwarded-Email`
     /// (oauth2-proxy's).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub header: Option<String>,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PeerSelector {
@@ -270,23 +282,24 @@ pub struct PeerSelector {
     pub pod_selector: BTreeMap<String, String>,
     /// The orchestrator's ServiceAccount in `namespace` (routing only): allowed to read
     /// exactly the agents' gateway token Secrets.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub service_account: Option<String>,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Team {
     pub name: String,
     /// Defaults to the team's name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub namespace: Option<String>,
     /// Subjects (`group:NAME`, `user:NAME`, `serviceaccount:NS:NAME`) with read-only access
     /// to pods and pods/log in the team's namespace.
     #[serde(default)]
     pub viewers: Vec<String>,
     /// A ResourceQuota for the team's namespace.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub quota: Option<ResourceList>,
     /// Settings for the team's agents (layer 2 of 3).
     #[serde(default)]
@@ -294,20 +307,22 @@ pub struct Team {
 }
 
 /// The model an agent talks to.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Model {
     /// `provider/model`, e.g. `anthropic/claude-sonnet-4-20250514`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub primary: Option<String>,
     /// Tried in order when the primary fails.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub fallbacks: Option<Vec<String>>,
     /// An OpenAI-compatible endpoint (LiteLLM, vLLM, Ollama) the models are reached through.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub endpoint: Option<ModelEndpoint>,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ModelEndpoint {
@@ -316,13 +331,13 @@ pub struct ModelEndpoint {
     /// e.g. `http://litellm-service.llama.svc.cluster.local:4000`.
     pub base_url: String,
     /// Environment variable (from `secrets`) holding the API key, if the endpoint needs one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub api_key_env: Option<String>,
     /// Let the gateway reach the endpoint on a private or cluster-internal address, which
     /// OpenClaw blocks by default. Default: true when `baseUrl`'s host is cluster-internal
     /// (`*.svc`, `*.cluster.local`, `*.internal`, `*.local`, a name without dots) or a
     /// private, loopback or link-local IP address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub allow_private_network: Option<bool>,
     /// Parameters of the models reached through the endpoint, by model id (the part of
     /// `primary`/`fallbacks` after `provider/`).
@@ -331,57 +346,62 @@ pub struct ModelEndpoint {
 }
 
 /// What OpenClaw cannot learn from a custom endpoint by itself.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EndpointModel {
     /// The model's context window, in tokens.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub context_window: Option<u64>,
     /// The most tokens one reply may use.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub max_tokens: Option<u64>,
 }
 
 /// The gateway's browser Control UI.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ControlUi {
     /// Serve the Control UI. Default true.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub enabled: Option<bool>,
     /// Browser origins (`https://claw.example.com`) allowed to open the Control UI.
     /// Default: only the gateway's own loopback origins, which a port-forward reaches.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub allowed_origins: Option<Vec<String>>,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Resources {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub requests: Option<ResourceList>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub limits: Option<ResourceList>,
 }
 
 /// The agent's volume: its memory. Never deleted unless asked for exactly that.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Storage {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub size: Option<Quantity>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub storage_class_name: Option<String>,
 }
 
 /// A file placed in the agent's workspace (`~/.openclaw/workspace`).
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct WorkspaceFile {
     /// Path relative to the fleet file. Exactly one of `file` and `inline`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub file: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub inline: Option<String>,
     /// `managed`: rewritten at every start (default); `seed`: written only when absent,
     /// so the agent may change it; `tracked`: written when absent or when the fleet's
@@ -418,15 +438,16 @@ impl FileMode {
 }
 
 /// Allowed outbound traffic. With no `namespace` and no `cidr`, any destination on `ports`.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EgressRule {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub namespace: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub pod_selector: Option<BTreeMap<String, String>>,
     /// An IP block such as `10.0.0.0/8`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub cidr: Option<String>,
     #[serde(default)]
     pub ports: Vec<u16>,
@@ -464,45 +485,48 @@ pub struct AccessRule {
 
 /// A container beside the gateway in the agent's pod (a headless browser the gateway
 /// reaches on localhost, say). It shares the pod's network, so it needs no Service.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Sidecar {
     /// Pinned by tag or digest, like the fleet's image.
     pub image: String,
     /// Replaces the image's entrypoint.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub command: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub args: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub env: Option<BTreeMap<String, String>>,
     /// Ports it listens on, reached by the gateway on localhost.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub ports: Option<Vec<SidecarPort>>,
     /// Default requests 100m/128Mi, limits 500m/512Mi; within `policy.maxResources`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub resources: Option<Resources>,
     /// Extra volumes (from `volumes`) mounted into this container too.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub volume_mounts: Option<Vec<VolumeMount>>,
     /// Default true. `false` needs `writableRootReason`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub read_only_root_filesystem: Option<bool>,
     /// Why the container must write to its root filesystem.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub writable_root_reason: Option<String>,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SidecarPort {
     /// An IANA service name (at most 15 characters), e.g. `cdp`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub name: Option<String>,
     pub container_port: u16,
 }
 
 /// An extra volume mounted into a sidecar.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct VolumeMount {
@@ -510,12 +534,13 @@ pub struct VolumeMount {
     pub name: String,
     pub mount_path: String,
     /// Default: the volume's `readOnly`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub read_only: Option<bool>,
 }
 
 /// An extra volume, mounted into the gateway at `mountPath`. Exactly one source:
 /// `persistentVolumeClaim`, `nfs`, `secret` or `configMap`.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Volume {
@@ -523,17 +548,17 @@ pub struct Volume {
     /// own mounts.
     pub mount_path: String,
     /// Mount read-only. Default false; Secrets and ConfigMaps are always read-only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub read_only: Option<bool>,
     /// An existing claim in the team's namespace (clawctl neither creates nor deletes it).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub persistent_volume_claim: Option<ClaimSource>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub nfs: Option<NfsSource>,
     /// Files of a Secret, owner-read only (mode 0400); clawctl never reads it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub secret: Option<SecretSource>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub config_map: Option<ConfigMapSource>,
 }
 
@@ -552,25 +577,27 @@ pub struct NfsSource {
     pub path: String,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SecretSource {
     pub secret_name: String,
     /// Only these keys, at these file names. Default: every key.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub items: Option<Vec<KeyToPath>>,
     /// Start even when the Secret (or a key) is missing.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub optional: Option<bool>,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ConfigMapSource {
     pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub items: Option<Vec<KeyToPath>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub optional: Option<bool>,
 }
 
@@ -584,31 +611,32 @@ pub struct KeyToPath {
 
 /// How the agent is reached from outside its namespace: its Service's type, a Gateway
 /// API HTTPRoute and/or an Ingress, and the proxy pods its NetworkPolicy admits.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Exposure {
     /// The Service's type. Default and only allowed value `ClusterIP`: the gateway speaks
     /// plain HTTP, so TLS ends at a proxy (`httpRoute`, `ingress`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub service_type: Option<ServiceType>,
     /// A Gateway API HTTPRoute (gateway.networking.k8s.io/v1) to the agent's Service.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub http_route: Option<HttpRoute>,
     /// An Ingress (networking.k8s.io/v1) to the agent's Service.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub ingress: Option<IngressSpec>,
     /// The path prefix the HTTPRoute and the Ingress send to the agent, default `/`;
     /// another prefix is also the Control UI's base path (`gateway.controlUi.basePath`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub path: Option<String>,
     /// The proxy's pods (the Gateway's data plane or the ingress controller), admitted
     /// on port 18789 by the agent's NetworkPolicy. Required with `httpRoute` or `ingress`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub from: Option<ProxySelector>,
     /// Addresses or CIDR blocks of that proxy, whose `X-Forwarded-For` the gateway
     /// trusts (OpenClaw's `gateway.trustedProxies`): without them the gateway sees every
     /// browser as the proxy, and its login rate limit locks them all out together.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub trusted_proxies: Option<Vec<String>>,
 }
 
@@ -621,49 +649,52 @@ pub enum ServiceType {
 }
 
 /// Gateway API HTTPRoute settings: attached to `parentRefs`, for `hostnames`.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct HttpRoute {
     /// The Gateways (and listeners) the route attaches to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub parent_refs: Option<Vec<ParentRef>>,
     /// DNS names the route answers for; each becomes an allowed Control UI origin
     /// `https://<hostname>`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub hostnames: Option<Vec<String>>,
 }
 
 /// A Gateway an HTTPRoute attaches to.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ParentRef {
     /// The Gateway's name.
     pub name: String,
     /// The Gateway's namespace. Default: the agent's.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub namespace: Option<String>,
     /// One listener of the Gateway, by name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub section_name: Option<String>,
 }
 
 /// Ingress settings: one host, one path, to the agent's gateway port.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct IngressSpec {
     /// The IngressClass (`nginx`, `traefik`). Required: a default class would make the
     /// agent's exposure depend on the cluster.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub class_name: Option<String>,
     /// The DNS name the Ingress answers for. Required.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub host: Option<String>,
     /// A `kubernetes.io/tls` Secret in the agent's namespace; the allowed origin is then
     /// `https://<host>`, else `http://<host>`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub tls_secret_name: Option<String>,
     /// Annotations for the ingress controller (merge key by key).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub annotations: Option<BTreeMap<String, String>>,
 }
 
@@ -678,41 +709,43 @@ pub struct ProxySelector {
 }
 
 /// Where the agent's pod may run. Fields as in a Pod spec.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Scheduling {
     /// Node labels the node must have. Merges key by key across layers.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub node_selector: Option<BTreeMap<String, String>>,
     /// Replaces the layer's below whole.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub tolerations: Option<Vec<Toleration>>,
     /// Replaces the layer's below whole.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub affinity: Option<Affinity>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub priority_class_name: Option<String>,
     /// A RuntimeClass (gVisor, Kata) isolating the pod further.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub runtime_class_name: Option<String>,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Toleration {
     /// Empty or left out with `Exists`: every taint.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub key: Option<String>,
     /// Default `Equal`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub operator: Option<TolerationOperator>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub value: Option<String>,
     /// Default: every effect.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub effect: Option<TaintEffect>,
     /// Only with `NoExecute`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub toleration_seconds: Option<i64>,
 }
 
@@ -729,14 +762,15 @@ pub enum TaintEffect {
     NoExecute,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Affinity {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub node_affinity: Option<NodeAffinity>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub pod_affinity: Option<PodAffinity>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub pod_anti_affinity: Option<PodAffinity>,
 }
 
@@ -764,22 +798,24 @@ pub struct NodeSelector {
     pub node_selector_terms: Vec<NodeSelectorTerm>,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NodeSelectorTerm {
     /// Every expression must match.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub match_expressions: Option<Vec<NodeRequirement>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub match_fields: Option<Vec<NodeRequirement>>,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NodeRequirement {
     pub key: String,
     pub operator: NodeOperator,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub values: Option<Vec<String>>,
 }
 
@@ -818,12 +854,13 @@ pub struct PodAffinity {
     pub preferred: Option<Vec<PreferredPodTerm>>,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PodAffinityTerm {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub label_selector: Option<LabelSelector>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub namespaces: Option<Vec<String>>,
     /// A node label, e.g. `kubernetes.io/hostname`.
     pub topology_key: String,
@@ -837,21 +874,23 @@ pub struct PreferredPodTerm {
     pub pod_affinity_term: PodAffinityTerm,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LabelSelector {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub match_labels: Option<BTreeMap<String, String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub match_expressions: Option<Vec<LabelRequirement>>,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LabelRequirement {
     pub key: String,
     pub operator: LabelOperator,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub values: Option<Vec<String>>,
 }
 
@@ -868,79 +907,80 @@ pub enum LabelOperator {
 macro_rules! settings_struct {
     ($(#[$meta:meta])* $name:ident { $($extra:tt)* }) => {
         $(#[$meta])*
+        #[serde_with::skip_serializing_none]
         #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
         #[serde(rename_all = "camelCase", deny_unknown_fields)]
         pub struct $name {
             $($extra)*
-            #[serde(default, skip_serializing_if = "Option::is_none")]
+            #[serde(default)]
             pub model: Option<Model>,
-            #[serde(default, skip_serializing_if = "Option::is_none")]
+            #[serde(default)]
             pub resources: Option<Resources>,
-            #[serde(default, skip_serializing_if = "Option::is_none")]
+            #[serde(default)]
             pub storage: Option<Storage>,
             /// Secret names loaded with envFrom. clawctl never reads their values.
-            #[serde(default, skip_serializing_if = "Option::is_none")]
+            #[serde(default)]
             pub secrets: Option<Vec<String>>,
-            #[serde(default, skip_serializing_if = "Option::is_none")]
+            #[serde(default)]
             pub env: Option<BTreeMap<String, String>>,
             /// Files placed in the workspace, by file name.
-            #[serde(default, skip_serializing_if = "Option::is_none")]
+            #[serde(default)]
             pub workspace: Option<BTreeMap<String, WorkspaceFile>>,
             /// SOUL.md from a file relative to the fleet file.
-            #[serde(default, skip_serializing_if = "Option::is_none")]
+            #[serde(default)]
             pub soul: Option<String>,
             /// SOUL.md written inline.
-            #[serde(default, skip_serializing_if = "Option::is_none")]
+            #[serde(default)]
             pub soul_inline: Option<String>,
-            #[serde(default, skip_serializing_if = "Option::is_none")]
+            #[serde(default)]
             pub egress: Option<Vec<EgressRule>>,
-            #[serde(default, skip_serializing_if = "Option::is_none")]
+            #[serde(default)]
             pub tools: Option<ToolSettings>,
-            #[serde(default, skip_serializing_if = "Option::is_none")]
+            #[serde(default)]
             pub channels: Option<Vec<Channel>>,
             /// The gateway's browser Control UI and the origins allowed to open it.
-            #[serde(default, skip_serializing_if = "Option::is_none")]
+            #[serde(default)]
             pub control_ui: Option<ControlUi>,
             /// Let OpenClaw run its first-run BOOTSTRAP.md ritual (an interview that fills
             /// in IDENTITY.md and USER.md) on a new workspace. Default false: the fleet
             /// provides the persona.
-            #[serde(default, skip_serializing_if = "Option::is_none")]
+            #[serde(default)]
             pub bootstrap: Option<bool>,
             /// Containers beside the gateway, by name. An entry replaces the same-named
             /// one of a layer below whole; `NAME: null` removes it.
-            #[serde(default, skip_serializing_if = "Option::is_none")]
+            #[serde(default)]
             pub sidecars: Option<BTreeMap<String, Option<Sidecar>>>,
             /// Extra volumes mounted into the gateway, by name. An entry replaces the
             /// same-named one of a layer below whole; `NAME: null` removes it.
-            #[serde(default, skip_serializing_if = "Option::is_none")]
+            #[serde(default)]
             pub volumes: Option<BTreeMap<String, Option<Volume>>>,
             /// Where the pod may run: nodeSelector (merges by key), tolerations and
             /// affinity (replace whole), priorityClassName, runtimeClassName.
-            #[serde(default, skip_serializing_if = "Option::is_none")]
+            #[serde(default)]
             pub scheduling: Option<Scheduling>,
             /// How the agent is reached: Service type, HTTPRoute, Ingress, proxy pods.
-            #[serde(default, skip_serializing_if = "Option::is_none")]
+            #[serde(default)]
             pub exposure: Option<Exposure>,
             /// Scale the gateway to zero, keeping its volume (its memory), its Service and
             /// everything else; `false` runs it again. A team or an agent setting: fleet
             /// defaults may not carry it. `clawctl suspend`/`resume` do the same without
             /// editing the file.
-            #[serde(default, skip_serializing_if = "Option::is_none")]
+            #[serde(default)]
             pub suspended: Option<bool>,
             /// RBAC rules for the agent's service account (namespaced resources only).
-            #[serde(default, skip_serializing_if = "Option::is_none")]
+            #[serde(default)]
             pub access: Option<Vec<AccessRule>>,
             /// An openclaw.json fragment, merged under the policy baseline.
-            #[serde(default, skip_serializing_if = "Option::is_none")]
+            #[serde(default)]
             #[schemars(with = "Option<BTreeMap<String, serde_json::Value>>")]
             pub config: Option<serde_json::Value>,
             /// The agent's knowledge (its workspace) kept in an S3-compatible or GCS bucket:
             /// pulled before the gateway starts, pushed every `interval` and at shutdown.
-            #[serde(default, skip_serializing_if = "Option::is_none")]
+            #[serde(default)]
             pub knowledge: Option<Knowledge>,
             /// Cloud identities for the agent's ServiceAccount (GKE Workload Identity, EKS
             /// IRSA, Azure Workload Identity): credentials without static keys.
-            #[serde(default, skip_serializing_if = "Option::is_none")]
+            #[serde(default)]
             pub identity: Option<Identity>,
         }
     };
@@ -958,7 +998,7 @@ settings_struct!(
         /// DNS-1123 label, at most 57 characters (objects are named `agent-<name>`).
         pub name: String,
         /// The team it belongs to; may be left out when the fleet has exactly one team.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default)]
         pub team: Option<String>,
         /// The owner's identities by channel (`slack: U012ABC`), for the routing table.
         #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -968,13 +1008,14 @@ settings_struct!(
         /// entry's settings are then the gateway's (pod, channels, tools) and every hosted
         /// agent's defaults. The first is the default agent. Without it the gateway
         /// hosts one agent.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default)]
         pub agents: Option<Vec<HostedAgent>>,
     }
 );
 
 /// One OpenClaw agent in a gateway that hosts several. Unset fields come from the
 /// gateway's settings.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct HostedAgent {
@@ -985,41 +1026,42 @@ pub struct HostedAgent {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub bindings: Vec<Binding>,
     /// Its model. The endpoint (one provider config per gateway) is the gateway's.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub model: Option<Model>,
     /// Its workspace volume. Default: the gateway's storage settings.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub storage: Option<Storage>,
     /// Files placed in its workspace, over the gateway's, by file name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub workspace: Option<BTreeMap<String, WorkspaceFile>>,
     /// Its SOUL.md from a file relative to the fleet file.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub soul: Option<String>,
     /// Its SOUL.md written inline.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub soul_inline: Option<String>,
 }
 
 /// Routes a gateway's messages to one of its agents (OpenClaw `bindings[].match`). Every
 /// field given must match; the most specific binding wins (peer, guild, team, account,
 /// then the channel).
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Binding {
     /// One of the gateway's `channels`.
     pub channel: String,
     /// A channel account (`*`: every account). Default: the channel's default account.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub account_id: Option<String>,
     /// One conversation: a direct chat, a group or a channel.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub peer: Option<Peer>,
     /// A Discord server.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub guild_id: Option<String>,
     /// A Slack workspace.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub team_id: Option<String>,
 }
 
@@ -1040,54 +1082,56 @@ pub enum PeerKind {
 }
 
 /// Where an agent's knowledge is kept and how it syncs. Exactly one of `s3` and `gcs`.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Knowledge {
     /// An S3 or S3-compatible bucket (MinIO, Ceph, R2).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub s3: Option<S3Bucket>,
     /// A Google Cloud Storage bucket.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub gcs: Option<GcsBucket>,
     /// Where in the bucket the fleet's agents keep their knowledge, each under
     /// `<prefix>/<agent>/`. Default: the bucket's root.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub prefix: Option<String>,
     /// Whose knowledge this agent syncs (the folder under `prefix`). Default: its own
     /// name. A read-only agent names another to read what that one writes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub from: Option<String>,
     /// `readWrite` (default): pull at start, push periodically and at shutdown;
     /// `readOnly`: pull only, the pod has no push container.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub mode: Option<KnowledgeMode>,
     /// How often changes are pushed. Default 15m.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub interval: Option<Duration>,
     /// What syncs: rclone glob patterns relative to OpenClaw's state directory. Default
     /// `workspace/**`, `workspace-*/**` (a multi-agent gateway's agents) and
     /// `openclaw.json` (pushed for the record, never pulled). `credentials/` and
     /// `agents/*/sessions/` never sync, whatever this says.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub include: Option<Vec<String>>,
     /// A Secret (in the team's namespace) with the bucket's keys, loaded into the sync
     /// containers only, never the gateway. Leave out to use the cloud identity.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub credentials_secret: Option<String>,
     /// The rclone image, pinned. Default `docker.io/rclone/rclone:1.68.2`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub image: Option<String>,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct S3Bucket {
     pub bucket: String,
     /// e.g. `eu-west-1`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub region: Option<String>,
     /// An S3-compatible endpoint, `https://host[:port]`. Default: AWS S3.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub endpoint: Option<String>,
 }
 
@@ -1106,14 +1150,15 @@ pub enum KnowledgeMode {
 }
 
 /// The cloud identities the agent's ServiceAccount stands for, one per cloud.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Identity {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub gcp: Option<GcpIdentity>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub aws: Option<AwsIdentity>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub azure: Option<AzureIdentity>,
 }
 

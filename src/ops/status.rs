@@ -70,17 +70,18 @@ pub struct AgentStatus {
 }
 
 /// The whole fleet.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FleetStatus {
     pub fleet: String,
     pub agents: Vec<AgentStatus>,
     /// clawctl-router (`spec.routing.router`), when the fleet runs one or the file asks
     /// for one.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub router: Option<RouterStatus>,
 }
 
 /// The router's line: its Deployment, read like an agent's.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RouterStatus {
@@ -92,7 +93,6 @@ pub struct RouterStatus {
     /// Ready, Progressing, Degraded, Missing or Drifted.
     pub phase: Phase,
     pub restarts: i32,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
 

@@ -88,6 +88,7 @@ pub enum State {
 }
 
 /// One agent of the plan.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Entry {
@@ -97,10 +98,8 @@ pub struct Entry {
     /// Whether the command writes to it.
     pub change: bool,
     /// Why it is left alone, when it is.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// Why the command cannot do what it was asked for this agent (a failure).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
     /// Its Deployment carries the router's idle mark: writing to it also gives up the
     /// router's fields.
@@ -139,13 +138,13 @@ pub struct Planned {
 }
 
 /// What happened to one agent.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AgentReport {
     pub agent: String,
     /// `suspended`, `resumed`, `unchanged` or `failed`.
     pub result: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
 

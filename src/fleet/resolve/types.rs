@@ -80,11 +80,11 @@ pub struct ResolvedTeam {
 }
 
 /// An RBAC subject for a team's viewers.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Subject {
     pub kind: String,
     pub name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
 }
 

@@ -81,6 +81,7 @@ pub struct AgentReport {
 }
 
 /// The end of a rollout.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Report {
@@ -97,7 +98,7 @@ pub struct Report {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub snapshots: Vec<super::snapshot::BackupReport>,
     /// The router's step, when it moved (first, before any agent).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub router: Option<router::RouterReport>,
     /// One sentence for people.
     pub message: String,
@@ -173,6 +174,7 @@ pub struct Return {
 
 /// What a rollout (or its `--promote`, `--resume`, `--abort`) will do, worked out from
 /// the fleet file and the cluster without writing anything.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Plan {
@@ -183,7 +185,6 @@ pub struct Plan {
     /// The image every moved agent runs afterwards.
     pub target: String,
     /// The phase of the unfinished rollout this run continues or aborts.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub phase: Option<Phase>,
     /// Whether the first group is the canary.
     pub canary: bool,
@@ -200,7 +201,6 @@ pub struct Plan {
     /// `--abort`: the agents that go back.
     pub returns: Vec<Return>,
     /// The router's move, first (its image in the file differs from the live one's).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub router: Option<router::Step>,
     /// Snapshots taken before any image moves: the agents this run moves that have a
     /// bucket they can write (`ops::snapshot`), unless `--no-snapshot`.

@@ -33,6 +33,7 @@ pub struct Step {
 }
 
 /// How the router's step ended.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RouterReport {
@@ -42,7 +43,6 @@ pub struct RouterReport {
     #[serde(flatten)]
     pub outcome: Outcome,
     /// Why its gate failed, when it did.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub failure: Option<String>,
 }
 

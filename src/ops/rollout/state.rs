@@ -54,6 +54,7 @@ impl Phase {
 }
 
 /// The record.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct State {
@@ -81,7 +82,7 @@ pub struct State {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub idle: Vec<String>,
     /// Why it stopped, when it did.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub reason: Option<String>,
     /// Who wrote it last (the Lease holder identity).
     #[serde(default)]

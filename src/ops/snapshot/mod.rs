@@ -88,6 +88,7 @@ pub struct Request<'a> {
 }
 
 /// What a run will do, from reads alone.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Plan {
@@ -96,7 +97,6 @@ pub struct Plan {
     pub operation: &'static str,
     /// Snapshots taken first (a backup's, a clone's source, a restore's safety copy).
     pub backups: Vec<Backup>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub restore: Option<Restore>,
 }
 
@@ -122,13 +122,13 @@ pub struct Unsnapshotted {
     pub reason: String,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Report {
     pub fleet: String,
     pub operation: &'static str,
     pub backups: Vec<BackupReport>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub restore: Option<RestoreReport>,
 }
 

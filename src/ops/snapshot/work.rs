@@ -63,6 +63,7 @@ pub struct Restore {
 }
 
 /// What happened to one snapshot.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BackupReport {
@@ -72,7 +73,6 @@ pub struct BackupReport {
     pub reason: Reason,
     /// `taken` or `failed`.
     pub result: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub why: Option<String>,
 }
 

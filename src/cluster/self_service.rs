@@ -99,6 +99,26 @@ pub async fn read_bundle(
     namespace: &str,
     name: &str,
 ) -> anyhow::Result<Option<ConfigMap>> {
+    get_configmap(cluster, namespace, name, true).await
+}
+
+/// The data of ConfigMap `name` in `namespace`, `None` when it does not exist.
+pub async fn read_configmap(
+    cluster: &Cluster,
+    namespace: &str,
+    name: &str,
+) -> anyhow::Result<Option<ConfigMap>> {
+    get_configmap(cluster, namespace, name, false).await
+}
+
+/// One ConfigMap by name; `None` when it does not exist, or (`forbidden_is_none`) when
+/// this identity may not read it.
+async fn get_configmap(
+    cluster: &Cluster,
+    namespace: &str,
+    name: &str,
+    forbidden_is_none: bool,
+) -> anyhow::Result<Option<ConfigMap>> {
     let api: Api<ConfigMap> = Api::namespaced(cluster.client.clone(), namespace);
     let request = Request {
         verb: "get",
@@ -108,25 +128,7 @@ pub async fn read_bundle(
     };
     match retry::idempotent(|| api.get_opt(name)).await {
         Ok(found) => Ok(found),
-        Err(kube::Error::Api(status)) if status.code == 403 => Ok(None),
+        Err(kube::Error::Api(status)) if forbidden_is_none && status.code == 403 => Ok(None),
         Err(e) => Err(anyhow::anyhow!("{}", describe(&e, &request))),
     }
-}
-
-/// The data of ConfigMap `name` in `namespace`, `None` when it does not exist.
-pub async fn read_configmap(
-    cluster: &Cluster,
-    namespace: &str,
-    name: &str,
-) -> anyhow::Result<Option<ConfigMap>> {
-    let api: Api<ConfigMap> = Api::namespaced(cluster.client.clone(), namespace);
-    let request = Request {
-        verb: "get",
-        resource: "configmaps",
-        namespace: Some(namespace),
-        name: Some(name),
-    };
-    retry::idempotent(|| api.get_opt(name))
-        .await
-        .map_err(|e| anyhow::anyhow!("{}", describe(&e, &request)))
 }

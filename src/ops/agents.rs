@@ -34,6 +34,20 @@ impl AgentObjects {
     }
 }
 
+/// The image a Deployment's pods run: its first container's (the gateway, or the
+/// router's only one).
+pub fn image(d: &Deployment) -> Option<String> {
+    d.spec
+        .as_ref()?
+        .template
+        .spec
+        .as_ref()?
+        .containers
+        .first()?
+        .image
+        .clone()
+}
+
 /// The fleet's live Deployments by (namespace, agent), from one list (cluster-wide
 /// where allowed, else per namespace: `cluster::scoped`).
 pub async fn live_deployments(

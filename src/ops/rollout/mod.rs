@@ -796,19 +796,7 @@ async fn live_images(
         .collect();
     let images = deployments
         .iter()
-        .filter_map(|((_, agent), d)| {
-            let image = d
-                .spec
-                .as_ref()?
-                .template
-                .spec
-                .as_ref()?
-                .containers
-                .first()?
-                .image
-                .clone()?;
-            Some((agent.clone(), image))
-        })
+        .filter_map(|((_, agent), d)| Some((agent.clone(), agents::image(d)?)))
         .collect();
     Ok(Live {
         images,

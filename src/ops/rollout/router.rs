@@ -81,19 +81,7 @@ pub fn plan(
 ) -> Option<Step> {
     let router = fleet.routing.router.as_ref()?;
     let namespace = fleet.router_namespace()?.to_string();
-    let from = live
-        .and_then(|d| {
-            d.spec
-                .as_ref()?
-                .template
-                .spec
-                .as_ref()?
-                .containers
-                .first()?
-                .image
-                .clone()
-        })
-        .unwrap_or_default();
+    let from = live.and_then(crate::ops::agents::image).unwrap_or_default();
     if from == router.image {
         return None;
     }

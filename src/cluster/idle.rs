@@ -20,11 +20,8 @@
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::jiff::Timestamp;
-use kube::api::{Api, Patch, PatchParams};
-use serde_json::json;
 
-use super::errors::{self, Request};
-use super::{Cluster, retry};
+use super::Cluster;
 
 /// The router's field manager (sleep and wake).
 pub const FIELD_MANAGER: &str = "clawctl-router";
@@ -67,24 +64,7 @@ pub fn annotated(live: &serde_json::Value) -> bool {
 /// `spec.replicas` returns to 1 unless another manager still holds it (`clawctl
 /// suspend`, which shares it at the same value after suspending an idle agent).
 pub async fn release(cluster: &Cluster, namespace: &str, name: &str) -> anyhow::Result<()> {
-    let api: Api<Deployment> = Api::namespaced(cluster.client.clone(), namespace);
-    let patch = json!({
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name, "namespace": namespace},
-    });
-    let params = PatchParams::apply(FIELD_MANAGER);
-    let request = Request {
-        verb: "apply",
-        resource: "deployments.apps",
-        namespace: Some(namespace),
-        name: Some(name),
-    };
-    let patch = Patch::Apply(&patch);
-    retry::idempotent(|| api.patch(name, &params, &patch))
-        .await
-        .map_err(|e| anyhow::anyhow!(errors::describe(&e, &request)))?;
-    Ok(())
+    super::suspend::release_all(cluster, FIELD_MANAGER, namespace, name).await
 }
 
 #[cfg(test)]

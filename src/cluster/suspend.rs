@@ -113,29 +113,43 @@ pub async fn suspend(cluster: &Cluster, namespace: &str, name: &str) -> anyhow::
         "metadata": {"name": name, "namespace": namespace, "annotations": {ANNOTATION: "true"}},
         "spec": {"replicas": 0},
     });
-    write(cluster, namespace, name, &patch, true).await
+    write(cluster, FIELD_MANAGER, namespace, name, &patch, true).await
 }
 
 /// Gives up what [`suspend`] took: the annotation goes and `spec.replicas` returns to its
 /// default of 1 (unless the fleet file's `replicas: 0`, owned by clawctl, holds it).
 pub async fn resume(cluster: &Cluster, namespace: &str, name: &str) -> anyhow::Result<()> {
+    release_all(cluster, FIELD_MANAGER, namespace, name).await
+}
+
+/// Gives up every field `manager` holds on Deployment `name` by applying an empty
+/// configuration as that manager ("Removed fields which have no other owners are
+/// deleted from the live object, or reset to their default value", Server-Side Apply).
+/// `resume` does it as `clawctl suspend`'s manager, waking an idle agent as the router's.
+pub(super) async fn release_all(
+    cluster: &Cluster,
+    manager: &str,
+    namespace: &str,
+    name: &str,
+) -> anyhow::Result<()> {
     let patch = json!({
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": {"name": name, "namespace": namespace},
     });
-    write(cluster, namespace, name, &patch, false).await
+    write(cluster, manager, namespace, name, &patch, false).await
 }
 
 async fn write(
     cluster: &Cluster,
+    manager: &str,
     namespace: &str,
     name: &str,
     patch: &serde_json::Value,
     force: bool,
 ) -> anyhow::Result<()> {
     let api: Api<Deployment> = Api::namespaced(cluster.client.clone(), namespace);
-    let mut params = PatchParams::apply(FIELD_MANAGER);
+    let mut params = PatchParams::apply(manager);
     params.force = force;
     let request = Request {
         verb: "apply",

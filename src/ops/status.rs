@@ -306,9 +306,6 @@ pub fn router(live: &Live, expected: Option<Option<&ExpectedRouter>>) -> Option<
             })
     });
     let wanted = expected.flatten();
-    if deployment.is_none() && wanted.is_none() {
-        return None;
-    }
     let (name, namespace) = match (deployment, wanted) {
         (_, Some(w)) => (w.name.clone(), w.namespace.clone()),
         (Some(d), None) => (

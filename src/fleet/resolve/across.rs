@@ -58,13 +58,8 @@ pub(super) fn foreign_writers(cx: &mut Cx, agents: &[ResolvedAgent]) {
         let Some(k) = &agent.knowledge else { continue };
         let own = k.path.ends_with(&format!("/{}", agent.name));
         if k.mode == KnowledgeMode::ReadWrite && !own {
-            let path = crate::diag::FieldPath::root()
-                .key("spec")
-                .key("agents")
-                .index(i)
-                .key("name");
             cx.warn(
-                &path,
+                &agent_name(i),
                 format!(
                     "agent {:?} writes knowledge to {}, another agent's folder: two writers overwrite each other's files; set `mode: readOnly` if it only reads",
                     agent.name, k.path
@@ -111,13 +106,8 @@ pub(super) fn shared_credentials(cx: &mut Cx, agents: &[ResolvedAgent]) {
                 } else {
                     "credentials Secret"
                 };
-                let path = crate::diag::FieldPath::root()
-                    .key("spec")
-                    .key("agents")
-                    .index(i)
-                    .key("name");
                 cx.warn(
-                    &path,
+                    &agent_name(i),
                     format!(
                         "agent {:?} reads its knowledge read-only but has the same {what} as agent {:?}, which writes: only the bucket's permissions can refuse its writes, so give it a read-only identity",
                         reader.name, writer.name
@@ -180,4 +170,13 @@ pub(super) fn access_reach(cx: &mut Cx, agents: &[ResolvedAgent]) {
             cx.warnings.push(d);
         }
     }
+}
+
+/// Where the file's agent `i` is named: warnings about the agent as a whole point there.
+fn agent_name(i: usize) -> FieldPath {
+    FieldPath::root()
+        .key("spec")
+        .key("agents")
+        .index(i)
+        .key("name")
 }

@@ -15,8 +15,8 @@
 //! Deployment (`Plan::keep_scaled_down`), as a manifest does for a field an autoscaler
 //! owns, so it neither wakes the agent nor conflicts; `status` shows it `Idle`;
 //! `rollout` moves its template without a health gate; `suspend` makes it suspended and
-//! takes the idle mark away, `resume` wakes it ([`release`]). The names here must match
-//! the router's (`router/src/idle/live.rs`).
+//! takes the idle mark away, `resume` wakes it ([`release`]). The router takes its
+//! names from here (`router/src/idle/live.rs`).
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::jiff::Timestamp;

@@ -1,21 +1,21 @@
 //! What an agent's live Deployment says about sleeping and waking, as pure functions:
-//! the names shared with clawctl (its `cluster::idle` and `cluster::suspend`, which must
-//! match) and the one rule of who may be put to sleep or woken.
+//! the names, taken from clawctl's `cluster::idle` and `cluster::suspend`, and the one
+//! rule of who may be put to sleep or woken.
 
 use k8s_openapi::api::apps::v1::Deployment;
 
 /// The router's field manager: it owns `spec.replicas` and [`IDLE`] while an agent
-/// sleeps, and gives both up to wake it.
-pub const FIELD_MANAGER: &str = "clawctl-router";
+/// sleeps, and gives both up to wake it. clawctl's own names, so the two never differ.
+pub use clawctl::cluster::idle::FIELD_MANAGER;
 
 /// The annotation on a Deployment the router scaled to zero: when (RFC 3339).
-pub const IDLE: &str = "clawctl.io/idle";
+pub use clawctl::cluster::idle::ANNOTATION as IDLE;
 
 /// `clawctl suspend`'s annotation (`"true"`).
-pub const SUSPENDED: &str = "clawctl.io/suspended";
+pub use clawctl::cluster::suspend::ANNOTATION as SUSPENDED;
 
 /// The fleet file's `suspended: true`, as clawctl renders it (`"true"`).
-pub const SUSPENDED_IN_FLEET: &str = "clawctl.io/suspended-in-fleet";
+pub use clawctl::cluster::suspend::FLEET_ANNOTATION as SUSPENDED_IN_FLEET;
 
 /// Where a Deployment stands for the router.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -337,6 +337,27 @@ fn suspend_wins_over_idle_and_resume_wakes_an_idle_agent() {
     assert_eq!(replicas(&server, "alpha"), Some(0));
     assert_eq!(replicas_owners(&server, "alpha"), ["clawctl-suspend"]);
     assert_eq!(pods(&server, "alpha"), 0);
+    // Hostile: a wake from the router (its field manager gives up what it holds, as
+    // clawctl::cluster::idle::release does) cannot start an agent `clawctl suspend` holds.
+    let scratch = Test::new().file("kubeconfig", &server.kubeconfig());
+    let target = clawctl::cluster::Target {
+        kubeconfig: Some(scratch.path().join("kubeconfig")),
+        context: None,
+    };
+    tokio::runtime::Runtime::new()
+        .expect("runtime")
+        .block_on(async {
+            let cluster = clawctl::cluster::Cluster::connect(&target).await?;
+            clawctl::cluster::idle::release(&cluster, "core", "agent-alpha").await
+        })
+        .expect("the router's release");
+    assert_eq!(replicas(&server, "alpha"), Some(0));
+    assert_eq!(
+        annotation(&server, "alpha", "clawctl.io/suspended").as_deref(),
+        Some("true")
+    );
+    assert_eq!(replicas_owners(&server, "alpha"), ["clawctl-suspend"]);
+    assert_eq!(pods(&server, "alpha"), 0);
     let args = ["status", "fleet.yaml", "-o", "json"];
     assert_eq!(status_of(&server, &text, &args, "alpha").0, "Suspended");
 

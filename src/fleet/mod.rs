@@ -6,6 +6,7 @@
 
 mod decode;
 mod guardrails;
+mod layering;
 mod load;
 pub mod model;
 mod resolve;

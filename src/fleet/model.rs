@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::layering::{self, Merge};
+
 pub use super::units::{Duration, Quantity};
 
 pub const API_VERSION: &str = "clawctl.io/v1alpha1";
@@ -118,8 +120,9 @@ fn yes() -> bool {
 
 /// An agent's or a layer's tool settings: may only tighten the policy.
 #[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema, Merge)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[merge(strategy = layering::over)]
 pub struct ToolSettings {
     #[serde(default)]
     pub elevated: Option<bool>,
@@ -131,8 +134,9 @@ pub struct ToolSettings {
 }
 
 #[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema, Merge)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[merge(strategy = layering::over)]
 pub struct ResourceList {
     #[serde(default)]
     pub cpu: Option<Quantity>,
@@ -308,8 +312,9 @@ pub struct Team {
 
 /// The model an agent talks to.
 #[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema, Merge)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[merge(strategy = layering::over)]
 pub struct Model {
     /// `provider/model`, e.g. `anthropic/claude-sonnet-4-20250514`.
     #[serde(default)]
@@ -319,16 +324,20 @@ pub struct Model {
     pub fallbacks: Option<Vec<String>>,
     /// An OpenAI-compatible endpoint (LiteLLM, vLLM, Ollama) the models are reached through.
     #[serde(default)]
+    #[merge(strategy = layering::deep)]
     pub endpoint: Option<ModelEndpoint>,
 }
 
 #[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema, Merge)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[merge(strategy = layering::over)]
 pub struct ModelEndpoint {
     /// The provider name models are addressed by (`litellm/...`).
+    #[merge(strategy = layering::replace)]
     pub provider: String,
     /// e.g. `http://litellm-service.llama.svc.cluster.local:4000`.
+    #[merge(strategy = layering::replace)]
     pub base_url: String,
     /// Environment variable (from `secrets`) holding the API key, if the endpoint needs one.
     #[serde(default)]
@@ -342,13 +351,15 @@ pub struct ModelEndpoint {
     /// Parameters of the models reached through the endpoint, by model id (the part of
     /// `primary`/`fallbacks` after `provider/`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[merge(strategy = layering::by_name_deep)]
     pub models: BTreeMap<String, EndpointModel>,
 }
 
 /// What OpenClaw cannot learn from a custom endpoint by itself.
 #[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema, Merge)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[merge(strategy = layering::over)]
 pub struct EndpointModel {
     /// The model's context window, in tokens.
     #[serde(default)]
@@ -360,8 +371,9 @@ pub struct EndpointModel {
 
 /// The gateway's browser Control UI.
 #[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema, Merge)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[merge(strategy = layering::over)]
 pub struct ControlUi {
     /// Serve the Control UI. Default true.
     #[serde(default)]
@@ -373,19 +385,23 @@ pub struct ControlUi {
 }
 
 #[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema, Merge)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[merge(strategy = layering::over)]
 pub struct Resources {
     #[serde(default)]
+    #[merge(strategy = layering::deep)]
     pub requests: Option<ResourceList>,
     #[serde(default)]
+    #[merge(strategy = layering::deep)]
     pub limits: Option<ResourceList>,
 }
 
 /// The agent's volume: its memory. Never deleted unless asked for exactly that.
 #[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema, Merge)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[merge(strategy = layering::over)]
 pub struct Storage {
     #[serde(default)]
     pub size: Option<Quantity>,
@@ -612,8 +628,9 @@ pub struct KeyToPath {
 /// How the agent is reached from outside its namespace: its Service's type, a Gateway
 /// API HTTPRoute and/or an Ingress, and the proxy pods its NetworkPolicy admits.
 #[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema, Merge)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[merge(strategy = layering::over)]
 pub struct Exposure {
     /// The Service's type. Default and only allowed value `ClusterIP`: the gateway speaks
     /// plain HTTP, so TLS ends at a proxy (`httpRoute`, `ingress`).
@@ -621,9 +638,11 @@ pub struct Exposure {
     pub service_type: Option<ServiceType>,
     /// A Gateway API HTTPRoute (gateway.networking.k8s.io/v1) to the agent's Service.
     #[serde(default)]
+    #[merge(strategy = layering::deep)]
     pub http_route: Option<HttpRoute>,
     /// An Ingress (networking.k8s.io/v1) to the agent's Service.
     #[serde(default)]
+    #[merge(strategy = layering::deep)]
     pub ingress: Option<IngressSpec>,
     /// The path prefix the HTTPRoute and the Ingress send to the agent, default `/`;
     /// another prefix is also the Control UI's base path (`gateway.controlUi.basePath`).
@@ -632,6 +651,7 @@ pub struct Exposure {
     /// The proxy's pods (the Gateway's data plane or the ingress controller), admitted
     /// on port 18789 by the agent's NetworkPolicy. Required with `httpRoute` or `ingress`.
     #[serde(default)]
+    #[merge(strategy = layering::deep)]
     pub from: Option<ProxySelector>,
     /// Addresses or CIDR blocks of that proxy, whose `X-Forwarded-For` the gateway
     /// trusts (OpenClaw's `gateway.trustedProxies`): without them the gateway sees every
@@ -650,8 +670,9 @@ pub enum ServiceType {
 
 /// Gateway API HTTPRoute settings: attached to `parentRefs`, for `hostnames`.
 #[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema, Merge)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[merge(strategy = layering::over)]
 pub struct HttpRoute {
     /// The Gateways (and listeners) the route attaches to.
     #[serde(default)]
@@ -679,8 +700,9 @@ pub struct ParentRef {
 
 /// Ingress settings: one host, one path, to the agent's gateway port.
 #[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema, Merge)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[merge(strategy = layering::over)]
 pub struct IngressSpec {
     /// The IngressClass (`nginx`, `traefik`). Required: a default class would make the
     /// agent's exposure depend on the cluster.
@@ -695,26 +717,32 @@ pub struct IngressSpec {
     pub tls_secret_name: Option<String>,
     /// Annotations for the ingress controller (merge key by key).
     #[serde(default)]
+    #[merge(strategy = layering::by_name)]
     pub annotations: Option<BTreeMap<String, String>>,
 }
 
 /// Pods in a namespace, for a NetworkPolicy rule.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, Merge)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[merge(strategy = layering::over)]
 pub struct ProxySelector {
+    #[merge(strategy = layering::replace)]
     pub namespace: String,
     /// Labels of the proxy's pods. Empty: every pod of `namespace`.
     #[serde(default)]
+    #[merge(strategy = layering::by_name_always)]
     pub pod_selector: BTreeMap<String, String>,
 }
 
 /// Where the agent's pod may run. Fields as in a Pod spec.
 #[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema, Merge)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[merge(strategy = layering::over)]
 pub struct Scheduling {
     /// Node labels the node must have. Merges key by key across layers.
     #[serde(default)]
+    #[merge(strategy = layering::by_name)]
     pub node_selector: Option<BTreeMap<String, String>>,
     /// Replaces the layer's below whole.
     #[serde(default)]
@@ -902,116 +930,141 @@ pub enum LabelOperator {
     DoesNotExist,
 }
 
-/// Defines a settings struct: the fields that merge across the three layers
-/// (fleet defaults, team defaults, agent), plus the extra fields given.
-macro_rules! settings_struct {
-    ($(#[$meta:meta])* $name:ident { $($extra:tt)* }) => {
-        $(#[$meta])*
+/// Defines [`Settings`] and [`Agent`] from one list of the fields that layer (fleet
+/// defaults, team defaults, the agent), each with the rule it merges by after `=>` (a
+/// function of `layering`): a setting is declared once, here.
+macro_rules! settings_structs {
+    ($( $(#[$meta:meta])* pub $field:ident : $ty:ty => $strategy:ident, )*) => {
+        /// Settings that layer: fleet defaults, then team defaults, then the agent. Maps
+        /// merge key by key, lists and scalars replace.
         #[serde_with::skip_serializing_none]
         #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
         #[serde(rename_all = "camelCase", deny_unknown_fields)]
-        pub struct $name {
-            $($extra)*
+        pub struct Settings {
+            $( $(#[$meta])* pub $field: $ty, )*
+        }
+
+        /// One agent: an OpenClaw gateway with its own volume, identity and persona.
+        #[serde_with::skip_serializing_none]
+        #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+        #[serde(rename_all = "camelCase", deny_unknown_fields)]
+        pub struct Agent {
+            /// DNS-1123 label, at most 57 characters (objects are named `agent-<name>`).
+            pub name: String,
+            /// The team it belongs to; may be left out when the fleet has exactly one team.
             #[serde(default)]
-            pub model: Option<Model>,
+            pub team: Option<String>,
+            /// The owner's identities by channel (`slack: U012ABC`), for the routing table.
+            #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+            pub user: BTreeMap<String, String>,
+            /// Several OpenClaw agents in this one gateway (OpenClaw's multi-agent routing),
+            /// each with its own workspace volume, persona files, model and `bindings`. The
+            /// entry's settings are then the gateway's (pod, channels, tools) and every hosted
+            /// agent's defaults. The first is the default agent. Without it the gateway
+            /// hosts one agent.
             #[serde(default)]
-            pub resources: Option<Resources>,
-            #[serde(default)]
-            pub storage: Option<Storage>,
-            /// Secret names loaded with envFrom. clawctl never reads their values.
-            #[serde(default)]
-            pub secrets: Option<Vec<String>>,
-            #[serde(default)]
-            pub env: Option<BTreeMap<String, String>>,
-            /// Files placed in the workspace, by file name.
-            #[serde(default)]
-            pub workspace: Option<BTreeMap<String, WorkspaceFile>>,
-            /// SOUL.md from a file relative to the fleet file.
-            #[serde(default)]
-            pub soul: Option<String>,
-            /// SOUL.md written inline.
-            #[serde(default)]
-            pub soul_inline: Option<String>,
-            #[serde(default)]
-            pub egress: Option<Vec<EgressRule>>,
-            #[serde(default)]
-            pub tools: Option<ToolSettings>,
-            #[serde(default)]
-            pub channels: Option<Vec<Channel>>,
-            /// The gateway's browser Control UI and the origins allowed to open it.
-            #[serde(default)]
-            pub control_ui: Option<ControlUi>,
-            /// Let OpenClaw run its first-run BOOTSTRAP.md ritual (an interview that fills
-            /// in IDENTITY.md and USER.md) on a new workspace. Default false: the fleet
-            /// provides the persona.
-            #[serde(default)]
-            pub bootstrap: Option<bool>,
-            /// Containers beside the gateway, by name. An entry replaces the same-named
-            /// one of a layer below whole; `NAME: null` removes it.
-            #[serde(default)]
-            pub sidecars: Option<BTreeMap<String, Option<Sidecar>>>,
-            /// Extra volumes mounted into the gateway, by name. An entry replaces the
-            /// same-named one of a layer below whole; `NAME: null` removes it.
-            #[serde(default)]
-            pub volumes: Option<BTreeMap<String, Option<Volume>>>,
-            /// Where the pod may run: nodeSelector (merges by key), tolerations and
-            /// affinity (replace whole), priorityClassName, runtimeClassName.
-            #[serde(default)]
-            pub scheduling: Option<Scheduling>,
-            /// How the agent is reached: Service type, HTTPRoute, Ingress, proxy pods.
-            #[serde(default)]
-            pub exposure: Option<Exposure>,
-            /// Scale the gateway to zero, keeping its volume (its memory), its Service and
-            /// everything else; `false` runs it again. A team or an agent setting: fleet
-            /// defaults may not carry it. `clawctl suspend`/`resume` do the same without
-            /// editing the file.
-            #[serde(default)]
-            pub suspended: Option<bool>,
-            /// RBAC rules for the agent's service account (namespaced resources only).
-            #[serde(default)]
-            pub access: Option<Vec<AccessRule>>,
-            /// An openclaw.json fragment, merged under the policy baseline.
-            #[serde(default)]
-            #[schemars(with = "Option<BTreeMap<String, serde_json::Value>>")]
-            pub config: Option<serde_json::Value>,
-            /// The agent's knowledge (its workspace) kept in an S3-compatible or GCS bucket:
-            /// pulled before the gateway starts, pushed every `interval` and at shutdown.
-            #[serde(default)]
-            pub knowledge: Option<Knowledge>,
-            /// Cloud identities for the agent's ServiceAccount (GKE Workload Identity, EKS
-            /// IRSA, Azure Workload Identity): credentials without static keys.
-            #[serde(default)]
-            pub identity: Option<Identity>,
+            pub agents: Option<Vec<HostedAgent>>,
+            $( $(#[$meta])* pub $field: $ty, )*
+        }
+
+        impl Merge for Settings {
+            /// `above` over `self`, each field by the rule written after it.
+            fn merge(&mut self, above: Self) {
+                $( layering::$strategy(&mut self.$field, above.$field); )*
+            }
+        }
+
+        impl Agent {
+            /// The agent's own layer: its entry without its name, team, user and agents.
+            pub fn settings(&self) -> Settings {
+                Settings { $( $field: self.$field.clone(), )* }
+            }
+
+            /// An agent entry whose own layer is `settings`.
+            pub fn with_settings(
+                name: String,
+                team: Option<String>,
+                user: BTreeMap<String, String>,
+                settings: Settings,
+            ) -> Agent {
+                Agent { name, team, user, agents: None, $( $field: settings.$field, )* }
+            }
         }
     };
 }
 
-settings_struct!(
-    /// Settings that layer: fleet defaults, then team defaults, then the agent. Maps merge
-    /// key by key, lists and scalars replace.
-    Settings {}
-);
-
-settings_struct!(
-    /// One agent: an OpenClaw gateway with its own volume, identity and persona.
-    Agent {
-        /// DNS-1123 label, at most 57 characters (objects are named `agent-<name>`).
-        pub name: String,
-        /// The team it belongs to; may be left out when the fleet has exactly one team.
-        #[serde(default)]
-        pub team: Option<String>,
-        /// The owner's identities by channel (`slack: U012ABC`), for the routing table.
-        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-        pub user: BTreeMap<String, String>,
-        /// Several OpenClaw agents in this one gateway (OpenClaw's multi-agent routing),
-        /// each with its own workspace volume, persona files, model and `bindings`. The
-        /// entry's settings are then the gateway's (pod, channels, tools) and every hosted
-        /// agent's defaults. The first is the default agent. Without it the gateway
-        /// hosts one agent.
-        #[serde(default)]
-        pub agents: Option<Vec<HostedAgent>>,
-    }
-);
+settings_structs! {
+    #[serde(default)]
+    pub model: Option<Model> => deep,
+    #[serde(default)]
+    pub resources: Option<Resources> => deep,
+    #[serde(default)]
+    pub storage: Option<Storage> => deep,
+    /// Secret names loaded with envFrom. clawctl never reads their values.
+    #[serde(default)]
+    pub secrets: Option<Vec<String>> => over,
+    #[serde(default)]
+    pub env: Option<BTreeMap<String, String>> => by_name,
+    /// Files placed in the workspace, by file name.
+    #[serde(default)]
+    pub workspace: Option<BTreeMap<String, WorkspaceFile>> => by_name,
+    /// SOUL.md from a file relative to the fleet file.
+    #[serde(default)]
+    pub soul: Option<String> => over,
+    /// SOUL.md written inline.
+    #[serde(default)]
+    pub soul_inline: Option<String> => over,
+    #[serde(default)]
+    pub egress: Option<Vec<EgressRule>> => over,
+    #[serde(default)]
+    pub tools: Option<ToolSettings> => deep,
+    #[serde(default)]
+    pub channels: Option<Vec<Channel>> => over,
+    /// The gateway's browser Control UI and the origins allowed to open it.
+    #[serde(default)]
+    pub control_ui: Option<ControlUi> => deep,
+    /// Let OpenClaw run its first-run BOOTSTRAP.md ritual (an interview that fills
+    /// in IDENTITY.md and USER.md) on a new workspace. Default false: the fleet
+    /// provides the persona.
+    #[serde(default)]
+    pub bootstrap: Option<bool> => over,
+    /// Containers beside the gateway, by name. An entry replaces the same-named
+    /// one of a layer below whole; `NAME: null` removes it.
+    #[serde(default)]
+    pub sidecars: Option<BTreeMap<String, Option<Sidecar>>> => by_name,
+    /// Extra volumes mounted into the gateway, by name. An entry replaces the
+    /// same-named one of a layer below whole; `NAME: null` removes it.
+    #[serde(default)]
+    pub volumes: Option<BTreeMap<String, Option<Volume>>> => by_name,
+    /// Where the pod may run: nodeSelector (merges by key), tolerations and
+    /// affinity (replace whole), priorityClassName, runtimeClassName.
+    #[serde(default)]
+    pub scheduling: Option<Scheduling> => deep,
+    /// How the agent is reached: Service type, HTTPRoute, Ingress, proxy pods.
+    #[serde(default)]
+    pub exposure: Option<Exposure> => deep,
+    /// Scale the gateway to zero, keeping its volume (its memory), its Service and
+    /// everything else; `false` runs it again. A team or an agent setting: fleet
+    /// defaults may not carry it. `clawctl suspend`/`resume` do the same without
+    /// editing the file.
+    #[serde(default)]
+    pub suspended: Option<bool> => over,
+    /// RBAC rules for the agent's service account (namespaced resources only).
+    #[serde(default)]
+    pub access: Option<Vec<AccessRule>> => over,
+    /// An openclaw.json fragment, merged under the policy baseline.
+    #[serde(default)]
+    #[schemars(with = "Option<BTreeMap<String, serde_json::Value>>")]
+    pub config: Option<serde_json::Value> => json,
+    /// The agent's knowledge (its workspace) kept in an S3-compatible or GCS bucket:
+    /// pulled before the gateway starts, pushed every `interval` and at shutdown.
+    #[serde(default)]
+    pub knowledge: Option<Knowledge> => deep,
+    /// Cloud identities for the agent's ServiceAccount (GKE Workload Identity, EKS
+    /// IRSA, Azure Workload Identity): credentials without static keys.
+    #[serde(default)]
+    pub identity: Option<Identity> => deep,
+}
 
 /// One OpenClaw agent in a gateway that hosts several. Unset fields come from the
 /// gateway's settings.
@@ -1040,6 +1093,20 @@ pub struct HostedAgent {
     /// Its SOUL.md written inline.
     #[serde(default)]
     pub soul_inline: Option<String>,
+}
+
+impl HostedAgent {
+    /// Its own layer over the gateway's settings: the fields a hosted agent may set.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            model: self.model.clone(),
+            storage: self.storage.clone(),
+            workspace: self.workspace.clone(),
+            soul: self.soul.clone(),
+            soul_inline: self.soul_inline.clone(),
+            ..Settings::default()
+        }
+    }
 }
 
 /// Routes a gateway's messages to one of its agents (OpenClaw `bindings[].match`). Every
@@ -1122,6 +1189,35 @@ pub struct Knowledge {
     pub image: Option<String>,
 }
 
+/// A layer naming a bucket (`s3` or `gcs`) replaces the bucket below whole: a region or
+/// an endpoint is another bucket's. The other fields each replace the layer's below.
+impl Merge for Knowledge {
+    fn merge(&mut self, above: Self) {
+        let Knowledge {
+            s3,
+            gcs,
+            prefix,
+            from,
+            mode,
+            interval,
+            include,
+            credentials_secret,
+            image,
+        } = above;
+        if s3.is_some() || gcs.is_some() {
+            self.s3 = s3;
+            self.gcs = gcs;
+        }
+        layering::over(&mut self.prefix, prefix);
+        layering::over(&mut self.from, from);
+        layering::over(&mut self.mode, mode);
+        layering::over(&mut self.interval, interval);
+        layering::over(&mut self.include, include);
+        layering::over(&mut self.credentials_secret, credentials_secret);
+        layering::over(&mut self.image, image);
+    }
+}
+
 #[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -1151,8 +1247,9 @@ pub enum KnowledgeMode {
 
 /// The cloud identities the agent's ServiceAccount stands for, one per cloud.
 #[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema, Merge)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[merge(strategy = layering::over)]
 pub struct Identity {
     #[serde(default)]
     pub gcp: Option<GcpIdentity>,

@@ -1,10 +1,8 @@
 //! One agent: its team, its three layers merged, then each concern resolved by the
 //! module that owns it (model, resources, workspace, env, network, tools, pod).
 
-use serde_json::{Map, Value};
-
 use super::cx::{At, Cx};
-use super::layers::{merged, to_layer};
+use super::layers::merged;
 use super::types::{ResolvedAgent, ResolvedTeam};
 use super::{
     env, exposure, gateway, hosted, knowledge, model, network, pod, resources, suspend, tools,
@@ -22,8 +20,8 @@ pub(super) fn resolve_agent(
     i: usize,
     agent: &Agent,
     teams: &[ResolvedTeam],
-    defaults: &Map<String, Value>,
-    team_layers: &[Map<String, Value>],
+    defaults: &Settings,
+    team_layers: &[Settings],
 ) -> Option<ResolvedAgent> {
     resolve_at(cx, i, false, agent, teams, (defaults, team_layers))
 }
@@ -36,7 +34,7 @@ pub(super) fn resolve_at(
     self_service: bool,
     agent: &Agent,
     teams: &[ResolvedTeam],
-    (defaults, team_layers): (&Map<String, Value>, &[Map<String, Value>]),
+    (defaults, team_layers): (&Settings, &[Settings]),
 ) -> Option<ResolvedAgent> {
     let path = At {
         agent: i,
@@ -60,29 +58,16 @@ pub(super) fn resolve_at(
     let team_index = find_team(cx, agent, teams, &path);
     let team = team_index.and_then(|t| teams.get(t));
 
-    let mut own = to_layer(agent);
-    for identity in ["name", "team", "user", "agents"] {
-        own.remove(identity);
-    }
     let base = team_index
         .and_then(|t| team_layers.get(t))
         .unwrap_or(defaults);
-    let layered = merged(base.clone(), own);
+    let settings = merged(base.clone(), agent.settings());
     if agent.soul.is_some() && agent.soul_inline.is_some() {
         cx.error(
             &path.key("soulInline"),
             "set either `soul` or `soulInline`, not both",
         );
     }
-    // A multi-agent gateway's settings are also its agents' defaults.
-    let gateway_layer = agent.agents.as_ref().map(|_| layered.clone());
-    let settings: Settings = match serde_json::from_value(Value::Object(layered)) {
-        Ok(s) => s,
-        Err(e) => {
-            cx.error(&path, format!("layers do not merge: {e}"));
-            return None;
-        }
-    };
     let at = At {
         agent: i,
         team: team_index,
@@ -121,9 +106,10 @@ pub(super) fn resolve_at(
             rules::dns_label(&ch.channel, 63),
         );
     }
-    let hosted = match (&agent.agents, &gateway_layer) {
-        (Some(list), Some(layer)) => hosted::resolve(cx, at, &agent.name, list, layer, &channels),
-        _ => Vec::new(),
+    // A multi-agent gateway's settings are also its agents' defaults.
+    let hosted = match &agent.agents {
+        Some(list) => hosted::resolve(cx, at, &agent.name, list, &settings, &channels),
+        None => Vec::new(),
     };
     if let Some(endpoint) = &model.endpoint {
         let models = hosted::gateway_models(&model.primary, &model.fallbacks, &hosted);

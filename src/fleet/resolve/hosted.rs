@@ -4,11 +4,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde_json::{Map, Value};
-
 use super::cx::At;
 use super::cx::Cx;
-use super::layers::{merged, to_layer};
+use super::layers::merged;
 use super::workspace::WorkspaceEntry;
 use super::{model, resources, workspace};
 use crate::fleet::model::{Binding, Channel, HostedAgent, Quantity, Settings};
@@ -47,13 +45,13 @@ pub fn gateway_models<'a>(
 const MAX_OBJECT_NAME: usize = 63;
 
 /// Resolves the hosted agents of the gateway at `at`, whose merged settings are
-/// `gateway` (a layer map) and whose channels are `channels`.
+/// `gateway` and whose channels are `channels`.
 pub(super) fn resolve(
     cx: &mut Cx,
     at: At,
     gateway_name: &str,
     hosted: &[HostedAgent],
-    gateway: &Map<String, Value>,
+    gateway: &Settings,
     channels: &[Channel],
 ) -> Vec<ResolvedHosted> {
     if hosted.is_empty() {
@@ -97,17 +95,7 @@ pub(super) fn resolve(
                 "a gateway has one model endpoint for all its agents: set it on the gateway",
             );
         }
-        let mut own = to_layer(agent);
-        own.remove("name");
-        own.remove("bindings");
-        let settings: Settings =
-            match serde_json::from_value(Value::Object(merged(gateway.clone(), own))) {
-                Ok(s) => s,
-                Err(e) => {
-                    cx.error(&path, format!("layers do not merge: {e}"));
-                    continue;
-                }
-            };
+        let settings = merged(gateway.clone(), agent.settings());
         let model = model::resolve(cx, here, &settings);
         let files = workspace::resolve(cx, here, &settings);
         let storage = resources::storage(cx, here, &settings);

@@ -26,15 +26,13 @@ mod workspace;
 
 use std::collections::{HashMap, HashSet};
 
-use serde_json::{Map, Value};
-
 use super::Loaded;
 use super::model::{Agent, DEFAULT_FLEET_NAMESPACE, Policy, Rollout, Settings};
 use super::{guardrails, rules};
 use crate::diag::{Diagnostics, FieldPath};
 use cx::{Cx, safe_path};
 pub use hosted::ResolvedHosted;
-use layers::{merged, to_layer};
+use layers::merged;
 pub use pod::{ResolvedPod, ResolvedSidecar};
 pub use types::{ResolvedAgent, ResolvedFleet, ResolvedSelfService, ResolvedTeam, Subject};
 
@@ -136,11 +134,11 @@ pub fn resolve_with_claims(
             );
         }
     }
-    let defaults = to_layer(&spec.defaults);
-    let team_layers: Vec<Map<String, Value>> = spec
+    let defaults = &spec.defaults;
+    let team_layers: Vec<Settings> = spec
         .teams
         .iter()
-        .map(|t| merged(defaults.clone(), to_layer(&t.defaults)))
+        .map(|t| merged(defaults.clone(), t.defaults.clone()))
         .collect();
     for (i, team) in spec.teams.iter().enumerate() {
         let base = spec_path.key("teams").index(i).key("defaults");
@@ -172,13 +170,13 @@ pub fn resolve_with_claims(
             }
         }
         if let Some(resolved) =
-            agent::resolve_agent(&mut cx, i, agent, &teams, &defaults, &team_layers)
+            agent::resolve_agent(&mut cx, i, agent, &teams, defaults, &team_layers)
         {
             agents.push(resolved);
         }
     }
     let self_service =
-        self_service::resolve(&mut cx, claims, &teams, &agents, (&defaults, &team_layers));
+        self_service::resolve(&mut cx, claims, &teams, &agents, (defaults, &team_layers));
     agents.extend(self_service.agents);
     routing::route_agents(
         &mut cx,
@@ -419,16 +417,18 @@ fn check_rollout(cx: &mut Cx, rollout: &Rollout, path: &FieldPath, agents: &[Age
 mod tests {
     use super::*;
 
+    /// `over` merged onto `base`, both written as the fleet file would (JSON here).
+    fn merge_json(base: serde_json::Value, over: serde_json::Value) -> serde_json::Value {
+        let layer = |v| serde_json::from_value::<Settings>(v).expect("a valid layer");
+        serde_json::to_value(merged(layer(base), layer(over))).expect("serializes")
+    }
+
     #[test]
     fn merge_is_field_by_field_and_lists_replace() {
         let base = serde_json::json!({"env": {"A": "1", "B": "2"}, "secrets": ["x"], "resources": {"limits": {"cpu": "1"}}});
         let over = serde_json::json!({"env": {"B": "3"}, "secrets": ["y"], "resources": {"limits": {"memory": "1Gi"}}});
-        let (Value::Object(b), Value::Object(o)) = (base, over) else {
-            unreachable!()
-        };
-        let m = Value::Object(merged(b, o));
         assert_eq!(
-            m,
+            merge_json(base, over),
             serde_json::json!({"env": {"A": "1", "B": "3"}, "secrets": ["y"], "resources": {"limits": {"cpu": "1", "memory": "1Gi"}}})
         );
     }
@@ -437,42 +437,37 @@ mod tests {
     fn workspace_entries_and_souls_replace_whole() {
         let base = serde_json::json!({"soul": "a.md", "workspace": {"A.md": {"file": "a"}, "B.md": {"file": "b"}}});
         let over = serde_json::json!({"soulInline": "hi", "workspace": {"A.md": {"inline": "x"}}});
-        let (Value::Object(b), Value::Object(o)) = (base, over) else {
-            unreachable!()
-        };
-        let m = Value::Object(merged(b, o));
         assert_eq!(
-            m,
-            serde_json::json!({"workspace": {"A.md": {"inline": "x"}, "B.md": {"file": "b"}}, "soulInline": "hi"})
+            merge_json(base, over),
+            serde_json::json!({"workspace": {"A.md": {"inline": "x", "mode": "managed"}, "B.md": {"file": "b", "mode": "managed"}}, "soulInline": "hi"})
         );
     }
 
     #[test]
     fn sidecars_and_volumes_merge_by_name_and_affinity_replaces_whole() {
+        const REQUIRED: &str = "requiredDuringSchedulingIgnoredDuringExecution";
+        let term = |key: &str| serde_json::json!({"nodeSelectorTerms": [{"matchExpressions": [{"key": key, "operator": "Exists"}]}]});
         let base = serde_json::json!({
             "sidecars": {"chrome": {"image": "a:1", "args": ["x"]}, "proxy": {"image": "p:1"}},
             "volumes": {"gigs": {"mountPath": "/mnt/gigs", "readOnly": true}},
             "scheduling": {"nodeSelector": {"a": "1"}, "tolerations": [{"key": "t"}],
-                           "affinity": {"nodeAffinity": {"x": 1}, "podAffinity": {"y": 1}}},
+                           "affinity": {"nodeAffinity": {REQUIRED: term("x")},
+                                        "podAffinity": {REQUIRED: [{"topologyKey": "zone"}]}}},
         });
         let over = serde_json::json!({
-            "sidecars": {"chrome": {"image": "a:2"}},
+            "sidecars": {"chrome": {"image": "a:2"}, "proxy": null},
             "volumes": {"media": {"mountPath": "/mnt/media"}},
             "scheduling": {"nodeSelector": {"b": "2"}, "tolerations": [],
-                           "affinity": {"nodeAffinity": {"z": 1}}},
+                           "affinity": {"nodeAffinity": {REQUIRED: term("z")}}},
         });
-        let (Value::Object(b), Value::Object(o)) = (base, over) else {
-            unreachable!()
-        };
-        let m = Value::Object(merged(b, o));
         assert_eq!(
-            m,
+            merge_json(base, over),
             serde_json::json!({
-                "sidecars": {"chrome": {"image": "a:2"}, "proxy": {"image": "p:1"}},
+                "sidecars": {"chrome": {"image": "a:2"}, "proxy": null},
                 "volumes": {"gigs": {"mountPath": "/mnt/gigs", "readOnly": true},
                             "media": {"mountPath": "/mnt/media"}},
                 "scheduling": {"nodeSelector": {"a": "1", "b": "2"}, "tolerations": [],
-                               "affinity": {"nodeAffinity": {"z": 1}}},
+                               "affinity": {"nodeAffinity": {REQUIRED: term("z")}}},
             })
         );
     }
@@ -481,13 +476,44 @@ mod tests {
     fn a_layers_knowledge_bucket_replaces_the_bucket_below_whole() {
         let base = serde_json::json!({"knowledge": {"s3": {"bucket": "a", "region": "eu-west-1"}, "prefix": "p"}});
         let over = serde_json::json!({"knowledge": {"gcs": {"bucket": "b"}, "mode": "readOnly"}});
-        let (Value::Object(b), Value::Object(o)) = (base, over) else {
-            unreachable!()
-        };
-        let m = Value::Object(merged(b, o));
         assert_eq!(
-            m,
+            merge_json(base, over),
             serde_json::json!({"knowledge": {"prefix": "p", "gcs": {"bucket": "b"}, "mode": "readOnly"}})
+        );
+        // Without a bucket, the layer's other fields merge onto the bucket below.
+        let base = serde_json::json!({"knowledge": {"s3": {"bucket": "a", "region": "eu-west-1"}}});
+        let over = serde_json::json!({"knowledge": {"prefix": "q"}});
+        assert_eq!(
+            merge_json(base, over),
+            serde_json::json!({"knowledge": {"s3": {"bucket": "a", "region": "eu-west-1"}, "prefix": "q"}})
+        );
+    }
+
+    #[test]
+    fn nested_settings_merge_field_by_field_at_every_depth() {
+        let base = serde_json::json!({
+            "model": {"primary": "a/x", "endpoint": {"provider": "a", "baseUrl": "http://a", "apiKeyEnv": "K",
+                      "models": {"x": {"contextWindow": 1000, "maxTokens": 10}}}},
+            "exposure": {"ingress": {"className": "nginx", "annotations": {"a": "1"}},
+                         "from": {"namespace": "ingress", "podSelector": {"app": "nginx"}}},
+            "config": {"agents": {"defaults": {"a": 1, "workspace": {"k": 1}}}},
+        });
+        let over = serde_json::json!({
+            "model": {"endpoint": {"provider": "a", "baseUrl": "http://b",
+                      "models": {"x": {"maxTokens": 20}}}},
+            "exposure": {"ingress": {"host": "h", "annotations": {"b": "2"}},
+                         "from": {"namespace": "gw", "podSelector": {"tier": "edge"}}},
+            "config": {"agents": {"defaults": {"b": 2, "workspace": {"j": 2}}}},
+        });
+        assert_eq!(
+            merge_json(base, over),
+            serde_json::json!({
+                "model": {"primary": "a/x", "endpoint": {"provider": "a", "baseUrl": "http://b", "apiKeyEnv": "K",
+                          "models": {"x": {"contextWindow": 1000, "maxTokens": 20}}}},
+                "exposure": {"ingress": {"className": "nginx", "host": "h", "annotations": {"a": "1", "b": "2"}},
+                             "from": {"namespace": "gw", "podSelector": {"app": "nginx", "tier": "edge"}}},
+                "config": {"agents": {"defaults": {"a": 1, "b": 2, "workspace": {"k": 1, "j": 2}}}},
+            })
         );
     }
 

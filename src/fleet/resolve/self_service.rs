@@ -11,14 +11,11 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Value};
-
 use super::agent;
 use super::cx::{Cx, self_service_defaults};
-use super::layers::to_layer;
 use super::types::{ResolvedAgent, ResolvedSelfService, ResolvedTeam};
 use crate::diag::FieldPath;
-use crate::fleet::model::{Agent, SelfService};
+use crate::fleet::model::{Agent, SelfService, Settings};
 use crate::fleet::self_service::{Claim, DEFAULT_MAX_AGENTS, allow_problems};
 
 fn block_path() -> FieldPath {
@@ -46,7 +43,7 @@ pub(super) fn resolve(
     claims: &[Claim],
     teams: &[ResolvedTeam],
     file_agents: &[ResolvedAgent],
-    layers: (&Map<String, Value>, &[Map<String, Value>]),
+    layers: (&Settings, &[Settings]),
 ) -> SelfServiceAgents {
     let spec = &cx.loaded.fleet.spec;
     let Some(block) = spec.routing.self_service.clone() else {
@@ -106,12 +103,12 @@ pub(super) fn resolve(
     // The merged settings, once, on a stand-in: what every agent made on request gets.
     let probe = agent_of(&block, PROBE, None);
     let before = cx.diags.0.len();
-    let resolved = probe.and_then(|a| agent::resolve_at(cx, file_count, true, &a, teams, layers));
-    let mark = format!(" (for agent {PROBE:?})");
+    let resolved = agent::resolve_at(cx, file_count, true, &probe, teams, layers);
+    // A problem of a shared layer names the agents it concerns: here, not the stand-in.
     for d in &mut cx.diags.0[before..] {
-        if let Some(i) = d.message.find(&mark) {
-            d.message
-                .replace_range(i.., " (for agents made on request)");
+        if let Some(i) = d.agents.iter().position(|a| a == PROBE) {
+            d.agents.remove(i);
+            d.message.push_str(" (for agents made on request)");
         }
     }
     if let Some(probe) = &resolved {
@@ -147,9 +144,7 @@ pub(super) fn resolve(
     let mut agents = Vec::with_capacity(claims.len());
     for (k, claim) in claims.iter().enumerate() {
         let user = BTreeMap::from([(claim.identity.channel.clone(), claim.identity.id.clone())]);
-        let Some(spec_agent) = agent_of(&block, &claim.agent, Some(user)) else {
-            continue;
-        };
+        let spec_agent = agent_of(&block, &claim.agent, Some(user));
         if let Some(resolved) =
             agent::resolve_at(cx, file_count + 1 + k, true, &spec_agent, teams, layers)
         {
@@ -169,18 +164,13 @@ pub(super) fn resolve(
 }
 
 /// An agent entry as the file would have it: `selfService.defaults` as its own settings.
-fn agent_of(
-    block: &SelfService,
-    name: &str,
-    user: Option<BTreeMap<String, String>>,
-) -> Option<Agent> {
-    let mut entry = to_layer(&block.defaults);
-    entry.insert("name".into(), Value::String(name.to_string()));
-    entry.insert("team".into(), Value::String(block.team.clone()));
-    if let Some(user) = user {
-        entry.insert("user".into(), serde_json::to_value(user).ok()?);
-    }
-    serde_json::from_value(Value::Object(entry)).ok()
+fn agent_of(block: &SelfService, name: &str, user: Option<BTreeMap<String, String>>) -> Agent {
+    Agent::with_settings(
+        name.to_string(),
+        Some(block.team.clone()),
+        user.unwrap_or_default(),
+        block.defaults.clone(),
+    )
 }
 
 fn check_allow(cx: &mut Cx, block: &SelfService, path: &FieldPath) {

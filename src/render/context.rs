@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 
 use minijinja::Value;
+use schemars::JsonSchema;
+use serde::Serialize;
 use serde_json::{Value as Json, json};
 use sha2::{Digest, Sha256};
 
@@ -32,7 +34,38 @@ fn team_labels(fleet: &ResolvedFleet, team: &str) -> BTreeMap<String, String> {
     labels
 }
 
-pub fn fleet_context(fleet: &ResolvedFleet) -> Json {
+/// What every template sees as `fleet`.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FleetContext<'a> {
+    /// The fleet's name (`metadata.name`).
+    pub name: &'a str,
+    /// The fleet namespace (`metadata.namespace`, default `clawctl-system`).
+    pub namespace: &'a str,
+    /// `spec.image`.
+    pub image: &'a str,
+    /// The labels every object of the fleet carries (`app.kubernetes.io/managed-by`,
+    /// `app.kubernetes.io/part-of`, `clawctl.io/fleet`).
+    pub labels: BTreeMap<String, String>,
+    /// The routing table ConfigMap's name, `<fleet>-routes`.
+    pub routes_name: String,
+    /// Its `routes.json`: `channel:user-id` to `{agent, address}`, plus `url` and
+    /// `tokenSecret` for routed agents (and `deployment` with `idleAfter`).
+    pub routes_json: String,
+    /// clawctl-router's values (`fleet.router`), or null without `routing.router`.
+    pub router: Option<RouterContext<'a>>,
+    /// The router's rights for self-service (`fleet.selfService`), or null without
+    /// `routing.selfService`.
+    pub self_service: Option<super::self_service::SelfServiceContext<'a>>,
+}
+
+/// `fleet` for the templates.
+pub fn fleet_value(fleet: &ResolvedFleet) -> Value {
+    Value::from(minijinja::value::Serde(fleet_context(fleet)))
+}
+
+/// What every template sees as `fleet`.
+pub fn fleet_context(fleet: &ResolvedFleet) -> FleetContext<'_> {
     // user identity -> where the orchestrator sends that user's messages, and which
     // Secret holds the token it sends with them (routed agents only); with the router's
     // `idleAfter`, also the Deployment it puts to sleep and wakes (the agents of a
@@ -73,16 +106,16 @@ pub fn fleet_context(fleet: &ResolvedFleet) -> Json {
         })
         .collect();
     let routes_json = serde_json::to_string_pretty(&routes).unwrap_or_default() + "\n";
-    json!({
-        "router": router_context(fleet),
-        "name": fleet.name,
-        "namespace": fleet.namespace,
-        "image": fleet.image,
-        "labels": fleet_labels(fleet),
-        "routesName": format!("{}-routes", fleet.name),
-        "routesJson": routes_json,
-        "selfService": super::self_service::context(fleet),
-    })
+    FleetContext {
+        name: &fleet.name,
+        namespace: &fleet.namespace,
+        image: &fleet.image,
+        labels: fleet_labels(fleet),
+        routes_name: format!("{}-routes", fleet.name),
+        routes_json,
+        router: router_context(fleet),
+        self_service: super::self_service::context(fleet),
+    }
 }
 
 /// The router's `idleAfter`, when it puts agents to sleep.
@@ -94,9 +127,9 @@ fn idle_after(fleet: &ResolvedFleet) -> Option<std::time::Duration> {
 /// clawctl-router's values (`spec.routing.router`), or null without one: its names,
 /// labels and pod selector, its image, doors and environment, and the namespaces of the
 /// agents it forwards to (its only egress besides DNS, the API server and Slack).
-fn router_context(fleet: &ResolvedFleet) -> Json {
+fn router_context(fleet: &ResolvedFleet) -> Option<RouterContext<'_>> {
     let (Some(router), Some(namespace)) = (&fleet.routing.router, fleet.router_namespace()) else {
-        return Json::Null;
+        return None;
     };
     let mut namespace_labels = fleet_labels(fleet);
     namespace_labels.insert(
@@ -183,35 +216,100 @@ fn router_context(fleet: &ResolvedFleet) -> Json {
     if let Some(secret) = &router.slack_secret {
         container["envFrom"] = json!([{"secretRef": {"name": secret}}]);
     }
-    json!({
-        "name": name,
-        "namespace": namespace,
-        "namespaceLabels": namespace_labels,
-        "labels": labels,
-        "selector": selector,
-        "http": router.http.is_some(),
-        "rules": std::iter::once(json!({"apiGroups": [""], "resources": ["configmaps"],
+    Some(RouterContext {
+        name,
+        namespace,
+        namespace_labels,
+        labels,
+        selector,
+        http: router.http.is_some(),
+        rules: std::iter::once(json!({"apiGroups": [""], "resources": ["configmaps"],
                    "resourceNames": [format!("{}-routes", fleet.name)],
                    "verbs": ["get", "list", "watch"]}))
-            .chain(super::self_service::fleet_rules(fleet))
-            .collect::<Vec<_>>(),
-        "podSecurity": {"runAsNonRoot": true, "runAsUser": 65532, "runAsGroup": 65532,
-                        "seccompProfile": {"type": "RuntimeDefault"}},
-        "containers": [container],
-        "policy": {
+        .chain(super::self_service::fleet_rules(fleet))
+        .collect(),
+        pod_security: json!({"runAsNonRoot": true, "runAsUser": 65532, "runAsGroup": 65532,
+                        "seccompProfile": {"type": "RuntimeDefault"}}),
+        containers: vec![container],
+        policy: json!({
             "podSelector": {"matchLabels": crate::names::router_selector(&fleet.name)},
             "policyTypes": ["Ingress", "Egress"],
             "ingress": ingress,
             "egress": egress,
-        },
-        "servicePorts": [{"name": "http", "port": ROUTER_PORT, "targetPort": "http", "protocol": "TCP"}],
+        }),
+        service_ports: vec![
+            json!({"name": "http", "port": ROUTER_PORT, "targetPort": "http", "protocol": "TCP"}),
+        ],
     })
+}
+
+/// What the router's template sees as `fleet.router`.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RouterContext<'a> {
+    /// The router's object name, `<fleet>-router`.
+    pub name: String,
+    /// Its namespace (`routing.router.namespace`, default `<fleet>-router`).
+    pub namespace: &'a str,
+    /// The fleet's labels plus `pod-security.kubernetes.io/enforce: restricted`.
+    pub namespace_labels: BTreeMap<String, String>,
+    /// The fleet's labels plus its pod selector.
+    pub labels: BTreeMap<String, String>,
+    /// The labels selecting its pods.
+    pub selector: BTreeMap<String, String>,
+    /// Whether the HTTP door is on (`routing.router.http`).
+    pub http: bool,
+    /// Its Role's rules in the fleet namespace: read the routing table ConfigMap (and,
+    /// with self-service, the fleet lock and the ApplySet parent, by name).
+    pub rules: Vec<Json>,
+    /// The pod's security context (non-root, uid and gid 65532, RuntimeDefault seccomp).
+    pub pod_security: Json,
+    /// Its container: image, port 8080, environment, probes, resources, restricted
+    /// security context, the Slack Secret as `envFrom`.
+    pub containers: Vec<Json>,
+    /// Its NetworkPolicy's spec: in from the proxy only, out to DNS, the routed agents'
+    /// namespaces on 18789 and 443/6443.
+    pub policy: Json,
+    /// Its Service's ports.
+    pub service_ports: Vec<Json>,
 }
 
 /// The port of the router's HTTP door and health checks.
 const ROUTER_PORT: u16 = 8080;
 
-pub fn team_context(fleet: &ResolvedFleet, team: &ResolvedTeam) -> Json {
+/// What a team's templates see as `team`.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TeamContext<'a> {
+    /// The team's name.
+    pub name: &'a str,
+    /// Its namespace.
+    pub namespace: &'a str,
+    /// The fleet's labels plus `clawctl.io/team`.
+    pub labels: BTreeMap<String, String>,
+    /// `labels` plus `pod-security.kubernetes.io/enforce: restricted`.
+    pub namespace_labels: BTreeMap<String, String>,
+    /// RoleBinding subjects from `viewers`.
+    pub viewers: Vec<Json>,
+    /// The ResourceQuota's `hard` map from `quota`, or null.
+    pub quota: Option<Json>,
+    /// The orchestrator's ServiceAccount as a subject list (`routing.from.serviceAccount`),
+    /// or null when the team has no routed agent.
+    pub orchestrator: Option<Json>,
+    /// The names of the team's routed agents' token Secrets.
+    pub token_secrets: Vec<String>,
+    /// With the router's `idleAfter`: the team's routed agents' Deployments, which the
+    /// router may read, watch and scale (sleep and wake).
+    pub deployments: Vec<String>,
+}
+
+/// `team` for the templates.
+pub fn team_value(fleet: &ResolvedFleet, team: &ResolvedTeam) -> Value {
+    Value::from(minijinja::value::Serde(team_context(fleet, team)))
+}
+
+/// What a team's templates see as `team`.
+pub fn team_context<'a>(fleet: &ResolvedFleet, team: &'a ResolvedTeam) -> TeamContext<'a> {
     let labels = team_labels(fleet, &team.name);
     let mut ns_labels = labels.clone();
     ns_labels.insert(
@@ -272,17 +370,35 @@ pub fn team_context(fleet: &ResolvedFleet, team: &ResolvedTeam) -> Json {
                 "namespace": from.namespace,
             }]))
         });
-    json!({
-        "name": team.name,
-        "namespace": team.namespace,
-        "labels": labels,
-        "namespaceLabels": ns_labels,
-        "viewers": viewers,
-        "quota": quota,
-        "orchestrator": orchestrator,
-        "tokenSecrets": token_secrets,
-        "deployments": deployments,
-    })
+    TeamContext {
+        name: &team.name,
+        namespace: &team.namespace,
+        labels,
+        namespace_labels: ns_labels,
+        viewers,
+        quota,
+        orchestrator,
+        token_secrets,
+        deployments,
+    }
+}
+
+/// The JSON Schema of each value the templates see, by the name a template uses: one
+/// source for the book's templates page (generated from these by a test).
+pub fn template_context_schemas() -> Vec<(&'static str, schemars::Schema)> {
+    vec![
+        ("fleet", schemars::schema_for!(FleetContext<'static>)),
+        (
+            "fleet.router",
+            schemars::schema_for!(RouterContext<'static>),
+        ),
+        (
+            "fleet.selfService",
+            schemars::schema_for!(super::self_service::SelfServiceContext<'static>),
+        ),
+        ("team", schemars::schema_for!(TeamContext<'static>)),
+        ("agent", schemars::schema_for!(AgentContext<'static>)),
+    ]
 }
 
 /// The parts of every agent's context that do not depend on the agent, built once per
@@ -290,10 +406,7 @@ pub fn team_context(fleet: &ResolvedFleet, team: &ResolvedTeam) -> Json {
 pub struct AgentShared {
     release: Release,
     image: Value,
-    state_dir: Value,
-    init_script: Value,
-    termination_grace: Value,
-    readiness_path: Value,
+    readiness_path: &'static str,
     command: Value,
     ingress: Value,
     container_security: Value,
@@ -310,10 +423,7 @@ impl AgentShared {
         Ok(AgentShared {
             release,
             image: Value::from(fleet.image.as_str()),
-            state_dir: Value::from(STATE_DIR),
-            init_script: Value::from(openclaw::INIT_SCRIPT),
-            termination_grace: Value::from(openclaw::TERMINATION_GRACE_SECONDS),
-            readiness_path: Value::from(openclaw::readiness_path(release.dialect)),
+            readiness_path: openclaw::readiness_path(release.dialect),
             command: to_value(json!(openclaw::gateway_command())),
             ingress: to_value(ingress(fleet)),
             container_security: to_value(restricted_security()),
@@ -360,21 +470,168 @@ fn str_map(m: &BTreeMap<String, String>) -> Value {
     map(m.iter().map(|(k, v)| (k.as_str(), Value::from(v.as_str()))))
 }
 
-fn strings(items: &[String]) -> Value {
-    Value::from(
-        items
-            .iter()
-            .map(|s| Value::from(s.as_str()))
-            .collect::<Vec<_>>(),
-    )
-}
-
-fn opt_str(s: Option<&str>) -> Value {
-    s.map_or_else(|| Value::from(()), Value::from)
-}
-
 fn json_str(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_default()
+}
+
+/// What an agent's templates see as `agent`: one gateway, everything clawctl derived
+/// from its merged settings. Values that are Kubernetes fragments are already in the
+/// shape of the field they fill, so a template places them whole. The book's templates
+/// page lists these fields from this type's schema (`render::context_schema`).
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentContext<'a> {
+    /// The agent's (gateway's) name.
+    pub name: &'a str,
+    /// Its objects' name, `agent-<name>`.
+    pub resource_name: &'a str,
+    /// A multi-agent gateway's agent ids, default first, comma-separated (the
+    /// `clawctl.io/agents` annotation), or null.
+    pub hosted_agents: Option<String>,
+    /// A multi-agent gateway's workspace claims: `{name, labels, size, className}` each.
+    pub workspace_claims: Json,
+    /// Where those volumes are mounted.
+    pub workspace_mounts: Json,
+    /// The pod volumes of those claims.
+    pub workspace_volumes: Json,
+    /// Its team's namespace.
+    pub namespace: &'a str,
+    /// Its team's name.
+    pub team: &'a str,
+    /// The image it runs (`spec.image`, or a rollout's target).
+    #[schemars(with = "String")]
+    pub image: Value,
+    /// The team's labels plus `clawctl.io/agent`, `app.kubernetes.io/name: openclaw`,
+    /// `app.kubernetes.io/instance`.
+    pub labels: &'a BTreeMap<String, String>,
+    /// The Deployment's and Service's selector (`clawctl.io/fleet`, `clawctl.io/agent`).
+    pub selector: BTreeMap<&'a str, &'a str>,
+    /// The gateway port, 18789.
+    pub port: u16,
+    /// OpenClaw's state directory, `/home/node/.openclaw` (the volume's mount).
+    pub state_dir: &'static str,
+    /// Always false: the pod never automounts the API token.
+    pub automount_token: bool,
+    /// The projected API token volume when the agent has `access`, else null.
+    pub api_token_volume: Json,
+    /// The gateway's mount of it, else null.
+    pub api_token_mount: Json,
+    /// Whether an orchestrator or the router forwards to it (token Secret, chat endpoint).
+    pub routed: bool,
+    /// Its token Secret's name, `agent-<name>-gateway-token`.
+    pub token_secret: String,
+    /// The key in it, `OPENCLAW_GATEWAY_TOKEN`.
+    pub token_key: &'static str,
+    /// The annotation that tells `apply` which key to generate.
+    pub generated_key_annotation: &'static str,
+    /// Its Role's rules, from `access`.
+    pub access: Vec<Json>,
+    /// The ConfigMap's data: `openclaw.json` and every workspace file.
+    pub config_data: BTreeMap<&'a str, &'a str>,
+    /// The ConfigMap volume's items: each key and where the init container finds it.
+    pub config_items: Vec<ConfigItem<'a>>,
+    /// A hash of `configData` and `configItems`, the pod template annotation that
+    /// restarts only this agent when they change.
+    pub config_hash: String,
+    /// 1, or 0 while `suspended`.
+    pub replicas: u8,
+    /// The init container's script, static text.
+    pub init_script: &'static str,
+    /// 330, or 390 with a knowledge push to finish.
+    pub termination_grace_period_seconds: u32,
+    /// The gateway container's command.
+    #[schemars(with = "Vec<String>")]
+    pub command: Value,
+    /// `/startupz` on OpenClaw 2026.9, `/readyz` on 2026.4.
+    pub readiness_path: &'static str,
+    /// The gateway's environment: clawctl's (`HOME`, `NODE_OPTIONS`,
+    /// `OPENCLAW_DISABLE_BONJOUR`, caches under `/tmp`), then the fleet's `env`, then the
+    /// token from its Secret when routed.
+    pub env: Vec<Json>,
+    /// `secrets`, as `secretRef`s.
+    pub env_from: Vec<Json>,
+    /// `{requests: {cpu, memory}, limits: {cpu, memory}}`.
+    pub resources: ResourcesContext<'a>,
+    /// The state volume's `{size, className}`.
+    pub storage: StorageContext<'a>,
+    /// The NetworkPolicy's ingress rules: `routing.from`, then `exposure.from`, on 18789.
+    #[schemars(with = "Vec<Json>")]
+    pub ingress: Value,
+    /// `exposure.path` (default `/`).
+    pub exposure_path: &'a str,
+    /// The HTTPRoute's `{parentRefs, hostnames}`, or null.
+    pub http_route: Json,
+    /// The Ingress's class, host, TLS Secret and annotations, or null.
+    pub ingress_route: Json,
+    /// Its egress rules: DNS first, then `egress` (with the knowledge bucket's port when
+    /// it needs one).
+    #[schemars(with = "Vec<Json>")]
+    pub egress: Value,
+    /// The restricted security context of clawctl's containers.
+    #[schemars(with = "Json")]
+    pub container_security: Value,
+    /// The gateway's mounts of `volumes`.
+    pub gateway_mounts: Json,
+    /// The `sidecars` as containers.
+    pub sidecars: Json,
+    /// The pod volumes of `volumes`, then each sidecar's `/tmp`.
+    pub extra_volumes: Json,
+    /// `nodeSelector`, `tolerations`, `affinity`, `priorityClassName`,
+    /// `runtimeClassName` as set.
+    pub scheduling: Json,
+    /// The pod template's labels: `labels`, plus what a cloud identity needs.
+    pub pod_labels: BTreeMap<String, String>,
+    /// The pod template's annotations for cloud identity webhooks (which containers they
+    /// skip).
+    pub pod_annotations: BTreeMap<String, String>,
+    /// The cloud identities of `identity`.
+    pub service_account_annotations: BTreeMap<String, String>,
+    /// The `knowledge-pull` init container, or an empty list.
+    pub knowledge_pull: Json,
+    /// The `knowledge-push` native sidecar, or an empty list (read-only agents, no
+    /// bucket).
+    pub knowledge_push: Json,
+    /// The sync containers' `/tmp`.
+    pub knowledge_volumes: Json,
+}
+
+/// One item of the ConfigMap volume: a key and the path the init container reads.
+#[derive(Serialize, JsonSchema)]
+pub struct ConfigItem<'a> {
+    pub key: &'a str,
+    pub path: &'a str,
+}
+
+/// A container's requests and limits. A template places it whole, so its fields are in
+/// the sorted order the rendered YAML keeps.
+#[derive(Serialize, JsonSchema)]
+pub struct ResourcesContext<'a> {
+    pub limits: Quantities<'a>,
+    pub requests: Quantities<'a>,
+}
+
+/// CPU and memory, each null when not set.
+#[derive(Serialize, JsonSchema)]
+pub struct Quantities<'a> {
+    pub cpu: Option<&'a str>,
+    pub memory: Option<&'a str>,
+}
+
+impl<'a> Quantities<'a> {
+    fn of(list: &'a crate::fleet::model::ResourceList) -> Self {
+        Quantities {
+            cpu: list.cpu.as_ref().map(|q| q.as_str()),
+            memory: list.memory.as_ref().map(|q| q.as_str()),
+        }
+    }
+}
+
+/// The state volume's claim.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StorageContext<'a> {
+    pub class_name: Option<&'a str>,
+    pub size: &'a str,
 }
 
 pub fn agent_context(shared: &AgentShared, fleet: &ResolvedFleet, agent: &ResolvedAgent) -> Value {
@@ -383,9 +640,9 @@ pub fn agent_context(shared: &AgentShared, fleet: &ResolvedFleet, agent: &Resolv
     labels.insert(AGENT_LABEL.to_string(), agent.name.clone());
     labels.insert("app.kubernetes.io/name".to_string(), "openclaw".to_string());
     labels.insert("app.kubernetes.io/instance".to_string(), name.clone());
-    let selector = map([
-        (FLEET_LABEL, Value::from(fleet.name.as_str())),
-        (AGENT_LABEL, Value::from(agent.name.as_str())),
+    let selector = BTreeMap::from([
+        (FLEET_LABEL, fleet.name.as_str()),
+        (AGENT_LABEL, agent.name.as_str()),
     ]);
 
     let openclaw_json =
@@ -437,154 +694,121 @@ pub fn agent_context(shared: &AgentShared, fleet: &ResolvedFleet, agent: &Resolv
         .take(8)
         .map(|b| format!("{b:02x}"))
         .collect();
-    let config_data = map(data.iter().map(|(k, v)| (*k, Value::from(*v))));
-    let config_items = Value::from(
-        items
-            .iter()
-            .map(|(key, path)| {
-                map([
-                    ("key", Value::from(*key)),
-                    ("path", Value::from(path.as_str())),
-                ])
-            })
-            .collect::<Vec<_>>(),
-    );
-
     let memory_mib = agent
         .limits
         .memory
         .as_ref()
         .map_or(512, |m| m.units() / (1024 * 1024));
-    let env_var =
-        |name: &str, value: &str| map([("name", Value::from(name)), ("value", Value::from(value))]);
-    let mut env: Vec<Value> = openclaw::gateway_env(memory_mib)
+    let env_var = |name: &str, value: &str| json!({"name": name, "value": value});
+    let mut env: Vec<Json> = openclaw::gateway_env(memory_mib)
         .iter()
         .map(|(k, v)| env_var(k, v))
         .collect();
     env.extend(agent.env.iter().map(|(k, v)| env_var(k, v)));
     if agent.routed {
         // The agent's own token; `env` wins over the shared Secrets' envFrom.
-        env.push(map([
-            ("name", Value::from(openclaw::TOKEN_ENV)),
-            (
-                "valueFrom",
-                map([(
-                    "secretKeyRef",
-                    map([
-                        ("name", Value::from(token_secret(&agent.name))),
-                        ("key", Value::from(openclaw::TOKEN_ENV)),
-                    ]),
-                )]),
-            ),
-        ]));
+        env.push(json!({
+            "name": openclaw::TOKEN_ENV,
+            "valueFrom": {"secretKeyRef": {
+                "name": token_secret(&agent.name),
+                "key": openclaw::TOKEN_ENV,
+            }},
+        }));
     }
-    let env_from: Vec<Value> = agent
+    let env_from: Vec<Json> = agent
         .secrets
         .iter()
-        .map(|s| map([("secretRef", map([("name", Value::from(s.as_str()))]))]))
+        .map(|s| json!({"secretRef": {"name": s}}))
         .collect();
 
-    let quantities = |l: &crate::fleet::model::ResourceList| {
-        map([
-            ("cpu", opt_str(l.cpu.as_ref().map(|q| q.as_str()))),
-            ("memory", opt_str(l.memory.as_ref().map(|q| q.as_str()))),
-        ])
-    };
-    let access: Vec<Value> = agent
+    let access: Vec<Json> = agent
         .access
         .iter()
         .map(|r| {
-            let mut rule = vec![
-                ("apiGroups", strings(&r.api_groups)),
-                ("resources", strings(&r.resources)),
-                ("verbs", strings(&r.verbs)),
-            ];
+            let mut rule = json!({
+                "apiGroups": r.api_groups,
+                "resources": r.resources,
+                "verbs": r.verbs,
+            });
             if !r.resource_names.is_empty() {
-                rule.push(("resourceNames", strings(&r.resource_names)));
+                rule["resourceNames"] = json!(r.resource_names);
             }
-            map(rule)
+            rule
         })
         .collect();
 
     let workspaces = workspaces(agent, &labels);
     let knowledge = knowledge_containers(agent, &workspaces.mounts);
-
-    map([
-        ("name", Value::from(agent.name.as_str())),
-        ("resourceName", Value::from(name.as_str())),
-        ("hostedAgents", opt_str(hosted_names(agent).as_deref())),
-        ("workspaceClaims", to_value(workspaces.claims)),
-        ("workspaceMounts", to_value(workspaces.mounts)),
-        ("workspaceVolumes", to_value(workspaces.volumes)),
-        ("namespace", Value::from(agent.namespace.as_str())),
-        ("team", Value::from(agent.team.as_str())),
-        ("image", shared.image.clone()),
-        ("labels", str_map(&labels)),
-        ("selector", selector),
-        ("port", Value::from(GATEWAY_PORT)),
-        ("stateDir", shared.state_dir.clone()),
-        // The pod never automounts the token: with `access`, the gateway alone mounts it.
-        ("automountToken", Value::from(false)),
-        ("apiTokenVolume", to_value(api_token_volume(agent))),
-        ("apiTokenMount", to_value(api_token_mount(agent))),
-        ("routed", Value::from(agent.routed)),
-        ("tokenSecret", Value::from(token_secret(&agent.name))),
-        ("tokenKey", Value::from(openclaw::TOKEN_ENV)),
-        ("generatedKeyAnnotation", Value::from(GENERATED_KEY)),
-        ("access", Value::from(access)),
-        ("configData", config_data),
-        ("configItems", config_items),
-        ("configHash", Value::from(config_hash.as_str())),
-        // One gateway per agent; none while it is suspended (its volume stays).
-        ("replicas", Value::from(u8::from(!agent.suspended))),
-        ("initScript", shared.init_script.clone()),
-        (
-            "terminationGracePeriodSeconds",
-            match &agent.knowledge {
-                Some(k) if k.mode == KnowledgeMode::ReadWrite => {
-                    Value::from(openclaw::TERMINATION_GRACE_SECONDS + knowledge::FINAL_PUSH_SECONDS)
-                }
-                _ => shared.termination_grace.clone(),
-            },
-        ),
-        ("command", shared.command.clone()),
-        ("readinessPath", shared.readiness_path.clone()),
-        ("env", Value::from(env)),
-        ("envFrom", Value::from(env_from)),
-        (
-            "resources",
-            map([
-                ("requests", quantities(&agent.requests)),
-                ("limits", quantities(&agent.limits)),
-            ]),
-        ),
-        (
-            "storage",
-            map([
-                ("size", Value::from(agent.storage_size.as_str())),
-                ("className", opt_str(agent.storage_class.as_deref())),
-            ]),
-        ),
-        ("ingress", ingress_rules(shared, fleet, agent)),
-        ("exposurePath", Value::from(agent.exposure.path.as_str())),
-        ("httpRoute", to_value(http_route(agent))),
-        ("ingressRoute", to_value(ingress_route(agent))),
-        ("egress", egress(shared, agent)),
-        ("containerSecurity", shared.container_security.clone()),
-        ("gatewayMounts", to_value(gateway_mounts(agent))),
-        ("sidecars", to_value(sidecars(agent))),
-        ("extraVolumes", to_value(extra_volumes(agent))),
-        ("scheduling", to_value(scheduling(agent))),
-        ("podLabels", str_map(&pod_labels(agent, &labels))),
-        ("podAnnotations", str_map(&pod_annotations(agent))),
-        (
-            "serviceAccountAnnotations",
-            str_map(&service_account_annotations(agent)),
-        ),
-        ("knowledgePull", to_value(knowledge.pull)),
-        ("knowledgePush", to_value(knowledge.push)),
-        ("knowledgeVolumes", to_value(knowledge.volumes)),
-    ])
+    let termination_grace = match &agent.knowledge {
+        Some(k) if k.mode == KnowledgeMode::ReadWrite => {
+            openclaw::TERMINATION_GRACE_SECONDS + knowledge::FINAL_PUSH_SECONDS
+        }
+        _ => openclaw::TERMINATION_GRACE_SECONDS,
+    };
+    let context = AgentContext {
+        name: &agent.name,
+        resource_name: &name,
+        hosted_agents: hosted_names(agent),
+        workspace_claims: workspaces.claims,
+        workspace_mounts: workspaces.mounts,
+        workspace_volumes: workspaces.volumes,
+        namespace: &agent.namespace,
+        team: &agent.team,
+        image: shared.image.clone(),
+        labels: &labels,
+        selector,
+        port: GATEWAY_PORT,
+        state_dir: STATE_DIR,
+        automount_token: false,
+        api_token_volume: api_token_volume(agent),
+        api_token_mount: api_token_mount(agent),
+        routed: agent.routed,
+        token_secret: token_secret(&agent.name),
+        token_key: openclaw::TOKEN_ENV,
+        generated_key_annotation: GENERATED_KEY,
+        access,
+        config_data: data,
+        config_items: items
+            .iter()
+            .map(|(key, path)| ConfigItem {
+                key,
+                path: path.as_str(),
+            })
+            .collect(),
+        config_hash,
+        replicas: u8::from(!agent.suspended),
+        init_script: openclaw::INIT_SCRIPT,
+        termination_grace_period_seconds: termination_grace,
+        command: shared.command.clone(),
+        readiness_path: shared.readiness_path,
+        env,
+        env_from,
+        resources: ResourcesContext {
+            requests: Quantities::of(&agent.requests),
+            limits: Quantities::of(&agent.limits),
+        },
+        storage: StorageContext {
+            size: agent.storage_size.as_str(),
+            class_name: agent.storage_class.as_deref(),
+        },
+        ingress: ingress_rules(shared, fleet, agent),
+        exposure_path: &agent.exposure.path,
+        http_route: http_route(agent),
+        ingress_route: ingress_route(agent),
+        egress: egress(shared, agent),
+        container_security: shared.container_security.clone(),
+        gateway_mounts: gateway_mounts(agent),
+        sidecars: sidecars(agent),
+        extra_volumes: extra_volumes(agent),
+        scheduling: scheduling(agent),
+        pod_labels: pod_labels(agent, &labels),
+        pod_annotations: pod_annotations(agent),
+        service_account_annotations: service_account_annotations(agent),
+        knowledge_pull: knowledge.pull,
+        knowledge_push: knowledge.push,
+        knowledge_volumes: knowledge.volumes,
+    };
+    Value::from(minijinja::value::Serde(&context))
 }
 
 /// A multi-agent gateway's agent ids, default first, for its Deployment's

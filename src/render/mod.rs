@@ -4,6 +4,8 @@
 //! checked (kind allowed for the template, namespace, managed labels) and typed.
 
 pub mod context;
+#[cfg(test)]
+mod context_docs;
 mod gateway_api;
 mod json;
 pub mod openclaw_json;
@@ -14,8 +16,6 @@ pub mod templates;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-
-use context::to_value;
 
 use crate::error::InvalidInput;
 use crate::fleet::ResolvedFleet;
@@ -195,7 +195,7 @@ fn render_checked<T>(
         out.push((object.key(), kept));
         Ok(())
     };
-    let fleet_ctx = to_value(context::fleet_context(fleet));
+    let fleet_ctx = context::fleet_value(fleet);
     for t in templates.entries.iter() {
         match t.scope {
             Scope::Fleet if whole => {
@@ -229,7 +229,7 @@ fn render_checked<T>(
                 for team in fleet.teams.iter().filter(|t| team_wanted(&t.name)) {
                     let ctx = minijinja::context! {
                         fleet => fleet_ctx.clone(),
-                        team => to_value(context::team_context(fleet, team)),
+                        team => context::team_value(fleet, team),
                     };
                     let expect = Expect {
                         scope: t.scope,

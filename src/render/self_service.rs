@@ -13,34 +13,56 @@
 //!
 //! Nothing cluster-scoped. See docs/boundaries.md, "Self-service: what the router may do".
 
+use schemars::JsonSchema;
+use serde::Serialize;
 use serde_json::{Value as Json, json};
 
 use crate::fleet::ResolvedFleet;
 
-/// The values `router-self-service.yaml.j2` and `team-self-service.yaml.j2` see as
-/// `fleet.selfService`, or null without self-service.
-pub fn context(fleet: &ResolvedFleet) -> Json {
+/// The values the self-service templates see as `fleet.selfService`.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SelfServiceContext<'a> {
+    /// The name of the router's self-service Roles and RoleBindings.
+    pub name: String,
+    /// `routing.selfService.team`: the team agents are made in.
+    pub team: &'a str,
+    /// That team's namespace.
+    pub namespace: &'a str,
+    /// The bundle ConfigMap's name (the fleet as the router resolves it), `<fleet>-self-service`.
+    pub bundle: String,
+    /// The RoleBindings' subjects: the router's ServiceAccount.
+    pub subjects: Json,
+    /// Its rules in the router's namespace: claims and the bundle (ConfigMaps).
+    pub router_rules: Json,
+    /// Its rules in the team's namespace: the kinds an agent's templates render there,
+    /// and reading Deployments, Pods and Secrets. No Roles or RoleBindings.
+    pub team_rules: Json,
+}
+
+/// `fleet.selfService`, or none without self-service.
+pub fn context(fleet: &ResolvedFleet) -> Option<SelfServiceContext<'_>> {
     let (Some(block), Some(router_namespace)) = (&fleet.self_service, fleet.router_namespace())
     else {
-        return Json::Null;
+        return None;
     };
     let write = ["get", "create", "patch"];
     let watch_write = ["get", "list", "watch", "create", "patch"];
-    json!({
-        "name": crate::names::self_service_role(&fleet.name),
-        "team": block.team,
-        "namespace": block.namespace,
-        "bundle": crate::names::self_service_bundle(&fleet.name),
-        "subjects": [{
+    Some(SelfServiceContext {
+        name: crate::names::self_service_role(&fleet.name),
+        team: &block.team,
+        namespace: &block.namespace,
+        bundle: crate::names::self_service_bundle(&fleet.name),
+        subjects: json!([{
             "kind": "ServiceAccount",
             "name": crate::names::router(&fleet.name),
             "namespace": router_namespace,
-        }],
-        "routerRules": [
+        }]),
+        router_rules: json!([
             {"apiGroups": [""], "resources": ["configmaps"],
              "verbs": ["get", "list", "watch", "create"]},
-        ],
-        "teamRules": [
+        ]),
+        team_rules: json!([
             {"apiGroups": [""],
              "resources": ["configmaps", "persistentvolumeclaims", "serviceaccounts", "services"],
              "verbs": write},
@@ -48,7 +70,7 @@ pub fn context(fleet: &ResolvedFleet) -> Json {
             {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]},
             {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": watch_write},
             {"apiGroups": ["networking.k8s.io"], "resources": ["networkpolicies"], "verbs": write},
-        ],
+        ]),
     })
 }
 

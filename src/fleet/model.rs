@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::layering::{self, Merge};
 
-pub use super::units::{Duration, Quantity};
+pub use super::units::{Duration, ObjectName, Quantity};
 
 pub const API_VERSION: &str = "clawctl.io/v1alpha1";
 pub const KIND: &str = "Fleet";
@@ -1003,6 +1003,11 @@ settings_structs! {
     /// Secret names loaded with envFrom. clawctl never reads their values.
     #[serde(default)]
     pub secrets: Option<Vec<String>> => over,
+    /// Secrets (`kubernetes.io/dockerconfigjson`, in the team's namespace) the kubelet
+    /// pulls the pod's images with: a private registry or mirror. Replaces the layer's
+    /// below whole.
+    #[serde(default)]
+    pub image_pull_secrets: Option<Vec<ObjectName>> => over,
     #[serde(default)]
     pub env: Option<BTreeMap<String, String>> => by_name,
     /// Files placed in the workspace, by file name.

@@ -1,6 +1,8 @@
 //! Single-value rules of the fleet file: names, image references, RBAC rules, subjects.
 //! Pure functions returning an error message; callers attach the location.
 
+pub use crate::names::{dns_label, dns_subdomain};
+
 use crate::diag::{Diagnostic, Diagnostics, FieldPath};
 use crate::yaml::{Node, NodeValue};
 
@@ -42,37 +44,6 @@ pub fn check_header(label: &str, root: &Node, diags: &mut Diagnostics) {
             }
         }
     }
-}
-
-/// RFC 1123 label: lowercase alphanumerics and '-', starting and ending alphanumeric,
-/// at most `max` characters (63 for Kubernetes names of this kind).
-pub fn dns_label(name: &str, max: usize) -> Result<(), String> {
-    let ok = !name.is_empty()
-        && name.len() <= max
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !name.starts_with('-')
-        && !name.ends_with('-');
-    if ok {
-        Ok(())
-    } else if name.len() > max {
-        Err(format!("{name:?} is longer than {max} characters"))
-    } else {
-        Err(format!(
-            "{name:?} is not a valid name: use lowercase letters, digits and '-', starting and ending with a letter or digit"
-        ))
-    }
-}
-
-/// RFC 1123 subdomain (Secret, StorageClass names): labels joined by '.', at most 253.
-pub fn dns_subdomain(name: &str) -> Result<(), String> {
-    if name.is_empty() || name.len() > 253 || name.split('.').any(|l| dns_label(l, 63).is_err()) {
-        return Err(format!(
-            "{name:?} is not a valid name: use lowercase letters, digits, '-' and '.', at most 253 characters"
-        ));
-    }
-    Ok(())
 }
 
 /// A label value (for pod selectors): at most 63 characters of [A-Za-z0-9-_.],

@@ -1,5 +1,5 @@
-//! Kubernetes resource quantities (`250m`, `512Mi`, `2`) and durations (`60s`, `10m`),
-//! parsed while decoding so a bad value is reported where it is written.
+//! Kubernetes resource quantities (`250m`, `512Mi`, `2`), durations (`60s`, `10m`) and
+//! object names, parsed while decoding so a bad value is reported where it is written.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -282,5 +282,30 @@ mod tests {
         for bad in ["", "10", "s", "1d", "-5s", "1.5h"] {
             assert!(Duration::parse(bad).is_err(), "{bad} should be refused");
         }
+    }
+}
+
+/// The name of an object in the agent's namespace (a DNS-1123 subdomain: a Secret, a
+/// ConfigMap), checked while decoding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(transparent)]
+pub struct ObjectName(
+    #[schemars(regex(
+        pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+    ))]
+    String,
+);
+
+impl ObjectName {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for ObjectName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        crate::names::dns_subdomain(&name).map_err(de::Error::custom)?;
+        Ok(ObjectName(name))
     }
 }

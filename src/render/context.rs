@@ -586,6 +586,9 @@ pub struct AgentContext<'a> {
     pub pod_annotations: BTreeMap<String, String>,
     /// The cloud identities of `identity`.
     pub service_account_annotations: BTreeMap<String, String>,
+    /// The pod's `imagePullSecrets` from `imagePullSecrets`, `{name}` each (empty when
+    /// none: the API server drops an empty list, so a template writes it only if set).
+    pub image_pull_secrets: Vec<BTreeMap<&'static str, &'a str>>,
     /// The `knowledge-pull` init container, or an empty list.
     pub knowledge_pull: Json,
     /// The `knowledge-push` native sidecar, or an empty list (read-only agents, no
@@ -804,6 +807,9 @@ pub fn agent_context(shared: &AgentShared, fleet: &ResolvedFleet, agent: &Resolv
         pod_labels: pod_labels(agent, &labels),
         pod_annotations: pod_annotations(agent),
         service_account_annotations: service_account_annotations(agent),
+        image_pull_secrets: (agent.settings.image_pull_secrets.iter().flatten())
+            .map(|name| BTreeMap::from([("name", name.as_str())]))
+            .collect(),
         knowledge_pull: knowledge.pull,
         knowledge_push: knowledge.push,
         knowledge_volumes: knowledge.volumes,

@@ -22,6 +22,7 @@ mod reference;
 mod render;
 mod rollout;
 mod self_service;
+mod settings;
 mod snapshot;
 mod snapshot_archive;
 mod snapshot_bucket;

@@ -178,6 +178,7 @@ pub(super) fn resolve_at(
         exposure,
         suspended,
         self_service,
+        settings,
     })
 }
 

@@ -16,7 +16,7 @@ use super::workspace::WorkspaceEntry;
 use crate::diag::Diagnostic;
 use crate::fleet::model::{
     AccessRule, Channel, EgressRule, ModelEndpoint, Policy, Quantity, ResourceList, Rollout,
-    Routing, ToolPolicy,
+    Routing, Settings, ToolPolicy,
 };
 
 /// A fleet ready to render: every agent complete, every rule checked.
@@ -133,6 +133,11 @@ pub struct ResolvedAgent {
     pub knowledge: Option<crate::knowledge::Knowledge>,
     /// The cloud identities its ServiceAccount stands for.
     pub identity: ResolvedIdentity,
+    /// Its merged settings as written (fleet defaults, team defaults, its own): a
+    /// setting that needs no check or derivation is read from here by the template
+    /// context, so adding one touches the model, the context and a template only.
+    #[serde(skip)]
+    pub settings: Settings,
 }
 
 impl ResolvedAgent {

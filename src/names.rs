@@ -141,3 +141,39 @@ pub fn dns_subdomain(name: &str) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// The labels every object of a fleet carries.
+pub fn fleet_labels(fleet: &str) -> std::collections::BTreeMap<String, String> {
+    std::collections::BTreeMap::from([
+        (MANAGED_BY.to_string(), "clawctl".to_string()),
+        (PART_OF.to_string(), fleet.to_string()),
+        (FLEET_LABEL.to_string(), fleet.to_string()),
+    ])
+}
+
+/// Annotation on a multi-agent gateway's Deployment: its agents, default first.
+pub const AGENTS_ANNOTATION: &str = "clawctl.io/agents";
+
+/// Label on a workspace claim of a multi-agent gateway: the agent it belongs to.
+pub const HOSTED_AGENT_LABEL: &str = "clawctl.io/hosted-agent";
+
+/// Azure Workload Identity's webhook mutates only pods with this label (it then injects
+/// the projected token volume and `AZURE_*` variables).
+/// <https://azure.github.io/azure-workload-identity/docs/topics/service-account-labels-and-annotations.html>
+pub const AZURE_USE_LABEL: &str = "azure.workload.identity/use";
+
+/// EKS's pod identity webhook (IRSA and EKS Pod Identity) injects the role's
+/// credentials (`AWS_ROLE_ARN`, the web identity token volume, or the container
+/// credentials URI) into every container and init container of a pod whose
+/// ServiceAccount has a role, except those this pod annotation names,
+/// comma-separated ("A comma-separated list of initContainers and container names to
+/// skip adding volumes and environment variables", aws/amazon-eks-pod-identity-webhook
+/// README, "eks.amazonaws.com/skip-containers: \"init-first,sidecar\"").
+pub const EKS_SKIP_ANNOTATION: &str = "eks.amazonaws.com/skip-containers";
+/// Azure Workload Identity's webhook does the same for a pod labelled
+/// [`AZURE_USE_LABEL`], except the containers this pod annotation names,
+/// semicolon-separated ("a semi-colon-separated list of containers (e.g.
+/// `container1;container2`) to skip adding projected service account token volume",
+/// Azure/azure-workload-identity docs/book/src/topics/service-account-labels-and-annotations.md,
+/// Pod annotations).
+pub const AZURE_SKIP_ANNOTATION: &str = "azure.workload.identity/skip-containers";

@@ -8,9 +8,9 @@ use anyhow::Context;
 use serde_json::Value;
 
 use crate::cluster::{self, Cluster, Target, applyset, objects};
+use crate::names::{FLEET_LABEL, MANAGED_BY, fleet_labels};
 use crate::ownership::{self, Owner};
 use crate::plan::{self, Plan};
-use crate::render::context::{FLEET_LABEL, MANAGED_BY, fleet_labels};
 use crate::render::{self, Filter, Manifest};
 
 /// Default for `--concurrency`: requests in flight at once.
@@ -79,7 +79,7 @@ pub async fn plan(request: &Request<'_>) -> anyhow::Result<Planned> {
     let parent = applyset_parent(
         &fleet.name,
         &fleet.namespace,
-        &fleet_labels(&fleet),
+        &fleet_labels(&fleet.name),
         &manifests,
     );
     manifests.push(parent);

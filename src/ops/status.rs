@@ -13,10 +13,8 @@ use super::planning;
 use crate::cluster::readiness::{self, Rollout};
 use crate::cluster::suspend::SuspendedBy;
 use crate::cluster::{Cluster, Target, scoped};
+use crate::names::{AGENT_LABEL, AGENTS_ANNOTATION, HOSTED_AGENT_LABEL, TEAM_LABEL, resource_name};
 use crate::plan::Action;
-use crate::render::context::{
-    AGENT_LABEL, AGENTS_ANNOTATION, HOSTED_AGENT_LABEL, TEAM_LABEL, resource_name,
-};
 
 /// An agent's state in one word.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]

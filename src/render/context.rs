@@ -15,21 +15,13 @@ use crate::fleet::{ResolvedAgent, ResolvedFleet, ResolvedHosted, ResolvedTeam};
 use crate::knowledge::{self, Direction};
 use crate::openclaw::{self, GATEWAY_PORT, Release, STATE_DIR};
 
-pub use crate::names::{
-    AGENT_LABEL, CONFIG_HASH, FLEET_LABEL, GENERATED_KEY, MANAGED_BY, PART_OF, TEAM_LABEL,
-    resource_name, token_secret,
+use crate::names::{
+    AGENT_LABEL, AZURE_SKIP_ANNOTATION, AZURE_USE_LABEL, EKS_SKIP_ANNOTATION, FLEET_LABEL,
+    GENERATED_KEY, HOSTED_AGENT_LABEL, TEAM_LABEL, fleet_labels, resource_name, token_secret,
 };
 
-pub fn fleet_labels(fleet: &ResolvedFleet) -> BTreeMap<String, String> {
-    BTreeMap::from([
-        (MANAGED_BY.to_string(), "clawctl".to_string()),
-        (PART_OF.to_string(), fleet.name.clone()),
-        (FLEET_LABEL.to_string(), fleet.name.clone()),
-    ])
-}
-
 fn team_labels(fleet: &ResolvedFleet, team: &str) -> BTreeMap<String, String> {
-    let mut labels = fleet_labels(fleet);
+    let mut labels = fleet_labels(&fleet.name);
     labels.insert(TEAM_LABEL.to_string(), team.to_string());
     labels
 }
@@ -110,7 +102,7 @@ pub fn fleet_context(fleet: &ResolvedFleet) -> FleetContext<'_> {
         name: &fleet.name,
         namespace: &fleet.namespace,
         image: &fleet.image,
-        labels: fleet_labels(fleet),
+        labels: fleet_labels(&fleet.name),
         routes_name: format!("{}-routes", fleet.name),
         routes_json,
         router: router_context(fleet),
@@ -131,14 +123,14 @@ fn router_context(fleet: &ResolvedFleet) -> Option<RouterContext<'_>> {
     let (Some(router), Some(namespace)) = (&fleet.routing.router, fleet.router_namespace()) else {
         return None;
     };
-    let mut namespace_labels = fleet_labels(fleet);
+    let mut namespace_labels = fleet_labels(&fleet.name);
     namespace_labels.insert(
         "pod-security.kubernetes.io/enforce".to_string(),
         "restricted".to_string(),
     );
     let name = crate::names::router(&fleet.name);
     let selector = crate::names::router_selector(&fleet.name);
-    let mut labels = fleet_labels(fleet);
+    let mut labels = fleet_labels(&fleet.name);
     labels.extend(selector.clone());
     let mut agent_namespaces: Vec<&str> = fleet
         .agents
@@ -824,12 +816,6 @@ fn hosted_names(agent: &ResolvedAgent) -> Option<String> {
     (!names.is_empty()).then(|| names.join(","))
 }
 
-/// Annotation on a multi-agent gateway's Deployment: its agents, default first.
-pub const AGENTS_ANNOTATION: &str = "clawctl.io/agents";
-
-/// Label on a workspace claim of a multi-agent gateway: the agent it belongs to.
-pub const HOSTED_AGENT_LABEL: &str = "clawctl.io/hosted-agent";
-
 /// A multi-agent gateway's per-agent workspace volumes: the claims, their pod volumes,
 /// and where the init container and the gateway mount them.
 struct Workspaces {
@@ -1171,11 +1157,6 @@ fn api_token_mount(agent: &ResolvedAgent) -> Json {
     json!({"name": openclaw::API_TOKEN_VOLUME, "mountPath": openclaw::API_TOKEN_DIR, "readOnly": true})
 }
 
-/// Azure Workload Identity's webhook mutates only pods with this label (it then injects
-/// the projected token volume and `AZURE_*` variables).
-/// <https://azure.github.io/azure-workload-identity/docs/topics/service-account-labels-and-annotations.html>
-pub const AZURE_USE_LABEL: &str = "azure.workload.identity/use";
-
 /// The pod template's labels: the agent's, plus what a cloud identity needs.
 fn pod_labels(
     agent: &ResolvedAgent,
@@ -1187,22 +1168,6 @@ fn pod_labels(
     }
     labels
 }
-
-/// EKS's pod identity webhook (IRSA and EKS Pod Identity) injects the role's
-/// credentials (`AWS_ROLE_ARN`, the web identity token volume, or the container
-/// credentials URI) into every container and init container of a pod whose
-/// ServiceAccount has a role, except those this pod annotation names,
-/// comma-separated ("A comma-separated list of initContainers and container names to
-/// skip adding volumes and environment variables", aws/amazon-eks-pod-identity-webhook
-/// README, "eks.amazonaws.com/skip-containers: \"init-first,sidecar\"").
-pub const EKS_SKIP_ANNOTATION: &str = "eks.amazonaws.com/skip-containers";
-/// Azure Workload Identity's webhook does the same for a pod labelled
-/// [`AZURE_USE_LABEL`], except the containers this pod annotation names,
-/// semicolon-separated ("a semi-colon-separated list of containers (e.g.
-/// `container1;container2`) to skip adding projected service account token volume",
-/// Azure/azure-workload-identity docs/book/src/topics/service-account-labels-and-annotations.md,
-/// Pod annotations).
-pub const AZURE_SKIP_ANNOTATION: &str = "azure.workload.identity/skip-containers";
 
 /// The pod template's annotations beyond the config hash: the cloud identity's skip
 /// lists, so that only the knowledge sync containers get the bucket role (the agent's

@@ -19,8 +19,8 @@ use serde_json::Value;
 
 use crate::error::InvalidInput;
 use crate::fleet::ResolvedFleet;
+use crate::names::{AGENT_LABEL, FLEET_LABEL, MANAGED_BY, PART_OF, TEAM_LABEL};
 use crate::yaml::Doc;
-use context::{AGENT_LABEL, FLEET_LABEL, MANAGED_BY, PART_OF, TEAM_LABEL};
 pub use templates::{Scope, Templates};
 
 /// One rendered Kubernetes object.

@@ -214,7 +214,7 @@ pub fn helper_pod(
             // webhook (which goes by the ServiceAccount's role) injects no credentials
             // into it. Azure's goes by a pod label this pod does not have.
             "annotations": {
-                crate::render::context::EKS_SKIP_ANNOTATION: CONTAINER,
+                crate::names::EKS_SKIP_ANNOTATION: CONTAINER,
             },
         },
         "spec": spec,

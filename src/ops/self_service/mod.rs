@@ -19,7 +19,7 @@ use serde_json::json;
 use crate::cluster::{self, Cluster};
 use crate::fleet::self_service::{Claim, check_claims};
 use crate::fleet::{self, Loaded, ResolvedFleet};
-use crate::render::context::fleet_labels;
+use crate::names::fleet_labels;
 use crate::render::{Manifest, Templates};
 
 /// The most a bundle may hold: a ConfigMap holds at most 1 MiB, with its metadata.
@@ -146,7 +146,7 @@ impl Bundle {
             "metadata": {
                 "name": name,
                 "namespace": namespace,
-                "labels": fleet_labels(fleet),
+                "labels": fleet_labels(&fleet.name),
             },
             "data": {FLEET_KEY: self.text, FILES_KEY: files, TEMPLATES_KEY: templates},
         });

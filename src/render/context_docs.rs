@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::context::template_context_schemas;
 
-const BEGIN: &str = "<!-- template values: generated from src/render/context.rs, do not edit -->";
+const BEGIN: &str = "<!-- template values: generated from src/render/context/, do not edit -->";
 const END: &str = "<!-- end of template values -->";
 
 /// Every context as a Markdown section: one table row per key, in declaration order.

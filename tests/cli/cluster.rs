@@ -6,117 +6,13 @@ use std::time::Duration;
 use fake_apiserver::{FakeApiServer, Fault, FaultRule, Options};
 use serde_json::{Value, json};
 
+use crate::harness::fake::{
+    IMAGE, apply, clawctl, fleet, gateway_secrets, is_lock, lease, lock_holder, platform_namespace,
+    uid, writes, writes_but_lease,
+};
+// docs.rs starts its fake from here.
+pub(crate) use crate::harness::fake::server;
 use crate::harness::{Output, Test};
-
-pub(crate) const IMAGE: &str = "ghcr.io/openclaw/openclaw:2026.4.14";
-
-/// A fleet of one team ("core") with these agents, each with its own inline soul. The
-/// gateway token comes from the Secret `demo-gateway` that [`server`] holds in each test
-/// namespace (a token in plain `env` is refused by validate).
-pub(crate) fn fleet(agents: &[&str], image: &str) -> String {
-    let mut text = format!(
-        "apiVersion: clawctl.io/v1alpha1\nkind: Fleet\nmetadata: {{name: demo}}\nspec:\n  image: {image}\n  \
-         adoptNamespaces: [core]\n  defaults:\n    model: {{primary: anthropic/claude-sonnet-4-20250514}}\n    \
-         secrets: [demo-gateway]\n  teams: [{{name: core}}]\n  agents:\n"
-    );
-    for agent in agents {
-        text.push_str(&format!(
-            "    - {{name: {agent}, soulInline: \"You are {agent}.\"}}\n"
-        ));
-    }
-    text
-}
-
-pub(crate) fn server() -> FakeApiServer {
-    let server = FakeApiServer::start_with(Options {
-        rollout_delay: Some(Duration::from_millis(100)),
-        ..Options::default()
-    });
-    gateway_secrets(&server);
-    server
-}
-
-/// The namespace `core` and in it the Secret `demo-gateway` with a gateway token, made
-/// by a platform team before the first apply: the fixtures' agents load it through
-/// `secrets`, and the fleets adopt the namespace (`adoptNamespaces`), since clawctl did
-/// not create it.
-pub(crate) fn gateway_secrets(server: &FakeApiServer) {
-    platform_namespace(server, "core");
-}
-
-/// Namespace `ns` and in it the Secret `demo-gateway`, as a platform team makes them
-/// (`kubectl create namespace`, `kubectl create secret`).
-pub(crate) fn platform_namespace(server: &FakeApiServer, ns: &str) {
-    for object in [
-        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}),
-        json!({"apiVersion": "v1", "kind": "Secret",
-               "metadata": {"name": "demo-gateway", "namespace": ns},
-               "data": {"OPENCLAW_GATEWAY_TOKEN": "ZGVtby10b2tlbg=="}}),
-    ] {
-        server
-            .apply_as("platform-team", object, true)
-            .expect("written");
-    }
-}
-
-/// Runs clawctl with `args` (the fleet file is `fleet.yaml`) against `server`.
-pub(crate) fn clawctl(server: &FakeApiServer, fleet_text: &str, args: &[&str]) -> Test {
-    let test = Test::new()
-        .file("fleet.yaml", fleet_text)
-        .file("kubeconfig", &server.kubeconfig());
-    let kubeconfig = test.path().join("kubeconfig");
-    test.env("KUBECONFIG", &kubeconfig.to_string_lossy())
-        .args(args)
-}
-
-pub(crate) fn apply(server: &FakeApiServer, fleet_text: &str, extra: &[&str]) -> Test {
-    let mut args = vec!["apply", "fleet.yaml", "--yes"];
-    if !extra.contains(&"--timeout") {
-        args.extend(["--timeout", "20s"]);
-    }
-    args.extend_from_slice(extra);
-    clawctl(server, fleet_text, &args)
-}
-
-/// Requests that change what the server stores. An access review is a POST, but the
-/// server keeps nothing of it (it only answers).
-pub(crate) fn writes(server: &FakeApiServer) -> Vec<String> {
-    server
-        .requests()
-        .into_iter()
-        .filter(|r| {
-            matches!(r.verb.as_str(), "create" | "update" | "patch" | "delete")
-                && !r.dry_run
-                && !r.path.ends_with("/selfsubjectaccessreviews")
-        })
-        .map(|r| format!("{} {}", r.method, r.path))
-        .collect()
-}
-
-/// [`writes`] but the fleet lock's (taken and given back by every mutating command).
-pub(crate) fn writes_but_lease(server: &FakeApiServer) -> Vec<String> {
-    writes(server).into_iter().filter(|w| !is_lock(w)).collect()
-}
-
-/// Whether a write is to a fleet lock ConfigMap (`clawctl-<fleet>-lock`): its replaces
-/// name it; a POST of a ConfigMap is only ever the lock's creation (everything else is
-/// server-side applied, a PATCH by name).
-pub(crate) fn is_lock(write: &str) -> bool {
-    write.ends_with("/configmaps/clawctl-demo-lock")
-        || (write.starts_with("POST ") && write.ends_with("/configmaps"))
-}
-
-/// The holder of the fleet lock as its ConfigMap records it ("" once released).
-pub(crate) fn lock_holder(lock: &Value) -> &str {
-    lock["data"]["holderIdentity"].as_str().unwrap_or_default()
-}
-
-pub(crate) fn uid(object: &Value) -> String {
-    object["metadata"]["uid"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
-}
 
 fn pod_uids(server: &FakeApiServer) -> Vec<(String, String)> {
     let mut pods: Vec<(String, String)> = server
@@ -535,44 +431,6 @@ fn a_namespace_holding_a_volume_is_never_pruned() {
             .get("apps/v1", "Deployment", Some("extra"), "agent-omega")
             .is_none()
     );
-}
-
-pub(crate) fn lease(holder: &str, renewed_secs_ago: i64) -> Value {
-    let renewed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_secs() as i64
-        - renewed_secs_ago;
-    let time = format_rfc3339(renewed);
-    json!({
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": {"name": "clawctl-demo-lock", "namespace": "clawctl-system"},
-        "data": {"holderIdentity": holder, "leaseDurationSeconds": "30",
-                 "acquireTime": time, "renewTime": time, "leaseTransitions": "0"}
-    })
-}
-
-/// Seconds since the epoch as RFC 3339 with microseconds (a MicroTime).
-fn format_rfc3339(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Civil from days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.000000Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
 }
 
 #[test]

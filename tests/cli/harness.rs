@@ -1,5 +1,10 @@
 //! A small builder around the `clawctl` binary: a temporary folder with files, the
-//! arguments, and assertions on exit code, stdout and stderr.
+//! arguments, and assertions on exit code, stdout and stderr; golden files. Its modules
+//! hold what the tests share: the fake API server's fixtures ([`fake`]) and `pods/exec`
+//! played on this machine ([`volumes`]).
+
+pub(crate) mod fake;
+pub(crate) mod volumes;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -5,7 +5,7 @@
 use fake_apiserver::FakeApiServer;
 use serde_json::Value;
 
-use crate::cluster::{IMAGE, fleet, server, writes, writes_but_lease};
+use crate::harness::fake::{IMAGE, fleet, server, writes, writes_but_lease};
 use crate::harness::{Output, Test};
 
 const NEWER: &str = "ghcr.io/openclaw/openclaw:2026.5.1";
@@ -223,7 +223,7 @@ fn history_lists_each_apply_and_rollback_restores_the_old_soul_as_a_new_revision
             "clawctl-demo-lock",
         )
         .expect("lease");
-    assert_eq!(crate::cluster::lock_holder(&lease), "", "{lease}");
+    assert_eq!(crate::harness::fake::lock_holder(&lease), "", "{lease}");
     let holders: Vec<String> = server
         .requests()
         .into_iter()

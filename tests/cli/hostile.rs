@@ -8,10 +8,10 @@ use base64::Engine;
 use fake_apiserver::FakeApiServer;
 use serde_json::{Value, json};
 
-use crate::cluster::{
+use crate::harness::Test;
+use crate::harness::fake::{
     IMAGE, apply, clawctl, fleet, platform_namespace, server, writes, writes_but_lease,
 };
-use crate::harness::Test;
 
 /// A revision Secret as clawctl writes them, for `agent` of fleet `demo`, numbered
 /// `number`, holding `manifests`: what anyone who can write Secrets can plant.

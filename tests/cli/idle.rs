@@ -9,8 +9,8 @@
 use fake_apiserver::FakeApiServer;
 use serde_json::{Value, json};
 
-use crate::cluster::{IMAGE, apply, clawctl, server, writes_but_lease};
 use crate::harness::Test;
+use crate::harness::fake::{IMAGE, apply, clawctl, server, writes_but_lease};
 
 const NEW: &str = "ghcr.io/openclaw/openclaw:2026.5.1";
 const SINCE: &str = "2026-03-01T10:00:00Z";

@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 use fake_apiserver::{FakeApiServer, Fault, FaultRule};
 use serde_json::Value;
 
-use crate::cluster::{IMAGE, apply, clawctl, fleet, lease, server, uid, writes, writes_but_lease};
+use crate::harness::fake::{
+    IMAGE, apply, clawctl, fleet, lease, server, uid, writes, writes_but_lease,
+};
 
 const AGENTS: [&str; 5] = ["alpha", "beta", "delta", "gamma", "omega"];
 const NEW: &str = "ghcr.io/openclaw/openclaw:2026.5.1";
@@ -717,7 +719,7 @@ fn a_killed_rollout_leaves_a_lease_that_the_next_run_on_this_host_takes_over() {
             "clawctl-demo-lock",
         )
         .expect("lease");
-    let holder = crate::cluster::lock_holder(&held);
+    let holder = crate::harness::fake::lock_holder(&held);
     assert!(holder.contains("(clawctl rollout)"), "{held}");
     let out = clawctl(
         &server,
@@ -776,7 +778,7 @@ fn apply_with_a_new_image_runs_the_rollout_strategy_unless_all_at_once() {
     assert_eq!(state(&server)["groups"][0], serde_json::json!(["alpha"]));
 
     // --all-at-once: one apply step, no rollout.
-    let server = super::cluster::server();
+    let server = crate::harness::fake::server();
     apply(&server, &with_strategy(IMAGE), &[]).success();
     let out = apply(&server, &with_strategy(NEW), &["--all-at-once"]).success();
     assert!(!out.stderr.contains("change image"), "{}", out.stderr);

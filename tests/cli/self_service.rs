@@ -12,7 +12,7 @@ use clawctl::ops::self_service::provision::{Ask, Place, Provisioned, provision};
 use fake_apiserver::FakeApiServer;
 use serde_json::{Value, json};
 
-use crate::cluster::{IMAGE, apply, clawctl, server, writes_but_lease};
+use crate::harness::fake::{IMAGE, apply, clawctl, server, writes_but_lease};
 
 const ROUTER_NS: &str = "demo-router";
 

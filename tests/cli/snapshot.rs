@@ -7,7 +7,7 @@
 use fake_apiserver::FakeApiServer;
 use serde_json::Value;
 
-use crate::cluster::{IMAGE, apply, clawctl, fleet, server, writes_but_lease};
+use crate::harness::fake::{IMAGE, apply, clawctl, fleet, server, writes_but_lease};
 
 /// alpha and gamma write their own folders; beta reads alpha's.
 fn kb_fleet() -> String {

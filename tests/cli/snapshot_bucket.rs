@@ -349,7 +349,7 @@ fn snapshots_round_trip_byte_for_byte_through_a_real_s3_server() {
 
 /// `cmd` as the pod runs it: uid and gid 1000, when the tests run as root.
 pub(crate) fn as_pod(cmd: &mut Command) -> Command {
-    if !crate::snapshot_archive::as_pod_user() {
+    if !crate::harness::volumes::as_pod_user() {
         return std::mem::replace(cmd, Command::new("true"));
     }
     let mut out = Command::new("setpriv");
@@ -367,7 +367,7 @@ pub(crate) fn as_pod(cmd: &mut Command) -> Command {
 
 /// Gives `path` (recursively) to the pod's user, when the tests run as root.
 pub(crate) fn own(path: &Path) {
-    if crate::snapshot_archive::as_pod_user() {
+    if crate::harness::volumes::as_pod_user() {
         let ok = Command::new("chown")
             .args(["-R", "1000:1000"])
             .arg(path)

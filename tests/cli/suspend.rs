@@ -5,7 +5,7 @@
 use fake_apiserver::FakeApiServer;
 use serde_json::Value;
 
-use crate::cluster::{IMAGE, apply, clawctl, fleet, server, uid, writes_but_lease};
+use crate::harness::fake::{IMAGE, apply, clawctl, fleet, server, uid, writes_but_lease};
 
 const NEW: &str = "ghcr.io/openclaw/openclaw:2026.5.1";
 

@@ -1,14 +1,27 @@
-//! rollout against the fake API server: canary, waves, gates, automatic rollback,
-//! --canary/--promote, interruption and --resume/--abort, the Lease.
+//! rollout against the fake API server: the scenarios a real cluster runs too
+//! (`crate::scenarios::rollout`), then what only the fake shows: the plan and the
+//! questions, a crash-looping canary, the router's move, a failure in wave two
+//! (injected), rollback refused while a rollout is unfinished, and a stale plan.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use fake_apiserver::{FakeApiServer, Fault, FaultRule};
 use serde_json::Value;
 
-use crate::harness::fake::{
-    IMAGE, apply, clawctl, fleet, lease, server, uid, writes, writes_but_lease,
-};
+use crate::harness::backend::on_the_fake;
+use crate::harness::fake::{IMAGE, apply, clawctl, fleet, server, uid, writes, writes_but_lease};
+
+on_the_fake!(
+    rollout: a_healthy_rollout_moves_the_canary_then_the_waves_in_order,
+    an_unpullable_tag_fails_at_the_canary_and_only_the_canary_is_rolled_back,
+    canary_then_promote,
+    sigint_during_a_wave_records_state_then_resume_completes,
+    sigterm_then_abort_restores_every_touched_agent,
+    a_killed_rollout_leaves_a_lock_that_the_next_run_on_this_host_takes_over,
+    a_concurrent_rollout_is_refused_by_the_lock,
+    apply_with_a_new_image_runs_the_rollout_strategy_unless_all_at_once,
+    team_scoped_credentials_run_every_command,
+);
 
 const AGENTS: [&str; 5] = ["alpha", "beta", "delta", "gamma", "omega"];
 const NEW: &str = "ghcr.io/openclaw/openclaw:2026.5.1";
@@ -136,78 +149,6 @@ fn deployment_patches(server: &FakeApiServer) -> Vec<String> {
         .filter(|r| r.method == "PATCH" && r.path.contains("/deployments/agent-") && !r.dry_run)
         .filter_map(|r| r.path.rsplit("agent-").next().map(str::to_string))
         .collect()
-}
-
-#[test]
-fn a_healthy_rollout_moves_the_canary_then_the_waves_in_order() {
-    let (server, text) = deployed();
-    let claims = claim_uids(&server);
-    server.clear_requests();
-    let out = clawctl(
-        &server,
-        &text,
-        &rollout_args(&["--tag", "2026.5.1", "-o", "json"]),
-    )
-    .success();
-    let report = report(&out.stdout);
-    assert_eq!(report["phase"], "done", "{}", out.stderr);
-    assert_eq!(
-        report["groups"],
-        serde_json::json!([["alpha"], ["beta", "delta"], ["gamma", "omega"]])
-    );
-    // Five agents, each updated (an empty list would pass `all`).
-    let updated = results(&report);
-    assert_eq!(updated.len(), 5, "{report}");
-    assert!(updated.iter().all(|(_, r)| r == "updated"), "{report}");
-    assert_eq!(images(&server), vec![NEW.to_string(); 5]);
-    assert_eq!(claim_uids(&server), claims);
-
-    // Canary first; every agent of a wave after every agent of the one before.
-    let order = deployment_patches(&server);
-    let at = |agent: &str| {
-        order
-            .iter()
-            .position(|a| a == agent)
-            .unwrap_or_else(|| panic!("{agent} not patched: {order:?}"))
-    };
-    assert_eq!(order[0], "alpha", "{order:?}");
-    assert!(
-        at("beta").max(at("delta")) < at("gamma").min(at("omega")),
-        "{order:?}"
-    );
-    // ... and a wave starts only after the one before passed its gate: the canary's
-    // rollout revision is recorded before wave 1's first patch.
-    let requests = server.requests();
-    let canary_recorded = requests
-        .iter()
-        .position(|r| {
-            // Revisions are Secrets created by POST (everything else is applied).
-            r.method == "POST" && r.path.ends_with("/secrets") && r.status == 201
-        })
-        .expect("a revision recorded");
-    let first_wave_patch = requests
-        .iter()
-        .position(|r| {
-            r.method == "PATCH"
-                && (r.path.ends_with("/agent-beta") || r.path.ends_with("/agent-delta"))
-        })
-        .expect("wave 1 patched");
-    assert!(canary_recorded < first_wave_patch);
-
-    // The plan was shown first; --yes answered the question.
-    assert!(
-        out.stderr
-            .contains(&format!("rollout of fleet demo to {NEW} on ")),
-        "{}",
-        out.stderr
-    );
-    assert!(!out.stderr.contains("needs confirmation"), "{}", out.stderr);
-
-    // Again: nothing to move, so nothing to ask (no --yes, no terminal) and no write.
-    server.clear_requests();
-    let out = clawctl(&server, &text, &asking(&["--tag", "2026.5.1"])).success();
-    assert!(out.stderr.contains("nothing to move"), "{}", out.stderr);
-    assert_eq!(writes(&server), Vec::<String>::new());
 }
 
 #[test]
@@ -553,46 +494,6 @@ fn a_failure_in_wave_two_rolls_back_the_canary_and_both_waves() {
     assert_eq!(images(&server), vec![IMAGE.to_string(); 5]);
 }
 
-#[test]
-fn canary_then_promote() {
-    let (server, text) = deployed();
-    let out = clawctl(
-        &server,
-        &text,
-        &rollout_args(&["--tag", "2026.5.1", "--canary"]),
-    )
-    .success();
-    assert!(out.stderr.contains("canary passed"), "{}", out.stderr);
-    assert_eq!(image(&server, "alpha"), NEW);
-    assert_eq!(image(&server, "beta"), IMAGE);
-    // A new rollout is refused while this one waits for --promote.
-    let out = clawctl(&server, &text, &rollout_args(&["--tag", "2026.6.0"])).fails(1);
-    assert!(out.stderr.contains("--promote"), "{}", out.stderr);
-
-    clawctl(&server, &text, &rollout_args(&["--promote"])).success();
-    assert_eq!(images(&server), vec![NEW.to_string(); 5]);
-}
-
-fn spawn(
-    server: &FakeApiServer,
-    text: &str,
-    args: &[&str],
-) -> (crate::harness::Test, std::process::Child) {
-    let test = crate::harness::Test::new()
-        .file("fleet.yaml", text)
-        .file("kubeconfig", &server.kubeconfig());
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_clawctl"))
-        .args(args)
-        .current_dir(test.path())
-        .env("KUBECONFIG", test.path().join("kubeconfig"))
-        .env_remove("KUBERNETES_SERVICE_HOST")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn clawctl");
-    (test, child)
-}
-
 fn state(server: &FakeApiServer) -> Value {
     server
         .get(
@@ -607,183 +508,6 @@ fn state(server: &FakeApiServer) -> Value {
                 .and_then(|t| serde_json::from_str(t).ok())
         })
         .unwrap_or(Value::Null)
-}
-
-/// Waits until the recorded state has at least `done` agents done.
-fn wait_for_done(server: &FakeApiServer, done: usize) {
-    let started = Instant::now();
-    while state(server)["done"].as_array().map_or(0, Vec::len) < done {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "rollout made no progress: {}",
-            state(server)
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn interrupt(child: &mut std::process::Child, signal: &str) -> (i32, String) {
-    let status = std::process::Command::new("kill")
-        .args([signal, &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
-    child.wait_with_output_ref()
-}
-
-trait WaitRef {
-    fn wait_with_output_ref(&mut self) -> (i32, String);
-}
-
-impl WaitRef for std::process::Child {
-    fn wait_with_output_ref(&mut self) -> (i32, String) {
-        use std::io::Read;
-        let status = self.wait().expect("wait");
-        let mut stderr = String::new();
-        if let Some(mut err) = self.stderr.take() {
-            let _ = err.read_to_string(&mut stderr);
-        }
-        (status.code().unwrap_or(-1), stderr)
-    }
-}
-
-#[test]
-fn sigint_during_a_wave_records_state_then_resume_completes() {
-    let (server, text) = deployed();
-    let claims = claim_uids(&server);
-    let (_test, mut child) = spawn(
-        &server,
-        &text,
-        &rollout_args(&["--tag", "2026.5.1", "--soak", "2s", "--max-parallel", "1"]),
-    );
-    wait_for_done(&server, 1);
-    let (code, stderr) = interrupt(&mut child, "-INT");
-    assert_eq!(code, 130, "{stderr}");
-    assert!(
-        stderr.contains("--resume") && stderr.contains("--abort"),
-        "{stderr}"
-    );
-    let recorded = state(&server);
-    assert_eq!(recorded["phase"], "interrupted", "{recorded}");
-    let moved = images(&server).iter().filter(|i| *i == NEW).count();
-    assert!(moved < 5, "everything moved before the interrupt");
-
-    clawctl(
-        &server,
-        &text,
-        &rollout_args(&["--resume", "--soak", "100ms"]),
-    )
-    .success();
-    assert_eq!(images(&server), vec![NEW.to_string(); 5]);
-    assert_eq!(state(&server)["phase"], "done");
-    assert_eq!(claim_uids(&server), claims);
-}
-
-#[test]
-fn sigterm_then_abort_restores_every_touched_agent() {
-    let (server, text) = deployed();
-    let (_test, mut child) = spawn(
-        &server,
-        &text,
-        &rollout_args(&["--tag", "2026.5.1", "--soak", "2s", "--max-parallel", "1"]),
-    );
-    wait_for_done(&server, 1);
-    let (code, stderr) = interrupt(&mut child, "-TERM");
-    assert_eq!(code, 130, "{stderr}");
-    assert!(images(&server).contains(&NEW.to_string()));
-
-    clawctl(&server, &text, &rollout_args(&["--abort"])).success();
-    assert_eq!(images(&server), vec![IMAGE.to_string(); 5]);
-    assert_eq!(state(&server)["phase"], "aborted");
-}
-
-#[test]
-fn a_killed_rollout_leaves_a_lease_that_the_next_run_on_this_host_takes_over() {
-    let (server, text) = deployed();
-    let (_test, mut child) = spawn(
-        &server,
-        &text,
-        &rollout_args(&["--tag", "2026.5.1", "--soak", "2s", "--max-parallel", "1"]),
-    );
-    wait_for_done(&server, 1);
-    let (code, _) = interrupt(&mut child, "-KILL");
-    assert_ne!(code, 0);
-    // The lock is still held by the dead process, which ran on this host: --resume takes
-    // it over at once and says so (a holder elsewhere is waited out; see the cluster
-    // tests).
-    let held = server
-        .get(
-            "v1",
-            "ConfigMap",
-            Some("clawctl-system"),
-            "clawctl-demo-lock",
-        )
-        .expect("lease");
-    let holder = crate::harness::fake::lock_holder(&held);
-    assert!(holder.contains("(clawctl rollout)"), "{held}");
-    let out = clawctl(
-        &server,
-        &text,
-        &rollout_args(&["--resume", "--soak", "100ms"]),
-    )
-    .success();
-    assert!(
-        out.stderr.contains(&format!(
-            "taking over the fleet lock from {holder}: that process is no longer running"
-        )),
-        "{}",
-        out.stderr
-    );
-    assert_eq!(images(&server), vec![NEW.to_string(); 5]);
-}
-
-#[test]
-fn a_concurrent_rollout_is_refused_by_the_lease() {
-    let (server, text) = deployed();
-    server
-        .apply_as(
-            "other-run",
-            lease("ci@runner-9 pid 7 (clawctl rollout)", 1),
-            true,
-        )
-        .expect("lease");
-    let out = clawctl(&server, &text, &rollout_args(&["--tag", "2026.5.1"])).fails(1);
-    assert!(out.stderr.contains("ci@runner-9 pid 7"), "{}", out.stderr);
-    assert_eq!(images(&server), vec![IMAGE.to_string(); 5]);
-}
-
-/// The five-agent fleet with a rollout strategy in the file.
-fn with_strategy(image: &str) -> String {
-    fleet(&AGENTS, image).replace(
-        "  teams:",
-        "  rollout: {canary: {count: 1}, waves: [\"50%\", \"100%\"], soak: 100ms, timeout: 30s}\n  teams:",
-    )
-}
-
-#[test]
-fn apply_with_a_new_image_runs_the_rollout_strategy_unless_all_at_once() {
-    let server = server();
-    apply(&server, &with_strategy(IMAGE), &[]).success();
-    server.clear_requests();
-    // apply --yes confirmed once; the rollout it hands the image change to shows its plan
-    // and does not ask again (there is no terminal: a second question would fail).
-    let out = apply(&server, &with_strategy(NEW), &[]).success();
-    assert!(out.stderr.contains("change image"), "{}", out.stderr);
-    assert_eq!(plan_rows(&out.stderr)[0], ("canary".into(), "alpha".into()));
-    assert_eq!(images(&server), vec![NEW.to_string(); 5]);
-    let order = deployment_patches(&server);
-    assert_eq!(order.len(), 5, "{order:?}");
-    assert_eq!(order[0], "alpha", "the canary goes first: {order:?}");
-    assert_eq!(state(&server)["phase"], "done");
-    assert_eq!(state(&server)["groups"][0], serde_json::json!(["alpha"]));
-
-    // --all-at-once: one apply step, no rollout.
-    let server = crate::harness::fake::server();
-    apply(&server, &with_strategy(IMAGE), &[]).success();
-    let out = apply(&server, &with_strategy(NEW), &["--all-at-once"]).success();
-    assert!(!out.stderr.contains("change image"), "{}", out.stderr);
-    assert_eq!(images(&server), vec![NEW.to_string(); 5]);
-    assert_eq!(state(&server), Value::Null);
 }
 
 #[test]

@@ -7,7 +7,15 @@
 use fake_apiserver::FakeApiServer;
 use serde_json::Value;
 
+use crate::harness::backend::on_the_fake;
 use crate::harness::fake::{IMAGE, apply, clawctl, fleet, server, writes_but_lease};
+
+on_the_fake!(snapshot: a_snapshot_job_is_accepted_and_its_failure_reported);
+
+on_the_fake!(
+    ignore = "needs rclone, moto, GNU tar or root (what .ci/run installs): cargo test --test cli -- --ignored --skip e2e";
+    snapshot: a_brain_goes_to_a_local_archive_and_into_another_agent,
+);
 
 /// alpha and gamma write their own folders; beta reads alpha's.
 fn kb_fleet() -> String {

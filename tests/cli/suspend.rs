@@ -1,11 +1,17 @@
-//! suspend and resume against the fake API server: the commands, the fleet file's
-//! `suspended: true`, how `apply` keeps a suspended agent suspended, `status`, and
-//! `rollout` skipping suspended agents.
+//! suspend and resume against the fake API server: the fleet file's `suspended: true`,
+//! suspend by team, dry runs and names, `rollout` skipping suspended agents, rollback
+//! refusing one. The first scenario (`suspend`, `apply` keeping the agent suspended,
+//! `resume`) runs on a real cluster too (`crate::scenarios::apply`).
 
 use fake_apiserver::FakeApiServer;
 use serde_json::Value;
 
-use crate::harness::fake::{IMAGE, apply, clawctl, fleet, server, uid, writes_but_lease};
+use crate::harness::backend::on_the_fake;
+use crate::harness::fake::{IMAGE, apply, clawctl, fleet, server, writes_but_lease};
+
+on_the_fake!(
+    apply: suspend_keeps_the_volume_and_service_apply_keeps_it_suspended_and_resume_starts_it,
+);
 
 const NEW: &str = "ghcr.io/openclaw/openclaw:2026.5.1";
 
@@ -24,10 +30,6 @@ fn replicas(server: &FakeApiServer, agent: &str) -> Option<i64> {
     deployment(server, agent)["spec"]["replicas"].as_i64()
 }
 
-fn annotated(server: &FakeApiServer, agent: &str) -> bool {
-    deployment(server, agent)["metadata"]["annotations"]["clawctl.io/suspended"] == "true"
-}
-
 fn pods(server: &FakeApiServer, agent: &str) -> usize {
     server
         .list("v1", "Pod", Some("core"))
@@ -35,12 +37,6 @@ fn pods(server: &FakeApiServer, agent: &str) -> usize {
         .filter(|p| p["metadata"]["labels"]["clawctl.io/agent"] == agent)
         .filter(|p| p["metadata"]["deletionTimestamp"].is_null())
         .count()
-}
-
-fn object_uid(server: &FakeApiServer, api_version: &str, kind: &str, agent: &str) -> String {
-    uid(&server
-        .get(api_version, kind, Some("core"), &format!("agent-{agent}"))
-        .unwrap_or_else(|| panic!("{kind} of {agent}")))
 }
 
 fn phases(server: &FakeApiServer, text: &str) -> Vec<(String, String, String)> {
@@ -58,119 +54,6 @@ fn phases(server: &FakeApiServer, text: &str) -> Vec<(String, String, String)> {
             )
         })
         .collect()
-}
-
-fn phase_of(server: &FakeApiServer, text: &str, agent: &str) -> String {
-    phases(server, text)
-        .into_iter()
-        .find(|(a, _, _)| a == agent)
-        .map(|(_, p, _)| p)
-        .unwrap_or_default()
-}
-
-#[test]
-fn suspend_keeps_the_volume_and_service_apply_keeps_it_suspended_and_resume_starts_it() {
-    let server = server();
-    let text = fleet(&["alpha", "beta"], IMAGE);
-    apply(&server, &text, &[]).success();
-    let claim = object_uid(&server, "v1", "PersistentVolumeClaim", "alpha");
-    let service = object_uid(&server, "v1", "Service", "alpha");
-
-    let out = clawctl(
-        &server,
-        &text,
-        &[
-            "suspend",
-            "fleet.yaml",
-            "alpha",
-            "--yes",
-            "--timeout",
-            "20s",
-        ],
-    )
-    .success();
-    assert!(out.stdout.contains("suspended"), "{}", out.stdout);
-    assert_eq!(replicas(&server, "alpha"), Some(0));
-    assert!(annotated(&server, "alpha"));
-    assert_eq!(
-        pods(&server, "alpha"),
-        0,
-        "the wait ends when the pod is gone"
-    );
-    assert_eq!(pods(&server, "beta"), 1);
-    assert_eq!(
-        object_uid(&server, "v1", "PersistentVolumeClaim", "alpha"),
-        claim
-    );
-    assert_eq!(object_uid(&server, "v1", "Service", "alpha"), service);
-    let status = phases(&server, &text);
-    assert_eq!(
-        status,
-        [
-            (
-                "alpha".into(),
-                "Suspended".into(),
-                "suspended by `clawctl suspend`".into()
-            ),
-            ("beta".into(), "Ready".into(), String::new()),
-        ]
-    );
-
-    // A second suspend has nothing to do.
-    let before = writes_but_lease(&server).len();
-    let out = clawctl(&server, &text, &["suspend", "fleet.yaml", "alpha", "--yes"]).success();
-    assert!(out.stderr.contains("already suspended"), "{}", out.stderr);
-    assert_eq!(writes_but_lease(&server).len(), before);
-
-    // apply does not take the agent back: no write at all for an unchanged fleet ...
-    let out = apply(&server, &text, &[]).success();
-    assert_eq!(writes_but_lease(&server).len(), before, "{}", out.stderr);
-    assert!(
-        out.stderr
-            .contains("agent \"alpha\" suspended by `clawctl suspend`"),
-        "{}",
-        out.stderr
-    );
-    // ... and a changed one is applied without spec.replicas, and waits for nothing.
-    let edited = text.replace("You are alpha.", "You are alpha, resting.");
-    let out = apply(&server, &edited, &[]).success();
-    assert!(!out.stderr.contains("onflict"), "{}", out.stderr);
-    assert_eq!(replicas(&server, "alpha"), Some(0));
-    assert_eq!(pods(&server, "alpha"), 0);
-    assert_eq!(phase_of(&server, &edited, "alpha"), "Suspended");
-    let before = writes_but_lease(&server).len();
-    apply(&server, &edited, &[]).success();
-    assert_eq!(writes_but_lease(&server).len(), before, "a no-op re-apply");
-
-    // resume: back to one replica, ready, and apply still has nothing to do.
-    let out = clawctl(
-        &server,
-        &edited,
-        &[
-            "resume",
-            "fleet.yaml",
-            "alpha",
-            "--yes",
-            "--timeout",
-            "20s",
-            "-o",
-            "json",
-        ],
-    )
-    .success();
-    let report: Value = serde_json::from_str(&out.stdout).expect("json");
-    assert_eq!(report["agents"][0]["result"], "resumed", "{report}");
-    assert_eq!(replicas(&server, "alpha"), Some(1));
-    assert!(!annotated(&server, "alpha"));
-    assert_eq!(pods(&server, "alpha"), 1);
-    assert_eq!(phase_of(&server, &edited, "alpha"), "Ready");
-    let before = writes_but_lease(&server).len();
-    apply(&server, &edited, &[]).success();
-    assert_eq!(writes_but_lease(&server).len(), before);
-    assert_eq!(
-        object_uid(&server, "v1", "PersistentVolumeClaim", "alpha"),
-        claim
-    );
 }
 
 #[test]

@@ -9,9 +9,7 @@ use k8s_openapi::jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 
 use crate::harness::Test;
-
-/// The OpenClaw release the fixtures' agents run.
-pub(crate) const IMAGE: &str = "ghcr.io/openclaw/openclaw:2026.4.14";
+pub(crate) use crate::harness::backend::IMAGE;
 
 /// A fleet of one team ("core") with these agents, each with its own inline soul. The
 /// gateway token comes from the Secret `demo-gateway` that [`server`] holds in each test
@@ -134,4 +132,14 @@ pub(crate) fn lease(holder: &str, renewed_secs_ago: i64) -> Value {
         "data": {"holderIdentity": holder, "leaseDurationSeconds": "30",
                  "acquireTime": renewed, "renewTime": renewed, "leaseTransitions": "0"}
     })
+}
+
+/// The agents whose Deployments were patched (not dry-run), in order.
+pub(crate) fn deployment_patches(server: &FakeApiServer) -> Vec<String> {
+    server
+        .requests()
+        .iter()
+        .filter(|r| r.method == "PATCH" && r.path.contains("/deployments/agent-") && !r.dry_run)
+        .filter_map(|r| r.path.rsplit("agent-").next().map(str::to_string))
+        .collect()
 }

@@ -31,6 +31,26 @@ pub(crate) fn run_on_host(call: &ExecCall, volumes: &BTreeMap<String, PathBuf>) 
     run(call, volume, as_pod_user())
 }
 
+/// Runs an exec on the host, the agent's volume being `<root>/<namespace>/<agent>`,
+/// made at the first exec with the `workspace/SOUL.md` the agent's init container would
+/// have written: the fake's [`crate::harness::backend::Backend`], whose scenarios bring
+/// no volumes of their own.
+pub(crate) fn in_a_folder_per_agent(root: &Path, call: &ExecCall) -> ExecReply {
+    let volume = root.join(&call.namespace).join(agent_of(&call.pod));
+    if !volume.exists() {
+        let made = std::fs::create_dir_all(volume.join("workspace")).and_then(|()| {
+            std::fs::write(
+                volume.join("workspace/SOUL.md"),
+                "written by the fake volume\n",
+            )
+        });
+        if let Err(e) = made {
+            return ExecReply::exit(1, e.to_string());
+        }
+    }
+    run(call, &volume, false)
+}
+
 /// Runs `call`'s command here with its stdin, the state directory being `volume`; as uid
 /// and gid 1000 (the fleet's runAsUser, runAsGroup and fsGroup) when `as_pod_user`.
 fn run(call: &ExecCall, volume: &Path, as_pod_user: bool) -> ExecReply {

@@ -7,12 +7,10 @@
 //! fleet of the same name elsewhere. Each test would fail if its boundary gave way.
 
 use base64::Engine;
-use fake_apiserver::FakeApiServer;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::harness::Test;
-use crate::harness::backend::on_the_fake;
-use crate::harness::fake::{IMAGE, apply, clawctl, fleet, platform_namespace, server, writes};
+use crate::harness::backend::{Backend, IMAGE, on_the_fake};
+use crate::harness::fake::writes;
 
 on_the_fake!(
     hostile: a_revision_planted_outside_the_fleets_namespaces_is_never_read,
@@ -24,19 +22,20 @@ on_the_fake!(
     a_revision_with_the_agents_names_but_foreign_content_is_refused,
 );
 
-fn namespace(name: &str) -> Value {
-    json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
-}
-
 #[test]
 fn a_token_someone_else_wrote_is_replaced_not_trusted() {
-    let server = server();
-    let text = fleet(&["alpha"], IMAGE).replace(
+    let b = Backend::start_fake();
+    let server = b.server();
+    let text = b.fleet(&["alpha"], IMAGE).replace(
         "adoptNamespaces: [core]\n",
         "adoptNamespaces: [core]\n  routing:\n    from: {namespace: clawctl-system, podSelector: {app: orchestrator}, serviceAccount: orchestrator}\n",
     );
     let text = text.replace("{name: alpha,", "{name: alpha, user: {slack: U1},");
-    apply(&server, &text, &[]).success();
+    assert!(
+        text.contains("routing:") && text.contains("slack: U1"),
+        "{text}"
+    );
+    b.apply(&text, &[]).success();
     // Someone who may write Secrets in the namespace picks the token.
     let mut secret = server
         .get("v1", "Secret", Some("core"), "agent-alpha-gateway-token")
@@ -45,7 +44,7 @@ fn a_token_someone_else_wrote_is_replaced_not_trusted() {
     secret["data"]["OPENCLAW_GATEWAY_TOKEN"] = json!(chosen);
     server.update_as("kubectl-edit", secret);
 
-    let out = apply(&server, &text, &[]).success();
+    let out = b.apply(&text, &[]).success();
     assert!(out.stderr.contains("1 to update"), "{}", out.stderr);
     assert!(
         out.stderr.contains(
@@ -61,43 +60,11 @@ fn a_token_someone_else_wrote_is_replaced_not_trusted() {
         .expect("token secret");
     assert_ne!(secret["data"]["OPENCLAW_GATEWAY_TOKEN"], json!(chosen));
     // And from then on it is clawctl's, kept as it is.
-    apply(&server, &text, &[]).success();
+    b.apply(&text, &[]).success();
     let again = server
         .get("v1", "Secret", Some("core"), "agent-alpha-gateway-token")
         .expect("token secret");
     assert_eq!(again["data"], secret["data"]);
-}
-
-/// What a cluster admin does once for a team: the namespaces, and the built-in `admin`
-/// role in each for the ServiceAccount ci/deployer. Returns a runner of clawctl with
-/// that ServiceAccount's credentials.
-fn as_namespace_admin(server: &FakeApiServer) -> impl Fn(&str, &[&str]) -> Test {
-    server
-        .apply_as("cluster-admin", namespace("clawctl-system"), true)
-        .expect("ns");
-    server
-        .apply_as("cluster-admin", namespace("ci"), true)
-        .expect("ns");
-    for ns in ["core", "clawctl-system"] {
-        server
-            .apply_as(
-                "cluster-admin",
-                json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-                       "metadata": {"name": "deployer-admin", "namespace": ns},
-                       "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "admin"},
-                       "subjects": [{"kind": "ServiceAccount", "name": "deployer", "namespace": "ci"}]}),
-                true,
-            )
-            .expect("binding");
-    }
-    let kubeconfig = server.kubeconfig_for_service_account("ci", "deployer");
-    move |text: &str, args: &[&str]| {
-        let test = Test::new()
-            .file("fleet.yaml", text)
-            .file("kubeconfig", &kubeconfig);
-        let path = test.path().join("kubeconfig");
-        test.env("KUBECONFIG", &path.to_string_lossy()).args(args)
-    }
 }
 
 /// Where a step truly needs a cluster admin (a team quota: `admin` only reads
@@ -105,17 +72,25 @@ fn as_namespace_admin(server: &FakeApiServer) -> impl Fn(&str, &[&str]) -> Test 
 /// command the cluster admin runs once; after it, the namespace admin's runs go on.
 #[test]
 fn a_step_only_a_cluster_admin_may_take_is_refused_up_front_with_the_command() {
-    let server = server();
-    let run = as_namespace_admin(&server);
-    let text = fleet(&["alpha"], IMAGE)
+    let b = Backend::start_fake();
+    let server = b.server();
+    b.platform_namespace(&b.fleet_ns);
+    let text = b
+        .fleet(&["alpha"], IMAGE)
         .replace(
-            "teams: [{name: core}]",
-            "teams: [{name: core, quota: {cpu: \"4\", memory: 8Gi}}]",
+            "teams: [{name: core, namespace: core}]",
+            "teams: [{name: core, namespace: core, quota: {cpu: \"4\", memory: 8Gi}}]",
         )
         .replace(
             "adoptNamespaces: [core]",
             "adoptNamespaces: [core, clawctl-system]",
         );
+    assert!(
+        text.contains("quota:") && text.contains("clawctl-system]"),
+        "{text}"
+    );
+    let team = b.team_scoped_kubeconfig(&["core", &b.fleet_ns]);
+    let run = |fleet_text: &str, args: &[&str]| b.clawctl_as(&team, fleet_text, args);
     server.clear_requests();
     let out = run(&text, &["apply", "fleet.yaml", "--yes"]).fails(1);
     assert!(
@@ -132,16 +107,16 @@ fn a_step_only_a_cluster_admin_may_take_is_refused_up_front_with_the_command() {
         "{}",
         out.stderr
     );
-    assert_eq!(writes(&server), Vec::<String>::new());
+    assert_eq!(writes(server), Vec::<String>::new());
 
     // The cluster admin's run, then the team's runs need nothing more.
-    apply(&server, &text, &[]).success();
+    b.apply(&text, &[]).success();
     let out = run(&text, &["apply", "fleet.yaml", "--yes"]).success();
     assert!(out.stderr.contains("nothing to change"), "{}", out.stderr);
     let edited = text.replace("You are alpha.", "You are alpha, v2.");
     run(
         &edited,
-        &["apply", "fleet.yaml", "--yes", "--timeout", "20s"],
+        &["apply", "fleet.yaml", "--yes", "--timeout", b.pace.ready],
     )
     .success();
 }
@@ -150,27 +125,22 @@ fn a_step_only_a_cluster_admin_may_take_is_refused_up_front_with_the_command() {
 /// status, prune and rollout see only its own agents.
 #[test]
 fn a_same_named_fleet_elsewhere_is_someone_else() {
-    let server = server();
-    let ours = fleet(&["alpha"], IMAGE);
-    apply(&server, &ours, &[]).success();
-    platform_namespace(&server, "other");
-    let theirs = fleet(&["omega"], IMAGE)
-        .replace(
-            "metadata: {name: demo}",
-            "metadata: {name: demo, namespace: other-system}",
-        )
-        .replace("teams: [{name: core}]", "teams: [{name: other}]")
-        .replace("adoptNamespaces: [core]", "adoptNamespaces: [other]");
-    apply(&server, &theirs, &[]).success();
+    let b = Backend::start_fake();
+    let ours = b.fleet(&["alpha"], IMAGE);
+    b.apply(&ours, &[]).success();
+    let theirs = b.fleet_named(
+        &b.fleet,
+        "other-system",
+        IMAGE,
+        &[("other".to_string(), "other".to_string())],
+        &[("omega", "other")],
+    );
+    b.apply(&theirs, &[]).success();
 
-    let out = clawctl(&server, &ours, &["status", "fleet.yaml"]).success();
+    let out = b.clawctl(&ours, &["status", "fleet.yaml"]).success();
     assert!(out.stdout.contains("alpha"), "{}", out.stdout);
     assert!(!out.stdout.contains("omega"), "{}", out.stdout);
     // A prune of ours leaves theirs alone.
-    apply(&server, &ours, &["--prune", "--no-wait"]).success();
-    assert!(
-        server
-            .get("apps/v1", "Deployment", Some("other"), "agent-omega")
-            .is_some()
-    );
+    b.apply(&ours, &["--prune", "--no-wait"]).success();
+    assert!(b.deployment_in("other", "omega").is_some());
 }

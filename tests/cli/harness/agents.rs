@@ -41,10 +41,43 @@ impl Backend {
         agents.iter().map(|a| self.image_of(a)).collect()
     }
 
+    /// Annotation `key` of `agent`'s Deployment (team "core").
+    pub(crate) fn annotation(&self, agent: &str, key: &str) -> Option<String> {
+        self.deployment(agent)["metadata"]["annotations"][key]
+            .as_str()
+            .map(str::to_string)
+    }
+
+    /// The field managers that own `spec.replicas` of `agent`'s Deployment, sorted.
+    pub(crate) fn replicas_owners(&self, agent: &str) -> Vec<String> {
+        let d = self.deployment(agent);
+        let mut owners: Vec<String> = d["metadata"]["managedFields"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| !e["fieldsV1"]["f:spec"]["f:replicas"].is_null())
+            .filter_map(|e| e["manager"].as_str().map(str::to_string))
+            .collect();
+        owners.sort();
+        owners
+    }
+
     /// How many of `agent`'s pods (team "core") run, not counting terminating ones.
     pub(crate) fn pods(&self, agent: &str) -> usize {
         self.running_pods(&self.ns("core"), &format!("clawctl.io/agent={agent}"))
             .len()
+    }
+
+    /// Waits (bounded) until `agent` has `n` pods: the controllers settled.
+    pub(crate) fn settle(&self, agent: &str, n: usize) {
+        let deadline = std::time::Instant::now() + self.pace.progress;
+        while self.pods(agent) != n {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{agent} never got to {n} pod(s)"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
     }
 
     /// The uid of each of `agents`' volume claims (team "core"), "" for a missing one.

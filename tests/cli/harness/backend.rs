@@ -184,6 +184,12 @@ impl Backend {
         self.fake.as_ref()
     }
 
+    /// The fake API server of a test that runs only on [`Backend::start_fake`].
+    pub(crate) fn server(&self) -> &FakeApiServer {
+        self.fake()
+            .expect("a test of the fake alone runs on Backend::fake")
+    }
+
     /// The namespace of `team`.
     pub(crate) fn ns(&self, team: &str) -> String {
         match self.fake {

@@ -115,13 +115,6 @@ pub(crate) fn lock_holder(lock: &Value) -> &str {
     lock["data"]["holderIdentity"].as_str().unwrap_or_default()
 }
 
-pub(crate) fn uid(object: &Value) -> String {
-    object["metadata"]["uid"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
-}
-
 /// Fleet `demo`'s lock as another clawctl run holds it, renewed `renewed_secs_ago`.
 pub(crate) fn lease(holder: &str, renewed_secs_ago: i64) -> Value {
     let renewed = (Timestamp::now() - SignedDuration::from_secs(renewed_secs_ago)).to_string();

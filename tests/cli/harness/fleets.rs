@@ -4,6 +4,18 @@
 
 use crate::harness::backend::Backend;
 
+/// `fleet_text` with a router (`spec.routing.router`) of `router`, the inside of a flow
+/// mapping (`image: ..., http: {...}`), before its `defaults`.
+pub(crate) fn with_router(fleet_text: &str, router: &str) -> String {
+    let routed = fleet_text.replacen(
+        "  defaults:",
+        &format!("  routing:\n    router: {{{router}}}\n  defaults:"),
+        1,
+    );
+    assert_ne!(routed, fleet_text, "no defaults to put the router before");
+    routed
+}
+
 /// The Secret a platform team puts in each team namespace before the first apply; every
 /// agent loads its gateway token from it (`secrets`).
 pub(crate) const GATEWAY_SECRET: &str = "gateway";

@@ -379,7 +379,7 @@ fn a_failure_in_wave_two_rolls_back_the_canary_and_both_waves() {
     server.clear_faults();
     let report = report(&out.stdout);
     let results = results(&report);
-    assert!(!results.is_empty(), "{report}");
+    assert_eq!(results.len(), AGENTS.len(), "{report}");
     assert!(
         results.iter().all(|(_, r)| r == "rolled-back"),
         "{results:?}\n{}",

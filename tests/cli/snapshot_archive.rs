@@ -133,6 +133,7 @@ fn an_agent_goes_to_a_local_archive_and_back_byte_for_byte() {
     assert_eq!(calls[0].container, "brain");
     assert_eq!(calls[0].command[0], "tar");
     let pods = server.list("v1", "Pod", Some("core"));
+    assert!(!pods.is_empty(), "the gateway's pod");
     assert!(
         pods.iter()
             .all(|p| p["metadata"]["labels"]["clawctl.io/snapshot-of"].is_null()),
@@ -194,10 +195,12 @@ fn an_agent_goes_to_a_local_archive_and_back_byte_for_byte() {
         "safety archive, suspend, restore, resume"
     );
     let got = files(&gamma);
-    for (path, bytes) in files(&alpha) {
-        if never_in_a_snapshot(&path) || path == "openclaw.json" {
-            continue;
-        }
+    let carried: Vec<(String, Vec<u8>)> = files(&alpha)
+        .into_iter()
+        .filter(|(path, _)| !never_in_a_snapshot(path) && path != "openclaw.json")
+        .collect();
+    assert!(!carried.is_empty(), "alpha has nothing to carry");
+    for (path, bytes) in carried {
         assert_eq!(
             got.get(&path),
             Some(&bytes),
@@ -307,7 +310,8 @@ fn restore_from_a_missing_file_is_refused_before_anything_is_read() {
     )
     .fails(2);
     assert!(out.stderr.contains("exactly one agent"), "{}", out.stderr);
-    assert!(server.requests().iter().all(|r| r.verb != "create"));
+    let requests = server.requests();
+    assert!(requests.iter().all(|r| r.verb != "create"), "{requests:?}");
 }
 
 #[test]

@@ -173,7 +173,12 @@ fn snapshots_round_trip_byte_for_byte_through_a_real_s3_server() {
         listing.lines().any(|l| l == ".clawctl-snapshot.json"),
         "{listing}"
     );
-    for f in listing.lines().filter(|f| *f != ".clawctl-snapshot.json") {
+    let snapshot: Vec<&str> = listing
+        .lines()
+        .filter(|f| *f != ".clawctl-snapshot.json")
+        .collect();
+    assert!(!snapshot.is_empty(), "{listing}");
+    for f in snapshot {
         assert!(
             !never_in_a_snapshot(f),
             "{f} must never be in a snapshot: {listing}"
@@ -183,6 +188,7 @@ fn snapshots_round_trip_byte_for_byte_through_a_real_s3_server() {
         .into_iter()
         .filter(|(p, _)| !never_in_a_snapshot(p))
         .collect();
+    assert!(kept.len() > 1, "{:?}", kept.keys());
 
     // Restore into a volume that moved on: a changed file, a new one, its own channel
     // login and its own rendered config.

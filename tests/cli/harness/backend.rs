@@ -187,7 +187,7 @@ impl Backend {
     /// The fake API server of a test that runs only on [`Backend::start_fake`].
     pub(crate) fn server(&self) -> &FakeApiServer {
         self.fake()
-            .expect("a test of the fake alone runs on Backend::fake")
+            .expect("a test of the fake alone runs on Backend::start_fake")
     }
 
     /// The namespace of `team`.

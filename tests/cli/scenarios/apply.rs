@@ -3,7 +3,8 @@
 //! prune keeping volumes and the namespaces holding them, `--delete-volumes`, the fleet
 //! lock, `--yes` without a terminal, `--dry-run server`, secrets never printed, a bare
 //! fleet with loosely written sizes, a StorageClass that does not exist, a multi-agent
-//! gateway, and suspend/resume. `cluster.rs` runs them on the fake, `e2e.rs` on a cluster.
+//! gateway, and suspend/resume. `cluster.rs` (`suspend.rs` for suspend/resume) runs them on
+//! the fake, `e2e.rs` on a cluster.
 //!
 //! Where the fake can also count requests, a scenario checks that there (`writes`); on
 //! both it compares resourceVersions and Deployment generations ([`Backend::written`]).

@@ -18,7 +18,7 @@ use std::process::Command;
 use fake_apiserver::FakeApiServer;
 use serde_json::{Value, json};
 
-use crate::cluster::{server, writes};
+use crate::harness::fake::{server, writes};
 use crate::harness::repo;
 
 /// A fleet like the README's quick start, fast to gate: a 1 s soak.
@@ -293,7 +293,7 @@ fn the_pull_request_check_summarizes_a_change_and_writes_nothing() {
     let server = server();
     platform(&server);
     let deployed = fleet(&["alice", "bob"], "2026.4.14");
-    crate::cluster::apply(&server, &deployed, &[]).success();
+    crate::harness::fake::apply(&server, &deployed, &[]).success();
     let pr_identity = pr_check_identity(&server);
     server.clear_requests();
 
@@ -349,7 +349,7 @@ fn the_pull_request_check_fails_on_an_invalid_fleet_and_on_a_conflict() {
     let server = server();
     platform(&server);
     let deployed = fleet(&["alice"], "2026.4.14");
-    crate::cluster::apply(&server, &deployed, &[]).success();
+    crate::harness::fake::apply(&server, &deployed, &[]).success();
     let pr_identity = pr_check_identity(&server);
 
     let invalid = deployed.replace("teams: [{name: assistants}]", "teams: [{name: Assistants}]");

@@ -1,5 +1,18 @@
 //! A small builder around the `clawctl` binary: a temporary folder with files, the
-//! arguments, and assertions on exit code, stdout and stderr.
+//! arguments, and assertions on exit code, stdout and stderr; golden files. Its modules
+//! hold what the tests share: where a scenario runs ([`backend`]) and what it reads and
+//! writes there, the fake API server's own fixtures ([`fake`]), clawctl's JSON output
+//! ([`report`]), rollouts ([`rollout`]), and `pods/exec` played on this machine
+//! ([`volumes`]).
+
+pub(crate) mod agents;
+pub(crate) mod backend;
+pub(crate) mod fake;
+pub(crate) mod fleets;
+pub(crate) mod objects;
+pub(crate) mod report;
+pub(crate) mod rollout;
+pub(crate) mod volumes;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

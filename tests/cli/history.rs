@@ -5,7 +5,7 @@
 use fake_apiserver::FakeApiServer;
 use serde_json::Value;
 
-use crate::cluster::{IMAGE, fleet, server, writes, writes_but_lease};
+use crate::harness::fake::{IMAGE, fleet, server, writes, writes_but_lease};
 use crate::harness::{Output, Test};
 
 const NEWER: &str = "ghcr.io/openclaw/openclaw:2026.5.1";
@@ -223,7 +223,7 @@ fn history_lists_each_apply_and_rollback_restores_the_old_soul_as_a_new_revision
             "clawctl-demo-lock",
         )
         .expect("lease");
-    assert_eq!(crate::cluster::lock_holder(&lease), "", "{lease}");
+    assert_eq!(crate::harness::fake::lock_holder(&lease), "", "{lease}");
     let holders: Vec<String> = server
         .requests()
         .into_iter()
@@ -663,8 +663,10 @@ fn rollback_dry_run_shows_each_agents_revisions_and_writes_nothing() {
     assert!(out.stderr.contains("has no revision 7"), "{}", out.stderr);
 
     assert_eq!(writes(&server), Vec::<String>::new());
+    let requests = server.requests();
+    assert!(!requests.is_empty(), "the dry run read nothing");
     assert!(
-        server.requests().iter().all(|r| r.resource != "leases"),
+        requests.iter().all(|r| r.resource != "leases"),
         "a dry run touched the Lease"
     );
     assert_eq!(image(&server, "alpha"), NEWER);

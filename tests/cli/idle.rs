@@ -6,11 +6,12 @@
 //! (router/src/idle/kube.rs): a forced server-side apply of `spec.replicas: 0` and the
 //! annotation as `clawctl-router` to sleep, an empty configuration to wake.
 
-use fake_apiserver::FakeApiServer;
 use serde_json::{Value, json};
 
-use crate::cluster::{IMAGE, apply, clawctl, server, writes_but_lease};
 use crate::harness::Test;
+use crate::harness::backend::{Backend, IMAGE};
+use crate::harness::fake::writes_but_lease;
+use crate::harness::fleets::with_router;
 
 const NEW: &str = "ghcr.io/openclaw/openclaw:2026.5.1";
 const SINCE: &str = "2026-03-01T10:00:00Z";
@@ -19,75 +20,24 @@ const ROUTER: &str = "clawctl-router";
 /// A fleet of agents in team `core`, each routed by its Slack id through the router,
 /// which puts them to sleep after 30 minutes (a short soak: an image change held for
 /// the rollout strategy passes its gates quickly).
-fn fleet(agents: &[&str]) -> String {
-    let mut text = format!(
-        "apiVersion: clawctl.io/v1alpha1\nkind: Fleet\nmetadata: {{name: demo}}\nspec:\n  image: {IMAGE}\n  \
-         adoptNamespaces: [core]\n  rollout: {{soak: 200ms}}\n  routing:\n    router: {{image: \"ghcr.io/clawctl/clawctl-router:0.1.0\", \
-         slackSecret: demo-slack, idleAfter: 30m}}\n  defaults:\n    model: {{primary: anthropic/claude-sonnet-4-20250514}}\n    \
-         secrets: [demo-gateway]\n  teams: [{{name: core}}]\n  agents:\n"
-    );
+fn fleet(b: &Backend, agents: &[&str]) -> String {
+    let mut text = with_router(
+        &b.fleet(agents, IMAGE),
+        "image: \"ghcr.io/clawctl/clawctl-router:0.1.0\", slackSecret: demo-slack, idleAfter: 30m",
+    )
+    .replace("  routing:", "  rollout: {soak: 200ms}\n  routing:");
     for agent in agents {
-        text.push_str(&format!(
-            "    - {{name: {agent}, user: {{slack: U{agent}}}, soulInline: \"You are {agent}.\"}}\n"
-        ));
+        text = text.replace(
+            &format!("{{name: {agent}, "),
+            &format!("{{name: {agent}, user: {{slack: U{agent}}}, "),
+        );
     }
     text
 }
 
-fn deployment(server: &FakeApiServer, agent: &str) -> Value {
-    server
-        .get(
-            "apps/v1",
-            "Deployment",
-            Some("core"),
-            &format!("agent-{agent}"),
-        )
-        .expect("deployment")
-}
-
-fn replicas(server: &FakeApiServer, agent: &str) -> Option<i64> {
-    deployment(server, agent)["spec"]["replicas"].as_i64()
-}
-
-fn annotation(server: &FakeApiServer, agent: &str, key: &str) -> Option<String> {
-    deployment(server, agent)["metadata"]["annotations"][key]
-        .as_str()
-        .map(str::to_string)
-}
-
-fn image(server: &FakeApiServer, agent: &str) -> String {
-    deployment(server, agent)["spec"]["template"]["spec"]["containers"][0]["image"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
-}
-
-fn pods(server: &FakeApiServer, agent: &str) -> usize {
-    server
-        .list("v1", "Pod", Some("core"))
-        .iter()
-        .filter(|p| p["metadata"]["labels"]["clawctl.io/agent"] == agent)
-        .filter(|p| p["metadata"]["deletionTimestamp"].is_null())
-        .count()
-}
-
-/// The field managers that own `spec.replicas` of an agent's Deployment.
-fn replicas_owners(server: &FakeApiServer, agent: &str) -> Vec<String> {
-    let d = deployment(server, agent);
-    let mut owners: Vec<String> = d["metadata"]["managedFields"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|e| !e["fieldsV1"]["f:spec"]["f:replicas"].is_null())
-        .filter_map(|e| e["manager"].as_str().map(str::to_string))
-        .collect();
-    owners.sort();
-    owners
-}
-
 /// What the router does to an agent idle past idleAfter.
-fn sleep(server: &FakeApiServer, agent: &str) {
-    server
+fn sleep(b: &Backend, agent: &str) {
+    b.server()
         .apply_as(
             ROUTER,
             json!({"apiVersion": "apps/v1", "kind": "Deployment",
@@ -100,8 +50,8 @@ fn sleep(server: &FakeApiServer, agent: &str) {
 }
 
 /// What the router does at the next message.
-fn wake(server: &FakeApiServer, agent: &str) {
-    server
+fn wake(b: &Backend, agent: &str) {
+    b.server()
         .apply_as(
             ROUTER,
             json!({"apiVersion": "apps/v1", "kind": "Deployment",
@@ -111,26 +61,9 @@ fn wake(server: &FakeApiServer, agent: &str) {
         .expect("woken");
 }
 
-/// Waits (bounded) until the fake's controllers settle `agent` at `n` pods.
-fn settle(server: &FakeApiServer, agent: &str, n: usize) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while pods(server, agent) != n {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{agent} never got to {n} pod(s)"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-}
-
 /// (phase, reason, idleSince) of `agent` in `status -o json`.
-fn status_of(
-    server: &FakeApiServer,
-    text: &str,
-    args: &[&str],
-    agent: &str,
-) -> (String, String, Value) {
-    let out = clawctl(server, text, args).success();
+fn status_of(b: &Backend, text: &str, args: &[&str], agent: &str) -> (String, String, Value) {
+    let out = b.clawctl(text, args).success();
     let status: Value = serde_json::from_str(&out.stdout).expect("json");
     let row = status["agents"]
         .as_array()
@@ -162,7 +95,8 @@ fn render_gives_the_router_exactly_the_routed_deployments_only_with_idle_after()
             .cloned()
             .unwrap_or_else(|| panic!("{kind} {name} missing"))
     };
-    let text = fleet(&["alpha", "beta"]);
+    let b = Backend::start_fake();
+    let text = fleet(&b, &["alpha", "beta"]);
     let docs = documents(&text);
     let role = find(&docs, "Role", "clawctl-orchestrator");
     assert_eq!(
@@ -203,18 +137,18 @@ fn render_gives_the_router_exactly_the_routed_deployments_only_with_idle_after()
 
 #[test]
 fn apply_leaves_an_idle_agent_asleep_without_a_conflict_and_takes_it_back_once_woken() {
-    let server = server();
-    let text = fleet(&["alpha", "beta"]);
-    apply(&server, &text, &[]).success();
-    assert_eq!(replicas_owners(&server, "alpha"), ["clawctl"]);
-    sleep(&server, "alpha");
-    settle(&server, "alpha", 0);
-    assert_eq!(replicas_owners(&server, "alpha"), [ROUTER]);
+    let b = Backend::start_fake();
+    let text = fleet(&b, &["alpha", "beta"]);
+    b.apply(&text, &[]).success();
+    assert_eq!(b.replicas_owners("alpha"), ["clawctl"]);
+    sleep(&b, "alpha");
+    b.settle("alpha", 0);
+    assert_eq!(b.replicas_owners("alpha"), [ROUTER]);
 
     // Unchanged: nothing written, and apply says why.
-    let before = writes_but_lease(&server).len();
-    let out = apply(&server, &text, &[]).success();
-    assert_eq!(writes_but_lease(&server).len(), before, "{}", out.stderr);
+    let before = writes_but_lease(b.server()).len();
+    let out = b.apply(&text, &[]).success();
+    assert_eq!(writes_but_lease(b.server()).len(), before, "{}", out.stderr);
     assert!(
         out.stderr
             .contains("agent \"alpha\" idle: kept at 0 replicas (the router wakes them"),
@@ -228,64 +162,65 @@ fn apply_leaves_an_idle_agent_asleep_without_a_conflict_and_takes_it_back_once_w
     let edited = text
         .replace("You are alpha.", "You are alpha, resting.")
         .replace(IMAGE, NEW);
-    let out = apply(&server, &edited, &[]).success();
+    let out = b.apply(&edited, &[]).success();
     assert!(!out.stderr.contains("onflict"), "{}", out.stderr);
     assert!(
         !out.stderr.contains("change image (alpha"),
         "an idle agent is not held for the rollout strategy: {}",
         out.stderr
     );
-    assert_eq!(replicas(&server, "alpha"), Some(0));
-    assert_eq!(replicas_owners(&server, "alpha"), [ROUTER]);
-    assert_eq!(image(&server, "alpha"), NEW);
-    assert_eq!(pods(&server, "alpha"), 0);
+    assert_eq!(b.replicas("alpha"), Some(0));
+    assert_eq!(b.replicas_owners("alpha"), [ROUTER]);
+    assert_eq!(b.image_of("alpha"), NEW);
+    assert_eq!(b.pods("alpha"), 0);
     assert_eq!(
-        annotation(&server, "alpha", "clawctl.io/idle").as_deref(),
+        b.annotation("alpha", "clawctl.io/idle").as_deref(),
         Some(SINCE)
     );
 
     // The router wakes it: the field goes back to its default, 1, and the next apply
     // owns it again without a conflict.
-    wake(&server, "alpha");
-    assert_eq!(replicas(&server, "alpha"), Some(1));
-    assert_eq!(annotation(&server, "alpha", "clawctl.io/idle"), None);
-    assert_eq!(replicas_owners(&server, "alpha"), Vec::<String>::new());
-    settle(&server, "alpha", 1);
-    let out = apply(&server, &edited, &["--force-conflicts"]).success();
+    wake(&b, "alpha");
+    assert_eq!(b.replicas("alpha"), Some(1));
+    assert_eq!(b.annotation("alpha", "clawctl.io/idle"), None);
+    assert_eq!(b.replicas_owners("alpha"), Vec::<String>::new());
+    b.settle("alpha", 1);
+    let out = b.apply(&edited, &["--force-conflicts"]).success();
     assert!(!out.stderr.contains("idle"), "{}", out.stderr);
-    assert_eq!(replicas(&server, "alpha"), Some(1));
+    assert_eq!(b.replicas("alpha"), Some(1));
 
     // Asleep while the fleet stops sleeping agents: kept, with a warning that nothing
     // will wake it.
-    sleep(&server, "beta");
-    let out = apply(&server, &edited.replace(", idleAfter: 30m", ""), &[]).success();
+    sleep(&b, "beta");
+    let out = b
+        .apply(&edited.replace(", idleAfter: 30m", ""), &[])
+        .success();
     assert!(
         out.stderr
             .contains("no message wakes them: `clawctl resume` them"),
         "{}",
         out.stderr
     );
-    assert_eq!(replicas(&server, "beta"), Some(0));
+    assert_eq!(b.replicas("beta"), Some(0));
 }
 
 #[test]
 fn status_tells_idle_from_suspended() {
-    let server = server();
-    let text = fleet(&["alpha", "beta", "gamma"]);
-    apply(&server, &text, &[]).success();
-    sleep(&server, "alpha");
-    clawctl(
-        &server,
+    let b = Backend::start_fake();
+    let text = fleet(&b, &["alpha", "beta", "gamma"]);
+    b.apply(&text, &[]).success();
+    sleep(&b, "alpha");
+    b.clawctl(
         &text,
         &["suspend", "fleet.yaml", "beta", "--yes", "--no-wait"],
     )
     .success();
-    settle(&server, "alpha", 0);
+    b.settle("alpha", 0);
     for args in [
         &["status", "fleet.yaml", "-o", "json"][..],
         &["status", "--fleet", "demo", "-o", "json"][..],
     ] {
-        let (phase, reason, since) = status_of(&server, &text, args, "alpha");
+        let (phase, reason, since) = status_of(&b, &text, args, "alpha");
         assert_eq!(phase, "Idle", "{args:?}");
         assert!(
             reason.starts_with(&format!("idle since {SINCE} ("))
@@ -293,55 +228,54 @@ fn status_tells_idle_from_suspended() {
             "{reason}"
         );
         assert_eq!(since, json!(SINCE));
-        let (phase, reason, since) = status_of(&server, &text, args, "beta");
+        let (phase, reason, since) = status_of(&b, &text, args, "beta");
         assert_eq!(
             (phase.as_str(), reason.as_str()),
             ("Suspended", "suspended by `clawctl suspend`")
         );
         assert!(since.is_null());
-        assert_eq!(status_of(&server, &text, args, "gamma").0, "Ready");
+        assert_eq!(status_of(&b, &text, args, "gamma").0, "Ready");
     }
     // The table says it too.
-    let out = clawctl(&server, &text, &["status", "fleet.yaml"]).success();
+    let out = b.clawctl(&text, &["status", "fleet.yaml"]).success();
     assert!(out.stdout.contains("Idle"), "{}", out.stdout);
 }
 
 #[test]
 fn suspend_wins_over_idle_and_resume_wakes_an_idle_agent() {
-    let server = server();
-    let text = fleet(&["alpha", "beta"]);
-    apply(&server, &text, &[]).success();
-    sleep(&server, "alpha");
-    sleep(&server, "beta");
+    let b = Backend::start_fake();
+    let text = fleet(&b, &["alpha", "beta"]);
+    b.apply(&text, &[]).success();
+    sleep(&b, "alpha");
+    sleep(&b, "beta");
 
     // suspend: the command's mark, the router's gone, still no pod.
-    let out = clawctl(
-        &server,
-        &text,
-        &[
-            "suspend",
-            "fleet.yaml",
-            "alpha",
-            "--yes",
-            "--timeout",
-            "20s",
-        ],
-    )
-    .success();
+    let out = b
+        .clawctl(
+            &text,
+            &[
+                "suspend",
+                "fleet.yaml",
+                "alpha",
+                "--yes",
+                "--timeout",
+                "20s",
+            ],
+        )
+        .success();
     assert!(out.stderr.contains("idle (asleep)"), "{}", out.stderr);
     assert_eq!(
-        annotation(&server, "alpha", "clawctl.io/suspended").as_deref(),
+        b.annotation("alpha", "clawctl.io/suspended").as_deref(),
         Some("true")
     );
-    assert_eq!(annotation(&server, "alpha", "clawctl.io/idle"), None);
-    assert_eq!(replicas(&server, "alpha"), Some(0));
-    assert_eq!(replicas_owners(&server, "alpha"), ["clawctl-suspend"]);
-    assert_eq!(pods(&server, "alpha"), 0);
+    assert_eq!(b.annotation("alpha", "clawctl.io/idle"), None);
+    assert_eq!(b.replicas("alpha"), Some(0));
+    assert_eq!(b.replicas_owners("alpha"), ["clawctl-suspend"]);
+    assert_eq!(b.pods("alpha"), 0);
     // Hostile: a wake from the router (its field manager gives up what it holds, as
     // clawctl::cluster::idle::release does) cannot start an agent `clawctl suspend` holds.
-    let scratch = Test::new().file("kubeconfig", &server.kubeconfig());
     let target = clawctl::cluster::Target {
-        kubeconfig: Some(scratch.path().join("kubeconfig")),
+        kubeconfig: Some(b.kubeconfig.clone()),
         context: None,
     };
     tokio::runtime::Runtime::new()
@@ -351,57 +285,56 @@ fn suspend_wins_over_idle_and_resume_wakes_an_idle_agent() {
             clawctl::cluster::idle::release(&cluster, "core", "agent-alpha").await
         })
         .expect("the router's release");
-    assert_eq!(replicas(&server, "alpha"), Some(0));
+    assert_eq!(b.replicas("alpha"), Some(0));
     assert_eq!(
-        annotation(&server, "alpha", "clawctl.io/suspended").as_deref(),
+        b.annotation("alpha", "clawctl.io/suspended").as_deref(),
         Some("true")
     );
-    assert_eq!(replicas_owners(&server, "alpha"), ["clawctl-suspend"]);
-    assert_eq!(pods(&server, "alpha"), 0);
+    assert_eq!(b.replicas_owners("alpha"), ["clawctl-suspend"]);
+    assert_eq!(b.pods("alpha"), 0);
     let args = ["status", "fleet.yaml", "-o", "json"];
-    assert_eq!(status_of(&server, &text, &args, "alpha").0, "Suspended");
+    assert_eq!(status_of(&b, &text, &args, "alpha").0, "Suspended");
 
     // resume of the idle one wakes it, without a message.
-    let out = clawctl(
-        &server,
-        &text,
-        &[
-            "resume",
-            "fleet.yaml",
-            "beta",
-            "--yes",
-            "--timeout",
-            "20s",
-            "-o",
-            "json",
-        ],
-    )
-    .success();
+    let out = b
+        .clawctl(
+            &text,
+            &[
+                "resume",
+                "fleet.yaml",
+                "beta",
+                "--yes",
+                "--timeout",
+                "20s",
+                "-o",
+                "json",
+            ],
+        )
+        .success();
     let report: Value = serde_json::from_str(&out.stdout).expect("json");
     assert_eq!(report["agents"][0]["result"], "resumed", "{report}");
-    assert_eq!(replicas(&server, "beta"), Some(1));
-    assert_eq!(annotation(&server, "beta", "clawctl.io/idle"), None);
-    assert_eq!(pods(&server, "beta"), 1);
-    assert_eq!(status_of(&server, &text, &args, "beta").0, "Ready");
+    assert_eq!(b.replicas("beta"), Some(1));
+    assert_eq!(b.annotation("beta", "clawctl.io/idle"), None);
+    assert_eq!(b.pods("beta"), 1);
+    assert_eq!(status_of(&b, &text, &args, "beta").0, "Ready");
 
     // resume of the suspended one starts it: nothing of the router's is left to hold it.
-    clawctl(
-        &server,
+    b.clawctl(
         &text,
         &["resume", "fleet.yaml", "alpha", "--yes", "--timeout", "20s"],
     )
     .success();
-    assert_eq!(replicas(&server, "alpha"), Some(1));
-    assert_eq!(pods(&server, "alpha"), 1);
+    assert_eq!(b.replicas("alpha"), Some(1));
+    assert_eq!(b.pods("alpha"), 1);
 }
 
 #[test]
 fn rollout_moves_an_idle_agents_template_after_the_gates_without_starting_it() {
-    let server = server();
-    let text = fleet(&["alpha", "beta", "gamma"]);
-    apply(&server, &text, &[]).success();
-    sleep(&server, "beta");
-    settle(&server, "beta", 0);
+    let b = Backend::start_fake();
+    let text = fleet(&b, &["alpha", "beta", "gamma"]);
+    b.apply(&text, &[]).success();
+    sleep(&b, "beta");
+    b.settle("beta", 0);
 
     let args = [
         "rollout",
@@ -416,7 +349,7 @@ fn rollout_moves_an_idle_agents_template_after_the_gates_without_starting_it() {
         "-o",
         "json",
     ];
-    let out = clawctl(&server, &text, &args).success();
+    let out = b.clawctl(&text, &args).success();
     let report: Value = serde_json::from_str(&out.stdout).expect("json");
     assert_eq!(report["phase"], "done", "{report}");
     let groups: Vec<&str> = report["groups"]
@@ -444,13 +377,13 @@ fn rollout_moves_an_idle_agents_template_after_the_gates_without_starting_it() {
         "{report}"
     );
     for agent in ["alpha", "beta", "gamma"] {
-        assert_eq!(image(&server, agent), NEW, "{agent}");
+        assert_eq!(b.image_of(agent), NEW, "{agent}");
     }
-    assert_eq!(replicas(&server, "beta"), Some(0));
-    assert_eq!(replicas_owners(&server, "beta"), [ROUTER]);
-    assert_eq!(pods(&server, "beta"), 0);
+    assert_eq!(b.replicas("beta"), Some(0));
+    assert_eq!(b.replicas_owners("beta"), [ROUTER]);
+    assert_eq!(b.pods("beta"), 0);
     // A second rollout has nothing left to do.
-    let out = clawctl(&server, &text, &args).success();
+    let out = b.clawctl(&text, &args).success();
     let report: Value = serde_json::from_str(&out.stdout).expect("json");
     assert!(
         report["message"]
@@ -467,12 +400,13 @@ fn rollout_moves_an_idle_agents_template_after_the_gates_without_starting_it() {
 #[test]
 fn the_router_may_read_watch_and_patch_exactly_the_routed_deployments() {
     use fake_apiserver::UserInfo;
-    let server = server();
-    let text = fleet(&["alpha", "beta"]);
-    apply(&server, &text, &[]).success();
+    let b = Backend::start_fake();
+    let text = fleet(&b, &["alpha", "beta"]);
+    b.apply(&text, &[]).success();
     let router = UserInfo::service_account("demo-router", "demo-router");
     let can = |verb: &str, ns: &str, name: &str| {
-        server.can(&router, verb, "apps", "deployments", ns, name)
+        b.server()
+            .can(&router, verb, "apps", "deployments", ns, name)
     };
     for verb in ["get", "list", "watch", "patch"] {
         for name in ["agent-alpha", "agent-beta"] {
@@ -487,7 +421,8 @@ fn the_router_may_read_watch_and_patch_exactly_the_routed_deployments() {
     assert!(!can("patch", "core", "someone-else"));
     assert!(!can("patch", "demo-router", "demo-router"));
 
-    apply(&server, &text.replace(", idleAfter: 30m", ""), &[]).success();
+    b.apply(&text.replace(", idleAfter: 30m", ""), &[])
+        .success();
     for verb in ["get", "watch", "patch"] {
         assert!(
             !can(verb, "core", "agent-alpha"),
@@ -502,14 +437,13 @@ fn the_router_may_read_watch_and_patch_exactly_the_routed_deployments() {
 /// nothing to fight over.
 #[test]
 fn rollback_of_an_idle_agent_starts_it() {
-    let server = server();
-    let text = fleet(&["alpha"]);
-    apply(&server, &text, &[]).success();
+    let b = Backend::start_fake();
+    let text = fleet(&b, &["alpha"]);
+    b.apply(&text, &[]).success();
     let edited = text.replace("You are alpha.", "You are alpha, v2.");
-    apply(&server, &edited, &[]).success();
-    sleep(&server, "alpha");
-    clawctl(
-        &server,
+    b.apply(&edited, &[]).success();
+    sleep(&b, "alpha");
+    b.clawctl(
         &edited,
         &[
             "rollback",
@@ -522,11 +456,11 @@ fn rollback_of_an_idle_agent_starts_it() {
         ],
     )
     .success();
-    assert_eq!(replicas(&server, "alpha"), Some(1));
-    assert_eq!(pods(&server, "alpha"), 1);
+    assert_eq!(b.replicas("alpha"), Some(1));
+    assert_eq!(b.pods("alpha"), 1);
     let args = ["status", "fleet.yaml", "-o", "json"];
-    assert_ne!(status_of(&server, &edited, &args, "alpha").0, "Idle");
-    let out = apply(&server, &edited, &[]).success();
+    assert_ne!(status_of(&b, &edited, &args, "alpha").0, "Idle");
+    let out = b.apply(&edited, &[]).success();
     assert!(!out.stderr.contains("onflict"), "{}", out.stderr);
-    assert_eq!(replicas(&server, "alpha"), Some(1));
+    assert_eq!(b.replicas("alpha"), Some(1));
 }

@@ -638,6 +638,7 @@ spec:
         .iter()
         .find(|d| d["kind"] == "Deployment")
         .expect("deployment")["spec"]["template"]["spec"];
+    let mut checked = 0;
     for c in spec["initContainers"].as_array().expect("inits") {
         if c["name"] == "workspace" {
             continue;
@@ -646,7 +647,9 @@ spec:
         for dir in ["workspace-work", "workspace-personal"] {
             assert!(mounts.contains(dir), "{} lacks {dir}: {mounts}", c["name"]);
         }
+        checked += 1;
     }
+    assert!(checked > 0, "no knowledge init container: {spec}");
 }
 
 /// The sync containers stay within the policy, and a second writer to another agent's

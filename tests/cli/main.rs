@@ -21,6 +21,7 @@ mod knowledge;
 mod reference;
 mod render;
 mod rollout;
+mod scenarios;
 mod self_service;
 mod settings;
 mod snapshot;

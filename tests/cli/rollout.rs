@@ -1,218 +1,51 @@
-//! rollout against the fake API server: canary, waves, gates, automatic rollback,
-//! --canary/--promote, interruption and --resume/--abort, the Lease.
+//! rollout against the fake API server: the scenarios a real cluster runs too
+//! (`crate::scenarios::rollout`), then what only the fake shows: the plan and the
+//! questions, a crash-looping canary, the router's move, a failure in wave two
+//! (injected), rollback refused while a rollout is unfinished, and a stale plan.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use fake_apiserver::{FakeApiServer, Fault, FaultRule};
+use fake_apiserver::{Fault, FaultRule};
+use k8s_openapi::api::apps::v1::Deployment;
 use serde_json::Value;
 
-use crate::cluster::{IMAGE, apply, clawctl, fleet, lease, server, uid, writes, writes_but_lease};
+use crate::harness::backend::{Backend, IMAGE, on_the_fake};
+use crate::harness::fake::{deployment_patches, writes, writes_but_lease};
+use crate::harness::fleets::with_router;
+use crate::harness::report::{pairs, report, results};
+use crate::harness::rollout::{asking, plan_rows, rollout_args};
+
+on_the_fake!(
+    rollout: a_healthy_rollout_moves_the_canary_then_the_waves_in_order,
+    an_unpullable_tag_fails_at_the_canary_and_only_the_canary_is_rolled_back,
+    canary_then_promote,
+    sigint_during_a_wave_records_state_then_resume_completes,
+    sigterm_then_abort_restores_every_touched_agent,
+    a_killed_rollout_leaves_a_lock_that_the_next_run_on_this_host_takes_over,
+    a_concurrent_rollout_is_refused_by_the_lock,
+    apply_with_a_new_image_runs_the_rollout_strategy_unless_all_at_once,
+    team_scoped_credentials_run_every_command,
+);
 
 const AGENTS: [&str; 5] = ["alpha", "beta", "delta", "gamma", "omega"];
 const NEW: &str = "ghcr.io/openclaw/openclaw:2026.5.1";
 
-/// A fleet of five agents, applied and ready at IMAGE.
-fn deployed() -> (FakeApiServer, String) {
-    let server = server();
-    let text = fleet(&AGENTS, IMAGE);
-    apply(&server, &text, &[]).success();
-    (server, text)
-}
-
-fn image(server: &FakeApiServer, agent: &str) -> String {
-    server
-        .get(
-            "apps/v1",
-            "Deployment",
-            Some("core"),
-            &format!("agent-{agent}"),
-        )
-        .and_then(|d| {
-            d["spec"]["template"]["spec"]["containers"][0]["image"]
-                .as_str()
-                .map(str::to_string)
-        })
-        .unwrap_or_default()
-}
-
-fn images(server: &FakeApiServer) -> Vec<String> {
-    AGENTS.iter().map(|a| image(server, a)).collect()
-}
-
-fn claim_uids(server: &FakeApiServer) -> Vec<String> {
-    AGENTS
-        .iter()
-        .map(|a| {
-            server
-                .get(
-                    "v1",
-                    "PersistentVolumeClaim",
-                    Some("core"),
-                    &format!("agent-{a}"),
-                )
-                .map(|c| uid(&c))
-                .unwrap_or_default()
-        })
-        .collect()
-}
-
-/// `rollout fleet.yaml --yes` with a fast strategy (one canary, waves 50%,100%, 200ms
-/// soak) and `extra`.
-fn rollout_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
-    let mut args = vec![
-        "rollout",
-        "fleet.yaml",
-        "--yes",
-        "--canary-count",
-        "1",
-        "--waves",
-        "50%,100%",
-        "--timeout",
-        "30s",
-    ];
-    if !extra.contains(&"--soak") {
-        args.extend(["--soak", "200ms"]);
-    }
-    args.extend_from_slice(extra);
-    args
-}
-
-/// `rollout_args(extra)` without `--yes`.
-fn asking(extra: &[&'static str]) -> Vec<&'static str> {
-    rollout_args(extra)
-        .into_iter()
-        .filter(|a| *a != "--yes")
-        .collect()
-}
-
-/// The (group, agent) rows of a rollout plan's table (`canary`, `wave 1`, ...).
-fn plan_rows(text: &str) -> Vec<(String, String)> {
-    text.lines()
-        .filter_map(|line| {
-            let cells: Vec<&str> = line
-                .trim_matches(|c: char| c == '│' || c.is_whitespace())
-                .split_whitespace()
-                .collect();
-            match cells.as_slice() {
-                ["canary", agent, _, _] => Some(("canary".to_string(), agent.to_string())),
-                ["wave", n, agent, _, _] => Some((format!("wave {n}"), agent.to_string())),
-                _ => None,
-            }
-        })
-        .collect()
-}
-
-fn rows(rows: &[(&str, &str)]) -> Vec<(String, String)> {
-    rows.iter()
-        .map(|(g, a)| (g.to_string(), a.to_string()))
-        .collect()
-}
-
-fn report(out: &str) -> Value {
-    serde_json::from_str(out).unwrap_or_else(|e| panic!("not a JSON report ({e}):\n{out}"))
-}
-
-fn results(report: &Value) -> Vec<(String, String)> {
-    report["agents"]
-        .as_array()
-        .expect("agents")
-        .iter()
-        .map(|a| {
-            (
-                a["agent"].as_str().unwrap_or_default().to_string(),
-                a["result"].as_str().unwrap_or_default().to_string(),
-            )
-        })
-        .collect()
-}
-
-/// The order in which Deployments were patched (non-dry-run), by agent.
-fn deployment_patches(server: &FakeApiServer) -> Vec<String> {
-    server
-        .requests()
-        .iter()
-        .filter(|r| r.method == "PATCH" && r.path.contains("/deployments/agent-") && !r.dry_run)
-        .filter_map(|r| r.path.rsplit("agent-").next().map(str::to_string))
-        .collect()
-}
-
-#[test]
-fn a_healthy_rollout_moves_the_canary_then_the_waves_in_order() {
-    let (server, text) = deployed();
-    let claims = claim_uids(&server);
-    server.clear_requests();
-    let out = clawctl(
-        &server,
-        &text,
-        &rollout_args(&["--tag", "2026.5.1", "-o", "json"]),
-    )
-    .success();
-    let report = report(&out.stdout);
-    assert_eq!(report["phase"], "done", "{}", out.stderr);
-    assert_eq!(
-        report["groups"],
-        serde_json::json!([["alpha"], ["beta", "delta"], ["gamma", "omega"]])
-    );
-    // Five agents, each updated (an empty list would pass `all`).
-    let updated = results(&report);
-    assert_eq!(updated.len(), 5, "{report}");
-    assert!(updated.iter().all(|(_, r)| r == "updated"), "{report}");
-    assert_eq!(images(&server), vec![NEW.to_string(); 5]);
-    assert_eq!(claim_uids(&server), claims);
-
-    // Canary first; every agent of a wave after every agent of the one before.
-    let order = deployment_patches(&server);
-    let at = |agent: &str| {
-        order
-            .iter()
-            .position(|a| a == agent)
-            .unwrap_or_else(|| panic!("{agent} not patched: {order:?}"))
-    };
-    assert_eq!(order[0], "alpha", "{order:?}");
-    assert!(
-        at("beta").max(at("delta")) < at("gamma").min(at("omega")),
-        "{order:?}"
-    );
-    // ... and a wave starts only after the one before passed its gate: the canary's
-    // rollout revision is recorded before wave 1's first patch.
-    let requests = server.requests();
-    let canary_recorded = requests
-        .iter()
-        .position(|r| {
-            // Revisions are Secrets created by POST (everything else is applied).
-            r.method == "POST" && r.path.ends_with("/secrets") && r.status == 201
-        })
-        .expect("a revision recorded");
-    let first_wave_patch = requests
-        .iter()
-        .position(|r| {
-            r.method == "PATCH"
-                && (r.path.ends_with("/agent-beta") || r.path.ends_with("/agent-delta"))
-        })
-        .expect("wave 1 patched");
-    assert!(canary_recorded < first_wave_patch);
-
-    // The plan was shown first; --yes answered the question.
-    assert!(
-        out.stderr
-            .contains(&format!("rollout of fleet demo to {NEW} on ")),
-        "{}",
-        out.stderr
-    );
-    assert!(!out.stderr.contains("needs confirmation"), "{}", out.stderr);
-
-    // Again: nothing to move, so nothing to ask (no --yes, no terminal) and no write.
-    server.clear_requests();
-    let out = clawctl(&server, &text, &asking(&["--tag", "2026.5.1"])).success();
-    assert!(out.stderr.contains("nothing to move"), "{}", out.stderr);
-    assert_eq!(writes(&server), Vec::<String>::new());
+/// A fleet of five agents on the fake, applied and ready at IMAGE.
+fn deployed() -> (Backend, String) {
+    let b = Backend::start_fake();
+    let text = b.fleet(&AGENTS, IMAGE);
+    b.apply(&text, &[]).success();
+    (b, text)
 }
 
 #[test]
 fn without_a_terminal_rollout_shows_the_plan_asks_for_yes_and_changes_nothing() {
-    let (server, text) = deployed();
+    let (b, text) = deployed();
+    let server = b.server();
     server.clear_requests();
-    let out = clawctl(&server, &text, &asking(&["--tag", "2026.5.1"])).fails(2);
+    let out = b
+        .clawctl(&text, &asking(&b, &["--tag", "2026.5.1"]))
+        .fails(2);
     assert!(
         out.stderr.contains("Start this rollout on ")
             && out.stderr.contains("pass --yes to go ahead"),
@@ -229,7 +62,7 @@ fn without_a_terminal_rollout_shows_the_plan_asks_for_yes_and_changes_nothing() 
     );
     assert_eq!(
         plan_rows(&out.stderr),
-        rows(&[
+        pairs(&[
             ("canary", "alpha"),
             ("wave 1", "beta"),
             ("wave 1", "delta"),
@@ -239,22 +72,25 @@ fn without_a_terminal_rollout_shows_the_plan_asks_for_yes_and_changes_nothing() 
         "{}",
         out.stderr
     );
-    assert_eq!(writes(&server), Vec::<String>::new());
-    assert_eq!(images(&server), vec![IMAGE.to_string(); 5]);
-    assert_eq!(state(&server), Value::Null);
+    assert_eq!(writes(server), Vec::<String>::new());
+    assert_eq!(b.images(&AGENTS), vec![IMAGE.to_string(); AGENTS.len()]);
+    assert_eq!(b.state(), Value::Null);
 }
 
 #[test]
 fn dry_run_shows_the_target_and_the_waves_and_writes_nothing() {
-    let server = server();
+    let b = Backend::start_fake();
+    let server = b.server();
     // zeta is in the file but not deployed: apply creates it, the rollout leaves it.
-    apply(&server, &fleet(&AGENTS, IMAGE), &[]).success();
+    b.apply(&b.fleet(&AGENTS, IMAGE), &[]).success();
     let mut names = AGENTS.to_vec();
     names.push("zeta");
-    let text = fleet(&names, IMAGE);
+    let text = b.fleet(&names, IMAGE);
     server.clear_requests();
 
-    let out = clawctl(&server, &text, &asking(&["--tag", "2026.5.1", "--dry-run"])).success();
+    let out = b
+        .clawctl(&text, &asking(&b, &["--tag", "2026.5.1", "--dry-run"]))
+        .success();
     assert!(
         out.stderr
             .contains(&format!("rollout of fleet demo to {NEW} on ")),
@@ -263,7 +99,7 @@ fn dry_run_shows_the_target_and_the_waves_and_writes_nothing() {
     );
     assert_eq!(
         plan_rows(&out.stderr),
-        rows(&[
+        pairs(&[
             ("canary", "alpha"),
             ("wave 1", "beta"),
             ("wave 1", "delta"),
@@ -293,12 +129,12 @@ fn dry_run_shows_the_target_and_the_waves_and_writes_nothing() {
     assert_eq!(out.stdout, "");
 
     // -o json: the plan as data.
-    let out = clawctl(
-        &server,
-        &text,
-        &asking(&["--tag", "2026.5.1", "--dry-run", "-o", "json"]),
-    )
-    .success();
+    let out = b
+        .clawctl(
+            &text,
+            &asking(&b, &["--tag", "2026.5.1", "--dry-run", "-o", "json"]),
+        )
+        .success();
     let plan = report(&out.stdout);
     assert_eq!(plan["mode"], "full");
     assert_eq!(plan["target"], NEW);
@@ -317,7 +153,7 @@ fn dry_run_shows_the_target_and_the_waves_and_writes_nothing() {
     );
 
     // Nothing was written, not even the lock; nothing moved.
-    assert_eq!(writes(&server), Vec::<String>::new());
+    assert_eq!(writes(server), Vec::<String>::new());
     let requests = server.requests();
     assert!(!requests.is_empty());
     assert!(
@@ -326,24 +162,21 @@ fn dry_run_shows_the_target_and_the_waves_and_writes_nothing() {
             .all(|r| !r.path.ends_with("/clawctl-demo-lock")),
         "a dry run touched the lock"
     );
-    assert_eq!(images(&server), vec![IMAGE.to_string(); 5]);
-    assert_eq!(state(&server), Value::Null);
+    assert_eq!(b.images(&AGENTS), vec![IMAGE.to_string(); AGENTS.len()]);
+    assert_eq!(b.state(), Value::Null);
 }
 
 #[test]
 fn promote_and_abort_show_what_they_will_do_and_ask() {
-    let (server, text) = deployed();
-    clawctl(
-        &server,
-        &text,
-        &rollout_args(&["--tag", "2026.5.1", "--canary"]),
-    )
-    .success();
-    let record = state(&server);
+    let (b, text) = deployed();
+    let server = b.server();
+    b.clawctl(&text, &rollout_args(&b, &["--tag", "2026.5.1", "--canary"]))
+        .success();
+    let record = b.state();
     server.clear_requests();
 
     // --promote: the waves left, the canary done already; refused without --yes.
-    let out = clawctl(&server, &text, &asking(&["--promote"])).fails(2);
+    let out = b.clawctl(&text, &asking(&b, &["--promote"])).fails(2);
     assert!(
         out.stderr.contains("Promote this rollout on ") && out.stderr.contains("--yes"),
         "{}",
@@ -351,7 +184,7 @@ fn promote_and_abort_show_what_they_will_do_and_ask() {
     );
     assert_eq!(
         plan_rows(&out.stderr),
-        rows(&[
+        pairs(&[
             ("wave 1", "beta"),
             ("wave 1", "delta"),
             ("wave 2", "gamma"),
@@ -367,7 +200,9 @@ fn promote_and_abort_show_what_they_will_do_and_ask() {
     );
 
     // --abort --dry-run: alpha goes back to the revision it had.
-    let out = clawctl(&server, &text, &asking(&["--abort", "--dry-run"])).success();
+    let out = b
+        .clawctl(&text, &asking(&b, &["--abort", "--dry-run"]))
+        .success();
     assert!(
         out.stderr.contains(&format!(
             "abort the canary-passed rollout of fleet demo to {NEW}"
@@ -385,12 +220,9 @@ fn promote_and_abort_show_what_they_will_do_and_ask() {
         "{}",
         out.stderr
     );
-    let out = clawctl(
-        &server,
-        &text,
-        &asking(&["--abort", "--dry-run", "-o", "json"]),
-    )
-    .success();
+    let out = b
+        .clawctl(&text, &asking(&b, &["--abort", "--dry-run", "-o", "json"]))
+        .success();
     let plan = report(&out.stdout);
     assert_eq!(plan["mode"], "abort");
     assert_eq!(plan["phase"], "canary-passed");
@@ -399,39 +231,39 @@ fn promote_and_abort_show_what_they_will_do_and_ask() {
         serde_json::json!([{"agent": "alpha", "from": NEW, "to": {"revision": 1, "image": IMAGE}}])
     );
     // --abort without --yes is refused.
-    let out = clawctl(&server, &text, &asking(&["--abort"])).fails(2);
+    let out = b.clawctl(&text, &asking(&b, &["--abort"])).fails(2);
     assert!(out.stderr.contains("Abort this rollout"), "{}", out.stderr);
 
-    assert_eq!(writes(&server), Vec::<String>::new());
-    assert_eq!(state(&server), record);
-    assert_eq!(image(&server, "alpha"), NEW);
-    assert_eq!(image(&server, "beta"), IMAGE);
+    assert_eq!(writes(server), Vec::<String>::new());
+    assert_eq!(b.state(), record);
+    assert_eq!(b.image_of("alpha"), NEW);
+    assert_eq!(b.image_of("beta"), IMAGE);
 
     // With --yes, --promote goes ahead.
-    clawctl(&server, &text, &rollout_args(&["--promote"])).success();
-    assert_eq!(images(&server), vec![NEW.to_string(); 5]);
+    b.clawctl(&text, &rollout_args(&b, &["--promote"]))
+        .success();
+    assert_eq!(b.images(&AGENTS), vec![NEW.to_string(); AGENTS.len()]);
 }
 
 #[test]
 fn a_crash_looping_tag_fails_at_the_canary_and_only_the_canary_is_rolled_back() {
-    let (server, text) = deployed();
-    server.crash_images("crashy");
-    let untouched: Vec<Value> = ["beta", "delta", "gamma", "omega"]
-        .iter()
-        .map(|a| {
-            server
-                .get("apps/v1", "Deployment", Some("core"), &format!("agent-{a}"))
-                .expect("deployment")["metadata"]["resourceVersion"]
-                .clone()
-        })
-        .collect();
-    let claims = claim_uids(&server);
-    let out = clawctl(
-        &server,
-        &text,
-        &rollout_args(&["--tag", "2026.4.14-crashy", "-o", "json"]),
-    )
-    .fails(4);
+    let (b, text) = deployed();
+    b.server().crash_images("crashy");
+    // The fake's Deployments change resourceVersion only when someone writes them.
+    let versions = || -> Vec<Value> {
+        AGENTS[1..]
+            .iter()
+            .map(|a| b.deployment(a)["metadata"]["resourceVersion"].clone())
+            .collect()
+    };
+    let untouched = versions();
+    let claims = b.claim_uids(&AGENTS);
+    let out = b
+        .clawctl(
+            &text,
+            &rollout_args(&b, &["--tag", "2026.4.14-crashy", "-o", "json"]),
+        )
+        .fails(4);
     let report = report(&out.stdout);
     assert_eq!(report["phase"], "rolled-back");
     assert_eq!(
@@ -445,18 +277,13 @@ fn a_crash_looping_tag_fails_at_the_canary_and_only_the_canary_is_rolled_back() 
         ]
     );
     assert!(out.stderr.contains("CrashLoopBackOff"), "{}", out.stderr);
-    assert_eq!(images(&server), vec![IMAGE.to_string(); 5]);
-    let after: Vec<Value> = ["beta", "delta", "gamma", "omega"]
-        .iter()
-        .map(|a| {
-            server
-                .get("apps/v1", "Deployment", Some("core"), &format!("agent-{a}"))
-                .expect("deployment")["metadata"]["resourceVersion"]
-                .clone()
-        })
-        .collect();
-    assert_eq!(after, untouched, "agents after the canary were touched");
-    assert_eq!(claim_uids(&server), claims);
+    assert_eq!(b.images(&AGENTS), vec![IMAGE.to_string(); AGENTS.len()]);
+    assert_eq!(
+        versions(),
+        untouched,
+        "agents after the canary were touched"
+    );
+    assert_eq!(b.claim_uids(&AGENTS), claims);
 }
 
 /// Issue 20: the router takes part in `rollout`: a new router image in the file moves the
@@ -464,17 +291,18 @@ fn a_crash_looping_tag_fails_at_the_canary_and_only_the_canary_is_rolled_back() 
 /// it ran, and no agent moves (exit 4).
 #[test]
 fn the_router_moves_first_and_a_failing_one_goes_back_before_any_agent() {
-    let server = server();
+    let b = Backend::start_fake();
     let routed = |router: &str, agents: &str| {
-        fleet(&AGENTS, agents).replace(
-            "  defaults:",
-            &format!("  routing:\n    router: {{image: ghcr.io/clawctl/clawctl-router:{router}, http: {{proxy: [10.0.3.0/24]}}}}\n  defaults:"),
+        with_router(
+            &b.fleet(&AGENTS, agents),
+            &format!(
+                "image: ghcr.io/clawctl/clawctl-router:{router}, http: {{proxy: [10.0.3.0/24]}}"
+            ),
         )
     };
-    apply(&server, &routed("0.1.0", IMAGE), &[]).success();
+    b.apply(&routed("0.1.0", IMAGE), &[]).success();
     let router_image = || {
-        server
-            .get("apps/v1", "Deployment", Some("demo-router"), "demo-router")
+        b.json::<Deployment>("demo-router", "demo-router")
             .and_then(|d| {
                 d["spec"]["template"]["spec"]["containers"][0]["image"]
                     .as_str()
@@ -486,42 +314,51 @@ fn the_router_moves_first_and_a_failing_one_goes_back_before_any_agent() {
 
     // The plan names the router's move before the agents'.
     let text = routed("0.2.0", NEW);
-    let dry = clawctl(&server, &text, &["rollout", "fleet.yaml", "--dry-run"]).success();
+    let dry = b
+        .clawctl(&text, &["rollout", "fleet.yaml", "--dry-run"])
+        .success();
     assert!(
         dry.stderr
             .contains("first the router demo-router/demo-router: 0.1.0 -> 0.2.0"),
         "{}",
         dry.stderr
     );
-    let out = clawctl(&server, &text, &rollout_args(&["-o", "json"])).success();
+    let out = b
+        .clawctl(&text, &rollout_args(&b, &["-o", "json"]))
+        .success();
     let moved = report(&out.stdout);
     assert_eq!(moved["router"]["result"], "updated", "{moved}");
     assert_eq!(router_image(), "ghcr.io/clawctl/clawctl-router:0.2.0");
-    assert_eq!(images(&server), vec![NEW.to_string(); 5]);
+    assert_eq!(b.images(&AGENTS), vec![NEW.to_string(); AGENTS.len()]);
 
     // Only the router's image changes: it moves alone.
     let text = routed("0.3.0", NEW);
-    let out = clawctl(&server, &text, &rollout_args(&["-o", "json"])).success();
+    let out = b
+        .clawctl(&text, &rollout_args(&b, &["-o", "json"]))
+        .success();
     let moved = report(&out.stdout);
     assert_eq!(moved["router"]["result"], "updated", "{moved}");
     assert_eq!(moved["phase"], "done");
     assert_eq!(router_image(), "ghcr.io/clawctl/clawctl-router:0.3.0");
 
     // A router that crash-loops goes back; no agent moves.
-    server.crash_images("crashy");
+    b.server().crash_images("crashy");
     let text = routed("0.4.0-crashy", IMAGE);
-    let out = clawctl(&server, &text, &rollout_args(&["-o", "json"])).fails(4);
+    let out = b
+        .clawctl(&text, &rollout_args(&b, &["-o", "json"]))
+        .fails(4);
     let moved = report(&out.stdout);
     assert_eq!(moved["phase"], "rolled-back", "{moved}");
     assert_eq!(moved["router"]["result"], "rolled-back", "{moved}");
     assert!(out.stderr.contains("CrashLoopBackOff"), "{}", out.stderr);
     assert_eq!(router_image(), "ghcr.io/clawctl/clawctl-router:0.3.0");
-    assert_eq!(images(&server), vec![NEW.to_string(); 5]);
+    assert_eq!(b.images(&AGENTS), vec![NEW.to_string(); AGENTS.len()]);
 }
 
 #[test]
 fn a_failure_in_wave_two_rolls_back_the_canary_and_both_waves() {
-    let (server, text) = deployed();
+    let (b, text) = deployed();
+    let server = b.server();
     // omega (wave 2) cannot be updated.
     server.inject(
         FaultRule::new(Fault::Status {
@@ -533,293 +370,59 @@ fn a_failure_in_wave_two_rolls_back_the_canary_and_both_waves() {
         // Every try of the update (clawctl tries 5 times); the rollback then succeeds.
         .times(5),
     );
-    let out = clawctl(
-        &server,
-        &text,
-        &rollout_args(&["--tag", "2026.5.1", "-o", "json"]),
-    )
-    .fails(4);
+    let out = b
+        .clawctl(
+            &text,
+            &rollout_args(&b, &["--tag", "2026.5.1", "-o", "json"]),
+        )
+        .fails(4);
     server.clear_faults();
     let report = report(&out.stdout);
     let results = results(&report);
-    assert!(!results.is_empty(), "{report}");
+    assert_eq!(results.len(), AGENTS.len(), "{report}");
     assert!(
         results.iter().all(|(_, r)| r == "rolled-back"),
         "{results:?}\n{}",
         out.stderr
     );
-    assert_eq!(images(&server), vec![IMAGE.to_string(); 5]);
-}
-
-#[test]
-fn canary_then_promote() {
-    let (server, text) = deployed();
-    let out = clawctl(
-        &server,
-        &text,
-        &rollout_args(&["--tag", "2026.5.1", "--canary"]),
-    )
-    .success();
-    assert!(out.stderr.contains("canary passed"), "{}", out.stderr);
-    assert_eq!(image(&server, "alpha"), NEW);
-    assert_eq!(image(&server, "beta"), IMAGE);
-    // A new rollout is refused while this one waits for --promote.
-    let out = clawctl(&server, &text, &rollout_args(&["--tag", "2026.6.0"])).fails(1);
-    assert!(out.stderr.contains("--promote"), "{}", out.stderr);
-
-    clawctl(&server, &text, &rollout_args(&["--promote"])).success();
-    assert_eq!(images(&server), vec![NEW.to_string(); 5]);
-}
-
-fn spawn(
-    server: &FakeApiServer,
-    text: &str,
-    args: &[&str],
-) -> (crate::harness::Test, std::process::Child) {
-    let test = crate::harness::Test::new()
-        .file("fleet.yaml", text)
-        .file("kubeconfig", &server.kubeconfig());
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_clawctl"))
-        .args(args)
-        .current_dir(test.path())
-        .env("KUBECONFIG", test.path().join("kubeconfig"))
-        .env_remove("KUBERNETES_SERVICE_HOST")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn clawctl");
-    (test, child)
-}
-
-fn state(server: &FakeApiServer) -> Value {
-    server
-        .get(
-            "v1",
-            "ConfigMap",
-            Some("clawctl-system"),
-            "clawctl-rollout-demo",
-        )
-        .and_then(|cm| {
-            cm["data"]["state.json"]
-                .as_str()
-                .and_then(|t| serde_json::from_str(t).ok())
-        })
-        .unwrap_or(Value::Null)
-}
-
-/// Waits until the recorded state has at least `done` agents done.
-fn wait_for_done(server: &FakeApiServer, done: usize) {
-    let started = Instant::now();
-    while state(server)["done"].as_array().map_or(0, Vec::len) < done {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "rollout made no progress: {}",
-            state(server)
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn interrupt(child: &mut std::process::Child, signal: &str) -> (i32, String) {
-    let status = std::process::Command::new("kill")
-        .args([signal, &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
-    child.wait_with_output_ref()
-}
-
-trait WaitRef {
-    fn wait_with_output_ref(&mut self) -> (i32, String);
-}
-
-impl WaitRef for std::process::Child {
-    fn wait_with_output_ref(&mut self) -> (i32, String) {
-        use std::io::Read;
-        let status = self.wait().expect("wait");
-        let mut stderr = String::new();
-        if let Some(mut err) = self.stderr.take() {
-            let _ = err.read_to_string(&mut stderr);
-        }
-        (status.code().unwrap_or(-1), stderr)
-    }
-}
-
-#[test]
-fn sigint_during_a_wave_records_state_then_resume_completes() {
-    let (server, text) = deployed();
-    let claims = claim_uids(&server);
-    let (_test, mut child) = spawn(
-        &server,
-        &text,
-        &rollout_args(&["--tag", "2026.5.1", "--soak", "2s", "--max-parallel", "1"]),
-    );
-    wait_for_done(&server, 1);
-    let (code, stderr) = interrupt(&mut child, "-INT");
-    assert_eq!(code, 130, "{stderr}");
-    assert!(
-        stderr.contains("--resume") && stderr.contains("--abort"),
-        "{stderr}"
-    );
-    let recorded = state(&server);
-    assert_eq!(recorded["phase"], "interrupted", "{recorded}");
-    let moved = images(&server).iter().filter(|i| *i == NEW).count();
-    assert!(moved < 5, "everything moved before the interrupt");
-
-    clawctl(
-        &server,
-        &text,
-        &rollout_args(&["--resume", "--soak", "100ms"]),
-    )
-    .success();
-    assert_eq!(images(&server), vec![NEW.to_string(); 5]);
-    assert_eq!(state(&server)["phase"], "done");
-    assert_eq!(claim_uids(&server), claims);
-}
-
-#[test]
-fn sigterm_then_abort_restores_every_touched_agent() {
-    let (server, text) = deployed();
-    let (_test, mut child) = spawn(
-        &server,
-        &text,
-        &rollout_args(&["--tag", "2026.5.1", "--soak", "2s", "--max-parallel", "1"]),
-    );
-    wait_for_done(&server, 1);
-    let (code, stderr) = interrupt(&mut child, "-TERM");
-    assert_eq!(code, 130, "{stderr}");
-    assert!(images(&server).contains(&NEW.to_string()));
-
-    clawctl(&server, &text, &rollout_args(&["--abort"])).success();
-    assert_eq!(images(&server), vec![IMAGE.to_string(); 5]);
-    assert_eq!(state(&server)["phase"], "aborted");
-}
-
-#[test]
-fn a_killed_rollout_leaves_a_lease_that_the_next_run_on_this_host_takes_over() {
-    let (server, text) = deployed();
-    let (_test, mut child) = spawn(
-        &server,
-        &text,
-        &rollout_args(&["--tag", "2026.5.1", "--soak", "2s", "--max-parallel", "1"]),
-    );
-    wait_for_done(&server, 1);
-    let (code, _) = interrupt(&mut child, "-KILL");
-    assert_ne!(code, 0);
-    // The lock is still held by the dead process, which ran on this host: --resume takes
-    // it over at once and says so (a holder elsewhere is waited out; see the cluster
-    // tests).
-    let held = server
-        .get(
-            "v1",
-            "ConfigMap",
-            Some("clawctl-system"),
-            "clawctl-demo-lock",
-        )
-        .expect("lease");
-    let holder = crate::cluster::lock_holder(&held);
-    assert!(holder.contains("(clawctl rollout)"), "{held}");
-    let out = clawctl(
-        &server,
-        &text,
-        &rollout_args(&["--resume", "--soak", "100ms"]),
-    )
-    .success();
-    assert!(
-        out.stderr.contains(&format!(
-            "taking over the fleet lock from {holder}: that process is no longer running"
-        )),
-        "{}",
-        out.stderr
-    );
-    assert_eq!(images(&server), vec![NEW.to_string(); 5]);
-}
-
-#[test]
-fn a_concurrent_rollout_is_refused_by_the_lease() {
-    let (server, text) = deployed();
-    server
-        .apply_as(
-            "other-run",
-            lease("ci@runner-9 pid 7 (clawctl rollout)", 1),
-            true,
-        )
-        .expect("lease");
-    let out = clawctl(&server, &text, &rollout_args(&["--tag", "2026.5.1"])).fails(1);
-    assert!(out.stderr.contains("ci@runner-9 pid 7"), "{}", out.stderr);
-    assert_eq!(images(&server), vec![IMAGE.to_string(); 5]);
-}
-
-/// The five-agent fleet with a rollout strategy in the file.
-fn with_strategy(image: &str) -> String {
-    fleet(&AGENTS, image).replace(
-        "  teams:",
-        "  rollout: {canary: {count: 1}, waves: [\"50%\", \"100%\"], soak: 100ms, timeout: 30s}\n  teams:",
-    )
-}
-
-#[test]
-fn apply_with_a_new_image_runs_the_rollout_strategy_unless_all_at_once() {
-    let server = server();
-    apply(&server, &with_strategy(IMAGE), &[]).success();
-    server.clear_requests();
-    // apply --yes confirmed once; the rollout it hands the image change to shows its plan
-    // and does not ask again (there is no terminal: a second question would fail).
-    let out = apply(&server, &with_strategy(NEW), &[]).success();
-    assert!(out.stderr.contains("change image"), "{}", out.stderr);
-    assert_eq!(plan_rows(&out.stderr)[0], ("canary".into(), "alpha".into()));
-    assert_eq!(images(&server), vec![NEW.to_string(); 5]);
-    let order = deployment_patches(&server);
-    assert_eq!(order.len(), 5, "{order:?}");
-    assert_eq!(order[0], "alpha", "the canary goes first: {order:?}");
-    assert_eq!(state(&server)["phase"], "done");
-    assert_eq!(state(&server)["groups"][0], serde_json::json!(["alpha"]));
-
-    // --all-at-once: one apply step, no rollout.
-    let server = super::cluster::server();
-    apply(&server, &with_strategy(IMAGE), &[]).success();
-    let out = apply(&server, &with_strategy(NEW), &["--all-at-once"]).success();
-    assert!(!out.stderr.contains("change image"), "{}", out.stderr);
-    assert_eq!(images(&server), vec![NEW.to_string(); 5]);
-    assert_eq!(state(&server), Value::Null);
+    assert_eq!(b.images(&AGENTS), vec![IMAGE.to_string(); AGENTS.len()]);
 }
 
 #[test]
 fn rollback_is_refused_while_a_rollout_is_unfinished() {
-    let (server, text) = deployed();
-    clawctl(
-        &server,
-        &text,
-        &rollout_args(&["--tag", "2026.5.1", "--canary"]),
-    )
-    .success();
-    let out = clawctl(
-        &server,
-        &text,
-        &["rollback", "fleet.yaml", "--agent", "alpha", "--yes"],
-    )
-    .fails(1);
+    let (b, text) = deployed();
+    b.clawctl(&text, &rollout_args(&b, &["--tag", "2026.5.1", "--canary"]))
+        .success();
+    let out = b
+        .clawctl(
+            &text,
+            &["rollback", "fleet.yaml", "--agent", "alpha", "--yes"],
+        )
+        .fails(1);
     assert!(out.stderr.contains("rollout --abort"), "{}", out.stderr);
-    assert_eq!(image(&server, "alpha"), NEW);
-    clawctl(&server, &text, &rollout_args(&["--abort"])).success();
-    assert_eq!(image(&server, "alpha"), IMAGE);
+    assert_eq!(b.image_of("alpha"), NEW);
+    b.clawctl(&text, &rollout_args(&b, &["--abort"])).success();
+    assert_eq!(b.image_of("alpha"), IMAGE);
 }
 
-/// `ops::rollout::plan` in process, against `server`, for `fleet.yaml` in `test`'s folder:
-/// the fast strategy of `rollout_args`, to `tag`.
+/// `ops::rollout::plan` in process, against `b`, for `fleet_text`: the fast strategy of
+/// `rollout_args`, to `tag`.
 fn plan_in_process(
     runtime: &tokio::runtime::Runtime,
-    test: &crate::harness::Test,
+    b: &Backend,
+    fleet_text: &str,
     tag: &str,
 ) -> clawctl::ops::rollout::Planned {
     use clawctl::ops::rollout::{Mode, Overrides, Request, plan, strategy::Canary};
-    let fleet = test.path().join("fleet.yaml");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let fleet = dir.path().join("fleet.yaml");
+    std::fs::write(&fleet, fleet_text).expect("fleet file");
     let request = Request {
         planning: clawctl::ops::planning::Request {
             fleet: &fleet,
             templates: None,
             target: clawctl::cluster::Target {
-                kubeconfig: Some(test.path().join("kubeconfig")),
+                kubeconfig: Some(b.kubeconfig.clone()),
                 context: None,
             },
             delete_volumes: false,
@@ -841,22 +444,16 @@ fn plan_in_process(
 
 #[test]
 fn a_plan_another_run_made_stale_is_refused_before_any_change() {
-    let (server, text) = deployed();
-    let test = crate::harness::Test::new()
-        .file("fleet.yaml", &text)
-        .file("kubeconfig", &server.kubeconfig());
+    let (b, text) = deployed();
+    let server = b.server();
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let planned = plan_in_process(&runtime, &test, "2026.5.1");
+    let planned = plan_in_process(&runtime, &b, &text, "2026.5.1");
     assert_eq!(planned.plan.groups.len(), 3);
 
     // While the plan waits for its question, another run moves the canary.
-    clawctl(
-        &server,
-        &text,
-        &rollout_args(&["--tag", "2026.5.1", "--canary"]),
-    )
-    .success();
-    let record = state(&server);
+    b.clawctl(&text, &rollout_args(&b, &["--tag", "2026.5.1", "--canary"]))
+        .success();
+    let record = b.state();
     server.clear_requests();
     let progress = clawctl::output::rollout::RolloutProgress::new(true);
     let stop = clawctl::interrupt::Stop::new();
@@ -868,16 +465,14 @@ fn a_plan_another_run_made_stale_is_refused_before_any_change() {
         "{err:#}"
     );
     // Only the Lease was taken and given back.
-    assert_eq!(writes_but_lease(&server), Vec::<String>::new());
-    assert_eq!(state(&server), record);
-    assert_eq!(image(&server, "beta"), IMAGE);
+    assert_eq!(writes_but_lease(server), Vec::<String>::new());
+    assert_eq!(b.state(), record);
+    assert_eq!(b.image_of("beta"), IMAGE);
 
     // The same for the agents' images: a plan made before an agent moved by other means.
-    let (server, text) = deployed();
-    let test = crate::harness::Test::new()
-        .file("fleet.yaml", &text)
-        .file("kubeconfig", &server.kubeconfig());
-    let planned = plan_in_process(&runtime, &test, "2026.5.1");
+    let (b, text) = deployed();
+    let server = b.server();
+    let planned = plan_in_process(&runtime, &b, &text, "2026.5.1");
     let mut alpha = server
         .get("apps/v1", "Deployment", Some("core"), "agent-alpha")
         .expect("deployment");
@@ -888,6 +483,6 @@ fn a_plan_another_run_made_stale_is_refused_before_any_change() {
         .block_on(clawctl::ops::rollout::execute(planned, &progress, &stop))
         .expect_err("a stale plan");
     assert!(format!("{err:#}").contains("agents' images"), "{err:#}");
-    assert!(deployment_patches(&server).is_empty());
-    assert_eq!(state(&server), Value::Null);
+    assert!(deployment_patches(server).is_empty());
+    assert_eq!(b.state(), Value::Null);
 }

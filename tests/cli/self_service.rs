@@ -9,10 +9,10 @@ use std::time::Duration;
 use clawctl::cluster::{Cluster, Target};
 use clawctl::fleet::self_service::Identity;
 use clawctl::ops::self_service::provision::{Ask, Place, Provisioned, provision};
-use fake_apiserver::FakeApiServer;
 use serde_json::{Value, json};
 
-use crate::cluster::{IMAGE, apply, clawctl, server, writes_but_lease};
+use crate::harness::backend::{Backend, IMAGE};
+use crate::harness::fake::writes_but_lease;
 
 const ROUTER_NS: &str = "demo-router";
 
@@ -52,37 +52,36 @@ fn fleet_without_self_service() -> String {
     format!("{}{}", &text[..start], &text[end..])
 }
 
-/// What the router does for a `/setup-agent`, with the library the router uses.
-fn make_agent(server: &FakeApiServer, identity: &str, person: &str) -> Provisioned {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let kubeconfig = server.write_kubeconfig(dir.path());
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    runtime
-        .block_on(async {
-            let cluster = Cluster::connect(&Target {
-                kubeconfig: Some(kubeconfig),
-                context: None,
-            })
-            .await?;
-            let place = Place {
-                fleet: "demo".into(),
-                fleet_namespace: "clawctl-system".into(),
-                router_namespace: ROUTER_NS.into(),
-            };
-            let ask = Ask {
-                identity: Identity::parse(identity).expect("identity"),
-                person: person.into(),
-                in_slack_group: false,
-                timeout: Duration::from_secs(20),
-                requested_at: "2026-05-01T10:00:00Z".into(),
-            };
-            provision(&cluster, &place, &ask).await
-        })
-        .expect("provision")
+/// The fake with the platform team's namespace `core` (which the fleet adopts).
+fn backend() -> Backend {
+    let b = Backend::start_fake();
+    b.platform_namespace("core");
+    b
 }
 
-fn deployment(server: &FakeApiServer, ns: &str, agent: &str) -> Option<Value> {
-    server.get("apps/v1", "Deployment", Some(ns), &format!("agent-{agent}"))
+/// What the router does for a `/setup-agent`, with the library the router uses.
+fn make_agent(b: &Backend, identity: &str, person: &str) -> Provisioned {
+    b.block_on(async {
+        let cluster = Cluster::connect(&Target {
+            kubeconfig: Some(b.kubeconfig.clone()),
+            context: None,
+        })
+        .await?;
+        let place = Place {
+            fleet: "demo".into(),
+            fleet_namespace: "clawctl-system".into(),
+            router_namespace: ROUTER_NS.into(),
+        };
+        let ask = Ask {
+            identity: Identity::parse(identity).expect("identity"),
+            person: person.into(),
+            in_slack_group: false,
+            timeout: Duration::from_secs(20),
+            requested_at: "2026-05-01T10:00:00Z".into(),
+        };
+        provision(&cluster, &place, &ask).await
+    })
+    .expect("provision")
 }
 
 fn claim(agent: &str, identity: &str) -> Value {
@@ -94,9 +93,10 @@ fn claim(agent: &str, identity: &str) -> Value {
 
 #[test]
 fn an_agent_made_on_request_is_the_fleets_own_until_its_claim_is_deleted() {
-    let server = server();
+    let b = backend();
+    let server = b.server();
     let text = fleet();
-    apply(&server, &text, &[]).success();
+    b.apply(&text, &[]).success();
     // The router's bundle and rights are there; no agent was made yet.
     assert!(
         server
@@ -114,7 +114,7 @@ fn an_agent_made_on_request_is_the_fleets_own_until_its_claim_is_deleted() {
             .is_some()
     );
 
-    let made = make_agent(&server, "slack:U0DANA", "Dana Scully");
+    let made = make_agent(&b, "slack:U0DANA", "Dana Scully");
     assert_eq!(
         made,
         Provisioned::Ready {
@@ -131,7 +131,9 @@ fn an_agent_made_on_request_is_the_fleets_own_until_its_claim_is_deleted() {
             .is_none(),
         "a claim is not an ApplySet member, so prune never deletes it: {claim}"
     );
-    let made = deployment(&server, "helpdesk", "dana-scully").expect("the agent's Deployment");
+    let made = b
+        .deployment_in("helpdesk", "dana-scully")
+        .expect("the agent's Deployment");
     assert!(
         made["metadata"]["labels"]["applyset.kubernetes.io/part-of"]
             .as_str()
@@ -149,13 +151,17 @@ fn an_agent_made_on_request_is_the_fleets_own_until_its_claim_is_deleted() {
     assert!(token["data"]["OPENCLAW_GATEWAY_TOKEN"].as_str().is_some());
 
     // clawctl sees exactly what it would have made itself.
-    let diff = clawctl(&server, &text, &["diff", "fleet.yaml", "--exit-code"]).run();
+    let diff = b
+        .clawctl(&text, &["diff", "fleet.yaml", "--exit-code"])
+        .run();
     assert_eq!(
         diff.code, 0,
         "diff is clean:\n{}{}",
         diff.stdout, diff.stderr
     );
-    let status = clawctl(&server, &text, &["status", "fleet.yaml", "-o", "json"]).success();
+    let status = b
+        .clawctl(&text, &["status", "fleet.yaml", "-o", "json"])
+        .success();
     assert!(
         status.stdout.contains("\"dana-scully\""),
         "status lists the agent made on request:\n{}",
@@ -164,34 +170,34 @@ fn an_agent_made_on_request_is_the_fleets_own_until_its_claim_is_deleted() {
 
     // A second request from the same person makes nothing.
     assert_eq!(
-        make_agent(&server, "slack:U0DANA", "Dana"),
+        make_agent(&b, "slack:U0DANA", "Dana"),
         Provisioned::AlreadyHas {
             agent: "dana-scully".into()
         }
     );
     // Nor does one from a person allow does not admit, or one who has a file agent.
     assert_eq!(
-        make_agent(&server, "slack:U0EVE", "Eve"),
+        make_agent(&b, "slack:U0EVE", "Eve"),
         Provisioned::NotAdmitted
     );
     assert_eq!(
-        make_agent(&server, "email:alice@example.com", "alice"),
+        make_agent(&b, "email:alice@example.com", "alice"),
         Provisioned::Ready {
             agent: "alice-2".into()
         },
         "an email identity is another person: admitted by domain, named around alice"
     );
 
-    apply(&server, &text, &["--prune"]).success();
+    b.apply(&text, &["--prune"]).success();
     assert!(
-        deployment(&server, "helpdesk", "dana-scully").is_some(),
+        b.deployment_in("helpdesk", "dana-scully").is_some(),
         "apply --prune keeps an agent whose claim is there"
     );
 
     server.delete("v1", "ConfigMap", Some(ROUTER_NS), "claim-dana-scully");
-    apply(&server, &text, &["--prune"]).success();
+    b.apply(&text, &["--prune"]).success();
     assert!(
-        deployment(&server, "helpdesk", "dana-scully").is_none(),
+        b.deployment_in("helpdesk", "dana-scully").is_none(),
         "without its claim the agent is pruned"
     );
     assert!(
@@ -205,11 +211,11 @@ fn an_agent_made_on_request_is_the_fleets_own_until_its_claim_is_deleted() {
             .is_some(),
         "its volume is kept, as for any removed agent"
     );
-    assert!(deployment(&server, "helpdesk", "alice-2").is_some());
+    assert!(b.deployment_in("helpdesk", "alice-2").is_some());
     // The kept volume's name is not given to the next person who asks.
     server.delete("v1", "ConfigMap", Some(ROUTER_NS), "claim-alice-2");
     assert_eq!(
-        make_agent(&server, "email:dana.scully@example.com", "Dana Scully"),
+        make_agent(&b, "email:dana.scully@example.com", "Dana Scully"),
         Provisioned::Ready {
             agent: "dana-scully-2".into()
         }
@@ -218,21 +224,21 @@ fn an_agent_made_on_request_is_the_fleets_own_until_its_claim_is_deleted() {
 
 #[test]
 fn without_self_service_nothing_is_made() {
-    let server = server();
+    let b = backend();
+    let server = b.server();
     let text = fleet_without_self_service();
-    apply(&server, &text, &[]).success();
+    b.apply(&text, &[]).success();
     assert_eq!(
-        make_agent(&server, "slack:U0DANA", "Dana"),
+        make_agent(&b, "slack:U0DANA", "Dana"),
         Provisioned::NotOffered
     );
+    let configmaps = server.list("v1", "ConfigMap", Some(ROUTER_NS));
+    assert!(!configmaps.is_empty(), "the router's ConfigMaps");
     assert!(
-        server
-            .list("v1", "ConfigMap", Some(ROUTER_NS))
-            .iter()
-            .all(|c| !c["metadata"]["name"]
-                .as_str()
-                .unwrap_or_default()
-                .starts_with("claim-")),
+        configmaps.iter().all(|c| !c["metadata"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("claim-")),
         "no claim was written"
     );
     assert!(
@@ -243,15 +249,18 @@ fn without_self_service_nothing_is_made() {
 }
 
 /// Every command that plans refuses the claims before any write, naming the claim.
-fn refused(server: &FakeApiServer, text: &str, expected: &[&str]) {
+fn refused(b: &Backend, text: &str, expected: &[&str]) {
+    let server = b.server();
     server.clear_requests();
-    let out = clawctl(server, text, &["apply", "fleet.yaml", "--yes", "--prune"]).run();
+    let out = b
+        .clawctl(text, &["apply", "fleet.yaml", "--yes", "--prune"])
+        .run();
     assert_ne!(out.code, 0, "apply refused:\n{}", out.stderr);
     for e in expected {
         assert!(out.stderr.contains(e), "{e:?} in:\n{}", out.stderr);
     }
     assert_eq!(writes_but_lease(server), Vec::<String>::new());
-    let diff = clawctl(server, text, &["diff", "fleet.yaml"]).run();
+    let diff = b.clawctl(text, &["diff", "fleet.yaml"]).run();
     assert_ne!(diff.code, 0);
     assert!(diff.stderr.contains(expected[0]), "{}", diff.stderr);
     assert_eq!(writes_but_lease(server), Vec::<String>::new());
@@ -259,16 +268,17 @@ fn refused(server: &FakeApiServer, text: &str, expected: &[&str]) {
 
 #[test]
 fn claims_that_cannot_join_the_fleet_are_refused_by_name_and_nothing_is_written() {
-    let server = server();
+    let b = backend();
+    let server = b.server();
     let text = fleet();
-    apply(&server, &text, &[]).success();
+    b.apply(&text, &[]).success();
 
     // An identity the file already routes.
     server
         .apply_as("someone", claim("mallory", "slack:U0ALICE"), true)
         .expect("planted");
     refused(
-        &server,
+        &b,
         &text,
         &["claim claim-mallory", "already routed to agent \"alice\""],
     );
@@ -279,7 +289,7 @@ fn claims_that_cannot_join_the_fleet_are_refused_by_name_and_nothing_is_written(
         .apply_as("someone", claim("alice", "slack:U0DANA"), true)
         .expect("planted");
     refused(
-        &server,
+        &b,
         &text,
         &[
             "claim claim-alice",
@@ -292,7 +302,7 @@ fn claims_that_cannot_join_the_fleet_are_refused_by_name_and_nothing_is_written(
     let mut bad = claim("eve", "eve");
     bad["data"]["agent"] = json!("Eve!");
     server.apply_as("someone", bad, true).expect("planted");
-    refused(&server, &text, &["claim claim-eve"]);
+    refused(&b, &text, &["claim claim-eve"]);
     server.delete("v1", "ConfigMap", Some(ROUTER_NS), "claim-eve");
 
     // An identity allow does not admit.
@@ -300,7 +310,7 @@ fn claims_that_cannot_join_the_fleet_are_refused_by_name_and_nothing_is_written(
         .apply_as("someone", claim("trudy", "email:trudy@elsewhere.org"), true)
         .expect("planted");
     refused(
-        &server,
+        &b,
         &text,
         &["claim claim-trudy", "not admitted by selfService.allow"],
     );
@@ -311,7 +321,7 @@ fn claims_that_cannot_join_the_fleet_are_refused_by_name_and_nothing_is_written(
         .apply_as("someone", claim("dana", "slack:U0DANA"), true)
         .expect("planted");
     refused(
-        &server,
+        &b,
         &fleet_without_self_service(),
         &["claim-dana", "has no spec.routing.selfService"],
     );
@@ -319,18 +329,21 @@ fn claims_that_cannot_join_the_fleet_are_refused_by_name_and_nothing_is_written(
 
 #[test]
 fn claims_outside_the_routers_namespace_are_never_read() {
-    let server = server();
+    let b = backend();
+    let server = b.server();
     let text = fleet();
-    apply(&server, &text, &[]).success();
+    b.apply(&text, &[]).success();
     for ns in ["core", "helpdesk", "clawctl-system"] {
         let mut planted = claim("mallory", "slack:U0DANA");
         planted["metadata"]["namespace"] = json!(ns);
         server.apply_as("someone", planted, true).expect("planted");
     }
-    let diff = clawctl(&server, &text, &["diff", "fleet.yaml", "--exit-code"]).run();
+    let diff = b
+        .clawctl(&text, &["diff", "fleet.yaml", "--exit-code"])
+        .run();
     assert_eq!(diff.code, 0, "{}{}", diff.stdout, diff.stderr);
-    apply(&server, &text, &["--prune"]).success();
+    b.apply(&text, &["--prune"]).success();
     for ns in ["core", "helpdesk"] {
-        assert!(deployment(&server, ns, "mallory").is_none());
+        assert!(b.deployment_in(ns, "mallory").is_none());
     }
 }

@@ -7,7 +7,15 @@
 use fake_apiserver::FakeApiServer;
 use serde_json::Value;
 
-use crate::cluster::{IMAGE, apply, clawctl, fleet, server, writes_but_lease};
+use crate::harness::backend::on_the_fake;
+use crate::harness::fake::{IMAGE, apply, clawctl, fleet, server, writes_but_lease};
+
+on_the_fake!(snapshot: a_snapshot_job_is_accepted_and_its_failure_reported);
+
+on_the_fake!(
+    ignore = "needs rclone, moto, GNU tar or root (what .ci/run installs): cargo test --test cli -- --ignored --skip e2e";
+    snapshot: a_brain_goes_to_a_local_archive_and_into_another_agent,
+);
 
 /// alpha and gamma write their own folders; beta reads alpha's.
 fn kb_fleet() -> String {
@@ -93,10 +101,10 @@ fn backup_runs_a_job_beside_the_gateway_and_cleans_it_up() {
     );
     assert_eq!(steps(&server), ["post job", "delete job"]);
     assert!(jobs(&server).is_empty(), "a finished Job is deleted");
+    let pods = server.list("v1", "Pod", Some("core"));
+    assert!(!pods.is_empty(), "the gateways' pods");
     assert!(
-        server
-            .list("v1", "Pod", Some("core"))
-            .iter()
+        pods.iter()
             .all(|p| p["metadata"]["labels"]["clawctl.io/snapshot-of"].is_null()),
         "and its pod with it"
     );
@@ -155,18 +163,23 @@ fn a_failed_backup_says_why_and_keeps_its_job_for_the_logs() {
         env("RCLONE_CONFIG_KNOWLEDGE_REGION").as_deref(),
         Some("us-east-1")
     );
-    assert!(
-        c["volumeMounts"]
-            .as_array()
-            .expect("mounts")
-            .iter()
-            .filter(|m| m["name"] == "state")
-            .all(|m| m["readOnly"] == true),
-        "a backup only reads the volume"
+    let state: Vec<&Value> = c["volumeMounts"]
+        .as_array()
+        .expect("mounts")
+        .iter()
+        .filter(|m| m["name"] == "state")
+        .collect();
+    assert_eq!(state.len(), 1, "{c}");
+    assert_eq!(state[0]["readOnly"], true, "a backup only reads the volume");
+    let steps = steps(&server);
+    assert_eq!(
+        steps.iter().filter(|s| *s == "post job").count(),
+        2,
+        "{steps:?}"
     );
     assert!(
-        steps(&server).iter().all(|s| !s.contains("deployment")),
-        "a backup never touches the gateway"
+        steps.iter().all(|s| !s.contains("deployment")),
+        "a backup never touches the gateway: {steps:?}"
     );
 }
 
@@ -433,11 +446,9 @@ fn a_failed_snapshot_stops_a_rollout_before_anything_moves() {
     )
     .fails(1);
     assert!(out.stderr.contains("--no-snapshot"), "{}", out.stderr);
-    assert!(
-        steps(&server).iter().all(|s| !s.contains("deployment")),
-        "{:?}",
-        steps(&server)
-    );
+    let steps = steps(&server);
+    assert!(steps.iter().any(|s| s == "post job"), "{steps:?}");
+    assert!(steps.iter().all(|s| !s.contains("deployment")), "{steps:?}");
     assert_eq!(
         deployment(&server, "alpha")["spec"]["template"]["spec"]["containers"][0]["image"],
         IMAGE
@@ -514,9 +525,10 @@ fn rollback_snapshots_agents_whose_image_moves_back() {
         ],
     )
     .success();
+    let steps = steps(&server);
     assert!(
-        steps(&server).iter().all(|s| !s.contains("job")),
-        "{:?}",
-        steps(&server)
+        steps.iter().any(|s| s == "patch deployment/agent-alpha"),
+        "{steps:?}"
     );
+    assert!(steps.iter().all(|s| !s.contains("job")), "{steps:?}");
 }

@@ -5,106 +5,15 @@
 //! file into another. Compared byte for byte.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-use fake_apiserver::{ExecCall, ExecReply, FakeApiServer};
+use fake_apiserver::FakeApiServer;
 
-use crate::cluster::{IMAGE, apply, clawctl, fleet, server, writes_but_lease};
+use crate::harness::fake::{IMAGE, apply, clawctl, fleet, server, writes_but_lease};
+use crate::harness::volumes::{as_a_volume, run_on_host};
 use crate::knowledge::write;
 use crate::snapshot_bucket::{files, never_in_a_snapshot};
-
-const STATE: &str = "/home/node/.openclaw";
-
-/// Runs an exec on the host, the agent's volume being `volumes[agent]` (the agent is
-/// read from the helper pod's name, `agent-<name>-<operation>-<id>`).
-pub(crate) fn run_on_host(call: &ExecCall, volumes: &BTreeMap<String, PathBuf>) -> ExecReply {
-    let agent = call
-        .pod
-        .strip_prefix("agent-")
-        .and_then(|rest| rest.split('-').next())
-        .unwrap_or_default();
-    let Some(volume) = volumes.get(agent) else {
-        return ExecReply::exit(127, format!("no volume for pod {}", call.pod));
-    };
-    let args: Vec<String> = call
-        .command
-        .iter()
-        .map(|a| {
-            if a == STATE {
-                volume.display().to_string()
-            } else {
-                a.clone()
-            }
-        })
-        .collect();
-    // As the pod runs it: uid and gid 1000 (the fleet's runAsUser, runAsGroup and
-    // fsGroup), when the tests run as root and can drop to it.
-    let mut cmd = match as_pod_user() {
-        true => {
-            let mut c = Command::new("setpriv");
-            c.args(["--reuid=1000", "--regid=1000", "--clear-groups", "--"]);
-            c.args(&args);
-            c
-        }
-        false => {
-            let mut c = Command::new(&args[0]);
-            c.args(&args[1..]);
-            c
-        }
-    };
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let mut stdin = child.stdin.take().expect("stdin");
-    let input = call.stdin.clone();
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&input);
-    });
-    let out = child.wait_with_output().expect("wait");
-    writer.join().expect("writer");
-    ExecReply {
-        stdout: out.stdout,
-        stderr: out.stderr,
-        exit_code: out.status.code().unwrap_or(1),
-    }
-}
-
-/// Whether the exec handler runs commands as the pod's user (uid 1000): when the tests
-/// run as root and `setpriv` is there.
-pub(crate) fn as_pod_user() -> bool {
-    let root = Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
-    root && Command::new("setpriv").arg("--version").output().is_ok()
-}
-
-/// Gives `volume` the ownership a pod's volume has: the root folder root's, group 1000
-/// with the setgid bit (what the kubelet does for `fsGroup`), and the files the pod's.
-pub(crate) fn as_a_volume(volume: &Path, mounts: &[&str]) {
-    if !as_pod_user() {
-        return;
-    }
-    let run = |args: &[&str]| {
-        let ok = Command::new(args[0])
-            .args(&args[1..])
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(ok, "{args:?}");
-    };
-    let v = volume.to_str().expect("utf-8");
-    run(&["chown", "-R", "1000:1000", v]);
-    for root in std::iter::once(volume.to_path_buf()).chain(mounts.iter().map(|m| volume.join(m))) {
-        let root = root.to_str().expect("utf-8").to_string();
-        run(&["chown", "0:1000", &root]);
-        run(&["chmod", "2775", &root]);
-    }
-}
 
 /// Pods and Deployment writes, shortened.
 fn steps(server: &FakeApiServer) -> Vec<String> {
@@ -224,6 +133,7 @@ fn an_agent_goes_to_a_local_archive_and_back_byte_for_byte() {
     assert_eq!(calls[0].container, "brain");
     assert_eq!(calls[0].command[0], "tar");
     let pods = server.list("v1", "Pod", Some("core"));
+    assert!(!pods.is_empty(), "the gateway's pod");
     assert!(
         pods.iter()
             .all(|p| p["metadata"]["labels"]["clawctl.io/snapshot-of"].is_null()),
@@ -285,10 +195,12 @@ fn an_agent_goes_to_a_local_archive_and_back_byte_for_byte() {
         "safety archive, suspend, restore, resume"
     );
     let got = files(&gamma);
-    for (path, bytes) in files(&alpha) {
-        if never_in_a_snapshot(&path) || path == "openclaw.json" {
-            continue;
-        }
+    let carried: Vec<(String, Vec<u8>)> = files(&alpha)
+        .into_iter()
+        .filter(|(path, _)| !never_in_a_snapshot(path) && path != "openclaw.json")
+        .collect();
+    assert!(!carried.is_empty(), "alpha has nothing to carry");
+    for (path, bytes) in carried {
         assert_eq!(
             got.get(&path),
             Some(&bytes),
@@ -398,7 +310,8 @@ fn restore_from_a_missing_file_is_refused_before_anything_is_read() {
     )
     .fails(2);
     assert!(out.stderr.contains("exactly one agent"), "{}", out.stderr);
-    assert!(server.requests().iter().all(|r| r.verb != "create"));
+    let requests = server.requests();
+    assert!(requests.iter().all(|r| r.verb != "create"), "{requests:?}");
 }
 
 #[test]

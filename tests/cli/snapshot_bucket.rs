@@ -173,7 +173,12 @@ fn snapshots_round_trip_byte_for_byte_through_a_real_s3_server() {
         listing.lines().any(|l| l == ".clawctl-snapshot.json"),
         "{listing}"
     );
-    for f in listing.lines().filter(|f| *f != ".clawctl-snapshot.json") {
+    let snapshot: Vec<&str> = listing
+        .lines()
+        .filter(|f| *f != ".clawctl-snapshot.json")
+        .collect();
+    assert!(!snapshot.is_empty(), "{listing}");
+    for f in snapshot {
         assert!(
             !never_in_a_snapshot(f),
             "{f} must never be in a snapshot: {listing}"
@@ -183,6 +188,7 @@ fn snapshots_round_trip_byte_for_byte_through_a_real_s3_server() {
         .into_iter()
         .filter(|(p, _)| !never_in_a_snapshot(p))
         .collect();
+    assert!(kept.len() > 1, "{:?}", kept.keys());
 
     // Restore into a volume that moved on: a changed file, a new one, its own channel
     // login and its own rendered config.
@@ -349,7 +355,7 @@ fn snapshots_round_trip_byte_for_byte_through_a_real_s3_server() {
 
 /// `cmd` as the pod runs it: uid and gid 1000, when the tests run as root.
 pub(crate) fn as_pod(cmd: &mut Command) -> Command {
-    if !crate::snapshot_archive::as_pod_user() {
+    if !crate::harness::volumes::as_pod_user() {
         return std::mem::replace(cmd, Command::new("true"));
     }
     let mut out = Command::new("setpriv");
@@ -367,7 +373,7 @@ pub(crate) fn as_pod(cmd: &mut Command) -> Command {
 
 /// Gives `path` (recursively) to the pod's user, when the tests run as root.
 pub(crate) fn own(path: &Path) {
-    if crate::snapshot_archive::as_pod_user() {
+    if crate::harness::volumes::as_pod_user() {
         let ok = Command::new("chown")
             .args(["-R", "1000:1000"])
             .arg(path)

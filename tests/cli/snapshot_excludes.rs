@@ -222,6 +222,7 @@ fn every_consumer_excludes_exactly_the_same_paths() {
     let report = restore(&all, &empty);
     let got: BTreeSet<String> = files(&empty).into_keys().collect();
     assert_eq!(left_out(&paths, &got), with_config, "archive restore lands");
+    assert!(!with_config.is_empty());
     for top in with_config.iter() {
         let covered = report.iter().any(|l| {
             l.strip_prefix("dropped ")

@@ -3,7 +3,7 @@
 //! and setgid files, deep paths whose names look like excluded ones, 10,000 small
 //! files) restored with `clawctl restore --from-file` through the fake API server,
 //! whose exec handler runs the real restore script as uid 1000 on a root-owned volume
-//! (`snapshot_archive::run_on_host`). For each member: what lands, what is dropped,
+//! (`harness::volumes::run_on_host`). For each member: what lands, what is dropped,
 //! what is reported; and nothing outside the volume, no excluded path and not
 //! openclaw.json is ever written.
 //!
@@ -24,12 +24,12 @@ use std::time::Instant;
 use clawctl::snapshot::Operation;
 use clawctl::yaml::parse_documents;
 
-use crate::cluster::{IMAGE, apply, clawctl, fleet, server};
 use crate::harness::Test;
+use crate::harness::fake::{IMAGE, apply, clawctl, fleet, server};
+use crate::harness::volumes::{as_a_volume, as_pod_user, run_on_host};
 use crate::knowledge::{
     FLEET, Keys, command_for, find_moto, on_path, rclone, setup_bucket, start_moto, write,
 };
-use crate::snapshot_archive::{as_a_volume, as_pod_user, run_on_host};
 use crate::snapshot_bucket::{as_pod, files, job_container, never_in_a_snapshot, own};
 
 /// A ustar archive, written member by member (names up to 255 bytes).

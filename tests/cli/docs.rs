@@ -6,17 +6,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use serde_json::json;
-
-use crate::cluster::server;
+use crate::harness::backend::on_the_fake;
 use crate::harness::{Test, repo};
 
-fn read(rel: &str) -> String {
+pub(crate) fn read(rel: &str) -> String {
     std::fs::read_to_string(repo().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
 }
 
 /// The text between `ANCHOR: name` and `ANCHOR_END: name` (mdBook's include markers).
-fn anchored<'a>(text: &'a str, name: &str) -> &'a str {
+pub(crate) fn anchored<'a>(text: &'a str, name: &str) -> &'a str {
     let start = text
         .find(&format!("ANCHOR: {name} "))
         .unwrap_or_else(|| panic!("no anchor {name}"));
@@ -27,7 +25,7 @@ fn anchored<'a>(text: &'a str, name: &str) -> &'a str {
 }
 
 /// The bodies of the fenced code blocks of `text`.
-fn code_blocks(text: &str) -> Vec<String> {
+pub(crate) fn code_blocks(text: &str) -> Vec<String> {
     let mut blocks = Vec::new();
     let mut current: Option<String> = None;
     for line in text.lines() {
@@ -45,7 +43,7 @@ fn code_blocks(text: &str) -> Vec<String> {
 }
 
 /// A shell line without its trailing `# comment` and leading `VAR=value` words.
-fn command(line: &str) -> &str {
+pub(crate) fn command(line: &str) -> &str {
     let mut line = line.split(" #").next().unwrap_or(line).trim();
     while let Some((word, rest)) = line.split_once(' ') {
         let is_assignment = word.split_once('=').is_some_and(|(name, _)| {
@@ -59,78 +57,9 @@ fn command(line: &str) -> &str {
     line
 }
 
-/// The README's quick start, step by step, against the fake API server: the `kubectl`
-/// lines of step 2 are made as a platform team's writes (the test checks they are still
-/// the two it plays), the fleet is the heredoc of step 3, and every `clawctl` line of
-/// step 4 must exit 0.
-#[test]
-fn the_readme_quick_start_reaches_a_first_apply() {
-    let readme = read("README.md");
-    let blocks = code_blocks(anchored(&readme, "quickstart"));
-    assert_eq!(blocks.len(), 4, "four steps: {blocks:#?}");
-    assert_eq!(blocks[0], "kind create cluster --name clawctl\n");
-    assert_eq!(
-        blocks[1],
-        "kubectl create namespace assistants\n\
-         kubectl -n assistants create secret generic openclaw-secrets \\\n  \
-         --from-literal=OPENCLAW_GATEWAY_TOKEN=\"$(openssl rand -hex 32)\" \\\n  \
-         --from-literal=ANTHROPIC_API_KEY=\"$ANTHROPIC_API_KEY\"\n",
-        "step 2 changed: play the new commands in this test"
-    );
-    let fleet = blocks[2]
-        .strip_prefix("cat > fleet.yaml <<'EOF'\n")
-        .and_then(|rest| rest.strip_suffix("EOF\n"))
-        .expect("step 3 writes fleet.yaml with a heredoc");
-    assert!(
-        (15..=25).contains(&fleet.lines().count()),
-        "a fleet of about 20 lines"
-    );
-
-    let server = server();
-    for object in [
-        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "assistants"}}),
-        json!({"apiVersion": "v1", "kind": "Secret",
-               "metadata": {"name": "openclaw-secrets", "namespace": "assistants"},
-               "stringData": {"OPENCLAW_GATEWAY_TOKEN": "0123456789abcdef", "ANTHROPIC_API_KEY": "sk-test"}}),
-    ] {
-        server
-            .apply_as("kubectl-create", object, true)
-            .expect("written");
-    }
-    let lines: Vec<&str> = blocks[3].lines().map(command).collect();
-    assert_eq!(lines.len(), 4, "{lines:?}");
-    for line in lines {
-        let args: Vec<&str> = line
-            .strip_prefix("clawctl ")
-            .expect("step 4 runs clawctl")
-            .split_whitespace()
-            .collect();
-        let test = Test::new()
-            .file("fleet.yaml", fleet)
-            .file("kubeconfig", &server.kubeconfig());
-        let kubeconfig = test.path().join("kubeconfig");
-        let out = test
-            .env("KUBECONFIG", &kubeconfig.to_string_lossy())
-            .args(&args)
-            .success();
-        if args[0] == "status" {
-            assert!(
-                out.stdout.contains("assistant") && out.stdout.contains("Ready"),
-                "{}",
-                out.stdout
-            );
-        }
-    }
-    let deployment = server
-        .get(
-            "apps/v1",
-            "Deployment",
-            Some("assistants"),
-            "agent-assistant",
-        )
-        .expect("the first apply made the agent");
-    assert_eq!(deployment["spec"]["replicas"], 1);
-}
+// The README's quick start (`crate::scenarios::quickstart`), on the fake; `e2e.rs` runs
+// it on a real cluster.
+on_the_fake!(quickstart: the_readme_quick_start_reaches_a_first_apply);
 
 /// Every `clawctl ...` line in a code block of the README, CONTRIBUTING.md and the book
 /// names a command `clawctl --help` lists, and each `--flag` on it is one that command's

@@ -54,3 +54,6 @@ on_a_cluster!(
     snapshot: a_snapshot_job_is_accepted_and_its_failure_reported,
     a_brain_goes_to_a_local_archive_and_into_another_agent,
 );
+
+// The README's quick start after `kind create cluster`: its commands on a real cluster.
+on_a_cluster!(quickstart: the_readme_quick_start_reaches_a_first_apply);

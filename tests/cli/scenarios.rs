@@ -5,5 +5,6 @@
 pub(crate) mod admission;
 pub(crate) mod apply;
 pub(crate) mod hostile;
+pub(crate) mod quickstart;
 pub(crate) mod rollout;
 pub(crate) mod snapshot;

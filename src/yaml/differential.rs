@@ -55,18 +55,25 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
 }
 
+/// The golden renders (`tests/golden/*.snap`, insta snapshots): each file's text after
+/// insta's header.
 fn golden_files() -> Vec<(PathBuf, String)> {
     let mut files: Vec<(PathBuf, String)> = std::fs::read_dir(root().join("tests/golden"))
         .expect("tests/golden")
         .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .filter(|p| p.extension().is_some_and(|e| e == "snap"))
         .map(|p| {
             let text = std::fs::read_to_string(&p).expect("golden file");
-            (p, text)
+            let body = text
+                .strip_prefix("---\n")
+                .and_then(|t| t.split_once("\n---\n"))
+                .map(|(_header, body)| body.to_string())
+                .unwrap_or_else(|| panic!("{} has no insta header", p.display()));
+            (p, body)
         })
         .collect();
     files.sort();
-    assert!(!files.is_empty(), "no golden files");
+    assert!(files.len() >= 5, "only {} golden files", files.len());
     files
 }
 

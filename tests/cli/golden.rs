@@ -30,7 +30,9 @@ pub fn rerun_to_update() -> bool {
         return false;
     }
     let current = std::thread::current();
-    let test = current.name().expect("libtest names a test's thread after it");
+    let test = current
+        .name()
+        .expect("libtest names a test's thread after it");
     let exe = std::env::current_exe().expect("the test binary's path");
     let out = Command::new(exe)
         .args([test, "--exact", "--test-threads=1"])
@@ -63,7 +65,9 @@ fn renders_as_recorded(name: &str, fleet: &str) {
         "the render does not end in exactly one newline"
     );
     assert!(!out.contains('\r'), "the render has a carriage return");
-    let relative = fleet.strip_prefix(repo()).expect("a fleet in the repository");
+    let relative = fleet
+        .strip_prefix(repo())
+        .expect("a fleet in the repository");
     snapshots_in("tests/golden", relative).bind(|| insta::assert_snapshot!(name, out));
 }
 

@@ -1,8 +1,14 @@
 //! Differential tests: the fast parser against serde-saphyr, and the emitter's output
-//! read back by both.
+//! read back by both, on fixed inputs and on random ones (proptest, which shrinks a
+//! failing input before reporting it).
 
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
 
+use proptest::collection::vec;
+use proptest::prelude::*;
+use proptest::sample::{Index, select};
+use proptest::test_runner::{Config, FileFailurePersistence, TestRunner};
 use serde_json::{Value, json};
 
 use super::{emit, fast, parse_documents_saphyr, tests::SEEN, to_yaml};
@@ -23,7 +29,9 @@ fn agree(text: &str) -> bool {
     }
 }
 
-/// Emits `value` and reads it back with both parsers.
+/// Emits `value` and reads it back with both parsers. The fast parser may decline what
+/// is not a mapping with entries (it reads block collections only), but must read back
+/// every such mapping our emitter writes: rendered documents are those.
 fn round_trip(value: &Value) {
     let text = to_yaml(value).expect("emits");
     assert_eq!(
@@ -31,9 +39,12 @@ fn round_trip(value: &Value) {
         vec![value.clone()],
         "serde-saphyr read back something else from {text:?}"
     );
-    if emit::to_yaml(value).is_some() {
+    let fast = fast::parse_documents(&text);
+    let must_read =
+        emit::to_yaml(value).is_some() && value.as_object().is_some_and(|m| !m.is_empty());
+    if fast.is_some() || must_read {
         assert_eq!(
-            fast::parse_documents(&text),
+            fast,
             Some(vec![value.clone()]),
             "the fast parser read back something else from {text:?}"
         );
@@ -44,18 +55,25 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
 }
 
+/// The golden renders (`tests/golden/*.snap`, insta snapshots): each file's text after
+/// insta's header.
 fn golden_files() -> Vec<(PathBuf, String)> {
     let mut files: Vec<(PathBuf, String)> = std::fs::read_dir(root().join("tests/golden"))
         .expect("tests/golden")
         .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .filter(|p| p.extension().is_some_and(|e| e == "snap"))
         .map(|p| {
             let text = std::fs::read_to_string(&p).expect("golden file");
-            (p, text)
+            let body = text
+                .strip_prefix("---\n")
+                .and_then(|t| t.split_once("\n---\n"))
+                .map(|(_header, body)| body.to_string())
+                .unwrap_or_else(|| panic!("{} has no insta header", p.display()));
+            (p, body)
         })
         .collect();
     files.sort();
-    assert!(!files.is_empty(), "no golden files");
+    assert!(files.len() >= 5, "only {} golden files", files.len());
     files
 }
 
@@ -257,46 +275,78 @@ fn tricky_documents_agree() {
     }
 }
 
-/// A small deterministic pseudo-random generator (xorshift).
-struct Rng(u64);
+/// Characters of plain scalars that resolve to something else (booleans, numbers,
+/// null, quantities, tags) or end a scalar early.
+const SCALAR_CHARS: &[char] = &[
+    'a', 'e', 'E', 'y', 'n', 'o', 'N', 'u', 'l', 'i', 'f', 'M', 'G', 'm', '0', '1', '9', '-', '.',
+    '_', '/', ':', '~', ' ', '+', 'x', '#',
+];
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
+/// YAML indicators a plain scalar may not start with, or that end it inside flow
+/// collections.
+const INDICATOR_CHARS: &[char] = &[
+    ',', '[', ']', '{', '}', '&', '*', '!', '%', '@', '`', '|', '>', '?', '\'', '"', '\t', '=',
+];
+
+/// Runs `test` on `cases` inputs drawn from `strategy`. A failing input is shrunk to a
+/// small one and reported; its seed is kept in `differential.regressions` next to this
+/// file (commit it), which later runs replay first.
+fn check<S>(cases: u32, strategy: S, test: impl Fn(S::Value))
+where
+    S: Strategy,
+    S::Value: std::fmt::Debug,
+{
+    let config = Config {
+        cases,
+        source_file: Some(file!()),
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("regressions"))),
+        ..Config::default()
+    };
+    let result = TestRunner::new(config).run(&strategy, |value| {
+        test(value);
+        Ok(())
+    });
+    if let Err(failure) = result {
+        panic!("{failure}");
     }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
-        items[self.below(items.len())]
-    }
+}
+
+/// Strings of 1 to `max` characters from `chars`, mostly, else from `chars` and
+/// [`INDICATOR_CHARS`].
+fn token(chars: &'static [char], max: usize) -> impl Strategy<Value = String> {
+    let wide: Vec<char> = chars.iter().chain(INDICATOR_CHARS).copied().collect();
+    prop_oneof![
+        4 => vec(select(chars), 1..=max),
+        1 => vec(select(wide), 1..=max),
+    ]
+    .prop_map(|chars| chars.into_iter().collect())
 }
 
 #[test]
 fn random_plain_scalars_agree() {
-    let alphabet = [
-        'a', 'e', 'E', 'y', 'n', 'o', 'N', 'u', 'l', 'i', 'f', 'M', 'G', 'm', '0', '1', '9', '-',
-        '.', '_', '/', ':', '~', ' ', '+', 'x', '#',
-    ];
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    let mut handled = 0;
-    for _ in 0..4000 {
-        let len = 1 + rng.below(6);
-        let token: String = (0..len).map(|_| rng.pick(&alphabet)).collect();
+    let handled = Cell::new(0usize);
+    let texts = Cell::new(0usize);
+    check(2500, token(SCALAR_CHARS, 6), |token| {
         for text in [
             format!("k: {token}\n"),
             format!("k: [{token}, {token}]\n"),
             format!("k: {{a: {token}}}\n"),
             format!("{token}: v\n"),
             format!("- {token}\n"),
+            format!("k:\n  - {token}\n  - x\n"),
+            format!("k:\n  {token}: v\n"),
         ] {
-            handled += usize::from(agree(&text));
+            handled.set(handled.get() + usize::from(agree(&text)));
+            texts.set(texts.get() + 1);
         }
-    }
-    assert!(handled > 1000, "only {handled} handled");
+    });
+    // The fast path must be exercised, not only the fallback.
+    assert!(
+        handled.get() > texts.get() / 10,
+        "only {} of {} handled",
+        handled.get(),
+        texts.get()
+    );
 }
 
 /// Strings that are hard to write as YAML.
@@ -413,17 +463,96 @@ fn hostile_strings_round_trip() {
     }
 }
 
+/// Characters that are hard to write in a YAML string: indicators, line breaks and
+/// other whitespace, quotes, escapes, non-ASCII.
+const STRING_CHARS: &[char] = &[
+    'a', 'y', 'e', '0', '1', '.', ' ', ' ', '\n', '\n', ':', '#', '-', '"', '\'', '\t', 'é', '|',
+    '{', '\\', '\r', '😀', '\u{2028}', '\u{85}', '\u{7f}', '~', '/', '!', '&',
+];
+
+/// Any string: mostly short ones from [`STRING_CHARS`], else any characters.
+fn any_string() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => vec(select(STRING_CHARS), 0..12).prop_map(|c| c.into_iter().collect()),
+        1 => vec(any::<char>(), 0..12).prop_map(|c| c.into_iter().collect()),
+    ]
+}
+
+/// Any JSON value, nested up to four levels.
+fn any_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("JSON numbers are finite", |f| f.is_finite())
+            .prop_map(Value::from),
+        any_string().prop_map(Value::from),
+    ];
+    leaf.prop_recursive(4, 40, 6, |inner| {
+        prop_oneof![
+            vec(inner.clone(), 0..6).prop_map(Value::Array),
+            vec((any_string(), inner), 0..6)
+                .prop_map(|entries| Value::Object(entries.into_iter().collect())),
+        ]
+    })
+}
+
 #[test]
 fn random_strings_round_trip() {
-    let alphabet = [
-        'a', 'y', 'e', '0', '1', '.', ' ', ' ', '\n', '\n', ':', '#', '-', '"', '\'', '\t', 'é',
-        '|', '{', '\\', '\r', '😀', '\u{2028}', '\u{85}', '\u{7f}', '~', '/', '!', '&',
-    ];
-    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
-    for _ in 0..3000 {
-        let len = rng.below(12);
-        let s: String = (0..len).map(|_| rng.pick(&alphabet)).collect();
+    check(2000, any_string(), |s| {
         round_trip(&json!({"k": s, "l": [s, {"m": s}], s.as_str(): 1}));
+    });
+}
+
+#[test]
+fn random_documents_round_trip() {
+    // A document is a mapping (serde-saphyr reads a null document as none at all).
+    let document = vec((any_string(), any_value()), 0..6)
+        .prop_map(|entries| Value::Object(entries.into_iter().collect()));
+    check(600, document, |value| round_trip(&value));
+}
+
+/// Text to insert into a document, or to put in place of one of its characters.
+const PIECES: &[&str] = &[
+    " ", "  ", "\n", "\n  ", "-", "- ", ":", ": ", "#", "\"", "'", "\t", "|", "|-", "|2", ">", "{",
+    "}", "[", "]", ",", "&a ", "*a", "!", "?", "~", "0", "1.5", "yes", "null", "---\n", "\\",
+    "\\u", "é", "\u{2028}",
+];
+
+/// One edit of a document, at a place given as a fraction of its length.
+#[derive(Debug, Clone)]
+enum Edit {
+    Insert(Index, &'static str),
+    Delete(Index, usize),
+    Replace(Index, &'static str),
+}
+
+impl Edit {
+    fn any() -> impl Strategy<Value = Edit> {
+        prop_oneof![
+            (any::<Index>(), select(PIECES)).prop_map(|(at, piece)| Edit::Insert(at, piece)),
+            (any::<Index>(), 1..=3usize).prop_map(|(at, len)| Edit::Delete(at, len)),
+            (any::<Index>(), select(PIECES)).prop_map(|(at, piece)| Edit::Replace(at, piece)),
+        ]
+    }
+
+    fn apply(&self, text: &mut String) {
+        let (at, len, piece) = match self {
+            Edit::Insert(at, piece) => (at, 0, *piece),
+            Edit::Delete(at, len) => (at, *len, ""),
+            Edit::Replace(at, piece) => (at, 1, *piece),
+        };
+        let mut start = at.index(text.len() + 1);
+        while !text.is_char_boundary(start) {
+            start -= 1;
+        }
+        let mut end = (start + len).min(text.len());
+        while !text.is_char_boundary(end) {
+            end += 1;
+        }
+        text.replace_range(start..end, piece);
     }
 }
 
@@ -434,41 +563,22 @@ fn mutated_documents_agree() {
         .flat_map(|(_, text)| split_documents(text))
         .collect();
     docs.extend(TEMPLATE_SHAPED.iter().map(|s| s.to_string()));
-    let pieces = [
-        " ", "  ", "\n", "\n  ", "-", "- ", ":", ": ", "#", "\"", "'", "\t", "|", "|-", "|2", ">",
-        "{", "}", "[", "]", ",", "&a ", "*a", "!", "?", "~", "0", "1.5", "yes", "null", "---\n",
-        "\\", "\\u", "é", "\u{2028}",
-    ];
-    let mut rng = Rng(0xD1B5_4A32_D192_ED03);
-    let mut handled = 0;
-    for doc in &docs {
-        for _ in 0..6 {
-            let mut text = doc.clone();
-            for _ in 0..1 + rng.below(2) {
-                let mut at = rng.below(text.len() + 1);
-                while !text.is_char_boundary(at) {
-                    at -= 1;
-                }
-                match rng.below(3) {
-                    0 => text.insert_str(at, rng.pick(&pieces)),
-                    1 => {
-                        let mut end = (at + 1 + rng.below(3)).min(text.len());
-                        while !text.is_char_boundary(end) {
-                            end += 1;
-                        }
-                        text.replace_range(at..end, "");
-                    }
-                    _ => {
-                        let mut end = (at + 1).min(text.len());
-                        while !text.is_char_boundary(end) {
-                            end += 1;
-                        }
-                        text.replace_range(at..end, rng.pick(&pieces));
-                    }
-                }
-            }
-            handled += usize::from(agree(&text));
+    let handled = Cell::new(0usize);
+    let cases = 1500;
+    let mutated = (select(docs), vec(Edit::any(), 1..=3)).prop_map(|(mut text, edits)| {
+        for edit in &edits {
+            edit.apply(&mut text);
         }
-    }
-    assert!(handled > 100, "only {handled} mutations handled");
+        text
+    });
+    check(cases, mutated, |text| {
+        handled.set(handled.get() + usize::from(agree(&text)));
+    });
+    // Most single edits leave a document the fast parser still reads (or declines
+    // for a reason it must agree with serde-saphyr on).
+    assert!(
+        handled.get() > cases as usize / 10,
+        "only {} of {cases} mutations handled",
+        handled.get()
+    );
 }

@@ -1,9 +1,10 @@
 //! The bad-input corpus: every `tests/bad_input/NN-name.yaml` is a broken fleet file,
-//! and `NN-name.err` next to it holds the diagnostics `clawctl validate` must print for
-//! it, one per line, in `Diagnostic`'s Display form (`file:line:column: path: message`).
+//! and `NN-name.snap` next to it (an insta snapshot) holds the diagnostics `clawctl
+//! validate` must print for it, one per line, in `Diagnostic`'s Display form
+//! (`file:line:column: path: message`). A mismatch prints a diff.
 //!
-//! Run with `CLAWCTL_UPDATE_GOLDEN=1` to rewrite the `.err` files from the actual
-//! output; then read every changed `.err` before committing it.
+//! Run with `CLAWCTL_UPDATE_GOLDEN=1` (or `INSTA_UPDATE=always`) to rewrite the `.snap`
+//! files from the actual output; then read every changed one before committing it.
 //!
 //! Inputs too big to commit (a huge file, deep nesting, an alias bomb) are generated
 //! into a temporary folder by the tests at the end of this file.
@@ -12,6 +13,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::golden::{rerun_to_update, snapshots_in};
 use crate::harness::{self, Test};
 
 /// The corpus must not shrink by accident.
@@ -19,10 +21,6 @@ const MIN_CASES: usize = 30;
 
 fn corpus_dir() -> PathBuf {
     harness::repo().join("tests/bad_input")
-}
-
-fn update_golden() -> bool {
-    std::env::var_os("CLAWCTL_UPDATE_GOLDEN").is_some_and(|v| v == "1")
 }
 
 /// Every `*.yaml` case directly in the corpus folder, sorted by name.
@@ -125,10 +123,10 @@ fn validate_json(dir: &Path, file: &str) -> Run {
     }
 }
 
-/// Checks one case; returns what is wrong with it, if anything.
+/// Checks one case; returns what is wrong with it, if anything. A difference from the
+/// recorded diagnostics is printed by insta as a diff.
 fn check_case(dir: &Path, case: &str) -> Option<String> {
     let run = validate_json(dir, case);
-    let err_path = dir.join(case).with_extension("err");
     let mut problems = Vec::new();
     if run.code != 2 {
         problems.push(format!("exit code {} (expected 2)", run.code));
@@ -146,44 +144,16 @@ fn check_case(dir: &Path, case: &str) -> Option<String> {
     if actual.is_empty() {
         problems.push("no diagnostics: the file was accepted".to_string());
     }
-    if update_golden() {
-        let mut text = actual.join("\n");
-        if !text.is_empty() {
-            text.push('\n');
-        }
-        std::fs::write(&err_path, text)
-            .unwrap_or_else(|e| panic!("cannot write {}: {e}", err_path.display()));
-    } else {
-        match std::fs::read_to_string(&err_path) {
-            Err(e) => problems.push(format!(
-                "cannot read {}: {e}; run with CLAWCTL_UPDATE_GOLDEN=1 to create it",
-                err_path.display()
-            )),
-            Ok(expected) => {
-                let expected: Vec<&str> = expected.lines().collect();
-                if expected != actual {
-                    let mut diff = String::from("diagnostics differ (- expected, + actual):\n");
-                    for line in &expected {
-                        if !actual.iter().any(|a| a == line) {
-                            writeln!(diff, "  - {line}").expect("write to String");
-                        }
-                    }
-                    for line in &actual {
-                        if !expected.contains(&line.as_str()) {
-                            writeln!(diff, "  + {line}").expect("write to String");
-                        }
-                    }
-                    if diff.lines().count() == 1 {
-                        writeln!(diff, "  (same lines, different order or count)")
-                            .expect("write to String");
-                        for line in &actual {
-                            writeln!(diff, "  = {line}").expect("write to String");
-                        }
-                    }
-                    problems.push(diff.trim_end().to_string());
-                }
-            }
-        }
+    let name = case.strip_suffix(".yaml").expect("a .yaml case");
+    let input = Path::new("tests/bad_input").join(case);
+    let recorded = std::panic::catch_unwind(|| {
+        snapshots_in("tests/bad_input", &input)
+            .bind(|| insta::assert_snapshot!(name, actual.join("\n")));
+    });
+    if recorded.is_err() {
+        problems.push(format!(
+            "diagnostics differ from {name}.snap (the diff is printed above)"
+        ));
     }
     if problems.is_empty() {
         None
@@ -201,6 +171,9 @@ fn indent(text: &str) -> String {
 
 #[test]
 fn every_bad_input_case_gives_its_exact_diagnostics() {
+    if rerun_to_update() {
+        return;
+    }
     let dir = corpus_dir();
     let cases = cases(&dir);
     assert!(
@@ -208,19 +181,19 @@ fn every_bad_input_case_gives_its_exact_diagnostics() {
         "the bad-input corpus has {} cases, expected at least {MIN_CASES}",
         cases.len()
     );
-    // An expectation without its case is a case that was lost.
+    // Recorded diagnostics without their case are a case that was lost.
     let mut failures: Vec<String> = std::fs::read_dir(&dir)
         .expect("list the corpus")
         .map(|entry| entry.expect("read_dir entry").path())
         .filter(|p| {
-            p.extension().is_some_and(|e| e == "err") && !p.with_extension("yaml").is_file()
+            p.extension().is_some_and(|e| e == "snap") && !p.with_extension("yaml").is_file()
         })
-        .map(|p| format!("{}: an .err file without its .yaml case", p.display()))
+        .map(|p| format!("{}: a .snap file without its .yaml case", p.display()))
         .collect();
     failures.extend(cases.iter().filter_map(|case| check_case(&dir, case)));
     assert!(
         failures.is_empty(),
-        "{} of {} bad-input cases failed (fix clawctl, or run with CLAWCTL_UPDATE_GOLDEN=1 and review the .err files):\n\n{}",
+        "{} of {} bad-input cases failed (fix clawctl, or run with CLAWCTL_UPDATE_GOLDEN=1 and review the .snap files):\n\n{}",
         failures.len(),
         cases.len(),
         failures.join("\n\n")

@@ -114,14 +114,9 @@ impl Test {
     }
 }
 
-/// Compares `actual` with the golden file `rel` (under tests/golden/), or rewrites the
-/// file when CLAWCTL_UPDATE_GOLDEN=1.
-pub fn golden(rel: &str, actual: &str) {
-    golden_file(&format!("tests/golden/{rel}"), actual);
-}
-
-/// [`golden`] for a file anywhere in the repository (`rel` from its root), such as a
-/// generated page of the book.
+/// Compares `actual` with the file `rel` (from the repository's root), such as a
+/// generated page of the book, printing a diff when they differ; rewrites the file when
+/// CLAWCTL_UPDATE_GOLDEN=1. (Golden renders are insta snapshots: tests/cli/golden.rs.)
 pub fn golden_file(rel: &str, actual: &str) {
     let path = repo().join(rel);
     if std::env::var_os("CLAWCTL_UPDATE_GOLDEN").is_some_and(|v| v == "1") {

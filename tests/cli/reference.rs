@@ -1,7 +1,9 @@
 //! The fleet file reference in the book (`docs/src/reference.md`) is generated here from
 //! the JSON Schema that `clawctl schema` prints, so field docs have one source: the `///`
-//! comments of `src/fleet/model.rs`. The test regenerates the page and fails with a diff
-//! when the checked-in one differs; `CLAWCTL_UPDATE_GOLDEN=1` rewrites it.
+//! comments of `src/fleet/model.rs`. The test regenerates the page and fails with a
+//! unified diff when the checked-in one differs; `CLAWCTL_UPDATE_GOLDEN=1` rewrites it.
+//! It stays a plain file rather than an insta snapshot (as tests/golden/ are): mdBook
+//! includes it as it is, and a snapshot's header would show in the book.
 
 use std::collections::{BTreeMap, VecDeque};
 

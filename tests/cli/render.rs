@@ -13,9 +13,28 @@ fn example(name: &str) -> String {
         .into_owned()
 }
 
+/// The documents of rendered YAML: one per `---` line (a stream starts each object
+/// with one; a file of one object has none), so a loop over them sees every object the
+/// output holds.
 fn docs(yaml: &str) -> Vec<Value> {
-    parse_documents(yaml).expect("rendered output parses")
+    let docs = parse_documents(yaml).expect("rendered output parses");
+    let separators = yaml.lines().filter(|line| *line == "---").count();
+    let unmarked_first = !yaml.starts_with("---\n") && !yaml.trim().is_empty();
+    let written = separators + usize::from(unmarked_first);
+    assert_eq!(
+        docs.len(),
+        written,
+        "parsed {} documents from YAML that holds {written}",
+        docs.len()
+    );
+    docs
 }
+
+/// Objects each example renders (the golden files hold them): loops over them assert
+/// these counts, so a loop that saw fewer fails instead of passing.
+const SWARM_OBJECTS: usize = 34;
+const TEAMS_OBJECTS: usize = 24;
+const HOMELAB_OBJECTS: usize = 13;
 
 fn kinds(docs: &[Value]) -> Vec<String> {
     docs.iter()
@@ -77,7 +96,13 @@ fn objects_come_in_apply_order() {
     // Nothing cluster-wide but Namespaces: no ClusterRole, no ClusterRoleBinding
     // (DESIGN §4.1: clawctl never widens a role cluster-wide).
     let documents = docs(&out);
-    assert!(documents.len() > 20, "{}", documents.len());
+    assert_eq!(
+        documents.len(),
+        TEAMS_OBJECTS,
+        "{}",
+        kinds(&documents).join(",")
+    );
+    assert_eq!(ranks.len(), TEAMS_OBJECTS);
     for doc in &documents {
         assert!(
             doc["kind"] == "Namespace" || doc["metadata"]["namespace"].is_string(),
@@ -93,7 +118,12 @@ fn every_object_carries_the_managed_labels() {
         .success()
         .stdout;
     let documents = docs(&out);
-    assert!(documents.len() > 20, "{} documents", documents.len());
+    assert_eq!(
+        documents.len(),
+        SWARM_OBJECTS,
+        "{}",
+        kinds(&documents).join(",")
+    );
     for doc in documents {
         let labels = &doc["metadata"]["labels"];
         assert_eq!(labels["app.kubernetes.io/managed-by"], "clawctl", "{doc}");
@@ -120,6 +150,7 @@ fn agent_and_team_filters_select_their_objects() {
         .success()
         .stdout;
     let all = docs(&out);
+    assert_eq!(all.len(), 11, "{}", kinds(&all).join(","));
     assert!(
         all.iter()
             .all(|d| d["metadata"]["labels"]["clawctl.io/team"] == "support")
@@ -146,6 +177,12 @@ fn output_dir_gets_one_file_per_object_in_a_stable_layout() {
         .success()
         .stdout;
     let expected = docs(&stream);
+    assert_eq!(
+        expected.len(),
+        HOMELAB_OBJECTS,
+        "{}",
+        kinds(&expected).join(",")
+    );
     let mut files = Vec::new();
     for ns in std::fs::read_dir(t.path().join("out")).expect("out exists") {
         let ns = ns.expect("entry").path();
@@ -231,9 +268,12 @@ fn a_soul_edit_changes_only_that_agents_pod_template() {
     assert_eq!(b.len(), 2);
     assert_ne!(b[0], a[0], "ann's pod template must change");
     assert_eq!(b[1], a[1], "ben's pod template must not change");
-    let changed: Vec<_> = docs(&before)
+    let (before, after) = (docs(&before), docs(&after));
+    assert_eq!(before.len(), after.len(), "an edit adds or drops no object");
+    assert_eq!(before.len(), 16, "{}", kinds(&before).join(","));
+    let changed: Vec<_> = before
         .into_iter()
-        .zip(docs(&after))
+        .zip(after)
         .filter(|(x, y)| x != y)
         .collect();
     let changed_kinds: Vec<_> = changed
@@ -329,7 +369,9 @@ fn pod_shape_settings_layer_by_name_and_key() {
         "the agent's entry replaced the team's whole"
     );
     assert_eq!(chrome["securityContext"]["readOnlyRootFilesystem"], false);
-    for c in ann["containers"].as_array().expect("containers") {
+    let containers = ann["containers"].as_array().expect("containers");
+    assert_eq!(containers.len(), 3, "gateway, chrome and the proxy");
+    for c in containers {
         let sc = &c["securityContext"];
         assert_eq!(sc["allowPrivilegeEscalation"], false, "{c}");
         assert_eq!(sc["runAsNonRoot"], true, "{c}");
@@ -676,10 +718,7 @@ fn the_api_token_is_mounted_into_the_gateway_only() {
         .flatten()
         .chain(pod["containers"].as_array().into_iter().flatten())
         .collect();
-    assert!(
-        containers.len() >= 3,
-        "init, gateway and the chrome sidecar"
-    );
+    assert_eq!(containers.len(), 3, "init, gateway and the chrome sidecar");
     for c in containers {
         assert_eq!(mounts_token(c), c["name"] == "gateway", "{}", c["name"]);
     }
@@ -791,7 +830,12 @@ fn the_router_gets_only_what_it_needs() {
         namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"],
         "restricted"
     );
-    // Nothing but the router's own objects in its namespace.
+    // Nothing but the router's own objects in its namespace (and they are there).
+    let in_namespace: Vec<&Value> = documents
+        .iter()
+        .filter(|d| d["metadata"]["namespace"] == "swarm-router")
+        .collect();
+    assert_eq!(in_namespace.len(), 4, "{in_namespace:?}");
     let beside: Vec<String> = documents
         .iter()
         .filter(|d| d["metadata"]["namespace"] == "swarm-router")

@@ -10,31 +10,27 @@ use crate::prompt;
 
 pub fn run(args: &ApplyArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
     let timeout = args.timeout;
-    let request = super::cluster::request(
+    let mut request = super::cluster::request(
         &args.fleet,
         args.templates.as_deref(),
         &args.connect,
         args.delete_volumes,
         usize::from(args.concurrency),
     );
+    // A new image moves by the rollout strategy (canary, waves, gates), not all at once.
+    request.hold_image_changes = !args.all_at_once && args.dry_run.is_none();
     let say = |text: &str| {
         if !quiet {
             eprintln!("{text}");
         }
     };
     super::cluster::runtime()?.block_on(async {
-        let mut planned = ops::planning::plan_and_check(&request).await?;
+        let planned = ops::planning::plan_and_check(&request).await?;
         super::print::warnings(&planned.warnings, quiet);
         // The plan's dry runs already draw the warnings the apply would.
         let mut api_warnings = super::print::api_warnings(&planned.cluster).len();
         let cluster = planned.cluster.clone();
-        // A new image moves by the rollout strategy (canary, waves, gates), not all at once.
-        let held = if args.all_at_once || args.dry_run.is_some() {
-            Vec::new()
-        } else {
-            planned.plan.image_changes()
-        };
-        planned.plan.hold_back(&held);
+        let held = planned.held.clone();
         let plan = &planned.plan;
         say(&changes::plan_table(plan, args.prune));
         say(&changes::totals(plan));

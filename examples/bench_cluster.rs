@@ -109,6 +109,7 @@ fn run_one(agents: usize) -> anyhow::Result<()> {
         },
         delete_volumes: false,
         concurrency: DEFAULT_CONCURRENCY,
+        hold_image_changes: false,
     };
     // Built as clawctl's commands build theirs (two workers), with named threads.
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -115,6 +115,7 @@ async fn apply(dir: &std::path::Path, kubeconfig: &std::path::Path, text: &str) 
         },
         delete_volumes: false,
         concurrency: 4,
+        hold_image_changes: false,
     };
     let planned = clawctl::ops::planning::plan_and_check(&request)
         .await

@@ -25,7 +25,9 @@ use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Status;
 use kube::api::{Api, AttachParams};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::time::Instant;
 
+use super::condition::{self, Met};
 use super::errors::{self, Request};
 use super::{Cluster, jobs, retry};
 
@@ -34,9 +36,6 @@ pub const STDERR_CAP: usize = 64 * 1024;
 
 /// Buffer between kube-rs's WebSocket task and the copies here, per stream.
 const PIPE: usize = 64 * 1024;
-
-/// How often [`wait_running`] looks at the pod.
-const POLL: Duration = Duration::from_millis(250);
 
 /// How the command ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -238,10 +237,11 @@ const STUCK: &[&str] = &[
     "CrashLoopBackOff",
 ];
 
-/// Waits up to `timeout` for `pod` to be Running. Fails at once when it is gone, has
-/// ended (Succeeded or Failed), or a container cannot start (its image cannot be
-/// pulled, its config is wrong, it crash-loops); at the timeout, says what the pod is
-/// waiting for (its containers' waiting reason, or why it is not scheduled).
+/// Waits up to `timeout` for `pod` to be Running, watching it (`condition::until`).
+/// Fails at once when it is gone, has ended (Succeeded or Failed), or a container cannot
+/// start (its image cannot be pulled, its config is wrong, it crash-loops); at the
+/// timeout, says what the pod is waiting for (its containers' waiting reason, or why it
+/// is not scheduled).
 pub async fn wait_running(
     cluster: &Cluster,
     namespace: &str,
@@ -255,53 +255,81 @@ pub async fn wait_running(
         namespace: Some(namespace),
         name: Some(pod),
     };
-    let deadline = tokio::time::Instant::now() + timeout;
-    loop {
-        let live = retry::idempotent(|| api.get(pod))
-            .await
-            .map_err(|e| anyhow!(errors::describe(&e, &request)))?;
-        let phase = live
-            .status
-            .as_ref()
-            .and_then(|s| s.phase.as_deref())
-            .unwrap_or("Pending");
-        let story = || jobs::describe_pod(&live);
-        match phase {
-            "Running" => return Ok(()),
-            "Succeeded" | "Failed" => {
-                return Err(anyhow!(
-                    "pod {pod:?} in namespace {namespace:?} ended ({phase}) instead of running{}",
-                    story().map(|s| format!(": {s}")).unwrap_or_default()
-                ));
+    let met = condition::until(&api, pod, Instant::now() + timeout, |live: Option<&Pod>| {
+        live.is_none_or(|live| running(live).is_some())
+    })
+    .await
+    .map_err(|e| {
+        anyhow!(errors::describe(
+            &e,
+            &Request {
+                verb: "watch",
+                ..request
             }
-            _ => {}
-        }
-        let stuck = live
-            .status
-            .iter()
-            .flat_map(|s| {
-                s.init_container_statuses
-                    .iter()
-                    .flatten()
-                    .chain(s.container_statuses.iter().flatten())
-            })
-            .filter_map(|c| c.state.as_ref()?.waiting.as_ref()?.reason.as_deref())
-            .any(|r| STUCK.contains(&r));
-        if stuck {
-            return Err(anyhow!(
-                "pod {pod:?} in namespace {namespace:?} cannot start: {}",
-                story().unwrap_or_else(|| "a container cannot start".to_string())
-            ));
-        }
-        if tokio::time::Instant::now() >= deadline {
-            return Err(anyhow!(
-                "pod {pod:?} in namespace {namespace:?} was not running after {} s ({phase}){}",
-                timeout.as_secs(),
-                story().map(|s| format!(": {s}")).unwrap_or_default()
-            ));
-        }
-        tokio::time::sleep(POLL.min(deadline - tokio::time::Instant::now())).await;
+        ))
+    })?;
+    let live = match met {
+        Met::Now(Some(live)) => live,
+        // Gone, or never there: the API server's own answer says which.
+        Met::Now(None) | Met::TimedOut => retry::idempotent(|| api.get(pod))
+            .await
+            .map_err(|e| anyhow!(errors::describe(&e, &request)))?,
+    };
+    let story = || jobs::describe_pod(&live);
+    match running(&live) {
+        Some(Ok(())) => Ok(()),
+        Some(Err(Stop::Ended(phase))) => Err(anyhow!(
+            "pod {pod:?} in namespace {namespace:?} ended ({phase}) instead of running{}",
+            story().map(|s| format!(": {s}")).unwrap_or_default()
+        )),
+        Some(Err(Stop::Stuck)) => Err(anyhow!(
+            "pod {pod:?} in namespace {namespace:?} cannot start: {}",
+            story().unwrap_or_else(|| "a container cannot start".to_string())
+        )),
+        None => Err(anyhow!(
+            "pod {pod:?} in namespace {namespace:?} was not running after {} s ({}){}",
+            timeout.as_secs(),
+            phase(&live),
+            story().map(|s| format!(": {s}")).unwrap_or_default()
+        )),
     }
+}
+
+/// Why a pod will not be Running by waiting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop<'a> {
+    /// It ended, in this phase.
+    Ended(&'a str),
+    /// A container waits for a reason in [`STUCK`].
+    Stuck,
+}
+
+/// `Some(Ok)` Running, `Some(Err)` never will be, `None` not yet.
+fn running(pod: &Pod) -> Option<Result<(), Stop<'_>>> {
+    match phase(pod) {
+        "Running" => return Some(Ok(())),
+        ended @ ("Succeeded" | "Failed") => return Some(Err(Stop::Ended(ended))),
+        _ => {}
+    }
+    let stuck = pod
+        .status
+        .iter()
+        .flat_map(|s| {
+            s.init_container_statuses
+                .iter()
+                .flatten()
+                .chain(s.container_statuses.iter().flatten())
+        })
+        .filter_map(|c| c.state.as_ref()?.waiting.as_ref()?.reason.as_deref())
+        .any(|r| STUCK.contains(&r));
+    stuck.then_some(Err(Stop::Stuck))
+}
+
+fn phase(pod: &Pod) -> &str {
+    pod.status
+        .as_ref()
+        .and_then(|s| s.phase.as_deref())
+        .unwrap_or("Pending")
 }
 
 /// Creates a pod (JSON) to exec into, such as `snapshot::archive`'s helper.
@@ -341,6 +369,45 @@ mod tests {
 
     fn status(v: serde_json::Value) -> Status {
         serde_json::from_value(v).expect("status")
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_pod_is_watched_until_it_runs_with_the_admin_role_of_its_namespace() {
+        let server = fake_apiserver::FakeApiServer::start_with(fake_apiserver::Options {
+            rollout_delay: Some(Duration::from_millis(300)),
+            ..Default::default()
+        });
+        // The credentials clawctl documents: `admin` through a RoleBinding.
+        server.restrict_to_namespaces(&["team"]);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cluster = Cluster::connect(&super::super::Target {
+            kubeconfig: Some(server.write_kubeconfig(dir.path())),
+            context: None,
+        })
+        .await
+        .expect("connected");
+        server
+            .apply_as(
+                "clawctl",
+                serde_json::json!({"apiVersion": "v1", "kind": "Pod",
+                    "metadata": {"name": "helper", "namespace": "team"},
+                    "spec": {"containers": [{"name": "helper", "image": "busybox:1.36"}]}}),
+                false,
+            )
+            .expect("pod");
+        server.clear_requests();
+        let started = Instant::now();
+        wait_running(&cluster, "team", "helper", Duration::from_secs(10))
+            .await
+            .expect("running");
+        assert!(started.elapsed() >= Duration::from_millis(300));
+        let verbs: Vec<String> = server
+            .requests()
+            .iter()
+            .filter(|r| r.resource == "pods")
+            .map(|r| r.verb.clone())
+            .collect();
+        assert_eq!(verbs, ["list", "watch"], "watched, not polled");
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Running a one-pod Job to its end: create it, follow its conditions, and on failure
+//! Running a one-pod Job to its end: create it, watch its conditions, and on failure
 //! say why from its pod (the container's termination message, or what keeps the pod
 //! from starting). A successful Job is deleted with its pod; a failed one is left for
 //! `kubectl logs` until its `ttlSecondsAfterFinished`.
@@ -10,11 +10,14 @@
 
 use std::time::Duration;
 
+use futures::StreamExt;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{Event, Pod};
 use kube::api::{Api, DeleteParams, ListParams, PostParams};
+use kube::runtime::{WatchStreamExt, watcher};
 use serde_json::Value;
 
+use super::condition::{self, Met};
 use super::errors::{self, Request};
 use super::{Cluster, readiness, retry};
 
@@ -28,14 +31,19 @@ pub enum Outcome {
     Unfinished(String),
 }
 
+/// How long a refusal of the Job's pod that waiting might fix (a quota another pod frees)
+/// is given before the run fails.
+const REFUSAL_GRACE: Duration = Duration::from_secs(10);
+
 /// Creates `job` (a batch/v1 Job as JSON) and waits up to `timeout` for it to finish.
-/// Polls every `every`.
-pub async fn run(
-    cluster: &Cluster,
-    job: &Value,
-    timeout: Duration,
-    every: Duration,
-) -> anyhow::Result<Outcome> {
+///
+/// Everything waited for is watched, nothing polled: the Job (its end is in its
+/// conditions, `condition::until`) and the Job controller's Events about it. A pod the
+/// controller cannot create (a ResourceQuota, PodSecurity or a webhook refuses it)
+/// never comes and the Job's status does not say so; only a `FailedCreate` Event does.
+/// While no pod of the Job exists, a refusal that waiting cannot fix
+/// (`readiness::cannot_heal`) fails the run at once, any other after [`REFUSAL_GRACE`].
+pub async fn run(cluster: &Cluster, job: &Value, timeout: Duration) -> anyhow::Result<Outcome> {
     let namespace = job["metadata"]["namespace"].as_str().unwrap_or_default();
     let name = job["metadata"]["name"].as_str().unwrap_or_default();
     let api: Api<Job> = Api::namespaced(cluster.client.clone(), namespace);
@@ -51,74 +59,121 @@ pub async fn run(
         .map_err(|e| anyhow::anyhow!(errors::describe(&e, &request)))?;
 
     let started = tokio::time::Instant::now();
-    let deadline = started + timeout;
-    let mut polls: u32 = 0;
+    let ended = condition::until(&api, name, started + timeout, |job: Option<&Job>| {
+        job.is_none_or(|job| finished(job).is_some())
+    });
+    let mut ended = std::pin::pin!(ended);
+    let mut refusals = std::pin::pin!(refusals(cluster, namespace, name));
+    let grace = tokio::time::sleep_until(started + REFUSAL_GRACE);
+    let mut grace = std::pin::pin!(grace);
     let mut refused: Option<String> = None;
     loop {
-        polls += 1;
-        let live = retry::idempotent(|| api.get(name)).await.map_err(|e| {
-            anyhow::anyhow!(errors::describe(
-                &e,
-                &Request {
-                    verb: "get",
-                    ..request
-                }
-            ))
-        })?;
-        match finished(&live) {
-            Some(true) => {
-                delete(&api, name).await;
-                return Ok(Outcome::Succeeded);
-            }
-            Some(false) => {
-                let condition = condition_message(&live, "Failed");
-                let pod = pod_story(cluster, namespace, name).await;
-                let why = [pod, condition]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join("; ");
-                return Ok(Outcome::Failed(if why.is_empty() {
-                    "the Job failed".to_string()
+        tokio::select! {
+            ended = &mut ended => {
+                let job = match ended {
+                    Ok(Met::Now(Some(job))) => job,
+                    Ok(Met::Now(None)) => anyhow::bail!(
+                        "Job {name:?} in namespace {namespace:?} was deleted before it finished"
+                    ),
+                    Ok(Met::TimedOut) => {
+                        let pod = pod_story(cluster, namespace, name)
+                            .await
+                            .unwrap_or_else(|| match &refused {
+                                Some(why) => format!("its pod was not created: {why}"),
+                                None => "its pod was not created".to_string(),
+                            });
+                        return Ok(Outcome::Unfinished(pod));
+                    }
+                    Err(e) => anyhow::bail!(errors::describe(
+                        &e,
+                        &Request {
+                            verb: "watch",
+                            ..request
+                        }
+                    )),
+                };
+                return Ok(if finished(&job) == Some(true) {
+                    delete(&api, name).await;
+                    Outcome::Succeeded
                 } else {
-                    why
-                }));
+                    let condition = condition_message(&job, "Failed");
+                    let pod = pod_story(cluster, namespace, name).await;
+                    let why = [pod, condition]
+                        .into_iter()
+                        .flatten()
+                        .collect::<Vec<_>>()
+                        .join("; ");
+                    Outcome::Failed(if why.is_empty() {
+                        "the Job failed".to_string()
+                    } else {
+                        why
+                    })
+                });
             }
-            None => {}
-        }
-        // A pod the Job controller cannot create (a ResourceQuota, PodSecurity or a
-        // webhook refuses it) never comes: its latest `FailedCreate` event says why. A
-        // refusal that waiting cannot fix (`readiness::cannot_heal`) fails the run at
-        // once; any other fails it after 10 s. Looked at every other poll while the Job
-        // has no active pod.
-        if polls.is_multiple_of(2)
-            && live.status.as_ref().and_then(|s| s.active).unwrap_or(0) == 0
-            && pod_story(cluster, namespace, name).await.is_none()
-        {
-            let events: Api<Event> = Api::namespaced(cluster.client.clone(), namespace);
-            let all = ListParams::default();
-            if let Ok(list) = retry::idempotent(|| events.list(&all)).await
-                && let Some(why) = failed_create(&list.items, name)
-            {
-                if readiness::cannot_heal(&why) || started.elapsed() >= Duration::from_secs(10) {
+            Some(why) = refusals.next() => {
+                if has_pods(cluster, namespace, name).await {
+                    continue;
+                }
+                if readiness::cannot_heal(&why) || started.elapsed() >= REFUSAL_GRACE {
                     return Ok(Outcome::Failed(format!(
                         "the Job controller cannot create its pod: {why}"
                     )));
                 }
                 refused = Some(why);
             }
+            () = &mut grace, if refused.is_some() => {
+                if !has_pods(cluster, namespace, name).await
+                    && let Some(why) = refused.take()
+                {
+                    return Ok(Outcome::Failed(format!(
+                        "the Job controller cannot create its pod: {why}"
+                    )));
+                }
+                refused = None;
+            }
         }
-        if tokio::time::Instant::now() >= deadline {
-            let pod = pod_story(cluster, namespace, name)
-                .await
-                .unwrap_or_else(|| match &refused {
-                    Some(why) => format!("its pod was not created: {why}"),
-                    None => "its pod was not created".to_string(),
-                });
-            return Ok(Outcome::Unfinished(pod));
-        }
-        tokio::time::sleep(every).await;
     }
+}
+
+/// The messages of the Job controller's `FailedCreate` Events about Job `job`, the
+/// newest seen so far each time one comes (a watch by the `involvedObject.kind` and
+/// `involvedObject.name` field selectors, which every API server serves for Events). A watch these credentials may not
+/// make, or that breaks, is retried with a backoff and says nothing meanwhile: the
+/// Job's own end and the timeout still end the run.
+fn refusals(
+    cluster: &Cluster,
+    namespace: &str,
+    job: &str,
+) -> impl futures::Stream<Item = String> + Send + use<> {
+    let api: Api<Event> = Api::namespaced(cluster.client.clone(), namespace);
+    let fields = format!("involvedObject.kind=Job,involvedObject.name={job}");
+    let job = job.to_string();
+    let mut seen: Vec<Event> = Vec::new();
+    watcher::watcher(api, watcher::Config::default().fields(&fields))
+        .default_backoff()
+        .filter_map(move |event| {
+            let why = match event {
+                Ok(watcher::Event::Apply(e) | watcher::Event::InitApply(e))
+                    if e.reason.as_deref() == Some("FailedCreate") =>
+                {
+                    seen.push(e);
+                    failed_create(&seen, &job)
+                }
+                _ => None,
+            };
+            std::future::ready(why)
+        })
+}
+
+/// Whether any pod of Job `job` exists (an unreadable list counts as none).
+async fn has_pods(cluster: &Cluster, namespace: &str, job: &str) -> bool {
+    let api: Api<Pod> = Api::namespaced(cluster.client.clone(), namespace);
+    let params = ListParams::default()
+        .labels(&format!("batch.kubernetes.io/job-name={job}"))
+        .limit(1);
+    retry::idempotent(|| api.list(&params))
+        .await
+        .is_ok_and(|pods| !pods.items.is_empty())
 }
 
 /// The newest `FailedCreate` message among `events` about Job `job` (the Job
@@ -296,6 +351,165 @@ mod tests {
             Some("pods \"j-x\" is forbidden: exceeded quota: clawctl-quota")
         );
         assert_eq!(failed_create(&events, "none"), None);
+    }
+
+    /// A one-pod Job in `default` running `image`.
+    fn one_pod_job(name: &str, image: &str) -> Value {
+        serde_json::json!({
+            "apiVersion": "batch/v1", "kind": "Job",
+            "metadata": {"name": name, "namespace": "default"},
+            "spec": {"backoffLimit": 0, "template": {"spec": {
+                "restartPolicy": "Never",
+                "containers": [{"name": "snapshot", "image": image}]}}}
+        })
+    }
+
+    async fn connect(server: &fake_apiserver::FakeApiServer, dir: &std::path::Path) -> Cluster {
+        let target = super::super::Target {
+            kubeconfig: Some(server.write_kubeconfig(dir)),
+            context: None,
+        };
+        Cluster::connect(&target).await.expect("connected")
+    }
+
+    fn job_reads(server: &fake_apiserver::FakeApiServer) -> Vec<String> {
+        server
+            .requests()
+            .iter()
+            .filter(|r| r.resource == "jobs")
+            .map(|r| r.verb.clone())
+            .collect()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_job_is_watched_to_its_end_not_polled() {
+        let server = fake_apiserver::FakeApiServer::start_with(fake_apiserver::Options {
+            rollout_delay: Some(Duration::from_millis(300)),
+            ..Default::default()
+        });
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cluster = connect(&server, dir.path()).await;
+
+        let outcome = run(
+            &cluster,
+            &one_pod_job("ok", "busybox:1.36"),
+            Duration::from_secs(20),
+        )
+        .await
+        .expect("ran");
+        assert_eq!(outcome, Outcome::Succeeded);
+        // Created, listed and watched once (by name), deleted: never read again and again.
+        assert_eq!(job_reads(&server), ["create", "list", "watch", "delete"]);
+
+        server.crash_images("crashing");
+        server.clear_requests();
+        let outcome = run(
+            &cluster,
+            &one_pod_job("fails", "registry.example/crashing:1"),
+            Duration::from_secs(20),
+        )
+        .await
+        .expect("ran");
+        let Outcome::Failed(why) = outcome else {
+            panic!("{outcome:?}")
+        };
+        assert!(why.contains("container snapshot exited 1"), "{why}");
+        assert!(why.contains("BackoffLimitExceeded"), "{why}");
+        assert_eq!(
+            job_reads(&server),
+            ["create", "list", "watch"],
+            "a failed Job is kept"
+        );
+
+        // Not done in time: what its pod is doing.
+        server.unpullable_images("nowhere");
+        let outcome = run(
+            &cluster,
+            &one_pod_job("slow", "registry.example/nowhere:1"),
+            Duration::from_millis(1500),
+        )
+        .await
+        .expect("ran");
+        let Outcome::Unfinished(why) = outcome else {
+            panic!("{outcome:?}")
+        };
+        assert!(why.contains("is waiting: "), "{why}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_pod_admission_refuses_fails_the_job_at_once() {
+        let server = fake_apiserver::FakeApiServer::start();
+        // The credentials clawctl documents: `admin` through a RoleBinding; it watches
+        // Jobs and Events and lists pods.
+        server.restrict_to_namespaces(&["default"]);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cluster = connect(&server, dir.path()).await;
+        server
+            .apply_as(
+                "platform-team",
+                serde_json::json!({"apiVersion": "v1", "kind": "ResourceQuota",
+                    "metadata": {"name": "no-pods", "namespace": "default"},
+                    "spec": {"hard": {"pods": "0"}}}),
+                true,
+            )
+            .expect("quota");
+        let started = std::time::Instant::now();
+        let outcome = run(
+            &cluster,
+            &one_pod_job("refused", "busybox:1.36"),
+            Duration::from_secs(30),
+        )
+        .await
+        .expect("ran");
+        let Outcome::Failed(why) = outcome else {
+            panic!("{outcome:?}")
+        };
+        assert!(
+            why.starts_with("the Job controller cannot create its pod: "),
+            "{why}"
+        );
+        assert!(why.contains("exceeded quota"), "{why}");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_refusal_that_may_pass_is_given_its_grace_first() {
+        let server = fake_apiserver::FakeApiServer::start();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cluster = connect(&server, dir.path()).await;
+        // A suspended Job gets no pod; the controller's Event says a webhook could not be
+        // reached, which may pass.
+        let mut job = one_pod_job("held", "busybox:1.36");
+        job["spec"]["suspend"] = serde_json::json!(true);
+        server
+            .apply_as(
+                "kube-controller-manager",
+                serde_json::json!({"apiVersion": "v1", "kind": "Event",
+                    "metadata": {"name": "held.1", "namespace": "default"},
+                    "involvedObject": {"kind": "Job", "name": "held", "namespace": "default"},
+                    "reason": "FailedCreate", "type": "Warning",
+                    "lastTimestamp": "2026-12-02T01:00:00Z",
+                    "message": "Internal error occurred: failed calling webhook \"x\""}),
+                true,
+            )
+            .expect("event");
+        let started = std::time::Instant::now();
+        let outcome = run(&cluster, &job, Duration::from_secs(30))
+            .await
+            .expect("ran");
+        let Outcome::Failed(why) = outcome else {
+            panic!("{outcome:?}")
+        };
+        assert!(why.contains("failed calling webhook"), "{why}");
+        let took = started.elapsed();
+        assert!(
+            took >= REFUSAL_GRACE && took < REFUSAL_GRACE + Duration::from_secs(3),
+            "{took:?}"
+        );
     }
 
     #[test]

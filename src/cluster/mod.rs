@@ -4,6 +4,7 @@
 pub mod access;
 pub mod applyset;
 pub mod client;
+pub mod condition;
 pub mod errors;
 pub mod exec;
 pub mod gate;

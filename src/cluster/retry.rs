@@ -36,6 +36,11 @@ fn transient(err: &kube::Error) -> Option<Duration> {
     }
 }
 
+/// Whether a failure passes by itself (a retry, or a watch started again, may succeed).
+pub fn is_transient(err: &kube::Error) -> bool {
+    transient(err).is_some()
+}
+
 /// Runs `request` until it succeeds, fails for good, or `ATTEMPTS` are used up: pauses
 /// double from `FIRST_PAUSE` to `MAX_PAUSE`, never shorter than a 429's `Retry-After`.
 /// Only for requests that may safely run twice.

@@ -1,41 +1,41 @@
 //! `clawctl apply FLEET`: plan table, confirmation, ordered server-side apply under
-//! the fleet Lease, waiting for readiness, summary.
+//! the fleet Lease, waiting for readiness, summary; agents whose image changes move
+//! afterwards by the rollout strategy (`ops::deploy`).
 
-use crate::cli::ApplyArgs;
+use std::sync::OnceLock;
+
+use crate::cli::{ApplyArgs, Format};
 use crate::error::ExitStatus;
-use crate::ops::{self, apply::Outcome};
-use crate::output::{changes, progress};
+use crate::interrupt::{self, Stop};
+use crate::ops::{self, apply::Outcome, deploy, rollout};
+use crate::output::{self, changes, progress};
 use crate::plan::Action;
 use crate::prompt;
 
 pub fn run(args: &ApplyArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
     let timeout = args.timeout;
-    let request = super::cluster::request(
+    let mut request = super::cluster::request(
         &args.fleet,
         args.templates.as_deref(),
         &args.connect,
         args.delete_volumes,
         usize::from(args.concurrency),
     );
+    // A new image moves by the rollout strategy (canary, waves, gates), not all at once.
+    request.hold_image_changes = !args.all_at_once && args.dry_run.is_none();
     let say = |text: &str| {
         if !quiet {
             eprintln!("{text}");
         }
     };
     super::cluster::runtime()?.block_on(async {
-        let mut planned = ops::planning::plan_and_check(&request).await?;
+        let planned = ops::planning::plan_and_check(&request).await?;
         super::print::warnings(&planned.warnings, quiet);
         // The plan's dry runs already draw the warnings the apply would.
         let mut api_warnings = super::print::api_warnings(&planned.cluster).len();
         let cluster = planned.cluster.clone();
-        // A new image moves by the rollout strategy (canary, waves, gates), not all at once.
-        let held = if args.all_at_once || args.dry_run.is_some() {
-            Vec::new()
-        } else {
-            planned.plan.image_changes()
-        };
-        planned.plan.hold_back(&held);
         let plan = &planned.plan;
+        let held = &planned.held;
         say(&changes::plan_table(plan, args.prune));
         say(&changes::totals(plan));
         if let Some(conflicts) = ops::planning::Conflicts::of(plan) {
@@ -106,40 +106,59 @@ pub fn run(args: &ApplyArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
             history_max: usize::from(args.history_max),
         };
         let reporter = progress::ApplyProgress::new(quiet);
-        let noop = planned.plan.is_noop(args.prune);
-        let report = if noop {
-            None
-        } else {
-            Some(ops::apply::apply(planned, &options, &reporter).await?)
+        let handover = ToRollout {
+            quiet,
+            progress: OnceLock::new(),
         };
-        let Some(report) = report else {
-            return super::rollout::run_held(args, quiet).await;
-        };
-        api_warnings += super::print::api_warnings(&cluster).len();
-        let failed = report.failed();
-        if !quiet || failed {
-            eprintln!("{}", progress::apply_summary(&report));
-            if api_warnings > 0 {
-                eprintln!("{api_warnings} warning(s) from the API server, shown above");
+        let deployed = deploy::deploy(planned, &request, &options, &reporter, &handover).await?;
+        if let Some(report) = &deployed.applied {
+            api_warnings += super::print::api_warnings(&cluster).len();
+            let failed = report.failed();
+            if !quiet || failed {
+                eprintln!("{}", progress::apply_summary(report));
+                if api_warnings > 0 {
+                    eprintln!("{api_warnings} warning(s) from the API server, shown above");
+                }
+            }
+            for (change, outcome) in &report.objects {
+                if let Outcome::Failed { conflicts, .. } = outcome
+                    && !conflicts.is_empty()
+                {
+                    eprintln!(
+                        "{}: fields changed by another field manager: {}; rerun with --force-conflicts to take them back",
+                        change.object,
+                        conflicts.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+                    );
+                }
+            }
+            if failed {
+                return Ok(ExitStatus::Error);
             }
         }
-        for (change, outcome) in &report.objects {
-            if let Outcome::Failed { conflicts, .. } = outcome
-                && !conflicts.is_empty()
-            {
-                eprintln!(
-                    "{}: fields changed by another field manager: {}; rerun with --force-conflicts to take them back",
-                    change.object,
-                    conflicts.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
-                );
-            }
+        match &deployed.rollout {
+            Some(report) => super::rollout::show(report, Format::Table, quiet),
+            None => Ok(ExitStatus::Ok),
         }
-        if failed {
-            return Ok(ExitStatus::Error);
-        }
-        if !held.is_empty() {
-            return super::rollout::run_held(args, quiet).await;
-        }
-        Ok(ExitStatus::Ok)
     })
+}
+
+/// Shows the held-back agents' rollout plan, then arms Ctrl-C for it: from here on an
+/// interruption is recorded and resumable (`rollout --resume`), as in `clawctl rollout`.
+struct ToRollout {
+    quiet: bool,
+    progress: OnceLock<output::rollout::RolloutProgress>,
+}
+
+impl deploy::Handover for ToRollout {
+    fn rollout(&self, plan: &rollout::Plan) -> (&dyn rollout::Reporter, Stop) {
+        if !self.quiet && !plan.is_noop() {
+            eprintln!("{}", output::rollout::plan(plan));
+        }
+        let stop = Stop::new();
+        interrupt::on_signal(stop.clone());
+        let progress = self
+            .progress
+            .get_or_init(|| output::rollout::RolloutProgress::new(self.quiet));
+        (progress, stop)
+    }
 }

@@ -35,5 +35,6 @@ pub fn request<'a>(
         target: target(connect),
         delete_volumes,
         concurrency,
+        hold_image_changes: false,
     }
 }

@@ -6,7 +6,7 @@
 
 use std::io::Write;
 
-use crate::cli::{ApplyArgs, Format, RolloutArgs};
+use crate::cli::{Format, RolloutArgs};
 use crate::error::{ExitStatus, InvalidInput};
 use crate::interrupt::{self, Stop};
 use crate::ops::planning::DEFAULT_CONCURRENCY;
@@ -106,35 +106,13 @@ pub fn run(args: &RolloutArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
     show(&report, args.output, quiet)
 }
 
-/// `apply` with agents whose image changes: after the rest is applied, they move by the
-/// fleet's rollout strategy (spec.rollout), as `clawctl rollout FLEET` would. apply has
-/// asked already, so this shows the plan and goes on.
-pub async fn run_held(args: &ApplyArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
-    let request = Request {
-        planning: super::cluster::request(
-            &args.fleet,
-            args.templates.as_deref(),
-            &args.connect,
-            false,
-            usize::from(args.concurrency),
-        ),
-        tag: None,
-        mode: Mode::Full,
-        overrides: Overrides::default(),
-        history_max: usize::from(args.history_max),
-    };
-    let planned = rollout::plan(request).await?;
-    if !quiet && !planned.plan.is_noop() {
-        eprintln!("{}", output::rollout::plan(&planned.plan));
-    }
-    let stop = Stop::new();
-    interrupt::on_signal(stop.clone());
-    let progress = output::rollout::RolloutProgress::new(quiet);
-    let report = rollout::execute(planned, &progress, &stop).await?;
-    show(&report, Format::Table, quiet)
-}
-
-fn show(report: &rollout::Report, format: Format, quiet: bool) -> anyhow::Result<ExitStatus> {
+/// The rollout's report: its table on stdout, one sentence on stderr; the exit status of
+/// DESIGN §4.
+pub(super) fn show(
+    report: &rollout::Report,
+    format: Format,
+    quiet: bool,
+) -> anyhow::Result<ExitStatus> {
     match format {
         Format::Json => super::print::json(report)?,
         Format::Table => {

@@ -1,7 +1,7 @@
 //! What exists already where the plan would create: read by name, not by the fleet's
-//! labels (anyone can put those on an object, or leave them off), so that `Plan::
-//! settle_existing` can tell this fleet's objects from another fleet's and from
-//! objects clawctl never made. One read per Namespace the plan creates, and one list
+//! labels (anyone can put those on an object, or leave them off), so that finishing the
+//! plan (`plan::Draft::finish`) can tell this fleet's objects from another fleet's and
+//! from objects clawctl never made. One read per Namespace the plan creates, and one list
 //! per kind per existing namespace that the plan creates objects of that kind in: a
 //! re-apply that creates nothing reads nothing more.
 
@@ -11,20 +11,14 @@ use futures::{StreamExt, TryStreamExt};
 use serde_json::Value;
 
 use crate::cluster::{Cluster, kinds, objects};
-use crate::plan::{Action, ObjectRef, Plan};
+use crate::plan::ObjectRef;
 
-/// The objects that exist under the names of the plan's creates.
+/// The objects that exist under the names of the plan's creates (`Draft::lookups`).
 pub async fn existing(
     cluster: &Cluster,
-    plan: &Plan,
+    creates: &[&ObjectRef],
     concurrency: usize,
 ) -> anyhow::Result<HashMap<ObjectRef, Value>> {
-    let creates: Vec<&ObjectRef> = plan
-        .changes
-        .iter()
-        .filter(|c| c.action == Action::Create)
-        .map(|c| &c.object)
-        .collect();
     let mut found = HashMap::new();
     // Namespaces first: objects in a namespace that does not exist cannot exist either.
     let namespaces: Vec<&ObjectRef> = creates
@@ -57,7 +51,7 @@ pub async fn existing(
         }
     }
     let mut groups: BTreeMap<(&str, &str, &str), Vec<&ObjectRef>> = BTreeMap::new();
-    for object in creates {
+    for object in creates.iter().copied() {
         let Some(namespace) = object.namespace.as_deref() else {
             continue;
         };

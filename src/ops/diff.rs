@@ -226,7 +226,7 @@ mod tests {
             agent: None,
             desired: None,
             live: None,
-            note: None,
+            notes: Vec::new(),
         }
     }
 

@@ -4,6 +4,7 @@
 pub mod agents;
 pub mod apply;
 pub mod claims;
+pub mod deploy;
 pub mod diff;
 pub mod history;
 pub mod planning;

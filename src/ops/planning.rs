@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::cluster::{self, Cluster, Target, applyset, objects};
 use crate::names::{FLEET_LABEL, MANAGED_BY, fleet_labels};
 use crate::ownership::{self, Owner};
-use crate::plan::{self, Plan};
+use crate::plan::{self, Draft, Plan};
 use crate::render::{self, Filter, Manifest};
 
 /// Default for `--concurrency`: requests in flight at once.
@@ -24,6 +24,9 @@ pub struct Request<'a> {
     pub target: Target,
     pub delete_volumes: bool,
     pub concurrency: usize,
+    /// Leave the agents whose image changes out of the plan (`Planned::held`): `apply`
+    /// moves them afterwards by the rollout strategy (`ops::deploy`).
+    pub hold_image_changes: bool,
 }
 
 /// A plan with what it needs to be carried out.
@@ -34,6 +37,9 @@ pub struct Planned {
     /// Label selector for everything clawctl manages in this fleet.
     pub selector: String,
     pub plan: Plan,
+    /// Agents whose image changes, left out of the plan for the rollout strategy (with
+    /// `Request::hold_image_changes`; sorted).
+    pub held: Vec<String>,
     /// What each agent needs from its Secrets, checked by [`plan_and_check`].
     pub needs: Vec<super::preflight::Need>,
     /// The existing claims agents mount, by (namespace, claim), with their agents.
@@ -100,10 +106,50 @@ pub async fn plan(request: &Request<'_>) -> anyhow::Result<Planned> {
     };
     live.objects
         .retain(|o| ownership::of(o, &fleet.name, &options.applyset_id) == Owner::Fleet);
-    let mut plan = Plan::new(manifests, live.objects, &options);
-    plan.fill_missing_keys();
-    let kept = plan.keep_scaled_down();
+    let draft = Draft::new(manifests, live.objects, &options);
+    // What finishing the plan needs from the cluster besides the fleet's own objects.
+    let existing = super::claims::existing(
+        &cluster,
+        &draft.lookups(&live.unreadable),
+        request.concurrency,
+    )
+    .await
+    .context("cannot check who owns the objects the fleet would create")?;
+    let mut claims = BTreeMap::new();
+    for namespace in draft.namespaces_to_prune() {
+        let names = objects::claims_in(&cluster, &namespace).await?;
+        claims.insert(namespace, names);
+    }
+    let (plan, settled) = draft.finish(&plan::Facts {
+        fleet: &fleet.name,
+        adopt: &fleet.adopt_namespaces,
+        unreadable: &live.unreadable,
+        existing: &existing,
+        claims: &claims,
+        hold_image_changes: request.hold_image_changes,
+    });
     let mut warnings: Vec<String> = fleet.warnings.iter().map(ToString::to_string).collect();
+    warnings.extend(settled_warnings(&settled, &fleet));
+    Ok(Planned {
+        cluster,
+        fleet: fleet.name.clone(),
+        fleet_namespace: fleet.namespace.clone(),
+        selector,
+        plan,
+        held: settled.held,
+        needs: super::preflight::needs(&fleet),
+        claims: super::preflight::claims(&fleet),
+        warnings,
+        absent: live.absent,
+        resolved: fleet,
+    })
+}
+
+/// What the user should know about how the plan was settled: agents left at zero
+/// replicas, and kinds these credentials cannot read.
+fn settled_warnings(settled: &plan::Settled, fleet: &crate::fleet::ResolvedFleet) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let kept = &settled.scaled_down;
     if !kept.suspended.is_empty() {
         warnings.push(format!(
             "{} suspended by `clawctl suspend`: kept at 0 replicas (`clawctl resume` starts them)",
@@ -130,46 +176,14 @@ pub async fn plan(request: &Request<'_>) -> anyhow::Result<Planned> {
             )
         });
     }
-    for kind in live.unreadable {
-        let assumed = plan.assume_present(
-            kind,
-            "not readable with these credentials: assumed to exist (a cluster admin applies it)",
-        );
-        if assumed > 0 {
-            warnings.push(format!(
-                "cannot read {kind} objects with these credentials (RBAC): the fleet's {assumed} \
-                 {kind}(s) are left as they are; a cluster admin applies them (clawctl apply \
-                 with cluster-wide rights), and this apply writes only inside them"
-            ));
-        }
+    for (kind, assumed) in &settled.assumed {
+        warnings.push(format!(
+            "cannot read {kind} objects with these credentials (RBAC): the fleet's {assumed} \
+             {kind}(s) are left as they are; a cluster admin applies them (clawctl apply \
+             with cluster-wide rights), and this apply writes only inside them"
+        ));
     }
-    let existing = super::claims::existing(&cluster, &plan, request.concurrency)
-        .await
-        .context("cannot check who owns the objects the fleet would create")?;
-    plan.settle_existing(
-        &existing,
-        &fleet.name,
-        &options.applyset_id,
-        &fleet.adopt_namespaces,
-    );
-    let mut claims = BTreeMap::new();
-    for namespace in plan.namespaces_to_prune() {
-        let names = objects::claims_in(&cluster, &namespace).await?;
-        claims.insert(namespace, names);
-    }
-    plan.protect_volumes(&claims);
-    Ok(Planned {
-        cluster,
-        fleet: fleet.name.clone(),
-        fleet_namespace: fleet.namespace.clone(),
-        selector,
-        plan,
-        needs: super::preflight::needs(&fleet),
-        claims: super::preflight::claims(&fleet),
-        warnings,
-        absent: live.absent,
-        resolved: fleet,
-    })
+    warnings
 }
 
 /// Objects the fleet renders that someone else owns: apply refuses the whole plan
@@ -193,7 +207,7 @@ impl Conflicts {
                 format!(
                     "{}: {}",
                     c.object,
-                    c.note.as_deref().unwrap_or("not this fleet's")
+                    c.note().as_deref().unwrap_or("not this fleet's")
                 )
             })
             .collect();

@@ -61,16 +61,27 @@ pub fn plan_table(plan: &Plan, prune: bool) -> String {
         table.add_row(cells);
     }
     let mut text = table.to_string();
-    for change in &plan.changes {
-        if let (Action::Keep, Some(note)) = (change.action, &change.note) {
-            text.push_str(&format!("\nkeep {}: {note}", change.object));
-        }
+    for line in noted(plan) {
+        text.push('\n');
+        text.push_str(&line);
     }
     for line in conflicts(plan) {
         text.push('\n');
         text.push_str(&line);
     }
     text
+}
+
+/// One line per change that is written or kept and carries notes, with all of them:
+/// "update Secret ns/x: token is missing: apply generates it". Unchanged objects' notes
+/// (held back, kept at zero replicas, assumed to exist) are summed up elsewhere, once
+/// per agent or kind, and conflicts have lines of their own ([`conflicts`]).
+fn noted(plan: &Plan) -> Vec<String> {
+    plan.changes
+        .iter()
+        .filter(|c| !matches!(c.action, Action::Unchanged | Action::Conflict))
+        .filter_map(|c| Some(format!("{} {}: {}", c.action.as_str(), c.object, c.note()?)))
+        .collect()
 }
 
 /// One line per object the fleet renders that someone else owns: "conflict ConfigMap
@@ -82,7 +93,7 @@ pub fn conflicts(plan: &Plan) -> Vec<String> {
             format!(
                 "conflict {}: {}",
                 c.object,
-                c.note.as_deref().unwrap_or("not this fleet's")
+                c.note().as_deref().unwrap_or("not this fleet's")
             )
         })
         .collect()
@@ -140,6 +151,9 @@ fn write_object_diff(out: &mut dyn Write, object: &ObjectDiff, color: bool) -> i
         _ => "update",
     };
     writeln!(out, "{bold}{verb} {}{reset}", object.change.object)?;
+    for note in &object.change.notes {
+        writeln!(out, "{bold}  note: {note}{reset}")?;
+    }
     for conflict in &object.conflicts {
         writeln!(
             out,
@@ -182,7 +196,7 @@ pub fn removals(plan: &Plan, prune: bool) -> Vec<String> {
     plan.changes
         .iter()
         .filter(|c| matches!(c.action, Action::Prune | Action::Keep))
-        .map(|c| match (c.action, &c.note) {
+        .map(|c| match (c.action, c.note()) {
             (Action::Keep, Some(note)) => format!("keep {}: {note}", c.object),
             _ if prune => format!("prune {}", c.object),
             _ => format!("prune {} (with --prune)", c.object),
@@ -191,7 +205,8 @@ pub fn removals(plan: &Plan, prune: bool) -> Vec<String> {
 }
 
 /// The diff as JSON: `{"changes": [{action, apiVersion, kind, namespace, name, team,
-/// agent, conflicts, before, after}], "removals": [...], "unchanged": N}`.
+/// agent, note, conflicts, before, after}], "removals": [...], "unchanged": N}`; `note`
+/// is all of a change's notes on one line, or null.
 pub fn diff_json(plan: &Plan, diff: &FleetDiff) -> Value {
     let changes: Vec<Value> = diff
         .objects
@@ -206,6 +221,7 @@ pub fn diff_json(plan: &Plan, diff: &FleetDiff) -> Value {
                 "name": c.object.name,
                 "team": c.team,
                 "agent": c.agent,
+                "note": c.note(),
                 "conflicts": o.conflicts,
                 "before": o.before,
                 "after": o.after,
@@ -225,7 +241,7 @@ pub fn diff_json(plan: &Plan, diff: &FleetDiff) -> Value {
                 "name": c.object.name,
                 "team": c.team,
                 "agent": c.agent,
-                "note": c.note,
+                "note": c.note(),
             })
         })
         .collect();
@@ -240,7 +256,7 @@ pub fn diff_json(plan: &Plan, diff: &FleetDiff) -> Value {
                 "name": c.object.name,
                 "team": c.team,
                 "agent": c.agent,
-                "owner": c.note,
+                "owner": c.note(),
             })
         })
         .collect();
@@ -280,4 +296,95 @@ pub fn write_dry_run(
         writeln!(out, "dry run: nothing was changed")?;
     }
     Ok(failed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::ObjectRef;
+
+    fn change(kind: &str, name: &str, action: Action, notes: &[&str]) -> Change {
+        Change {
+            object: ObjectRef {
+                api_version: "v1".into(),
+                kind: kind.into(),
+                namespace: Some("ns".into()),
+                name: name.into(),
+            },
+            action,
+            rank: 6,
+            team: Some("t".into()),
+            agent: None,
+            desired: None,
+            live: None,
+            notes: notes.iter().map(|n| n.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn every_note_of_a_change_is_shown_in_the_table_the_diff_and_json() {
+        let token = change(
+            "Secret",
+            "token",
+            Action::Update,
+            &["token is missing: apply generates it", "second note"],
+        );
+        let claim = change(
+            "PersistentVolumeClaim",
+            "memory",
+            Action::Keep,
+            &["an agent's memory: kept", "another reason"],
+        );
+        let held = change("ConfigMap", "held", Action::Unchanged, &["held back"]);
+        let plan = Plan {
+            changes: vec![token.clone(), held, claim],
+        };
+        let table = plan_table(&plan, false);
+        assert!(
+            table.contains(
+                "\nupdate Secret ns/token: token is missing: apply generates it; second note"
+            ),
+            "{table}"
+        );
+        assert!(
+            table.contains(
+                "\nkeep PersistentVolumeClaim ns/memory: an agent's memory: kept; another reason"
+            ),
+            "{table}"
+        );
+        // Unchanged objects' notes are summed up elsewhere (warnings, the held line).
+        assert!(!table.contains("held back"), "{table}");
+        assert_eq!(
+            removals(&plan, false),
+            ["keep PersistentVolumeClaim ns/memory: an agent's memory: kept; another reason"]
+        );
+
+        let diff = FleetDiff {
+            objects: vec![ObjectDiff {
+                change: token,
+                before: Some(serde_json::json!({"data": {}})),
+                after: Some(serde_json::json!({"data": {"token": "***"}})),
+                conflicts: Vec::new(),
+            }],
+            unchanged: 1,
+        };
+        let mut out = Vec::new();
+        write_diff(&mut out, &diff, false).expect("written");
+        let text = String::from_utf8(out).expect("utf-8");
+        assert!(
+            text.starts_with(
+                "update Secret ns/token\n  note: token is missing: apply generates it\n  note: second note\n"
+            ),
+            "{text}"
+        );
+        let json = diff_json(&plan, &diff);
+        assert_eq!(
+            json["changes"][0]["note"],
+            "token is missing: apply generates it; second note"
+        );
+        assert_eq!(
+            json["removals"][0]["note"],
+            "an agent's memory: kept; another reason"
+        );
+    }
 }

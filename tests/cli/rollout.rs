@@ -427,6 +427,7 @@ fn plan_in_process(
             },
             delete_volumes: false,
             concurrency: 16,
+            hold_image_changes: false,
         },
         tag: Some(tag.to_string()),
         mode: Mode::Full,

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use futures::StreamExt;
 
-use super::work::{Backup, BackupReport, Carrier, PARALLEL, POLL, Restore, RestoreReport};
+use super::work::{
+    Backup, BackupReport, Carrier, DEADLINE_GRACE, PARALLEL, Restore, RestoreReport,
+};
 use crate::cluster::Cluster;
 use crate::cluster::exec;
 use crate::cluster::jobs::{self, Outcome as JobOutcome};
@@ -111,7 +113,7 @@ pub(super) async fn carry(
     timeout: Duration,
 ) -> Result<Vec<String>, String> {
     match carrier {
-        Carrier::Job(job) => match jobs::run(cluster, job, timeout + POLL * 5, POLL).await {
+        Carrier::Job(job) => match jobs::run(cluster, job, timeout + DEADLINE_GRACE).await {
             Ok(JobOutcome::Succeeded) => Ok(Vec::new()),
             Ok(JobOutcome::Failed(why)) => Err(why),
             Ok(JobOutcome::Unfinished(why)) => Err(format!("not done in time: {why}")),

@@ -10,8 +10,9 @@ use serde_json::Value;
 
 use crate::snapshot::Reason;
 
-/// How often a Job's status is read.
-pub(super) const POLL: Duration = Duration::from_secs(2);
+/// How much longer than its `activeDeadlineSeconds` a Job is waited for, so that its
+/// controller says why it ended (`DeadlineExceeded`) before clawctl stops waiting.
+pub(super) const DEADLINE_GRACE: Duration = Duration::from_secs(10);
 /// Snapshots taken at once.
 pub(super) const PARALLEL: usize = 4;
 

@@ -19,6 +19,9 @@ pub(super) struct Cx<'a> {
     pub warnings: Vec<Diagnostic>,
     /// Referenced files, read once however many agents share them.
     pub files: HashMap<String, Result<Arc<str>, String>>,
+    /// Every object name clawctl gives the file's agents, with its owner
+    /// ([`crate::fleet::guardrails::agent_objects`]): built once, looked up per volume.
+    pub agent_objects: Arc<BTreeMap<String, (String, &'static str)>>,
 }
 
 impl Cx<'_> {

@@ -25,6 +25,7 @@ mod types;
 mod workspace;
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use super::Loaded;
 use super::model::{Agent, DEFAULT_FLEET_NAMESPACE, Policy, Rollout, Settings};
@@ -54,6 +55,7 @@ pub fn resolve_with_claims(
         diags: loaded.unknown_fields.clone(),
         warnings: Vec::new(),
         files: HashMap::new(),
+        agent_objects: Arc::new(guardrails::agent_objects(&loaded.fleet.spec.agents)),
     };
     let fleet = &loaded.fleet;
     let spec = &fleet.spec;

@@ -27,24 +27,24 @@ pub fn reserved_namespace(namespace: &str) -> Result<(), String> {
 
 /// Every object name clawctl gives an agent of `agents`, with its owner and what it is:
 /// the state claim and ConfigMap `agent-<name>`, the token Secret, a multi-agent
-/// gateway's workspace claims.
+/// gateway's workspace claims. Where two agents' names collide (agent `home-work` and
+/// gateway `home`'s workspace `work`), the state volume keeps the name, whatever the
+/// agents' order: it is an agent's memory, and render refuses the collision anyway.
 pub fn agent_objects(agents: &[Agent]) -> BTreeMap<String, (String, &'static str)> {
-    let mut out = BTreeMap::new();
+    let mut out: BTreeMap<String, (String, &'static str)> = agents
+        .iter()
+        .map(|a| {
+            let own = (a.name.clone(), "its state volume and its ConfigMap");
+            (names::resource_name(&a.name), own)
+        })
+        .collect();
     for a in agents {
         let own = |what| (a.name.clone(), what);
-        out.insert(
-            names::resource_name(&a.name),
-            own("its state volume and its ConfigMap"),
-        );
-        out.insert(
-            names::token_secret(&a.name),
-            own("its gateway token Secret"),
-        );
+        out.entry(names::token_secret(&a.name))
+            .or_insert_with(|| own("its gateway token Secret"));
         for h in a.agents.iter().flatten() {
-            out.insert(
-                names::workspace_claim(&a.name, &h.name),
-                own("a workspace volume of its gateway"),
-            );
+            out.entry(names::workspace_claim(&a.name, &h.name))
+                .or_insert_with(|| own("a workspace volume of its gateway"));
         }
     }
     out

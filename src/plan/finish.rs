@@ -376,6 +376,25 @@ mod tests {
 
     const APPLYSET: &str = "applyset-abc-v1";
 
+    /// Agent a's gateway Deployment at `image` in namespace `ns`, with `replicas` if given.
+    fn gateway(image: &str, replicas: Option<i64>) -> Value {
+        let mut d = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+               "metadata": {"name": "agent-a", "namespace": "ns"},
+               "spec": {"template": {"spec": {"containers": [{"name": "gateway", "image": image}]}}}});
+        if let Some(n) = replicas {
+            d["spec"]["replicas"] = json!(n);
+        }
+        d
+    }
+
+    /// `value` as agent a's Deployment manifest (no team).
+    fn agent_a(value: Value) -> Manifest {
+        Manifest {
+            team: None,
+            ..agent_manifest("Deployment", Some("ns"), "agent-a", Some("a"), value)
+        }
+    }
+
     fn agent_manifest(
         kind: &str,
         ns: Option<&str>,
@@ -662,61 +681,40 @@ mod tests {
 
     #[test]
     fn image_changes_are_found_and_held_back() {
-        let deployment = |image: &str| {
-            json!({"apiVersion": "apps/v1", "kind": "Deployment",
-                   "metadata": {"name": "agent-a", "namespace": "ns"},
-                   "spec": {"template": {"spec": {"containers": [{"name": "gateway", "image": image}]}}}})
-        };
-        let m = |value: Value| Manifest {
-            api_version: "apps/v1".into(),
-            kind: "Deployment".into(),
-            name: "agent-a".into(),
-            namespace: Some("ns".into()),
-            team: None,
-            agent: Some("a".into()),
-            value,
-        };
-        let live = stored(&prepare(deployment("img:1"), "applyset-abc-v1"));
-        let mut plan = compare(vec![m(deployment("img:2"))], vec![live.clone()], &options());
+        let live = stored(&prepare(gateway("img:1", None), "applyset-abc-v1"));
+        let mut plan = compare(
+            vec![agent_a(gateway("img:2", None))],
+            vec![live.clone()],
+            &options(),
+        );
         assert_eq!(plan.image_changes(), ["a"]);
         plan.hold_back(&["a".into()]);
         assert!(plan.is_noop(false));
-        let plan = compare(vec![m(deployment("img:1"))], vec![live], &options());
+        let plan = compare(
+            vec![agent_a(gateway("img:1", None))],
+            vec![live],
+            &options(),
+        );
         assert!(plan.image_changes().is_empty());
     }
 
     #[test]
     fn a_suspended_agents_replicas_are_left_to_clawctl_suspend() {
-        let deployment = |image: &str, replicas: i64| {
-            json!({"apiVersion": "apps/v1", "kind": "Deployment",
-                   "metadata": {"name": "agent-a", "namespace": "ns"},
-                   "spec": {"replicas": replicas,
-                            "template": {"spec": {"containers": [{"name": "gateway", "image": image}]}}}})
-        };
-        let m = |value: Value| Manifest {
-            api_version: "apps/v1".into(),
-            kind: "Deployment".into(),
-            name: "agent-a".into(),
-            namespace: Some("ns".into()),
-            team: None,
-            agent: Some("a".into()),
-            value,
-        };
         // Applied with one replica, then `clawctl suspend`: zero and the annotation.
-        let mut live = stored(&prepare(deployment("img:1", 1), "applyset-abc-v1"));
+        let mut live = stored(&prepare(gateway("img:1", Some(1)), "applyset-abc-v1"));
         live["spec"]["replicas"] = json!(0);
         live["metadata"]["annotations"][crate::cluster::suspend::ANNOTATION] = json!("true");
 
         // Without the rule apply would take the replica back.
         let plan = compare(
-            vec![m(deployment("img:1", 1))],
+            vec![agent_a(gateway("img:1", Some(1)))],
             vec![live.clone()],
             &options(),
         );
         assert_eq!(plan.changes[0].action, Action::Update);
         // With it: nothing to write, and replicas are not clawctl's to apply.
         let mut plan = compare(
-            vec![m(deployment("img:1", 1))],
+            vec![agent_a(gateway("img:1", Some(1)))],
             vec![live.clone()],
             &options(),
         );
@@ -724,7 +722,7 @@ mod tests {
         assert_eq!(plan.changes[0].action, Action::Unchanged);
         // Another change is applied, without replicas, and is not held for a rollout.
         let mut plan = compare(
-            vec![m(deployment("img:2", 1))],
+            vec![agent_a(gateway("img:2", Some(1)))],
             vec![live.clone()],
             &options(),
         );
@@ -734,8 +732,12 @@ mod tests {
         assert_eq!(desired.pointer("/spec/replicas"), None);
         assert!(plan.image_changes().is_empty());
         // Suspended by the fleet file: zero replicas are clawctl's own, and applied.
-        let live = stored(&prepare(deployment("img:1", 0), "applyset-abc-v1"));
-        let mut plan = compare(vec![m(deployment("img:2", 0))], vec![live], &options());
+        let live = stored(&prepare(gateway("img:1", Some(0)), "applyset-abc-v1"));
+        let mut plan = compare(
+            vec![agent_a(gateway("img:2", Some(0)))],
+            vec![live],
+            &options(),
+        );
         assert_eq!(plan.keep_scaled_down(), ScaledDown::default());
         let desired = plan.changes[0].desired.as_ref().expect("desired");
         assert_eq!(desired.pointer("/spec/replicas"), Some(&json!(0)));
@@ -744,33 +746,26 @@ mod tests {
 
     #[test]
     fn an_idle_agents_replicas_are_left_to_the_router() {
-        let deployment = |image: &str| {
-            json!({"apiVersion": "apps/v1", "kind": "Deployment",
-                   "metadata": {"name": "agent-a", "namespace": "ns"},
-                   "spec": {"replicas": 1,
-                            "template": {"spec": {"containers": [{"name": "gateway", "image": image}]}}}})
-        };
-        let m = |value: Value| Manifest {
-            api_version: "apps/v1".into(),
-            kind: "Deployment".into(),
-            name: "agent-a".into(),
-            namespace: Some("ns".into()),
-            team: None,
-            agent: Some("a".into()),
-            value,
-        };
         // Applied with one replica, then put to sleep by the router.
-        let mut live = stored(&prepare(deployment("img:1"), "applyset-abc-v1"));
+        let mut live = stored(&prepare(gateway("img:1", Some(1)), "applyset-abc-v1"));
         live["spec"]["replicas"] = json!(0);
         live["metadata"]["annotations"][crate::cluster::idle::ANNOTATION] =
             json!("2026-03-01T10:00:00Z");
-        let mut plan = compare(vec![m(deployment("img:1"))], vec![live.clone()], &options());
+        let mut plan = compare(
+            vec![agent_a(gateway("img:1", Some(1)))],
+            vec![live.clone()],
+            &options(),
+        );
         assert_eq!(plan.changes[0].action, Action::Update, "without the rule");
         let kept = plan.keep_scaled_down();
         assert_eq!((kept.idle, kept.suspended), (vec!["a".to_string()], vec![]));
         assert_eq!(plan.changes[0].action, Action::Unchanged);
         // A new image reaches its template, without replicas and without a rollout gate.
-        let mut plan = compare(vec![m(deployment("img:2"))], vec![live.clone()], &options());
+        let mut plan = compare(
+            vec![agent_a(gateway("img:2", Some(1)))],
+            vec![live.clone()],
+            &options(),
+        );
         plan.keep_scaled_down();
         assert_eq!(plan.changes[0].action, Action::Update);
         let desired = plan.changes[0].desired.as_ref().expect("desired");
@@ -778,7 +773,11 @@ mod tests {
         assert!(plan.image_changes().is_empty());
         // Suspended and idle at once: suspended wins.
         live["metadata"]["annotations"][crate::cluster::suspend::ANNOTATION] = json!("true");
-        let mut plan = compare(vec![m(deployment("img:1"))], vec![live], &options());
+        let mut plan = compare(
+            vec![agent_a(gateway("img:1", Some(1)))],
+            vec![live],
+            &options(),
+        );
         let kept = plan.keep_scaled_down();
         assert_eq!((kept.idle, kept.suspended), (vec![], vec!["a".to_string()]));
     }

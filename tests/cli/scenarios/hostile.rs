@@ -36,12 +36,12 @@ use kube::ResourceExt;
 use kube::api::{DeleteParams, PostParams};
 use serde_json::{Value, json};
 
-use crate::harness::Output;
 use crate::harness::backend::{Backend, FLEET_LABEL};
 use crate::harness::fake::{writes, writes_but_lease};
 use crate::harness::objects::REVISION_TYPE;
 use crate::harness::report::{json_of, pairs, phases};
 use crate::harness::rollout::rollout_args;
+use crate::harness::{Output, Test};
 
 const AGENT_LABEL: &str = "clawctl.io/agent";
 
@@ -194,6 +194,14 @@ impl Drop for KubeSystemBinding<'_> {
     }
 }
 
+/// `rollback fleet.yaml --agent alpha ARGS --yes --timeout <ready>` with `fleet_text`.
+fn rollback_alpha(b: &Backend, fleet_text: &str, args: &[&str]) -> Test {
+    let mut all = vec!["rollback", "fleet.yaml", "--agent", "alpha"];
+    all.extend_from_slice(args);
+    all.extend(["--yes", "--timeout", b.pace.ready]);
+    b.clawctl(fleet_text, &all)
+}
+
 /// One agent, two recorded revisions (r1 "You are alpha.", r2 "You are alpha, v2."),
 /// both gated ready: the text of r1 and of r2.
 fn two_revisions(b: &Backend, agents: &[&str]) -> (String, String) {
@@ -273,22 +281,7 @@ pub(crate) fn a_revision_planted_outside_the_fleets_namespaces_is_never_read(b: 
     assert!(out.stdout.contains("no revision 9") || out.stderr.contains("no revision 9"));
 
     // The ordinary rollback goes from r2 to r1: the planted r9 is not the current one.
-    let out = b
-        .clawctl(
-            &edited,
-            &[
-                "rollback",
-                "fleet.yaml",
-                "--agent",
-                "alpha",
-                "--yes",
-                "--timeout",
-                b.pace.ready,
-                "-o",
-                "json",
-            ],
-        )
-        .success();
+    let out = rollback_alpha(b, &edited, &["-o", "json"]).success();
     let report = json_of(&out);
     let alpha = &report["agents"][0];
     assert_eq!(alpha["from"]["revision"], 2, "{report:#}");
@@ -387,22 +380,7 @@ pub(crate) fn a_revision_holding_foreign_objects_is_refused_and_never_applied(b:
         if let Some(fake) = b.fake() {
             fake.clear_requests();
         }
-        let out = b
-            .clawctl(
-                &edited,
-                &[
-                    "rollback",
-                    "fleet.yaml",
-                    "--agent",
-                    "alpha",
-                    "--to-revision",
-                    number,
-                    "--yes",
-                    "--timeout",
-                    b.pace.ready,
-                ],
-            )
-            .fails(1);
+        let out = rollback_alpha(b, &edited, &["--to-revision", number]).fails(1);
         let said = format!("{}{}", out.stdout, out.stderr);
         assert!(
             said.contains("refused") && said.contains(what),
@@ -446,22 +424,7 @@ pub(crate) fn a_planted_newer_revision_does_not_block_the_default_rollback(b: &B
         "data": {"SOUL.md": "You are pwned."}}));
     plant(b, &ns, "alpha", 7, &with_beta);
 
-    let out = b
-        .clawctl(
-            &edited,
-            &[
-                "rollback",
-                "fleet.yaml",
-                "--agent",
-                "alpha",
-                "--yes",
-                "--timeout",
-                b.pace.ready,
-                "-o",
-                "json",
-            ],
-        )
-        .success();
+    let out = rollback_alpha(b, &edited, &["-o", "json"]).success();
     let report = json_of(&out);
     assert_eq!(report["agents"][0]["from"]["revision"], 2, "{report:#}");
     assert_eq!(report["agents"][0]["to"]["revision"], 1, "{report:#}");
@@ -836,22 +799,7 @@ pub(crate) fn a_revision_with_the_agents_names_but_foreign_content_is_refused(b:
     if let Some(fake) = b.fake() {
         fake.clear_requests();
     }
-    let out = b
-        .clawctl(
-            &edited,
-            &[
-                "rollback",
-                "fleet.yaml",
-                "--agent",
-                "alpha",
-                "--to-revision",
-                "7",
-                "--yes",
-                "--timeout",
-                b.pace.ready,
-            ],
-        )
-        .fails(1);
+    let out = rollback_alpha(b, &edited, &["--to-revision", "7"]).fails(1);
     assert!(
         out.stderr.contains("revision 7 of agent \"alpha\"")
             && out.stderr.contains("is refused and is never applied"),
